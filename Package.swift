@@ -1,0 +1,78 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let package = Package(
+    name: "ContactQA",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "ContactQA", targets: ["ContactQA"]),
+        .executable(name: "contactqa", targets: ["contactqa"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: []
+)
+
+// MARK: - C shim
+
+package.targets.append(
+    .systemLibrary(
+        name: "CLibCSV",
+        providers: [.apt(["libcsv-dev"])]
+    )
+)
+
+// MARK: - Library
+
+package.targets.append(
+    .target(
+        name: "ContactQA",
+        dependencies: [
+            "CLibCSV",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
+        ]
+    )
+)
+
+// MARK: - Command line
+
+package.targets.append(
+    .executableTarget(
+        name: "contactqa",
+        dependencies: [
+            "ContactQA",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]
+    )
+)
+
+// MARK: - Tests
+
+package.targets.append(
+    .testTarget(
+        name: "ContactQATests",
+        dependencies: ["ContactQA"],
+        resources: []
+    )
+)
+
+// MARK: - Strict settings for every Swift target
+
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(contentsOf: [
+        .swiftLanguageMode(.v6),
+        .enableUpcomingFeature("ExistentialAny"),
+        .treatAllWarnings(as: .error),
+    ])
+    target.swiftSettings = settings
+}

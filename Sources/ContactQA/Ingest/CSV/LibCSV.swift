@@ -1,0 +1,91 @@
+import CLibCSV
+
+// Every call into libcsv lives in this file, behind `LibCSVParser`, the one owner of a parser handle.
+
+/// Receives what libcsv parses: field bytes and row ends.
+protocol LibCSVSink: AnyObject {
+    /// A complete field; `bytes` is only valid during the call.
+    func field(_ bytes: UnsafeRawBufferPointer)
+    /// The end of a row.
+    func rowEnd()
+}
+
+/// Why libcsv stopped.
+enum LibCSVFailure: Error, Equatable {
+    /// A quote where strict mode forbids one (inside an unquoted field, or after a closing quote).
+    case strayQuote
+    /// The input ended inside a quoted field.
+    case unterminatedQuote
+    case outOfMemory
+    case other(String)
+}
+
+/// Owns one `csv_parser` and frees it in `deinit`. Not thread-safe: one reader owns it.
+final class LibCSVParser {
+    private var parser = csv_parser()
+    private let sink: any LibCSVSink
+
+    /// - Parameters:
+    ///   - delimiter: the field separator byte (`,` `;` tab `|`).
+    ///   - strictQuotes: reject stray quotes instead of keeping them as data.
+    init(delimiter: UInt8, strictQuotes: Bool, sink: any LibCSVSink) throws(LibCSVFailure) {
+        self.sink = sink
+        var options = UInt8(CSV_STRICT_FINI)
+        if strictQuotes { options |= UInt8(CSV_STRICT) }
+        guard csv_init(&parser, options) == 0 else { throw .outOfMemory }
+        csv_set_delim(&parser, delimiter)
+        // libcsv trims spaces and tabs around unquoted fields; a tab that separates fields must not be trimmed.
+        if delimiter == UInt8(CSV_TAB) {
+            csv_set_space_func(&parser, isSpaceOnly)
+        } else {
+            csv_set_space_func(&parser, isSpaceOrTab)
+        }
+    }
+
+    deinit { csv_free(&parser) }
+
+    /// Feeds bytes; fields and row ends reach the sink before this returns.
+    func parse(_ bytes: UnsafeRawBufferPointer) throws(LibCSVFailure) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        let consumed = csv_parse(&parser, base, bytes.count, onField, onRow, context)
+        if consumed != bytes.count { throw failure(csv_error(&parser)) }
+    }
+
+    /// Flushes the last row of input that does not end with a newline.
+    func finish() throws(LibCSVFailure) {
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        let status = csv_fini(&parser, onField, onRow, context)
+        if status != 0 {
+            let code = csv_error(&parser)
+            throw code == CSV_EPARSE ? .unterminatedQuote : failure(code)
+        }
+    }
+
+    private func failure(_ code: Int32) -> LibCSVFailure {
+        switch code {
+        case CSV_EPARSE: .strayQuote
+        case CSV_ENOMEM, CSV_ETOOBIG: .outOfMemory
+        default: .other(String(cString: csv_strerror(code)))
+        }
+    }
+
+    fileprivate func deliverField(_ data: UnsafeMutableRawPointer?, _ length: Int) {
+        sink.field(UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : length))
+    }
+
+    fileprivate func deliverRowEnd() { sink.rowEnd() }
+}
+
+private func isSpaceOrTab(_ c: UInt8) -> Int32 { c == 0x20 || c == 0x09 ? 1 : 0 }
+private func isSpaceOnly(_ c: UInt8) -> Int32 { c == 0x20 ? 1 : 0 }
+
+private func onField(_ data: UnsafeMutableRawPointer?, _ length: Int, _ context: UnsafeMutableRawPointer?) {
+    guard let context else { return }
+    Unmanaged<LibCSVParser>.fromOpaque(context).takeUnretainedValue().deliverField(data, length)
+}
+
+private func onRow(_ terminator: Int32, _ context: UnsafeMutableRawPointer?) {
+    guard let context else { return }
+    Unmanaged<LibCSVParser>.fromOpaque(context).takeUnretainedValue().deliverRowEnd()
+}

@@ -1,0 +1,206 @@
+import Foundation
+
+/// How one canonical field is read from a source row.
+public struct FieldRule: Sendable, Equatable {
+    public enum Origin: Sendable, Equatable {
+        /// A column of the file, by header name.
+        case column(String)
+        /// The same value for every row.
+        case constant(String)
+        /// The seconds between two instants of the same row.
+        case derived(from: CanonicalField, to: CanonicalField)
+    }
+
+    public var origin: Origin
+    /// For instants (and timestamp versions): how the text is written.
+    public var format: TimestampFormat?
+    /// For durations.
+    public var duration: DurationFormat?
+    /// Source values translated before reading (`"Y": true`, `Phone: voice`); matched exactly, then case-insensitively.
+    public var values: [String: String]
+    /// Used when the column is empty.
+    public var defaultValue: String?
+    /// For `customer_id`: how to normalise it before hashing.
+    public var identifierKind: IdentifierKind
+
+    public init(origin: Origin, format: TimestampFormat? = nil, duration: DurationFormat? = nil,
+                values: [String: String] = [:], defaultValue: String? = nil, identifierKind: IdentifierKind = .auto) {
+        self.origin = origin
+        self.format = format
+        self.duration = duration
+        self.values = values
+        self.defaultValue = defaultValue
+        self.identifierKind = identifierKind
+    }
+}
+
+/// A mapping file: how the columns of one system's CSV export become canonical contacts and legs.
+///
+/// See docs/mapping.md for the file format.
+public struct Mapping: Sendable {
+    public var name: String
+    /// The `source` stored with each contact, unless a `source` field is mapped.
+    public var source: String
+    public var delimiter: UInt8?
+    public var encoding: TextEncoding?
+    public var strictQuotes = true
+    public var decimalSeparator = UInt8(ascii: ".")
+    /// The zone of local times without offset; the site timezone when nil.
+    public var timezone: String?
+    public var ambiguousTime: ZoneClock.AmbiguousTime = .earlier
+    /// Calling code for national phone numbers (`44`), used to write them as E.164.
+    public var phoneCountryCode: String?
+    /// The largest share of rejected rows a file may have and still load.
+    public var rejectionThreshold = 0.01
+    public var fields: [CanonicalField: FieldRule]
+    /// Columns a mapped field reads that may be missing from a file (the canonical layout's optional fields).
+    public var optionalColumns = false
+
+    public init(name: String, source: String, fields: [CanonicalField: FieldRule]) {
+        self.name = name
+        self.source = source
+        self.fields = fields
+    }
+
+    static let topKeys = ["name", "source", "delimiter", "encoding", "strict_quotes", "decimal", "timezone",
+                          "ambiguous_time", "phone_country_code", "rejection_threshold", "fields"]
+    static let ruleKeys = ["column", "value", "from", "to", "format", "unit", "values", "default", "kind"]
+
+    /// Reads and checks a mapping file; every mistake names the file, line and key.
+    public static func load(file: String) throws -> Mapping {
+        try parse(ConfigNode.load(file: file), defaultName: ((file as NSString).lastPathComponent as NSString).deletingPathExtension)
+    }
+
+    /// Parses mapping YAML text (for tests and embedded mappings).
+    public static func parse(yaml: String, file: String) throws -> Mapping {
+        try parse(ConfigNode.parse(yaml, file: file), defaultName: (file as NSString).deletingPathExtension)
+    }
+
+    static func parse(_ root: ConfigNode, defaultName: String) throws -> Mapping {
+        let top = try root.dictionary(allowed: topKeys)
+        let name = try top["name"]?.string() ?? defaultName
+        guard let fieldsNode = top["fields"] else { throw root.error("a mapping needs `fields:` (canonical field: column)") }
+        var fields: [CanonicalField: FieldRule] = [:]
+        for (key, node) in try fieldsNode.entries() {
+            guard let field = CanonicalField(rawValue: key) else {
+                let names = CanonicalField.allCases.map(\.rawValue)
+                let hint = closest(key, in: names).map { " (did you mean \"\($0)\"?)" } ?? ""
+                throw node.error("\"\(key)\" is not a canonical field\(hint)")
+            }
+            fields[field] = try rule(for: field, node)
+        }
+        var mapping = Mapping(name: name, source: try top["source"]?.string() ?? name, fields: fields)
+        if let node = top["delimiter"] {
+            let text = try node.string()
+            switch text {
+            case ",", ";", "|": mapping.delimiter = UInt8(ascii: text.unicodeScalars.first!)
+            case "\t", "tab", "\\t": mapping.delimiter = 0x09
+            default: throw node.error("the delimiter must be one of , ; | tab")
+            }
+        }
+        if let node = top["encoding"] {
+            guard let encoding = TextEncoding(name: try node.string()) else {
+                throw node.error("unknown encoding; use one of \(TextEncoding.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            mapping.encoding = encoding
+        }
+        if let node = top["strict_quotes"] { mapping.strictQuotes = try node.bool() }
+        if let node = top["decimal"] {
+            switch try node.string() {
+            case ".": mapping.decimalSeparator = UInt8(ascii: ".")
+            case ",": mapping.decimalSeparator = UInt8(ascii: ",")
+            default: throw node.error("the decimal separator must be \".\" or \",\"")
+            }
+        }
+        if let node = top["timezone"] {
+            let zone = try node.string()
+            guard ZoneClock(identifier: zone) != nil else { throw node.error("unknown time zone \"\(zone)\" (use an IANA name such as Europe/London)") }
+            mapping.timezone = zone
+        }
+        if let node = top["ambiguous_time"] {
+            guard let value = ZoneClock.AmbiguousTime(rawValue: try node.string()) else {
+                throw node.error("ambiguous_time must be earlier, later or reject")
+            }
+            mapping.ambiguousTime = value
+        }
+        if let node = top["phone_country_code"] {
+            let code = try node.string().trimmingCharacters(in: CharacterSet(charactersIn: "+ "))
+            guard !code.isEmpty, code.allSatisfy(\.isASCII), code.allSatisfy(\.isNumber) else { throw node.error("expected a calling code such as 44") }
+            mapping.phoneCountryCode = code
+        }
+        if let node = top["rejection_threshold"] {
+            let value = try node.double()
+            guard value >= 0, value <= 1 else { throw node.error("rejection_threshold is a share between 0 and 1") }
+            mapping.rejectionThreshold = value
+        }
+        for field in CanonicalField.required where mapping.fields[field] == nil {
+            let hint = field == .channel ? " (give a constant with `channel: {value: voice}` if the file has one channel)" : ""
+            throw fieldsNode.error("the required field \"\(field.rawValue)\" is not mapped\(hint)")
+        }
+        return mapping
+    }
+
+    private static func rule(for field: CanonicalField, _ node: ConfigNode) throws -> FieldRule {
+        if !node.isMapping { return FieldRule(origin: .column(try node.string())) }
+        let keys = try node.dictionary(allowed: ruleKeys)
+        let origins = ["column", "value", "from"].filter { keys[$0] != nil }
+        guard origins.count == 1 else { throw node.error("give exactly one of `column`, `value`, or `from` + `to`") }
+        var rule: FieldRule
+        if let column = keys["column"] {
+            rule = FieldRule(origin: .column(try column.string()))
+        } else if let value = keys["value"] {
+            rule = FieldRule(origin: .constant(try value.string()))
+        } else {
+            guard let fromNode = keys["from"], let toNode = keys["to"] else { throw node.error("`from` needs `to`") }
+            guard field.kind == .seconds else { throw node.error("only durations can be derived from two timestamps") }
+            let ends = try [fromNode, toNode].map { n in
+                guard let f = CanonicalField(rawValue: try n.string()), f.kind == .instant else {
+                    throw n.error("expected one of arrived_at, answered_at, ended_at")
+                }
+                return f
+            }
+            rule = FieldRule(origin: .derived(from: ends[0], to: ends[1]))
+        }
+        if let format = keys["format"] {
+            guard field.kind == .instant || field.kind == .version else { throw format.error("`format` applies to timestamps") }
+            guard let parsed = TimestampFormat(try format.string()) else {
+                throw format.error("cannot read this timestamp pattern; use letters yyyy MM dd HH mm ss S a XXX, or iso8601")
+            }
+            rule.format = parsed
+        }
+        if let unit = keys["unit"] {
+            guard field.kind == .seconds else { throw unit.error("`unit` applies to durations") }
+            guard let parsed = DurationFormat(rawValue: try unit.string()) else {
+                throw unit.error("unit must be one of \(DurationFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            rule.duration = parsed
+        }
+        if let values = keys["values"] {
+            for (raw, canonical) in try values.entries() { rule.values[raw] = try canonical.string() }
+        }
+        if let fallback = keys["default"] { rule.defaultValue = try fallback.string() }
+        if let kind = keys["kind"] {
+            guard field == .customerID else { throw kind.error("`kind` applies to customer_id") }
+            guard let parsed = IdentifierKind(rawValue: try kind.string()) else {
+                throw kind.error("kind must be one of \(IdentifierKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            rule.identifierKind = parsed
+        }
+        return rule
+    }
+
+    /// The project's own CSV layout (DESIGN.md §6): canonical field names as headers, ISO-8601 instants
+    /// with offsets, `true`/`false`, seconds as decimals, `csat_scale` as an alias of `csat_max`.
+    /// Only the fields present in a file's header are read.
+    public static var canonical: Mapping {
+        var fields: [CanonicalField: FieldRule] = [:]
+        for field in CanonicalField.allCases {
+            var rule = FieldRule(origin: .column(field.rawValue))
+            if field.kind == .instant || field.kind == .version { rule.format = .iso8601 }
+            fields[field] = rule
+        }
+        var mapping = Mapping(name: "canonical", source: "canonical", fields: fields)
+        mapping.optionalColumns = true
+        return mapping
+    }
+}

@@ -1,0 +1,306 @@
+import Foundation
+
+/// Maps CSV records to canonical rows under one mapping, after checking the mapping against the
+/// file's header: the map → validate → pseudonymise stages of an import.
+struct RowMapper {
+    private struct Entry {
+        var field: CanonicalField
+        var rule: FieldRule
+        var column: Int?
+        var label: String
+    }
+
+    let layout: RowLayout
+    private let file: String
+    private let mapping: Mapping
+    private let clock: ZoneClock
+    private let pseudonymiser: Pseudonymiser?
+    private let columnCount: Int
+    private let entries: [Entry]
+    private let provided: Set<CanonicalField>
+    private let deriveAbandoned: Bool
+    private let deriveWait: Bool
+    private let deriveTalk: Bool
+    private let carriesLegs: Bool
+    /// Index of the customer identifier column, masked in quarantined records.
+    let customerColumn: Int?
+
+    /// Checks the header against the mapping.
+    ///
+    /// - Throws: `InputError` when a mapped column is missing (with a hint when the delimiter looks
+    ///   wrong), or `Pseudonymiser.KeyError.missing` when customer identifiers come without a key.
+    init(mapping: Mapping, header: CSVRecord, file: String, delimiter: UInt8, siteClock: ZoneClock, pseudonymiser: Pseudonymiser?) throws {
+        self.file = file
+        self.mapping = mapping
+        self.pseudonymiser = pseudonymiser
+        clock = mapping.timezone.flatMap(ZoneClock.init(identifier:)) ?? siteClock
+        columnCount = header.count
+        var names: [String] = []
+        for i in 0..<header.count {
+            guard let name = header.string(i) else {
+                throw InputError(file: file, position: header.line, field: "#\(i + 1)", reason: "the header is not valid UTF-8 text")
+            }
+            names.append(name.trimmingCharacters(in: .whitespaces))
+        }
+        func index(of column: String) -> Int? {
+            names.firstIndex(of: column) ?? names.firstIndex { $0.caseInsensitiveCompare(column) == .orderedSame }
+        }
+        var entries: [Entry] = []
+        for field in CanonicalField.allCases {
+            guard let rule = mapping.fields[field] else { continue }
+            switch rule.origin {
+            case .column(let column):
+                var found = index(of: column)
+                if found == nil, field == .csatMax, mapping.optionalColumns { found = index(of: "csat_scale") }
+                if let found {
+                    entries.append(Entry(field: field, rule: rule, column: found, label: names[found]))
+                } else if !mapping.optionalColumns || CanonicalField.required.contains(field) {
+                    throw RowMapper.missingColumn(column, field: field, names: names, file: file, line: header.line, delimiter: delimiter)
+                }
+            case .constant, .derived:
+                entries.append(Entry(field: field, rule: rule, column: nil, label: field.rawValue))
+            }
+        }
+        self.entries = entries
+        let provided = Set(entries.map(\.field))
+        self.provided = provided
+        if provided.contains(.customerID), pseudonymiser == nil { throw Pseudonymiser.KeyError.missing }
+        customerColumn = entries.first { $0.field == .customerID }?.column
+        deriveAbandoned = !provided.contains(.abandoned)
+            && !provided.isDisjoint(with: [.answeredAt, .agentID, .talkSeconds])
+        deriveWait = !provided.contains(.waitSeconds) && provided.contains(.answeredAt)
+        deriveTalk = !provided.contains(.talkSeconds) && provided.contains(.answeredAt) && provided.contains(.endedAt)
+        carriesLegs = provided.contains { $0.isLegField && $0 != .queue && $0 != .leg }
+            || (deriveTalk)
+
+        var contactColumns: [String] = []
+        for field in CanonicalField.allCases where field.isContactField && field != .source && field != .interactionID {
+            let present = provided.contains(field)
+                || (field == .abandoned && deriveAbandoned)
+                || (field == .waitSeconds && deriveWait)
+                || (field == .csatMin && provided.contains(.csatMax))
+            if present { contactColumns.append(field == .customerID ? "customer_key" : field.rawValue) }
+        }
+        var legColumns: [String] = []
+        if carriesLegs {
+            for field in CanonicalField.allCases where field.isLegField && field != .leg {
+                if provided.contains(field) || (field == .talkSeconds && deriveTalk) { legColumns.append(field.rawValue) }
+            }
+        }
+        layout = RowLayout(contactColumns: contactColumns, legColumns: legColumns)
+    }
+
+    private static func missingColumn(_ column: String, field: CanonicalField, names: [String], file: String, line: Int, delimiter: UInt8) -> InputError {
+        var reason = "the column \"\(column)\" mapped to \(field.rawValue) is not in the header"
+        if names.count == 1 {
+            let other = CSVReader.candidateDelimiters.first { $0 != delimiter && names[0].utf8.contains($0) }
+            if let other {
+                reason += "; the header reads as a single column, so the delimiter is probably \(delimiterName(other)), not \(delimiterName(delimiter))"
+            }
+        } else {
+            let hint = closest(column, in: names).map { " (did you mean \"\($0)\"?)" } ?? ""
+            reason += hint + "; the header has: " + names.joined(separator: ", ")
+        }
+        return InputError(file: file, position: line, field: column, reason: reason)
+    }
+
+    /// Maps one record: parse each mapped field, derive what the mapping leaves out, validate, pseudonymise.
+    func map(_ record: CSVRecord) throws(InputError) -> MappedRow {
+        guard record.count == columnCount else {
+            throw InputError(file: file, position: record.line,
+                             reason: "expected \(columnCount) fields as in the header, found \(record.count) (ragged row)")
+        }
+        var values: [CanonicalField: FieldValue] = [:]
+        var parsedInstants: [CanonicalField: Int64] = [:]
+        for entry in entries {
+            let value = try read(entry, record)
+            values[entry.field] = value
+            if entry.field.kind == .instant, case .integer(let ms) = value { parsedInstants[entry.field] = ms }
+        }
+        guard case .text(let interactionID)? = values[.interactionID], !interactionID.isEmpty else {
+            throw error(record, .interactionID, "interaction_id is empty")
+        }
+        guard let arrived = parsedInstants[.arrivedAt] else { throw error(record, .arrivedAt, "arrived_at is empty") }
+        guard values[.channel] != nil, values[.channel] != .null else { throw error(record, .channel, "channel is empty") }
+
+        // Derivations the mapping leaves to us.
+        for entry in entries {
+            if case .derived(let from, let to) = entry.rule.origin {
+                if let a = parsedInstants[from], let b = parsedInstants[to] { values[entry.field] = .real(Double(b - a) / 1000) } else { values[entry.field] = .null }
+            }
+        }
+        let answered = parsedInstants[.answeredAt]
+        if deriveAbandoned {
+            let agent = values[.agentID]?.textValue.map { !$0.isEmpty } ?? false
+            let talked = (values[.talkSeconds]?.realValue ?? 0) > 0
+            values[.abandoned] = .integer(answered != nil || agent || talked ? 0 : 1)
+        }
+        let abandoned = values[.abandoned]?.integerValue == 1
+        if deriveWait { values[.waitSeconds] = answered.map { .real(Double($0 - arrived) / 1000) } ?? .null }
+        if deriveTalk {
+            if let a = answered, let e = parsedInstants[.endedAt] { values[.talkSeconds] = .real(Double(e - a) / 1000) } else { values[.talkSeconds] = .null }
+        }
+        if provided.contains(.csatMax), values[.csatMin] == nil || values[.csatMin] == .null, let max = values[.csatMax]?.integerValue {
+            values[.csatMin] = .integer(max == 1 ? 0 : 1)
+        }
+
+        try validate(values, parsedInstants, arrived: arrived, record)
+
+        var leg: Int?
+        if carriesLegs {
+            if let number = values[.leg]?.integerValue { leg = Int(number) } else if !abandoned { leg = 1 }
+        }
+        let source = values[.source]?.textValue.flatMap { $0.isEmpty ? nil : $0 } ?? mapping.source
+        let contact: [FieldValue]? = (leg ?? 1) > 1 ? nil : layout.contactColumns.map { column in
+            values[column == "customer_key" ? .customerID : CanonicalField(rawValue: column)!] ?? .null
+        }
+        let legValues = leg == nil ? [] : layout.legColumns.map { values[CanonicalField(rawValue: $0)!] ?? .null }
+        return MappedRow(source: source, interactionID: interactionID, contact: contact, leg: leg, legValues: legValues,
+                         version: values[.version]?.integerValue, position: record.line)
+    }
+
+    private func validate(_ values: [CanonicalField: FieldValue], _ instants: [CanonicalField: Int64], arrived: Int64, _ record: CSVRecord) throws(InputError) {
+        for field in [CanonicalField.waitSeconds, .talkSeconds, .holdSeconds, .acwSeconds] {
+            if let v = values[field]?.realValue, v < 0 {
+                throw error(record, field, "\(field.rawValue) is negative (\(formatSeconds(v)) s)")
+            }
+        }
+        if let answered = instants[.answeredAt], answered < arrived {
+            throw error(record, .answeredAt, "answered_at is before arrived_at (answered before the contact arrived)")
+        }
+        if let ended = instants[.endedAt], let start = instants[.answeredAt] ?? Optional(arrived), ended < start {
+            throw error(record, .endedAt, "ended_at is before \(instants[.answeredAt] == nil ? "arrived_at" : "answered_at")")
+        }
+        if let nps = values[.nps]?.integerValue, !(0...10).contains(nps) {
+            throw error(record, .nps, "nps must be 0–10, found \(nps)")
+        }
+        if let csat = values[.csat]?.integerValue {
+            guard let max = values[.csatMax]?.integerValue else {
+                throw error(record, .csat, "csat needs its scale: map csat_max (or csat_scale)")
+            }
+            let min = values[.csatMin]?.integerValue ?? 1
+            guard min < max else { throw error(record, .csatMax, "csat scale \(min)–\(max) is empty") }
+            guard csat >= min, csat <= max else { throw error(record, .csat, "csat \(csat) is outside its scale \(min)–\(max)") }
+        }
+        if let leg = values[.leg]?.integerValue, leg < 1 { throw error(record, .leg, "leg numbers start at 1, found \(leg)") }
+    }
+
+    private func error(_ record: CSVRecord, _ field: CanonicalField, _ reason: String) -> InputError {
+        let label = entries.first { $0.field == field }?.label ?? field.rawValue
+        return InputError(file: file, position: record.line, field: label, reason: reason)
+    }
+
+    /// Reads one mapped field of a record into its stored form.
+    private func read(_ entry: Entry, _ record: CSVRecord) throws(InputError) -> FieldValue {
+        let field = entry.field
+        func fail(_ reason: String) -> InputError {
+            InputError(file: file, position: record.line, field: entry.label, reason: reason)
+        }
+        var text: String?
+        var bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+        switch entry.rule.origin {
+        case .derived: return .null
+        case .constant(let value): text = value
+        case .column:
+            bytes = record[entry.column!]
+            if !ValueParsers.isValidUTF8(bytes) {
+                throw fail("\(field.rawValue) is not valid UTF-8 text (declare the file's `encoding:` in the mapping)")
+            }
+        }
+        // Value maps and defaults work on text; other fields are read from the bytes in place.
+        if !entry.rule.values.isEmpty || entry.rule.defaultValue != nil || field.kind == .text || field.kind == .identifier
+            || field.kind == .channel || field.kind == .direction {
+            var value = text ?? String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+            if value.isEmpty, let fallback = entry.rule.defaultValue { value = fallback }
+            if let mapped = entry.rule.values[value] ?? entry.rule.values.first(where: { $0.key.caseInsensitiveCompare(value) == .orderedSame })?.value {
+                value = mapped
+            }
+            text = value
+        }
+        if let text {
+            if text.isEmpty { return .null }
+            let result: Result<FieldValue, InputError> = Array(text.utf8).withUnsafeBytes { buffer in
+                Result { () throws(InputError) in try convert(entry, buffer, text: text, fail) }
+            }
+            return try result.get()
+        }
+        if bytes.isEmpty { return .null }
+        return try convert(entry, bytes, text: nil, fail)
+    }
+
+    private func convert(_ entry: Entry, _ bytes: UnsafeRawBufferPointer, text: String?, _ fail: (String) -> InputError) throws(InputError) -> FieldValue {
+        let field = entry.field
+        let shown = { text ?? String(decoding: bytes, as: UTF8.self) }
+        switch field.kind {
+        case .text:
+            return .text(text ?? String(decoding: bytes, as: UTF8.self))
+        case .identifier:
+            guard let pseudonymiser, let raw = text else { return .null }
+            let key = pseudonymiser.customerKey(for: raw, kind: entry.rule.identifierKind, countryCode: mapping.phoneCountryCode)
+            return key.map(FieldValue.text) ?? .null
+        case .channel:
+            guard let channel = Channel(rawValue: shown().lowercased()) else {
+                throw fail("unknown channel \"\(shown())\"; map it with `values:` to one of \(Channel.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return .text(channel.rawValue)
+        case .direction:
+            guard let direction = Direction(rawValue: shown().lowercased()) else {
+                throw fail("unknown direction \"\(shown())\"; map it with `values:` to inbound or outbound")
+            }
+            return .text(direction.rawValue)
+        case .boolean:
+            guard let value = ValueParsers.boolean(bytes) else { throw fail("\(field.rawValue): cannot read \"\(shown())\" as true or false") }
+            return .integer(value ? 1 : 0)
+        case .integer:
+            guard let value = ValueParsers.integer(bytes) else { throw fail("\(field.rawValue): cannot read \"\(shown())\" as a whole number") }
+            return .integer(value)
+        case .seconds:
+            let format = entry.rule.duration ?? .seconds
+            guard let value = ValueParsers.duration(bytes, format: format, decimalSeparator: mapping.decimalSeparator) else {
+                throw fail("\(field.rawValue): cannot read \"\(shown())\" as a duration in \(format.rawValue)")
+            }
+            return .real(value)
+        case .instant:
+            return .integer(try instant(bytes, format: entry.rule.format ?? .iso8601, field: field, shown: shown, fail))
+        case .version:
+            if let number = ValueParsers.integer(bytes), entry.rule.format == nil { return .integer(number) }
+            return .integer(try instant(bytes, format: entry.rule.format ?? .iso8601, field: field, shown: shown, fail))
+        }
+    }
+
+    /// Reads an instant as UTC milliseconds; local times take the mapping's zone, DST-checked.
+    private func instant(_ bytes: UnsafeRawBufferPointer, format: TimestampFormat, field: CanonicalField, shown: () -> String, _ fail: (String) -> InputError) throws(InputError) -> Int64 {
+        guard let parsed = format.parse(bytes) else {
+            throw fail("\(field.rawValue): cannot read \"\(shown())\" as a timestamp in the format \(format.pattern)")
+        }
+        if let offset = parsed.offsetSeconds { return parsed.localMilliseconds - Int64(offset) * 1000 }
+        if mapping.name == "canonical" {
+            throw fail("\(field.rawValue): \"\(shown())\" has no UTC offset; canonical timestamps need one (Z or +01:00)")
+        }
+        let wholeSeconds = parsed.localMilliseconds >= 0 ? parsed.localMilliseconds / 1000 : (parsed.localMilliseconds - 999) / 1000
+        let millis = parsed.localMilliseconds - wholeSeconds * 1000
+        switch clock.resolve(local: wholeSeconds) {
+        case .unique(let t): return t * 1000 + millis
+        case .gap:
+            throw fail("\(field.rawValue): \"\(shown())\" does not exist in \(clock.identifier): the clocks skipped it (spring DST gap)")
+        case .ambiguous(let earlier, let later):
+            switch mapping.ambiguousTime {
+            case .earlier: return earlier * 1000 + millis
+            case .later: return later * 1000 + millis
+            case .reject:
+                throw fail("\(field.rawValue): \"\(shown())\" happens twice in \(clock.identifier) (autumn DST change) and ambiguous_time is reject")
+            }
+        }
+    }
+}
+
+func delimiterName(_ byte: UInt8) -> String {
+    switch byte {
+    case 0x09: "tab"
+    default: "\"\(Character(Unicode.Scalar(byte)))\""
+    }
+}
+
+func formatSeconds(_ value: Double) -> String {
+    value == value.rounded() ? String(Int64(value)) : String(value)
+}

@@ -1,0 +1,43 @@
+/// A value bound for the store: what a mapped field became after parsing and validation.
+public enum FieldValue: Equatable, Sendable {
+    case null
+    case text(String)
+    case integer(Int64)
+    case real(Double)
+
+    public var isNull: Bool { self == .null }
+
+    public var integerValue: Int64? { if case .integer(let v) = self { v } else { nil } }
+    public var realValue: Double? {
+        switch self {
+        case .real(let v): v
+        case .integer(let v): Double(v)
+        default: nil
+        }
+    }
+    public var textValue: String? { if case .text(let v) = self { v } else { nil } }
+}
+
+/// One source row, mapped, validated and pseudonymised: what the store loads.
+public struct MappedRow: Sendable {
+    public var source: String
+    public var interactionID: String
+    /// Aligned with `RowLayout.contactColumns`; nil when this row only carries a later leg.
+    public var contact: [FieldValue]?
+    /// The leg number when the row carries a leg.
+    public var leg: Int?
+    /// Aligned with `RowLayout.legColumns`.
+    public var legValues: [FieldValue]
+    /// The source's version of the record (update time in ms, or a number); nil orders by ingest.
+    public var version: Int64?
+    /// The line (or record) the row came from.
+    public var position: Int
+}
+
+/// The store columns a file provides, fixed for the whole file: absent columns are left untouched.
+public struct RowLayout: Sendable, Equatable {
+    /// Contact columns other than `source` and `interaction_id`.
+    public var contactColumns: [String]
+    /// Leg columns other than `source`, `interaction_id` and `leg`.
+    public var legColumns: [String]
+}

@@ -1,0 +1,70 @@
+/// What became of one mapped row in the store.
+public enum RowOutcome: Sendable {
+    case inserted, updated, unchanged
+    /// An older version of a record already stored in a newer one: nothing changed.
+    case stale
+}
+
+/// A record of one file's import (the ingest log).
+public struct IngestLogEntry: Sendable, Equatable {
+    public enum Status: String, Sendable { case loaded, rejected, failed }
+
+    public var id: Int64?
+    public var file: String
+    public var sha256: String
+    public var source: String
+    public var status: Status
+    public var startedAt: String
+    public var rowsRead = 0
+    public var inserted = 0
+    public var updated = 0
+    public var unchanged = 0
+    public var stale = 0
+    public var duplicates = 0
+    public var rejected = 0
+    public var durationMilliseconds = 0
+    public var message: String?
+
+    public init(file: String, sha256: String, source: String, status: Status = .loaded, startedAt: String) {
+        self.file = file
+        self.sha256 = sha256
+        self.source = source
+        self.status = status
+        self.startedAt = startedAt
+    }
+}
+
+/// Writes the rows of one file inside the file's transaction.
+public protocol StoreWriter {
+    /// The ingest log id of the file being loaded.
+    var ingestID: Int64 { get }
+    /// Upserts one row by (source, interaction_id) and leg, following DESIGN.md §2's loading rules.
+    /// - Returns: the outcome, and whether the same record already appeared earlier in this file.
+    mutating func write(_ row: MappedRow, layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool)
+}
+
+/// How a file's load ends.
+public enum LoadDecision: Sendable {
+    case commit
+    /// Undo everything the file wrote (too many rejections); the log still records the attempt.
+    case rollback
+}
+
+/// The one door to stored data. The KPI engine asks it for grouped aggregates instead of rows
+/// (DESIGN.md §8), so that a database server can do the heavy work.
+public protocol ContactStore: AnyObject {
+    /// The IANA zone the site reports in, fixed when the store was created.
+    var siteTimeZone: String { get }
+
+    /// Loads one file in one transaction; on `.rollback` or a thrown error the store is as it was
+    /// before, and the ingest log still records the attempt.
+    func load(_ entry: IngestLogEntry, _ body: (inout any StoreWriter) throws -> (LoadDecision, IngestLogEntry)) throws -> IngestLogEntry
+
+    func ingestLog() throws -> [IngestLogEntry]
+
+    /// Contact-level sums per group (DESIGN.md §3).
+    func contactAggregates(_ query: AggregateQuery) throws -> [ContactAggregate]
+
+    /// Leg handle-time moments and sorted values per group.
+    func legAggregates(_ query: AggregateQuery) throws -> [LegAggregate]
+}

@@ -1,0 +1,402 @@
+import Foundation
+import GRDB
+
+/// The embedded store: one SQLite file through GRDB, created on first use, migrated on open.
+///
+/// Instants are stored as UTC milliseconds since the epoch; see docs/architecture.md for the schema.
+public final class SQLiteStore: ContactStore {
+    public enum OpenError: Error, CustomStringConvertible {
+        case needsTimeZone(path: String)
+        case unknownTimeZone(String)
+        case timeZoneMismatch(stored: String, requested: String)
+        case newerSchema(path: String)
+
+        public var description: String {
+            switch self {
+            case .needsTimeZone(let path):
+                "\(path) does not exist yet; creating a store needs the site timezone: pass --timezone (e.g. Europe/London)"
+            case .unknownTimeZone(let zone): "unknown time zone \"\(zone)\" (use an IANA name such as Europe/London)"
+            case .timeZoneMismatch(let stored, let requested):
+                "this store's site timezone is \(stored), fixed at creation; --timezone \(requested) cannot change it"
+            case .newerSchema(let path): "\(path) was written by a newer ContactQA; upgrade before using it"
+            }
+        }
+    }
+
+    public let path: String
+    public let siteTimeZone: String
+    private let queue: DatabaseQueue
+
+    /// Opens the store at `path`, creating it (with `timeZone` as the site timezone) when absent.
+    ///
+    /// - Parameter create: the site timezone for a new store; when the store exists it must match or be nil.
+    public init(path: String, createWithTimeZone timeZone: String? = nil) throws {
+        self.path = path
+        let exists = FileManager.default.fileExists(atPath: path)
+        if let timeZone, ZoneClock(identifier: timeZone) == nil { throw OpenError.unknownTimeZone(timeZone) }
+        if !exists {
+            guard timeZone != nil else { throw OpenError.needsTimeZone(path: path) }
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+            _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL")
+        }
+        queue = try DatabaseQueue(path: path, configuration: configuration)
+        let migrator = SQLiteStore.migrator
+        if try queue.read({ try migrator.hasBeenSuperseded($0) }) { throw OpenError.newerSchema(path: path) }
+        try migrator.migrate(queue)
+        let stored = try queue.write { db -> String in
+            if let zone = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'site_timezone'") { return zone }
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('site_timezone', ?)", arguments: [timeZone ?? "UTC"])
+            return timeZone ?? "UTC"
+        }
+        if let timeZone, exists, timeZone != stored { throw OpenError.timeZoneMismatch(stored: stored, requested: timeZone) }
+        siteTimeZone = stored
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: contacts, legs, ingest log") { db in
+            try db.execute(sql: """
+                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                CREATE TABLE ingest_log (
+                    id INTEGER PRIMARY KEY, file TEXT NOT NULL, sha256 TEXT NOT NULL, source TEXT NOT NULL,
+                    status TEXT NOT NULL, started_at TEXT NOT NULL,
+                    rows_read INTEGER NOT NULL, inserted INTEGER NOT NULL, updated INTEGER NOT NULL,
+                    unchanged INTEGER NOT NULL, stale INTEGER NOT NULL, duplicates INTEGER NOT NULL,
+                    rejected INTEGER NOT NULL, duration_ms INTEGER NOT NULL, message TEXT);
+                CREATE INDEX ingest_log_sha ON ingest_log(sha256);
+                CREATE TABLE contacts (
+                    source TEXT NOT NULL, interaction_id TEXT NOT NULL,
+                    channel TEXT NOT NULL, direction TEXT NOT NULL DEFAULT 'inbound',
+                    queue TEXT, customer_key TEXT, contact_reason TEXT,
+                    arrived_at INTEGER NOT NULL, wait_s REAL,
+                    abandoned INTEGER NOT NULL DEFAULT 0, transferred INTEGER NOT NULL DEFAULT 0,
+                    escalated INTEGER NOT NULL DEFAULT 0, resolved INTEGER,
+                    csat INTEGER, csat_min INTEGER, csat_max INTEGER, nps INTEGER,
+                    monitoring_notice INTEGER, version INTEGER, ingest_id INTEGER NOT NULL,
+                    leg_count INTEGER NOT NULL DEFAULT 0, closing_agent_id TEXT, closing_team TEXT,
+                    PRIMARY KEY (source, interaction_id)) WITHOUT ROWID;
+                CREATE INDEX contacts_arrived ON contacts(arrived_at);
+                CREATE INDEX contacts_customer ON contacts(customer_key, arrived_at) WHERE customer_key IS NOT NULL;
+                CREATE TABLE legs (
+                    source TEXT NOT NULL, interaction_id TEXT NOT NULL, leg INTEGER NOT NULL,
+                    queue TEXT, team TEXT, agent_id TEXT, answered_at INTEGER, ended_at INTEGER,
+                    talk_s REAL, hold_s REAL, acw_s REAL, recording_ref TEXT, ingest_id INTEGER NOT NULL,
+                    PRIMARY KEY (source, interaction_id, leg)) WITHOUT ROWID;
+                """)
+        }
+        return migrator
+    }
+
+    // MARK: Loading
+
+    public func load(_ entry: IngestLogEntry, _ body: (inout any StoreWriter) throws -> (LoadDecision, IngestLogEntry)) throws -> IngestLogEntry {
+        var result = entry
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS touched (source TEXT NOT NULL, interaction_id TEXT NOT NULL, PRIMARY KEY (source, interaction_id)) WITHOUT ROWID")
+            try db.execute(sql: "DELETE FROM temp.touched")
+            var decision = LoadDecision.rollback
+            do {
+                try db.inTransaction {
+                    let id = try SQLiteStore.insertLog(db, entry)
+                    var writer: any StoreWriter = SQLiteWriter(db: db, ingestID: id)
+                    (decision, result) = try body(&writer)
+                    result.id = id
+                    guard decision == .commit else { return .rollback }
+                    try SQLiteStore.refreshLegSummaries(db)
+                    try SQLiteStore.updateLog(db, result)
+                    return .commit
+                }
+            } catch {
+                try db.execute(sql: "DELETE FROM temp.touched")
+                throw error
+            }
+            try db.execute(sql: "DELETE FROM temp.touched")
+            if decision == .rollback {
+                result.id = try SQLiteStore.insertLog(db, result)
+            }
+        }
+        return result
+    }
+
+    /// Records a file that failed as a whole (nothing of it loaded).
+    public func logFailure(_ entry: IngestLogEntry) throws {
+        try queue.write { db in _ = try SQLiteStore.insertLog(db, entry) }
+    }
+
+    private static let logColumns = "file, sha256, source, status, started_at, rows_read, inserted, updated, unchanged, stale, duplicates, rejected, duration_ms, message"
+
+    private static func logArguments(_ e: IngestLogEntry) -> StatementArguments {
+        [e.file, e.sha256, e.source, e.status.rawValue, e.startedAt, e.rowsRead, e.inserted, e.updated, e.unchanged,
+         e.stale, e.duplicates, e.rejected, e.durationMilliseconds, e.message]
+    }
+
+    private static func insertLog(_ db: Database, _ entry: IngestLogEntry) throws -> Int64 {
+        try db.execute(sql: "INSERT INTO ingest_log (\(logColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       arguments: logArguments(entry))
+        return db.lastInsertedRowID
+    }
+
+    private static func updateLog(_ db: Database, _ entry: IngestLogEntry) throws {
+        var arguments = logArguments(entry)
+        arguments += [entry.id]
+        let assignments = logColumns.split(separator: ",").map { "\($0.trimmingCharacters(in: .whitespaces)) = ?" }.joined(separator: ", ")
+        try db.execute(sql: "UPDATE ingest_log SET \(assignments) WHERE id = ?", arguments: arguments)
+    }
+
+    /// Recomputes each touched contact's leg count and closing agent and team (its last leg), rewriting only what changed.
+    private static func refreshLegSummaries(_ db: Database) throws {
+        try db.execute(sql: """
+            UPDATE contacts SET leg_count = x.n, closing_agent_id = x.agent_id, closing_team = x.team
+            FROM (SELECT t.source, t.interaction_id,
+                         (SELECT COUNT(*) FROM legs l WHERE l.source = t.source AND l.interaction_id = t.interaction_id) AS n,
+                         (SELECT agent_id FROM legs l WHERE l.source = t.source AND l.interaction_id = t.interaction_id ORDER BY leg DESC LIMIT 1) AS agent_id,
+                         (SELECT team FROM legs l WHERE l.source = t.source AND l.interaction_id = t.interaction_id ORDER BY leg DESC LIMIT 1) AS team
+                  FROM temp.touched t) AS x
+            WHERE contacts.source = x.source AND contacts.interaction_id = x.interaction_id
+              AND (contacts.leg_count IS NOT x.n OR contacts.closing_agent_id IS NOT x.agent_id OR contacts.closing_team IS NOT x.team)
+            """)
+    }
+
+    public func ingestLog() throws -> [IngestLogEntry] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, \(SQLiteStore.logColumns) FROM ingest_log ORDER BY id").map { row in
+                var e = IngestLogEntry(file: row["file"], sha256: row["sha256"], source: row["source"],
+                                       status: IngestLogEntry.Status(rawValue: row["status"]) ?? .failed, startedAt: row["started_at"])
+                e.id = row["id"]
+                e.rowsRead = row["rows_read"]
+                e.inserted = row["inserted"]
+                e.updated = row["updated"]
+                e.unchanged = row["unchanged"]
+                e.stale = row["stale"]
+                e.duplicates = row["duplicates"]
+                e.rejected = row["rejected"]
+                e.durationMilliseconds = row["duration_ms"]
+                e.message = row["message"]
+                return e
+            }
+        }
+    }
+
+    /// Runs a read-only SQL query (for tests and diagnostics).
+    public func rows(_ sql: String, _ arguments: [(any DatabaseValueConvertible)?] = []) throws -> [[DatabaseValue]] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in row.databaseValues.map { $0 } }
+        }
+    }
+
+    // MARK: Aggregates
+
+    public func contactAggregates(_ query: AggregateQuery) throws -> [ContactAggregate] {
+        let keys = query.groupBy.map { SQLiteStore.keyExpression($0, contactLevel: true, query) }
+        let p = query.parameters
+        let thresholds = Channel.allCases.map { "WHEN '\($0.rawValue)' THEN \(p.serviceLevelThreshold(for: $0))" }.joined(separator: " ")
+        let satisfied = "CASE WHEN csat_max - csat_min + 1 >= 4 THEN csat_max - 1 ELSE csat_max END"
+        let sql = """
+            SELECT \(keys.map { $0 + ", " }.joined())
+                COUNT(*), SUM(abandoned = 0), SUM(abandoned = 1),
+                SUM(abandoned = 1 AND wait_s IS NOT NULL AND wait_s < \(p.shortAbandonSeconds)),
+                SUM(abandoned = 0 AND wait_s IS NOT NULL AND wait_s <= CASE channel \(thresholds) ELSE 20 END),
+                SUM(abandoned = 0 AND (transferred = 1 OR leg_count > 1)), SUM(abandoned = 0 AND escalated = 1),
+                SUM(abandoned = 0 AND wait_s IS NOT NULL), TOTAL(CASE WHEN abandoned = 0 THEN wait_s END),
+                TOTAL(CASE WHEN abandoned = 0 THEN wait_s * wait_s END),
+                COUNT(csat), SUM(csat >= \(satisfied)),
+                TOTAL(CAST(csat - csat_min AS REAL) / (csat_max - csat_min)),
+                TOTAL(CAST(csat - csat_min AS REAL) / (csat_max - csat_min) * (csat - csat_min) / (csat_max - csat_min)),
+                COUNT(nps), SUM(nps >= 9), SUM(nps <= 6)
+            FROM contacts c
+            WHERE direction = 'inbound' AND arrived_at >= ? AND arrived_at < ?
+            \(keys.isEmpty ? "" : "GROUP BY " + (1...keys.count).map(String.init).joined(separator: ", "))
+            """
+        return try queue.read { db in
+            var result: [ContactAggregate] = []
+            let cursor = try Row.fetchCursor(db, sql: sql, arguments: [query.fromUTC, query.toUTC])
+            while let row = try cursor.next() {
+                let k = keys.count
+                var a = ContactAggregate(key: SQLiteStore.groupKey(row, count: k))
+                a.offered = row[k] ?? 0
+                if a.offered == 0 { continue }
+                a.handled = row[k + 1] ?? 0
+                a.abandoned = row[k + 2] ?? 0
+                a.shortAbandoned = row[k + 3] ?? 0
+                a.serviceLevelMet = row[k + 4] ?? 0
+                a.transferred = row[k + 5] ?? 0
+                a.escalated = row[k + 6] ?? 0
+                a.wait = Moments(n: row[k + 7] ?? 0, sum: row[k + 8] ?? 0, sumOfSquares: row[k + 9] ?? 0)
+                a.csatResponses = row[k + 10] ?? 0
+                a.csatSatisfied = row[k + 11] ?? 0
+                a.csatNormalised = Moments(n: a.csatResponses, sum: row[k + 12] ?? 0, sumOfSquares: row[k + 13] ?? 0)
+                a.npsResponses = row[k + 14] ?? 0
+                a.promoters = row[k + 15] ?? 0
+                a.detractors = row[k + 16] ?? 0
+                result.append(a)
+            }
+            return result
+        }
+    }
+
+    public func legAggregates(_ query: AggregateQuery) throws -> [LegAggregate] {
+        let keys = query.groupBy.map { SQLiteStore.keyExpression($0, contactLevel: false, query) }
+        let sql = """
+            SELECT \(keys.map { $0 + ", " }.joined())
+                COALESCE(l.talk_s, 0) + COALESCE(l.hold_s, 0) + COALESCE(l.acw_s, 0) AS handle
+            FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id
+            WHERE c.direction = 'inbound' AND c.abandoned = 0 AND c.arrived_at >= ? AND c.arrived_at < ?
+            ORDER BY \((1...(keys.count + 1)).map(String.init).joined(separator: ", "))
+            """
+        return try queue.read { db in
+            var result: [LegAggregate] = []
+            let cursor = try Row.fetchCursor(db, sql: sql, arguments: [query.fromUTC, query.toUTC])
+            while let row = try cursor.next() {
+                let key = SQLiteStore.groupKey(row, count: keys.count)
+                if result.last?.key != key { result.append(LegAggregate(key: key)) }
+                let h: Double = row[keys.count]
+                result[result.count - 1].handle.add(h)
+                result[result.count - 1].sortedHandleTimes.append(h)
+            }
+            return result
+        }
+    }
+
+    private static func groupKey(_ row: Row, count: Int) -> [GroupValue?] {
+        (0..<count).map { i in
+            switch row[i] as DatabaseValue? {
+            case let value? where !value.isNull:
+                if let n = Int64.fromDatabaseValue(value) { return .integer(n) }
+                return String.fromDatabaseValue(value).map(GroupValue.text)
+            default: return nil
+            }
+        }
+    }
+
+    /// SQL for a grouping dimension. Time dimensions turn UTC milliseconds into local seconds with a
+    /// `CASE` over the zone's offset changes inside the period, so the database groups by local day.
+    static func keyExpression(_ dimension: GroupDimension, contactLevel: Bool, _ query: AggregateQuery) -> String {
+        let segments = query.clock.offsetSegments(fromUTC: query.fromUTC / 1000 - 86_400, toUTC: query.toUTC / 1000 + 86_400)
+        var offset = "\(segments.initial)"
+        if !segments.changes.isEmpty {
+            var previous = segments.initial
+            var cases: [String] = []
+            for change in segments.changes {
+                cases.append("WHEN c.arrived_at < \(change.at * 1000) THEN \(previous)")
+                previous = change.offset
+            }
+            offset = "CASE \(cases.joined(separator: " ")) ELSE \(previous) END"
+        }
+        let localSeconds = "(c.arrived_at / 1000 + \(offset))"
+        let day = "(\(localSeconds) / 86400)"
+        switch dimension {
+        case .week: return "(\(day) - ((\(day) + 3) % 7) + 3)"
+        case .day: return day
+        case .hour: return "((\(localSeconds) % 86400) / 3600)"
+        case .dow: return "((\(day) + 3) % 7 + 1)"
+        case .agent: return contactLevel ? "c.closing_agent_id" : "l.agent_id"
+        case .team: return contactLevel ? "c.closing_team" : "l.team"
+        case .queue: return contactLevel ? "c.queue" : "COALESCE(l.queue, c.queue)"
+        case .channel: return "c.channel"
+        case .reason: return "c.contact_reason"
+        }
+    }
+}
+
+/// Writes rows with cached statements inside a file's transaction.
+private struct SQLiteWriter: StoreWriter {
+    let db: Database
+    let ingestID: Int64
+    private var statements: [String: Statement] = [:]
+
+    init(db: Database, ingestID: Int64) {
+        self.db = db
+        self.ingestID = ingestID
+    }
+
+    private mutating func statement(_ sql: String) throws -> Statement {
+        if let cached = statements[sql] { return cached }
+        let made = try db.makeStatement(sql: sql)
+        statements[sql] = made
+        return made
+    }
+
+    mutating func write(_ row: MappedRow, layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool) {
+        let touch = try statement("INSERT OR IGNORE INTO temp.touched (source, interaction_id) VALUES (?, ?)")
+        try touch.execute(arguments: [row.source, row.interactionID])
+        let firstInFile = db.changesCount == 1
+        var outcome = RowOutcome.unchanged
+        if let contact = row.contact {
+            outcome = try writeContact(row, contact, layout)
+            if outcome == .stale { return (.stale, !firstInFile) }
+        } else if try isStale(row) {
+            return (.stale, false)
+        }
+        if let leg = row.leg {
+            let legOutcome = try writeLeg(row, leg: leg, layout)
+            if row.contact == nil { outcome = legOutcome } else if outcome == .unchanged, legOutcome != .unchanged { outcome = .updated }
+        }
+        return (outcome, row.contact != nil && !firstInFile)
+    }
+
+    private mutating func writeContact(_ row: MappedRow, _ values: [FieldValue], _ layout: RowLayout) throws -> RowOutcome {
+        let columns = layout.contactColumns
+        let insert = try statement("""
+            INSERT INTO contacts (source, interaction_id, \(columns.map { $0 + ", " }.joined())ingest_id)
+            VALUES (?, ?, \(String(repeating: "?, ", count: columns.count))?) ON CONFLICT DO NOTHING
+            """)
+        var arguments: [DatabaseValue] = [row.source.databaseValue, row.interactionID.databaseValue]
+        arguments.append(contentsOf: values.map(\.databaseValue))
+        arguments.append(ingestID.databaseValue)
+        try insert.execute(arguments: StatementArguments(arguments))
+        if db.changesCount == 1 { return .inserted }
+        if try isStale(row) { return .stale }
+        let update = try statement("""
+            UPDATE contacts SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")), ingest_id = ?
+            WHERE source = ? AND interaction_id = ? AND (\(columns.map { "\($0) IS NOT ?" }.joined(separator: " OR ")))
+            """)
+        var updateArguments = values.map(\.databaseValue)
+        updateArguments += [ingestID.databaseValue, row.source.databaseValue, row.interactionID.databaseValue]
+        updateArguments += values.map(\.databaseValue)
+        try update.execute(arguments: StatementArguments(updateArguments))
+        return db.changesCount == 1 ? .updated : .unchanged
+    }
+
+    /// An older version than the stored one changes nothing (DESIGN.md §2).
+    private mutating func isStale(_ row: MappedRow) throws -> Bool {
+        guard let version = row.version else { return false }
+        let select = try statement("SELECT version FROM contacts WHERE source = ? AND interaction_id = ?")
+        guard let stored = try Int64.fetchOne(select, arguments: [row.source, row.interactionID]) else { return false }
+        return version < stored
+    }
+
+    private mutating func writeLeg(_ row: MappedRow, leg: Int, _ layout: RowLayout) throws -> RowOutcome {
+        let columns = layout.legColumns
+        let insert = try statement("""
+            INSERT INTO legs (source, interaction_id, leg, \(columns.map { $0 + ", " }.joined())ingest_id)
+            VALUES (?, ?, ?, \(String(repeating: "?, ", count: columns.count))?) ON CONFLICT DO NOTHING
+            """)
+        let key: [DatabaseValue] = [row.source.databaseValue, row.interactionID.databaseValue, leg.databaseValue]
+        let values = row.legValues.map(\.databaseValue)
+        try insert.execute(arguments: StatementArguments(key + values + [ingestID.databaseValue]))
+        if db.changesCount == 1 { return .inserted }
+        guard !columns.isEmpty else { return .unchanged }
+        let update = try statement("""
+            UPDATE legs SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")), ingest_id = ?
+            WHERE source = ? AND interaction_id = ? AND leg = ? AND (\(columns.map { "\($0) IS NOT ?" }.joined(separator: " OR ")))
+            """)
+        try update.execute(arguments: StatementArguments(values + [ingestID.databaseValue] + key + values))
+        return db.changesCount == 1 ? .updated : .unchanged
+    }
+}
+
+extension FieldValue {
+    var databaseValue: DatabaseValue {
+        switch self {
+        case .null: .null
+        case .text(let s): s.databaseValue
+        case .integer(let i): i.databaseValue
+        case .real(let d): d.databaseValue
+        }
+    }
+}

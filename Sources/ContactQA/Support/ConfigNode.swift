@@ -1,0 +1,134 @@
+import Foundation
+import Yams
+
+/// A mistake in a configuration file (mapping, pipeline, plan), located by file, line and key path.
+public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var file: String
+    public var line: Int?
+    public var path: String
+    public var reason: String
+
+    public var description: String {
+        var text = file
+        if let line { text += ":\(line)" }
+        if !path.isEmpty { text += ": \(path)" }
+        return text + ": " + reason
+    }
+}
+
+/// A YAML node that knows where it came from, so every complaint about it names file, line and key.
+struct ConfigNode {
+    let node: Node
+    let file: String
+    let path: String
+
+    /// Loads a YAML file; an empty file is an empty mapping.
+    static func load(file: String) throws -> ConfigNode {
+        let name = (file as NSString).lastPathComponent
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ConfigError(file: file, line: nil, path: "", reason: "cannot read the file (does it exist?)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(file: name, line: nil, path: "", reason: "the file is not UTF-8 text")
+        }
+        return try parse(text, file: name)
+    }
+
+    static func parse(_ text: String, file: String) throws -> ConfigNode {
+        do {
+            let node = try Yams.compose(yaml: text) ?? Node.mapping(Node.Mapping([]))
+            return ConfigNode(node: node, file: file, path: "")
+        } catch let error as YamlError {
+            throw ConfigError(file: file, line: nil, path: "", reason: "not valid YAML: \(error)")
+        }
+    }
+
+    var line: Int? { node.mark?.line }
+
+    func error(_ reason: String) -> ConfigError {
+        ConfigError(file: file, line: line, path: path, reason: reason)
+    }
+
+    private func child(_ node: Node, _ key: String) -> ConfigNode {
+        ConfigNode(node: node, file: file, path: path.isEmpty ? key : "\(path).\(key)")
+    }
+
+    var isMapping: Bool { if case .mapping = node { true } else { false } }
+    var isNull: Bool { if case .scalar(let s) = node { s.string == "" || s.string == "~" || s.string == "null" } else { false } }
+
+    /// The entries of a mapping, in file order, refusing keys outside `allowed` (with a suggestion).
+    func entries(allowed: [String]? = nil) throws -> [(key: String, value: ConfigNode)] {
+        guard case .mapping(let mapping) = node else { throw error("expected a mapping of keys to values") }
+        var result: [(String, ConfigNode)] = []
+        for (keyNode, value) in mapping {
+            guard let key = keyNode.string else { throw error("a key must be text") }
+            if let allowed, !allowed.contains(key) {
+                let hint = closest(key, in: allowed).map { " (did you mean \"\($0)\"?)" } ?? ""
+                throw ConfigError(file: file, line: keyNode.mark?.line, path: path,
+                                  reason: "unknown key \"\(key)\"\(hint); allowed: \(allowed.joined(separator: ", "))")
+            }
+            result.append((key, child(value, key)))
+        }
+        return result
+    }
+
+    /// The mapping as a dictionary (keys checked against `allowed`).
+    func dictionary(allowed: [String]) throws -> [String: ConfigNode] {
+        Dictionary(try entries(allowed: allowed), uniquingKeysWith: { _, last in last })
+    }
+
+    func list() throws -> [ConfigNode] {
+        guard case .sequence(let sequence) = node else { throw error("expected a list") }
+        return sequence.enumerated().map { child($1, "[\($0)]") }
+    }
+
+    func string() throws -> String {
+        guard case .scalar(let scalar) = node else { throw error("expected a single value") }
+        return scalar.string
+    }
+
+    func int() throws -> Int {
+        guard let value = Int(try string()) else { throw error("expected a whole number, found \"\(try string())\"") }
+        return value
+    }
+
+    func double() throws -> Double {
+        guard let value = Double(try string()) else { throw error("expected a number, found \"\(try string())\"") }
+        return value
+    }
+
+    func bool() throws -> Bool {
+        switch try string().lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw error("expected true or false, found \"\(try string())\"")
+        }
+    }
+
+    func stringList() throws -> [String] {
+        if case .scalar = node { return [try string()] }
+        return try list().map { try $0.string() }
+    }
+}
+
+/// The allowed word nearest to a misspelt one, if it is near enough to be a typo.
+func closest(_ word: String, in candidates: [String]) -> String? {
+    var best: (String, Int)?
+    for candidate in candidates {
+        let d = editDistance(Array(word.lowercased()), Array(candidate.lowercased()))
+        if d <= max(2, candidate.count / 3), d < (best?.1 ?? .max) { best = (candidate, d) }
+    }
+    return best?.0
+}
+
+private func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+    var previous = Array(0...b.count)
+    for i in 1...max(a.count, 1) where !a.isEmpty {
+        var current = [i] + Array(repeating: 0, count: b.count)
+        for j in 1...max(b.count, 1) where !b.isEmpty {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        previous = current
+    }
+    return a.isEmpty ? b.count : previous[b.count]
+}
