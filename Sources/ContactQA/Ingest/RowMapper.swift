@@ -212,8 +212,11 @@ struct RowMapper {
             || field.kind == .channel || field.kind == .direction {
             var value = text ?? String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespaces)
             if value.isEmpty, let fallback = entry.rule.defaultValue { value = fallback }
-            if let mapped = entry.rule.values[value] ?? entry.rule.values.first(where: { $0.key.caseInsensitiveCompare(value) == .orderedSame })?.value {
-                value = mapped
+            if !value.isEmpty, !entry.rule.values.isEmpty {
+                let rules = entry.rule.values
+                if let mapped = rules[value] ?? rules.first(where: { $0.key.caseInsensitiveCompare(value) == .orderedSame })?.value ?? rules["*"] {
+                    value = mapped
+                }
             }
             text = value
         }

@@ -162,6 +162,19 @@ public final class SQLiteStore: ContactStore {
             """)
     }
 
+    /// Whether a file with these exact bytes has been loaded before.
+    public func hasLoaded(sha256: String) throws -> Bool {
+        try queue.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM ingest_log WHERE sha256 = ? AND status = 'loaded')", arguments: [sha256]) ?? false
+        }
+    }
+
+    /// The local date of the latest inbound arrival, in the site timezone; nil for an empty store.
+    public func latestArrivalDate() throws -> LocalDate? {
+        let latest = try queue.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(arrived_at) FROM contacts") }
+        return latest.map { (ZoneClock(identifier: siteTimeZone) ?? .utc).localDate(atUTC: $0 / 1000) }
+    }
+
     public func ingestLog() throws -> [IngestLogEntry] {
         try queue.read { db in
             try Row.fetchAll(db, sql: "SELECT id, \(SQLiteStore.logColumns) FROM ingest_log ORDER BY id").map { row in

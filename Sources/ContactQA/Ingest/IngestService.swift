@@ -1,0 +1,59 @@
+import Crypto
+import Foundation
+import Logging
+
+/// Ingests files of one source kind into a store: chooses the mapping, loads the key, and imports
+/// each file in its own transaction. Shared by `contactqa ingest` and `contactqa run`.
+public struct IngestService {
+    /// Source kinds this version reads (DESIGN.md §6 lists the rest, which later importers add).
+    public static let supportedSources = ["canonical", "csv"]
+
+    public var store: SQLiteStore
+    public var logger: Logger
+
+    public init(store: SQLiteStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    /// The key from `--key-file`, else `CONTACTQA_KEY_FILE`; nil when neither is set.
+    public static func pseudonymiser(keyFile: String?) throws -> Pseudonymiser? {
+        let path = keyFile ?? ProcessInfo.processInfo.environment["CONTACTQA_KEY_FILE"]
+        return try path.map(Pseudonymiser.load(keyFile:))
+    }
+
+    /// - Parameter skipLoaded: leave out files whose exact bytes were loaded before (the nightly job).
+    public func ingest(source: String, mappingFile: String?, files: [String], pseudonymiser: Pseudonymiser?,
+                       skipLoaded: Bool = false) throws -> [FileImportReport] {
+        let mapping: Mapping
+        switch source {
+        case "canonical": mapping = .canonical
+        case "csv":
+            guard let mappingFile else { throw ConfigError(file: "command line", line: nil, path: "--mapping", reason: "--source csv needs --mapping FILE") }
+            mapping = try Mapping.load(file: mappingFile)
+        default:
+            throw ConfigError(file: "command line", line: nil, path: "--source",
+                              reason: "source \"\(source)\" is not supported yet; this version reads \(IngestService.supportedSources.joined(separator: ", "))")
+        }
+        let quarantine = ((store.path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("quarantine")
+        let importer = CSVImporter(mapping: mapping, pseudonymiser: pseudonymiser, quarantineDirectory: quarantine, logger: logger)
+        var reports: [FileImportReport] = []
+        for file in files {
+            if skipLoaded, let digest = IngestService.sha256(of: file), try store.hasLoaded(sha256: digest) {
+                logger.info("\((file as NSString).lastPathComponent): already loaded (same SHA-256), skipped")
+                continue
+            }
+            reports.append(try importer.importFile(file, into: store))
+        }
+        return reports
+    }
+
+    /// SHA-256 of a file as hex, or nil when it cannot be read.
+    public static func sha256(of path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let data = try? handle.read(upToCount: 1 << 16), !data.isEmpty { hasher.update(data: data) }
+        return hasher.finalize().map { pad16($0) }.joined()
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+
+/// A pipeline file (DESIGN.md §7), checked on load: unknown keys, wrong types and missing files are
+/// errors naming the file, line and key. Relative paths are resolved against the pipeline's folder.
+public struct Pipeline: Sendable {
+    public struct Input: Sendable {
+        public var source: String
+        /// A glob pattern (absolute, after resolving).
+        public var path: String
+        public var mapping: String?
+    }
+
+    public var name: String
+    public var timezone: String
+    public var store: String
+    public var inputs: [Input]
+    public var keyFile: String?
+    public var parameters = KPIParameters()
+    public var fcrWindowDays = 7
+    /// The report folder pattern; `{week}` becomes the ISO week.
+    public var reportOut: String
+    public var settleSeconds = 0.0
+
+    static let topKeys = ["name", "timezone", "store", "inputs", "settle_s", "privacy", "kpis", "targets", "scorecards", "sampling", "report"]
+
+    public static func load(file: String) throws -> Pipeline {
+        let root = try ConfigNode.load(file: file)
+        let base = ((file as NSString).deletingLastPathComponent as NSString).standardizingPath
+        func resolve(_ path: String) -> String {
+            path.hasPrefix("/") ? path : ((base.isEmpty ? "." : base) as NSString).appendingPathComponent(path)
+        }
+        let top = try root.dictionary(allowed: topKeys)
+        func required(_ key: String) throws -> ConfigNode {
+            guard let node = top[key] else { throw root.error("the pipeline needs `\(key):`") }
+            return node
+        }
+        let timezoneNode = try required("timezone")
+        let timezone = try timezoneNode.string()
+        guard ZoneClock(identifier: timezone) != nil else { throw timezoneNode.error("unknown time zone \"\(timezone)\"") }
+        var inputs: [Input] = []
+        for node in try required("inputs").list() {
+            let entry = try node.dictionary(allowed: ["source", "path", "mapping"])
+            guard let sourceNode = entry["source"] else { throw node.error("each input names its `source:`") }
+            guard let pathNode = entry["path"] else { throw node.error("each input names its `path:`") }
+            let source = try sourceNode.string()
+            guard ["canonical", "csv"].contains(source) else {
+                throw sourceNode.error("source \"\(source)\" is not supported yet; this version reads canonical and csv")
+            }
+            var mapping: String?
+            if let mappingNode = entry["mapping"] {
+                let path = resolve(try mappingNode.string())
+                guard FileManager.default.fileExists(atPath: path) else { throw mappingNode.error("mapping file \(path) does not exist") }
+                mapping = path
+            } else if source == "csv" {
+                throw node.error("a csv input needs `mapping:`")
+            }
+            inputs.append(Input(source: source, path: resolve(try pathNode.string()), mapping: mapping))
+        }
+        var pipeline = Pipeline(name: try top["name"]?.string() ?? "pipeline", timezone: timezone,
+                                store: resolve(try required("store").string()), inputs: inputs,
+                                reportOut: resolve("reports/{week}"))
+        if let node = top["settle_s"] { pipeline.settleSeconds = try node.double() }
+        if let privacy = try top["privacy"]?.dictionary(allowed: ["key_file", "retention_days", "agent_names"]) {
+            if let node = privacy["key_file"] {
+                let path = resolve(try node.string())
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw node.error("key file \(path) does not exist (create one with `contactqa ingest --generate-key FILE`)")
+                }
+                pipeline.keyFile = path
+            }
+        }
+        if let kpis = try top["kpis"]?.dictionary(allowed: ["short_abandon_s", "service_level_s", "fcr"]) {
+            if let node = kpis["short_abandon_s"] { pipeline.parameters.shortAbandonSeconds = try node.double() }
+            if let node = kpis["service_level_s"] {
+                for (key, value) in try node.entries(allowed: Channel.allCases.map(\.rawValue)) {
+                    pipeline.parameters.serviceLevelSeconds[Channel(rawValue: key)!] = try value.double()
+                }
+            }
+            if let fcr = try kpis["fcr"]?.dictionary(allowed: ["window_days", "match"]), let node = fcr["window_days"] {
+                let days = try node.int()
+                guard days > 0 else { throw node.error("the FCR window must be at least 1 day") }
+                pipeline.fcrWindowDays = days
+            }
+        }
+        if let report = try top["report"]?.dictionary(allowed: ["out", "formats", "feedback_packs"]), let node = report["out"] {
+            pipeline.reportOut = resolve(try node.string())
+        }
+        return pipeline
+    }
+
+    /// The files an input's pattern matches now, sorted by name.
+    public static func expand(_ pattern: String) -> [String] {
+        var result = glob_t()
+        defer { globfree(&result) }
+        guard glob(pattern, 0, nil, &result) == 0 else { return [] }
+        return (0..<Int(result.gl_pathc)).compactMap { result.gl_pathv[$0].map { String(cString: $0) } }.sorted()
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+
+/// A reporting period: local dates, both inclusive, in one zone.
+public struct Period: Sendable, Equatable {
+    public var from: LocalDate
+    public var to: LocalDate
+    public var clock: ZoneClock
+
+    public init(from: LocalDate, to: LocalDate, clock: ZoneClock) {
+        self.from = from
+        self.to = to
+        self.clock = clock
+    }
+
+    public init(week: ISOWeek, clock: ZoneClock) {
+        self.init(from: week.monday, to: week.sunday, clock: clock)
+    }
+
+    /// First instant of the period, UTC milliseconds.
+    public var fromUTC: Int64 { clock.startOfDay(from) * 1000 }
+    /// First instant after the period, UTC milliseconds.
+    public var toUTC: Int64 { clock.startOfDay(to.adding(days: 1)) * 1000 }
+
+    public static func == (a: Period, b: Period) -> Bool {
+        a.from == b.from && a.to == b.to && a.clock.identifier == b.clock.identifier
+    }
+}
+
+/// KPIs of one group of a report.
+public struct KPIGroup: Sendable, Equatable {
+    /// One value per grouping dimension; nil is the unassigned group.
+    public var key: [GroupValue?]
+    public var kpis: KPISet
+}
+
+/// The result of `contactqa kpis`: KPIs per group and in total, with the parameters used.
+public struct KPIReport: Sendable {
+    public var period: Period
+    /// The as-of date decides whether FCR for the period is still provisional.
+    public var asOf: LocalDate
+    public var fcrWindowDays: Int
+    public var parameters: KPIParameters
+    public var groupBy: [GroupDimension]
+    public var groups: [KPIGroup]
+    public var total: KPISet
+
+    /// Provisional until the as-of date is past the period's end + the FCR window (DESIGN.md §3).
+    public var provisional: Bool { asOf.dayNumber <= period.to.dayNumber + fcrWindowDays }
+
+    /// How a key value reads: ISO week, ISO date, hour 0–23, weekday 1–7 (Monday = 1), or the text.
+    public func display(_ value: GroupValue?, _ dimension: GroupDimension) -> String? {
+        guard let value else { return nil }
+        switch (dimension, value) {
+        case (.week, .integer(let thursday)): return ISOWeek(containing: LocalDate(dayNumber: Int(thursday))).description
+        case (.day, .integer(let day)): return LocalDate(dayNumber: Int(day)).description
+        case (_, .integer(let n)): return String(n)
+        case (_, .text(let s)): return s
+        }
+    }
+}
+
+/// Computes KPIs from the store's grouped aggregates (DESIGN.md §3, §8).
+public struct KPIEngine {
+    public let store: any ContactStore
+
+    public init(store: any ContactStore) { self.store = store }
+
+    /// - Parameters:
+    ///   - asOf: today's date in the reporting zone (decides the provisional flag).
+    ///   - fcrWindowDays: W of the FCR definition [7].
+    public func report(period: Period, groupBy: [GroupDimension], parameters: KPIParameters,
+                       asOf: LocalDate, fcrWindowDays: Int = 7) throws -> KPIReport {
+        let query = AggregateQuery(fromUTC: period.fromUTC, toUTC: period.toUTC, clock: period.clock, groupBy: groupBy, parameters: parameters)
+        var groups: [KPIGroup] = []
+        if !groupBy.isEmpty {
+            let contacts = Dictionary(try store.contactAggregates(query).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+            let legs = Dictionary(try store.legAggregates(query).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+            let keys = Set(contacts.keys).union(legs.keys).sorted(by: KPIEngine.keyOrder)
+            groups = keys.map { KPIGroup(key: $0, kpis: KPISet(contacts: contacts[$0], legs: legs[$0])) }
+        }
+        var totalQuery = query
+        totalQuery.groupBy = []
+        let total = KPISet(contacts: try store.contactAggregates(totalQuery).first, legs: try store.legAggregates(totalQuery).first)
+        return KPIReport(period: period, asOf: asOf, fcrWindowDays: fcrWindowDays, parameters: parameters,
+                         groupBy: groupBy, groups: groups, total: total)
+    }
+
+    /// Keys sort value by value, the unassigned (nil) value last.
+    static func keyOrder(_ a: [GroupValue?], _ b: [GroupValue?]) -> Bool {
+        for (x, y) in zip(a, b) where x != y {
+            switch (x, y) {
+            case (nil, _): return false
+            case (_, nil): return true
+            case (let x?, let y?): return x < y
+            }
+        }
+        return false
+    }
+}

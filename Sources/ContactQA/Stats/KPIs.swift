@@ -1,0 +1,86 @@
+/// A rate with what it was computed from (DESIGN.md §6 `RATE`).
+public struct RateEstimate: Sendable, Equatable {
+    public var numerator: Int
+    public var denominator: Int
+    public var value: Double? { denominator > 0 ? Double(numerator) / Double(denominator) : nil }
+    public var ci95: (lower: Double, upper: Double)? { wilsonInterval(successes: numerator, trials: denominator) }
+
+    public init(_ numerator: Int, of denominator: Int) {
+        self.numerator = numerator
+        self.denominator = denominator
+    }
+
+    public static func == (a: RateEstimate, b: RateEstimate) -> Bool {
+        a.numerator == b.numerator && a.denominator == b.denominator
+    }
+}
+
+/// A mean with its sample size and 95% t-interval (DESIGN.md §6 `MEAN`).
+public struct MeanEstimate: Sendable, Equatable {
+    public var moments: Moments
+    public var n: Int { moments.n }
+    public var value: Double? { moments.n > 0 ? moments.sum / Double(moments.n) : nil }
+    public var ci95: (lower: Double, upper: Double)? { tInterval(moments) }
+
+    public init(_ moments: Moments) { self.moments = moments }
+
+    public static func == (a: MeanEstimate, b: MeanEstimate) -> Bool { a.moments == b.moments }
+}
+
+/// Net promoter score from its counts.
+public struct NPSEstimate: Sendable, Equatable {
+    public var responses: Int
+    public var promoters: Int
+    public var detractors: Int
+    /// % promoters − % detractors, −100…100.
+    public var value: Double? {
+        responses > 0 ? 100 * Double(promoters - detractors) / Double(responses) : nil
+    }
+}
+
+/// Every KPI of DESIGN.md §3 for one group.
+public struct KPISet: Sendable, Equatable {
+    public var offered: Int
+    public var handled: Int
+    public var abandoned: Int
+    public var shortAbandoned: Int
+    public var transferred: Int
+    public var escalated: Int
+    public var abandonmentRate: RateEstimate
+    public var serviceLevel: RateEstimate
+    public var transferRate: RateEstimate
+    public var escalationRate: RateEstimate
+    /// Nil until the repeat-contact search is implemented (the KPI engine issue).
+    public var fcr: RateEstimate?
+    public var repeatContactRate: RateEstimate?
+    public var csat: RateEstimate
+    public var asa: MeanEstimate
+    public var csatMean: MeanEstimate
+    public var aht: MeanEstimate
+    public var ahtMedian: Double?
+    public var ahtP90: Double?
+    public var nps: NPSEstimate
+
+    /// Turns a group's aggregates into KPIs. Either side may be missing (a group with legs but no
+    /// contacts of its own, or the reverse, e.g. agent groups).
+    public init(contacts c: ContactAggregate?, legs l: LegAggregate?) {
+        let c = c ?? ContactAggregate(key: [])
+        offered = c.offered
+        handled = c.handled
+        abandoned = c.abandoned
+        shortAbandoned = c.shortAbandoned
+        transferred = c.transferred
+        escalated = c.escalated
+        abandonmentRate = RateEstimate(c.abandoned - c.shortAbandoned, of: c.offered - c.shortAbandoned)
+        serviceLevel = RateEstimate(c.serviceLevelMet, of: c.offered - c.shortAbandoned)
+        transferRate = RateEstimate(c.transferred, of: c.handled)
+        escalationRate = RateEstimate(c.escalated, of: c.handled)
+        csat = RateEstimate(c.csatSatisfied, of: c.csatResponses)
+        asa = MeanEstimate(c.wait)
+        csatMean = MeanEstimate(c.csatNormalised)
+        aht = MeanEstimate(l?.handle ?? Moments())
+        ahtMedian = l.flatMap { quantileType7($0.sortedHandleTimes, 0.5) }
+        ahtP90 = l.flatMap { quantileType7($0.sortedHandleTimes, 0.9) }
+        nps = NPSEstimate(responses: c.npsResponses, promoters: c.promoters, detractors: c.detractors)
+    }
+}

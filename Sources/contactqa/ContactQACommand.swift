@@ -1,0 +1,57 @@
+import ArgumentParser
+import ContactQA
+import Foundation
+import Logging
+
+@main
+struct ContactQACommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "contactqa",
+        abstract: "Monitor the quality of customer service from contact-centre exports.",
+        discussion: "Exit codes: 0 done, 1 failed, 2 usage or configuration error, 3 input rejected, 4 store locked.",
+        version: contactQAVersion,
+        subcommands: [Ingest.self, KPIs.self, Run.self]
+    )
+
+    /// Runs the command, mapping errors to DESIGN.md §6's exit codes.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)
+        } catch {
+            let argumentCode = exitCode(for: error)
+            if argumentCode == .success || error is CleanExit {
+                exit(withError: error)
+            }
+            let code: Int32
+            switch error {
+            case is InputError: code = 3
+            case is ConfigError, is SQLiteStore.OpenError, is Pseudonymiser.KeyError, is ValidationError: code = 2
+            default: code = argumentCode == .validationFailure ? 2 : 1
+            }
+            let message = code == 2 && argumentCode == .validationFailure && !(error is ConfigError) ? fullMessage(for: error) : "\(error)"
+            FileHandle.standardError.write(Data("contactqa: error: \(message)\n".utf8))
+            Foundation.exit(code)
+        }
+    }
+}
+
+let contactQAVersion = "0.1.0"
+
+/// Options every subcommand that logs shares.
+struct LoggingOptions: ParsableArguments {
+    @Flag(name: .long, help: "Log warnings and errors only (for cron).")
+    var quiet = false
+
+    func bootstrap() -> Logger {
+        let level: Logger.Level = quiet ? .warning : .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: "contactqa")
+    }
+}

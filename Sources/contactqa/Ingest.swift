@@ -1,0 +1,78 @@
+import ArgumentParser
+import ContactQA
+import Foundation
+
+struct Ingest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Load export files into the store (one transaction per file).",
+        discussion: """
+            Rejected rows go to quarantine/ beside the store with file, line, field and reason. A file whose \
+            rejected rows exceed its mapping's threshold (default 1%) loads nothing, and the command exits 3.
+            """
+    )
+
+    @Option(help: "The store: a SQLite file, created on first use.")
+    var store: String?
+
+    @Option(help: "What the files are: canonical or csv (with --mapping).")
+    var source: String?
+
+    @Option(help: "The mapping file (YAML) for --source csv.")
+    var mapping: String?
+
+    @Option(help: "The site timezone, when creating the store (e.g. Europe/London).")
+    var timezone: String?
+
+    @Option(help: "The pseudonymisation key file (default: $CONTACTQA_KEY_FILE).")
+    var keyFile: String?
+
+    @Option(help: "Write a new pseudonymisation key to this file (mode 0600) and stop.")
+    var generateKey: String?
+
+    @OptionGroup var logging: LoggingOptions
+
+    @Argument(help: "The files to load.")
+    var files: [String] = []
+
+    func validate() throws {
+        if generateKey != nil { return }
+        guard store != nil else { throw ValidationError("--store is required") }
+        guard source != nil else { throw ValidationError("--source is required (canonical or csv)") }
+        guard !files.isEmpty else { throw ValidationError("name at least one file to load") }
+        if source == "csv", mapping == nil { throw ValidationError("--source csv needs --mapping FILE") }
+    }
+
+    func run() throws {
+        if let generateKey {
+            try Pseudonymiser.generateKey(at: generateKey)
+            print("wrote a new key to \(generateKey) (mode 0600); keep it secret and keep it: without it, new data will not link to old")
+            return
+        }
+        let logger = logging.bootstrap()
+        let sqlite = try SQLiteStore(path: store!, createWithTimeZone: timezone)
+        let service = IngestService(store: sqlite, logger: logger)
+        let reports = try service.ingest(source: source!, mappingFile: mapping, files: files,
+                                         pseudonymiser: try IngestService.pseudonymiser(keyFile: keyFile))
+        try finish(reports)
+    }
+}
+
+/// Prints what went wrong with the files and exits 3 when any was rejected or failed.
+func finish(_ reports: [FileImportReport]) throws {
+    var rejected = false
+    for report in reports {
+        for warning in report.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        switch report.outcome {
+        case .loaded:
+            for error in report.sampleRejections { FileHandle.standardError.write(Data("  rejected: \(error)\n".utf8)) }
+        case .rejectedOverThreshold:
+            rejected = true
+            for error in report.sampleRejections { FileHandle.standardError.write(Data("  rejected: \(error)\n".utf8)) }
+            FileHandle.standardError.write(Data("error: \(report.summary)\n".utf8))
+        case .failed:
+            rejected = true
+            FileHandle.standardError.write(Data("error: \(report.summary)\n".utf8))
+        }
+    }
+    if rejected { throw ExitCode(3) }
+}

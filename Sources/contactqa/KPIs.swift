@@ -1,0 +1,100 @@
+import ArgumentParser
+import ContactQA
+import Foundation
+
+struct KPIs: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kpis",
+        abstract: "Contact-centre KPIs for a period, grouped, with 95% intervals.",
+        discussion: "JSON and CSV fields are documented in docs/cli.md; definitions in docs/kpis.md."
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case table, json, csv }
+
+    @Option(help: "The store (a SQLite file).")
+    var store: String
+
+    @Option(help: "An ISO week, e.g. 2026-W47.")
+    var week: String?
+
+    @Option(help: "First local date of the period (YYYY-MM-DD), with --to.")
+    var from: String?
+
+    @Option(help: "Last local date of the period, inclusive.")
+    var to: String?
+
+    @Option(help: "Report in this zone instead of the store's site timezone.")
+    var timezone: String?
+
+    @Option(help: "Group by one or two of: \(GroupDimension.allCases.map(\.rawValue).joined(separator: ", ")) (comma-separated).")
+    var by: String?
+
+    @Option(help: "table, json or csv.")
+    var format: Format = .table
+
+    @Option(name: .customLong("short-abandon-s"), help: "Abandons with a known wait below this many seconds are short abandons.")
+    var shortAbandonSeconds: Double = 5
+
+    @Option(name: .customLong("service-level-s"), help: "Service-level thresholds per channel, e.g. voice=20,email=86400.")
+    var serviceLevel: String?
+
+    @Option(name: .customLong("as-of"), help: "The date the report is made (decides provisional periods); default today.")
+    var asOf: String?
+
+    func validate() throws {
+        if week == nil, from == nil || to == nil { throw ValidationError("give --week W, or --from D and --to D") }
+        if week != nil, from != nil || to != nil { throw ValidationError("give either --week or --from/--to, not both") }
+        if let week, ISOWeek(week) == nil { throw ValidationError("--week \(week) is not an ISO week such as 2026-W47") }
+        for (name, value) in [("--from", from), ("--to", to), ("--as-of", asOf)] {
+            if let value, LocalDate(iso: value) == nil { throw ValidationError("\(name) \(value) is not a date YYYY-MM-DD") }
+        }
+        if let from, let to, let a = LocalDate(iso: from), let b = LocalDate(iso: to), b < a {
+            throw ValidationError("--to \(to) is before --from \(from)")
+        }
+        _ = try groupBy()
+        _ = try parameters()
+        guard shortAbandonSeconds >= 0 else { throw ValidationError("--short-abandon-s must not be negative") }
+    }
+
+    func groupBy() throws -> [GroupDimension] {
+        guard let by, !by.isEmpty else { return [] }
+        let names = by.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard names.count <= 2 else { throw ValidationError("--by takes one field or a pair, not \(names.count)") }
+        return try names.map { name in
+            guard let dimension = GroupDimension(rawValue: name) else {
+                throw ValidationError("unknown grouping \"\(name)\"; use \(GroupDimension.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return dimension
+        }
+    }
+
+    func parameters() throws -> KPIParameters {
+        var parameters = KPIParameters(shortAbandonSeconds: shortAbandonSeconds)
+        for pair in (serviceLevel ?? "").split(separator: ",") {
+            let parts = pair.split(separator: "=")
+            guard parts.count == 2, let channel = Channel(rawValue: String(parts[0])), let seconds = Double(parts[1]), seconds >= 0 else {
+                throw ValidationError("--service-level-s takes channel=seconds pairs, e.g. voice=20,email=86400; cannot read \"\(pair)\"")
+            }
+            parameters.serviceLevelSeconds[channel] = seconds
+        }
+        return parameters
+    }
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: store) else { throw ValidationError("no store at \(store)") }
+        let sqlite = try SQLiteStore(path: store)
+        let zone = timezone ?? sqlite.siteTimeZone
+        guard let clock = ZoneClock(identifier: zone) else { throw ValidationError("unknown time zone \"\(zone)\"") }
+        let period = week.flatMap(ISOWeek.init).map { Period(week: $0, clock: clock) }
+            ?? Period(from: LocalDate(iso: from!)!, to: LocalDate(iso: to!)!, clock: clock)
+        let today = asOf.flatMap { LocalDate(iso: $0) } ?? clock.localDate(atUTC: Int64(Date().timeIntervalSince1970))
+        let report = try KPIEngine(store: sqlite).report(period: period, groupBy: try groupBy(), parameters: try parameters(), asOf: today)
+        switch format {
+        case .table:
+            print(report.table, terminator: "")
+            if report.total.offered == 0 { FileHandle.standardError.write(Data("note: no inbound contacts in this period\n".utf8)) }
+        case .json: print(report.json.rendered())
+        case .csv: print(report.csv, terminator: "")
+        }
+    }
+}
