@@ -12,7 +12,10 @@ public enum IdentifierKind: String, Sendable, CaseIterable {
 /// (for FCR) without ever holding who the customer is.
 ///
 /// The key is the site's secret: the same identifier gives the same `customer_key` only under the same key.
-public struct Pseudonymiser {
+///
+/// `@unchecked Sendable`: the only state is a `SymmetricKey` set once in `init` and only read after,
+/// and swift-crypto does not mark that immutable value type `Sendable` on Linux.
+public struct Pseudonymiser: @unchecked Sendable {
     public enum KeyError: Error, CustomStringConvertible {
         case missing
         case unreadable(path: String, reason: String)

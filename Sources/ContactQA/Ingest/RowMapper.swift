@@ -160,16 +160,16 @@ struct RowMapper {
     }
 
     private func validate(_ values: [CanonicalField: FieldValue], _ instants: [CanonicalField: Int64], arrived: Int64, _ record: CSVRecord) throws(InputError) {
-        for field in [CanonicalField.waitSeconds, .talkSeconds, .holdSeconds, .acwSeconds] {
-            if let v = values[field]?.realValue, v < 0 {
-                throw error(record, field, "\(field.rawValue) is negative (\(formatSeconds(v)) s)")
-            }
-        }
         if let answered = instants[.answeredAt], answered < arrived {
             throw error(record, .answeredAt, "answered_at is before arrived_at (answered before the contact arrived)")
         }
         if let ended = instants[.endedAt], let start = instants[.answeredAt] ?? Optional(arrived), ended < start {
             throw error(record, .endedAt, "ended_at is before \(instants[.answeredAt] == nil ? "arrived_at" : "answered_at")")
+        }
+        for field in [CanonicalField.waitSeconds, .talkSeconds, .holdSeconds, .acwSeconds] {
+            if let v = values[field]?.realValue, v < 0 {
+                throw error(record, field, "\(field.rawValue) is negative (\(formatSeconds(v)) s)")
+            }
         }
         if let nps = values[.nps]?.integerValue, !(0...10).contains(nps) {
             throw error(record, .nps, "nps must be 0–10, found \(nps)")

@@ -1,0 +1,269 @@
+@testable import ContactQA
+import Foundation
+import GRDB
+import Testing
+
+/// Imports through mappings: mapping and validation errors, quarantine, thresholds, idempotence, time zones.
+@Suite("CSV import through a mapping")
+struct CSVImporterTests {
+    static let mappingYAML = """
+        name: pbx
+        timezone: Europe/London
+        rejection_threshold: 0.5
+        fields:
+          interaction_id: id
+          arrived_at: {column: start, format: "dd/MM/yyyy HH:mm:ss"}
+          channel: {value: voice}
+          answered_at: {column: answer, format: "dd/MM/yyyy HH:mm:ss"}
+          talk_s: {column: talk, unit: "mm:ss"}
+          agent_id: agent
+          customer_id: caller
+        """
+
+    func importCSV(_ csv: String, yaml: String = mappingYAML, into store: SQLiteStore? = nil, dir: TemporaryDirectory,
+                   name: String = "calls.csv") throws -> (FileImportReport, SQLiteStore) {
+        let store = try store ?? makeStore(dir)
+        let file = dir.write(name, csv)
+        let mapping = try Mapping.parse(yaml: yaml, file: "pbx.yaml")
+        let importer = CSVImporter(mapping: mapping, pseudonymiser: testKey, quarantineDirectory: dir.path + "/quarantine")
+        return (try importer.importFile(file, into: store), store)
+    }
+
+    @Test func validRowsLoadWithDerivedWaitAndAbandon() throws {
+        let dir = TemporaryDirectory()
+        let (report, store) = try importCSV("""
+            id,start,answer,talk,agent,caller
+            1,16/11/2026 09:00:00,16/11/2026 09:00:12,04:35,A1,07700 900123
+            2,16/11/2026 09:05:00,,,,07700 900124
+            """, dir: dir)
+        #expect(report.outcome == .loaded)
+        #expect(report.log.inserted == 2)
+        let rows = try store.rows("SELECT interaction_id, arrived_at, wait_s, abandoned, leg_count, closing_agent_id FROM contacts ORDER BY interaction_id")
+        #expect(rows[0] == ["1".databaseValue, utcMillis("2026-11-16T09:00:00Z").databaseValue, (12.0).databaseValue, 0.databaseValue, 1.databaseValue, "A1".databaseValue])
+        #expect(rows[1][2] == .null)  // an abandon without an answer time has no derived wait
+        #expect(rows[1][3] == 1.databaseValue)
+        #expect(rows[1][4] == 0.databaseValue)
+        let legs = try store.rows("SELECT talk_s FROM legs")
+        #expect(legs == [[(275.0).databaseValue]])
+    }
+
+    @Test func rejectedRowsAreQuarantinedWithLineFieldAndReasonAndMaskedCaller() throws {
+        let dir = TemporaryDirectory()
+        let (report, store) = try importCSV("""
+            id,start,answer,talk,agent,caller
+            1,16/11/2026 09:00:00,16/11/2026 09:00:12,04:35,A1,07700 900123
+            2,16/11/2026 9h05,,,,07700 900124
+            3,16/11/2026 09:10:00,16/11/2026 09:09:00,01:00,A2,07700 900125
+            4,16/11/2026 09:20:00,16/11/2026 09:20:05,-01:00,A2,07700 900126
+            5,16/11/2026 09:30:00,16/11/2026 09:30:05,01:00,A3
+            6,16/11/2026 09:40:00,16/11/2026 09:40:05,01:00,A3,07700 900127
+            7,16/11/2026 09:50:00,16/11/2026 09:50:05,01:00,A3,07700 900128
+            8,16/11/2026 09:55:00,16/11/2026 09:55:05,01:00,A3,07700 900129
+            9,16/11/2026 09:58:00,16/11/2026 09:58:05,01:00,A3,07700 900130
+            """, dir: dir)
+        #expect(report.outcome == .loaded)
+        #expect(report.log.rowsRead == 9)
+        #expect(report.log.rejected == 4)
+        #expect(report.log.inserted == 5)
+        #expect(try store.rows("SELECT COUNT(*) FROM contacts") == [[5.databaseValue]])
+        let quarantine = try String(contentsOfFile: report.quarantinePath!, encoding: .utf8)
+        let lines = quarantine.split(separator: "\n").map(String.init)
+        #expect(lines[0] == "file,line,field,reason,record")
+        #expect(lines[1] == "calls.csv,3,start,\"arrived_at: cannot read \"\"16/11/2026 9h05\"\" as a timestamp in the format dd/MM/yyyy HH:mm:ss\",\"2,16/11/2026 9h05,,,,[masked]\"")
+        #expect(lines[2].hasPrefix("calls.csv,4,answer,answered_at is before arrived_at"))
+        #expect(lines[3].hasPrefix("calls.csv,5,talk,talk_s is negative (-60 s)"))
+        #expect(lines[4] == "calls.csv,6,,\"expected 6 fields as in the header, found 5 (ragged row)\",\"5,16/11/2026 09:30:00,16/11/2026 09:30:05,01:00,A3\"")
+        #expect(!quarantine.contains("07700"))  // the caller's number never reaches the quarantine
+    }
+
+    @Test func aboveTheThresholdNothingLoadsAndTheStoreIsUnchanged() throws {
+        let dir = TemporaryDirectory()
+        let (_, store) = try importCSV("id,start,answer,talk,agent,caller\n1,16/11/2026 09:00:00,,,,\n", dir: dir, name: "first.csv")
+        let strict = CSVImporterTests.mappingYAML.replacingOccurrences(of: "rejection_threshold: 0.5", with: "rejection_threshold: 0.01")
+        let (report, _) = try importCSV("""
+            id,start,answer,talk,agent,caller
+            1,16/11/2026 10:00:00,16/11/2026 10:00:09,01:00,A9,
+            2,bad,,,,
+            3,16/11/2026 11:00:00,,,,
+            """, yaml: strict, into: store, dir: dir, name: "second.csv")
+        #expect(report.outcome == .rejectedOverThreshold)
+        #expect(report.log.status == .rejected)
+        #expect(report.log.message == "1 of 3 rows rejected, above the threshold of 1%; nothing loaded")
+        // Row 1 was valid and would have updated contact 1, but the file loads as a whole or not at all.
+        #expect(try store.rows("SELECT interaction_id, abandoned FROM contacts") == [["1".databaseValue, 1.databaseValue]])
+        let log = try store.ingestLog()
+        #expect(log.map(\.status) == [.loaded, .rejected])
+        #expect(log[1].rejected == 1)
+        #expect(FileManager.default.fileExists(atPath: report.quarantinePath!))
+    }
+
+    @Test func reimportIsIdempotentAndTheLatestDuplicateWins() throws {
+        let dir = TemporaryDirectory()
+        let csv = """
+            id,start,answer,talk,agent,caller
+            1,16/11/2026 09:00:00,16/11/2026 09:00:12,04:35,A1,07700 900123
+            2,16/11/2026 09:05:00,16/11/2026 09:05:30,02:00,A2,07700 900124
+            1,16/11/2026 09:00:00,16/11/2026 09:00:12,05:00,A1,07700 900123
+            """
+        let (first, store) = try importCSV(csv, dir: dir)
+        #expect(first.log.inserted == 2)
+        #expect(first.log.updated == 1)
+        #expect(first.log.duplicates == 1)
+        #expect(try store.rows("SELECT talk_s FROM legs WHERE interaction_id = '1'") == [[(300.0).databaseValue]])
+        let before = try store.rows("SELECT * FROM contacts ORDER BY 1, 2")
+        let (second, _) = try importCSV(csv, into: store, dir: dir, name: "calls-again.csv")
+        #expect(second.log.inserted == 0)
+        // The file itself sets contact 1 to 04:35 then back to 05:00: two updates, same end state.
+        #expect(second.log.updated == 2)
+        #expect(try store.rows("SELECT COUNT(*) FROM contacts") == [[2.databaseValue]])
+        #expect(try store.rows("SELECT COUNT(*) FROM legs") == [[2.databaseValue]])
+        #expect(try store.rows("SELECT talk_s FROM legs WHERE interaction_id = '1'") == [[(300.0).databaseValue]])
+        #expect(try store.rows("SELECT * FROM contacts ORDER BY 1, 2").map { $0.dropLast(4) } == before.map { $0.dropLast(4) })
+    }
+
+    @Test func olderVersionsArrivingLaterChangeNothing() throws {
+        let dir = TemporaryDirectory()
+        let yaml = """
+            name: versioned
+            fields:
+              interaction_id: id
+              arrived_at: {column: start}
+              channel: {value: chat}
+              version: {column: updated}
+              queue: queue
+            """
+        let (_, store) = try importCSV("id,start,updated,queue\n1,2026-11-16T09:00:00Z,2026-11-16T10:00:00Z,New\n", yaml: yaml, dir: dir, name: "a.csv")
+        let (older, _) = try importCSV("id,start,updated,queue\n1,2026-11-16T09:00:00Z,2026-11-16T09:30:00Z,Old\n", yaml: yaml, into: store, dir: dir, name: "b.csv")
+        #expect(older.log.stale == 1)
+        #expect(try store.rows("SELECT queue FROM contacts") == [["New".databaseValue]])
+        let (newer, _) = try importCSV("id,start,updated,queue\n1,2026-11-16T09:00:00Z,2026-11-16T11:00:00Z,Newest\n", yaml: yaml, into: store, dir: dir, name: "c.csv")
+        #expect(newer.log.updated == 1)
+        #expect(try store.rows("SELECT queue FROM contacts") == [["Newest".databaseValue]])
+    }
+
+    @Test func absentFieldsLeaveStoredValuesAlone() throws {
+        let dir = TemporaryDirectory()
+        let calls = """
+            name: calls
+            source: pbx
+            fields:
+              interaction_id: id
+              arrived_at: start
+              channel: {value: voice}
+              queue: queue
+            """
+        let surveys = """
+            name: surveys
+            source: pbx
+            fields:
+              interaction_id: id
+              arrived_at: start
+              channel: {value: voice}
+              csat: score
+              csat_max: {value: "5"}
+            """
+        let (_, store) = try importCSV("id,start,queue\n1,2026-11-16T09:00:00Z,Billing\n", yaml: calls, dir: dir, name: "calls.csv")
+        _ = try importCSV("id,start,score\n1,2026-11-16T09:00:00Z,4\n", yaml: surveys, into: store, dir: dir, name: "surveys.csv")
+        #expect(try store.rows("SELECT queue, csat, csat_min, csat_max FROM contacts") == [["Billing".databaseValue, 4.databaseValue, 1.databaseValue, 5.databaseValue]])
+    }
+
+    @Test func localTimesInTheMappingZoneAcrossDST() throws {
+        let dir = TemporaryDirectory()
+        let yaml = CSVImporterTests.mappingYAML + "\nambiguous_time: later"
+        let (report, store) = try importCSV("""
+            id,start,answer,talk,agent,caller
+            autumn,25/10/2026 01:30:00,,,,
+            summer,01/07/2026 12:00:00,,,,
+            gap,29/03/2026 01:30:00,,,,
+            """, yaml: yaml, dir: dir)
+        #expect(report.log.rejected == 1)
+        #expect(report.sampleRejections[0].description
+            == "calls.csv, line 4, field \"start\": arrived_at: \"29/03/2026 01:30:00\" does not exist in Europe/London: the clocks skipped it (spring DST gap)")
+        let rows = try store.rows("SELECT interaction_id, arrived_at FROM contacts ORDER BY 1")
+        #expect(rows[0] == ["autumn".databaseValue, utcMillis("2026-10-25T01:30:00Z").databaseValue])  // the later 01:30 (GMT)
+        #expect(rows[1] == ["summer".databaseValue, utcMillis("2026-07-01T11:00:00Z").databaseValue])
+    }
+
+    @Test func theRepeatedAutumnHourDefaultsToTheEarlierInstantOrIsRejected() throws {
+        let dir = TemporaryDirectory()
+        let (_, store) = try importCSV("id,start,answer,talk,agent,caller\nx,25/10/2026 01:30:00,,,,\n", dir: dir)
+        #expect(try store.rows("SELECT arrived_at FROM contacts") == [[utcMillis("2026-10-25T00:30:00Z").databaseValue]])
+        let reject = CSVImporterTests.mappingYAML + "\nambiguous_time: reject"
+        let (report, _) = try importCSV("id,start,answer,talk,agent,caller\ny,25/10/2026 01:30:00,,,,\n", yaml: reject, dir: dir, name: "r.csv")
+        #expect(report.sampleRejections.first?.reason.contains("happens twice in Europe/London") == true)
+    }
+
+    @Test func missingColumnAndWrongDelimiterFailTheWholeFile() throws {
+        let dir = TemporaryDirectory()
+        let (missing, store) = try importCSV("id,begin,answer,talk,agent,caller\n1,16/11/2026 09:00:00,,,,\n", dir: dir)
+        guard case .failed(let error) = missing.outcome else { Issue.record("expected a failure"); return }
+        #expect(error.description == "calls.csv, line 1, field \"start\": the column \"start\" mapped to arrived_at is not in the header; the header has: id, begin, answer, talk, agent, caller")
+        let commaMapping = CSVImporterTests.mappingYAML + "\ndelimiter: \",\""
+        let (semicolons, _) = try importCSV("id;start;answer;talk;agent;caller\n1;16/11/2026 09:00:00;;;;\n", yaml: commaMapping,
+                                            into: store, dir: dir, name: "semi.csv")
+        guard case .failed(let error2) = semicolons.outcome else { Issue.record("expected a failure"); return }
+        #expect(error2.reason.contains("the delimiter is probably \";\""))
+        #expect(try store.rows("SELECT COUNT(*) FROM contacts") == [[0.databaseValue]])
+        #expect(try store.ingestLog().map(\.status) == [.failed, .failed])
+    }
+
+    @Test func headerOnlyFileLoadsNothingWithAWarning() throws {
+        let dir = TemporaryDirectory()
+        let (report, _) = try importCSV("id,start,answer,talk,agent,caller\n", dir: dir)
+        #expect(report.outcome == .loaded)
+        #expect(report.warnings == ["calls.csv: the file has a header but no data rows; nothing to load"])
+    }
+
+    @Test func invalidUTF8InATextFieldNamesTheField() throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        let file = dir.write("latin.csv", bytes: Array("id,start,answer,talk,agent,caller\n1,16/11/2026 09:00:00,,,Jos".utf8) + [0xE9] + Array(",\n".utf8))
+        let importer = CSVImporter(mapping: try Mapping.parse(yaml: CSVImporterTests.mappingYAML, file: "pbx.yaml"),
+                                   pseudonymiser: testKey, quarantineDirectory: dir.path + "/q")
+        let report = try importer.importFile(file, into: store)
+        #expect(report.sampleRejections.first?.description
+            == "latin.csv, line 2, field \"agent\": agent_id is not valid UTF-8 text (declare the file's `encoding:` in the mapping)")
+    }
+
+    @Test func customerIdentifiersWithoutAKeyStopTheImport() throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        let file = dir.write("calls.csv", "id,start,answer,talk,agent,caller\n1,16/11/2026 09:00:00,,,,0770\n")
+        let importer = CSVImporter(mapping: try Mapping.parse(yaml: CSVImporterTests.mappingYAML, file: "pbx.yaml"),
+                                   pseudonymiser: nil, quarantineDirectory: dir.path + "/q")
+        #expect(throws: Pseudonymiser.KeyError.self) { try importer.importFile(file, into: store) }
+        #expect(try store.rows("SELECT COUNT(*) FROM contacts") == [[0.databaseValue]])
+    }
+}
+
+@Suite("Mapping files")
+struct MappingTests {
+    func error(_ yaml: String) -> String? {
+        do {
+            _ = try Mapping.parse(yaml: yaml, file: "m.yaml")
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func mistakesNameFileLineAndKey() {
+        #expect(error("fields:\n  interaction_id: id\n  arrived_at: start\n  chanel: {value: voice}\n")
+            == "m.yaml:4: fields.chanel: \"chanel\" is not a canonical field (did you mean \"channel\"?)")
+        #expect(error("delimeter: \";\"\nfields: {}\n") == "m.yaml:1: unknown key \"delimeter\" (did you mean \"delimiter\"?); allowed: \(Mapping.topKeys.joined(separator: ", "))")
+        #expect(error("fields:\n  interaction_id: id\n  arrived_at: start\n")
+            == "m.yaml:2: fields: the required field \"channel\" is not mapped (give a constant with `channel: {value: voice}` if the file has one channel)")
+        #expect(error("timezone: Mars/Olympus\nfields: {}\n") == "m.yaml:1: timezone: unknown time zone \"Mars/Olympus\" (use an IANA name such as Europe/London)")
+        #expect(error("fields:\n  interaction_id: id\n  arrived_at: {column: start, format: \"whenever\"}\n  channel: {value: voice}\n")?
+            .hasPrefix("m.yaml:3: fields.arrived_at.format: cannot read this timestamp pattern") == true)
+    }
+
+    @Test func theShippedMappingsLoad() throws {
+        let cloud = try Mapping.load(file: fixture("cloud-callcenter/mapping.yaml"))
+        #expect(cloud.timezone == "America/New_York")
+        #expect(cloud.fields[.waitSeconds]?.duration == .hoursMinutesSeconds)
+        let eu = try Mapping.load(file: fixture("eu-telephony/mapping.yaml"))
+        #expect(eu.delimiter == UInt8(ascii: ";"))
+        #expect(eu.decimalSeparator == UInt8(ascii: ","))
+    }
+}
