@@ -1,0 +1,55 @@
+@testable import ContactQA
+import Testing
+
+/// Reference values computed once with statsmodels 0.15.0 `proportion_confint(x, n, alpha=0.05, method="wilson")`
+/// and scipy 1.17.1 `stats.t.ppf(0.975, df)` / `stats.t.interval(0.95, n-1, loc=mean, scale=sem)` (Python 3.11, 2026-11-23).
+@Suite("Intervals and quantiles against scipy and statsmodels")
+struct IntervalTests {
+    @Test(arguments: [
+        (0, 5, 0.0, 0.43448246478317487),
+        (3, 4, 0.30064184258240184, 0.9544127391902995),
+        (8, 10, 0.49016247153664183, 0.9433178485456247),
+        (45, 50, 0.7863976856252034, 0.9565242350681095),
+        (1, 1, 0.2065493143772374, 1.0),
+        (2, 10, 0.056682151454375246, 0.5098375284633583),
+        (1, 8, 0.022417491450056642, 0.47088818221285356),
+    ])
+    func wilson(successes: Int, trials: Int, lower: Double, upper: Double) throws {
+        let ci = try #require(wilsonInterval(successes: successes, trials: trials))
+        #expect(abs(ci.lower - lower) < 1e-12)
+        #expect(abs(ci.upper - upper) < 1e-12)
+    }
+
+    @Test func wilsonOfNothingIsNull() {
+        #expect(wilsonInterval(successes: 0, trials: 0) == nil)
+    }
+
+    @Test(arguments: [
+        (1.0, 12.706204736174694), (2.0, 4.302652729749462), (4.0, 2.7764451051977934), (9.0, 2.262157162798205),
+        (10.0, 2.228138851986274), (30.0, 2.0422724563012378), (1000.0, 1.9623390808264083),
+    ])
+    func studentTQuantiles(df: Double, expected: Double) {
+        #expect(abs(StudentT.quantile(0.975, degreesOfFreedom: df) - expected) < 1e-9)
+    }
+
+    @Test func tIntervalOfAMean() throws {
+        // Handle times of the nine legs of the canonical fixture's week.
+        var m = Moments()
+        for x in [360.0, 230, 510, 600, 480, 300, 300, 180, 120] { m.add(x) }
+        let ci = try #require(tInterval(m))
+        #expect(abs(ci.lower - 218.94875288217372) < 1e-9)
+        #expect(abs(ci.upper - 465.49569156227074) < 1e-9)
+        var one = Moments()
+        one.add(5)
+        #expect(tInterval(one) == nil)  // null below n = 2
+    }
+
+    @Test func hyndmanFanType7() {
+        let sorted: [Double] = [120, 180, 230, 300, 300, 360, 480, 510, 600]
+        #expect(quantileType7(sorted, 0.5) == 300)
+        #expect(quantileType7(sorted, 0.9) == 528)  // numpy.percentile(…, 90) = 528.0
+        #expect(quantileType7([7], 0.9) == 7)
+        #expect(quantileType7([1, 2], 0.9) == 1.9)
+        #expect(quantileType7([], 0.5) == nil)
+    }
+}
