@@ -60,8 +60,13 @@ package.targets.append(
 package.targets.append(
     .testTarget(
         name: "ContactQATests",
-        dependencies: ["ContactQA"],
-        resources: []
+        // The command is a dependency so that end-to-end tests can run the built binary.
+        dependencies: [
+            "ContactQA",
+            "contactqa",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]
     )
 )
 

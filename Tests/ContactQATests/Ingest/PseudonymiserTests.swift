@@ -1,0 +1,59 @@
+@testable import ContactQA
+import Crypto
+import Foundation
+import GRDB
+import Testing
+
+@Suite("Pseudonymisation")
+struct PseudonymiserTests {
+    @Test func normalForms() {
+        #expect(Pseudonymiser.normalise(" Jane.Doe@Example.COM ", kind: .auto, countryCode: nil) == "jane.doe@example.com")
+        #expect(Pseudonymiser.normalise("+44 20 7946 0001", kind: .auto, countryCode: nil) == "+442079460001")
+        #expect(Pseudonymiser.normalise("020 7946 0001", kind: .phone, countryCode: "44") == "+442079460001")
+        #expect(Pseudonymiser.normalise("0044 20 7946 0001", kind: .phone, countryCode: nil) == "+442079460001")
+        #expect(Pseudonymiser.normalise("(212) 555-0143", kind: .phone, countryCode: "1") == "+12125550143")
+        #expect(Pseudonymiser.normalise("  ACC-123 ", kind: .auto, countryCode: nil) == "ACC-123")
+        #expect(Pseudonymiser.normalise("   ", kind: .auto, countryCode: nil) == nil)
+    }
+
+    @Test func keysAreHMACSHA256OfTheNormalForm() {
+        let key = Pseudonymiser(keyBytes: Array(repeating: 7, count: 32))
+        let expected = HMAC<SHA256>.authenticationCode(for: Data("+442079460001".utf8), using: SymmetricKey(data: Array(repeating: UInt8(7), count: 32)))
+            .prefix(16).map { String(format: "%02x", $0) }.joined()
+        #expect(key.customerKey(for: "020 7946 0001", kind: .phone, countryCode: "44") == expected)
+        #expect(key.customerKey(for: "+44 (0)20 7946 0001", kind: .phone, countryCode: "44") != nil)
+        // Same customer, two spellings: one key. Another site key: another pseudonym.
+        #expect(key.customerKey(for: "Jane@X.org", kind: .auto, countryCode: nil) == key.customerKey(for: "jane@x.org", kind: .auto, countryCode: nil))
+        let other = Pseudonymiser(keyBytes: Array(repeating: 8, count: 32))
+        #expect(other.customerKey(for: "jane@x.org", kind: .auto, countryCode: nil) != key.customerKey(for: "jane@x.org", kind: .auto, countryCode: nil))
+    }
+
+    @Test func generatedKeysAreOwnerOnlyAndNeverOverwritten() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.path + "/site.key"
+        try Pseudonymiser.generateKey(at: path)
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        #expect(try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .newlines).count == 64)
+        _ = try Pseudonymiser.load(keyFile: path)
+        #expect(throws: Pseudonymiser.KeyError.self) { try Pseudonymiser.generateKey(at: path) }
+        let bad = dir.write("bad.key", "not a key")
+        #expect(throws: Pseudonymiser.KeyError.self) { try Pseudonymiser.load(keyFile: bad) }
+    }
+
+    @Test func rawIdentifiersNeverReachTheStore() throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        _ = try CSVImporter(mapping: .canonical, pseudonymiser: testKey, quarantineDirectory: dir.path + "/q")
+            .importFile(fixture("canonical/contacts_2026-W47.csv"), into: store)
+        let database = try String(decoding: Data(contentsOf: URL(fileURLWithPath: store.path)), as: UTF8.self)
+            + ((try? String(decoding: Data(contentsOf: URL(fileURLWithPath: store.path + "-wal")), as: UTF8.self)) ?? "")
+        #expect(!database.contains("7946"))
+        #expect(!database.lowercased().contains("jane.doe"))
+        // C5 and C6 are one customer written two ways: one customer_key.
+        let keys = try store.rows("SELECT customer_key FROM contacts WHERE interaction_id IN ('C5', 'C6')")
+        #expect(keys.count == 2)
+        #expect(keys[0] == keys[1])
+        #expect(keys[0][0] != .null)
+    }
+}
