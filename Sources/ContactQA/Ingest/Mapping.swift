@@ -5,6 +5,8 @@ public struct FieldRule: Sendable, Equatable {
     public enum Origin: Sendable, Equatable {
         /// A column of the file, by header name.
         case column(String)
+        /// Several columns read as one value, joined by a space (a date and a time kept apart).
+        case columns([String])
         /// The same value for every row.
         case constant(String)
         /// The seconds between two instants of the same row.
@@ -147,7 +149,13 @@ public struct Mapping: Sendable {
         guard origins.count == 1 else { throw node.error("give exactly one of `column`, `value`, or `from` + `to`") }
         var rule: FieldRule
         if let column = keys["column"] {
-            rule = FieldRule(origin: .column(try column.string()))
+            if case .sequence = column.node {
+                let names = try column.stringList()
+                guard names.count >= 2 else { throw column.error("a list of columns needs at least two") }
+                rule = FieldRule(origin: .columns(names))
+            } else {
+                rule = FieldRule(origin: .column(try column.string()))
+            }
         } else if let value = keys["value"] {
             rule = FieldRule(origin: .constant(try value.string()))
         } else {

@@ -8,6 +8,8 @@ struct RowMapper {
         var rule: FieldRule
         var column: Int?
         var label: String
+        /// Further columns joined to `column` with a space.
+        var joined: [Int] = []
     }
 
     let layout: RowLayout
@@ -57,6 +59,15 @@ struct RowMapper {
                 } else if !mapping.optionalColumns || CanonicalField.required.contains(field) {
                     throw RowMapper.missingColumn(column, field: field, names: names, file: file, line: header.line, delimiter: delimiter)
                 }
+            case .columns(let columns):
+                var indices: [Int] = []
+                for column in columns {
+                    guard let found = index(of: column) else {
+                        throw RowMapper.missingColumn(column, field: field, names: names, file: file, line: header.line, delimiter: delimiter)
+                    }
+                    indices.append(found)
+                }
+                entries.append(Entry(field: field, rule: rule, column: indices[0], label: columns.joined(separator: "+"), joined: Array(indices.dropFirst())))
             case .constant, .derived:
                 entries.append(Entry(field: field, rule: rule, column: nil, label: field.rawValue))
             }
@@ -201,10 +212,15 @@ struct RowMapper {
         switch entry.rule.origin {
         case .derived: return .null
         case .constant(let value): text = value
-        case .column:
-            bytes = record[entry.column!]
-            if !ValueParsers.isValidUTF8(bytes) {
+        case .column, .columns:
+            for index in [entry.column!] + entry.joined where !ValueParsers.isValidUTF8(record[index]) {
                 throw fail("\(field.rawValue) is not valid UTF-8 text (declare the file's `encoding:` in the mapping)")
+            }
+            if entry.joined.isEmpty {
+                bytes = record[entry.column!]
+            } else {
+                text = ([entry.column!] + entry.joined).map { String(decoding: record[$0], as: UTF8.self).trimmingCharacters(in: .whitespaces) }
+                    .filter { !$0.isEmpty }.joined(separator: " ")
             }
         }
         // Value maps and defaults work on text; other fields are read from the bytes in place.

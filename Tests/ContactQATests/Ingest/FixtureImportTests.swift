@@ -14,7 +14,7 @@ struct FixtureImportTests {
     }
 
     @Test func cloudCallCentreCallLog() throws {
-        let (report, store, _) = try load("cloud-callcenter/call_log_2026-11-16.csv", mapping: "cloud-callcenter/mapping.yaml")
+        let (report, store, dir) = try load("cloud-callcenter/call_log_2026-11-16.csv", mapping: "cloud-callcenter/mapping.yaml")
         #expect(report.outcome == .loaded)
         #expect((report.log.rowsRead, report.log.inserted, report.log.updated, report.log.duplicates, report.log.rejected) == (9, 8, 1, 1, 0))
         // 01:45:09 PM in New York (EST, UTC−5) is 18:45:09 UTC.
@@ -29,10 +29,11 @@ struct FixtureImportTests {
         #expect(try store.rows("SELECT COUNT(*) FROM legs") == [[6.databaseValue]])
         let keys = try store.rows("SELECT customer_key FROM contacts WHERE interaction_id IN ('300001', '300005')")
         #expect(keys[0] == keys[1])
+        withExtendedLifetime(dir) {}
     }
 
     @Test func europeanCallJournal() throws {
-        let (report, store, _) = try load("eu-telephony/appels_2026-W47.csv", mapping: "eu-telephony/mapping.yaml")
+        let (report, store, dir) = try load("eu-telephony/appels_2026-W47.csv", mapping: "eu-telephony/mapping.yaml")
         #expect(report.outcome == .loaded)
         #expect((report.log.inserted, report.log.rejected) == (6, 0))
         // 17/11/2026 10:30:00 in Paris (CET, UTC+1) is 09:30 UTC; decimal commas read as decimals.
@@ -45,5 +46,6 @@ struct FixtureImportTests {
         // "06 12 34 56 78" and "+33 6 12 34 56 78" are the same caller in E.164.
         let keys = try store.rows("SELECT customer_key FROM contacts WHERE interaction_id IN ('FR-1003', 'FR-1004')")
         #expect(keys[0] == keys[1])
+        withExtendedLifetime(dir) {}
     }
 }
