@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs the demo pipeline on the bundled fixtures with the embedded SQLite store.
+# Installs libcsv-dev and libsqlite3-dev from Debian/Ubuntu packages when they are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+for package in libcsv-dev libsqlite3-dev; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+swift build --product contactqa >&2
+.build/debug/contactqa run pipelines/demo.yaml --week 2026-W47 "$@"
+echo "KPI files: .contactqa/reports/2026-W47/ (store: .contactqa/demo.sqlite)" >&2
