@@ -2,7 +2,7 @@ import Foundation
 
 /// Maps CSV records to canonical rows under one mapping, after checking the mapping against the
 /// file's header: the map → validate → pseudonymise stages of an import.
-struct RowMapper {
+final class RowMapper {
     private struct Entry {
         var field: CanonicalField
         var rule: FieldRule
@@ -13,6 +13,9 @@ struct RowMapper {
     }
 
     let layout: RowLayout
+    /// The fields behind `layout`'s columns, in the same order.
+    private let contactFields: [CanonicalField]
+    private let legFields: [CanonicalField]
     private let file: String
     private let mapping: Mapping
     private let clock: ZoneClock
@@ -99,6 +102,8 @@ struct RowMapper {
             }
         }
         layout = RowLayout(contactColumns: contactColumns, legColumns: legColumns)
+        contactFields = contactColumns.map { $0 == "customer_key" ? .customerID : CanonicalField(rawValue: $0)! }
+        legFields = legColumns.map { CanonicalField(rawValue: $0)! }
     }
 
     private static func missingColumn(_ column: String, field: CanonicalField, names: [String], file: String, line: Int, delimiter: UInt8) -> InputError {
@@ -121,8 +126,8 @@ struct RowMapper {
             throw InputError(file: file, position: record.line,
                              reason: "expected \(columnCount) fields as in the header, found \(record.count) (ragged row)")
         }
-        var values: [CanonicalField: FieldValue] = [:]
-        var parsedInstants: [CanonicalField: Int64] = [:]
+        var values = FieldValues()
+        var parsedInstants = FieldValues.Instants()
         for entry in entries {
             let value = try read(entry, record)
             values[entry.field] = value
@@ -162,15 +167,13 @@ struct RowMapper {
             if let number = values[.leg]?.integerValue { leg = Int(number) } else if !abandoned { leg = 1 }
         }
         let source = values[.source]?.textValue.flatMap { $0.isEmpty ? nil : $0 } ?? mapping.source
-        let contact: [FieldValue]? = (leg ?? 1) > 1 ? nil : layout.contactColumns.map { column in
-            values[column == "customer_key" ? .customerID : CanonicalField(rawValue: column)!] ?? .null
-        }
-        let legValues = leg == nil ? [] : layout.legColumns.map { values[CanonicalField(rawValue: $0)!] ?? .null }
+        let contact: [FieldValue]? = (leg ?? 1) > 1 ? nil : contactFields.map { values[$0] ?? .null }
+        let legValues = leg == nil ? [] : legFields.map { values[$0] ?? .null }
         return MappedRow(source: source, interactionID: interactionID, contact: contact, leg: leg, legValues: legValues,
                          version: values[.version]?.integerValue, position: record.line)
     }
 
-    private func validate(_ values: [CanonicalField: FieldValue], _ instants: [CanonicalField: Int64], arrived: Int64, _ record: CSVRecord) throws(InputError) {
+    private func validate(_ values: FieldValues, _ instants: FieldValues.Instants, arrived: Int64, _ record: CSVRecord) throws(InputError) {
         if let answered = instants[.answeredAt], answered < arrived {
             throw error(record, .answeredAt, "answered_at is before arrived_at (answered before the contact arrived)")
         }
@@ -226,7 +229,8 @@ struct RowMapper {
         // Value maps and defaults work on text; other fields are read from the bytes in place.
         if !entry.rule.values.isEmpty || entry.rule.defaultValue != nil || field.kind == .text || field.kind == .identifier
             || field.kind == .channel || field.kind == .direction {
-            var value = text ?? String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+            // libcsv already trimmed spaces around unquoted fields; spaces inside quotes are data.
+            var value = text ?? String(decoding: bytes, as: UTF8.self)
             if value.isEmpty, let fallback = entry.rule.defaultValue { value = fallback }
             if !value.isEmpty, !entry.rule.values.isEmpty {
                 let rules = entry.rule.values
@@ -322,4 +326,24 @@ func delimiterName(_ byte: UInt8) -> String {
 
 func formatSeconds(_ value: Double) -> String {
     value == value.rounded() ? String(Int64(value)) : String(value)
+}
+
+/// A row's values by canonical field, in an array indexed by `CanonicalField.ordinal`.
+struct FieldValues {
+    private var storage = [FieldValue?](repeating: nil, count: CanonicalField.allCases.count)
+
+    subscript(field: CanonicalField) -> FieldValue? {
+        get { storage[field.ordinal] }
+        set { storage[field.ordinal] = newValue }
+    }
+
+    /// Parsed instants (UTC milliseconds) by field.
+    struct Instants {
+        private var storage = [Int64?](repeating: nil, count: CanonicalField.allCases.count)
+
+        subscript(field: CanonicalField) -> Int64? {
+            get { storage[field.ordinal] }
+            set { storage[field.ordinal] = newValue }
+        }
+    }
 }

@@ -26,6 +26,41 @@ public enum CanonicalField: String, CaseIterable, Sendable, Hashable {
     case acwSeconds = "acw_s"
     case recordingRef = "recording_ref"
 
+    /// The field's position in `allCases`, for array-indexed rows (hashing a `String` raw value per
+    /// field and row is measurably slow on the import path).
+    public var ordinal: Int {
+        switch self {
+        case .source: 0
+        case .interactionID: 1
+        case .channel: 2
+        case .direction: 3
+        case .queue: 4
+        case .customerID: 5
+        case .contactReason: 6
+        case .arrivedAt: 7
+        case .waitSeconds: 8
+        case .abandoned: 9
+        case .transferred: 10
+        case .escalated: 11
+        case .resolved: 12
+        case .csat: 13
+        case .csatMin: 14
+        case .csatMax: 15
+        case .nps: 16
+        case .monitoringNotice: 17
+        case .version: 18
+        case .leg: 19
+        case .team: 20
+        case .agentID: 21
+        case .answeredAt: 22
+        case .endedAt: 23
+        case .talkSeconds: 24
+        case .holdSeconds: 25
+        case .acwSeconds: 26
+        case .recordingRef: 27
+        }
+    }
+
     /// How a field's text is read.
     public enum Kind: Sendable {
         case text, instant, seconds, boolean, integer, channel, direction, identifier, version

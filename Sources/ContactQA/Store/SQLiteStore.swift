@@ -359,7 +359,7 @@ private struct SQLiteWriter: StoreWriter {
             VALUES (?, ?, \(String(repeating: "?, ", count: columns.count))?) ON CONFLICT DO NOTHING
             """)
         var arguments: [DatabaseValue] = [row.source.databaseValue, row.interactionID.databaseValue]
-        arguments.append(contentsOf: values.map(\.databaseValue))
+        arguments.append(contentsOf: values.map { $0.databaseValue })
         arguments.append(ingestID.databaseValue)
         try insert.execute(arguments: StatementArguments(arguments))
         if db.changesCount == 1 { return .inserted }
@@ -368,9 +368,9 @@ private struct SQLiteWriter: StoreWriter {
             UPDATE contacts SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")), ingest_id = ?
             WHERE source = ? AND interaction_id = ? AND (\(columns.map { "\($0) IS NOT ?" }.joined(separator: " OR ")))
             """)
-        var updateArguments = values.map(\.databaseValue)
+        var updateArguments = values.map { $0.databaseValue }
         updateArguments += [ingestID.databaseValue, row.source.databaseValue, row.interactionID.databaseValue]
-        updateArguments += values.map(\.databaseValue)
+        updateArguments += values.map { $0.databaseValue }
         try update.execute(arguments: StatementArguments(updateArguments))
         return db.changesCount == 1 ? .updated : .unchanged
     }
@@ -390,7 +390,7 @@ private struct SQLiteWriter: StoreWriter {
             VALUES (?, ?, ?, \(String(repeating: "?, ", count: columns.count))?) ON CONFLICT DO NOTHING
             """)
         let key: [DatabaseValue] = [row.source.databaseValue, row.interactionID.databaseValue, leg.databaseValue]
-        let values = row.legValues.map(\.databaseValue)
+        let values = row.legValues.map { $0.databaseValue }
         try insert.execute(arguments: StatementArguments(key + values + [ingestID.databaseValue]))
         if db.changesCount == 1 { return .inserted }
         guard !columns.isEmpty else { return .unchanged }
