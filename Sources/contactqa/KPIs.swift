@@ -38,6 +38,18 @@ struct KPIs: ParsableCommand {
     @Option(name: .customLong("service-level-s"), help: "Service-level thresholds per channel, e.g. voice=20,email=86400.")
     var serviceLevel: String?
 
+    @Option(name: .customLong("fcr-window-days"), help: "FCR: a later contact within this many days is a repeat (SQM's internal method uses 30).")
+    var fcrWindowDays: Int = 7
+
+    @Option(name: .customLong("fcr-match"), help: "FCR: customer, or customer+reason.")
+    var fcrMatch: String = "customer"
+
+    @Option(name: .customLong("fcr-method"), help: "FCR: repeat_contact, or resolved (the source's resolved flag).")
+    var fcrMethod: String = "repeat_contact"
+
+    @Option(name: .customLong("csat-top-boxes"), help: "CSAT: how many top boxes count as satisfied (default: 2 on 4+ point scales, 1 on 2–3).")
+    var csatTopBoxes: Int?
+
     @Option(name: .customLong("as-of"), help: "The date the report is made (decides provisional periods); default today.")
     var asOf: String?
 
@@ -60,6 +72,7 @@ struct KPIs: ParsableCommand {
         guard let by, !by.isEmpty else { return [] }
         let names = by.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         guard names.count <= 2 else { throw ValidationError("--by takes one field or a pair, not \(names.count)") }
+        guard Set(names).count == names.count else { throw ValidationError("--by names \(names[0]) twice") }
         return try names.map { name in
             guard let dimension = GroupDimension(rawValue: name) else {
                 throw ValidationError("unknown grouping \"\(name)\"; use \(GroupDimension.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -69,7 +82,10 @@ struct KPIs: ParsableCommand {
     }
 
     func parameters() throws -> KPIParameters {
-        var parameters = KPIParameters(shortAbandonSeconds: shortAbandonSeconds)
+        guard let match = KPIParameters.FCRMatch(rawValue: fcrMatch) else { throw ValidationError("--fcr-match is customer or customer+reason, not \(fcrMatch)") }
+        guard let method = KPIParameters.FCRMethod(rawValue: fcrMethod) else { throw ValidationError("--fcr-method is repeat_contact or resolved, not \(fcrMethod)") }
+        var parameters = KPIParameters(shortAbandonSeconds: shortAbandonSeconds, fcrWindowDays: fcrWindowDays, fcrMatch: match,
+                                       fcrMethod: method, csatTopBoxes: csatTopBoxes)
         for pair in (serviceLevel ?? "").split(separator: ",") {
             let parts = pair.split(separator: "=")
             guard parts.count == 2, let channel = Channel(rawValue: String(parts[0])), let seconds = Double(parts[1]), seconds >= 0 else {
@@ -77,6 +93,7 @@ struct KPIs: ParsableCommand {
             }
             parameters.serviceLevelSeconds[channel] = seconds
         }
+        do { try parameters.validate() } catch { throw ValidationError(error.description) }
         return parameters
     }
 
@@ -92,7 +109,7 @@ struct KPIs: ParsableCommand {
         switch format {
         case .table:
             print(report.table, terminator: "")
-            if report.total.offered == 0 { FileHandle.standardError.write(Data("note: no inbound contacts in this period\n".utf8)) }
+            if report.total.offered == 0 { FileHandle.standardError.write(Data("note: no inbound contacts in this period: every rate is unknown (-)\n".utf8)) }
         case .json: print(report.json.rendered())
         case .csv: print(report.csv, terminator: "")
         }

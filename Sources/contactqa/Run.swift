@@ -54,8 +54,7 @@ struct Run: ParsableCommand {
         let folder = config.reportOut.replacingOccurrences(of: "{week}", with: isoWeek.description)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         for groupBy in [[], [GroupDimension.channel], [.team], [.agent]] {
-            let report = try engine.report(period: period, groupBy: groupBy, parameters: config.parameters, asOf: today,
-                                           fcrWindowDays: config.fcrWindowDays)
+            let report = try engine.report(period: period, groupBy: groupBy, parameters: config.parameters, asOf: today)
             print("\nKPIs \(groupBy.isEmpty ? "in total" : "by " + groupBy[0].rawValue), \(isoWeek)")
             print(report.table, terminator: "")
             let suffix = groupBy.isEmpty ? "" : "-by-\(groupBy[0].rawValue)"

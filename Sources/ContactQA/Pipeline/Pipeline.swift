@@ -16,7 +16,6 @@ public struct Pipeline: Sendable {
     public var inputs: [Input]
     public var keyFile: String?
     public var parameters = KPIParameters()
-    public var fcrWindowDays = 7
     /// The report folder pattern; `{week}` becomes the ISO week.
     public var reportOut: String
     public var settleSeconds = 0.0
@@ -69,17 +68,32 @@ public struct Pipeline: Sendable {
                 pipeline.keyFile = path
             }
         }
-        if let kpis = try top["kpis"]?.dictionary(allowed: ["short_abandon_s", "service_level_s", "fcr"]) {
+        if let kpis = try top["kpis"]?.dictionary(allowed: ["short_abandon_s", "service_level_s", "fcr", "csat_top_boxes"]) {
             if let node = kpis["short_abandon_s"] { pipeline.parameters.shortAbandonSeconds = try node.double() }
             if let node = kpis["service_level_s"] {
                 for (key, value) in try node.entries(allowed: Channel.allCases.map(\.rawValue)) {
                     pipeline.parameters.serviceLevelSeconds[Channel(rawValue: key)!] = try value.double()
                 }
             }
-            if let fcr = try kpis["fcr"]?.dictionary(allowed: ["window_days", "match"]), let node = fcr["window_days"] {
-                let days = try node.int()
-                guard days > 0 else { throw node.error("the FCR window must be at least 1 day") }
-                pipeline.fcrWindowDays = days
+            if let fcr = try kpis["fcr"]?.dictionary(allowed: ["window_days", "match", "method"]) {
+                if let node = fcr["window_days"] {
+                    let days = try node.int()
+                    guard days > 0 else { throw node.error("the FCR window must be at least 1 day") }
+                    pipeline.parameters.fcrWindowDays = days
+                }
+                if let node = fcr["match"] {
+                    guard let match = KPIParameters.FCRMatch(rawValue: try node.string()) else { throw node.error("match is customer or customer+reason") }
+                    pipeline.parameters.fcrMatch = match
+                }
+                if let node = fcr["method"] {
+                    guard let method = KPIParameters.FCRMethod(rawValue: try node.string()) else { throw node.error("method is repeat_contact or resolved") }
+                    pipeline.parameters.fcrMethod = method
+                }
+            }
+            if let node = kpis["csat_top_boxes"] {
+                let boxes = try node.int()
+                guard boxes >= 1 else { throw node.error("csat_top_boxes must be at least 1") }
+                pipeline.parameters.csatTopBoxes = boxes
             }
         }
         if let report = try top["report"]?.dictionary(allowed: ["out", "formats", "feedback_packs"]), let node = report["out"] {

@@ -13,7 +13,7 @@ extension KPIReport {
             ("parameters", parametersJSON),
             ("group_by", .array(groupBy.map { .string($0.rawValue) })),
             ("groups", .array(groups.map { group in
-                .object([("key", keyJSON(group.key)), ("kpis", KPIReport.kpisJSON(group.kpis))])
+                .object([("key", keyJSON(group.key)), ("provisional", .bool(isProvisional(group))), ("kpis", KPIReport.kpisJSON(group.kpis))])
             })),
             ("total", .object([("kpis", KPIReport.kpisJSON(total))])),
         ])
@@ -24,8 +24,9 @@ extension KPIReport {
             ("as_of", .string(asOf.description)),
             ("short_abandon_s", .double(parameters.shortAbandonSeconds)),
             ("service_level_s", .object(Channel.allCases.map { ($0.rawValue, .double(parameters.serviceLevelThreshold(for: $0))) })),
-            ("fcr", .object([("method", .string("repeat_contact")), ("window_days", .int(fcrWindowDays)), ("match", .string("customer"))])),
-            ("csat_satisfied", .string("top two boxes on scales of 4 or more points, top box on 2 or 3")),
+            ("fcr", .object([("method", .string(parameters.fcrMethod.rawValue)), ("window_days", .int(parameters.fcrWindowDays)),
+                             ("match", .string(parameters.fcrMatch.rawValue))])),
+            ("csat_top_boxes", parameters.csatTopBoxes.map { .int($0) } ?? .string("auto: 2 on scales of 4 or more points, 1 on 2 or 3")),
             ("quantiles", .string("hyndman-fan type 7")),
             ("ci", .string("95%: Wilson for rates, Student t for means")),
         ])
@@ -40,9 +41,8 @@ extension KPIReport {
         })
     }
 
-    static func rateJSON(_ r: RateEstimate?) -> JSONValue {
-        guard let r else { return .null }
-        return .object([
+    static func rateJSON(_ r: RateEstimate) -> JSONValue {
+        .object([
             ("value", .number(r.value)), ("numerator", .int(r.numerator)), ("denominator", .int(r.denominator)),
             ("ci95", r.ci95.map { .array([.double($0.lower), .double($0.upper)]) } ?? .null),
         ])
@@ -86,13 +86,13 @@ extension KPIReport {
     /// One row per group then a `total` row; empty cells for unknown values; the period and parameters in leading columns.
     public var csv: String {
         var lines = [CSVText.line(["from", "to", "timezone", "provisional"] + groupBy.map(\.rawValue) + KPIReport.csvColumns)]
-        let lead = [period.from.description, period.to.description, period.clock.identifier, String(provisional)]
+        let lead = [period.from.description, period.to.description, period.clock.identifier]
         for group in groups {
             let key = zip(groupBy, group.key).map { display($1, $0) ?? "" }
-            lines.append(CSVText.line(lead + key + KPIReport.csvCells(group.kpis)))
+            lines.append(CSVText.line(lead + [String(isProvisional(group))] + key + KPIReport.csvCells(group.kpis)))
         }
         let totalKey = groupBy.isEmpty ? [] : ["total"] + Array(repeating: "", count: groupBy.count - 1)
-        lines.append(CSVText.line(lead + totalKey + KPIReport.csvCells(total)))
+        lines.append(CSVText.line(lead + [String(provisional)] + totalKey + KPIReport.csvCells(total)))
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -100,7 +100,6 @@ extension KPIReport {
         func n(_ d: Double?) -> String { d.map { JSONValue.double($0).rendered() } ?? "" }
         var cells = [k.offered, k.handled, k.abandoned, k.shortAbandoned, k.transferred, k.escalated].map(String.init)
         for rate in [k.abandonmentRate, k.serviceLevel, k.transferRate, k.escalationRate, k.fcr, k.repeatContactRate, k.csat] {
-            guard let rate else { cells += ["", "", "", "", ""]; continue }
             cells += [n(rate.value), String(rate.numerator), String(rate.denominator), n(rate.ci95?.lower), n(rate.ci95?.upper)]
         }
         for mean in [k.asa, k.csatMean, k.aht] {
@@ -111,7 +110,7 @@ extension KPIReport {
 
     /// An aligned table for the terminal: rates as percentages with their 95% interval.
     public var table: String {
-        let headers = groupBy.map(\.rawValue) + ["offered", "handled", "aband", "short", "aband_rate", "service_level", "asa_s", "aht_s", "aht_med", "aht_p90", "transfer", "csat", "nps"]
+        let headers = groupBy.map(\.rawValue) + ["offered", "handled", "aband", "short", "aband_rate", "service_level", "asa_s", "aht_s", "aht_med", "aht_p90", "transfer", "fcr", "csat", "nps"]
         var rows: [[String]] = groups.map { group in zip(groupBy, group.key).map { display($1, $0) ?? "(none)" } + KPIReport.tableCells(group.kpis) }
         rows.append((groupBy.isEmpty ? [] : ["TOTAL"] + Array(repeating: "", count: groupBy.count - 1)) + KPIReport.tableCells(total))
         let widths = headers.indices.map { i in max(headers[i].count, rows.map { $0[i].count }.max() ?? 0) }
@@ -121,20 +120,21 @@ extension KPIReport {
                 return i < groupBy.count ? cell + padding : padding + cell
             }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
         }
-        var out = "Period \(period.from) to \(period.to) (\(period.clock.identifier))\(provisional ? ", provisional" : "")\n"
+        var out = "Period \(period.from) to \(period.to) (\(period.clock.identifier))"
+        out += provisional ? ", provisional: FCR can change until \(period.to.adding(days: parameters.fcrWindowDays + 1))\n" : "\n"
         out += render(headers) + "\n" + render(widths.map { String(repeating: "-", count: $0) }) + "\n"
         out += rows.map(render).joined(separator: "\n") + "\n"
         return out
     }
 
     static func tableCells(_ k: KPISet) -> [String] {
-        func pct(_ r: RateEstimate?) -> String {
-            guard let r, let v = r.value, let ci = r.ci95 else { return "-" }
+        func pct(_ r: RateEstimate) -> String {
+            guard let v = r.value, let ci = r.ci95 else { return "-" }
             return String(format: "%.1f%% [%.0f–%.0f]", v * 100, ci.lower * 100, ci.upper * 100)
         }
         func secs(_ d: Double?) -> String { d.map { String(format: "%.0f", $0) } ?? "-" }
         return [String(k.offered), String(k.handled), String(k.abandoned), String(k.shortAbandoned),
                 pct(k.abandonmentRate), pct(k.serviceLevel), secs(k.asa.value), secs(k.aht.value), secs(k.ahtMedian), secs(k.ahtP90),
-                pct(k.transferRate), pct(k.csat), k.nps.value.map { String(format: "%.0f", $0) } ?? "-"]
+                pct(k.transferRate), pct(k.fcr), pct(k.csat), k.nps.value.map { String(format: "%.0f", $0) } ?? "-"]
     }
 }

@@ -38,14 +38,31 @@ public struct KPIReport: Sendable {
     public var period: Period
     /// The as-of date decides whether FCR for the period is still provisional.
     public var asOf: LocalDate
-    public var fcrWindowDays: Int
     public var parameters: KPIParameters
     public var groupBy: [GroupDimension]
     public var groups: [KPIGroup]
     public var total: KPISet
 
     /// Provisional until the as-of date is past the period's end + the FCR window (DESIGN.md §3).
-    public var provisional: Bool { asOf.dayNumber <= period.to.dayNumber + fcrWindowDays }
+    public var provisional: Bool { isProvisional(lastDay: period.to) }
+
+    /// Whether FCR of contacts up to `lastDay` can still change on the as-of date.
+    public func isProvisional(lastDay: LocalDate) -> Bool {
+        parameters.fcrMethod == .repeatContact && asOf.dayNumber <= lastDay.dayNumber + parameters.fcrWindowDays
+    }
+
+    /// A group is provisional when its own last day is: an early week of a long period can be final already.
+    public func isProvisional(_ group: KPIGroup) -> Bool {
+        for (dimension, value) in zip(groupBy, group.key) {
+            guard case .integer(let n)? = value else { continue }
+            switch dimension {
+            case .week: return isProvisional(lastDay: min(period.to, LocalDate(dayNumber: Int(n) + 3)))
+            case .day: return isProvisional(lastDay: LocalDate(dayNumber: Int(n)))
+            default: continue
+            }
+        }
+        return provisional
+    }
 
     /// How a key value reads: ISO week, ISO date, hour 0–23, weekday 1–7 (Monday = 1), or the text.
     public func display(_ value: GroupValue?, _ dimension: GroupDimension) -> String? {
@@ -66,10 +83,12 @@ public struct KPIEngine {
     public init(store: any ContactStore) { self.store = store }
 
     /// - Parameters:
-    ///   - asOf: today's date in the reporting zone (decides the provisional flag).
-    ///   - fcrWindowDays: W of the FCR definition [7].
+    ///   - asOf: today's date in the reporting zone (decides the provisional flags).
+    /// - Throws: `ParameterError` for parameters out of range; errors of the store.
     public func report(period: Period, groupBy: [GroupDimension], parameters: KPIParameters,
-                       asOf: LocalDate, fcrWindowDays: Int = 7) throws -> KPIReport {
+                       asOf: LocalDate) throws -> KPIReport {
+        try parameters.validate()
+        if Set(groupBy).count != groupBy.count { throw ParameterError("a grouping cannot be used twice: \(groupBy.map(\.rawValue).joined(separator: ","))") }
         let query = AggregateQuery(fromUTC: period.fromUTC, toUTC: period.toUTC, clock: period.clock, groupBy: groupBy, parameters: parameters)
         var groups: [KPIGroup] = []
         if !groupBy.isEmpty {
@@ -81,7 +100,7 @@ public struct KPIEngine {
         var totalQuery = query
         totalQuery.groupBy = []
         let total = KPISet(contacts: try store.contactAggregates(totalQuery).first, legs: try store.legAggregates(totalQuery).first)
-        return KPIReport(period: period, asOf: asOf, fcrWindowDays: fcrWindowDays, parameters: parameters,
+        return KPIReport(period: period, asOf: asOf, parameters: parameters,
                          groupBy: groupBy, groups: groups, total: total)
     }
 

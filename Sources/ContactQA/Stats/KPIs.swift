@@ -50,9 +50,9 @@ public struct KPISet: Sendable, Equatable {
     public var serviceLevel: RateEstimate
     public var transferRate: RateEstimate
     public var escalationRate: RateEstimate
-    /// Nil until the repeat-contact search is implemented (the KPI engine issue).
-    public var fcr: RateEstimate?
-    public var repeatContactRate: RateEstimate?
+    public var fcr: RateEstimate
+    /// 1 − FCR, with the complementary numerator.
+    public var repeatContactRate: RateEstimate
     public var csat: RateEstimate
     public var asa: MeanEstimate
     public var csatMean: MeanEstimate
@@ -76,6 +76,8 @@ public struct KPISet: Sendable, Equatable {
         transferRate = RateEstimate(c.transferred, of: c.handled)
         escalationRate = RateEstimate(c.escalated, of: c.handled)
         csat = RateEstimate(c.csatSatisfied, of: c.csatResponses)
+        fcr = RateEstimate(c.fcrResolved, of: c.fcrJudged)
+        repeatContactRate = RateEstimate(c.fcrJudged - c.fcrResolved, of: c.fcrJudged)
         asa = MeanEstimate(c.wait)
         csatMean = MeanEstimate(c.csatNormalised)
         aht = MeanEstimate(l?.handle ?? Moments())

@@ -21,21 +21,65 @@ public enum GroupValue: Hashable, Sendable, Comparable {
     }
 }
 
-/// Parameters of the contact-level KPIs, recorded in every output.
+/// Parameters of the contact-level KPIs, recorded in every output (DESIGN.md §3).
 public struct KPIParameters: Sendable, Equatable {
+    /// How first-contact resolution is measured.
+    public enum FCRMethod: String, Sendable, CaseIterable {
+        /// No later inbound contact of the same customer within the window (the default).
+        case repeatContact = "repeat_contact"
+        /// The source's own `resolved` flag (a CRM field, or a survey's "was it resolved?" mapped to it).
+        case resolved
+    }
+
+    /// What makes a later contact a repeat.
+    public enum FCRMatch: String, Sendable, CaseIterable {
+        /// Any later inbound contact of the same customer.
+        case customer
+        /// Only one with the same contact reason; a contact without a reason matches any.
+        case customerAndReason = "customer+reason"
+    }
+
     /// Abandons with a known wait below this are short abandons [5 s].
     public var shortAbandonSeconds: Double = 5
     /// Service-level threshold per channel; channels not listed take `Channel.defaultServiceLevelSeconds`.
     public var serviceLevelSeconds: [Channel: Double] = [:]
+    /// W of the FCR definition, in days [7]; SQM's internal method uses 30.
+    public var fcrWindowDays = 7
+    public var fcrMatch = FCRMatch.customer
+    public var fcrMethod = FCRMethod.repeatContact
+    /// How many top boxes count as satisfied; nil applies DESIGN.md's rule (two on scales of 4 or
+    /// more points, one on 2–3 points).
+    public var csatTopBoxes: Int?
 
-    public init(shortAbandonSeconds: Double = 5, serviceLevelSeconds: [Channel: Double] = [:]) {
+    public init(shortAbandonSeconds: Double = 5, serviceLevelSeconds: [Channel: Double] = [:], fcrWindowDays: Int = 7,
+                fcrMatch: FCRMatch = .customer, fcrMethod: FCRMethod = .repeatContact, csatTopBoxes: Int? = nil) {
         self.shortAbandonSeconds = shortAbandonSeconds
         self.serviceLevelSeconds = serviceLevelSeconds
+        self.fcrWindowDays = fcrWindowDays
+        self.fcrMatch = fcrMatch
+        self.fcrMethod = fcrMethod
+        self.csatTopBoxes = csatTopBoxes
     }
 
     public func serviceLevelThreshold(for channel: Channel) -> Double {
         serviceLevelSeconds[channel] ?? channel.defaultServiceLevelSeconds
     }
+
+    /// Checks the parameters, with a message fit for the user.
+    public func validate() throws(ParameterError) {
+        guard shortAbandonSeconds >= 0 else { throw ParameterError("the short-abandon threshold must not be negative") }
+        guard fcrWindowDays >= 1 else { throw ParameterError("the FCR window must be at least 1 day, not \(fcrWindowDays)") }
+        for (channel, seconds) in serviceLevelSeconds where seconds < 0 {
+            throw ParameterError("the service-level threshold of \(channel.rawValue) must not be negative")
+        }
+        if let boxes = csatTopBoxes, boxes < 1 { throw ParameterError("csat top boxes must be at least 1") }
+    }
+}
+
+/// A KPI parameter out of range.
+public struct ParameterError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// A period and grouping to aggregate over.
@@ -94,6 +138,10 @@ public struct ContactAggregate: Sendable, Equatable {
     public var escalated = 0
     /// Waits of handled contacts with a known wait (for ASA).
     public var wait = Moments()
+    /// Handled contacts FCR judges (with a customer key, or with a resolved flag for that method).
+    public var fcrJudged = 0
+    /// Of those, the ones resolved first time.
+    public var fcrResolved = 0
     public var csatResponses = 0
     public var csatSatisfied = 0
     /// Responses normalised to 0–1 on their own scale.

@@ -208,7 +208,8 @@ public final class SQLiteStore: ContactStore {
         let keys = query.groupBy.map { SQLiteStore.keyExpression($0, contactLevel: true, query) }
         let p = query.parameters
         let thresholds = Channel.allCases.map { "WHEN '\($0.rawValue)' THEN \(p.serviceLevelThreshold(for: $0))" }.joined(separator: " ")
-        let satisfied = "CASE WHEN csat_max - csat_min + 1 >= 4 THEN csat_max - 1 ELSE csat_max END"
+        let satisfied = p.csatTopBoxes.map { "csat_max - \($0 - 1)" } ?? "CASE WHEN csat_max - csat_min + 1 >= 4 THEN csat_max - 1 ELSE csat_max END"
+        let (fcrJudged, fcrResolved) = SQLiteStore.fcrExpressions(p)
         let sql = """
             SELECT \(keys.map { $0 + ", " }.joined())
                 COUNT(*), SUM(abandoned = 0), SUM(abandoned = 1),
@@ -220,7 +221,8 @@ public final class SQLiteStore: ContactStore {
                 COUNT(csat), SUM(csat >= \(satisfied)),
                 TOTAL(CAST(csat - csat_min AS REAL) / (csat_max - csat_min)),
                 TOTAL(CAST(csat - csat_min AS REAL) / (csat_max - csat_min) * (csat - csat_min) / (csat_max - csat_min)),
-                COUNT(nps), SUM(nps >= 9), SUM(nps <= 6)
+                COUNT(nps), SUM(nps >= 9), SUM(nps <= 6),
+                SUM(\(fcrJudged)), SUM(\(fcrJudged) AND \(fcrResolved))
             FROM contacts c
             WHERE direction = 'inbound' AND arrived_at >= ? AND arrived_at < ?
             \(keys.isEmpty ? "" : "GROUP BY " + (1...keys.count).map(String.init).joined(separator: ", "))
@@ -246,9 +248,30 @@ public final class SQLiteStore: ContactStore {
                 a.npsResponses = row[k + 14] ?? 0
                 a.promoters = row[k + 15] ?? 0
                 a.detractors = row[k + 16] ?? 0
+                a.fcrJudged = row[k + 17] ?? 0
+                a.fcrResolved = row[k + 18] ?? 0
                 result.append(a)
             }
             return result
+        }
+    }
+
+    /// Which handled contacts FCR judges, and which of them count as resolved first time.
+    ///
+    /// The repeat search is a correlated `NOT EXISTS` on the `(customer_key, arrived_at)` index: one
+    /// index range probe per judged contact, O(n log n) in all, and the repeat may lie after the period.
+    static func fcrExpressions(_ p: KPIParameters) -> (judged: String, resolved: String) {
+        switch p.fcrMethod {
+        case .resolved:
+            return ("(c.abandoned = 0 AND c.resolved IS NOT NULL)", "c.resolved = 1")
+        case .repeatContact:
+            let window = Int64(p.fcrWindowDays) * 86_400_000
+            let reason = p.fcrMatch == .customerAndReason
+                ? " AND (r.contact_reason IS NULL OR c.contact_reason IS NULL OR r.contact_reason = c.contact_reason)" : ""
+            return ("(c.abandoned = 0 AND c.customer_key IS NOT NULL)", """
+                NOT EXISTS (SELECT 1 FROM contacts r WHERE r.customer_key = c.customer_key AND r.direction = 'inbound'
+                    AND r.arrived_at > c.arrived_at AND r.arrived_at <= c.arrived_at + \(window)\(reason))
+                """)
         }
     }
 

@@ -15,6 +15,8 @@ import Testing
 /// - AHT over 9 legs 360, 230, 510, 600, 480, 300, 300, 180, 120 = 3,080 → 342.22…; median 300; p90 528.
 /// - CSAT: C1 5/5 ✓, C4 2/5 ✗, C5 4/5 ✓ (top two boxes), C7 1 on a 0–1 scale ✓ → 3/4;
 ///   mean of (1, 0.25, 0.75, 1) = 0.75. NPS: 9, 6, 10 → 2 promoters, 1 detractor → 33.33….
+/// - FCR: the 8 handled contacts all have customer keys; C5 is followed by C6 (same customer, two hours
+///   later, other spelling of the email) → 7/8. C9 (outbound) repeats nothing.
 @Suite("KPI engine on a hand-checked fixture")
 struct KPIEngineTests {
     static func loadedStore(_ dir: TemporaryDirectory) throws -> SQLiteStore {
@@ -51,7 +53,9 @@ struct KPIEngineTests {
         #expect(k.csatMean.value == 0.75)
         #expect(k.nps.responses == 3)
         #expect(abs(k.nps.value! - 100.0 / 3) < 1e-9)
-        #expect(k.fcr == nil)
+        // FCR: all 8 handled contacts have a customer key; only C5 is repeated (C6, same customer two hours later).
+        #expect(k.fcr == RateEstimate(7, of: 8))
+        #expect(k.repeatContactRate == RateEstimate(1, of: 8))
     }
 
     @Test func contactsGroupByTheirLastLegAndLegsByTheirOwnAgent() throws {
@@ -110,7 +114,13 @@ struct KPIEngineTests {
         #expect(sl["denominator"] as? Int == 10)
         let ci = sl["ci95"] as! [Double]
         #expect(abs(ci[0] - 0.23659309051256394) < 1e-12)  // statsmodels Wilson (5, 10)
-        #expect(total["fcr"] is NSNull)
+        #expect((total["fcr"] as! [String: Any])["numerator"] as? Int == 7)
+        #expect((total["repeat_contact_rate"] as! [String: Any])["numerator"] as? Int == 1)
+        let fcrParameters = (object["parameters"] as! [String: Any])["fcr"] as! [String: Any]
+        #expect(fcrParameters["method"] as? String == "repeat_contact")
+        #expect(fcrParameters["window_days"] as? Int == 7)
+        #expect(fcrParameters["match"] as? String == "customer")
+        #expect(groups.allSatisfy { $0["provisional"] as? Bool == false })
         let aht = total["aht_s"] as! [String: Any]
         #expect(aht["median"] as? Double == 300)
         #expect(aht["p90"] as? Double == 528)
