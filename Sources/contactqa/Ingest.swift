@@ -14,7 +14,7 @@ struct Ingest: ParsableCommand {
     @Option(help: "The store: a SQLite file, created on first use.")
     var store: String?
 
-    @Option(help: "What the files are: canonical or csv (with --mapping).")
+    @Option(help: "What the files are: canonical, csv or surveys (the last two with --mapping).")
     var source: String?
 
     @Option(help: "The mapping file (YAML) for --source csv.")
@@ -39,7 +39,7 @@ struct Ingest: ParsableCommand {
         guard store != nil else { throw ValidationError("--store is required") }
         guard source != nil else { throw ValidationError("--source is required (canonical or csv)") }
         guard !files.isEmpty else { throw ValidationError("name at least one file to load") }
-        if source == "csv", mapping == nil { throw ValidationError("--source csv needs --mapping FILE") }
+        if source == "csv" || source == "surveys", mapping == nil { throw ValidationError("--source \(source!) needs --mapping FILE") }
     }
 
     func run() throws {

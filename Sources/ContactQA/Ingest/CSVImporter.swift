@@ -81,6 +81,7 @@ public struct CSVImporter {
                         case .updated: log.updated += 1
                         case .unchanged: log.unchanged += 1
                         case .stale: log.stale += 1
+                        case .pending: log.pending += 1
                         }
                     } catch let error as InputError {
                         log.rejected += 1
@@ -129,6 +130,7 @@ extension FileImportReport {
         case .loaded:
             var text = "\(l.file): \(l.rowsRead) rows read, \(l.inserted) inserted, \(l.updated) updated, \(l.unchanged) unchanged"
             if l.stale > 0 { text += ", \(l.stale) older versions ignored" }
+            if l.pending > 0 { text += ", \(l.pending) waiting for their contact" }
             if l.duplicates > 0 { text += ", \(l.duplicates) repeated ids (latest kept)" }
             if l.rejected > 0 { text += ", \(l.rejected) rejected → \(quarantinePath ?? "-")" }
             return text + " (\(l.durationMilliseconds) ms)"

@@ -6,7 +6,7 @@ import Logging
 /// each file in its own transaction. Shared by `contactqa ingest` and `contactqa run`.
 public struct IngestService {
     /// Source kinds this version reads (DESIGN.md §6 lists the rest, which later importers add).
-    public static let supportedSources = ["canonical", "csv"]
+    public static let supportedSources = ["canonical", "csv", "surveys"]
 
     public var store: SQLiteStore
     public var logger: Logger
@@ -31,6 +31,9 @@ public struct IngestService {
         case "csv":
             guard let mappingFile else { throw ConfigError(file: "command line", line: nil, path: "--mapping", reason: "--source csv needs --mapping FILE") }
             mapping = try Mapping.load(file: mappingFile)
+        case "surveys":
+            guard let mappingFile else { throw ConfigError(file: "command line", line: nil, path: "--mapping", reason: "--source surveys needs --mapping FILE") }
+            mapping = try Mapping.load(file: mappingFile, purpose: .surveys)
         default:
             throw ConfigError(file: "command line", line: nil, path: "--source",
                               reason: "source \"\(source)\" is not supported yet; this version reads \(IngestService.supportedSources.joined(separator: ", "))")

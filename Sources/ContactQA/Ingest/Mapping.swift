@@ -40,7 +40,33 @@ public struct FieldRule: Sendable, Equatable {
 ///
 /// See docs/mapping.md for the file format.
 public struct Mapping: Sendable {
+    /// What the rows of a file are.
+    public enum Purpose: String, Sendable {
+        /// Contacts (and their legs): the rows create or update contacts.
+        case contacts
+        /// Survey responses keyed by interaction id, arriving after their contact: they attach to it,
+        /// or wait for it (DESIGN.md §2).
+        case surveys
+
+        /// Fields a mapping must provide.
+        public var requiredFields: [CanonicalField] {
+            switch self {
+            case .contacts: CanonicalField.required
+            case .surveys: [.interactionID]
+            }
+        }
+
+        /// Fields a mapping may provide.
+        public func allows(_ field: CanonicalField) -> Bool {
+            switch self {
+            case .contacts: true
+            case .surveys: [.source, .interactionID, .csat, .csatMin, .csatMax, .nps, .resolved].contains(field)
+            }
+        }
+    }
+
     public var name: String
+    public var purpose = Purpose.contacts
     /// The `source` stored with each contact, unless a `source` field is mapped.
     public var source: String
     public var delimiter: UInt8?
@@ -69,16 +95,16 @@ public struct Mapping: Sendable {
     static let ruleKeys = ["column", "value", "from", "to", "format", "unit", "values", "default", "kind"]
 
     /// Reads and checks a mapping file; every mistake names the file, line and key.
-    public static func load(file: String) throws -> Mapping {
-        try parse(ConfigNode.load(file: file), defaultName: ((file as NSString).lastPathComponent as NSString).deletingPathExtension)
+    public static func load(file: String, purpose: Purpose = .contacts) throws -> Mapping {
+        try parse(ConfigNode.load(file: file), defaultName: ((file as NSString).lastPathComponent as NSString).deletingPathExtension, purpose: purpose)
     }
 
     /// Parses mapping YAML text (for tests and embedded mappings).
-    public static func parse(yaml: String, file: String) throws -> Mapping {
-        try parse(ConfigNode.parse(yaml, file: file), defaultName: (file as NSString).deletingPathExtension)
+    public static func parse(yaml: String, file: String, purpose: Purpose = .contacts) throws -> Mapping {
+        try parse(ConfigNode.parse(yaml, file: file), defaultName: (file as NSString).deletingPathExtension, purpose: purpose)
     }
 
-    static func parse(_ root: ConfigNode, defaultName: String) throws -> Mapping {
+    static func parse(_ root: ConfigNode, defaultName: String, purpose: Purpose) throws -> Mapping {
         let top = try root.dictionary(allowed: topKeys)
         let name = try top["name"]?.string() ?? defaultName
         guard let fieldsNode = top["fields"] else { throw root.error("a mapping needs `fields:` (canonical field: column)") }
@@ -89,9 +115,13 @@ public struct Mapping: Sendable {
                 let hint = closest(key, in: names).map { " (did you mean \"\($0)\"?)" } ?? ""
                 throw node.error("\"\(key)\" is not a canonical field\(hint)")
             }
+            guard purpose.allows(field) else {
+                throw node.error("a survey mapping reads source, interaction_id, csat, csat_min, csat_max, nps and resolved, not \(key)")
+            }
             fields[field] = try rule(for: field, node)
         }
         var mapping = Mapping(name: name, source: try top["source"]?.string() ?? name, fields: fields)
+        mapping.purpose = purpose
         if let node = top["delimiter"] {
             let text = try node.string()
             switch text {
@@ -135,7 +165,7 @@ public struct Mapping: Sendable {
             guard value >= 0, value <= 1 else { throw node.error("rejection_threshold is a share between 0 and 1") }
             mapping.rejectionThreshold = value
         }
-        for field in CanonicalField.required where mapping.fields[field] == nil {
+        for field in purpose.requiredFields where mapping.fields[field] == nil {
             let hint = field == .channel ? " (give a constant with `channel: {value: voice}` if the file has one channel)" : ""
             throw fieldsNode.error("the required field \"\(field.rawValue)\" is not mapped\(hint)")
         }

@@ -59,7 +59,7 @@ final class RowMapper {
                 if found == nil, field == .csatMax, mapping.optionalColumns { found = index(of: "csat_scale") }
                 if let found {
                     entries.append(Entry(field: field, rule: rule, column: found, label: names[found]))
-                } else if !mapping.optionalColumns || CanonicalField.required.contains(field) {
+                } else if !mapping.optionalColumns || mapping.purpose.requiredFields.contains(field) {
                     throw RowMapper.missingColumn(column, field: field, names: names, file: file, line: header.line, delimiter: delimiter)
                 }
             case .columns(let columns):
@@ -101,7 +101,7 @@ final class RowMapper {
                 if provided.contains(field) || (field == .talkSeconds && deriveTalk) { legColumns.append(field.rawValue) }
             }
         }
-        layout = RowLayout(contactColumns: contactColumns, legColumns: legColumns)
+        layout = RowLayout(contactColumns: contactColumns, legColumns: legColumns, attachesToContacts: mapping.purpose == .surveys)
         contactFields = contactColumns.map { $0 == "customer_key" ? .customerID : CanonicalField(rawValue: $0)! }
         legFields = legColumns.map { CanonicalField(rawValue: $0)! }
     }
@@ -136,8 +136,12 @@ final class RowMapper {
         guard case .text(let interactionID)? = values[.interactionID], !interactionID.isEmpty else {
             throw error(record, .interactionID, "interaction_id is empty")
         }
-        guard let arrived = parsedInstants[.arrivedAt] else { throw error(record, .arrivedAt, "arrived_at is empty") }
-        guard values[.channel] != nil, values[.channel] != .null else { throw error(record, .channel, "channel is empty") }
+        let surveys = mapping.purpose == .surveys
+        let arrived = parsedInstants[.arrivedAt] ?? 0
+        if !surveys {
+            guard parsedInstants[.arrivedAt] != nil else { throw error(record, .arrivedAt, "arrived_at is empty") }
+            guard values[.channel] != nil, values[.channel] != .null else { throw error(record, .channel, "channel is empty") }
+        }
 
         // Derivations the mapping leaves to us.
         for entry in entries {

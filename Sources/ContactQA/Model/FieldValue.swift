@@ -40,4 +40,6 @@ public struct RowLayout: Sendable, Equatable {
     public var contactColumns: [String]
     /// Leg columns other than `source`, `interaction_id` and `leg`.
     public var legColumns: [String]
+    /// Survey responses: the rows update existing contacts, or wait for them, and never create one.
+    public var attachesToContacts = false
 }

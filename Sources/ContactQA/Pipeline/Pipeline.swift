@@ -42,16 +42,16 @@ public struct Pipeline: Sendable {
             guard let sourceNode = entry["source"] else { throw node.error("each input names its `source:`") }
             guard let pathNode = entry["path"] else { throw node.error("each input names its `path:`") }
             let source = try sourceNode.string()
-            guard ["canonical", "csv"].contains(source) else {
-                throw sourceNode.error("source \"\(source)\" is not supported yet; this version reads canonical and csv")
+            guard IngestService.supportedSources.contains(source) else {
+                throw sourceNode.error("source \"\(source)\" is not supported yet; this version reads \(IngestService.supportedSources.joined(separator: ", "))")
             }
             var mapping: String?
             if let mappingNode = entry["mapping"] {
                 let path = resolve(try mappingNode.string())
                 guard FileManager.default.fileExists(atPath: path) else { throw mappingNode.error("mapping file \(path) does not exist") }
                 mapping = path
-            } else if source == "csv" {
-                throw node.error("a csv input needs `mapping:`")
+            } else if source != "canonical" {
+                throw node.error("a \(source) input needs `mapping:`")
             }
             inputs.append(Input(source: source, path: resolve(try pathNode.string()), mapping: mapping))
         }

@@ -83,10 +83,19 @@ extension KPIReport {
         return columns + ["aht_s_median", "aht_s_p90", "nps", "nps_responses", "nps_promoters", "nps_detractors"]
     }()
 
-    /// One row per group then a `total` row; empty cells for unknown values; the period and parameters in leading columns.
+    /// The parameters in one line: `as_of=2026-11-30; short_abandon_s=5; service_level_s=voice:20,…; fcr=…`.
+    public var parameterSummary: String {
+        let levels = Channel.allCases.map { "\($0.rawValue):\(JSONValue.double(parameters.serviceLevelThreshold(for: $0)).rendered())" }
+        return "as_of=\(asOf); short_abandon_s=\(JSONValue.double(parameters.shortAbandonSeconds).rendered()); service_level_s=\(levels.joined(separator: ","))"
+            + "; fcr=\(parameters.fcrMethod.rawValue),window_days:\(parameters.fcrWindowDays),match:\(parameters.fcrMatch.rawValue)"
+            + "; csat_top_boxes=\(parameters.csatTopBoxes.map(String.init) ?? "auto")"
+    }
+
+    /// One row per group then a `total` row; empty cells for unknown values; the period, the
+    /// parameters and the provisional flag in leading columns.
     public var csv: String {
-        var lines = [CSVText.line(["from", "to", "timezone", "provisional"] + groupBy.map(\.rawValue) + KPIReport.csvColumns)]
-        let lead = [period.from.description, period.to.description, period.clock.identifier]
+        var lines = [CSVText.line(["from", "to", "timezone", "parameters", "provisional"] + groupBy.map(\.rawValue) + KPIReport.csvColumns)]
+        let lead = [period.from.description, period.to.description, period.clock.identifier, parameterSummary]
         for group in groups {
             let key = zip(groupBy, group.key).map { display($1, $0) ?? "" }
             lines.append(CSVText.line(lead + [String(isProvisional(group))] + key + KPIReport.csvCells(group.kpis)))
@@ -122,6 +131,7 @@ extension KPIReport {
         }
         var out = "Period \(period.from) to \(period.to) (\(period.clock.identifier))"
         out += provisional ? ", provisional: FCR can change until \(period.to.adding(days: parameters.fcrWindowDays + 1))\n" : "\n"
+        out += "Parameters: \(parameterSummary)\n"
         out += render(headers) + "\n" + render(widths.map { String(repeating: "-", count: $0) }) + "\n"
         out += rows.map(render).joined(separator: "\n") + "\n"
         return out

@@ -3,6 +3,8 @@ public enum RowOutcome: Sendable {
     case inserted, updated, unchanged
     /// An older version of a record already stored in a newer one: nothing changed.
     case stale
+    /// A survey response for a contact not loaded yet: kept, and attached when the contact arrives.
+    case pending
 }
 
 /// A record of one file's import (the ingest log).
@@ -20,6 +22,8 @@ public struct IngestLogEntry: Sendable, Equatable {
     public var updated = 0
     public var unchanged = 0
     public var stale = 0
+    /// Survey responses waiting for their contact.
+    public var pending = 0
     public var duplicates = 0
     public var rejected = 0
     public var durationMilliseconds = 0

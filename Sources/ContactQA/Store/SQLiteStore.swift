@@ -89,6 +89,16 @@ public final class SQLiteStore: ContactStore {
                     PRIMARY KEY (source, interaction_id, leg)) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v2: survey responses waiting for their contact") { db in
+            try db.execute(sql: """
+                ALTER TABLE ingest_log ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
+                CREATE TABLE pending_surveys (
+                    source TEXT NOT NULL, interaction_id TEXT NOT NULL,
+                    fields TEXT NOT NULL, csat INTEGER, csat_min INTEGER, csat_max INTEGER, nps INTEGER, resolved INTEGER,
+                    ingest_id INTEGER NOT NULL,
+                    PRIMARY KEY (source, interaction_id)) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 
@@ -108,6 +118,7 @@ public final class SQLiteStore: ContactStore {
                     result.id = id
                     guard decision == .commit else { return .rollback }
                     try SQLiteStore.refreshLegSummaries(db)
+                    try SQLiteStore.attachPendingSurveys(db)
                     try SQLiteStore.updateLog(db, result)
                     return .commit
                 }
@@ -128,15 +139,15 @@ public final class SQLiteStore: ContactStore {
         try queue.write { db in _ = try SQLiteStore.insertLog(db, entry) }
     }
 
-    private static let logColumns = "file, sha256, source, status, started_at, rows_read, inserted, updated, unchanged, stale, duplicates, rejected, duration_ms, message"
+    private static let logColumns = "file, sha256, source, status, started_at, rows_read, inserted, updated, unchanged, stale, pending, duplicates, rejected, duration_ms, message"
 
     private static func logArguments(_ e: IngestLogEntry) -> StatementArguments {
         [e.file, e.sha256, e.source, e.status.rawValue, e.startedAt, e.rowsRead, e.inserted, e.updated, e.unchanged,
-         e.stale, e.duplicates, e.rejected, e.durationMilliseconds, e.message]
+         e.stale, e.pending, e.duplicates, e.rejected, e.durationMilliseconds, e.message]
     }
 
     private static func insertLog(_ db: Database, _ entry: IngestLogEntry) throws -> Int64 {
-        try db.execute(sql: "INSERT INTO ingest_log (\(logColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        try db.execute(sql: "INSERT INTO ingest_log (\(logColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        arguments: logArguments(entry))
         return db.lastInsertedRowID
     }
@@ -175,6 +186,20 @@ public final class SQLiteStore: ContactStore {
         return latest.map { (ZoneClock(identifier: siteTimeZone) ?? .utc).localDate(atUTC: $0 / 1000) }
     }
 
+    /// Survey responses that arrived before their contact now attach to it: only the fields the
+    /// response provided are written, and the waiting rows go.
+    private static func attachPendingSurveys(_ db: Database) throws {
+        let columns = ["csat", "csat_min", "csat_max", "nps", "resolved"]
+        let assignments = columns.map { "\($0) = CASE WHEN instr(p.fields, ',\($0),') > 0 THEN p.\($0) ELSE contacts.\($0) END" }
+        try db.execute(sql: """
+            UPDATE contacts SET \(assignments.joined(separator: ", "))
+            FROM pending_surveys p
+            WHERE contacts.source = p.source AND contacts.interaction_id = p.interaction_id;
+            DELETE FROM pending_surveys
+            WHERE EXISTS (SELECT 1 FROM contacts c WHERE c.source = pending_surveys.source AND c.interaction_id = pending_surveys.interaction_id);
+            """)
+    }
+
     public func ingestLog() throws -> [IngestLogEntry] {
         try queue.read { db in
             try Row.fetchAll(db, sql: "SELECT id, \(SQLiteStore.logColumns) FROM ingest_log ORDER BY id").map { row in
@@ -186,6 +211,7 @@ public final class SQLiteStore: ContactStore {
                 e.updated = row["updated"]
                 e.unchanged = row["unchanged"]
                 e.stale = row["stale"]
+                e.pending = row["pending"]
                 e.duplicates = row["duplicates"]
                 e.rejected = row["rejected"]
                 e.durationMilliseconds = row["duration_ms"]
@@ -358,6 +384,7 @@ private struct SQLiteWriter: StoreWriter {
     }
 
     mutating func write(_ row: MappedRow, layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool) {
+        if layout.attachesToContacts { return try writeSurvey(row, layout) }
         let touch = try statement("INSERT OR IGNORE INTO temp.touched (source, interaction_id) VALUES (?, ?)")
         try touch.execute(arguments: [row.source, row.interactionID])
         let firstInFile = db.changesCount == 1
@@ -396,6 +423,32 @@ private struct SQLiteWriter: StoreWriter {
         updateArguments += values.map { $0.databaseValue }
         try update.execute(arguments: StatementArguments(updateArguments))
         return db.changesCount == 1 ? .updated : .unchanged
+    }
+
+    /// A survey response updates its contact, or waits for it in `pending_surveys`; a repeated
+    /// response replaces the earlier one, so it is never counted twice.
+    private mutating func writeSurvey(_ row: MappedRow, _ layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool) {
+        let columns = layout.contactColumns
+        let values = (row.contact ?? []).map { $0.databaseValue }
+        let key: [DatabaseValue] = [row.source.databaseValue, row.interactionID.databaseValue]
+        let exists = try statement("SELECT 1 FROM contacts WHERE source = ? AND interaction_id = ?")
+        if try Int.fetchOne(exists, arguments: StatementArguments(key)) != nil {
+            let update = try statement("""
+                UPDATE contacts SET \(columns.map { "\($0) = ?" }.joined(separator: ", "))
+                WHERE source = ? AND interaction_id = ? AND (\(columns.map { "\($0) IS NOT ?" }.joined(separator: " OR ")))
+                """)
+            try update.execute(arguments: StatementArguments(values + key + values))
+            return (db.changesCount == 1 ? .updated : .unchanged, false)
+        }
+        let fields = "," + columns.joined(separator: ",") + ","
+        let pending = try statement("""
+            INSERT INTO pending_surveys (source, interaction_id, fields, \(columns.joined(separator: ", ")), ingest_id)
+            VALUES (?, ?, ?, \(String(repeating: "?, ", count: columns.count))?)
+            ON CONFLICT (source, interaction_id) DO UPDATE SET fields = excluded.fields,
+                \(columns.map { "\($0) = excluded.\($0), " }.joined())ingest_id = excluded.ingest_id
+            """)
+        try pending.execute(arguments: StatementArguments(key + [fields.databaseValue] + values + [ingestID.databaseValue]))
+        return (.pending, false)
     }
 
     /// An older version than the stored one changes nothing (DESIGN.md §2).

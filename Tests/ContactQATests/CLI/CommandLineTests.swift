@@ -58,7 +58,14 @@ struct CommandLineTests {
         #expect(offered == 11)
         let csv = try contactqa(["kpis", "--store", store, "--week", "2026-W47", "--format", "csv"])
         #expect(csv.stdout.split(separator: "\n").count == 2)
-        #expect(csv.stdout.hasPrefix("from,to,timezone,provisional,offered,handled,abandoned,short_abandoned"))
+        #expect(csv.stdout.hasPrefix("from,to,timezone,parameters,provisional,offered,handled,abandoned,short_abandoned"))
+        #expect(csv.stdout.contains("fcr=repeat_contact,window_days:7,match:customer"))
+        let table = try contactqa(["kpis", "--store", store, "--week", "2026-W47", "--fcr-window-days", "30"])
+        #expect(table.stdout.contains("Parameters: as_of="))
+        #expect(table.stdout.contains("fcr=repeat_contact,window_days:30,match:customer"))
+        let zeroWindow = try contactqa(["kpis", "--store", store, "--week", "2026-W47", "--fcr-window-days", "0"])
+        #expect(zeroWindow.status == 2)
+        #expect(zeroWindow.stderr.contains("the FCR window must be at least 1 day, not 0"))
     }
 
     @Test func exitCodes() throws {
