@@ -91,15 +91,21 @@ public struct KPIEngine {
         if Set(groupBy).count != groupBy.count { throw ParameterError("a grouping cannot be used twice: \(groupBy.map(\.rawValue).joined(separator: ","))") }
         let query = AggregateQuery(fromUTC: period.fromUTC, toUTC: period.toUTC, clock: period.clock, groupBy: groupBy, parameters: parameters)
         var groups: [KPIGroup] = []
-        if !groupBy.isEmpty {
-            let contacts = Dictionary(try store.contactAggregates(query).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
-            let legs = Dictionary(try store.legAggregates(query).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        let total: KPISet
+        if groupBy.isEmpty {
+            total = KPISet(contacts: try store.contactAggregates(query).first, legs: try store.legAggregates(query).first)
+        } else {
+            // Every contact and leg falls in exactly one group (null included), so the total is the sum
+            // of the groups: one pass over the data instead of two.
+            let contactRows = try store.contactAggregates(query)
+            let legRows = try store.legAggregates(query)
+            let contacts = Dictionary(contactRows.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+            let legs = Dictionary(legRows.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
             let keys = Set(contacts.keys).union(legs.keys).sorted(by: KPIEngine.keyOrder)
             groups = keys.map { KPIGroup(key: $0, kpis: KPISet(contacts: contacts[$0], legs: legs[$0])) }
+            total = KPISet(contacts: contactRows.reduce(into: ContactAggregate(key: [])) { $0.add($1) },
+                           legs: LegAggregate(merging: legRows))
         }
-        var totalQuery = query
-        totalQuery.groupBy = []
-        let total = KPISet(contacts: try store.contactAggregates(totalQuery).first, legs: try store.legAggregates(totalQuery).first)
         return KPIReport(period: period, asOf: asOf, parameters: parameters,
                          groupBy: groupBy, groups: groups, total: total)
     }

@@ -151,6 +151,26 @@ public struct ContactAggregate: Sendable, Equatable {
     public var detractors = 0
 
     public init(key: [GroupValue?]) { self.key = key }
+
+    /// Adds another group's sums (for totals over groups).
+    public mutating func add(_ o: ContactAggregate) {
+        offered += o.offered
+        handled += o.handled
+        abandoned += o.abandoned
+        shortAbandoned += o.shortAbandoned
+        serviceLevelMet += o.serviceLevelMet
+        transferred += o.transferred
+        escalated += o.escalated
+        wait = wait + o.wait
+        fcrJudged += o.fcrJudged
+        fcrResolved += o.fcrResolved
+        csatResponses += o.csatResponses
+        csatSatisfied += o.csatSatisfied
+        csatNormalised = csatNormalised + o.csatNormalised
+        npsResponses += o.npsResponses
+        promoters += o.promoters
+        detractors += o.detractors
+    }
 }
 
 /// Handle times of the handled legs in one group.
@@ -161,4 +181,14 @@ public struct LegAggregate: Sendable, Equatable {
     public var sortedHandleTimes: [Double] = []
 
     public init(key: [GroupValue?]) { self.key = key }
+
+    /// The union of several groups' legs, values sorted again.
+    public init(merging parts: [LegAggregate]) {
+        key = []
+        for part in parts {
+            handle = handle + part.handle
+            sortedHandleTimes += part.sortedHandleTimes
+        }
+        sortedHandleTimes.sort()
+    }
 }

@@ -126,23 +126,29 @@ struct CommandLineTests {
     }
 }
 
-/// Runs the built binary and returns its exit status and peak resident memory in KiB (from `wait4`).
+/// Runs the built binary and returns its exit status and peak resident memory in KiB.
+///
+/// The peak is the child's own `VmHWM` from /proc, read while it runs: `ru_maxrss` from `wait4` would
+/// also count the test process's memory, shared with the child between spawn and exec.
 func peakMemory(_ arguments: [String]) throws -> (status: Int32, maxRSSKiB: Int) {
     let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("contactqa").path
-    let path = FileManager.default.isExecutableFile(atPath: binary) ? binary : repositoryRoot + "/.build/debug/contactqa"
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    var pid = pid_t()
-    guard posix_spawn(&pid, path, &actions, nil, argv, environ) == 0 else { throw CocoaError(.executableLoad) }
-    var status: Int32 = 0
-    var usage = rusage()
-    _ = wait4(pid, &status, 0, &usage)
-    return ((status >> 8) & 0xFF, usage.ru_maxrss)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: FileManager.default.isExecutableFile(atPath: binary) ? binary : repositoryRoot + "/.build/debug/contactqa")
+    process.arguments = arguments
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    var peak = 0
+    while process.isRunning {
+        if let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kib = Int(line.split(separator: " ").dropFirst().first ?? "") {
+            peak = max(peak, kib)
+        }
+        usleep(10_000)
+    }
+    process.waitUntilExit()
+    return (process.terminationStatus, peak)
 }
 
 @Suite("Memory")
