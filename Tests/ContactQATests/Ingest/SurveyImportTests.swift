@@ -58,8 +58,12 @@ struct SurveyImportTests {
         let store = try KPIEngineTests.loadedStore(dir)
         var mapping = try Mapping.load(file: fixture("surveys/mapping.yaml"), purpose: .surveys)
         mapping.rejectionThreshold = 1
-        let file = dir.write("s.csv", "Response ID,Contact,Sent,Satisfaction (1-5),Likelihood to recommend (0-10)\nR1,C8,2026-11-27,6,11\n")
+        let file = dir.write("s.csv", "Response ID,Contact,Sent,Satisfaction (1-5),Likelihood to recommend (0-10)\nR1,C8,2026-11-27,3,11\nR2,C8,2026-11-27,6,\n")
         let report = try CSVImporter(mapping: mapping, pseudonymiser: nil, quarantineDirectory: dir.path + "/q").importFile(file, into: store)
-        #expect(report.sampleRejections.first?.description == "s.csv, line 2, field \"Likelihood to recommend (0-10)\": nps must be 0–10, found 11")
+        #expect(report.sampleRejections.map(\.description) == [
+            "s.csv, line 2, field \"Likelihood to recommend (0-10)\": nps must be 0–10, found 11",
+            "s.csv, line 3, field \"Satisfaction (1-5)\": csat 6 is outside its scale 1–5",
+        ])
+        #expect(try store.rows("SELECT csat FROM contacts WHERE interaction_id = 'C8'") == [[DatabaseValue.null]])
     }
 }
