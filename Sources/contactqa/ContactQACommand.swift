@@ -10,7 +10,7 @@ struct ContactQACommand: ParsableCommand {
         abstract: "Monitor the quality of customer service from contact-centre exports.",
         discussion: "Exit codes: 0 done, 1 failed, 2 usage or configuration error, 3 input rejected, 4 store locked.",
         version: contactQAVersion,
-        subcommands: [Ingest.self, KPIs.self, Run.self, Generate.self]
+        subcommands: [Ingest.self, KPIs.self, Sample.self, Run.self, Generate.self]
     )
 
     /// Runs the command, mapping errors to DESIGN.md §6's exit codes.
@@ -28,7 +28,7 @@ struct ContactQACommand: ParsableCommand {
             let code: Int32
             switch error {
             case is InputError: code = 3
-            case is ConfigError, is SQLiteStore.OpenError, is Pseudonymiser.KeyError, is ValidationError: code = 2
+            case is ConfigError, is SQLiteStore.OpenError, is Pseudonymiser.KeyError, is ValidationError, is ParameterError, is SamplingError: code = 2
             default: code = argumentCode == .validationFailure ? 2 : 1
             }
             let message = code == 2 && argumentCode == .validationFailure && !(error is ConfigError) ? fullMessage(for: error) : "\(error)"

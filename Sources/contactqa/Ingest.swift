@@ -14,7 +14,7 @@ struct Ingest: ParsableCommand {
     @Option(help: "The store: a SQLite file, created on first use.")
     var store: String?
 
-    @Option(help: "What the files are: canonical, csv or surveys (the last two with --mapping).")
+    @Option(help: "What the files are: canonical, csv or surveys (the last two with --mapping), or roster.")
     var source: String?
 
     @Option(help: "The mapping file (YAML) for --source csv.")
@@ -50,6 +50,13 @@ struct Ingest: ParsableCommand {
         }
         let logger = logging.bootstrap()
         let sqlite = try SQLiteStore(path: store!, createWithTimeZone: timezone)
+        if source == "roster" {
+            for file in files {
+                let count = try sqlite.loadRoster(file)
+                logger.info("\((file as NSString).lastPathComponent): \(count) agents in the roster")
+            }
+            return
+        }
         let service = IngestService(store: sqlite, logger: logger)
         let reports = try service.ingest(source: source!, mappingFile: mapping, files: files,
                                          pseudonymiser: try IngestService.pseudonymiser(keyFile: keyFile))

@@ -54,7 +54,9 @@ struct ConfigNode {
     }
 
     var isMapping: Bool { if case .mapping = node { true } else { false } }
-    var isNull: Bool { if case .scalar(let s) = node { s.string == "" || s.string == "~" || s.string == "null" } else { false } }
+    var isNull: Bool {
+        if case .scalar(let s) = node { (s.string == "" && s.style == .plain) || s.string == "~" || s.string == "null" } else { false }
+    }
 
     /// The entries of a mapping, in file order, refusing keys outside `allowed` (with a suggestion).
     func entries(allowed: [String]? = nil) throws -> [(key: String, value: ConfigNode)] {
@@ -72,9 +74,9 @@ struct ConfigNode {
         return result
     }
 
-    /// The mapping as a dictionary (keys checked against `allowed`).
-    func dictionary(allowed: [String]) throws -> [String: ConfigNode] {
-        Dictionary(try entries(allowed: allowed), uniquingKeysWith: { _, last in last })
+    /// The mapping as a dictionary (keys checked against `allowed`); a key set to null (`~`) is absent.
+    func dictionary(allowed: [String]?) throws -> [String: ConfigNode] {
+        Dictionary(try entries(allowed: allowed).filter { !$0.value.isNull }, uniquingKeysWith: { _, last in last })
     }
 
     func list() throws -> [ConfigNode] {

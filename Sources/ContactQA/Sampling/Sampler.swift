@@ -1,0 +1,192 @@
+import Crypto
+import Foundation
+
+/// A cell of a design: a stratum, or a stratum and agent when the plan sets per-agent limits.
+public struct SampleCell: Sendable, Equatable {
+    public var label: String
+    public var stratum: String
+    public var agent: String?
+    /// N_cell: frame units in the cell.
+    public var population: Int
+    /// n_cell: units drawn (for Poisson sampling, the units that fell below π).
+    public var size: Int
+    /// π_cell: n/N for fixed sizes, the plan's rate for Poisson sampling.
+    public var inclusionProbability: Double
+}
+
+/// A frame unit with its permanent random number and its fate in the draw.
+public struct SampledUnit: Sendable, Equatable {
+    public var unit: FrameUnit
+    public var cell: String
+    public var stratum: String
+    public var bits: UInt64
+    public var u: Double { PermanentRandomNumber.unit(bits) }
+    public var inclusionProbability: Double
+    public var designWeight: Double { 1 / inclusionProbability }
+    public var selected: Bool
+}
+
+/// Why a plan cannot be drawn as written.
+public struct SamplingError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A drawn sample: the design (cells and sizes), every frame unit with its u, and what was adjusted.
+public struct DrawnSample: Sendable {
+    public var plan: SamplingPlan
+    public var units: [SampledUnit]
+    public var cells: [SampleCell]
+    public var exclusions: [ExclusionReason: Int]
+    /// The total the plan asked for (after Cochran), before per-agent limits moved it.
+    public var requestedSize: Int
+    /// How the requested size was found, in words.
+    public var sizeRule: String
+    /// Every departure from the plan, reported: a minimum larger than an agent's units, n above the frame.
+    public var adjustments: [String]
+
+    public var selected: [SampledUnit] { units.filter(\.selected) }
+
+    /// SHA-256 over the frame's unit ids and cells, sorted: equal fingerprints, equal frames.
+    public var frameFingerprint: String {
+        let lines = units.map { "\($0.unit.id)|\($0.cell)\n" }.sorted().joined()
+        return SHA256.hash(data: Data(lines.utf8)).map { pad16($0) }.joined()
+    }
+
+    /// The margin of error the drawn design gives at 95%, for a proportion (at p = 0.5, the widest)
+    /// and for a mean per unit of standard deviation: z·√(Σ W_h² (1 − f_h) σ² / n_h) over the cells
+    /// (Cochran 1977, eq. 5.6 with p(1 − p) for σ²). Nil when a cell of the frame got no unit.
+    public var marginOfError: (proportion: Double, meanPerSD: Double)? {
+        let total = Double(cells.reduce(0) { $0 + $1.population })
+        guard total > 0, cells.allSatisfy({ $0.size > 0 }) else { return nil }
+        var sum = 0.0
+        for cell in cells {
+            let w = Double(cell.population) / total
+            let f = Double(cell.size) / Double(cell.population)
+            sum += w * w * (1 - f) / Double(cell.size)
+        }
+        return (z95 * (0.25 * sum).squareRoot(), z95 * sum.squareRoot())
+    }
+}
+
+/// Draws samples by permanent random numbers (DESIGN.md §4).
+public enum Sampler {
+    /// Draws the plan's sample from a frame.
+    ///
+    /// The result depends only on the plan, its seed and the set of frame units — not on their order
+    /// and, within a cell, not on units of other cells.
+    /// - Complexity: O(N log N) for N frame units (one SHA-256 each, one sort per cell).
+    public static func draw(_ plan: SamplingPlan, frame: SamplingFrame) throws(SamplingError) -> DrawnSample {
+        guard !frame.units.isEmpty else {
+            let excluded = frame.exclusions.values.reduce(0, +)
+            throw SamplingError("the frame is empty: no handled leg of the period passes the plan's filters" + (excluded > 0 ? " (\(excluded) excluded: \(describe(frame.exclusions)))" : ""))
+        }
+        let total = frame.units.count
+        var adjustments: [String] = []
+        let requested: Int
+        let rule: String
+        switch plan.size {
+        case .fixed(let n):
+            requested = min(n, total)
+            rule = "fixed n = \(n)"
+            if n > total { adjustments.append("n = \(n) asked, the frame holds \(total): every unit taken") }
+        case .proportion(let e, let c, let p):
+            requested = SampleSize.forProportion(marginOfError: e, confidence: c, p: p, population: total)
+            rule = "Cochran for a proportion: e = \(e), confidence = \(c), p = \(p), N = \(total)"
+        case .mean(let e, let c, let sd):
+            requested = SampleSize.forMean(marginOfError: e, confidence: c, sd: sd, population: total)
+            rule = "Cochran for a mean: e = \(e), confidence = \(c), sd = \(sd), N = \(total)"
+        case .rate(let r):
+            requested = Int((Double(total) * r).rounded())
+            rule = "Poisson with rate \(r) (expected size)"
+        }
+
+        // Strata, sorted by label; units keep their permanent random numbers.
+        var byStratum: [String: [FrameUnit]] = [:]
+        for unit in frame.units { byStratum[stratumLabel(unit, plan), default: []].append(unit) }
+        let strata = byStratum.keys.sorted()
+        let weights: [Double] = try strata.map { (label) throws(SamplingError) -> Double in
+            let n = Double(byStratum[label]!.count)
+            switch plan.allocation {
+            case .proportional: return n
+            case .equal: return 1
+            case .neyman:
+                guard let sd = plan.stratumSD[label] else {
+                    throw SamplingError("neyman allocation needs the sd of stratum \"\(label)\" in `stratum_sd:`")
+                }
+                return n * sd
+            }
+        }
+        let stratumSizes = Apportionment.largestRemainder(total: requested, weights: weights,
+                                                         capacities: strata.map { byStratum[$0]!.count })
+
+        var cells: [SampleCell] = []
+        var members: [String: [FrameUnit]] = [:]
+        let perAgent = plan.perAgentMin != nil || plan.perAgentMax != nil
+        for (index, stratum) in strata.enumerated() {
+            let units = byStratum[stratum]!
+            guard perAgent else {
+                cells.append(SampleCell(label: stratum, stratum: stratum, agent: nil, population: units.count, size: stratumSizes[index], inclusionProbability: 0))
+                members[stratum] = units
+                continue
+            }
+            var byAgent: [String: [FrameUnit]] = [:]
+            for unit in units { byAgent[unit.agent ?? "", default: []].append(unit) }
+            let agents = byAgent.keys.sorted { ($0.isEmpty ? 1 : 0, $0) < ($1.isEmpty ? 1 : 0, $1) }
+            let counts = agents.map { byAgent[$0]!.count }
+            let spread = Apportionment.largestRemainder(total: stratumSizes[index], weights: counts.map(Double.init), capacities: counts)
+            for (i, agent) in agents.enumerated() {
+                var n = spread[i]
+                if let minimum = plan.perAgentMin, n < minimum {
+                    if minimum > counts[i] {
+                        adjustments.append("agent \(agent.isEmpty ? "(none)" : agent) in \(stratum): minimum \(minimum) asked, \(counts[i]) in the frame: all taken")
+                    }
+                    n = min(minimum, counts[i])
+                }
+                if let cap = plan.perAgentMax, n > cap { n = cap }
+                let label = "\(stratum) | \(agent.isEmpty ? "(none)" : agent)"
+                cells.append(SampleCell(label: label, stratum: stratum, agent: agent.isEmpty ? nil : agent, population: counts[i], size: n, inclusionProbability: 0))
+                members[label] = byAgent[agent]!
+            }
+        }
+
+        var sampled: [SampledUnit] = []
+        sampled.reserveCapacity(total)
+        for c in cells.indices {
+            let cell = cells[c]
+            var units = members[cell.label]!.map { unit in
+                SampledUnit(unit: unit, cell: cell.label, stratum: cell.stratum,
+                            bits: PermanentRandomNumber.bits(seed: plan.seed, source: unit.source, interactionID: unit.interactionID, leg: unit.leg),
+                            inclusionProbability: 0, selected: false)
+            }
+            units.sort { ($0.bits, $0.unit.source, $0.unit.interactionID, $0.unit.leg) < ($1.bits, $1.unit.source, $1.unit.interactionID, $1.unit.leg) }
+            let pi: Double
+            if case .rate(let r) = plan.size {
+                pi = r
+                // u < π, compared on the integers: bits < π · 2^64.
+                let scaled = r * 18_446_744_073_709_551_616.0
+                let everything = scaled >= 18_446_744_073_709_549_568.0
+                let threshold = everything ? UInt64.max : UInt64(scaled)
+                for i in units.indices where everything || units[i].bits < threshold { units[i].selected = true }
+                cells[c].size = units.filter(\.selected).count
+            } else {
+                pi = Double(cell.size) / Double(cell.population)
+                for i in 0..<cell.size { units[i].selected = true }
+            }
+            cells[c].inclusionProbability = pi
+            for i in units.indices { units[i].inclusionProbability = pi }
+            sampled += units
+        }
+        return DrawnSample(plan: plan, units: sampled, cells: cells, exclusions: frame.exclusions, requestedSize: requested,
+                           sizeRule: rule, adjustments: adjustments)
+    }
+
+    static func stratumLabel(_ unit: FrameUnit, _ plan: SamplingPlan) -> String {
+        plan.strata.isEmpty ? "all" : plan.strata.map { unit.value(of: $0) ?? "(none)" }.joined(separator: " | ")
+    }
+
+    static func describe(_ exclusions: [ExclusionReason: Int]) -> String {
+        ExclusionReason.allCases.compactMap { reason in exclusions[reason].flatMap { $0 > 0 ? "\($0) \(reason.rawValue)" : nil } }
+            .joined(separator: ", ")
+    }
+}

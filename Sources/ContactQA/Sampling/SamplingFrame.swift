@@ -1,0 +1,95 @@
+/// One unit of a sampling frame: a handled leg, with what the plan filters and stratifies on.
+public struct FrameUnit: Sendable, Equatable {
+    public var source: String
+    public var interactionID: String
+    public var leg: Int
+    public var agent: String?
+    public var team: String?
+    public var channel: String
+    public var queue: String?
+    public var direction: String
+    public var reason: String?
+    /// UTC milliseconds.
+    public var arrivedAt: Int64
+    public var recordingRef: String?
+    public var handleSeconds: Double
+    /// nil when the source does not say.
+    public var monitoringNotice: Bool?
+    /// The agent acknowledged monitoring (in the roster) on or before the period's end.
+    public var agentAcknowledged: Bool
+    /// The leg already has a quality evaluation.
+    public var evaluated: Bool
+
+    public init(source: String, interactionID: String, leg: Int, agent: String? = nil, team: String? = nil, channel: String,
+                queue: String? = nil, direction: String = "inbound", reason: String? = nil, arrivedAt: Int64,
+                recordingRef: String? = nil, handleSeconds: Double = 0, monitoringNotice: Bool? = true,
+                agentAcknowledged: Bool = true, evaluated: Bool = false) {
+        self.source = source
+        self.interactionID = interactionID
+        self.leg = leg
+        self.agent = agent
+        self.team = team
+        self.channel = channel
+        self.queue = queue
+        self.direction = direction
+        self.reason = reason
+        self.arrivedAt = arrivedAt
+        self.recordingRef = recordingRef
+        self.handleSeconds = handleSeconds
+        self.monitoringNotice = monitoringNotice
+        self.agentAcknowledged = agentAcknowledged
+        self.evaluated = evaluated
+    }
+
+    /// `source|interaction_id|leg`: the unit's identity in manifests.
+    public var id: String { "\(source)|\(interactionID)|\(leg)" }
+
+    public func value(of field: SamplingPlan.StratumField) -> String? {
+        switch field {
+        case .channel: channel
+        case .team: team
+        case .agent: agent
+        case .queue: queue
+        case .direction: direction
+        case .reason: reason
+        }
+    }
+}
+
+/// Why a unit of the period is not in the frame.
+public enum ExclusionReason: String, Sendable, CaseIterable {
+    case noMonitoringNotice = "no_monitoring_notice"
+    case unacknowledgedAgent = "unacknowledged_agent"
+    case alreadyEvaluated = "already_evaluated"
+}
+
+/// The handled legs of a period that a plan's filters keep, and those its exclusions remove, counted.
+public struct SamplingFrame: Sendable {
+    public var units: [FrameUnit]
+    public var exclusions: [ExclusionReason: Int]
+
+    /// Applies the plan's filters and exclusions to the period's handled legs. A unit excluded for
+    /// several reasons is counted under the first: no monitoring notice, unacknowledged agent, already evaluated.
+    public init(candidates: [FrameUnit], plan: SamplingPlan) {
+        var units: [FrameUnit] = []
+        var exclusions = Dictionary(uniqueKeysWithValues: ExclusionReason.allCases.map { ($0, 0) })
+        for unit in candidates {
+            if let channels = plan.channels, !channels.contains(unit.channel) { continue }
+            if let queues = plan.queues, !queues.contains(unit.queue ?? "") { continue }
+            if let teams = plan.teams, !teams.contains(unit.team ?? "") { continue }
+            if let direction = plan.direction, unit.direction != direction { continue }
+            if let minimum = plan.minHandleSeconds, unit.handleSeconds < minimum { continue }
+            if unit.monitoringNotice == false {
+                exclusions[.noMonitoringNotice]! += 1
+            } else if plan.excludeUnacknowledgedAgents, !unit.agentAcknowledged {
+                exclusions[.unacknowledgedAgent]! += 1
+            } else if plan.excludeAlreadyEvaluated, unit.evaluated {
+                exclusions[.alreadyEvaluated]! += 1
+            } else {
+                units.append(unit)
+            }
+        }
+        self.units = units
+        self.exclusions = exclusions
+    }
+}

@@ -1,0 +1,207 @@
+import Crypto
+import Foundation
+
+/// A sampling plan (DESIGN.md §4): which handled legs form the frame, how it is stratified, how many
+/// units to draw and how, from which seed.
+public struct SamplingPlan: Sendable, Equatable {
+    /// A field a frame unit can be stratified on.
+    public enum StratumField: String, Sendable, CaseIterable, Comparable {
+        case channel, team, agent, queue, direction, reason
+
+        public static func < (a: StratumField, b: StratumField) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    public enum Size: Sendable, Equatable {
+        /// A fixed total n.
+        case fixed(Int)
+        /// Cochran's n for a proportion: margin of error e in (0, 1), confidence, anticipated p.
+        case proportion(marginOfError: Double, confidence: Double, p: Double)
+        /// Cochran's n for a mean: margin of error in score points (> 0), confidence, standard deviation.
+        case mean(marginOfError: Double, confidence: Double, sd: Double)
+        /// Poisson sampling: every unit with u < rate.
+        case rate(Double)
+    }
+
+    public enum Allocation: String, Sendable, CaseIterable { case proportional, equal, neyman }
+
+    public enum Method: String, Sendable, CaseIterable { case fixed, poisson }
+
+    public var name: String
+    public var channels: [String]?
+    public var queues: [String]?
+    public var teams: [String]?
+    public var direction: String?
+    public var minHandleSeconds: Double?
+    public var excludeNoMonitoringNotice = true
+    public var excludeUnacknowledgedAgents = true
+    public var excludeAlreadyEvaluated = true
+    public var strata: [StratumField] = []
+    public var size: Size
+    public var allocation = Allocation.proportional
+    /// For Neyman allocation: the standard deviation of each stratum, by stratum label.
+    public var stratumSD: [String: Double] = [:]
+    public var perAgentMin: Int?
+    public var perAgentMax: Int?
+    public var method = Method.fixed
+    public var seed: UInt64
+
+    public init(name: String, size: Size, seed: UInt64) {
+        self.name = name
+        self.size = size
+        self.seed = seed
+    }
+
+    static let topKeys = ["name", "frame", "strata", "size", "allocation", "stratum_sd", "per_agent", "method", "seed"]
+
+    public static func load(file: String) throws -> SamplingPlan {
+        try parse(ConfigNode.load(file: file))
+    }
+
+    public static func parse(yaml: String, file: String) throws -> SamplingPlan {
+        try parse(ConfigNode.parse(yaml, file: file))
+    }
+
+    static func parse(_ root: ConfigNode) throws -> SamplingPlan {
+        let top = try root.dictionary(allowed: topKeys)
+        guard let sizeNode = top["size"] else { throw root.error("a plan needs `size:` ({n: 200}, {margin_of_error, confidence, proportion|sd} or {rate})") }
+        guard let seedNode = top["seed"] else { throw root.error("a plan needs `seed:` so that anyone can re-draw its samples") }
+        guard let seed = UInt64(try seedNode.string()) else { throw seedNode.error("the seed is a whole number ≥ 0") }
+        var plan = SamplingPlan(name: try top["name"]?.string() ?? "plan", size: try parseSize(sizeNode), seed: seed)
+        if let frame = try top["frame"]?.dictionary(allowed: ["channels", "queues", "teams", "direction", "min_handle_s", "exclude"]) {
+            if let node = frame["channels"] {
+                let channels = try node.stringList()
+                for c in channels where Channel(rawValue: c) == nil {
+                    throw node.error("unknown channel \"\(c)\"; use \(Channel.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                plan.channels = channels
+            }
+            plan.queues = try frame["queues"]?.stringList()
+            plan.teams = try frame["teams"]?.stringList()
+            if let node = frame["direction"] {
+                let d = try node.string()
+                guard Direction(rawValue: d) != nil else { throw node.error("direction is inbound or outbound") }
+                plan.direction = d
+            }
+            if let node = frame["min_handle_s"] {
+                let v = try node.double()
+                guard v >= 0 else { throw node.error("min_handle_s must not be negative") }
+                plan.minHandleSeconds = v
+            }
+            if let exclude = try frame["exclude"]?.dictionary(allowed: ["no_monitoring_notice", "unacknowledged_agents", "already_evaluated"]) {
+                if let node = exclude["no_monitoring_notice"] {
+                    guard try node.bool() else { throw node.error("contacts without monitoring notice are never sampled; this exclusion cannot be turned off") }
+                }
+                plan.excludeUnacknowledgedAgents = try exclude["unacknowledged_agents"]?.bool() ?? true
+                plan.excludeAlreadyEvaluated = try exclude["already_evaluated"]?.bool() ?? true
+            }
+        }
+        if let node = top["strata"] {
+            plan.strata = try node.stringList().map { name in
+                guard let field = StratumField(rawValue: name) else {
+                    let hint = closest(name, in: StratumField.allCases.map(\.rawValue)).map { " (did you mean \"\($0)\"?)" } ?? ""
+                    throw node.error("cannot stratify on \"\(name)\"\(hint); use \(StratumField.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return field
+            }
+            if Set(plan.strata).count != plan.strata.count { throw node.error("a stratum field is named twice") }
+        }
+        if let node = top["allocation"] {
+            guard let a = Allocation(rawValue: try node.string()) else { throw node.error("allocation is proportional, equal or neyman") }
+            plan.allocation = a
+        }
+        if let node = top["stratum_sd"] {
+            for (key, value) in try node.entries() {
+                let sd = try value.double()
+                guard sd > 0 else { throw value.error("a standard deviation must be positive") }
+                plan.stratumSD[key] = sd
+            }
+        }
+        if plan.allocation == .neyman, plan.stratumSD.isEmpty {
+            throw (top["allocation"] ?? root).error("neyman allocation needs `stratum_sd:` (the standard deviation of each stratum, by its label)")
+        }
+        if let perAgent = try top["per_agent"]?.dictionary(allowed: ["min", "max"]) {
+            plan.perAgentMin = try perAgent["min"]?.int()
+            plan.perAgentMax = try perAgent["max"]?.int()
+            if let lo = plan.perAgentMin, lo < 0 { throw perAgent["min"]!.error("the minimum per agent must not be negative") }
+            if let hi = plan.perAgentMax, hi < 1 { throw perAgent["max"]!.error("the cap per agent must be at least 1") }
+            if let lo = plan.perAgentMin, let hi = plan.perAgentMax, lo > hi { throw perAgent["min"]!.error("the minimum per agent (\(lo)) is above the cap (\(hi))") }
+        }
+        if let node = top["method"] {
+            guard let m = Method(rawValue: try node.string()) else { throw node.error("method is fixed or poisson") }
+            plan.method = m
+        }
+        if plan.method == .poisson {
+            guard case .rate = plan.size else { throw sizeNode.error("method poisson needs `size: {rate: r}` (each unit is selected with probability r)") }
+        } else if case .rate = plan.size {
+            throw sizeNode.error("`size: {rate: …}` goes with `method: poisson`")
+        }
+        return plan
+    }
+
+    private static func parseSize(_ node: ConfigNode) throws -> Size {
+        let keys = try node.dictionary(allowed: ["n", "margin_of_error", "confidence", "proportion", "sd", "rate"])
+        if let n = keys["n"] {
+            let value = try n.int()
+            guard value >= 1 else { throw n.error("n must be at least 1") }
+            return .fixed(value)
+        }
+        if let rate = keys["rate"] {
+            let value = try rate.double()
+            guard value > 0, value <= 1 else { throw rate.error("the rate is a probability in (0, 1]") }
+            return .rate(value)
+        }
+        guard let eNode = keys["margin_of_error"] else { throw node.error("give `n`, `rate`, or `margin_of_error` with `proportion` or `sd`") }
+        let e = try eNode.double()
+        let confidence = try keys["confidence"]?.double() ?? 0.95
+        guard confidence > 0, confidence < 1 else { throw keys["confidence"]!.error("confidence lies in (0, 1), e.g. 0.95") }
+        if let sdNode = keys["sd"] {
+            guard e > 0 else { throw eNode.error("for a mean the margin of error is in score points and must be > 0") }
+            let sd = try sdNode.double()
+            guard sd > 0 else { throw sdNode.error("sd must be positive") }
+            return .mean(marginOfError: e, confidence: confidence, sd: sd)
+        }
+        guard e > 0, e < 1 else { throw eNode.error("for a proportion the margin of error lies in (0, 1), e.g. 0.05") }
+        let p = try keys["proportion"]?.double() ?? 0.5
+        guard p > 0, p < 1 else { throw keys["proportion"]!.error("the anticipated proportion lies in (0, 1); 0.5 is the safe choice") }
+        return .proportion(marginOfError: e, confidence: confidence, p: p)
+    }
+
+    /// The plan as JSON, every choice spelled out, for the manifest.
+    public var json: JSONValue {
+        var frame: [(String, JSONValue)] = []
+        frame.append(("channels", channels.map { .array($0.map(JSONValue.string)) } ?? .null))
+        frame.append(("queues", queues.map { .array($0.map(JSONValue.string)) } ?? .null))
+        frame.append(("teams", teams.map { .array($0.map(JSONValue.string)) } ?? .null))
+        frame.append(("direction", .text(direction)))
+        frame.append(("min_handle_s", .number(minHandleSeconds)))
+        frame.append(("exclude", .object([
+            ("no_monitoring_notice", .bool(excludeNoMonitoringNotice)),
+            ("unacknowledged_agents", .bool(excludeUnacknowledgedAgents)),
+            ("already_evaluated", .bool(excludeAlreadyEvaluated)),
+        ])))
+        let sizeJSON: JSONValue
+        switch size {
+        case .fixed(let n): sizeJSON = .object([("n", .int(n))])
+        case .rate(let r): sizeJSON = .object([("rate", .double(r))])
+        case .proportion(let e, let c, let p): sizeJSON = .object([("margin_of_error", .double(e)), ("confidence", .double(c)), ("proportion", .double(p))])
+        case .mean(let e, let c, let sd): sizeJSON = .object([("margin_of_error", .double(e)), ("confidence", .double(c)), ("sd", .double(sd))])
+        }
+        return .object([
+            ("name", .string(name)),
+            ("frame", .object(frame)),
+            ("strata", .array(strata.map { .string($0.rawValue) })),
+            ("size", sizeJSON),
+            ("allocation", .string(allocation.rawValue)),
+            ("stratum_sd", .object(stratumSD.sorted { $0.key < $1.key }.map { ($0.key, .double($0.value)) })),
+            ("per_agent", perAgentMin == nil && perAgentMax == nil ? .null
+                : .object([("min", perAgentMin.map { .int($0) } ?? .null), ("max", perAgentMax.map { .int($0) } ?? .null)])),
+            ("method", .string(method.rawValue)),
+            ("seed", .string(String(seed))),
+        ])
+    }
+
+    /// SHA-256 of the plan's JSON: two plans with the same fingerprint draw the same sample from the same frame.
+    public var fingerprint: String {
+        SHA256.hash(data: Data(json.rendered().utf8)).map { pad16($0) }.joined()
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import GRDB
+
+/// Draws, reuses, verifies and extends samples against a store: what `contactqa sample` does.
+public struct SamplingService {
+    public enum Outcome: Equatable, Sendable {
+        /// A new sample, recorded under this id.
+        case drawn(Int64)
+        /// The sample recorded before for the same plan and period, written again.
+        case reused(Int64)
+    }
+
+    public let store: SQLiteStore
+
+    public init(store: SQLiteStore) { self.store = store }
+
+    /// Draws the plan's sample of a period, or reuses the recorded one, and writes `sample.csv` and
+    /// `manifest.json` into `out`.
+    ///
+    /// - Parameter redraw: record a new draw when the plan or seed changed; the old record stays, superseded.
+    /// - Throws: `SamplingError` when the period already has a sample of this plan drawn differently and
+    ///   `redraw` is false, or when the plan cannot be drawn.
+    public func sample(plan: SamplingPlan, period: Period, out: String, redraw: Bool = false) throws -> (SampleManifest, Outcome) {
+        var supersedes: Int64?
+        if let recorded = try store.recordedSample(planName: plan.name, from: period.from, to: period.to) {
+            if recorded.planFingerprint == plan.fingerprint {
+                let manifest = SampleManifest(sample: try reconstruct(recorded, plan: plan, period: period), period: period, store: store.path)
+                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+                try manifest.csv.write(toFile: out + "/sample.csv", atomically: true, encoding: .utf8)
+                try recorded.manifest.write(toFile: out + "/manifest.json", atomically: true, encoding: .utf8)
+                return (manifest, .reused(recorded.id))
+            }
+            guard redraw else {
+                throw SamplingError("""
+                    plan "\(plan.name)" already has a sample for \(period.from)…\(period.to), drawn with another plan or seed \
+                    (recorded plan fingerprint \(recorded.planFingerprint.prefix(12))…, this plan \(plan.fingerprint.prefix(12))…); \
+                    the recorded sample stands. Pass --redraw to record a new draw (the old one is kept, marked superseded)
+                    """)
+            }
+            supersedes = recorded.id
+        }
+        let frame = SamplingFrame(candidates: try store.frameCandidates(period), plan: plan)
+        let drawn = try Sampler.draw(plan, frame: frame)
+        let manifest = SampleManifest(sample: drawn, period: period, store: store.path)
+        let id = try store.record(manifest, supersedes: supersedes)
+        try manifest.write(to: out)
+        return (manifest, .drawn(id))
+    }
+
+    /// A recorded sample with today's data for its units (blank where retention deleted them).
+    func reconstruct(_ recorded: RecordedSample, plan: SamplingPlan, period: Period) throws -> DrawnSample {
+        let current = Dictionary(try store.frameCandidates(period).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let perAgent = plan.perAgentMin != nil || plan.perAgentMax != nil
+        let units = recorded.units.map { r in
+            SampledUnit(unit: current[r.id] ?? FrameUnit(source: r.source, interactionID: r.interactionID, leg: r.leg, channel: "", arrivedAt: .min),
+                        cell: r.cell, stratum: perAgent ? r.cell.components(separatedBy: " | ").dropLast().joined(separator: " | ") : r.cell,
+                        bits: r.bits, inclusionProbability: r.inclusionProbability, selected: r.selected)
+        }.sorted { ($0.cell, $0.bits, $0.unit.id) < ($1.cell, $1.bits, $1.unit.id) }
+        return DrawnSample(plan: plan, units: units, cells: [], exclusions: [:], requestedSize: 0, sizeRule: "", adjustments: [])
+    }
+
+    /// What `sample verify` found.
+    public struct Verification: Sendable {
+        public var differences: [String]
+        public var identical: Bool { differences.isEmpty }
+    }
+
+    /// Re-derives the sample a manifest describes from the store's current data and compares it with
+    /// the record: identical, or which units differ and why.
+    public func verify(manifestPath: String) throws -> Verification {
+        let root = try ConfigNode.load(file: manifestPath)
+        let top = try root.dictionary(allowed: nil)
+        guard let planNode = top["plan"], let periodNode = top["period"] else { throw root.error("not a ContactQA sample manifest (no plan or period)") }
+        let plan = try SamplingPlan.parse(planNode)
+        let p = try periodNode.dictionary(allowed: ["from", "to", "timezone"])
+        guard let from = LocalDate(iso: try p["from"]?.string() ?? ""), let to = LocalDate(iso: try p["to"]?.string() ?? ""),
+              let clock = ZoneClock(identifier: try p["timezone"]?.string() ?? "") else { throw periodNode.error("the period needs from, to and timezone") }
+        let period = Period(from: from, to: to, clock: clock)
+        guard let recorded = try store.recordedSample(planName: plan.name, from: from, to: to) else {
+            throw SamplingError("this store holds no recorded sample of plan \"\(plan.name)\" for \(from)…\(to)")
+        }
+        var differences: [String] = []
+        let manifestText = try String(contentsOfFile: manifestPath, encoding: .utf8)
+        if manifestText != recorded.manifest { differences.append("the manifest file differs from the one recorded in the store (edited, or from another draw)") }
+        if recorded.planFingerprint != plan.fingerprint { differences.append("the plan in the manifest is not the plan recorded for this period") }
+
+        let frame = SamplingFrame(candidates: try store.frameCandidates(period), plan: plan)
+        let now = frame.units.isEmpty ? [] : try Sampler.draw(plan, frame: frame).units
+        let then = Dictionary(recorded.units.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let current = Dictionary(now.map { ($0.unit.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for id in Set(then.keys).union(current.keys).sorted() {
+            switch (then[id], current[id]) {
+            case (nil, let n?):
+                differences.append("late row: \(id) is in the frame now (cell \(n.cell)) but was not when the sample was drawn\(n.selected ? "; it would now be selected" : "")")
+            case (let t?, nil):
+                differences.append("deleted row: \(id) was in the frame (cell \(t.cell)\(t.selected ? ", selected" : "")) and is not now: deleted, or it no longer passes the plan's filters")
+            case (let t?, let n?):
+                if t.cell != n.cell { differences.append("changed fields: \(id) moved from cell \(t.cell) to \(n.cell)") }
+                if t.selected != n.selected {
+                    differences.append("\(id) \(t.selected ? "was selected and would not be now" : "was not selected and would be now")")
+                }
+            case (nil, nil): break
+            }
+        }
+        return Verification(differences: differences)
+    }
+
+    /// Draws `n` spot checks of one agent's handled legs in a period, beyond the units already sampled,
+    /// records them (reason spot; they stay out of representative estimates) and writes them to `out`.
+    public func spot(period: Period, agent: String, n: Int, seed: UInt64, out: String) throws -> SampleManifest {
+        guard n >= 1 else { throw SamplingError("--n must be at least 1") }
+        let taken = try store.sampledUnitIDs(from: period.from, to: period.to)
+        var plan = SamplingPlan(name: "spot", size: .fixed(n), seed: seed)
+        plan.excludeUnacknowledgedAgents = false
+        plan.excludeAlreadyEvaluated = false
+        let candidates = try store.frameCandidates(period).filter { $0.agent == agent && !taken.contains($0.id) }
+        let frame = SamplingFrame(candidates: candidates, plan: plan)
+        guard !frame.units.isEmpty else {
+            throw SamplingError("agent \(agent) has no handled leg left to spot-check in \(period.from)…\(period.to)"
+                + " (\(candidates.count) not yet sampled, \(frame.exclusions[.noMonitoringNotice] ?? 0) without monitoring notice)")
+        }
+        var drawn = try Sampler.draw(plan, frame: frame)
+        drawn.units = drawn.units.map { var u = $0; u.cell = "spot | \(agent)"; u.stratum = "spot | \(agent)"; return u }
+        drawn.cells = drawn.cells.map { var c = $0; c.label = "spot | \(agent)"; c.stratum = c.label; c.agent = agent; return c }
+        let manifest = SampleManifest(sample: drawn, period: period, store: store.path, kind: "spot")
+        try store.record(manifest)
+        try manifest.write(to: out)
+        return manifest
+    }
+}
+
+extension SQLiteStore {
+    /// Ids of the units selected by any recorded sample (routine or spot) of a period.
+    func sampledUnitIDs(from: LocalDate, to: LocalDate) throws -> Set<String> {
+        let rows = try rows("""
+            SELECT u.source || '|' || u.interaction_id || '|' || u.leg FROM sample_units u JOIN samples s ON s.id = u.sample_id
+            WHERE s.period_from = ? AND s.period_to = ? AND s.superseded_by IS NULL AND u.selected = 1
+            """, [from.description, to.description])
+        return Set(rows.compactMap { String.fromDatabaseValue($0[0]) })
+    }
+}

@@ -1,0 +1,132 @@
+import ArgumentParser
+import ContactQA
+import Foundation
+
+struct Sample: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Draw, verify and extend representative QA samples (docs/sampling.md).",
+        subcommands: [Draw.self, Verify.self, Spot.self],
+        defaultSubcommand: Draw.self
+    )
+}
+
+/// `--week` or `--from`/`--to`, as local dates of the store's site timezone or `--timezone`.
+struct PeriodOptions: ParsableArguments {
+    @Option(help: "An ISO week, e.g. 2026-W47.")
+    var week: String?
+
+    @Option(help: "First local date (YYYY-MM-DD), with --to.")
+    var from: String?
+
+    @Option(help: "Last local date, inclusive.")
+    var to: String?
+
+    @Option(help: "The zone of the dates (default: the store's site timezone).")
+    var timezone: String?
+
+    func validate() throws {
+        if week == nil, from == nil || to == nil { throw ValidationError("give --week W, or --from D and --to D") }
+        if week != nil, from != nil || to != nil { throw ValidationError("give either --week or --from/--to, not both") }
+        if let week, ISOWeek(week) == nil { throw ValidationError("--week \(week) is not an ISO week such as 2026-W47") }
+        for (name, value) in [("--from", from), ("--to", to)] {
+            if let value, LocalDate(iso: value) == nil { throw ValidationError("\(name) \(value) is not a date YYYY-MM-DD") }
+        }
+    }
+
+    func period(siteTimeZone: String) throws -> Period {
+        let zone = timezone ?? siteTimeZone
+        guard let clock = ZoneClock(identifier: zone) else { throw ValidationError("unknown time zone \"\(zone)\"") }
+        if let week = week.flatMap(ISOWeek.init) { return Period(week: week, clock: clock) }
+        return Period(from: LocalDate(iso: from!)!, to: LocalDate(iso: to!)!, clock: clock)
+    }
+}
+
+func openExistingStore(_ path: String) throws -> SQLiteStore {
+    guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no store at \(path)") }
+    return try SQLiteStore(path: path)
+}
+
+extension Sample {
+    struct Draw: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "draw",
+            abstract: "Draw the plan's sample of a period (or write again the one recorded) into --out: sample.csv and manifest.json."
+        )
+
+        @Option(help: "The store.") var store: String
+        @Option(help: "The sampling plan (YAML).") var plan: String
+        @OptionGroup var period: PeriodOptions
+        @Option(help: "Overrides the plan's seed.") var seed: UInt64?
+        @Option(help: "The folder for sample.csv and manifest.json.") var out: String
+        @Flag(help: "Record a new draw when the recorded sample of this period used another plan or seed.") var redraw = false
+
+        func run() throws {
+            let sqlite = try openExistingStore(store)
+            var samplingPlan = try SamplingPlan.load(file: plan)
+            if let seed { samplingPlan.seed = seed }
+            let (manifest, outcome) = try SamplingService(store: sqlite).sample(plan: samplingPlan, period: try period.period(siteTimeZone: sqlite.siteTimeZone),
+                                                                           out: out, redraw: redraw)
+            let selected = manifest.sample.selected.count
+            switch outcome {
+            case .drawn(let id): FileHandle.standardError.write(Data("drew \(selected) of \(manifest.sample.units.count) units (sample #\(id)) into \(out)\n".utf8))
+            case .reused(let id): FileHandle.standardError.write(Data("reused the recorded sample #\(id) (\(selected) units) into \(out); it is never redrawn silently\n".utf8))
+            }
+            for adjustment in manifest.sample.adjustments { FileHandle.standardError.write(Data("adjusted: \(adjustment)\n".utf8)) }
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-derive a sample from the store's data and say whether it is identical (exit 0) or what differs (exit 1)."
+        )
+
+        @Argument(help: "The manifest.json of the sample.") var manifest: String
+        @Option(help: "The store (default: the one named in the manifest).") var store: String?
+
+        func run() throws {
+            let path: String
+            if let store {
+                path = store
+            } else {
+                let data = try Data(contentsOf: URL(fileURLWithPath: manifest))
+                guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any], let named = object["store"] as? String else {
+                    throw ValidationError("the manifest names no store; pass --store")
+                }
+                path = named
+            }
+            let result = try SamplingService(store: try openExistingStore(path)).verify(manifestPath: manifest)
+            if result.identical {
+                print("identical: the sample re-derives unit for unit from the store's current data")
+                return
+            }
+            print("differs: \(result.differences.count) difference\(result.differences.count == 1 ? "" : "s")")
+            for line in result.differences { print("- \(line)") }
+            throw ExitCode(1)
+        }
+    }
+
+    struct Spot: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Draw extra spot checks of one agent (reason spot; kept out of representative estimates)."
+        )
+
+        @Option(help: "The store.") var store: String
+        @OptionGroup var period: PeriodOptions
+        @Option(help: "The agent to spot-check.") var agent: String
+        @Option(help: "How many units.") var n: Int
+        @Option(help: "The seed of the spot draw.") var seed: UInt64 = 1
+        @Option(help: "The folder for sample.csv and manifest.json.") var out: String
+
+        func validate() throws {
+            guard n >= 1 else { throw ValidationError("--n must be at least 1") }
+        }
+
+        func run() throws {
+            let sqlite = try openExistingStore(store)
+            let manifest = try SamplingService(store: sqlite).spot(period: try period.period(siteTimeZone: sqlite.siteTimeZone), agent: agent,
+                                                                   n: n, seed: seed, out: out)
+            FileHandle.standardError.write(Data("drew \(manifest.sample.selected.count) spot checks of \(agent) into \(out)\n".utf8))
+            for adjustment in manifest.sample.adjustments { FileHandle.standardError.write(Data("adjusted: \(adjustment)\n".utf8)) }
+        }
+    }
+}
