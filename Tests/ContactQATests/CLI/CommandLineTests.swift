@@ -170,3 +170,39 @@ struct MemoryTests {
         print("peak RSS: 20k rows \(peaks[0]) KiB, 100k rows \(peaks[1]) KiB")
     }
 }
+
+@Suite("contactqa sample")
+struct SampleCommandTests {
+    @Test func drawReuseVerifyAndSpot() throws {
+        let dir = TemporaryDirectory()
+        let store = dir.path + "/s.sqlite"
+        let key = fixture("keys/demo.key")
+        #expect(try contactqa(["ingest", "--store", store, "--timezone", "Europe/London", "--source", "canonical", "--key-file", key,
+                               fixture("canonical/contacts_2026-W47.csv"), fixture("canonical/fcr_repeats.csv")]).status == 0)
+        #expect(try contactqa(["ingest", "--store", store, "--source", "roster", fixture("roster/agents.csv")]).status == 0)
+        let plan = repositoryRoot + "/pipelines/plans/weekly-routine.yaml"
+        let draw = try contactqa(["sample", "--store", store, "--plan", plan, "--week", "2026-W47", "--out", dir.path + "/w47"])
+        #expect(draw.status == 0, "\(draw.stderr)")
+        #expect(draw.stderr.contains("drew "))
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.path + "/w47/manifest.json"))) as! [String: Any]
+        let excluded = (manifest["frame"] as! [String: Any])["excluded"] as! [String: Int]
+        #expect(excluded["no_monitoring_notice"] == 1)  // C11
+        let again = try contactqa(["sample", "draw", "--store", store, "--plan", plan, "--week", "2026-W47", "--out", dir.path + "/again"])
+        #expect(again.stderr.contains("reused the recorded sample"))
+        #expect(dir.read("again/sample.csv") == dir.read("w47/sample.csv"))
+        let verify = try contactqa(["sample", "verify", dir.path + "/w47/manifest.json"])
+        #expect(verify.status == 0)
+        #expect(verify.stdout.hasPrefix("identical"))
+        let late = dir.write("late.csv", "interaction_id,channel,agent_id,team,arrived_at,abandoned,talk_s\nNEW,voice,A1,Team A,2026-11-19T09:00:00Z,false,300\n")
+        #expect(try contactqa(["ingest", "--store", store, "--source", "canonical", late]).status == 0)
+        let changed = try contactqa(["sample", "verify", dir.path + "/w47/manifest.json", "--store", store])
+        #expect(changed.status == 1)
+        #expect(changed.stdout.contains("late row: canonical|NEW|1"))
+        let spot = try contactqa(["sample", "spot", "--store", store, "--week", "2026-W47", "--agent", "A1", "--n", "2", "--out", dir.path + "/spot"])
+        #expect(spot.status == 0, "\(spot.stderr)")
+        let badPlan = dir.write("bad.yaml", "strata: [colour]\nsize: {n: 3}\nseed: 1\n")
+        let refused = try contactqa(["sample", "--store", store, "--plan", badPlan, "--week", "2026-W47", "--out", dir.path + "/x"])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("bad.yaml:1: strata: cannot stratify on \"colour\""))
+    }
+}
