@@ -8,12 +8,15 @@ public struct SampleManifest: Sendable {
     public var period: Period
     public var store: String
     public var kind: String
+    /// Computed once: hashing a million-unit frame is not free.
+    public let frameFingerprint: String
 
     public init(sample: DrawnSample, period: Period, store: String, kind: String = "routine") {
         self.sample = sample
         self.period = period
         self.store = store
         self.kind = kind
+        frameFingerprint = sample.frameFingerprint
     }
 
     public static let csvHeader = ["source", "interaction_id", "leg", "agent", "team", "channel", "arrived_at", "recording_ref",
@@ -54,7 +57,7 @@ public struct SampleManifest: Sendable {
             ("store", .string(store)),
             ("frame", .object([
                 ("units", .int(sample.units.count)),
-                ("fingerprint", .string(sample.frameFingerprint)),
+                ("fingerprint", .string(frameFingerprint)),
                 ("excluded", .object(ExclusionReason.allCases.map { ($0.rawValue, .int(sample.exclusions[$0] ?? 0)) })),
             ])),
             ("size", .object([("rule", .string(sample.sizeRule)), ("requested", .int(sample.requestedSize)),
@@ -72,11 +75,14 @@ public struct SampleManifest: Sendable {
     }
 
     /// Writes `sample.csv` and `manifest.json` into `directory`, each written beside its place and renamed in.
-    public func write(to directory: String) throws {
+    public func write(to directory: String, manifestText: String? = nil) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try csv.write(toFile: directory + "/sample.csv", atomically: true, encoding: .utf8)
-        try (json.rendered() + "\n").write(toFile: directory + "/manifest.json", atomically: true, encoding: .utf8)
+        try (manifestText ?? text).write(toFile: directory + "/manifest.json", atomically: true, encoding: .utf8)
     }
+
+    /// `manifest.json` as written.
+    public var text: String { json.rendered() + "\n" }
 }
 
 /// The library's version, recorded in manifests.

@@ -24,6 +24,18 @@ public struct SampledUnit: Sendable, Equatable {
     public var inclusionProbability: Double
     public var designWeight: Double { 1 / inclusionProbability }
     public var selected: Bool
+
+    /// Cell, then u, then identity: the order of `sample.csv`.
+    static func manifestOrder(_ a: SampledUnit, _ b: SampledUnit) -> Bool {
+        if a.cell != b.cell { return a.cell < b.cell }
+        return selectionOrder(a, b)
+    }
+
+    /// u, then source, interaction id and leg for exact ties: the order a cell is drawn in.
+    static func selectionOrder(_ a: SampledUnit, _ b: SampledUnit) -> Bool {
+        if a.bits != b.bits { return a.bits < b.bits }
+        return (a.unit.source, a.unit.interactionID, a.unit.leg) < (b.unit.source, b.unit.interactionID, b.unit.leg)
+    }
 }
 
 /// Why a plan cannot be drawn as written.
@@ -48,9 +60,12 @@ public struct DrawnSample: Sendable {
     public var selected: [SampledUnit] { units.filter(\.selected) }
 
     /// SHA-256 over the frame's unit ids and cells, sorted: equal fingerprints, equal frames.
-    public var frameFingerprint: String {
-        let lines = units.map { "\($0.unit.id)|\($0.cell)\n" }.sorted().joined()
-        return SHA256.hash(data: Data(lines.utf8)).map { pad16($0) }.joined()
+    public var frameFingerprint: String { DrawnSample.fingerprint(units) }
+
+    static func fingerprint(_ units: [SampledUnit]) -> String {
+        var hasher = SHA256()
+        for line in units.map({ "\($0.unit.id)|\($0.cell)\n" }).sorted() { hasher.update(data: Data(line.utf8)) }
+        return hasher.finalize().map { pad16($0) }.joined()
     }
 
     /// The margin of error the drawn design gives at 95%, for a proportion (at p = 0.5, the widest)
@@ -101,9 +116,9 @@ public enum Sampler {
             rule = "Poisson with rate \(r) (expected size)"
         }
 
-        // Strata, sorted by label; units keep their permanent random numbers.
-        var byStratum: [String: [FrameUnit]] = [:]
-        for unit in frame.units { byStratum[stratumLabel(unit, plan), default: []].append(unit) }
+        // Strata, sorted by label, as indices into the frame (units are copied once, into the result).
+        var byStratum: [String: [Int]] = [:]
+        for (i, unit) in frame.units.enumerated() { byStratum[stratumLabel(unit, plan), default: []].append(i) }
         let strata = byStratum.keys.sorted()
         let weights: [Double] = try strata.map { (label) throws(SamplingError) -> Double in
             let n = Double(byStratum[label]!.count)
@@ -121,7 +136,7 @@ public enum Sampler {
                                                          capacities: strata.map { byStratum[$0]!.count })
 
         var cells: [SampleCell] = []
-        var members: [String: [FrameUnit]] = [:]
+        var members: [String: [Int]] = [:]
         let perAgent = plan.perAgentMin != nil || plan.perAgentMax != nil
         for (index, stratum) in strata.enumerated() {
             let units = byStratum[stratum]!
@@ -130,8 +145,8 @@ public enum Sampler {
                 members[stratum] = units
                 continue
             }
-            var byAgent: [String: [FrameUnit]] = [:]
-            for unit in units { byAgent[unit.agent ?? "", default: []].append(unit) }
+            var byAgent: [String: [Int]] = [:]
+            for i in units { byAgent[frame.units[i].agent ?? "", default: []].append(i) }
             let agents = byAgent.keys.sorted { ($0.isEmpty ? 1 : 0, $0) < ($1.isEmpty ? 1 : 0, $1) }
             let counts = agents.map { byAgent[$0]!.count }
             let spread = Apportionment.largestRemainder(total: stratumSizes[index], weights: counts.map(Double.init), capacities: counts)
@@ -154,12 +169,13 @@ public enum Sampler {
         sampled.reserveCapacity(total)
         for c in cells.indices {
             let cell = cells[c]
-            var units = members[cell.label]!.map { unit in
-                SampledUnit(unit: unit, cell: cell.label, stratum: cell.stratum,
+            var units = members[cell.label]!.map { index in
+                let unit = frame.units[index]
+                return SampledUnit(unit: unit, cell: cell.label, stratum: cell.stratum,
                             bits: PermanentRandomNumber.bits(seed: plan.seed, source: unit.source, interactionID: unit.interactionID, leg: unit.leg),
                             inclusionProbability: 0, selected: false)
             }
-            units.sort { ($0.bits, $0.unit.source, $0.unit.interactionID, $0.unit.leg) < ($1.bits, $1.unit.source, $1.unit.interactionID, $1.unit.leg) }
+            units.sort(by: SampledUnit.selectionOrder)
             let pi: Double
             if case .rate(let r) = plan.size {
                 pi = r

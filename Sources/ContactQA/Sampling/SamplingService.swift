@@ -42,20 +42,24 @@ public struct SamplingService {
         let frame = SamplingFrame(candidates: try store.frameCandidates(period), plan: plan)
         let drawn = try Sampler.draw(plan, frame: frame)
         let manifest = SampleManifest(sample: drawn, period: period, store: store.path)
-        let id = try store.record(manifest, supersedes: supersedes)
-        try manifest.write(to: out)
+        let text = manifest.text
+        let id = try store.record(manifest, text: text, supersedes: supersedes)
+        try manifest.write(to: out, manifestText: text)
         return (manifest, .drawn(id))
     }
 
-    /// A recorded sample with today's data for its units (blank where retention deleted them).
+    /// A recorded sample's selected units with today's data (blank where retention deleted them).
     func reconstruct(_ recorded: RecordedSample, plan: SamplingPlan, period: Period) throws -> DrawnSample {
-        let current = Dictionary(try store.frameCandidates(period).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let selected = recorded.units.filter(\.selected)
+        let wanted = Set(selected.map(\.id))
+        var current: [String: FrameUnit] = [:]
+        for unit in try store.frameCandidates(period) where wanted.contains(unit.id) { current[unit.id] = unit }
         let perAgent = plan.perAgentMin != nil || plan.perAgentMax != nil
-        let units = recorded.units.map { r in
+        let units = selected.map { r in
             SampledUnit(unit: current[r.id] ?? FrameUnit(source: r.source, interactionID: r.interactionID, leg: r.leg, channel: "", arrivedAt: .min),
                         cell: r.cell, stratum: perAgent ? r.cell.components(separatedBy: " | ").dropLast().joined(separator: " | ") : r.cell,
-                        bits: r.bits, inclusionProbability: r.inclusionProbability, selected: r.selected)
-        }.sorted { ($0.cell, $0.bits, $0.unit.id) < ($1.cell, $1.bits, $1.unit.id) }
+                        bits: r.bits, inclusionProbability: r.inclusionProbability, selected: true)
+        }.sorted(by: SampledUnit.manifestOrder)
         return DrawnSample(plan: plan, units: units, cells: [], exclusions: [:], requestedSize: 0, sizeRule: "", adjustments: [])
     }
 
@@ -123,8 +127,9 @@ public struct SamplingService {
         drawn.units = drawn.units.map { var u = $0; u.cell = "spot | \(agent)"; u.stratum = "spot | \(agent)"; return u }
         drawn.cells = drawn.cells.map { var c = $0; c.label = "spot | \(agent)"; c.stratum = c.label; c.agent = agent; return c }
         let manifest = SampleManifest(sample: drawn, period: period, store: store.path, kind: "spot")
-        try store.record(manifest)
-        try manifest.write(to: out)
+        let text = manifest.text
+        try store.record(manifest, text: text)
+        try manifest.write(to: out, manifestText: text)
         return manifest
     }
 }

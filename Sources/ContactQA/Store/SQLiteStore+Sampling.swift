@@ -118,21 +118,24 @@ extension SQLiteStore {
 
     /// Records a drawn sample with its whole frame; `supersedes` marks an earlier record as replaced.
     @discardableResult
-    public func record(_ manifest: SampleManifest, supersedes: Int64? = nil) throws -> Int64 {
+    public func record(_ manifest: SampleManifest, text: String? = nil, supersedes: Int64? = nil) throws -> Int64 {
         let sample = manifest.sample
+        let manifestText = text ?? manifest.text
+        // Key order makes the WITHOUT ROWID inserts append-like instead of random.
+        let units = sample.units.sorted { ($0.unit.source, $0.unit.interactionID, $0.unit.leg) < ($1.unit.source, $1.unit.interactionID, $1.unit.leg) }
         return try write { db in
             try db.execute(sql: """
                 INSERT INTO samples (kind, plan_name, period_from, period_to, timezone, plan_fingerprint, seed, frame_fingerprint, manifest)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [manifest.kind, sample.plan.name, manifest.period.from.description, manifest.period.to.description,
                                  manifest.period.clock.identifier, sample.plan.fingerprint, String(sample.plan.seed),
-                                 sample.frameFingerprint, manifest.json.rendered() + "\n"])
+                                 manifest.frameFingerprint, manifestText])
             let id = db.lastInsertedRowID
             let insert = try db.makeStatement(sql: """
                 INSERT INTO sample_units (sample_id, source, interaction_id, leg, cell, u_bits, inclusion_probability, selected, reason)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-            for unit in sample.units {
+            for unit in units {
                 try insert.execute(arguments: [id, unit.unit.source, unit.unit.interactionID, unit.unit.leg, unit.cell,
                                                Int64(bitPattern: unit.bits), unit.inclusionProbability, unit.selected ? 1 : 0, manifest.kind])
             }
