@@ -14,17 +14,7 @@ struct KPIs: ParsableCommand {
     @Option(help: "The store (a SQLite file).")
     var store: String
 
-    @Option(help: "An ISO week, e.g. 2026-W47.")
-    var week: String?
-
-    @Option(help: "First local date of the period (YYYY-MM-DD), with --to.")
-    var from: String?
-
-    @Option(help: "Last local date of the period, inclusive.")
-    var to: String?
-
-    @Option(help: "Report in this zone instead of the store's site timezone.")
-    var timezone: String?
+    @OptionGroup var period: PeriodOptions
 
     @Option(help: "Group by one or two of: \(GroupDimension.allCases.map(\.rawValue).joined(separator: ", ")) (comma-separated).")
     var by: String?
@@ -54,15 +44,7 @@ struct KPIs: ParsableCommand {
     var asOf: String?
 
     func validate() throws {
-        if week == nil, from == nil || to == nil { throw ValidationError("give --week W, or --from D and --to D") }
-        if week != nil, from != nil || to != nil { throw ValidationError("give either --week or --from/--to, not both") }
-        if let week, ISOWeek(week) == nil { throw ValidationError("--week \(week) is not an ISO week such as 2026-W47") }
-        for (name, value) in [("--from", from), ("--to", to), ("--as-of", asOf)] {
-            if let value, LocalDate(iso: value) == nil { throw ValidationError("\(name) \(value) is not a date YYYY-MM-DD") }
-        }
-        if let from, let to, let a = LocalDate(iso: from), let b = LocalDate(iso: to), b < a {
-            throw ValidationError("--to \(to) is before --from \(from)")
-        }
+        if let asOf, LocalDate(iso: asOf) == nil { throw ValidationError("--as-of \(asOf) is not a date YYYY-MM-DD") }
         _ = try groupBy()
         _ = try parameters()
         guard shortAbandonSeconds >= 0 else { throw ValidationError("--short-abandon-s must not be negative") }
@@ -98,13 +80,9 @@ struct KPIs: ParsableCommand {
     }
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: store) else { throw ValidationError("no store at \(store)") }
-        let sqlite = try SQLiteStore(path: store)
-        let zone = timezone ?? sqlite.siteTimeZone
-        guard let clock = ZoneClock(identifier: zone) else { throw ValidationError("unknown time zone \"\(zone)\"") }
-        let period = week.flatMap(ISOWeek.init).map { Period(week: $0, clock: clock) }
-            ?? Period(from: LocalDate(iso: from!)!, to: LocalDate(iso: to!)!, clock: clock)
-        let today = asOf.flatMap { LocalDate(iso: $0) } ?? clock.localDate(atUTC: Int64(Date().timeIntervalSince1970))
+        let sqlite = try openExistingStore(store)
+        let period = try period.period(siteTimeZone: sqlite.siteTimeZone)
+        let today = asOf.flatMap { LocalDate(iso: $0) } ?? period.clock.localDate(atUTC: Int64(Date().timeIntervalSince1970))
         let report = try KPIEngine(store: sqlite).report(period: period, groupBy: try groupBy(), parameters: try parameters(), asOf: today)
         switch format {
         case .table:

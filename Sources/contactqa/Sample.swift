@@ -10,42 +10,6 @@ struct Sample: ParsableCommand {
     )
 }
 
-/// `--week` or `--from`/`--to`, as local dates of the store's site timezone or `--timezone`.
-struct PeriodOptions: ParsableArguments {
-    @Option(help: "An ISO week, e.g. 2026-W47.")
-    var week: String?
-
-    @Option(help: "First local date (YYYY-MM-DD), with --to.")
-    var from: String?
-
-    @Option(help: "Last local date, inclusive.")
-    var to: String?
-
-    @Option(help: "The zone of the dates (default: the store's site timezone).")
-    var timezone: String?
-
-    func validate() throws {
-        if week == nil, from == nil || to == nil { throw ValidationError("give --week W, or --from D and --to D") }
-        if week != nil, from != nil || to != nil { throw ValidationError("give either --week or --from/--to, not both") }
-        if let week, ISOWeek(week) == nil { throw ValidationError("--week \(week) is not an ISO week such as 2026-W47") }
-        for (name, value) in [("--from", from), ("--to", to)] {
-            if let value, LocalDate(iso: value) == nil { throw ValidationError("\(name) \(value) is not a date YYYY-MM-DD") }
-        }
-    }
-
-    func period(siteTimeZone: String) throws -> Period {
-        let zone = timezone ?? siteTimeZone
-        guard let clock = ZoneClock(identifier: zone) else { throw ValidationError("unknown time zone \"\(zone)\"") }
-        if let week = week.flatMap(ISOWeek.init) { return Period(week: week, clock: clock) }
-        return Period(from: LocalDate(iso: from!)!, to: LocalDate(iso: to!)!, clock: clock)
-    }
-}
-
-func openExistingStore(_ path: String) throws -> SQLiteStore {
-    guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no store at \(path)") }
-    return try SQLiteStore(path: path)
-}
-
 extension Sample {
     struct Draw: ParsableCommand {
         static let configuration = CommandConfiguration(
