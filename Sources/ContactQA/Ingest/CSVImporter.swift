@@ -133,6 +133,7 @@ extension FileImportReport {
             if l.pending > 0 { text += ", \(l.pending) waiting for their contact" }
             if l.duplicates > 0 { text += ", \(l.duplicates) repeated ids (latest kept)" }
             if l.rejected > 0 { text += ", \(l.rejected) rejected → \(quarantinePath ?? "-")" }
+            if let message = l.message, message.contains("skipped") { text += "; " + message.components(separatedBy: "; ").filter { $0.contains("skipped") }.joined() }
             return text + " (\(l.durationMilliseconds) ms)"
         }
     }

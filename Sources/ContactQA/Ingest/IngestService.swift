@@ -6,7 +6,7 @@ import Logging
 /// each file in its own transaction. Shared by `contactqa ingest` and `contactqa run`.
 public struct IngestService {
     /// Source kinds this version reads (DESIGN.md §6 lists the rest, which later importers add).
-    public static let supportedSources = ["canonical", "csv", "surveys"]
+    public static let supportedSources = ["canonical", "csv", "surveys", "amazon-connect-ctr"]
 
     public var store: SQLiteStore
     public var logger: Logger
@@ -25,6 +25,17 @@ public struct IngestService {
     /// - Parameter skipLoaded: leave out files whose exact bytes were loaded before (the nightly job).
     public func ingest(source: String, mappingFile: String?, files: [String], pseudonymiser: Pseudonymiser?,
                        skipLoaded: Bool = false) throws -> [FileImportReport] {
+        let quarantine = ((store.path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("quarantine")
+        if source == "amazon-connect-ctr" {
+            let importer = JSONImporter(mapper: AmazonConnectMapper(), pseudonymiser: pseudonymiser, quarantineDirectory: quarantine, logger: logger)
+            return try files.compactMap { file in
+                if skipLoaded, let digest = IngestService.sha256(of: file), try store.hasLoaded(sha256: digest) {
+                    logger.info("\((file as NSString).lastPathComponent): already loaded (same SHA-256), skipped")
+                    return nil
+                }
+                return try importer.importFile(file, into: store)
+            }
+        }
         let mapping: Mapping
         switch source {
         case "canonical": mapping = .canonical
@@ -38,7 +49,6 @@ public struct IngestService {
             throw ConfigError(file: "command line", line: nil, path: "--source",
                               reason: "source \"\(source)\" is not supported yet; this version reads \(IngestService.supportedSources.joined(separator: ", "))")
         }
-        let quarantine = ((store.path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("quarantine")
         let importer = CSVImporter(mapping: mapping, pseudonymiser: pseudonymiser, quarantineDirectory: quarantine, logger: logger)
         var reports: [FileImportReport] = []
         for file in files {

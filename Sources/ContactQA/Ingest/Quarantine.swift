@@ -13,7 +13,7 @@ final class QuarantineFile {
 
     deinit { try? handle?.close() }
 
-    func append(_ error: InputError, record: CSVRecord?, delimiter: UInt8, maskedColumn: Int?) throws {
+    func append(_ error: InputError, record: CSVRecord?, delimiter: UInt8, maskedColumn: Int?, raw explicitRaw: String? = nil) throws {
         if handle == nil {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             _ = FileManager.default.createFile(atPath: path, contents: Data((CSVText.line(QuarantineFile.header) + "\n").utf8),
@@ -21,7 +21,7 @@ final class QuarantineFile {
             handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
             try handle?.seekToEnd()
         }
-        var raw = ""
+        var raw = explicitRaw ?? ""
         if let record {
             var fields: [String] = []
             for i in 0..<record.count {
@@ -31,9 +31,15 @@ final class QuarantineFile {
         }
         let position: String = error.position.map { String($0) } ?? ""
         let fields: [String] = [error.file, position, error.field ?? "", error.reason, raw]
+        // JSON records are numbered, CSV rows are lines: the header says "line" for both, the unit is in the reason's context.
         let line = CSVText.line(fields) + "\n"
         try handle?.write(contentsOf: Data(line.utf8))
         count += 1
+    }
+
+    /// Appends a rejected record given as text (JSON), already masked.
+    func append(_ error: InputError, rawText: String) throws {
+        try append(error, record: nil, delimiter: 0x2C, maskedColumn: nil, raw: rawText)
     }
 
     func close() throws {

@@ -32,6 +32,24 @@ public struct MappedRow: Sendable {
     public var version: Int64?
     /// The line (or record) the row came from.
     public var position: Int
+    /// The source's own id of the leg (an Amazon Connect ContactId, a Genesys session id). Legs with
+    /// a reference are matched by it and numbered 1, 2, … by answer time once the file is loaded.
+    public var legRef: String?
+    /// The version of the leg's own record, for sources whose legs are separate records.
+    public var legVersion: Int64?
+
+    public init(source: String, interactionID: String, contact: [FieldValue]?, leg: Int?, legValues: [FieldValue], version: Int64?,
+                position: Int, legRef: String? = nil, legVersion: Int64? = nil) {
+        self.source = source
+        self.interactionID = interactionID
+        self.contact = contact
+        self.leg = leg
+        self.legValues = legValues
+        self.version = version
+        self.position = position
+        self.legRef = legRef
+        self.legVersion = legVersion
+    }
 }
 
 /// The store columns a file provides, fixed for the whole file: absent columns are left untouched.
@@ -42,4 +60,13 @@ public struct RowLayout: Sendable, Equatable {
     public var legColumns: [String]
     /// Survey responses: the rows update existing contacts, or wait for them, and never create one.
     public var attachesToContacts = false
+    /// A contact is abandoned exactly when it has no leg (sources whose contact records do not say).
+    public var abandonedFromLegs = false
+
+    public init(contactColumns: [String], legColumns: [String], attachesToContacts: Bool = false, abandonedFromLegs: Bool = false) {
+        self.contactColumns = contactColumns
+        self.legColumns = legColumns
+        self.attachesToContacts = attachesToContacts
+        self.abandonedFromLegs = abandonedFromLegs
+    }
 }

@@ -100,6 +100,13 @@ public final class SQLiteStore: ContactStore {
                 """)
         }
         SQLiteStore.registerSamplingMigration(&migrator)
+        migrator.registerMigration("v4: legs that are records of their own (Amazon Connect, Genesys)") { db in
+            try db.execute(sql: """
+                ALTER TABLE legs ADD COLUMN leg_ref TEXT;
+                ALTER TABLE legs ADD COLUMN version INTEGER;
+                CREATE UNIQUE INDEX legs_ref ON legs(source, interaction_id, leg_ref) WHERE leg_ref IS NOT NULL;
+                """)
+        }
         return migrator
     }
 
@@ -118,7 +125,15 @@ public final class SQLiteStore: ContactStore {
                     (decision, result) = try body(&writer)
                     result.id = id
                     guard decision == .commit else { return .rollback }
+                    let flags = writer as! SQLiteWriter
+                    if flags.referencedLegs { try SQLiteStore.numberReferencedLegs(db) }
                     try SQLiteStore.refreshLegSummaries(db)
+                    if flags.abandonedFromLegs {
+                        try db.execute(sql: """
+                            UPDATE contacts SET abandoned = (leg_count = 0)
+                            WHERE (source, interaction_id) IN (SELECT source, interaction_id FROM temp.touched) AND abandoned IS NOT (leg_count = 0)
+                            """)
+                    }
                     try SQLiteStore.attachPendingSurveys(db)
                     try SQLiteStore.updateLog(db, result)
                     return .commit
@@ -158,6 +173,21 @@ public final class SQLiteStore: ContactStore {
         arguments += [entry.id]
         let assignments = logColumns.split(separator: ",").map { "\($0.trimmingCharacters(in: .whitespaces)) = ?" }.joined(separator: ", ")
         try db.execute(sql: "UPDATE ingest_log SET \(assignments) WHERE id = ?", arguments: arguments)
+    }
+
+    /// Numbers the referenced legs of each touched contact 1, 2, … by answer time (then reference),
+    /// in two steps through negative numbers so that no two legs ever share a number on the way.
+    private static func numberReferencedLegs(_ db: Database) throws {
+        try db.execute(sql: """
+            UPDATE legs SET leg = -x.n
+            FROM (SELECT l.source, l.interaction_id, l.leg_ref,
+                         ROW_NUMBER() OVER (PARTITION BY l.source, l.interaction_id ORDER BY l.answered_at IS NULL, l.answered_at, l.leg_ref) AS n
+                  FROM legs l JOIN temp.touched t ON t.source = l.source AND t.interaction_id = l.interaction_id
+                  WHERE l.leg_ref IS NOT NULL) AS x
+            WHERE legs.source = x.source AND legs.interaction_id = x.interaction_id AND legs.leg_ref = x.leg_ref;
+            UPDATE legs SET leg = -leg
+            WHERE leg < 0 AND (source, interaction_id) IN (SELECT source, interaction_id FROM temp.touched);
+            """)
     }
 
     /// Recomputes each touched contact's leg count and closing agent and team (its last leg), rewriting only what changed.
@@ -375,6 +405,10 @@ private struct SQLiteWriter: StoreWriter {
     let db: Database
     let ingestID: Int64
     private var statements: [String: Statement] = [:]
+    /// Some row of the file wants `abandoned` derived from the legs.
+    var abandonedFromLegs = false
+    /// Some row of the file carried referenced legs, to be numbered by answer time.
+    var referencedLegs = false
 
     init(db: Database, ingestID: Int64) {
         self.db = db
@@ -390,21 +424,36 @@ private struct SQLiteWriter: StoreWriter {
 
     mutating func write(_ row: MappedRow, layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool) {
         if layout.attachesToContacts { return try writeSurvey(row, layout) }
+        if layout.abandonedFromLegs { abandonedFromLegs = true }
         let touch = try statement("INSERT OR IGNORE INTO temp.touched (source, interaction_id) VALUES (?, ?)")
         try touch.execute(arguments: [row.source, row.interactionID])
         let firstInFile = db.changesCount == 1
+        // A repeated record: for CSV rows, the contact seen before in this file; for sources whose
+        // records are legs, the same record (leg reference, or contact without leg) written by this file.
+        var duplicate = row.contact != nil && !firstInFile
+        if layout.abandonedFromLegs {
+            let sql = row.legRef == nil
+                ? "SELECT ingest_id FROM contacts WHERE source = ? AND interaction_id = ?"
+                : "SELECT ingest_id FROM legs WHERE source = ? AND interaction_id = ? AND leg_ref = ?"
+            let arguments: [DatabaseValue] = [row.source.databaseValue, row.interactionID.databaseValue] + (row.legRef.map { [$0.databaseValue] } ?? [])
+            duplicate = try Int64.fetchOne(try statement(sql), arguments: StatementArguments(arguments)) == ingestID
+        }
         var outcome = RowOutcome.unchanged
         if let contact = row.contact {
             outcome = try writeContact(row, contact, layout)
-            if outcome == .stale { return (.stale, !firstInFile) }
-        } else if try isStale(row) {
+            if outcome == .stale, row.legRef == nil { return (.stale, duplicate) }
+        } else if row.legRef == nil, try isStale(row) {
             return (.stale, false)
         }
-        if let leg = row.leg {
+        if let legRef = row.legRef {
+            referencedLegs = true
+            let legOutcome = try writeReferencedLeg(row, legRef: legRef, layout)
+            if row.contact == nil || outcome == .stale { outcome = legOutcome } else if outcome == .unchanged, legOutcome == .inserted || legOutcome == .updated { outcome = .updated }
+        } else if let leg = row.leg {
             let legOutcome = try writeLeg(row, leg: leg, layout)
             if row.contact == nil { outcome = legOutcome } else if outcome == .unchanged, legOutcome != .unchanged { outcome = .updated }
         }
-        return (outcome, row.contact != nil && !firstInFile)
+        return (outcome, duplicate)
     }
 
     private mutating func writeContact(_ row: MappedRow, _ values: [FieldValue], _ layout: RowLayout) throws -> RowOutcome {
@@ -428,6 +477,32 @@ private struct SQLiteWriter: StoreWriter {
         updateArguments += values.map { $0.databaseValue }
         try update.execute(arguments: StatementArguments(updateArguments))
         return db.changesCount == 1 ? .updated : .unchanged
+    }
+
+    /// A leg that is a record of its own: matched by its reference, newer versions win, numbered after the file.
+    private mutating func writeReferencedLeg(_ row: MappedRow, legRef: String, _ layout: RowLayout) throws -> RowOutcome {
+        let columns = layout.legColumns
+        let key: [DatabaseValue] = [row.source.databaseValue, row.interactionID.databaseValue, legRef.databaseValue]
+        let values = row.legValues.map { $0.databaseValue }
+        let version = row.legVersion?.databaseValue ?? .null
+        let insert = try statement("""
+            INSERT INTO legs (source, interaction_id, leg_ref, leg, \(columns.map { $0 + ", " }.joined())version, ingest_id)
+            VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(leg), 0) + 1000000 FROM legs WHERE source = ?1 AND interaction_id = ?2),
+                    \((0..<columns.count).map { "?\($0 + 4), " }.joined())?\(columns.count + 4), ?\(columns.count + 5))
+            ON CONFLICT DO NOTHING
+            """)
+        try insert.execute(arguments: StatementArguments(key + values + [version, ingestID.databaseValue]))
+        if db.changesCount == 1 { return .inserted }
+        let update = try statement("""
+            UPDATE legs SET \(columns.map { "\($0) = ?, " }.joined())version = ?, ingest_id = ?
+            WHERE source = ? AND interaction_id = ? AND leg_ref = ? AND (version IS NULL OR ? IS NULL OR version <= ?)
+              AND (\((columns + ["version"]).map { "\($0) IS NOT ?" }.joined(separator: " OR ")))
+            """)
+        try update.execute(arguments: StatementArguments(values + [version, ingestID.databaseValue] + key + [version, version] + values + [version]))
+        if db.changesCount == 1 { return .updated }
+        let stored = try statement("SELECT version FROM legs WHERE source = ? AND interaction_id = ? AND leg_ref = ?")
+        if let v = try Int64.fetchOne(stored, arguments: StatementArguments(key)), let mine = row.legVersion, mine < v { return .stale }
+        return .unchanged
     }
 
     /// A survey response updates its contact, or waits for it in `pending_surveys`; a repeated
