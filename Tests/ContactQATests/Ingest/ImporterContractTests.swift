@@ -1,0 +1,140 @@
+@testable import ContactQA
+import Foundation
+import GRDB
+import Testing
+
+/// One contract every importer passes (as swift-configuration's ProviderCompatTest does for providers):
+/// a valid fixture becomes its canonical rows; malformed records are quarantined with their position
+/// and reason while the rest loads; re-import changes nothing; a newer re-delivery replaces the
+/// older and an older one changes nothing; the source's time zone is honoured; unknown extra fields
+/// are ignored and missing optional ones tolerated (the fixtures hold both).
+struct ImporterContractCase: CustomTestStringConvertible, Sendable {
+    var name: String
+    /// Imports one file into a store.
+    var load: @Sendable (String, SQLiteStore, String) throws -> FileImportReport
+    var fixture: String
+    /// `interaction_id|arrived_at (UTC)|abandoned|legs` for every contact of the fixture, sorted.
+    var expected: [String]
+    /// A file with one good record and bad ones, and the positions and reasons expected in quarantine.
+    var malformed: String
+    var malformedName: String
+    var rejections: [(position: Int, reason: String)]
+    /// Two versions of the same record, older then newer, and the field that tells them apart.
+    var older: String
+    var newer: String
+    var changed: (sql: String, older: DatabaseValue, newer: DatabaseValue)
+
+    var testDescription: String { name }
+}
+
+func canonicalDump(_ store: SQLiteStore) throws -> [String] {
+    try store.rows("""
+        SELECT c.interaction_id, c.arrived_at, c.abandoned,
+               (SELECT group_concat(l.leg || ':' || COALESCE(l.agent_id, '-'), ',') FROM (SELECT * FROM legs WHERE source = c.source AND interaction_id = c.interaction_id ORDER BY leg) l)
+        FROM contacts c ORDER BY c.source, c.interaction_id
+        """).map { row in
+        let instant = Int64.fromDatabaseValue(row[1]).map(isoUTC) ?? "-"
+        return "\(String.fromDatabaseValue(row[0]) ?? "")|\(instant)|\(Int.fromDatabaseValue(row[2]) ?? -1)|\(String.fromDatabaseValue(row[3]) ?? "")"
+    }
+}
+
+let contractCases: [ImporterContractCase] = [
+    ImporterContractCase(
+        name: "csv (eu-telephony mapping)",
+        load: { path, store, quarantine in
+            var mapping = try Mapping.load(file: fixture("eu-telephony/mapping.yaml"))
+            mapping.rejectionThreshold = 1
+            return try CSVImporter(mapping: mapping, pseudonymiser: testKey, quarantineDirectory: quarantine).importFile(path, into: store)
+        },
+        fixture: fixture("eu-telephony/appels_2026-W47.csv"),
+        // Paris local times (CET, UTC+1 in November) become UTC.
+        expected: ["FR-1001|2026-11-17T08:00:05Z|0|1:claire.m", "FR-1002|2026-11-17T08:12:40Z|1|", "FR-1003|2026-11-17T09:30:00Z|0|1:hugo.b",
+                   "FR-1004|2026-11-18T13:02:00Z|0|1:hugo.b", "FR-1005|2026-11-18T15:45:10Z|1|", "FR-1006|2026-11-19T10:11:11Z|0|1:claire.m"],
+        malformed: "Id appel;Début;File;Agent;Équipe;Appelant;Attente;Conversation;Mise en attente;Post-traitement;Statut;Motif\nOK;17/11/2026 09:00:05;F;a;T;0472000001;1;2;0;3;Répondu;x\nB1;31/11/2026 09:00:00;F;a;T;0472000002;1;2;0;3;Répondu;x\nB2;17/11/2026 09:00:00;F;a;T;0472000003;-5;2;0;3;Répondu;x\n",
+        malformedName: "bad.csv",
+        rejections: [(3, "arrived_at: cannot read \"31/11/2026 09:00:00\""), (4, "wait_s is negative")],
+        older: "Id appel;Début;File;Agent;Équipe;Appelant;Attente;Conversation;Mise en attente;Post-traitement;Statut;Motif\nV;17/11/2026 09:00:05;F;a;T;0472000001;1;100;0;3;Répondu;x\n",
+        newer: "Id appel;Début;File;Agent;Équipe;Appelant;Attente;Conversation;Mise en attente;Post-traitement;Statut;Motif\nV;17/11/2026 09:00:05;F;a;T;0472000001;1;200;0;3;Répondu;x\n",
+        changed: ("SELECT talk_s FROM legs WHERE interaction_id = 'V'", (100.0).databaseValue, (200.0).databaseValue)
+    ),
+    ImporterContractCase(
+        name: "amazon-connect-ctr",
+        load: { path, store, quarantine in
+            var importer = JSONImporter(mapper: AmazonConnectMapper(), pseudonymiser: testKey, quarantineDirectory: quarantine)
+            importer.rejectionThreshold = 1
+            return try importer.importFile(path, into: store)
+        },
+        fixture: fixture("amazon-connect/ctr-2026-11-17.jsonl"),
+        expected: ["a1|2026-11-17T09:00:00Z|0|1:alice", "b1|2026-11-17T09:10:00Z|1|", "b2|2026-11-17T09:20:00Z|1|", "cb1|2026-11-17T11:00:00Z|0|1:alice",
+                   "ch1|2026-11-17T12:00:00Z|0|1:dave", "o1|2026-11-17T13:00:00Z|0|1:bob", "t1|2026-11-17T10:00:00Z|0|1:bob,2:carol"],
+        malformed: """
+            {"ContactId":"OK","Channel":"VOICE","InitiationTimestamp":"2026-11-17T09:00:00Z"}
+            {"ContactId":"B1","Channel":"VOICE","InitiationTimestamp":"yesterday"}
+            {"ContactId":"B2","Channel":"VOICE","InitiationTimestamp":"2026-11-17T09:00:00Z","Queue":{"Duration":-4}}
+            """,
+        malformedName: "bad.jsonl",
+        rejections: [(2, "cannot read \"yesterday\" as an ISO-8601 timestamp"), (3, "Queue.Duration is negative")],
+        older: #"{"ContactId":"V","Channel":"VOICE","InitiationTimestamp":"2026-11-17T09:00:00Z","LastUpdateTimestamp":"2026-11-17T09:10:00Z","Agent":{"Username":"u","ConnectedToAgentTimestamp":"2026-11-17T09:00:05Z","AgentInteractionDuration":100}}"#,
+        newer: #"{"ContactId":"V","Channel":"VOICE","InitiationTimestamp":"2026-11-17T09:00:00Z","LastUpdateTimestamp":"2026-11-17T09:30:00Z","Agent":{"Username":"u","ConnectedToAgentTimestamp":"2026-11-17T09:00:05Z","AgentInteractionDuration":200}}"#,
+        changed: ("SELECT talk_s FROM legs WHERE interaction_id = 'V'", (100.0).databaseValue, (200.0).databaseValue)
+    ),
+]
+
+@Suite("Importer contract")
+struct ImporterContractTests {
+    @Test(arguments: contractCases)
+    func validFixtureBecomesItsCanonicalRowsAndReimportChangesNothing(_ c: ImporterContractCase) throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        let first = try c.load(c.fixture, store, dir.path + "/q")
+        #expect(first.outcome == .loaded)
+        #expect(first.log.rejected == 0)
+        #expect(try canonicalDump(store) == c.expected)
+        let before = try store.rows("SELECT * FROM contacts ORDER BY 1, 2").map { $0.filter { _ in true } }
+        let legsBefore = try store.rows("SELECT source, interaction_id, leg, agent_id, talk_s, hold_s, acw_s FROM legs ORDER BY 1, 2, 3")
+        let second = try c.load(c.fixture, store, dir.path + "/q")
+        #expect(second.log.inserted == 0)
+        #expect(try canonicalDump(store) == c.expected)
+        #expect(try store.rows("SELECT source, interaction_id, leg, agent_id, talk_s, hold_s, acw_s FROM legs ORDER BY 1, 2, 3") == legsBefore)
+        #expect(try store.rows("SELECT COUNT(*) FROM contacts") == [[before.count.databaseValue]])
+    }
+
+    @Test(arguments: contractCases)
+    func malformedRecordsAreQuarantinedAndTheRestLoads(_ c: ImporterContractCase) throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        let report = try c.load(dir.write(c.malformedName, c.malformed), store, dir.path + "/q")
+        #expect(report.outcome == .loaded)
+        #expect(report.sampleRejections.map(\.position) == c.rejections.map(\.position))
+        for (error, expected) in zip(report.sampleRejections, c.rejections) {
+            #expect(error.reason.contains(expected.reason), "\(error)")
+            #expect(error.file == c.malformedName)
+        }
+        #expect(try store.rows("SELECT COUNT(*) FROM contacts") == [[1.databaseValue]])
+        let quarantine = try String(contentsOfFile: report.quarantinePath!, encoding: .utf8)
+        #expect(quarantine.split(separator: "\n").count == 1 + c.rejections.count)
+    }
+
+    @Test(arguments: contractCases)
+    func newerVersionsReplaceOlderOnesNeverTheReverse(_ c: ImporterContractCase) throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        let older = dir.write("older" + (c.malformedName as NSString).pathExtension.prefixedDot, c.older)
+        let newer = dir.write("newer" + (c.malformedName as NSString).pathExtension.prefixedDot, c.newer)
+        _ = try c.load(older, store, dir.path + "/q")
+        #expect(try store.rows(c.changed.sql) == [[c.changed.older]])
+        _ = try c.load(newer, store, dir.path + "/q")
+        #expect(try store.rows(c.changed.sql) == [[c.changed.newer]])
+        if c.name.hasPrefix("amazon") {
+            // A source with update times: the older record delivered again changes nothing.
+            let again = dir.write("older-again.jsonl", c.older)
+            let report = try c.load(again, store, dir.path + "/q")
+            #expect(report.log.stale == 1)
+            #expect(try store.rows(c.changed.sql) == [[c.changed.newer]])
+        }
+    }
+}
+
+private extension String {
+    var prefixedDot: String { "." + self }
+}
