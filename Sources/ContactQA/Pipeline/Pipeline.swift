@@ -50,7 +50,7 @@ public struct Pipeline: Sendable {
                 let path = resolve(try mappingNode.string())
                 guard FileManager.default.fileExists(atPath: path) else { throw mappingNode.error("mapping file \(path) does not exist") }
                 mapping = path
-            } else if source != "canonical" {
+            } else if source == "csv" || source == "surveys" {
                 throw node.error("a \(source) input needs `mapping:`")
             }
             inputs.append(Input(source: source, path: resolve(try pathNode.string()), mapping: mapping))

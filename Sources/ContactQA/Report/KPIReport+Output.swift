@@ -127,7 +127,7 @@ extension KPIReport {
             cells.enumerated().map { i, cell in
                 let padding = String(repeating: " ", count: widths[i] - cell.count)
                 return i < groupBy.count ? cell + padding : padding + cell
-            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+            }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
         }
         var out = "Period \(period.from) to \(period.to) (\(period.clock.identifier))"
         out += provisional ? ", provisional: FCR can change until \(period.to.adding(days: parameters.fcrWindowDays + 1))\n" : "\n"

@@ -118,11 +118,15 @@ struct CommandLineTests {
         #expect(second.status == 0)
         #expect(second.stderr.contains("already loaded (same SHA-256), skipped"))
         #expect(try String(contentsOfFile: report, encoding: .utf8) == firstJSON)
-        // Totals over the three systems' fixtures: 11 + 11 canonical (contacts, FCR repeats) + 7 inbound cloud calls + 6 French calls.
+        // Totals over the four systems' fixtures: 11 + 11 canonical (contacts, FCR repeats) + 7 inbound cloud calls + 6 French calls
+        // + 7 inbound Amazon Connect contacts (2 abandoned).
         let object = try JSONSerialization.jsonObject(with: Data(firstJSON.utf8)) as! [String: Any]
         let kpis = (object["total"] as! [String: Any])["kpis"] as! [String: Any]
-        #expect(kpis["offered"] as? Int == 35)
-        #expect(kpis["abandoned"] as? Int == 7)
+        #expect(kpis["offered"] as? Int == 42)
+        #expect(kpis["abandoned"] as? Int == 9)
+        // The survey file added C8's and C11's answers: 4 satisfied of 6 canonical responses, plus a1's 4/5 from Connect.
+        #expect((kpis["csat"] as! [String: Any])["numerator"] as? Int == 5)
+        #expect((kpis["csat"] as! [String: Any])["denominator"] as? Int == 7)
     }
 }
 
