@@ -6,7 +6,7 @@ import Logging
 /// each file in its own transaction. Shared by `contactqa ingest` and `contactqa run`.
 public struct IngestService {
     /// Source kinds this version reads (DESIGN.md §6 lists the rest, which later importers add).
-    public static let supportedSources = ["canonical", "csv", "surveys", "amazon-connect-ctr"]
+    public static let supportedSources = ["canonical", "csv", "surveys", "amazon-connect-ctr", "zendesk-tickets"]
 
     public var store: SQLiteStore
     public var logger: Logger
@@ -26,8 +26,9 @@ public struct IngestService {
     public func ingest(source: String, mappingFile: String?, files: [String], pseudonymiser: Pseudonymiser?,
                        skipLoaded: Bool = false) throws -> [FileImportReport] {
         let quarantine = ((store.path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("quarantine")
-        if source == "amazon-connect-ctr" {
-            let importer = JSONImporter(mapper: AmazonConnectMapper(), pseudonymiser: pseudonymiser, quarantineDirectory: quarantine, logger: logger)
+        let jsonMappers: [String: any JSONRecordMapper] = ["amazon-connect-ctr": AmazonConnectMapper(), "zendesk-tickets": ZendeskTicketMapper()]
+        if let mapper = jsonMappers[source] {
+            let importer = JSONImporter(mapper: mapper, pseudonymiser: pseudonymiser, quarantineDirectory: quarantine, logger: logger)
             return try files.compactMap { file in
                 if skipLoaded, let digest = IngestService.sha256(of: file), try store.hasLoaded(sha256: digest) {
                     logger.info("\((file as NSString).lastPathComponent): already loaded (same SHA-256), skipped")

@@ -343,6 +343,7 @@ public final class SQLiteStore: ContactStore {
                 COALESCE(l.talk_s, 0) + COALESCE(l.hold_s, 0) + COALESCE(l.acw_s, 0) AS handle
             FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id
             WHERE c.direction = 'inbound' AND c.abandoned = 0 AND c.arrived_at >= ? AND c.arrived_at < ?
+              AND NOT (l.talk_s IS NULL AND l.hold_s IS NULL AND l.acw_s IS NULL)
             ORDER BY \((1...(keys.count + 1)).map(String.init).joined(separator: ", "))
             """
         return try queue.read { db in

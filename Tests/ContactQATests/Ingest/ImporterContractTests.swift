@@ -78,6 +78,28 @@ let contractCases: [ImporterContractCase] = [
         newer: #"{"ContactId":"V","Channel":"VOICE","InitiationTimestamp":"2026-11-17T09:00:00Z","LastUpdateTimestamp":"2026-11-17T09:30:00Z","Agent":{"Username":"u","ConnectedToAgentTimestamp":"2026-11-17T09:00:05Z","AgentInteractionDuration":200}}"#,
         changed: ("SELECT talk_s FROM legs WHERE interaction_id = 'V'", (100.0).databaseValue, (200.0).databaseValue)
     ),
+    ImporterContractCase(
+        name: "zendesk-tickets",
+        load: { path, store, quarantine in
+            var importer = JSONImporter(mapper: ZendeskTicketMapper(), pseudonymiser: testKey, quarantineDirectory: quarantine)
+            importer.rejectionThreshold = 1
+            return try importer.importFile(path, into: store)
+        },
+        fixture: fixture("zendesk/tickets-2026-11-18.json"),
+        expected: ["1001|2026-11-16T08:00:00Z|0|1:501", "1002|2026-11-16T10:00:00Z|0|", "1003|2026-11-17T09:00:00Z|0|1:502", "1004|2026-11-18T11:00:00Z|0|1:501"],
+        malformed: """
+            {"tickets": [
+             {"id": 1, "created_at": "2026-11-16T08:00:00Z", "via": {"channel": "email"}},
+             {"created_at": "2026-11-16T08:00:00Z"},
+             {"id": 3, "created_at": "2026-11-16T08:00:00Z", "satisfaction_rating": {"score": "great"}}
+            ]}
+            """,
+        malformedName: "bad.json",
+        rejections: [(2, "id is missing"), (3, "unknown satisfaction score \"great\"")],
+        older: #"{"tickets": [{"id": 7, "created_at": "2026-11-16T08:00:00Z", "updated_at": "2026-11-16T09:00:00Z", "status": "open"}]}"#,
+        newer: #"{"tickets": [{"id": 7, "created_at": "2026-11-16T08:00:00Z", "updated_at": "2026-11-16T10:00:00Z", "status": "solved"}]}"#,
+        changed: ("SELECT resolved FROM contacts WHERE interaction_id = '7'", 0.databaseValue, 1.databaseValue)
+    ),
 ]
 
 @Suite("Importer contract")
@@ -125,9 +147,9 @@ struct ImporterContractTests {
         #expect(try store.rows(c.changed.sql) == [[c.changed.older]])
         _ = try c.load(newer, store, dir.path + "/q")
         #expect(try store.rows(c.changed.sql) == [[c.changed.newer]])
-        if c.name.hasPrefix("amazon") {
+        if c.name.hasPrefix("amazon") || c.name.hasPrefix("zendesk") {
             // A source with update times: the older record delivered again changes nothing.
-            let again = dir.write("older-again.jsonl", c.older)
+            let again = dir.write("older-again." + (c.malformedName as NSString).pathExtension, c.older)
             let report = try c.load(again, store, dir.path + "/q")
             #expect(report.log.stale == 1)
             #expect(try store.rows(c.changed.sql) == [[c.changed.newer]])

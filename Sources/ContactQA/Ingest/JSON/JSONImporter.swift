@@ -97,7 +97,7 @@ public struct JSONImporter {
                 }
                 var notes: [String] = []
                 if log.rejected > 0 { notes.append("\(log.rejected) records quarantined") }
-                if skipped > 0 { notes.append("\(skipped) records skipped: not a customer's contact (supervisor monitoring, post-disconnect flows)") }
+                if skipped > 0 { notes.append("\(skipped) records skipped: not a customer's contact (supervisor monitoring, post-disconnect flows, deleted tickets)") }
                 log.message = notes.isEmpty ? nil : notes.joined(separator: "; ")
                 return (.commit, log)
             }

@@ -1,0 +1,73 @@
+import Foundation
+
+/// Zendesk Support tickets from the incremental ticket export (`{"tickets": [...]}` with
+/// `include=metric_sets`, or tickets one per line). Field by field: docs/sources.md.
+///
+/// A ticket is one contact; its assignee is its one leg (agent = assignee, team = group). Tickets carry
+/// no handle time, so their legs have none and stay out of AHT. The latest `updated_at` wins.
+public struct ZendeskTicketMapper: JSONRecordMapper {
+    public var source = "zendesk"
+    public var wrapperKey: String? = "tickets"
+
+    public init() {}
+
+    static let channels: [String: String] = [
+        "email": "email", "web": "email", "api": "other", "voice": "voice", "chat": "chat", "native_messaging": "messaging",
+        "sms": "messaging", "mobile_sdk": "messaging", "whatsapp": "messaging", "twitter": "social", "facebook": "social",
+        "instagram_dm": "social", "any_channel": "other",
+    ]
+
+    public func identifiers(in record: [String: Any]) -> [String] {
+        [record["requester_id"]].compactMap { $0.map { "\($0)" } }.filter { $0.count > 3 }
+    }
+
+    public func rows(from record: [String: Any], number: Int, file: String, pseudonymiser: Pseudonymiser?) throws(InputError) -> [(MappedRow, RowLayout)] {
+        let f = JSONFields(object: record, number: number, file: file)
+        guard let idValue = f.value("id") else { throw f.error("id", "id is missing") }
+        let id: String
+        if let n = idValue as? NSNumber { id = n.stringValue } else if let s = idValue as? String, !s.isEmpty { id = s } else {
+            throw f.error("id", "expected a ticket number")
+        }
+        if try f.string("status") == "deleted" { return [] }
+        guard let created = try f.instant("created_at") else { throw f.error("created_at", "created_at is missing") }
+        let updated = try f.instant("updated_at")
+        let viaChannel = try f.string("via.channel") ?? "web"
+        let channel = ZendeskTicketMapper.channels[viaChannel] ?? "other"
+        var b = RowBuilder()
+        b.contact("channel", .text(channel))
+        b.contact("direction", .text("inbound"))
+        b.contact("arrived_at", .integer(created))
+        if let requester = f.value("requester_id").map({ "\($0)" }), !(f.value("requester_id") is NSNull) {
+            guard let pseudonymiser else { throw f.error("requester_id", Pseudonymiser.KeyError.missing.description) }
+            b.contact("customer_key", pseudonymiser.customerKey(for: "zendesk-user:\(requester)", kind: .other, countryCode: nil).fieldValue ?? .null)
+        }
+        let firstReply = try f.number("metric_set.reply_time_in_minutes.calendar")
+        if let minutes = firstReply, minutes < 0 { throw f.error("metric_set.reply_time_in_minutes.calendar", "negative reply time") }
+        b.contact("wait_s", firstReply.map { .real($0 * 60) } ?? .null)
+        b.contact("abandoned", .integer(0))
+        if let status = try f.string("status") {
+            b.contact("resolved", .integer(status == "solved" || status == "closed" ? 1 : 0))
+        }
+        let tags = (f.value("tags") as? [Any])?.compactMap { $0 as? String } ?? []
+        let priority = try f.string("priority")
+        b.contact("escalated", .integer(tags.contains("escalated") || priority == "urgent" ? 1 : 0))
+        b.contact("contact_reason", (try f.string("type")).fieldValue ?? .null)
+        switch try f.string("satisfaction_rating.score") {
+        case "good": b.contact("csat", .integer(1)); b.contact("csat_min", .integer(0)); b.contact("csat_max", .integer(1))
+        case "bad": b.contact("csat", .integer(0)); b.contact("csat_min", .integer(0)); b.contact("csat_max", .integer(1))
+        case nil, "offered", "unoffered": break
+        case let other?: throw f.error("satisfaction_rating.score", "unknown satisfaction score \"\(other)\"; Zendesk sends good, bad, offered or unoffered")
+        }
+        b.contact("version", updated.fieldValue)
+        if let assignee = f.value("assignee_id").map({ "\($0)" }) {
+            b.leg("agent_id", .text(assignee))
+            b.leg("team", f.value("group_id").map { .text("\($0)") } ?? .null)
+            b.leg("answered_at", firstReply.map { .integer(created + Int64($0 * 60_000)) } ?? .null)
+            b.leg("ended_at", (try f.instant("metric_set.solved_at")).fieldValue ?? .null)
+        }
+        let row = MappedRow(source: source, interactionID: id, contact: b.contact.map(\.1), leg: b.leg.isEmpty ? nil : 1,
+                            legValues: b.leg.map(\.1), version: updated, position: number,
+                            legRef: b.leg.isEmpty ? nil : "assignee", legVersion: updated)
+        return [(row, b.layout(abandonedFromLegs: false))]
+    }
+}

@@ -1,0 +1,40 @@
+@testable import ContactQA
+import Foundation
+import GRDB
+import Testing
+
+/// fixtures/zendesk: the incremental ticket export with metric sets, two days.
+///
+/// By hand, week 2026-W47 after both files: tickets 1001 (email, first reply 95 min), 1002 (web, unassigned on
+/// day 1; on day 2 assigned, first reply 300 min, solved, good), 1003 (chat, reply 1 min, bad, escalated),
+/// 1004 (voice, reply 0.5 min, urgent); 1005 deleted. Offered 4, handled 4 (tickets are never abandoned).
+/// Service level: email ≤ 86,400 s → 1001 and 1002; chat 60 s and voice 30 s > 20 s → 2/4.
+/// ASA (5,700 + 18,000 + 60 + 30)/4 = 5,947.5 s. CSAT good/good/bad → 2/3. FCR: requester 9001 wrote 1001
+/// then 1003 a day later → 3/4. Escalated: 1003 (tag) and 1004 (urgent) → 2/4. No handle time: AHT n = 0.
+@Suite("Zendesk tickets")
+struct ZendeskImportTests {
+    @Test func ticketsAndTheirMetrics() throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        let importer = JSONImporter(mapper: ZendeskTicketMapper(), pseudonymiser: testKey, quarantineDirectory: dir.path + "/q")
+        let day1 = try importer.importFile(fixture("zendesk/tickets-2026-11-18.json"), into: store)
+        #expect((day1.log.rowsRead, day1.log.inserted, day1.log.rejected) == (5, 4, 0))
+        let day2 = try importer.importFile(fixture("zendesk/tickets-2026-11-19.json"), into: store)
+        #expect((day2.log.updated, day2.log.stale) == (1, 1))  // 1002 moves on; 1001's older copy changes nothing
+        let k = try KPIEngine(store: store).report(period: Period(week: ISOWeek("2026-W47")!, clock: ZoneClock(identifier: "Europe/London")!),
+                                                   groupBy: [], parameters: KPIParameters(), asOf: LocalDate(iso: "2026-12-31")!).total
+        #expect((k.offered, k.handled, k.abandoned) == (4, 4, 0))
+        #expect(k.serviceLevel == RateEstimate(2, of: 4))
+        #expect(k.asa.value == 5_947.5)
+        #expect(k.csat == RateEstimate(2, of: 3))
+        #expect(k.fcr == RateEstimate(3, of: 4))
+        #expect(k.escalationRate == RateEstimate(2, of: 4))
+        #expect(k.aht.n == 0)
+        var resolved = KPIParameters()
+        resolved.fcrMethod = .resolved
+        let r = try KPIEngine(store: store).report(period: Period(week: ISOWeek("2026-W47")!, clock: ZoneClock(identifier: "Europe/London")!),
+                                                   groupBy: [], parameters: resolved, asOf: LocalDate(iso: "2026-12-31")!).total
+        #expect(r.fcr == RateEstimate(3, of: 4))  // solved 1001, 1002 (day 2), closed 1003; 1004 pending
+        #expect(try store.rows("SELECT agent_id, team FROM legs WHERE interaction_id = '1002'") == [["502".databaseValue, "72".databaseValue]])
+    }
+}
