@@ -6,7 +6,7 @@ import Logging
 /// each file in its own transaction. Shared by `contactqa ingest` and `contactqa run`.
 public struct IngestService {
     /// Source kinds this version reads (DESIGN.md §6 lists the rest, which later importers add).
-    public static let supportedSources = ["canonical", "csv", "surveys", "amazon-connect-ctr", "zendesk-tickets"]
+    public static let supportedSources = ["canonical", "csv", "surveys", "amazon-connect-ctr", "genesys-conversations", "zendesk-tickets"]
 
     public var store: SQLiteStore
     public var logger: Logger
@@ -26,15 +26,20 @@ public struct IngestService {
     public func ingest(source: String, mappingFile: String?, files: [String], pseudonymiser: Pseudonymiser?,
                        skipLoaded: Bool = false) throws -> [FileImportReport] {
         let quarantine = ((store.path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("quarantine")
-        let jsonMappers: [String: any JSONRecordMapper] = ["amazon-connect-ctr": AmazonConnectMapper(), "zendesk-tickets": ZendeskTicketMapper()]
-        if let mapper = jsonMappers[source] {
-            let importer = JSONImporter(mapper: mapper, pseudonymiser: pseudonymiser, quarantineDirectory: quarantine, logger: logger)
+        if ["amazon-connect-ctr", "genesys-conversations", "zendesk-tickets"].contains(source) {
             return try files.compactMap { file in
                 if skipLoaded, let digest = IngestService.sha256(of: file), try store.hasLoaded(sha256: digest) {
                     logger.info("\((file as NSString).lastPathComponent): already loaded (same SHA-256), skipped")
                     return nil
                 }
-                return try importer.importFile(file, into: store)
+                let mapper: any JSONRecordMapper
+                switch source {
+                case "amazon-connect-ctr": mapper = AmazonConnectMapper()
+                case "zendesk-tickets": mapper = ZendeskTicketMapper()
+                default: mapper = try GenesysConversationMapper(lookupsIn: (file as NSString).deletingLastPathComponent)
+                }
+                return try JSONImporter(mapper: mapper, pseudonymiser: pseudonymiser, quarantineDirectory: quarantine, logger: logger)
+                    .importFile(file, into: store)
             }
         }
         let mapping: Mapping

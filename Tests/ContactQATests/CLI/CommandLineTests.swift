@@ -122,11 +122,13 @@ struct CommandLineTests {
         // + 7 inbound Amazon Connect contacts (2 abandoned).
         let object = try JSONSerialization.jsonObject(with: Data(firstJSON.utf8)) as! [String: Any]
         let kpis = (object["total"] as! [String: Any])["kpis"] as! [String: Any]
-        #expect(kpis["offered"] as? Int == 42)
-        #expect(kpis["abandoned"] as? Int == 9)
-        // The survey file added C8's and C11's answers: 4 satisfied of 6 canonical responses, plus a1's 4/5 from Connect.
-        #expect((kpis["csat"] as! [String: Any])["numerator"] as? Int == 5)
-        #expect((kpis["csat"] as! [String: Any])["denominator"] as? Int == 7)
+        // + 4 Genesys conversations (1 abandoned) + 4 Zendesk tickets.
+        #expect(kpis["offered"] as? Int == 50)
+        #expect(kpis["abandoned"] as? Int == 10)
+        // The survey file added C8's and C11's answers: 4 satisfied of 6 canonical responses, a1's 4/5 from Connect,
+        // and Zendesk's good, good, bad.
+        #expect((kpis["csat"] as! [String: Any])["numerator"] as? Int == 7)
+        #expect((kpis["csat"] as! [String: Any])["denominator"] as? Int == 10)
     }
 }
 
