@@ -1,4 +1,4 @@
-import ContactQA
+@testable import ContactQA
 import Foundation
 import Testing
 
@@ -174,6 +174,31 @@ struct MemoryTests {
         // Measured here: about 40 MiB for both. The files are 2.4 and 12 MB.
         #expect(peaks[1] < peaks[0] + 8 * 1024, "peak RSS \(peaks[0]) KiB for 20k rows, \(peaks[1]) KiB for 100k rows")
         print("peak RSS: 20k rows \(peaks[0]) KiB, 100k rows \(peaks[1]) KiB")
+    }
+
+    /// The same for JSON Lines of Amazon Connect records: five times the records, about the same peak.
+    @Test func jsonIngestPeakMemoryIsFlat() throws {
+        let dir = TemporaryDirectory()
+        var peaks: [Int] = []
+        for count in [4_000, 20_000] {
+            let file = dir.path + "/ctr\(count).jsonl"
+            var text = ""
+            for i in 0..<count {
+                let minute = i % 1_440
+                text += #"{"ContactId":"c\#(i)","Channel":"VOICE","InitiationMethod":"INBOUND","InitiationTimestamp":"2026-11-17T\#(pad(minute / 60, 2)):\#(pad(minute % 60, 2)):00Z","#
+                text += #""LastUpdateTimestamp":"2026-11-18T00:00:00Z","CustomerEndpoint":{"Address":"+4479\#(10_000_000 + i % 5_000)"},"#
+                text += #""Queue":{"Name":"Q\#(i % 5)","EnqueueTimestamp":"2026-11-17T\#(pad(minute / 60, 2)):\#(pad(minute % 60, 2)):00Z","Duration":12},"#
+                text += #""Agent":{"Username":"a\#(i % 40)","ConnectedToAgentTimestamp":"2026-11-17T\#(pad(minute / 60, 2)):\#(pad(minute % 60, 2)):12Z","AgentInteractionDuration":\#(100 + i % 300),"AfterContactWorkDuration":20}}"#
+                text += "\n"
+            }
+            _ = FileManager.default.createFile(atPath: file, contents: Data(text.utf8))
+            let result = try peakMemory(["ingest", "--store", dir.path + "/s\(count).sqlite", "--timezone", "Europe/London",
+                                         "--source", "amazon-connect-ctr", "--key-file", fixture("keys/demo.key"), "--quiet", file])
+            #expect(result.status == 0)
+            peaks.append(result.maxRSSKiB)
+        }
+        #expect(peaks[1] < peaks[0] + 8 * 1024, "peak RSS \(peaks[0]) KiB for 4k records, \(peaks[1]) KiB for 20k records")
+        print("peak RSS JSON: 4k records \(peaks[0]) KiB, 20k records \(peaks[1]) KiB")
     }
 }
 

@@ -49,3 +49,40 @@ struct FixtureImportTests {
         withExtendedLifetime(dir) {}
     }
 }
+
+/// KPIs of the two CSV call logs, worked out by hand from the files.
+@Suite("Bundled CSV fixtures: KPIs")
+struct FixtureKPITests {
+    func kpis(_ file: String, mapping: String) throws -> KPISet {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        _ = try CSVImporter(mapping: try Mapping.load(file: fixture(mapping)), pseudonymiser: testKey, quarantineDirectory: dir.path + "/q")
+            .importFile(fixture(file), into: store)
+        return try KPIEngine(store: store).report(period: Period(week: ISOWeek("2026-W47")!, clock: ZoneClock(identifier: "Europe/London")!),
+                                                  groupBy: [], parameters: KPIParameters(), asOf: LocalDate(iso: "2026-12-31")!).total
+    }
+
+    /// Six calls: FR-1002 abandoned after 2 s (short), FR-1005 after 75.25 s. Waits of the handled 8.5, 19.9, 35, 12 →
+    /// service level 3/5, ASA 75.4/4 = 18.85. Handle times 245+0+30, 512.4+45+60.5, 300+0+20, 180+15+25 → AHT 1,432.9/4.
+    @Test func europeanCallJournal() throws {
+        let k = try kpis("eu-telephony/appels_2026-W47.csv", mapping: "eu-telephony/mapping.yaml")
+        #expect((k.offered, k.handled, k.abandoned, k.shortAbandoned) == (6, 4, 2, 1))
+        #expect(k.abandonmentRate == RateEstimate(1, of: 5))
+        #expect(k.serviceLevel == RateEstimate(3, of: 5))
+        #expect(abs(k.asa.value! - 18.85) < 1e-9)
+        #expect(abs(k.aht.value! - 1_432.9 / 4) < 1e-9)
+    }
+
+    /// Seven inbound calls (300004 is outbound; 300003's later row wins): 300002 abandoned after 3 s (short), 300006
+    /// after 65 s. Waits 12, 31, 18, 9, 22 → service level 3/6, ASA 18.4. Handle 340, 600, 667, 990, 235 → AHT 566.4.
+    /// Escalated: 300007 → 1/5.
+    @Test func cloudCallLog() throws {
+        let k = try kpis("cloud-callcenter/call_log_2026-11-16.csv", mapping: "cloud-callcenter/mapping.yaml")
+        #expect((k.offered, k.handled, k.abandoned, k.shortAbandoned) == (7, 5, 2, 1))
+        #expect(k.abandonmentRate == RateEstimate(1, of: 6))
+        #expect(k.serviceLevel == RateEstimate(3, of: 6))
+        #expect(abs(k.asa.value! - 18.4) < 1e-9)
+        #expect(abs(k.aht.value! - 566.4) < 1e-9)
+        #expect(k.escalationRate == RateEstimate(1, of: 5))
+    }
+}
