@@ -63,36 +63,47 @@ public struct Pseudonymiser: @unchecked Sendable {
     public func customerKey(for raw: String, kind: IdentifierKind, countryCode: String?) -> String? {
         guard let normal = Pseudonymiser.normalise(raw, kind: kind, countryCode: countryCode) else { return nil }
         let mac = HMAC<SHA256>.authenticationCode(for: Data(normal.utf8), using: key)
-        return mac.prefix(16).map { pad16($0) }.joined()
+        return hexString(mac.prefix(16))
     }
 
     /// Phone → E.164 (`+441632960000`), email → lower case, anything else → trimmed.
+    ///
+    /// Works on UTF-8 bytes: it runs once per imported row.
     public static func normalise(_ raw: String, kind: IdentifierKind, countryCode: String?) -> String? {
-        let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        var bytes = Array(raw.utf8)
+        while let last = bytes.last, last == 0x20 || last == 0x09 || last == 0x0A || last == 0x0D { bytes.removeLast() }
+        var start = 0
+        while start < bytes.count, bytes[start] == 0x20 || bytes[start] == 0x09 || bytes[start] == 0x0A || bytes[start] == 0x0D { start += 1 }
+        let trimmed = bytes[start...]
         guard !trimmed.isEmpty else { return nil }
         var kind = kind
         if kind == .auto {
-            let phoneChars = CharacterSet(charactersIn: "0123456789+-(). ")
-            if trimmed.contains("@") {
-                kind = .email
-            } else if trimmed.unicodeScalars.allSatisfy(phoneChars.contains), trimmed.filter(\.isNumber).count >= 6 {
-                kind = .phone
-            } else {
-                kind = .other
+            var digits = 0
+            var phoneLike = true
+            var email = false
+            for b in trimmed {
+                switch b {
+                case UInt8(ascii: "@"): email = true
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digits += 1
+                case UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "."), UInt8(ascii: " "): break
+                default: phoneLike = false
+                }
             }
+            kind = email ? .email : phoneLike && digits >= 6 ? .phone : .other
         }
         switch kind {
-        case .email: return trimmed.lowercased()
+        case .email:
+            return String(decoding: trimmed, as: UTF8.self).lowercased()
         case .phone:
-            let digits = trimmed.filter { $0.isASCII && $0.isNumber }
+            let digits = trimmed.filter { $0 >= 0x30 && $0 <= 0x39 }
             guard !digits.isEmpty else { return nil }
-            if trimmed.hasPrefix("+") { return "+" + digits }
-            if digits.hasPrefix("00") { return "+" + digits.dropFirst(2) }
-            if let countryCode {
-                return "+" + countryCode + (digits.hasPrefix("0") ? String(digits.dropFirst()) : digits)
-            }
-            return "+" + digits
-        case .other, .auto: return trimmed
+            let text = String(decoding: digits, as: UTF8.self)
+            if trimmed.first == UInt8(ascii: "+") { return "+" + text }
+            if text.hasPrefix("00") { return "+" + text.dropFirst(2) }
+            if let countryCode { return "+" + countryCode + (text.hasPrefix("0") ? String(text.dropFirst()) : text) }
+            return "+" + text
+        case .other, .auto:
+            return String(decoding: trimmed, as: UTF8.self)
         }
     }
 
@@ -116,7 +127,16 @@ public struct Pseudonymiser: @unchecked Sendable {
     }
 }
 
-func pad16(_ byte: UInt8) -> String {
-    let s = String(byte, radix: 16)
-    return s.count == 1 ? "0" + s : s
+func pad16(_ byte: UInt8) -> String { hexString([byte]) }
+
+/// Lower-case hex of bytes, without a `String` per byte (it runs once per imported row).
+func hexString(_ bytes: some Sequence<UInt8>) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = []
+    out.reserveCapacity(64)
+    for b in bytes {
+        out.append(digits[Int(b >> 4)])
+        out.append(digits[Int(b & 0x0F)])
+    }
+    return String(decoding: out, as: UTF8.self)
 }

@@ -3,13 +3,26 @@ import Foundation
 /// Maps CSV records to canonical rows under one mapping, after checking the mapping against the
 /// file's header: the map → validate → pseudonymise stages of an import.
 final class RowMapper {
-    private struct Entry {
-        var field: CanonicalField
-        var rule: FieldRule
-        var column: Int?
-        var label: String
+    /// A mapped field; a class, so that reading a row passes references instead of copying rules.
+    private final class Entry {
+        let field: CanonicalField
+        let rule: FieldRule
+        let column: Int?
+        let label: String
         /// Further columns joined to `column` with a space.
-        var joined: [Int] = []
+        let joined: [Int]
+        /// Whether the value goes through `String` (value maps, defaults, text kinds) rather than bytes.
+        let viaText: Bool
+
+        init(field: CanonicalField, rule: FieldRule, column: Int?, label: String, joined: [Int] = []) {
+            self.field = field
+            self.rule = rule
+            self.column = column
+            self.label = label
+            self.joined = joined
+            viaText = !rule.values.isEmpty || rule.defaultValue != nil
+                || [.text, .identifier, .channel, .direction].contains(field.kind)
+        }
     }
 
     let layout: RowLayout
@@ -231,8 +244,7 @@ final class RowMapper {
             }
         }
         // Value maps and defaults work on text; other fields are read from the bytes in place.
-        if !entry.rule.values.isEmpty || entry.rule.defaultValue != nil || field.kind == .text || field.kind == .identifier
-            || field.kind == .channel || field.kind == .direction {
+        if entry.viaText {
             // libcsv already trimmed spaces around unquoted fields; spaces inside quotes are data.
             var value = text ?? String(decoding: bytes, as: UTF8.self)
             if value.isEmpty, let fallback = entry.rule.defaultValue { value = fallback }
@@ -257,7 +269,7 @@ final class RowMapper {
 
     private func convert(_ entry: Entry, _ bytes: UnsafeRawBufferPointer, text: String?, _ fail: (String) -> InputError) throws(InputError) -> FieldValue {
         let field = entry.field
-        let shown = { text ?? String(decoding: bytes, as: UTF8.self) }
+        func shown() -> String { text ?? String(decoding: bytes, as: UTF8.self) }
         switch field.kind {
         case .text:
             return .text(text ?? String(decoding: bytes, as: UTF8.self))
