@@ -115,7 +115,9 @@ public final class SQLiteStore: ContactStore {
     public func load(_ entry: IngestLogEntry, _ body: (inout any StoreWriter) throws -> (LoadDecision, IngestLogEntry)) throws -> IngestLogEntry {
         var result = entry
         try queue.writeWithoutTransaction { db in
-            try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS touched (source TEXT NOT NULL, interaction_id TEXT NOT NULL, PRIMARY KEY (source, interaction_id)) WITHOUT ROWID")
+            // The contacts a file touched; `refresh` marks those whose leg summary must be recomputed
+            // (a new contact with at most its first leg gets it at insert time).
+            try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS touched (source TEXT NOT NULL, interaction_id TEXT NOT NULL, refresh INTEGER NOT NULL, PRIMARY KEY (source, interaction_id)) WITHOUT ROWID")
             try db.execute(sql: "DELETE FROM temp.touched")
             var decision = LoadDecision.rollback
             do {
@@ -198,7 +200,7 @@ public final class SQLiteStore: ContactStore {
                          (SELECT COUNT(*) FROM legs l WHERE l.source = t.source AND l.interaction_id = t.interaction_id) AS n,
                          (SELECT agent_id FROM legs l WHERE l.source = t.source AND l.interaction_id = t.interaction_id ORDER BY leg DESC LIMIT 1) AS agent_id,
                          (SELECT team FROM legs l WHERE l.source = t.source AND l.interaction_id = t.interaction_id ORDER BY leg DESC LIMIT 1) AS team
-                  FROM temp.touched t) AS x
+                  FROM temp.touched t WHERE t.refresh = 1) AS x
             WHERE contacts.source = x.source AND contacts.interaction_id = x.interaction_id
               AND (contacts.leg_count IS NOT x.n OR contacts.closing_agent_id IS NOT x.agent_id OR contacts.closing_team IS NOT x.team)
             """)
@@ -426,26 +428,29 @@ private struct SQLiteWriter: StoreWriter {
     mutating func write(_ row: MappedRow, layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool) {
         if layout.attachesToContacts { return try writeSurvey(row, layout) }
         if layout.abandonedFromLegs { abandonedFromLegs = true }
-        let touch = try statement("INSERT OR IGNORE INTO temp.touched (source, interaction_id) VALUES (?, ?)")
-        try touch.execute(arguments: [row.source, row.interactionID])
-        let firstInFile = db.changesCount == 1
-        // A repeated record: for CSV rows, the contact seen before in this file; for sources whose
-        // records are legs, the same record (leg reference, or contact without leg) written by this file.
-        var duplicate = row.contact != nil && !firstInFile
-        if layout.abandonedFromLegs {
-            let sql = row.legRef == nil
-                ? "SELECT ingest_id FROM contacts WHERE source = ? AND interaction_id = ?"
-                : "SELECT ingest_id FROM legs WHERE source = ? AND interaction_id = ? AND leg_ref = ?"
-            let arguments: [DatabaseValue] = [row.source.databaseValue, row.interactionID.databaseValue] + (row.legRef.map { [$0.databaseValue] } ?? [])
-            duplicate = try Int64.fetchOne(try statement(sql), arguments: StatementArguments(arguments)) == ingestID
+        // A repeated record is one this file already wrote: the same contact (CSV rows, records without
+        // legs) or the same referenced leg (sources whose records are legs).
+        var duplicate = false
+        if let legRef = row.legRef {
+            let select = try statement("SELECT ingest_id FROM legs WHERE source = ? AND interaction_id = ? AND leg_ref = ?")
+            duplicate = try Int64.fetchOne(select, arguments: [row.source, row.interactionID, legRef]) == ingestID
         }
         var outcome = RowOutcome.unchanged
+        var summarised = false
         if let contact = row.contact {
-            outcome = try writeContact(row, contact, layout)
-            if outcome == .stale, row.legRef == nil { return (.stale, duplicate) }
+            let written = try writeContact(row, contact, layout)
+            outcome = written.outcome
+            summarised = written.summarised
+            if row.legRef == nil { duplicate = written.duplicate }
         } else if row.legRef == nil, try isStale(row) {
             return (.stale, false)
         }
+        let touch = try statement("""
+            INSERT INTO temp.touched (source, interaction_id, refresh) VALUES (?, ?, ?)
+            ON CONFLICT DO UPDATE SET refresh = MAX(refresh, excluded.refresh)
+            """)
+        try db.run(touch, [row.source.databaseValue, row.interactionID.databaseValue, (summarised ? 0 : 1).databaseValue])
+        if outcome == .stale, row.legRef == nil { return (.stale, duplicate) }
         if let legRef = row.legRef {
             referencedLegs = true
             let legOutcome = try writeReferencedLeg(row, legRef: legRef, layout)
@@ -457,18 +462,34 @@ private struct SQLiteWriter: StoreWriter {
         return (outcome, duplicate)
     }
 
-    private mutating func writeContact(_ row: MappedRow, _ values: [FieldValue], _ layout: RowLayout) throws -> RowOutcome {
+    /// Inserts or updates a contact. A new contact whose row carries at most its first leg gets its
+    /// leg summary (count, closing agent and team) in the same insert, so it needs no refresh later.
+    private mutating func writeContact(_ row: MappedRow, _ values: [FieldValue], _ layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool, summarised: Bool) {
         let columns = layout.contactColumns
+        let simple = row.legRef == nil && (row.leg ?? 1) == 1
+        var extra: [String] = []
+        var extraValues: [DatabaseValue] = []
+        if simple {
+            let hasLeg = row.leg != nil && row.legValues.count == layout.legColumns.count
+            let agent = hasLeg ? layout.legColumns.firstIndex(of: "agent_id").map { row.legValues[$0].databaseValue } ?? .null : .null
+            let team = hasLeg ? layout.legColumns.firstIndex(of: "team").map { row.legValues[$0].databaseValue } ?? .null : .null
+            extra = ["leg_count", "closing_agent_id", "closing_team"]
+            extraValues = [(row.leg == nil ? 0 : 1).databaseValue, row.leg == nil ? .null : agent, row.leg == nil ? .null : team]
+        }
         let insert = try statement("""
-            INSERT INTO contacts (source, interaction_id, \(columns.map { $0 + ", " }.joined())ingest_id)
-            VALUES (?, ?, \(String(repeating: "?, ", count: columns.count))?) ON CONFLICT DO NOTHING
+            INSERT INTO contacts (source, interaction_id, \((columns + extra).map { $0 + ", " }.joined())ingest_id)
+            VALUES (?, ?, \(String(repeating: "?, ", count: columns.count + extra.count))?) ON CONFLICT DO NOTHING
             """)
         var arguments: [DatabaseValue] = [row.source.databaseValue, row.interactionID.databaseValue]
         arguments.append(contentsOf: values.map { $0.databaseValue })
+        arguments.append(contentsOf: extraValues)
         arguments.append(ingestID.databaseValue)
-        try insert.execute(arguments: StatementArguments(arguments))
-        if db.changesCount == 1 { return .inserted }
-        if try isStale(row) { return .stale }
+        try db.run(insert, arguments)
+        if db.changesCount == 1 { return (.inserted, false, simple) }
+        let select = try statement("SELECT version, ingest_id FROM contacts WHERE source = ? AND interaction_id = ?")
+        let stored = try Row.fetchOne(select, arguments: [row.source, row.interactionID])
+        let duplicate = (stored?[1] as Int64?) == ingestID
+        if let version = row.version, let storedVersion = stored?[0] as Int64?, version < storedVersion { return (.stale, duplicate, false) }
         let update = try statement("""
             UPDATE contacts SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")), ingest_id = ?
             WHERE source = ? AND interaction_id = ? AND (\(columns.map { "\($0) IS NOT ?" }.joined(separator: " OR ")))
@@ -476,8 +497,8 @@ private struct SQLiteWriter: StoreWriter {
         var updateArguments = values.map { $0.databaseValue }
         updateArguments += [ingestID.databaseValue, row.source.databaseValue, row.interactionID.databaseValue]
         updateArguments += values.map { $0.databaseValue }
-        try update.execute(arguments: StatementArguments(updateArguments))
-        return db.changesCount == 1 ? .updated : .unchanged
+        try db.run(update, updateArguments)
+        return (db.changesCount == 1 ? .updated : .unchanged, duplicate, false)
     }
 
     /// A leg that is a record of its own: matched by its reference, newer versions win, numbered after the file.
@@ -492,14 +513,14 @@ private struct SQLiteWriter: StoreWriter {
                     \((0..<columns.count).map { "?\($0 + 4), " }.joined())?\(columns.count + 4), ?\(columns.count + 5))
             ON CONFLICT DO NOTHING
             """)
-        try insert.execute(arguments: StatementArguments(key + values + [version, ingestID.databaseValue]))
+        try db.run(insert, key + values + [version, ingestID.databaseValue])
         if db.changesCount == 1 { return .inserted }
         let update = try statement("""
             UPDATE legs SET \(columns.map { "\($0) = ?, " }.joined())version = ?, ingest_id = ?
             WHERE source = ? AND interaction_id = ? AND leg_ref = ? AND (version IS NULL OR ? IS NULL OR version <= ?)
               AND (\((columns + ["version"]).map { "\($0) IS NOT ?" }.joined(separator: " OR ")))
             """)
-        try update.execute(arguments: StatementArguments(values + [version, ingestID.databaseValue] + key + [version, version] + values + [version]))
+        try db.run(update, values + [version, ingestID.databaseValue] + key + [version, version] + values + [version])
         if db.changesCount == 1 { return .updated }
         let stored = try statement("SELECT version FROM legs WHERE source = ? AND interaction_id = ? AND leg_ref = ?")
         if let v = try Int64.fetchOne(stored, arguments: StatementArguments(key)), let mine = row.legVersion, mine < v { return .stale }
@@ -518,7 +539,7 @@ private struct SQLiteWriter: StoreWriter {
                 UPDATE contacts SET \(columns.map { "\($0) = ?" }.joined(separator: ", "))
                 WHERE source = ? AND interaction_id = ? AND (\(columns.map { "\($0) IS NOT ?" }.joined(separator: " OR ")))
                 """)
-            try update.execute(arguments: StatementArguments(values + key + values))
+            try db.run(update, values + key + values)
             return (db.changesCount == 1 ? .updated : .unchanged, false)
         }
         let fields = "," + columns.joined(separator: ",") + ","
@@ -528,7 +549,7 @@ private struct SQLiteWriter: StoreWriter {
             ON CONFLICT (source, interaction_id) DO UPDATE SET fields = excluded.fields,
                 \(columns.map { "\($0) = excluded.\($0), " }.joined())ingest_id = excluded.ingest_id
             """)
-        try pending.execute(arguments: StatementArguments(key + [fields.databaseValue] + values + [ingestID.databaseValue]))
+        try db.run(pending, key + [fields.databaseValue] + values + [ingestID.databaseValue])
         return (.pending, false)
     }
 
@@ -548,14 +569,14 @@ private struct SQLiteWriter: StoreWriter {
             """)
         let key: [DatabaseValue] = [row.source.databaseValue, row.interactionID.databaseValue, leg.databaseValue]
         let values = row.legValues.map { $0.databaseValue }
-        try insert.execute(arguments: StatementArguments(key + values + [ingestID.databaseValue]))
+        try db.run(insert, key + values + [ingestID.databaseValue])
         if db.changesCount == 1 { return .inserted }
         guard !columns.isEmpty else { return .unchanged }
         let update = try statement("""
             UPDATE legs SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")), ingest_id = ?
             WHERE source = ? AND interaction_id = ? AND leg = ? AND (\(columns.map { "\($0) IS NOT ?" }.joined(separator: " OR ")))
             """)
-        try update.execute(arguments: StatementArguments(values + [ingestID.databaseValue] + key + values))
+        try db.run(update, values + [ingestID.databaseValue] + key + values)
         return db.changesCount == 1 ? .updated : .unchanged
     }
 }
