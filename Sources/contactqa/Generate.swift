@@ -19,6 +19,9 @@ struct Generate: ParsableCommand {
     @Option(help: "How many weeks the contacts spread over.")
     var weeks: Int = 4
 
+    @Option(help: "Prefix of the interaction ids (batches generated apart must differ).")
+    var idPrefix: String = "G"
+
     @Option(help: "The file to write.")
     var out: String
 
@@ -29,7 +32,9 @@ struct Generate: ParsableCommand {
     }
 
     func run() throws {
-        let bytes = try SyntheticExport(rows: rows, seed: seed, start: LocalDate(iso: start)!, weeks: weeks).write(to: out)
+        var export = SyntheticExport(rows: rows, seed: seed, start: LocalDate(iso: start)!, weeks: weeks)
+        export.idPrefix = idPrefix
+        let bytes = try export.write(to: out)
         FileHandle.standardError.write(Data("wrote \(rows) contacts, \(bytes) bytes, to \(out)\n".utf8))
     }
 }

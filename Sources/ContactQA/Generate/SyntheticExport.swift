@@ -12,6 +12,8 @@ public struct SyntheticExport: Sendable {
     public var weeks: Int
     public var agents = 200
     public var teams = 20
+    /// Prefix of the interaction ids, so that batches generated apart do not collide.
+    public var idPrefix = "G"
 
     public init(rows: Int, seed: UInt64, start: LocalDate = LocalDate(iso: "2026-10-26")!, weeks: Int = 4) {
         self.rows = rows
@@ -53,7 +55,7 @@ public struct SyntheticExport: Sendable {
             let abandoned = channel != "email" && rng.unit() < 0.07
             let customer = Int(Double(customers) * pow(rng.unit(), 1.3))
             let reason = SyntheticExport.reasons[Int(rng.unit() * Double(SyntheticExport.reasons.count))]
-            var line = "G\(i),\(channel),inbound,\(queue),"
+            var line = "\(idPrefix)\(i),\(channel),inbound,\(queue),"
             if abandoned {
                 let shortWait = rng.unit() < 0.3 ? rng.unit() * 5 : wait
                 line += ",,+4479\(String(100_000_00 + customer)),\(reason),\(SyntheticExport.iso(t)),\(fixed(shortWait)),true,,,,,,,true\n"

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""ContactQA benchmark harness: the nightly job's stages against DuckDB and pandas on the same files.
+
+    python3 Benchmarks/run.py                      # N = 100k, 1M, 5M; installs the peers in Benchmarks/.venv
+    python3 Benchmarks/run.py --sizes 100000       # one size
+    python3 Benchmarks/run.py --smoke --no-peers   # a seconds-long check of the harness itself (the test suite runs it)
+
+Each stage runs as its own process; wall time, CPU time (user + system) and peak RSS come from wait4(2).
+Rows/s and MB/s are over the input file. Ratios are ContactQA / peer: below 1 means ContactQA is faster.
+"""
+import argparse, csv, os, shutil, subprocess, sys, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.join(ROOT, "Benchmarks")
+KEY = os.path.join(ROOT, "fixtures", "keys", "demo.key")
+BACKFILL_WEEK, BACKFILL_WEEK_START = "2026-W46", "2026-11-09"
+NIGHT_WEEK, NIGHT_WEEK_START = "2026-W48", "2026-11-23"
+
+
+def run_measured(cmd, shell=False, cwd=None):
+    """Runs a command as its own process; wall time, CPU time and peak RSS from wait4(2) on its pid."""
+    start = time.monotonic()
+    if shell:
+        cmd = ["/bin/sh", "-c", cmd]
+    r, w = os.pipe()
+    pid = os.posix_spawn(cmd[0] if os.path.isabs(cmd[0]) else shutil.which(cmd[0]), cmd, os.environ,
+                         file_actions=[(os.POSIX_SPAWN_DUP2, w, 1), (os.POSIX_SPAWN_OPEN, 2, "/tmp/contactqa-bench.err", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644),
+                                       (os.POSIX_SPAWN_CLOSE, r)])
+    os.close(w)
+    chunks = []
+    while True:
+        data = os.read(r, 65536)
+        if not data:
+            break
+        chunks.append(data)
+    os.close(r)
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.monotonic() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"failed ({os.waitstatus_to_exitcode(status)}): {' '.join(cmd)}\n" + open("/tmp/contactqa-bench.err").read()[-2000:])
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss": usage.ru_maxrss / 1024, "out": b"".join(chunks).decode()}
+
+
+def peers_python(no_peers):
+    if no_peers:
+        return None
+    venv = os.path.join(HERE, ".venv")
+    python = os.path.join(venv, "bin", "python")
+    if not os.path.exists(python):
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+    subprocess.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "duckdb", "pandas"], check=True)
+    return python
+
+
+def write_tonight(binary, work, n, backfill_csv):
+    """Tonight's export: N/28 new contacts (one day of four weeks) plus 5% of that re-delivered from the
+    backfill with corrected after-call work."""
+    new_rows = max(1, n // 28)
+    tonight = os.path.join(work, f"tonight-{n}.csv")
+    subprocess.run([binary, "generate", "--rows", str(new_rows), "--seed", "2", "--start", NIGHT_WEEK_START, "--weeks", "1",
+                    "--id-prefix", "N", "--out", tonight], check=True, stderr=subprocess.DEVNULL)
+    redeliver = max(1, new_rows // 20)
+    with open(backfill_csv, newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        acw = header.index("acw_s")
+        tail = []
+        for row in reader:
+            tail.append(row)
+            if len(tail) > redeliver:
+                tail.pop(0)
+    with open(tonight, "a", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        for row in tail:
+            if row[acw]:
+                row[acw] = f"{float(row[acw]) + 1.0:.1f}"
+            writer.writerow(row)
+    return tonight, new_rows + redeliver
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100000,1000000,5000000")
+    parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--smoke", action="store_true", help="N = 2,000 and no release build unless --binary")
+    parser.add_argument("--binary", help="a contactqa binary to use instead of building the release one")
+    parser.add_argument("--work", default=os.path.join(HERE, ".work"))
+    parser.add_argument("--out", default=os.path.join(HERE, "results", "latest.md"))
+    args = parser.parse_args()
+    sizes = [2000] if args.smoke else [int(s) for s in args.sizes.split(",")]
+
+    binary = args.binary
+    if not binary:
+        subprocess.run(["swift", "build", "-c", "release", "--product", "contactqa"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        binary = os.path.join(ROOT, ".build", "release", "contactqa")
+    peer = peers_python(args.no_peers)
+    shutil.rmtree(args.work, ignore_errors=True)
+    os.makedirs(args.work)
+
+    lines = ["| N | stage | ContactQA wall s | CPU s | peak MiB | rows/s | MB/s | DuckDB wall s | peak MiB | pandas wall s | peak MiB | CQA/DuckDB | CQA/pandas |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for n in sizes:
+        csv_path = os.path.join(args.work, f"contacts-{n}.csv")
+        subprocess.run([binary, "generate", "--rows", str(n), "--seed", "1", "--weeks", "4", "--out", csv_path], check=True, stderr=subprocess.DEVNULL)
+        mb = os.path.getsize(csv_path) / 1e6
+        store = os.path.join(args.work, f"store-{n}.sqlite")
+        plan = os.path.join(args.work, "plan.yaml")
+        with open(plan, "w") as f:
+            f.write("name: bench\nframe: {exclude: {unacknowledged_agents: false}}\nstrata: [channel]\n"
+                    "size: {margin_of_error: 0.03, confidence: 0.95, proportion: 0.5}\nper_agent: {min: 2, max: 20}\nseed: 1\n")
+        pipeline = os.path.join(args.work, f"pipeline-{n}.yaml")
+        with open(pipeline, "w") as f:
+            f.write(f"name: bench\ntimezone: UTC\nstore: run-{n}.sqlite\ninputs:\n  - {{source: canonical, path: contacts-{n}.csv}}\n"
+                    f"privacy: {{key_file: {KEY}}}\nreport: {{out: \"reports-{n}/{{week}}\"}}\n")
+        rows = {}
+
+        def row(stage, m, duck=None, pand=None, per_rows=n, per_mb=mb):
+            cells = [f"{n:,}", stage, f"{m['wall']:.2f}", f"{m['cpu']:.2f}", f"{m['rss']:.0f}",
+                     f"{per_rows / m['wall']:,.0f}" if per_rows else "", f"{per_mb / m['wall']:.1f}" if per_mb else ""]
+            cells += [f"{duck['wall']:.2f}", f"{duck['rss']:.0f}"] if duck else ["", ""]
+            cells += [f"{pand['wall']:.2f}", f"{pand['rss']:.0f}"] if pand else ["", ""]
+            cells += [f"{m['wall'] / duck['wall']:.2f}" if duck else "", f"{m['wall'] / pand['wall']:.2f}" if pand else ""]
+            lines.append("| " + " | ".join(cells) + " |")
+            print(lines[-1], flush=True)
+
+        row("read the file (cat)", run_measured(f"cat {csv_path} > /dev/null", shell=True))
+        row("parse + map + validate + pseudonymise", run_measured([binary, "parse", "--key-file", KEY, csv_path]))
+        ingest = run_measured([binary, "ingest", "--store", store, "--timezone", "UTC", "--source", "canonical", "--key-file", KEY, "--quiet", csv_path])
+        duck = pand = None
+        if peer:
+            duck = run_measured([peer, os.path.join(HERE, "peers", "duckdb_peer.py"), "backfill", csv_path, os.path.join(args.work, f"duck-{n}.db"), BACKFILL_WEEK_START], cwd=os.path.join(HERE, "peers"))
+            pand = run_measured([peer, os.path.join(HERE, "peers", "pandas_peer.py"), BACKFILL_WEEK_START, csv_path], cwd=os.path.join(HERE, "peers"))
+        kpis = run_measured([binary, "kpis", "--store", store, "--week", BACKFILL_WEEK, "--by", "agent", "--format", "csv"])
+        backfill = {"wall": ingest["wall"] + kpis["wall"], "cpu": ingest["cpu"] + kpis["cpu"], "rss": max(ingest["rss"], kpis["rss"])}
+        row("ingest into the store (backfill)", ingest)
+        row("week's KPIs by agent with FCR", kpis, per_rows=None, per_mb=None)
+        row("backfill: load + week's KPIs (peers: same work)", backfill, duck, pand)
+        row("all 4 weeks' KPIs by week, FCR", run_measured([binary, "kpis", "--store", store, "--from", "2026-10-26", "--to", "2026-11-22", "--by", "week", "--format", "csv"]), per_rows=None, per_mb=None)
+        row("stratified sample of a week", run_measured([binary, "sample", "--store", store, "--plan", plan, "--week", BACKFILL_WEEK, "--out", os.path.join(args.work, f"sample-{n}")]), per_rows=None, per_mb=None)
+        row("full `run` of a pipeline (fresh store)", run_measured([binary, "run", pipeline, "--week", BACKFILL_WEEK, "--as-of", "2026-12-01", "--quiet"], cwd=args.work))
+
+        tonight, tonight_rows = write_tonight(binary, args.work, n, csv_path)
+        night_store = os.path.join(args.work, f"night-{n}.sqlite")
+        shutil.copy(store, night_store)
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(store + suffix):
+                shutil.copy(store + suffix, night_store + suffix)
+        m1 = run_measured([binary, "ingest", "--store", night_store, "--source", "canonical", "--key-file", KEY, "--quiet", tonight])
+        m2 = run_measured([binary, "kpis", "--store", night_store, "--week", NIGHT_WEEK, "--by", "agent", "--format", "csv"])
+        m3 = run_measured([binary, "sample", "--store", night_store, "--plan", plan, "--week", NIGHT_WEEK, "--out", os.path.join(args.work, f"night-sample-{n}")])
+        nightly = {"wall": m1["wall"] + m2["wall"] + m3["wall"], "cpu": m1["cpu"] + m2["cpu"] + m3["cpu"], "rss": max(m1["rss"], m2["rss"], m3["rss"])}
+        duck = pand = None
+        if peer:
+            night_duck = os.path.join(args.work, f"duck-night-{n}.db")
+            shutil.copy(os.path.join(args.work, f"duck-{n}.db"), night_duck)
+            duck = run_measured([peer, os.path.join(HERE, "peers", "duckdb_peer.py"), "nightly", tonight, night_duck, NIGHT_WEEK_START], cwd=os.path.join(HERE, "peers"))
+            pand = run_measured([peer, os.path.join(HERE, "peers", "pandas_peer.py"), NIGHT_WEEK_START, csv_path, tonight], cwd=os.path.join(HERE, "peers"))
+        row(f"nightly: +{tonight_rows:,} rows, week's KPIs, sample (peers: load + KPIs)", nightly, duck, pand,
+            per_rows=tonight_rows, per_mb=os.path.getsize(tonight) / 1e6)
+
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    header = [f"# ContactQA benchmark ({'smoke' if args.smoke else 'full'})", "",
+              f"Machine: {os.cpu_count()} cores; binary: {binary}; peers: {'none' if not peer else 'DuckDB (2 threads) and pandas, installed in Benchmarks/.venv'}.", ""]
+    with open(args.out, "w") as f:
+        f.write("\n".join(header + lines) + "\n")
+    print(f"\nwritten to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
