@@ -1,0 +1,146 @@
+import Foundation
+
+/// One point of a control chart with its limits.
+public struct ChartPoint: Sendable, Equatable {
+    public var week: ISOWeek
+    public var value: Double
+    /// The denominator of a rate (p-charts); nil for means.
+    public var n: Int?
+    public var centre: Double
+    /// One standard error at this point: √(p̄(1 − p̄)/n) for p-charts, 2.66·MR̄/3 (≈ MR̄/1.128) for XmR charts.
+    public var sigma: Double
+    public var lower: Double { centre - 3 * sigma }
+    public var upper: Double { centre + 3 * sigma }
+}
+
+/// A Western Electric rule broken, with the weeks that break it.
+public struct ChartSignal: Sendable, Equatable {
+    public var rule: Int
+    public var weeks: [ISOWeek]
+    public var description: String
+}
+
+/// Control charts (DESIGN.md §5): limits from the baseline weeks (the weeks before the current one),
+/// signals by the Western Electric rules 1–4 (Western Electric, *Statistical Quality Control Handbook*, 1956).
+public enum ControlChart {
+    /// Why a chart cannot be drawn.
+    public enum Refusal: Error, Equatable, Sendable, CustomStringConvertible {
+        case tooShort(have: Int, need: Int)
+        case noVariation
+
+        public var description: String {
+            switch self {
+            case .tooShort(let have, let need): "not enough data: \(have) baseline week\(have == 1 ? "" : "s") with data, limits need at least \(need)"
+            case .noVariation: "not enough data: the baseline has no variation, limits would be zero wide"
+            }
+        }
+    }
+
+    /// A p-chart for a rate with varying denominators: centre p̄ = Σx/Σn over the baseline, limits
+    /// p̄ ± 3·√(p̄(1 − p̄)/n_i) at each week. Weeks with n = 0 are left out.
+    /// - Parameter points: (week, numerator, denominator) in time order; the last is the current week.
+    public static func p(_ points: [(week: ISOWeek, x: Int, n: Int)], minimumBaseline: Int = 8) throws(Refusal) -> [ChartPoint] {
+        let usable = points.filter { $0.n > 0 }
+        let baseline = usable.dropLast()
+        guard baseline.count >= minimumBaseline else { throw .tooShort(have: baseline.count, need: minimumBaseline) }
+        let pBar = Double(baseline.reduce(0) { $0 + $1.x }) / Double(baseline.reduce(0) { $0 + $1.n })
+        guard pBar > 0, pBar < 1 else { throw .noVariation }
+        return usable.map { point in
+            ChartPoint(week: point.week, value: Double(point.x) / Double(point.n), n: point.n, centre: pBar,
+                       sigma: (pBar * (1 - pBar) / Double(point.n)).squareRoot())
+        }
+    }
+
+    /// An XmR (individuals) chart for a mean: centre x̄ of the baseline, limits x̄ ± 2.66·MR̄ with MR̄
+    /// the mean moving range of the baseline (σ = 2.66·MR̄/3 ≈ MR̄/d₂, d₂ = 1.128 for n = 2).
+    public static func xmr(_ points: [(week: ISOWeek, value: Double)], minimumBaseline: Int = 8) throws(Refusal) -> [ChartPoint] {
+        let baseline = points.dropLast()
+        guard baseline.count >= minimumBaseline else { throw .tooShort(have: baseline.count, need: minimumBaseline) }
+        let values = baseline.map(\.value)
+        let mean = values.reduce(0, +) / Double(values.count)
+        var ranges = 0.0
+        for i in 1..<values.count { ranges += abs(values[i] - values[i - 1]) }
+        let mrBar = ranges / Double(values.count - 1)
+        guard mrBar > 0 else { throw .noVariation }
+        // σ = 2.66·MR̄/3 so that the 3σ limits are exactly DESIGN.md's x̄ ± 2.66·MR̄ (2.66 = 3/d₂, d₂ = 1.128).
+        return points.map { ChartPoint(week: $0.week, value: $0.value, n: nil, centre: mean, sigma: mrBar * 2.66 / 3) }
+    }
+
+    /// The Western Electric rules, each signal with its rule and the weeks that make it:
+    /// 1 — a point beyond 3σ; 2 — two of three consecutive points beyond 2σ on the same side;
+    /// 3 — four of five consecutive points beyond 1σ on the same side; 4 — eight consecutive points
+    /// on the same side of the centre line. Overlapping windows of the same rule merge into one signal.
+    public static func westernElectric(_ points: [ChartPoint]) -> [ChartSignal] {
+        let zs = points.map { ($0.value - $0.centre) / $0.sigma }
+        var signals: [ChartSignal] = []
+        func add(_ rule: Int, _ indices: [Int], _ text: String) {
+            let weeks = indices.map { points[$0].week }
+            if let last = signals.last, last.rule == rule, let overlap = last.weeks.last, weeks.contains(overlap) || weeks.first! <= overlap {
+                var merged = last
+                merged.weeks = Array(Set(last.weeks + weeks)).sorted()
+                signals[signals.count - 1] = merged
+            } else {
+                signals.append(ChartSignal(rule: rule, weeks: weeks, description: text))
+            }
+        }
+        for (i, z) in zs.enumerated() where abs(z) > 3 {
+            add(1, [i], "a point beyond 3σ (\(z > 0 ? "above" : "below") the limits)")
+        }
+        for side in [1.0, -1.0] {
+            for end in zs.indices {
+                let w2 = max(0, end - 2)...end
+                if w2.count == 3 {
+                    let beyond = w2.filter { zs[$0] * side > 2 }
+                    if beyond.count >= 2, zs[end] * side > 2 { add(2, beyond, "two of three points beyond 2σ \(side > 0 ? "above" : "below")") }
+                }
+                let w3 = max(0, end - 4)...end
+                if w3.count == 5 {
+                    let beyond = w3.filter { zs[$0] * side > 1 }
+                    if beyond.count >= 4, zs[end] * side > 1 { add(3, beyond, "four of five points beyond 1σ \(side > 0 ? "above" : "below")") }
+                }
+                if end >= 7, ((end - 7)...end).allSatisfy({ zs[$0] * side > 0 }) {
+                    add(4, Array((end - 7)...end), "eight points in a row \(side > 0 ? "above" : "below") the centre line")
+                }
+            }
+        }
+        return signals.sorted { ($0.rule, $0.weeks.first!) < ($1.rule, $1.weeks.first!) }
+    }
+}
+
+/// Funnel limits for comparing colleagues (Spiegelhalter, "Funnel plots for comparing institutional
+/// performance", *Statistics in Medicine* 24, 2005): around the team's rate p̄, for an agent with n
+/// contacts, p̄ ± z·√(p̄(1 − p̄)/n) — the normal approximation to the binomial.
+public struct FunnelLimits: Sendable, Equatable {
+    /// z of the 99.8% two-sided limit, Φ⁻¹(0.999): outside it an agent is flagged (false-alarm rate 0.2%).
+    public static let flagZ = NormalDistribution.quantile(0.999)
+    /// z of the 95% warning line, Φ⁻¹(0.975): drawn, never a flag (5% of agents cross it by chance).
+    public static let warningZ = NormalDistribution.quantile(0.975)
+
+    public var centre: Double
+    public var n: Int
+    public var warning: (lower: Double, upper: Double) { limits(FunnelLimits.warningZ) }
+    public var flag: (lower: Double, upper: Double) { limits(FunnelLimits.flagZ) }
+
+    public init(centre: Double, n: Int) {
+        self.centre = centre
+        self.n = n
+    }
+
+    private func limits(_ z: Double) -> (lower: Double, upper: Double) {
+        let half = z * (centre * (1 - centre) / Double(n)).squareRoot()
+        return (max(0, centre - half), min(1, centre + half))
+    }
+
+    public static func == (a: FunnelLimits, b: FunnelLimits) -> Bool { a.centre == b.centre && a.n == b.n }
+
+    /// Where a rate falls: inside, beyond the warning line, or flagged.
+    public func classify(_ rate: Double) -> Position {
+        let f = flag
+        if rate < f.lower || rate > f.upper { return .flagged }
+        let w = warning
+        if rate < w.lower || rate > w.upper { return .warning }
+        return .inside
+    }
+
+    public enum Position: String, Sendable { case inside, warning, flagged }
+}

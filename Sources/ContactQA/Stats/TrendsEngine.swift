@@ -1,0 +1,280 @@
+import Foundation
+import GRDB
+
+/// A KPI followed over weeks (DESIGN.md §5).
+public enum TrackedKPI: String, CaseIterable, Sendable {
+    case serviceLevel = "service_level"
+    case abandonmentRate = "abandonment_rate"
+    case fcr
+    case csat
+    case transferRate = "transfer_rate"
+    case ahtSeconds = "aht_s"
+    case asaSeconds = "asa_s"
+
+    public var isRate: Bool { ![.ahtSeconds, .asaSeconds].contains(self) }
+    /// Whether a higher value is better (for targets and funnel wording).
+    public var higherIsBetter: Bool { [.serviceLevel, .fcr, .csat].contains(self) }
+
+    func rate(_ k: KPISet) -> RateEstimate? {
+        switch self {
+        case .serviceLevel: k.serviceLevel
+        case .abandonmentRate: k.abandonmentRate
+        case .fcr: k.fcr
+        case .csat: k.csat
+        case .transferRate: k.transferRate
+        case .ahtSeconds, .asaSeconds: nil
+        }
+    }
+
+    func mean(_ k: KPISet) -> MeanEstimate? {
+        switch self {
+        case .ahtSeconds: k.aht
+        case .asaSeconds: k.asa
+        default: nil
+        }
+    }
+
+    /// The week's value, its numerator and denominator (rates) or n (means); nil without data.
+    func point(_ k: KPISet) -> (value: Double, x: Int, n: Int)? {
+        if let r = rate(k), let v = r.value { return (v, r.numerator, r.denominator) }
+        if let m = mean(k), let v = m.value { return (v, 0, m.n) }
+        return nil
+    }
+}
+
+/// One KPI of one group over the weeks, with its trend test and control chart, or why not.
+public struct KPISeries: Sendable {
+    public var kpi: TrackedKPI
+    public var dimension: GroupDimension?
+    public var group: String?
+    public var points: [(week: ISOWeek, value: Double, n: Int)]
+    public var trend: TrendTest?
+    public var trendNote: String?
+    public var chart: [ChartPoint]
+    public var chartNote: String?
+    public var signals: [ChartSignal]
+}
+
+/// An agent's rate against the funnel of their team.
+public struct FunnelEntry: Sendable {
+    public var kpi: TrackedKPI
+    public var team: String?
+    public var agent: String?
+    public var numerator: Int
+    public var denominator: Int
+    public var limits: FunnelLimits
+    public var position: FunnelLimits.Position
+}
+
+/// A contact reason whose weekly share broke its upper control limit: a customer issue to look at.
+public struct ReasonSurge: Sendable {
+    public var reason: String
+    public var week: ISOWeek
+    public var volume: Int
+    public var share: Double
+    public var upperLimit: Double
+    /// The first week of the surge (consecutive weeks above the limit, ending at `week`).
+    public var firstWeek: ISOWeek
+}
+
+/// A data-consistency check: how many records fail it, with example ids.
+public struct ConsistencyCheck: Sendable {
+    public var name: String
+    public var count: Int
+    public var examples: [String]
+}
+
+/// A KPI's baseline and a suggested target.
+public struct Baseline: Sendable {
+    public var kpi: TrackedKPI
+    /// Median of the trailing weeks' values.
+    public var baseline: Double?
+    /// The top-quartile agent level over the same weeks (75th percentile, or 25th where lower is better).
+    public var topQuartileAgents: Double?
+    /// The baseline improved by the configured share.
+    public var improved: Double?
+}
+
+/// Everything `contactqa trends` reports, and the report writers consume.
+public struct TrendsReport: Sendable {
+    public var week: ISOWeek
+    public var weeks: [ISOWeek]
+    public var series: [KPISeries]
+    public var funnels: [FunnelEntry]
+    public var surges: [ReasonSurge]
+    /// Offered, service level and AHT by weekday (1–7) and hour of the current week.
+    public var timePattern: [KPIGroup]
+    public var consistency: [ConsistencyCheck]
+    public var baselines: [Baseline]
+    public var parameters: KPIParameters
+}
+
+/// Builds the trends of a week against its history from the store's aggregates.
+public struct TrendsEngine {
+    public let store: SQLiteStore
+    public var history = 13
+    public var minimumWeeks = 8
+    /// Targets suggested as the baseline improved by this share (0.05 = 5%).
+    public var improvement = 0.05
+
+    public init(store: SQLiteStore) { self.store = store }
+
+    public func report(week: ISOWeek, clock: ZoneClock, parameters: KPIParameters, asOf: LocalDate) throws -> TrendsReport {
+        guard history >= 2 else { throw ParameterError("--weeks must be at least 2") }
+        let first = LocalDate(dayNumber: week.monday.dayNumber - 7 * (history - 1))
+        let span = Period(from: first, to: week.sunday, clock: clock)
+        let weeks = (0..<history).map { ISOWeek(containing: first.adding(days: 7 * $0)) }
+        let engine = KPIEngine(store: store)
+        var series: [KPISeries] = []
+        let total = try engine.report(period: span, groupBy: [.week], parameters: parameters, asOf: asOf)
+        series += makeSeries(total, dimension: nil, weeks: weeks)
+        for dimension in [GroupDimension.team, .queue, .channel] {
+            let grouped = try engine.report(period: span, groupBy: [dimension, .week], parameters: parameters, asOf: asOf)
+            series += makeSeries(grouped, dimension: dimension, weeks: weeks)
+        }
+        let current = Period(week: week, clock: clock)
+        let agents = try engine.report(period: current, groupBy: [.team, .agent], parameters: parameters, asOf: asOf)
+        let reasons = try engine.report(period: span, groupBy: [.reason, .week], parameters: parameters, asOf: asOf)
+        let pattern = try engine.report(period: current, groupBy: [.dow, .hour], parameters: parameters, asOf: asOf)
+        let baselinePeriod = Period(from: first, to: week.monday.adding(days: -1), clock: clock)
+        let baselineAgents = try engine.report(period: baselinePeriod, groupBy: [.agent], parameters: parameters, asOf: asOf)
+        return TrendsReport(week: week, weeks: weeks, series: series, funnels: funnels(agents),
+                            surges: surges(reasons, total: total, weeks: weeks), timePattern: pattern.groups,
+                            consistency: try store.consistencyChecks(span, windowDays: parameters.fcrWindowDays),
+                            baselines: baselines(total, agents: baselineAgents, weeks: weeks), parameters: parameters)
+    }
+
+    func makeSeries(_ report: KPIReport, dimension: GroupDimension?, weeks: [ISOWeek]) -> [KPISeries] {
+        var byGroup: [String?: [ISOWeek: KPISet]] = [:]
+        for group in report.groups {
+            let weekValue = group.key.last!
+            guard case .integer(let thursday)? = weekValue else { continue }
+            let w = ISOWeek(containing: LocalDate(dayNumber: Int(thursday)))
+            let name = dimension == nil ? nil : report.display(group.key[0], dimension!)
+            byGroup[name, default: [:]][w] = group.kpis
+        }
+        var result: [KPISeries] = []
+        for name in byGroup.keys.sorted(by: { ($0 ?? "\u{10FFFF}") < ($1 ?? "\u{10FFFF}") }) {
+            let sets = byGroup[name]!
+            for kpi in TrackedKPI.allCases {
+                var points: [(week: ISOWeek, value: Double, n: Int)] = []
+                var raw: [(week: ISOWeek, x: Int, n: Int)] = []
+                for w in weeks {
+                    guard let k = sets[w], let p = kpi.point(k) else { continue }
+                    points.append((w, p.value, p.n))
+                    raw.append((w, p.x, p.n))
+                }
+                var s = KPISeries(kpi: kpi, dimension: dimension, group: name, points: points, trend: nil, trendNote: nil,
+                                  chart: [], chartNote: nil, signals: [])
+                do { s.trend = try TrendTest(points.map(\.value), minimumLength: minimumWeeks) } catch { s.trendNote = error.description }
+                do {
+                    s.chart = kpi.isRate ? try ControlChart.p(raw, minimumBaseline: minimumWeeks)
+                        : try ControlChart.xmr(points.map { ($0.week, $0.value) }, minimumBaseline: minimumWeeks)
+                    s.signals = ControlChart.westernElectric(s.chart)
+                } catch {
+                    s.chartNote = error.description
+                }
+                if points.isEmpty { continue }
+                result.append(s)
+            }
+        }
+        return result
+    }
+
+    func funnels(_ report: KPIReport) -> [FunnelEntry] {
+        var entries: [FunnelEntry] = []
+        let teams = Dictionary(grouping: report.groups) { report.display($0.key[0], .team) }
+        for (team, members) in teams.sorted(by: { ($0.key ?? "\u{10FFFF}") < ($1.key ?? "\u{10FFFF}") }) {
+            for kpi in [TrackedKPI.fcr, .csat, .transferRate] {
+                let rates = members.compactMap { m in kpi.rate(m.kpis).map { (m, $0) } }.filter { $0.1.denominator > 0 }
+                let x = rates.reduce(0) { $0 + $1.1.numerator }
+                let n = rates.reduce(0) { $0 + $1.1.denominator }
+                guard n > 0 else { continue }
+                let centre = Double(x) / Double(n)
+                for (member, rate) in rates {
+                    let limits = FunnelLimits(centre: centre, n: rate.denominator)
+                    let position = centre > 0 && centre < 1 ? limits.classify(rate.value!) : .inside
+                    entries.append(FunnelEntry(kpi: kpi, team: team, agent: report.display(member.key[1], .agent),
+                                               numerator: rate.numerator, denominator: rate.denominator, limits: limits, position: position))
+                }
+            }
+        }
+        return entries
+    }
+
+    func surges(_ reasons: KPIReport, total: KPIReport, weeks: [ISOWeek]) -> [ReasonSurge] {
+        var offered: [ISOWeek: Int] = [:]
+        for group in total.groups { if case .integer(let t)? = group.key[0] { offered[ISOWeek(containing: LocalDate(dayNumber: Int(t)))] = group.kpis.offered } }
+        var byReason: [String: [ISOWeek: Int]] = [:]
+        for group in reasons.groups {
+            guard let reason = reasons.display(group.key[0], .reason), case .integer(let t)? = group.key[1] else { continue }
+            byReason[reason, default: [:]][ISOWeek(containing: LocalDate(dayNumber: Int(t)))] = group.kpis.offered
+        }
+        var result: [ReasonSurge] = []
+        for reason in byReason.keys.sorted() {
+            let points = weeks.compactMap { w -> (week: ISOWeek, x: Int, n: Int)? in
+                guard let n = offered[w], n > 0 else { return nil }
+                return (w, byReason[reason]![w] ?? 0, n)
+            }
+            guard let chart = try? ControlChart.p(points, minimumBaseline: minimumWeeks), let last = chart.last, last.week == weeks.last,
+                  last.value > last.upper else { continue }
+            var firstWeek = last.week
+            for point in chart.dropLast().reversed() {
+                guard point.value > point.upper else { break }
+                firstWeek = point.week
+            }
+            result.append(ReasonSurge(reason: reason, week: last.week, volume: byReason[reason]![last.week] ?? 0, share: last.value,
+                                      upperLimit: last.upper, firstWeek: firstWeek))
+        }
+        return result
+    }
+
+    func baselines(_ total: KPIReport, agents: KPIReport, weeks: [ISOWeek]) -> [Baseline] {
+        TrackedKPI.allCases.map { kpi in
+            var values: [Double] = []
+            for group in total.groups {
+                guard case .integer(let t)? = group.key[0], ISOWeek(containing: LocalDate(dayNumber: Int(t))) != weeks.last,
+                      let p = kpi.point(group.kpis) else { continue }
+                values.append(p.value)
+            }
+            let baseline = quantileType7(values.sorted(), 0.5)
+            let agentValues = agents.groups.compactMap { g -> Double? in
+                guard g.key[0] != nil, let p = kpi.point(g.kpis), p.n >= 10 else { return nil }
+                return p.value
+            }.sorted()
+            let top = quantileType7(agentValues, kpi.higherIsBetter ? 0.75 : 0.25)
+            let improved = baseline.map { kpi.higherIsBetter ? min(kpi.isRate ? 1 : .infinity, $0 * (1 + improvement)) : $0 * (1 - improvement) }
+            return Baseline(kpi: kpi, baseline: baseline, topQuartileAgents: top, improved: improved)
+        }
+    }
+}
+
+extension SQLiteStore {
+    /// Data-consistency checks over a period's contacts (DESIGN.md §5), each with up to five example ids.
+    func consistencyChecks(_ period: Period, windowDays: Int) throws -> [ConsistencyCheck] {
+        let range = "c.arrived_at >= \(period.fromUTC) AND c.arrived_at < \(period.toUTC)"
+        let checks: [(String, String)] = [
+            ("talk and hold longer than the leg's answered-to-ended time by over a minute", """
+                SELECT l.interaction_id FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id
+                WHERE \(range) AND l.answered_at IS NOT NULL AND l.ended_at IS NOT NULL
+                  AND COALESCE(l.talk_s, 0) + COALESCE(l.hold_s, 0) > (l.ended_at - l.answered_at) / 1000.0 + 60
+                """),
+            ("answered without an agent", """
+                SELECT l.interaction_id FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id
+                WHERE \(range) AND l.answered_at IS NOT NULL AND l.agent_id IS NULL
+                """),
+            ("handled without any leg", "SELECT c.interaction_id FROM contacts c WHERE \(range) AND c.abandoned = 0 AND c.leg_count = 0 AND c.direction = 'inbound'"),
+            ("survey responses for contacts not loaded", "SELECT interaction_id FROM pending_surveys"),
+            ("resolved yet repeated within the FCR window", """
+                SELECT c.interaction_id FROM contacts c WHERE \(range) AND c.resolved = 1 AND c.customer_key IS NOT NULL AND EXISTS (
+                    SELECT 1 FROM contacts r WHERE r.customer_key = c.customer_key AND r.direction = 'inbound'
+                      AND r.arrived_at > c.arrived_at AND r.arrived_at <= c.arrived_at + \(Int64(windowDays) * 86_400_000))
+                """),
+        ]
+        return try checks.map { name, sql in
+            let count = try rows("SELECT COUNT(*) FROM (\(sql))").first.flatMap { Int.fromDatabaseValue($0[0]) } ?? 0
+            let examples = try rows("SELECT * FROM (\(sql)) ORDER BY 1 LIMIT 5").compactMap { String.fromDatabaseValue($0[0]) }
+            return ConsistencyCheck(name: name, count: count, examples: examples)
+        }
+    }
+}

@@ -1,0 +1,115 @@
+@testable import ContactQA
+import Foundation
+import Testing
+
+/// Mann–Kendall and Theil–Sen against pymannkendall 1.4.3 `original_test` and scipy 1.17.1
+/// `stats.theilslopes` (Python 3.11, 2026-11-23); funnel limits against the normal limits computed with
+/// `scipy.stats.norm.ppf(0.975)` and `norm.ppf(0.999)`.
+@Suite("Trend tests, control charts, funnels")
+struct TrendStatisticsTests {
+    @Test(arguments: [
+        ("rising", [0.71, 0.74, 0.72, 0.76, 0.78, 0.75, 0.79, 0.81, 0.80, 0.83, 0.82, 0.85, 0.86], 68, 268.6666666666667, 4.087595469779973, 4.358673270377089e-05, 0.011250000000000003),
+        ("ties", [300, 310, 310, 305, 320, 320, 320, 330, 325, 340, 335, 335, 350], 63, 263.0, 3.823083779064886, 0.00013179297445575777, 3.416666666666667),
+        ("flat", [0.52, 0.48, 0.50, 0.53, 0.47, 0.51, 0.49, 0.52, 0.50, 0.48, 0.51, 0.49, 0.50], -7, 261.0, -0.3713906763541038, 0.7103465689955666, -0.0005000000000000004),
+        ("eight", [5, 3, 6, 2, 7, 1, 8, 0], -4, 65.33333333333333, -0.3711537444790451, 0.7105230229164894, -0.5),
+    ])
+    func mannKendallAndTheilSen(name: String, values: [Double], s: Int, variance: Double, z: Double, p: Double, slope: Double) throws {
+        let t = try TrendTest(values)
+        #expect(t.s == s)
+        #expect(abs(t.variance - variance) < 1e-9)
+        #expect(abs(t.z - z) < 1e-12)
+        #expect(abs(t.p - p) < 1e-9)
+        #expect(abs(t.slope - slope) < 1e-12)
+        #expect(t.significant() == (name == "rising" || name == "ties"))
+    }
+
+    @Test func tooShortOrConstantSeriesSayWhy() {
+        #expect(throws: TrendTest.Refusal.tooShort(have: 5, need: 8)) { try TrendTest([1, 2, 3, 4, 5]) }
+        #expect(throws: TrendTest.Refusal.constant) { try TrendTest(Array(repeating: 0.8, count: 10)) }
+        #expect(TrendTest.Refusal.tooShort(have: 5, need: 8).description == "not enough data: 5 weeks with a value, the trend test needs at least 8")
+    }
+
+    static let weeks = (0..<20).map { ISOWeek(containing: LocalDate(iso: "2026-06-01")!.adding(days: 7 * $0)) }
+
+    /// Points with centre 0 and σ = 1, so values are in σ units; the baseline part alternates ±0.5σ.
+    func signals(_ tail: [Double]) -> [ChartSignal] {
+        let values = (0..<10).map { $0 % 2 == 0 ? -0.5 : 0.5 } + tail
+        let points = zip(TrendStatisticsTests.weeks, values).map { ChartPoint(week: $0, value: $1, n: nil, centre: 0, sigma: 1) }
+        return ControlChart.westernElectric(points)
+    }
+
+    @Test func westernElectricRulesEachOnAConstructedSeries() {
+        let w = TrendStatisticsTests.weeks
+        #expect(signals([-0.5, 0.5, -0.5]).isEmpty)
+        #expect(signals([3.2]).map(\.rule) == [1])
+        #expect(signals([3.2])[0].weeks == [w[10]])
+        #expect(signals([-2.5, 0.5, -2.5]).map(\.rule) == [2])
+        #expect(signals([-2.5, 0.5, -2.5])[0].weeks == [w[10], w[12]])
+        #expect(signals([1.5, 1.5, -0.2, 1.5, 1.5]).map(\.rule) == [3])
+        let rule4 = signals(Array(repeating: 0.3, count: 8))
+        #expect(rule4.map(\.rule) == [4])
+        // The last baseline point (+0.5σ) is above the centre too: the run is nine weeks long.
+        #expect(rule4[0].weeks == Array(w[9..<18]))
+    }
+
+    @Test func xmrLimitsComeFromTheWeeksBeforeTheCurrentOne() throws {
+        let values: [Double] = [100, 110, 100, 110, 100, 110, 100, 110, 100, 110, 150]
+        let chart = try ControlChart.xmr(Array(zip(TrendStatisticsTests.weeks, values)).map { ($0.0, $0.1) })
+        // Baseline: the first ten, x̄ = 105, MR̄ = 10 → limits 105 ± 26.6; 150 is beyond.
+        #expect(chart.last!.centre == 105)
+        #expect(abs(chart.last!.upper - 131.6) < 1e-9)
+        #expect(ControlChart.westernElectric(chart).map(\.rule) == [1])
+    }
+
+    @Test func pChartLimitsVaryWithTheDenominator() throws {
+        let points = (0..<10).map { (week: TrendStatisticsTests.weeks[$0], x: 80, n: 100) } + [(week: TrendStatisticsTests.weeks[10], x: 30, n: 50)]
+        let chart = try ControlChart.p(points)
+        // p̄ = 800/1000 = 0.8 over the baseline; σ at n = 50 is √(0.8 · 0.2 / 50) = 0.0565685…
+        #expect(abs(chart.last!.sigma - (0.16 / 50).squareRoot()) < 1e-15)
+        #expect(ControlChart.westernElectric(chart).map(\.rule) == [1])  // 0.6 is 3.54σ below
+        #expect(throws: ControlChart.Refusal.tooShort(have: 3, need: 8)) { try ControlChart.p(Array(points.prefix(4))) }
+    }
+
+    @Test(arguments: [
+        (0.75, 40, 0.6158104392212133, 0.8841895607787867, 0.5384262572475847, 0.9615737427524153),
+        (0.75, 400, 0.7075655349721436, 0.7924344650278564, 0.6830945079815826, 0.8169054920184174),
+        (0.2, 10, 0.0, 0.44791801292182465, 0.0, 0.5908869034610036),
+    ])
+    func funnelLimits(p: Double, n: Int, wl: Double, wu: Double, fl: Double, fu: Double) {
+        let f = FunnelLimits(centre: p, n: n)
+        #expect(abs(f.warning.lower - wl) < 1e-12 && abs(f.warning.upper - wu) < 1e-12)
+        #expect(abs(f.flag.lower - fl) < 1e-12 && abs(f.flag.upper - fu) < 1e-12)
+        #expect(abs(FunnelLimits.flagZ - 3.090232306167813) < 1e-12)
+    }
+
+    /// Stable agents (every one at the team's true rate 0.75), 200 agents × 50 seeded weeks: the 99.8%
+    /// funnel may flag 0.2% by chance (20 of 10,000; binomial sd 4.5), the 95% line 5% (500, sd 22).
+    /// The normal limits are a little loose for n = 60 (exact binomial tails are discrete); the bands
+    /// allow 4.5 sd above the stated rates. Fixed seed: the count is the same on every run.
+    @Test func stableAgentsRaiseNoMoreFlagsThanTheStatedRates() {
+        var rng = SplitMix64(seed: 2026)
+        var flags = 0
+        var warnings = 0
+        for _ in 0..<50 {
+            for _ in 0..<200 {
+                let n = 60
+                var x = 0
+                for _ in 0..<n where rng.unit() < 0.75 { x += 1 }
+                switch FunnelLimits(centre: 0.75, n: n).classify(Double(x) / Double(n)) {
+                case .flagged: flags += 1
+                case .warning: warnings += 1
+                case .inside: break
+                }
+            }
+        }
+        #expect(flags <= 20 + 20, "\(flags) flags")
+        #expect(warnings + flags <= 500 + 100, "\(warnings + flags) beyond the warning line")
+        // Stable weekly series: the Mann–Kendall test at α = 0.05 calls a trend in about 5% of them.
+        var trends = 0
+        for _ in 0..<400 {
+            let series = (0..<13).map { _ in 0.8 + 0.05 * rng.normal() }
+            if let t = try? TrendTest(series), t.significant() { trends += 1 }
+        }
+        #expect(trends <= 20 + 18, "\(trends) of 400 stable series called trending")
+    }
+}

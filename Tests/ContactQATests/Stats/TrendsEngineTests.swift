@@ -1,0 +1,92 @@
+@testable import ContactQA
+import Foundation
+import GRDB
+import Testing
+
+/// The trends of a week against 12 weeks of constructed history.
+@Suite("Trends engine")
+struct TrendsEngineTests {
+    /// 13 weeks from 2026-08-31 (W36) to W48, 100 inbound calls a week. Service level climbs each week by
+    /// one answered-in-time call; "outage" is 2 calls a week, then 20 in the last week (a surge); agent A9
+    /// handles 40 calls in the last week and none of them is resolved first time (a funnel flag).
+    static func store(_ dir: TemporaryDirectory) throws -> SQLiteStore {
+        let store = try makeStore(dir)
+        var lines = ["interaction_id,channel,agent_id,team,customer_id,contact_reason,arrived_at,wait_s,abandoned,talk_s"]
+        let first = LocalDate(iso: "2026-08-31")!
+        for week in 0..<13 {
+            for i in 0..<100 {
+                let day = first.adding(days: 7 * week + i % 5)
+                let hour = 9 + i % 8
+                let inTime = i < 60 + week  // 60 % → 72 % answered within 20 s
+                let reason = week == 12 ? (i < 20 ? "outage" : "billing") : (i < 2 ? "outage" : "billing")
+                let lastWeekA9 = week == 12 && i >= 60
+                let agent = lastWeekA9 ? "A9" : "A\(i % 8)"
+                // A9's customers call again the next day; the others' customers are new each time.
+                let customer = lastWeekA9 ? "+4479000\(i)" : "+44791\(week)\(String(format: "%03d", i))"
+                lines.append("W\(week)-\(i),voice,\(agent),Team A,\(customer),\(reason),\(day)T\(hour < 10 ? "0" : "")\(hour):00:00Z,\(inTime ? 10 : 40),false,200")
+                if lastWeekA9 {
+                    lines.append("R\(i),voice,A1,Team A,\(customer),\(reason),\(day.adding(days: 1))T20:00:00Z,10,true,")
+                }
+            }
+        }
+        let file = dir.write("history.csv", lines.joined(separator: "\n") + "\n")
+        let report = try CSVImporter(mapping: .canonical, pseudonymiser: testKey, quarantineDirectory: dir.path + "/q").importFile(file, into: store)
+        #expect(report.log.rejected == 0)
+        return store
+    }
+
+    @Test func trendsChartsFunnelsAndSurges() throws {
+        let dir = TemporaryDirectory()
+        let store = try TrendsEngineTests.store(dir)
+        let report = try TrendsEngine(store: store).report(week: ISOWeek("2026-W48")!, clock: ZoneClock(identifier: "Europe/London")!,
+                                                            parameters: KPIParameters(), asOf: LocalDate(iso: "2027-01-31")!)
+        #expect(report.weeks.first?.description == "2026-W36")
+        let sl = try #require(report.series.first { $0.kpi == .serviceLevel && $0.dimension == nil })
+        #expect(sl.points.count == 13)
+        // 60/100, 61/100, …; the R calls of the last week are abandoned, so W48 reads 72 of 100 + 40 − … handled in time.
+        #expect(sl.points[0].value == 0.60)
+        #expect(sl.trend?.significant() == true)
+        #expect((sl.trend?.s ?? 0) > 0)
+        let surge = try #require(report.surges.first)
+        #expect(surge.reason == "outage")
+        #expect(surge.volume == 20)
+        #expect(surge.firstWeek.description == "2026-W48")
+        let flagged = report.funnels.filter { $0.position == .flagged }
+        #expect(flagged.map { "\($0.kpi.rawValue):\($0.agent ?? "-")" }.contains("fcr:A9"))
+        let check = try #require(report.consistency.first { $0.name == "answered without an agent" })
+        #expect(check.count == 0)
+        // The JSON names every part.
+        let object = try JSONSerialization.jsonObject(with: Data(report.json.rendered().utf8)) as! [String: Any]
+        #expect(Set(object.keys) == ["week", "weeks", "parameters", "series", "funnels", "surges", "time_pattern", "consistency", "baselines"])
+    }
+
+    @Test func tooLittleHistoryIsSaidNotCrashed() throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        let file = dir.write("one.csv", "interaction_id,channel,arrived_at,abandoned,wait_s,talk_s,agent_id\nX,voice,2026-11-18T10:00:00Z,false,5,100,A1\n")
+        _ = try CSVImporter(mapping: .canonical, pseudonymiser: nil, quarantineDirectory: dir.path).importFile(file, into: store)
+        let report = try TrendsEngine(store: store).report(week: ISOWeek("2026-W47")!, clock: ZoneClock(identifier: "Europe/London")!,
+                                                            parameters: KPIParameters(), asOf: LocalDate(iso: "2026-12-31")!)
+        let sl = try #require(report.series.first { $0.kpi == .serviceLevel && $0.dimension == nil })
+        #expect(sl.trend == nil)
+        #expect(sl.trendNote == "not enough data: 1 week with a value, the trend test needs at least 8")
+        #expect(sl.chartNote == "not enough data: 0 baseline weeks with data, limits need at least 8")
+        #expect(!report.json.rendered().contains("nan"))
+    }
+}
+
+@Suite("contactqa trends")
+struct TrendsCommandTests {
+    @Test func jsonAndTable() throws {
+        let dir = TemporaryDirectory()
+        _ = try TrendsEngineTests.store(dir)
+        let json = try contactqa(["trends", "--store", dir.path + "/store.sqlite", "--week", "2026-W48", "--format", "json", "--as-of", "2027-01-31"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
+        #expect((object["surges"] as! [[String: Any]]).first?["reason"] as? String == "outage")
+        let table = try contactqa(["trends", "--store", dir.path + "/store.sqlite", "--week", "2026-W48"])
+        #expect(table.stdout.contains("service_level"))
+        #expect(table.stdout.contains("- outage: 20 contacts"))
+        #expect(try contactqa(["trends", "--store", dir.path + "/store.sqlite", "--week", "2026-W48", "--weeks", "1"]).status == 2)
+    }
+}
