@@ -107,6 +107,7 @@ public final class SQLiteStore: ContactStore {
                 CREATE UNIQUE INDEX legs_ref ON legs(source, interaction_id, leg_ref) WHERE leg_ref IS NOT NULL;
                 """)
         }
+        SQLiteStore.registerQualityMigration(&migrator)
         return migrator
     }
 

@@ -1,0 +1,198 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// Imports QA evaluations in the long form of DESIGN.md §2 (one row per answer): evaluation_id,
+/// interaction_id, leg, agent_id, evaluator_id, evaluated_at, scorecard_id, scorecard_version,
+/// criterion_id, rating (number, yes/no, NA), comment, calibration_session; `source` optionally.
+///
+/// An evaluation is checked as a whole against its scorecard version and quarantined with the line of
+/// its first row and every reason; comments are stored with PII redacted. Evaluation files are small:
+/// their rows are grouped by evaluation in memory.
+public struct EvaluationImporter {
+    public var quarantineDirectory: String
+    public var rejectionThreshold = 0.01
+
+    public init(quarantineDirectory: String) { self.quarantineDirectory = quarantineDirectory }
+
+    static let columns = ["evaluation_id", "interaction_id", "leg", "agent_id", "evaluator_id", "evaluated_at", "scorecard_id",
+                          "scorecard_version", "criterion_id", "rating", "comment", "calibration_session", "source"]
+    static let required = ["evaluation_id", "interaction_id", "evaluator_id", "evaluated_at", "scorecard_id", "scorecard_version", "criterion_id", "rating"]
+
+    public func importFile(_ path: String, into store: SQLiteStore) throws -> FileImportReport {
+        let name = (path as NSString).lastPathComponent
+        var header: [String] = []
+        var groups: [String: [(line: Int, fields: [String: String])]] = [:]
+        var order: [String] = []
+        var entry = IngestLogEntry(file: name, sha256: IngestService.sha256(of: path) ?? "", source: "evaluations",
+                                   startedAt: ISO8601DateFormatter().string(from: Date()))
+        var rowErrors: [InputError] = []
+        do {
+            try CSVReader(path: path).forEachRecord { record in
+                let fields = (0..<record.count).map { record.string($0)?.trimmingCharacters(in: .whitespaces) ?? "" }
+                if header.isEmpty {
+                    header = fields
+                    for column in EvaluationImporter.required where !header.contains(column) {
+                        throw InputError(file: name, position: record.line, field: column,
+                                         reason: "the evaluations file needs a \(column) column; it has \(header.joined(separator: ", "))")
+                    }
+                    return
+                }
+                guard fields.count == header.count else {
+                    rowErrors.append(InputError(file: name, position: record.line, reason: "expected \(header.count) fields, found \(fields.count) (ragged row)"))
+                    return
+                }
+                let row = Dictionary(uniqueKeysWithValues: zip(header, fields))
+                let id = row["evaluation_id"] ?? ""
+                if groups[id] == nil { order.append(id) }
+                groups[id, default: []].append((record.line, row))
+            }
+        } catch let error as InputError {
+            entry.status = .failed
+            entry.message = error.description
+            try store.logFailure(entry)
+            return FileImportReport(outcome: .failed(error), log: entry, quarantinePath: nil, sampleRejections: [], warnings: [])
+        }
+        let cards = try store.scorecards()
+        var rejections = rowErrors
+        var accepted: [Evaluation] = []
+        for id in order {
+            do { accepted.append(try validate(id, groups[id]!, cards: cards, store: store, file: name)) } catch let error as InputError { rejections.append(error) }
+        }
+        entry.rowsRead = order.count + rowErrors.count
+        entry.rejected = rejections.count
+        var quarantinePath: String?
+        if !rejections.isEmpty {
+            let q = QuarantineFile(path: (quarantineDirectory as NSString).appendingPathComponent("evaluations-\(name)"))
+            for r in rejections { try q.append(r, rawText: "") }
+            try q.close()
+            quarantinePath = q.path
+        }
+        if entry.rowsRead > 0, Double(entry.rejected) / Double(entry.rowsRead) > rejectionThreshold {
+            entry.status = .rejected
+            entry.message = "\(entry.rejected) of \(entry.rowsRead) evaluations rejected, above the threshold of \(percent(rejectionThreshold)); nothing loaded"
+            try store.logFailure(entry)
+            return FileImportReport(outcome: .rejectedOverThreshold, log: entry, quarantinePath: quarantinePath, sampleRejections: Array(rejections.prefix(5)), warnings: [])
+        }
+        // An id stored already: identical is a re-import (unchanged), different is a duplicate (quarantined).
+        var fresh: [Evaluation] = []
+        for e in accepted {
+            let stored = try store.rows("SELECT fingerprint FROM evaluations WHERE evaluation_id = ?", [e.id]).first.flatMap { String.fromDatabaseValue($0[0]) }
+            if stored == nil { fresh.append(e); continue }
+            if stored == e.fingerprint { entry.unchanged += 1; continue }
+            let error = InputError(file: name, position: groups[e.id]?.first?.line, field: "evaluation_id",
+                                   reason: "evaluation \(e.id): the id is stored already with other answers; evaluation ids are never reused")
+            rejections.append(error)
+            entry.rejected += 1
+        }
+        if !rejections.isEmpty, quarantinePath == nil || entry.rejected > rejections.count - rowErrors.count {
+            let q = QuarantineFile(path: (quarantineDirectory as NSString).appendingPathComponent("evaluations-\(name)"))
+            for r in rejections { try q.append(r, rawText: "") }
+            try q.close()
+            quarantinePath = q.path
+        }
+        try store.write { db in
+            for e in fresh {
+                try db.execute(sql: """
+                    INSERT INTO evaluations (evaluation_id, source, interaction_id, leg, agent_id, evaluator_id, evaluated_at, scorecard_id,
+                        scorecard_version, calibration_session, score, critical_failed, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [e.id, e.source, e.interactionID, e.leg, e.agent, e.evaluator, e.evaluatedAt, e.scorecard.id, e.scorecard.version,
+                                     e.calibrationSession, e.score, e.criticalFailed ? 1 : 0, e.fingerprint])
+                for (criterion, answer) in e.answers.sorted(by: { $0.key < $1.key }) {
+                    try db.execute(sql: "INSERT INTO evaluation_answers (evaluation_id, criterion_id, rating, comment) VALUES (?, ?, ?, ?)",
+                                   arguments: [e.id, criterion, answer.rating, answer.comment])
+                }
+                entry.inserted += 1
+            }
+            try db.execute(sql: """
+                INSERT INTO ingest_log (file, sha256, source, status, started_at, rows_read, inserted, updated, unchanged, stale, pending, duplicates, rejected, duration_ms, message)
+                VALUES (?, ?, 'evaluations', 'loaded', ?, ?, ?, 0, ?, 0, 0, 0, ?, 0, ?)
+                """, arguments: [entry.file, entry.sha256, entry.startedAt, entry.rowsRead, entry.inserted, entry.unchanged, entry.rejected, entry.message])
+        }
+        return FileImportReport(outcome: .loaded, log: entry, quarantinePath: quarantinePath, sampleRejections: Array(rejections.prefix(5)), warnings: [])
+    }
+
+    struct Evaluation {
+        var id, source, interactionID: String
+        var leg: Int
+        var agent: String?
+        var evaluator, evaluatedAt: String
+        var scorecard: Scorecard
+        var calibrationSession: String?
+        var answers: [String: (rating: Double?, comment: String?)]
+        var score: Double?
+        var criticalFailed: Bool
+        var fingerprint: String
+    }
+
+    private func validate(_ id: String, _ rows: [(line: Int, fields: [String: String])], cards: [String: Scorecard], store: SQLiteStore, file: String) throws -> Evaluation {
+        let line = rows[0].line
+        func fail(_ field: String?, _ reason: String) -> InputError {
+            InputError(file: file, position: line, field: field, reason: "evaluation \(id.isEmpty ? "(no id)" : id): \(reason)")
+        }
+        guard !id.isEmpty else { throw fail("evaluation_id", "evaluation_id is empty") }
+        let first = rows[0].fields
+        for column in ["interaction_id", "evaluator_id", "scorecard_id", "scorecard_version", "evaluated_at"] {
+            for row in rows where row.fields[column] != first[column] {
+                throw InputError(file: file, position: row.line, field: column, reason: "evaluation \(id): rows of one evaluation disagree on \(column)")
+            }
+        }
+        guard let version = Int(first["scorecard_version"] ?? ""), let card = cards["\(first["scorecard_id"] ?? "")#\(version)"] else {
+            throw fail("scorecard_version", "scorecard \(first["scorecard_id"] ?? "") version \(first["scorecard_version"] ?? "") is not registered (contactqa ingest --source scorecard FILE)")
+        }
+        guard LocalDate(iso: String((first["evaluated_at"] ?? "").prefix(10))) != nil else {
+            throw fail("evaluated_at", "cannot read \"\(first["evaluated_at"] ?? "")\" as a date (YYYY-MM-DD…)")
+        }
+        let interaction = first["interaction_id"] ?? ""
+        let leg = Int(first["leg"] ?? "") ?? 1
+        let sourceFilter = first["source"].flatMap { $0.isEmpty ? nil : $0 }
+        let matches = try store.rows("""
+            SELECT l.source, l.agent_id FROM legs l WHERE l.interaction_id = ? AND l.leg = ? \(sourceFilter == nil ? "" : "AND l.source = ?")
+            """, [interaction, leg] + (sourceFilter.map { [$0] } ?? []))
+        guard matches.count == 1, let source = String.fromDatabaseValue(matches[0][0]) else {
+            throw fail("interaction_id", matches.isEmpty ? "no handled leg \(leg) of interaction \(interaction) in the store (an unknown interaction)"
+                       : "interaction \(interaction) exists in several sources; add a source column")
+        }
+        let agent = first["agent_id"].flatMap { $0.isEmpty ? nil : $0 } ?? String.fromDatabaseValue(matches[0][1])
+        let evaluator = first["evaluator_id"] ?? ""
+        if let agent, agent == evaluator { throw fail("evaluator_id", "the evaluator \(evaluator) evaluated their own contact") }
+        var answers: [String: (rating: Double?, comment: String?)] = [:]
+        for row in rows {
+            let criterionID = row.fields["criterion_id"] ?? ""
+            guard let criterion = card.criterion(criterionID) else {
+                throw InputError(file: file, position: row.line, field: "criterion_id", reason: "evaluation \(id): criterion \"\(criterionID)\" is not in scorecard \(card.id) v\(card.version)")
+            }
+            guard answers[criterionID] == nil else {
+                throw InputError(file: file, position: row.line, field: "criterion_id", reason: "evaluation \(id): criterion \(criterionID) rated twice")
+            }
+            let text = (row.fields["rating"] ?? "").lowercased()
+            var rating: Double?
+            if text == "na" || text == "n/a" {
+                guard criterion.naAllowed else {
+                    throw InputError(file: file, position: row.line, field: "rating", reason: "evaluation \(id): \(criterionID) does not allow N/A")
+                }
+            } else if criterion.yesNo {
+                switch text {
+                case "yes", "y", "1", "true": rating = 1
+                case "no", "n", "0", "false": rating = 0
+                default: throw InputError(file: file, position: row.line, field: "rating", reason: "evaluation \(id): \(criterionID) is rated yes or no, not \"\(text)\"")
+                }
+            } else {
+                guard let value = Double(text), value >= criterion.min, value <= criterion.max else {
+                    throw InputError(file: file, position: row.line, field: "rating",
+                                     reason: "evaluation \(id): \(criterionID) rating \"\(text)\" is off its scale \(formatSeconds(criterion.min))–\(formatSeconds(criterion.max))")
+                }
+                rating = value
+            }
+            let comment = row.fields["comment"].flatMap { $0.isEmpty ? nil : Redactor.redact($0) }
+            answers[criterionID] = (rating, comment)
+        }
+        let scored = card.score(answers.mapValues { $0.rating })
+        let canonical = answers.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.rating.map { "\($0)" } ?? "NA")|\($0.value.comment ?? "")" }.joined(separator: "\n")
+        let fingerprint = hexString(SHA256.hash(data: Data("\(source)|\(interaction)|\(leg)|\(agent ?? "")|\(evaluator)|\(card.id)|\(card.version)\n\(canonical)".utf8)))
+        return Evaluation(id: id, source: source, interactionID: interaction, leg: leg, agent: agent, evaluator: evaluator,
+                          evaluatedAt: first["evaluated_at"] ?? "", scorecard: card,
+                          calibrationSession: first["calibration_session"].flatMap { $0.isEmpty ? nil : $0 },
+                          answers: answers, score: scored.score, criticalFailed: scored.criticalFailed, fingerprint: fingerprint)
+    }
+}

@@ -1,0 +1,199 @@
+import Foundation
+import GRDB
+
+/// One evaluation as `quality` reports it (DESIGN.md §6).
+public struct EvaluationSummary: Sendable {
+    public var evaluationID: String
+    public var interactionID: String
+    public var leg: Int
+    public var agent: String?
+    public var team: String?
+    public var evaluator: String
+    public var score: Double?
+    public var criticalFailed: Bool
+    /// Selected by a recorded routine sample: counts in the design-weighted estimates.
+    public var inSample: Bool
+    var cell: String?
+    var sampleID: Int64?
+    var cellPopulation: Int?
+}
+
+/// A design-weighted QA score of a domain.
+public struct QAEstimate: Sendable, Equatable {
+    public var value: Double
+    public var se: Double?
+    public var n: Int
+    public var ci95: (lower: Double, upper: Double)? { se.map { (value - z95 * $0, value + z95 * $0) } }
+
+    public static func == (a: QAEstimate, b: QAEstimate) -> Bool { a.value == b.value && a.se == b.se && a.n == b.n }
+}
+
+/// The result of `contactqa quality`.
+public struct QualityReport: Sendable {
+    public var period: Period
+    public var groupBy: QualityGrouping
+    public var evaluations: [EvaluationSummary]
+    public var groups: [(key: String?, estimate: QAEstimate)]
+    public var alpha: [(criterion: String, value: Double?)]
+    public var evaluators: [(evaluator: String, meanDeviation: Double, n: Int)]
+}
+
+public enum QualityGrouping: String, CaseIterable, Sendable { case agent, team, evaluator }
+
+/// QA scores and their design-weighted estimates (DESIGN.md §3, §4), and calibration (§5).
+public struct QualityEngine {
+    public let store: SQLiteStore
+
+    public init(store: SQLiteStore) { self.store = store }
+
+    public func report(period: Period, groupBy: QualityGrouping) throws -> QualityReport {
+        let rows = try store.rows("""
+            SELECT e.evaluation_id, e.interaction_id, e.leg, e.agent_id, l.team, e.evaluator_id, e.score, e.critical_failed,
+                   (SELECT u.cell FROM sample_units u JOIN samples s ON s.id = u.sample_id
+                     WHERE u.source = e.source AND u.interaction_id = e.interaction_id AND u.leg = e.leg AND u.selected = 1
+                       AND s.kind = 'routine' AND s.superseded_by IS NULL ORDER BY s.id DESC LIMIT 1),
+                   (SELECT u.sample_id FROM sample_units u JOIN samples s ON s.id = u.sample_id
+                     WHERE u.source = e.source AND u.interaction_id = e.interaction_id AND u.leg = e.leg AND u.selected = 1
+                       AND s.kind = 'routine' AND s.superseded_by IS NULL ORDER BY s.id DESC LIMIT 1)
+            FROM evaluations e JOIN contacts c ON c.source = e.source AND c.interaction_id = e.interaction_id
+            LEFT JOIN legs l ON l.source = e.source AND l.interaction_id = e.interaction_id AND l.leg = e.leg
+            WHERE c.arrived_at >= ? AND c.arrived_at < ?
+            ORDER BY e.evaluation_id
+            """, [period.fromUTC, period.toUTC])
+        var evaluations = rows.map { r in
+            EvaluationSummary(evaluationID: String.fromDatabaseValue(r[0])!, interactionID: String.fromDatabaseValue(r[1])!, leg: Int.fromDatabaseValue(r[2])!,
+                              agent: String.fromDatabaseValue(r[3]), team: String.fromDatabaseValue(r[4]), evaluator: String.fromDatabaseValue(r[5])!,
+                              score: Double.fromDatabaseValue(r[6]), criticalFailed: Int.fromDatabaseValue(r[7]) == 1,
+                              inSample: !r[8].isNull, cell: String.fromDatabaseValue(r[8]), sampleID: Int64.fromDatabaseValue(r[9]))
+        }
+        // N_cell of each sampled evaluation's cell, from the recorded frame.
+        var populations: [String: Int] = [:]
+        for i in evaluations.indices where evaluations[i].inSample {
+            let key = "\(evaluations[i].sampleID!)|\(evaluations[i].cell!)"
+            if populations[key] == nil {
+                populations[key] = try store.rows("SELECT COUNT(*) FROM sample_units WHERE sample_id = ? AND cell = ?",
+                                                  [evaluations[i].sampleID!, evaluations[i].cell!]).first.flatMap { Int.fromDatabaseValue($0[0]) }
+            }
+            evaluations[i].cellPopulation = populations[key]
+        }
+        let sampled = evaluations.filter { $0.inSample && $0.score != nil }
+        func key(_ e: EvaluationSummary) -> String? {
+            switch groupBy {
+            case .agent: e.agent
+            case .team: e.team
+            case .evaluator: e.evaluator
+            }
+        }
+        let domains = Set(sampled.map(key)).sorted { ($0 ?? "\u{10FFFF}") < ($1 ?? "\u{10FFFF}") }
+        let groups = domains.compactMap { d in QualityEngine.hajek(sampled, inDomain: { key($0) == d }).map { (d, $0) } }
+        let (alpha, deviations) = try calibration(evaluations)
+        return QualityReport(period: period, groupBy: groupBy, evaluations: evaluations, groups: groups, alpha: alpha, evaluators: deviations)
+    }
+
+    /// The Hájek estimate of a domain's mean score with its Taylor-linearised standard error for a
+    /// stratified design with finite-population correction (Särndal, Swensson & Wretman, *Model Assisted
+    /// Survey Sampling*, 1992, §5.6 and §5.10): weights w = N_h/m_h over the evaluated units of each cell h;
+    /// ŷ = Σ_d w y / Σ_d w; z_hi = w_i (y_i − ŷ) 1[i ∈ d] / Σ_d w; V = Σ_h (1 − m_h/N_h) m_h/(m_h − 1) Σ_i (z_hi − z̄_h)².
+    /// A cell with one evaluation adds no variance term (m_h − 1 = 0).
+    static func hajek(_ sampled: [EvaluationSummary], inDomain: (EvaluationSummary) -> Bool) -> QAEstimate? {
+        var cells: [String: [EvaluationSummary]] = [:]
+        for e in sampled { cells["\(e.sampleID!)|\(e.cell!)", default: []].append(e) }
+        func weight(_ e: EvaluationSummary) -> Double {
+            Double(e.cellPopulation ?? 1) / Double(cells["\(e.sampleID!)|\(e.cell!)"]!.count)
+        }
+        let domain = sampled.filter(inDomain)
+        guard !domain.isEmpty else { return nil }
+        let totalWeight = domain.reduce(0) { $0 + weight($1) }
+        let mean = domain.reduce(0) { $0 + weight($1) * $1.score! } / totalWeight
+        var variance = 0.0
+        var estimable = false
+        for (_, members) in cells {
+            let m = Double(members.count)
+            guard m >= 2 else { continue }
+            estimable = true
+            let big = Double(members[0].cellPopulation ?? members.count)
+            let z = members.map { inDomain($0) ? weight($0) * ($0.score! - mean) / totalWeight : 0 }
+            let zBar = z.reduce(0, +) / m
+            variance += (1 - m / big) * m / (m - 1) * z.reduce(0) { $0 + ($1 - zBar) * ($1 - zBar) }
+        }
+        return QAEstimate(value: mean, se: estimable ? variance.squareRoot() : nil, n: domain.count)
+    }
+
+    /// Krippendorff's alpha per criterion over legs rated by several evaluators, and each evaluator's
+    /// mean deviation from the mean of the others on the same legs.
+    func calibration(_ evaluations: [EvaluationSummary]) throws -> ([(String, Double?)], [(String, Double, Int)]) {
+        let byLeg = Dictionary(grouping: evaluations) { "\($0.interactionID)|\($0.leg)" }.filter { $0.value.count >= 2 }
+        guard !byLeg.isEmpty else { return ([], []) }
+        let ids = byLeg.values.flatMap { $0.map(\.evaluationID) }
+        let answers = try store.rows("""
+            SELECT a.evaluation_id, a.criterion_id, a.rating, e.scorecard_id, e.scorecard_version
+            FROM evaluation_answers a JOIN evaluations e ON e.evaluation_id = a.evaluation_id
+            WHERE a.evaluation_id IN (\(ids.map { _ in "?" }.joined(separator: ", "))) AND a.rating IS NOT NULL
+            """, ids)
+        let cards = try store.scorecards()
+        var ratings: [String: [String: [Double]]] = [:]  // criterion → leg → values
+        var yesNo: [String: Bool] = [:]
+        let legOf = Dictionary(uniqueKeysWithValues: byLeg.flatMap { leg, members in members.map { ($0.evaluationID, leg) } })
+        for row in answers {
+            let evaluation = String.fromDatabaseValue(row[0])!
+            let criterion = String.fromDatabaseValue(row[1])!
+            ratings[criterion, default: [:]][legOf[evaluation]!, default: []].append(Double.fromDatabaseValue(row[2])!)
+            if let card = cards["\(String.fromDatabaseValue(row[3])!)#\(Int.fromDatabaseValue(row[4])!)"] { yesNo[criterion] = card.criterion(criterion)?.yesNo }
+        }
+        let alpha = ratings.keys.sorted().map { criterion in
+            (criterion, KrippendorffAlpha.alpha(Array(ratings[criterion]!.values), metric: yesNo[criterion] == true ? .nominal : .interval))
+        }
+        var deviations: [String: [Double]] = [:]
+        for members in byLeg.values {
+            for e in members {
+                guard let own = e.score else { continue }
+                let others = members.filter { $0.evaluationID != e.evaluationID }.compactMap(\.score)
+                guard !others.isEmpty else { continue }
+                deviations[e.evaluator, default: []].append(own - others.reduce(0, +) / Double(others.count))
+            }
+        }
+        let evaluators = deviations.keys.sorted().map { ($0, deviations[$0]!.reduce(0, +) / Double(deviations[$0]!.count), deviations[$0]!.count) }
+        return (alpha, evaluators)
+    }
+}
+
+extension QualityReport {
+    /// `contactqa quality --format json` (DESIGN.md §6).
+    public var json: JSONValue {
+        .object([
+            ("period", .object([("from", .string(period.from.description)), ("to", .string(period.to.description)), ("timezone", .string(period.clock.identifier))])),
+            ("group_by", .array([.string(groupBy.rawValue)])),
+            ("evaluations", .array(evaluations.map { e in
+                .object([("evaluation_id", .string(e.evaluationID)), ("interaction_id", .string(e.interactionID)), ("leg", .int(e.leg)),
+                         ("agent_id", .text(e.agent)), ("evaluator_id", .string(e.evaluator)), ("score", .number(e.score)),
+                         ("critical_failed", .bool(e.criticalFailed)), ("in_sample", .bool(e.inSample))])
+            })),
+            ("groups", .array(groups.map { g in
+                .object([("key", .object([(groupBy.rawValue, .text(g.key))])),
+                         ("qa_score", .object([("value", .double(g.estimate.value)), ("se", .number(g.estimate.se)),
+                                               ("ci95", g.estimate.ci95.map { .array([.double($0.lower), .double($0.upper)]) } ?? .null),
+                                               ("n", .int(g.estimate.n))]))])
+            })),
+            ("calibration", .object([
+                ("alpha", .object(alpha.map { ($0.criterion, .number($0.value)) })),
+                ("evaluators", .array(evaluators.map { .object([("evaluator_id", .string($0.evaluator)), ("mean_deviation", .double($0.meanDeviation)), ("n", .int($0.n))]) })),
+            ])),
+        ])
+    }
+
+    public var table: String {
+        var out = "QA scores \(period.from) to \(period.to): \(evaluations.count) evaluations, \(evaluations.filter(\.inSample).count) in a representative sample\n"
+        out += "\(groupBy.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)) score   95% CI          n\n"
+        for g in groups {
+            let ci = g.estimate.ci95.map { String(format: "[%.1f–%.1f]", $0.lower, $0.upper) } ?? "-"
+            out += (g.key ?? "(none)").padding(toLength: 14, withPad: " ", startingAt: 0) + String(format: " %5.1f   ", g.estimate.value)
+                + ci.padding(toLength: 15, withPad: " ", startingAt: 0) + " \(g.estimate.n)\n"
+        }
+        let spots = evaluations.filter { !$0.inSample }
+        if !spots.isEmpty { out += "\(spots.count) evaluations outside a representative sample (spot checks) are reported apart, not in the estimates\n" }
+        if !alpha.isEmpty {
+            out += "Calibration (Krippendorff's alpha): " + alpha.map { "\($0.criterion) \($0.value.map { String(format: "%.2f", $0) } ?? "-")" }.joined(separator: ", ") + "\n"
+        }
+        return out
+    }
+}

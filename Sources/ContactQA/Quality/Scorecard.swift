@@ -1,0 +1,133 @@
+import Crypto
+import Foundation
+
+/// A versioned scorecard (DESIGN.md §2): sections of criteria, each with a scale, weight, N/A rule,
+/// critical flag, target and the coaching actions that address it. Versions are immutable once registered.
+public struct Scorecard: Sendable, Equatable {
+    public struct Criterion: Sendable, Equatable {
+        public var id: String
+        public var label: String
+        public var section: String
+        public var min: Double
+        public var max: Double
+        public var yesNo: Bool
+        public var weight: Double
+        public var naAllowed: Bool
+        public var critical: Bool
+        public var target: Double?
+        public var coaching: [String]
+    }
+
+    public var id: String
+    public var version: Int
+    public var criteria: [Criterion]
+
+    public func criterion(_ id: String) -> Criterion? { criteria.first { $0.id == id } }
+
+    public static func load(file: String) throws -> Scorecard { try parse(ConfigNode.load(file: file)) }
+    public static func parse(yaml: String, file: String) throws -> Scorecard { try parse(ConfigNode.parse(yaml, file: file)) }
+
+    static func parse(_ root: ConfigNode) throws -> Scorecard {
+        let top = try root.dictionary(allowed: ["id", "version", "label", "channels", "sections"])
+        guard let idNode = top["id"], let versionNode = top["version"], let sections = top["sections"] else {
+            throw root.error("a scorecard needs `id`, `version` and `sections`")
+        }
+        let version = try versionNode.int()
+        guard version >= 1 else { throw versionNode.error("versions start at 1") }
+        var criteria: [Criterion] = []
+        for section in try sections.list() {
+            let s = try section.dictionary(allowed: ["id", "label", "criteria"])
+            let sectionID = try s["id"]?.string() ?? "section"
+            guard let list = s["criteria"] else { throw section.error("a section needs `criteria`") }
+            for node in try list.list() {
+                let c = try node.dictionary(allowed: ["id", "label", "description", "scale", "weight", "na_allowed", "critical", "target", "coaching"])
+                guard let idNode = c["id"], let scaleNode = c["scale"] else { throw node.error("a criterion needs `id` and `scale`") }
+                let id = try idNode.string()
+                if criteria.contains(where: { $0.id == id }) { throw idNode.error("criterion \"\(id)\" appears twice") }
+                var min = 0.0
+                var max = 1.0
+                var yesNo = false
+                if scaleNode.isMapping {
+                    let scale = try scaleNode.dictionary(allowed: ["min", "max"])
+                    min = try scale["min"]?.double() ?? 0
+                    max = try scale["max"]?.double() ?? 1
+                    guard max > min else { throw scaleNode.error("the scale's max must be above its min") }
+                } else {
+                    guard try scaleNode.string() == "yes_no" else { throw scaleNode.error("scale is yes_no or {min, max}") }
+                    yesNo = true
+                }
+                let weight = try c["weight"]?.double() ?? 1
+                guard weight > 0 else { throw c["weight"]!.error("weights are positive") }
+                let target = try c["target"]?.double()
+                if let target, target < min || target > max { throw c["target"]!.error("the target lies outside the scale") }
+                criteria.append(Criterion(id: id, label: try c["label"]?.string() ?? id, section: sectionID, min: min, max: max, yesNo: yesNo,
+                                          weight: weight, naAllowed: try c["na_allowed"]?.bool() ?? false, critical: try c["critical"]?.bool() ?? false,
+                                          target: target, coaching: try c["coaching"]?.stringList() ?? []))
+            }
+        }
+        guard !criteria.isEmpty else { throw sections.error("a scorecard needs at least one criterion") }
+        return Scorecard(id: try idNode.string(), version: version, criteria: criteria)
+    }
+
+    /// A canonical text of the definition, to tell an identical re-registration from a changed version.
+    public var fingerprint: String {
+        let text = criteria.map { "\($0.id)|\($0.section)|\($0.min)|\($0.max)|\($0.yesNo)|\($0.weight)|\($0.naAllowed)|\($0.critical)|\($0.target.map { "\($0)" } ?? "")|\($0.coaching.joined(separator: ";"))" }
+            .joined(separator: "\n")
+        return hexString(SHA256.hash(data: Data("\(id)|\(version)\n\(text)".utf8)))
+    }
+
+    /// The QA score of one evaluation (DESIGN.md §3): 100 × Σ w·(r − min)/(max − min) / Σ w over the
+    /// rated criteria; 0 when a critical criterion is rated its scale's minimum; nil when all are N/A.
+    /// - Parameter ratings: criterion id → rating, nil for N/A.
+    public func score(_ ratings: [String: Double?]) -> (score: Double?, criticalFailed: Bool) {
+        var weighted = 0.0
+        var weights = 0.0
+        var criticalFailed = false
+        for criterion in criteria {
+            guard let entry = ratings[criterion.id], let rating = entry else { continue }
+            if criterion.critical, rating <= criterion.min { criticalFailed = true }
+            weighted += criterion.weight * (rating - criterion.min) / (criterion.max - criterion.min)
+            weights += criterion.weight
+        }
+        guard weights > 0 else { return (nil, false) }
+        return (criticalFailed ? 0 : 100 * weighted / weights, criticalFailed)
+    }
+}
+
+/// Removes personal data from free-text comments: email addresses, phone numbers and card numbers
+/// (digit runs of 13–19 that pass the Luhn check).
+public enum Redactor {
+    public static func redact(_ text: String) -> String {
+        var out = text
+        out = replace(out, #"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"#, "[email]")
+        out = replaceMatches(out, #"(?:\d[ -]?){13,19}"#) { match in luhn(match.filter(\.isNumber)) ? "[card]" : nil }
+        out = replace(out, #"\+?\d[\d ()-]{7,}\d"#, "[phone]")
+        return out
+    }
+
+    static func luhn(_ digits: String) -> Bool {
+        guard (13...19).contains(digits.count) else { return false }
+        var sum = 0
+        for (i, c) in digits.reversed().enumerated() {
+            var d = c.wholeNumberValue!
+            if i % 2 == 1 { d *= 2; if d > 9 { d -= 9 } }
+            sum += d
+        }
+        return sum % 10 == 0
+    }
+
+    private static func replace(_ text: String, _ pattern: String, _ with: String) -> String {
+        text.replacingOccurrences(of: pattern, with: with, options: .regularExpression)
+    }
+
+    private static func replaceMatches(_ text: String, _ pattern: String, _ transform: (String) -> String?) -> String {
+        guard let regex = try? NSRegularExpression(pattern: pattern) else { return text }
+        var result = text
+        for match in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).reversed() {
+            guard let range = Range(match.range, in: result) else { continue }
+            let found = String(result[range]).trimmingCharacters(in: .whitespaces)
+            if let replacement = transform(found) { result.replaceSubrange(range, with: replacement + (result[range].hasSuffix(" ") ? " " : "")) }
+        }
+        return result
+    }
+}

@@ -1,0 +1,155 @@
+@testable import ContactQA
+import Foundation
+import GRDB
+import Testing
+
+@Suite("Quality: scorecards, scores, estimates, calibration")
+struct QualityTests {
+    static let voice = repositoryRoot + "/pipelines/scorecards/voice-standard.yaml"
+
+    /// voice-standard v1: greeting 0–4 (w 1), id_check yes/no (w 2, critical), accuracy 1–5 (w 3),
+    /// empathy 1–5 (w 1, N/A allowed), wrap_up yes/no (w 1), compliance yes/no (w 2, critical).
+    @Test func scoresByHand() throws {
+        let card = try Scorecard.load(file: QualityTests.voice)
+        // E1: 3/4·1 + 1·2 + 3/4·3 + (N/A) + 0·1 + 1·2 = 7 over weights 9 → 77.78.
+        let na: Double? = nil
+        let e1 = card.score(["greeting": 3, "id_check": 1, "accuracy": 4, "empathy": na, "wrap_up": 0, "compliance": 1])
+        #expect(abs(e1.score! - 700.0 / 9) < 1e-12)
+        #expect(!e1.criticalFailed)
+        // A critical criterion at its minimum forces 0.
+        let e2 = card.score(["greeting": 4, "id_check": 0, "accuracy": 5, "empathy": 4, "wrap_up": 1, "compliance": 1])
+        #expect(e2.score == 0 && e2.criticalFailed)
+        // E3: 0.5 + 2 + 1.5 + 0.5 + 0 + 2 = 6.5 over 10 → 65.
+        #expect(card.score(["greeting": 2, "id_check": 1, "accuracy": 3, "empathy": 3, "wrap_up": 0, "compliance": 1]).score == 65)
+        // Every criterion N/A: no score.
+        let allNA: [String: Double?] = ["empathy": na]
+        #expect(card.score(allNA).score == nil)
+    }
+
+    /// Krippendorff's worked example (2011; also the reliability_data example of the `krippendorff`
+    /// Python package 0.8, which gives 0.743421052631579 nominal and 0.8491071428571428 interval).
+    @Test func krippendorffAlphaOnThePublishedExample() {
+        let coders: [[Double?]] = [
+            [1, 2, 3, 3, 2, 1, 4, 1, 2, nil, nil, nil],
+            [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, nil, 3],
+            [nil, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, nil],
+            [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, nil],
+        ]
+        let units = (0..<12).map { u in coders.compactMap { $0[u] } }
+        #expect(abs(KrippendorffAlpha.alpha(units, metric: .nominal)! - 0.743421052631579) < 1e-12)
+        #expect(abs(KrippendorffAlpha.alpha(units, metric: .interval)! - 0.8491071428571428) < 1e-12)
+        // Yes/no by three evaluators on six legs; the package gives 0.5151515151515151.
+        let yesNo: [[Double]] = [[1, 1, 1], [0, 0, 1], [1, 0, 1], [1, 1, 1], [0, 0, 0], [1, 1]]
+        #expect(abs(KrippendorffAlpha.alpha(yesNo, metric: .nominal)! - 0.5151515151515151) < 1e-12)
+        #expect(KrippendorffAlpha.alpha([[1], [2]], metric: .interval) == nil)
+    }
+
+    /// Two cells: A (N = 10) with two evaluations 80, 60; B (N = 30) with three 90, 70, 50; domain X holds
+    /// 80, 60, 90 and 50. Weights 5, 5, 10, 10 → ŷ = 2,100/30 = 70. z: ±5·10/30 in A; 10·20/30, 0, −10·20/30 in B.
+    /// V = 0.8·2/1·(2·(5/3)²) + 0.9·3/2·(2·(20/3)²) = 8.888… + 120 = 128.888…; SE = 11.3529….
+    @Test func hajekEstimateAndTaylorStandardErrorByHand() {
+        func e(_ id: String, _ cell: String, _ n: Int, _ score: Double, _ agent: String) -> EvaluationSummary {
+            EvaluationSummary(evaluationID: id, interactionID: id, leg: 1, agent: agent, team: nil, evaluator: "Q", score: score,
+                              criticalFailed: false, inSample: true, cell: cell, sampleID: 1, cellPopulation: n)
+        }
+        let sampled = [e("a1", "A", 10, 80, "X"), e("a2", "A", 10, 60, "X"), e("b1", "B", 30, 90, "X"), e("b2", "B", 30, 70, "Y"), e("b3", "B", 30, 50, "X")]
+        let x = QualityEngine.hajek(sampled) { $0.agent == "X" }!
+        #expect(abs(x.value - 70) < 1e-12)
+        #expect(abs(x.se! - (8.0 / 9 * 10 + 120).squareRoot()) < 1e-12)
+        #expect(x.n == 4)
+        let y = QualityEngine.hajek(sampled) { $0.agent == "Y" }!
+        #expect(y.value == 70)
+    }
+
+    @Test func redactionOfComments() {
+        #expect(Redactor.redact("Card 4111 1111 1111 1111, mail jane.doe@example.com or call 07700 900123.")
+            == "Card [card], mail [email] or call [phone].")
+        #expect(Redactor.redact("Order 1234567890123 is not a card") == "Order [phone] is not a card")
+        #expect(Redactor.redact("Resolved in 3 minutes") == "Resolved in 3 minutes")
+    }
+
+    static func store(_ dir: TemporaryDirectory) throws -> SQLiteStore {
+        let store = try KPIEngineTests.loadedStore(dir)
+        try store.register(try Scorecard.load(file: QualityTests.voice), definition: try String(contentsOfFile: QualityTests.voice, encoding: .utf8))
+        return store
+    }
+
+    @Test func evaluationsImportScoreAndCalibrate() throws {
+        let dir = TemporaryDirectory()
+        let store = try QualityTests.store(dir)
+        let report = try EvaluationImporter(quarantineDirectory: dir.path + "/q").importFile(fixture("evaluations/evaluations_2026-W47.csv"), into: store)
+        #expect((report.log.rowsRead, report.log.inserted, report.log.rejected) == (3, 3, 0))
+        #expect(try store.rows("SELECT evaluation_id, score, critical_failed FROM evaluations ORDER BY 1").map { [String.fromDatabaseValue($0[0])!, "\(Double.fromDatabaseValue($0[1])!)", "\(Int.fromDatabaseValue($0[2])!)"] }
+            == [["E1", "\(700.0 / 9)", "0"], ["E2", "0.0", "1"], ["E3", "65.0", "0"]])
+        // The comment is stored without the card number and the phone number.
+        #expect(try store.rows("SELECT comment FROM evaluation_answers WHERE evaluation_id = 'E1' AND criterion_id = 'accuracy'")
+            == [["Customer gave card [card] on the call, call back on [phone]".databaseValue]])
+        // Re-import: unchanged.
+        let again = try EvaluationImporter(quarantineDirectory: dir.path + "/q").importFile(fixture("evaluations/evaluations_2026-W47.csv"), into: store)
+        #expect((again.log.inserted, again.log.unchanged) == (0, 3))
+        let quality = try QualityEngine(store: store).report(period: KPIEngineTests.week, groupBy: .evaluator)
+        #expect(quality.evaluations.count == 3)
+        #expect(quality.evaluations.allSatisfy { !$0.inSample })  // no sample recorded: spot-style, out of the estimates
+        #expect(quality.groups.isEmpty)
+        // C1 by Q1 (77.78) and Q2 (65): deviations ±12.78.
+        let q1 = try #require(quality.evaluators.first { $0.evaluator == "Q1" })
+        #expect(abs(q1.meanDeviation - (700.0 / 9 - 65)) < 1e-9)
+        #expect(quality.alpha.map(\.criterion).contains("greeting"))
+    }
+
+    @Test func sampledEvaluationsGetDesignWeightedEstimates() throws {
+        let dir = TemporaryDirectory()
+        let store = try QualityTests.store(dir)
+        var plan = SamplingPlan(name: "all", size: .fixed(100), seed: 1)
+        plan.excludeUnacknowledgedAgents = false
+        _ = try SamplingService(store: store).sample(plan: plan, period: KPIEngineTests.week, out: dir.path + "/s")
+        _ = try EvaluationImporter(quarantineDirectory: dir.path + "/q").importFile(fixture("evaluations/evaluations_2026-W47.csv"), into: store)
+        let quality = try QualityEngine(store: store).report(period: KPIEngineTests.week, groupBy: .agent)
+        #expect(quality.evaluations.allSatisfy { $0.inSample })
+        // One cell ("all"); A1's three evaluations: weights equal → the plain mean (77.78 + 0 + 65)/3.
+        let a1 = try #require(quality.groups.first { $0.key == "A1" })
+        #expect(abs(a1.estimate.value - (700.0 / 9 + 65) / 3) < 1e-9)
+        #expect(a1.estimate.n == 3)
+        #expect(a1.estimate.se != nil)
+    }
+
+    @Test func badEvaluationsAreQuarantinedWithReasons() throws {
+        let dir = TemporaryDirectory()
+        let store = try QualityTests.store(dir)
+        let head = "evaluation_id,interaction_id,leg,agent_id,evaluator_id,evaluated_at,scorecard_id,scorecard_version,criterion_id,rating,comment"
+        let file = dir.write("bad.csv", [head,
+            "B1,NOPE,1,A1,Q1,2026-11-24,voice-standard,1,greeting,3,",
+            "B2,C1,1,A1,Q1,2026-11-24,voice-standard,9,greeting,3,",
+            "B3,C1,1,A1,A1,2026-11-24,voice-standard,1,greeting,3,",
+            "B4,C1,1,A1,Q1,2026-11-24,voice-standard,1,smile,3,",
+            "B5,C1,1,A1,Q1,2026-11-24,voice-standard,1,greeting,7,",
+            "B6,C1,1,A1,Q1,2026-11-24,voice-standard,1,accuracy,NA,",
+            "OK,C4,1,A2,Q1,2026-11-24,voice-standard,1,accuracy,4,",
+        ].joined(separator: "\n") + "\n")
+        var importer = EvaluationImporter(quarantineDirectory: dir.path + "/q")
+        importer.rejectionThreshold = 1
+        let report = try importer.importFile(file, into: store)
+        #expect(report.log.rejected == 6)
+        #expect(report.sampleRejections.map(\.reason) == [
+            "evaluation B1: no handled leg 1 of interaction NOPE in the store (an unknown interaction)",
+            "evaluation B2: scorecard voice-standard version 9 is not registered (contactqa ingest --source scorecard FILE)",
+            "evaluation B3: the evaluator A1 evaluated their own contact",
+            "evaluation B4: criterion \"smile\" is not in scorecard voice-standard v1",
+            "evaluation B5: greeting rating \"7\" is off its scale 0–4",
+        ])
+        #expect(try store.rows("SELECT evaluation_id FROM evaluations") == [["OK".databaseValue]])
+        // The same id with other answers is a duplicate, quarantined.
+        let changed = dir.write("dup.csv", head + "\nOK,C4,1,A2,Q1,2026-11-24,voice-standard,1,accuracy,2,\n")
+        let dup = try importer.importFile(changed, into: store)
+        #expect(dup.sampleRejections.first?.reason == "evaluation OK: the id is stored already with other answers; evaluation ids are never reused")
+    }
+
+    @Test func scorecardVersionsAreImmutable() throws {
+        let dir = TemporaryDirectory()
+        let store = try QualityTests.store(dir)
+        let text = try String(contentsOfFile: QualityTests.voice, encoding: .utf8)
+        #expect(try store.register(try Scorecard.load(file: QualityTests.voice), definition: text) == false)
+        let changed = text.replacingOccurrences(of: "weight: 3", with: "weight: 4")
+        #expect(throws: ConfigError.self) { try store.register(try Scorecard.parse(yaml: changed, file: "v.yaml"), definition: changed) }
+    }
+}
