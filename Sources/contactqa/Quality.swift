@@ -13,10 +13,17 @@ struct Quality: ParsableCommand {
     @OptionGroup var period: PeriodOptions
     @Option(help: "agent, team or evaluator.") var by: QualityGrouping = .agent
     @Option(help: "table or json.") var format: Format = .table
+    @Option(name: .customLong("feedback-packs"), help: "Also write each agent's feedback pack (Markdown and HTML) into this folder, one subfolder per team.")
+    var feedbackPacks: String?
 
     func run() throws {
         let sqlite = try openExistingStore(store)
-        let report = try QualityEngine(store: sqlite).report(period: try period.period(siteTimeZone: sqlite.siteTimeZone), groupBy: by)
+        let span = try period.period(siteTimeZone: sqlite.siteTimeZone)
+        let report = try QualityEngine(store: sqlite).report(period: span, groupBy: by)
+        if let feedbackPacks {
+            let written = try FeedbackPack.write(try FeedbackPack.build(store: sqlite, period: span), to: feedbackPacks)
+            FileHandle.standardError.write(Data("wrote \(written.count) feedback packs into \(feedbackPacks)\n".utf8))
+        }
         switch format {
         case .table: print(report.table, terminator: "")
         case .json: print(report.json.rendered())

@@ -108,6 +108,7 @@ public final class SQLiteStore: ContactStore {
                 """)
         }
         SQLiteStore.registerQualityMigration(&migrator)
+        SQLiteStore.registerCoachingMigration(&migrator)
         return migrator
     }
 

@@ -153,3 +153,101 @@ struct QualityTests {
         #expect(throws: ConfigError.self) { try store.register(try Scorecard.parse(yaml: changed, file: "v.yaml"), definition: changed) }
     }
 }
+
+@Suite("Feedback packs and action plans")
+struct FeedbackTests {
+    /// A1's four calls of the week evaluated by Q1: greeting 4 (target 3) each time, accuracy 2 (target 4) each time.
+    static func store(_ dir: TemporaryDirectory) throws -> SQLiteStore {
+        let store = try QualityTests.store(dir)
+        var lines = ["evaluation_id,interaction_id,leg,agent_id,evaluator_id,evaluated_at,scorecard_id,scorecard_version,criterion_id,rating,comment"]
+        for (i, call) in ["C1", "C7", "C8", "C12"].enumerated() {
+            let id = "F\(i + 1)"
+            let date = "2026-11-2\(4 + i)"
+            lines += ["\(id),\(call),1,A1,Q1,\(date),voice-standard,1,greeting,4,\(i == 0 ? "\"Warm, named greeting; mail me at a@b.com\"" : "")",
+                      "\(id),\(call),1,A1,Q1,\(date),voice-standard,1,id_check,yes,",
+                      "\(id),\(call),1,A1,Q1,\(date),voice-standard,1,accuracy,2,\(i == 1 ? "Quoted the old tariff" : "")",
+                      "\(id),\(call),1,A1,Q1,\(date),voice-standard,1,compliance,yes,"]
+        }
+        var importer = EvaluationImporter(quarantineDirectory: dir.path + "/q")
+        importer.rejectionThreshold = 1
+        let report = try importer.importFile(dir.write("f.csv", lines.joined(separator: "\n") + "\n"), into: store)
+        #expect(report.log.rejected == 0, "\(report.sampleRejections)")
+        return store
+    }
+
+    @Test func packOpensWithStrengthsThenDevelopmentThenCoaching() throws {
+        let dir = TemporaryDirectory()
+        let store = try FeedbackTests.store(dir)
+        let packs = try FeedbackPack.build(store: store, period: KPIEngineTests.week)
+        let a1 = try #require(packs.first { $0.agent == "A1" })
+        #expect(a1.strengths.map(\.criterionID) == ["compliance", "greeting", "id_check"])
+        #expect(a1.development.map(\.criterionID) == ["accuracy"])
+        let markdown = try a1.markdown()
+        let expected = """
+            # Feedback for A1
+
+            Team A · evaluations of contacts from 2026-11-16 to 2026-11-22 · 4 evaluations
+
+            ## What you did well
+
+            - **Reads the required compliance statements**: at or above target in 100% of 4 evaluations.
+              - F4 (2026-11-27)
+              - F3 (2026-11-26)
+              - F2 (2026-11-25)
+
+            - **Greets and introduces self**: at or above target in 100% of 4 evaluations.
+              - F4 (2026-11-27)
+              - F3 (2026-11-26)
+              - F2 (2026-11-25)
+
+            - **Verifies identity per the data-protection procedure**: at or above target in 100% of 4 evaluations.
+              - F4 (2026-11-27)
+              - F3 (2026-11-26)
+              - F2 (2026-11-25)
+
+            ## What would benefit from development
+
+            - **Gives accurate information**: below target in 4 evaluations, at target in only 0%.
+              - F1 (2026-11-24)
+              - F2 (2026-11-25): “Quoted the old tariff”
+              - F3 (2026-11-26)
+
+            ## Proposed coaching
+
+            - Knowledge-base search practice
+
+            - Product knowledge session
+
+            """
+        #expect(markdown == expected, "\(markdown)")
+        #expect(markdown.range(of: "What you did well")!.lowerBound < markdown.range(of: "What would benefit")!.lowerBound)
+        #expect(!markdown.contains("a@b.com"))
+        let html = try a1.html()
+        #expect(html.contains("<h2>What you did well</h2>"))
+        #expect(!html.contains("<script"))
+        let written = try FeedbackPack.write(packs, to: dir.path + "/packs")
+        #expect(written.map { ($0 as NSString).lastPathComponent } == ["A1"])
+        #expect(FileManager.default.fileExists(atPath: dir.path + "/packs/Team-A/A1.html"))
+    }
+
+    @Test func anActionPlanFromAgreedToReviewed() throws {
+        let dir = TemporaryDirectory()
+        let store = try FeedbackTests.store(dir)
+        let id = try store.addActionPlan(agent: "A1", criterion: "accuracy", action: "Product knowledge session",
+                                         agreedOn: LocalDate(iso: "2026-11-26")!, reviewBy: LocalDate(iso: "2026-12-10")!)
+        var plan = try #require(try store.actionPlans().first)
+        #expect(plan.id == id)
+        #expect(!plan.isDue(asOf: LocalDate(iso: "2026-12-09")!))
+        #expect(plan.isDue(asOf: LocalDate(iso: "2026-12-10")!))
+        // Before the plan: F1, F2 at 2 of 1–5 (25%); since: F3, F4 also 25% → not improved.
+        #expect(plan.before?.n == 2 && plan.since?.n == 2)
+        #expect(plan.improved == false)
+        try store.reviewActionPlan(id: id, on: LocalDate(iso: "2026-12-10")!, note: "No change yet; second session booked")
+        plan = try #require(try store.actionPlans().first)
+        #expect(plan.status == .reviewed)
+        #expect(!plan.isDue(asOf: LocalDate(iso: "2026-12-31")!))
+        #expect(throws: ParameterError.self) {
+            try store.addActionPlan(agent: "A1", criterion: "smile", action: "x", agreedOn: LocalDate(iso: "2026-11-26")!, reviewBy: LocalDate(iso: "2026-12-10")!)
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import GRDB
+
+/// A coaching action agreed with an agent on a criterion, reviewed by a date (kept records of action plans).
+public struct ActionPlan: Sendable, Equatable {
+    public enum Status: String, Sendable { case agreed, reviewed }
+
+    public var id: Int64
+    public var agent: String
+    public var criterion: String
+    public var action: String
+    public var agreedOn: LocalDate
+    public var reviewBy: LocalDate
+    public var status: Status
+    public var reviewedOn: LocalDate?
+    public var note: String?
+    /// Mean rating of the criterion, as a share of its scale, in the agent's evaluations before the plan…
+    public var before: (mean: Double, n: Int)?
+    /// …and since it was agreed.
+    public var since: (mean: Double, n: Int)?
+
+    /// Whether the criterion improved since the plan; nil without evaluations on both sides.
+    public var improved: Bool? {
+        guard let before, let since else { return nil }
+        return since.mean > before.mean
+    }
+
+    public func isDue(asOf: LocalDate) -> Bool { status == .agreed && reviewBy <= asOf }
+
+    public static func == (a: ActionPlan, b: ActionPlan) -> Bool { a.id == b.id && a.status == b.status && a.reviewedOn == b.reviewedOn }
+}
+
+extension SQLiteStore {
+    static func registerCoachingMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v6: action plans") { db in
+            try db.execute(sql: """
+                CREATE TABLE action_plans (
+                    id INTEGER PRIMARY KEY, agent_id TEXT NOT NULL, criterion_id TEXT NOT NULL, action TEXT NOT NULL,
+                    agreed_on TEXT NOT NULL, review_by TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'agreed',
+                    reviewed_on TEXT, note TEXT);
+                """)
+        }
+    }
+
+    /// Records an action plan. The criterion must exist in a registered scorecard.
+    @discardableResult
+    public func addActionPlan(agent: String, criterion: String, action: String, agreedOn: LocalDate, reviewBy: LocalDate) throws -> Int64 {
+        guard reviewBy >= agreedOn else { throw ParameterError("the review date \(reviewBy) is before the date the plan was agreed, \(agreedOn)") }
+        guard try scorecards().values.contains(where: { $0.criterion(criterion) != nil }) else {
+            throw ParameterError("no registered scorecard has a criterion \"\(criterion)\"")
+        }
+        return try write { db in
+            try db.execute(sql: "INSERT INTO action_plans (agent_id, criterion_id, action, agreed_on, review_by) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [agent, criterion, action, agreedOn.description, reviewBy.description])
+            return db.lastInsertedRowID
+        }
+    }
+
+    /// Marks a plan reviewed on a date, with an optional note.
+    public func reviewActionPlan(id: Int64, on date: LocalDate, note: String?) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE action_plans SET status = 'reviewed', reviewed_on = ?, note = ? WHERE id = ?", arguments: [date.description, note, id])
+            guard db.changesCount == 1 else { throw ParameterError("there is no action plan \(id)") }
+        }
+    }
+
+    /// Every action plan with the criterion's mean rating before and since it was agreed.
+    public func actionPlans() throws -> [ActionPlan] {
+        let cards = try scorecards()
+        let plans = try rows("SELECT id, agent_id, criterion_id, action, agreed_on, review_by, status, reviewed_on, note FROM action_plans ORDER BY review_by, id")
+        return try plans.map { r in
+            var plan = ActionPlan(id: Int64.fromDatabaseValue(r[0])!, agent: String.fromDatabaseValue(r[1])!, criterion: String.fromDatabaseValue(r[2])!,
+                                  action: String.fromDatabaseValue(r[3])!, agreedOn: LocalDate(iso: String.fromDatabaseValue(r[4])!)!,
+                                  reviewBy: LocalDate(iso: String.fromDatabaseValue(r[5])!)!, status: ActionPlan.Status(rawValue: String.fromDatabaseValue(r[6])!) ?? .agreed,
+                                  reviewedOn: String.fromDatabaseValue(r[7]).flatMap { LocalDate(iso: $0) }, note: String.fromDatabaseValue(r[8]))
+            let ratings = try rows("""
+                SELECT substr(e.evaluated_at, 1, 10), a.rating, e.scorecard_id, e.scorecard_version FROM evaluations e
+                JOIN evaluation_answers a ON a.evaluation_id = e.evaluation_id
+                WHERE e.agent_id = ? AND a.criterion_id = ? AND a.rating IS NOT NULL
+                """, [plan.agent, plan.criterion])
+            var before: [Double] = []
+            var since: [Double] = []
+            for rating in ratings {
+                guard let card = cards["\(String.fromDatabaseValue(rating[2])!)#\(Int.fromDatabaseValue(rating[3])!)"],
+                      let criterion = card.criterion(plan.criterion), let date = LocalDate(iso: String.fromDatabaseValue(rating[0])!) else { continue }
+                let share = (Double.fromDatabaseValue(rating[1])! - criterion.min) / (criterion.max - criterion.min)
+                if date < plan.agreedOn { before.append(share) } else { since.append(share) }
+            }
+            if !before.isEmpty { plan.before = (before.reduce(0, +) / Double(before.count), before.count) }
+            if !since.isEmpty { plan.since = (since.reduce(0, +) / Double(since.count), since.count) }
+            return plan
+        }
+    }
+}
