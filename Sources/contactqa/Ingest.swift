@@ -50,28 +50,6 @@ struct Ingest: ParsableCommand {
         }
         let logger = logging.bootstrap()
         let sqlite = try SQLiteStore(path: store!, createWithTimeZone: timezone)
-        if source == "scorecard" {
-            for file in files {
-                let card = try Scorecard.load(file: file)
-                let added = try sqlite.register(card, definition: try String(contentsOfFile: file, encoding: .utf8))
-                logger.info("\((file as NSString).lastPathComponent): scorecard \(card.id) version \(card.version) \(added ? "registered" : "already registered, unchanged")")
-            }
-            return
-        }
-        if source == "evaluations" {
-            let quarantine = ((sqlite.path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("quarantine")
-            let reports = try files.map { try EvaluationImporter(quarantineDirectory: quarantine).importFile($0, into: sqlite) }
-            for report in reports { logger.info("\(report.log.file): \(report.log.rowsRead) evaluations, \(report.log.inserted) new, \(report.log.unchanged) unchanged, \(report.log.rejected) rejected") }
-            try finish(reports)
-            return
-        }
-        if source == "roster" {
-            for file in files {
-                let count = try sqlite.loadRoster(file)
-                logger.info("\((file as NSString).lastPathComponent): \(count) agents in the roster")
-            }
-            return
-        }
         let service = IngestService(store: sqlite, logger: logger)
         let reports = try service.ingest(source: source!, mappingFile: mapping, files: files,
                                          pseudonymiser: try IngestService.pseudonymiser(keyFile: keyFile))

@@ -7,8 +7,8 @@ struct Run: ParsableCommand {
         abstract: "Run a pipeline: ingest its new input files, then compute the week's KPIs.",
         discussion: """
             Files already loaded (same SHA-256) are skipped, so a nightly run is idempotent. The week is --week, \
-            else the ISO week of the latest contact in the store. Writes kpis.json and kpis.csv into the \
-            pipeline's report folder and prints the tables.
+            else the ISO week of the latest contact in the store. Writes kpis*.json and kpis*.csv, the week's \
+            sample (drawn once, then reused), quality.json and feedback packs into the pipeline's report folder.
             """
     )
 
@@ -61,7 +61,21 @@ struct Run: ParsableCommand {
             try report.json.rendered().appending("\n").write(toFile: "\(folder)/kpis\(suffix).json", atomically: true, encoding: .utf8)
             try report.csv.write(toFile: "\(folder)/kpis\(suffix).csv", atomically: true, encoding: .utf8)
         }
-        logger.info("KPI files for \(isoWeek) written to \(folder)")
+        if let planFile = config.samplingPlan {
+            let plan = try SamplingPlan.load(file: planFile)
+            do {
+                let (manifest, outcome) = try SamplingService(store: store).sample(plan: plan, period: period, out: "\(folder)/sample")
+                let how = if case .reused = outcome { "reused" } else { "drew" }
+                logger.info("\(how) the week's sample: \(manifest.sample.selected.count) of \(manifest.sample.units.count) handled legs")
+            } catch let error as SamplingError {
+                logger.warning("no sample for \(isoWeek): \(error)")
+            }
+        }
+        let quality = try QualityEngine(store: store).report(period: period, groupBy: .agent)
+        try (quality.json.rendered() + "\n").write(toFile: "\(folder)/quality.json", atomically: true, encoding: .utf8)
+        let packs = try FeedbackPack.build(store: store, period: period)
+        _ = try FeedbackPack.write(packs, to: "\(folder)/feedback")
+        logger.info("KPI, sample and quality files for \(isoWeek) written to \(folder)")
         try finish(reports)
     }
 }

@@ -6,7 +6,8 @@ import Logging
 /// each file in its own transaction. Shared by `contactqa ingest` and `contactqa run`.
 public struct IngestService {
     /// Source kinds this version reads (DESIGN.md §6 lists the rest, which later importers add).
-    public static let supportedSources = ["canonical", "csv", "surveys", "amazon-connect-ctr", "genesys-conversations", "zendesk-tickets"]
+    public static let supportedSources = ["canonical", "csv", "surveys", "amazon-connect-ctr", "genesys-conversations", "zendesk-tickets",
+                                          "roster", "scorecard", "evaluations"]
 
     public var store: SQLiteStore
     public var logger: Logger
@@ -26,6 +27,29 @@ public struct IngestService {
     public func ingest(source: String, mappingFile: String?, files: [String], pseudonymiser: Pseudonymiser?,
                        skipLoaded: Bool = false) throws -> [FileImportReport] {
         let quarantine = ((store.path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("quarantine")
+        switch source {
+        case "roster":
+            for file in files {
+                let count = try store.loadRoster(file)
+                logger.info("\((file as NSString).lastPathComponent): \(count) agents in the roster")
+            }
+            return []
+        case "scorecard":
+            for file in files {
+                let card = try Scorecard.load(file: file)
+                let added = try store.register(card, definition: try String(contentsOfFile: file, encoding: .utf8))
+                logger.info("\((file as NSString).lastPathComponent): scorecard \(card.id) version \(card.version) \(added ? "registered" : "already registered")")
+            }
+            return []
+        case "evaluations":
+            return try files.compactMap { file in
+                if skipLoaded, let digest = IngestService.sha256(of: file), try store.hasLoaded(sha256: digest) { return nil }
+                let report = try EvaluationImporter(quarantineDirectory: quarantine).importFile(file, into: store)
+                logger.info("\(report.log.file): \(report.log.rowsRead) evaluations, \(report.log.inserted) new, \(report.log.unchanged) unchanged, \(report.log.rejected) rejected")
+                return report
+            }
+        default: break
+        }
         if ["amazon-connect-ctr", "genesys-conversations", "zendesk-tickets"].contains(source) {
             return try files.compactMap { file in
                 if skipLoaded, let digest = IngestService.sha256(of: file), try store.hasLoaded(sha256: digest) {

@@ -19,6 +19,8 @@ public struct Pipeline: Sendable {
     /// The report folder pattern; `{week}` becomes the ISO week.
     public var reportOut: String
     public var settleSeconds = 0.0
+    /// The sampling plan the run draws the week's sample with (drawn once, then reused).
+    public var samplingPlan: String?
 
     static let topKeys = ["name", "timezone", "store", "inputs", "settle_s", "privacy", "kpis", "targets", "scorecards", "sampling", "report"]
 
@@ -98,6 +100,11 @@ public struct Pipeline: Sendable {
         }
         if let report = try top["report"]?.dictionary(allowed: ["out", "formats", "feedback_packs"]), let node = report["out"] {
             pipeline.reportOut = resolve(try node.string())
+        }
+        if let sampling = try top["sampling"]?.dictionary(allowed: ["plan"]), let node = sampling["plan"] {
+            let path = resolve(try node.string())
+            guard FileManager.default.fileExists(atPath: path) else { throw node.error("sampling plan \(path) does not exist") }
+            pipeline.samplingPlan = path
         }
         return pipeline
     }

@@ -109,6 +109,8 @@ struct CommandLineTests {
         let text = try String(contentsOfFile: repositoryRoot + "/pipelines/demo.yaml", encoding: .utf8)
             .replacingOccurrences(of: "../.contactqa/", with: dir.path + "/")
             .replacingOccurrences(of: "../fixtures/", with: repositoryRoot + "/fixtures/")
+            .replacingOccurrences(of: "\"scorecards/", with: "\"" + repositoryRoot + "/pipelines/scorecards/")
+            .replacingOccurrences(of: "plan: plans/", with: "plan: " + repositoryRoot + "/pipelines/plans/")
         let pipeline = dir.write("demo.yaml", text)
         let first = try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-12-01"])
         #expect(first.status == 0)
@@ -118,6 +120,8 @@ struct CommandLineTests {
         #expect(second.status == 0)
         #expect(second.stderr.contains("already loaded (same SHA-256), skipped"))
         #expect(try String(contentsOfFile: report, encoding: .utf8) == firstJSON)
+        #expect(second.stderr.contains("reused the week's sample"))
+        #expect(FileManager.default.fileExists(atPath: dir.path + "/reports/2026-W47/quality.json"))
         // Totals over the four systems' fixtures: 11 + 11 canonical (contacts, FCR repeats) + 7 inbound cloud calls + 6 French calls
         // + 7 inbound Amazon Connect contacts (2 abandoned).
         let object = try JSONSerialization.jsonObject(with: Data(firstJSON.utf8)) as! [String: Any]

@@ -251,3 +251,30 @@ struct FeedbackTests {
         }
     }
 }
+
+@Suite("contactqa quality and coaching")
+struct QualityCommandTests {
+    @Test func qualityJSONAndCoachingFromTheCommandLine() throws {
+        let dir = TemporaryDirectory()
+        let store = dir.path + "/s.sqlite"
+        #expect(try contactqa(["ingest", "--store", store, "--timezone", "Europe/London", "--source", "canonical", "--key-file", fixture("keys/demo.key"),
+                               fixture("canonical/contacts_2026-W47.csv")]).status == 0)
+        #expect(try contactqa(["ingest", "--store", store, "--source", "scorecard", QualityTests.voice]).status == 0)
+        #expect(try contactqa(["ingest", "--store", store, "--source", "evaluations", fixture("evaluations/evaluations_2026-W47.csv")]).status == 0)
+        let json = try contactqa(["quality", "--store", store, "--week", "2026-W47", "--format", "json", "--feedback-packs", dir.path + "/packs"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
+        #expect(Set(object.keys) == ["period", "group_by", "evaluations", "groups", "calibration"])
+        let evaluations = object["evaluations"] as! [[String: Any]]
+        #expect(evaluations.map { $0["evaluation_id"] as! String } == ["E1", "E2", "E3"])
+        #expect(evaluations[1]["critical_failed"] as? Bool == true)
+        #expect(FileManager.default.fileExists(atPath: dir.path + "/packs/Team-A/A1.md"))
+        #expect(try contactqa(["coaching", "add", "--store", store, "--agent", "A1", "--criterion", "id_check", "--action", "Data-protection e-learning",
+                               "--agreed-on", "2026-11-24", "--review-by", "2026-12-08"]).status == 0)
+        let due = try contactqa(["coaching", "--store", store, "--due", "--as-of", "2026-12-08"])
+        #expect(due.stdout.contains("#1 A1 · id_check · Data-protection e-learning"))
+        #expect(due.stdout.contains("(DUE)"))
+        #expect(try contactqa(["coaching", "review", "--store", store, "--id", "1", "--on", "2026-12-08"]).status == 0)
+        #expect(try contactqa(["coaching", "--store", store, "--due", "--as-of", "2026-12-08"]).stdout == "no review is due\n")
+    }
+}
