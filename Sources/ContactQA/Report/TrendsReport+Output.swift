@@ -31,6 +31,10 @@ extension TrendsReport {
             ("consistency", .array(consistency.map { c in
                 .object([("check", .string(c.name)), ("count", .int(c.count)), ("examples", .array(c.examples.map(JSONValue.string)))])
             })),
+            ("validation", .array(validation.map { v in
+                .object([("name", .string(v.name)), ("spearman_rho", .number(v.correlation?.rho)), ("n", .int(v.correlation?.n ?? 0)),
+                         ("p", .number(v.correlation?.p)), ("note", .text(v.note))])
+            })),
             ("baselines", .array(baselines.map { b in
                 .object([("kpi", .string(b.kpi.rawValue)), ("baseline", .number(b.baseline)),
                          ("top_quartile_agents", .number(b.topQuartileAgents)), ("baseline_improved", .number(b.improved))])

@@ -84,6 +84,14 @@ public struct ConsistencyCheck: Sendable {
     public var examples: [String]
 }
 
+/// Whether quality scores agree with other evidence: a rank correlation and what it was computed over.
+public struct EvidenceCorrelation: Sendable {
+    /// `agents: qa_score ~ csat`, `criterion accuracy ~ fcr`, …
+    public var name: String
+    public var correlation: SpearmanCorrelation?
+    public var note: String?
+}
+
 /// A KPI's baseline and a suggested target.
 public struct Baseline: Sendable {
     public var kpi: TrackedKPI
@@ -106,6 +114,8 @@ public struct TrendsReport: Sendable {
     public var timePattern: [KPIGroup]
     public var consistency: [ConsistencyCheck]
     public var baselines: [Baseline]
+    /// QA scores against CSAT and FCR, for agents and per criterion (DESIGN.md §5).
+    public var validation: [EvidenceCorrelation]
     public var parameters: KPIParameters
 }
 
@@ -141,7 +151,9 @@ public struct TrendsEngine {
         return TrendsReport(week: week, weeks: weeks, series: series, funnels: funnels(agents),
                             surges: surges(reasons, total: total, weeks: weeks), timePattern: pattern.groups,
                             consistency: try store.consistencyChecks(span, windowDays: parameters.fcrWindowDays),
-                            baselines: baselines(total, agents: baselineAgents, weeks: weeks), parameters: parameters)
+                            baselines: baselines(total, agents: baselineAgents, weeks: weeks),
+                            validation: try validation(span, agentsOver: try engine.report(period: span, groupBy: [.agent], parameters: parameters, asOf: asOf), parameters: parameters),
+                            parameters: parameters)
     }
 
     func makeSeries(_ report: KPIReport, dimension: GroupDimension?, weeks: [ISOWeek]) -> [KPISeries] {
@@ -225,6 +237,58 @@ public struct TrendsEngine {
             }
             result.append(ReasonSurge(reason: reason, week: last.week, volume: byReason[reason]![last.week] ?? 0, share: last.value,
                                       upperLimit: last.upper, firstWeek: firstWeek))
+        }
+        return result
+    }
+
+    /// Spearman correlations of agents' mean QA score with their CSAT and FCR over the history, and of
+    /// each criterion's rating (as a share of its scale) with the evaluated contact's satisfaction and
+    /// first-contact resolution (which criteria predict outcomes).
+    func validation(_ span: Period, agentsOver agents: KPIReport, parameters: KPIParameters) throws -> [EvidenceCorrelation] {
+        let quality = try QualityEngine(store: store).report(period: span, groupBy: .agent)
+        var scores: [String: [Double]] = [:]
+        for e in quality.evaluations { if let agent = e.agent, let score = e.score { scores[agent, default: []].append(score) } }
+        var result: [EvidenceCorrelation] = []
+        for kpi in [TrackedKPI.csat, .fcr] {
+            var x: [Double] = []
+            var y: [Double] = []
+            for group in agents.groups {
+                guard let agent = agents.display(group.key[0], .agent), let s = scores[agent], let r = kpi.rate(group.kpis), let v = r.value else { continue }
+                x.append(s.reduce(0, +) / Double(s.count))
+                y.append(v)
+            }
+            let c = SpearmanCorrelation(x, y)
+            result.append(EvidenceCorrelation(name: "agents: qa_score ~ \(kpi.rawValue)", correlation: c,
+                                              note: c == nil ? "not enough data: \(x.count) agents with both a QA score and \(kpi.rawValue)" : nil))
+        }
+        let window = Int64(parameters.fcrWindowDays) * 86_400_000
+        let rows = try store.rows("""
+            SELECT a.criterion_id, a.rating, e.scorecard_id, e.scorecard_version,
+                   CASE WHEN c.csat IS NULL THEN NULL
+                        WHEN c.csat >= CASE WHEN c.csat_max - c.csat_min + 1 >= 4 THEN c.csat_max - 1 ELSE c.csat_max END THEN 1 ELSE 0 END,
+                   CASE WHEN c.customer_key IS NULL THEN NULL
+                        WHEN EXISTS (SELECT 1 FROM contacts r WHERE r.customer_key = c.customer_key AND r.direction = 'inbound'
+                                     AND r.arrived_at > c.arrived_at AND r.arrived_at <= c.arrived_at + \(window)) THEN 0 ELSE 1 END
+            FROM evaluation_answers a JOIN evaluations e ON e.evaluation_id = a.evaluation_id
+            JOIN contacts c ON c.source = e.source AND c.interaction_id = e.interaction_id
+            WHERE c.arrived_at >= ? AND c.arrived_at < ? AND a.rating IS NOT NULL
+            ORDER BY a.criterion_id
+            """, [span.fromUTC, span.toUTC])
+        let cards = try store.scorecards()
+        var byCriterion: [String: (csat: [(Double, Double)], fcr: [(Double, Double)])] = [:]
+        for r in rows {
+            let criterionID = String.fromDatabaseValue(r[0])!
+            guard let card = cards["\(String.fromDatabaseValue(r[2])!)#\(Int.fromDatabaseValue(r[3])!)"], let criterion = card.criterion(criterionID) else { continue }
+            let share = (Double.fromDatabaseValue(r[1])! - criterion.min) / (criterion.max - criterion.min)
+            if let satisfied = Double.fromDatabaseValue(r[4]) { byCriterion[criterionID, default: ([], [])].csat.append((share, satisfied)) }
+            if let resolved = Double.fromDatabaseValue(r[5]) { byCriterion[criterionID, default: ([], [])].fcr.append((share, resolved)) }
+        }
+        for criterion in byCriterion.keys.sorted() {
+            for (outcome, pairs) in [("csat", byCriterion[criterion]!.csat), ("fcr", byCriterion[criterion]!.fcr)] {
+                let c = SpearmanCorrelation(pairs.map(\.0), pairs.map(\.1))
+                result.append(EvidenceCorrelation(name: "criterion \(criterion) ~ \(outcome)", correlation: c,
+                                                  note: c == nil ? "not enough data: \(pairs.count) evaluated contacts with \(outcome), or no variation" : nil))
+            }
         }
         return result
     }

@@ -113,3 +113,19 @@ struct TrendStatisticsTests {
         #expect(trends <= 20 + 18, "\(trends) of 400 stable series called trending")
     }
 }
+
+/// Against scipy 1.17.1 `stats.spearmanr` (2026-11-23).
+@Suite("Spearman correlation")
+struct SpearmanTests {
+    @Test func againstScipy() throws {
+        let a = try #require(SpearmanCorrelation([72.5, 80, 65, 90, 85, 70, 60], [0.8, 0.85, 0.7, 0.95, 0.9, 0.6, 0.65]))
+        #expect(abs(a.rho - 0.8928571428571429) < 1e-12)
+        #expect(abs(a.p! - 0.006807187408935393) < 1e-9)
+        // Ties on both sides (a criterion's ratings against a binary outcome).
+        let b = try #require(SpearmanCorrelation([1, 2, 2, 3, 4, 4, 5, 6], [0, 0, 1, 0, 1, 1, 1, 1]))
+        #expect(abs(b.rho - 0.6843191382146413) < 1e-12)
+        #expect(abs(b.p! - 0.06120248100900809) < 1e-9)
+        #expect(SpearmanCorrelation([1, 2], [3, 4]) == nil)
+        #expect(SpearmanCorrelation([1, 2, 3], [5, 5, 5]) == nil)
+    }
+}

@@ -57,7 +57,7 @@ struct TrendsEngineTests {
         #expect(check.count == 0)
         // The JSON names every part.
         let object = try JSONSerialization.jsonObject(with: Data(report.json.rendered().utf8)) as! [String: Any]
-        #expect(Set(object.keys) == ["week", "weeks", "parameters", "series", "funnels", "surges", "time_pattern", "consistency", "baselines"])
+        #expect(Set(object.keys) == ["week", "weeks", "parameters", "series", "funnels", "surges", "time_pattern", "consistency", "validation", "baselines"])
     }
 
     @Test func tooLittleHistoryIsSaidNotCrashed() throws {
@@ -88,5 +88,22 @@ struct TrendsCommandTests {
         #expect(table.stdout.contains("service_level"))
         #expect(table.stdout.contains("- outage: 20 contacts"))
         #expect(try contactqa(["trends", "--store", dir.path + "/store.sqlite", "--week", "2026-W48", "--weeks", "1"]).status == 2)
+    }
+}
+
+@Suite("Trends: validation against other evidence")
+struct ValidationTests {
+    /// A1's four evaluated calls of W47: greeting always 4 (no variation), accuracy always 2; C1 (csat 5/5) and
+    /// C7 (1 on 0–1) are satisfied, C8 and C12 have no survey. One agent with QA scores: too few for a correlation.
+    @Test func correlationsSayWhenThereIsTooLittle() throws {
+        let dir = TemporaryDirectory()
+        let store = try FeedbackTests.store(dir)
+        let report = try TrendsEngine(store: store).report(week: ISOWeek("2026-W47")!, clock: ZoneClock(identifier: "Europe/London")!,
+                                                            parameters: KPIParameters(), asOf: LocalDate(iso: "2026-12-31")!)
+        let agents = try #require(report.validation.first { $0.name == "agents: qa_score ~ csat" })
+        #expect(agents.correlation == nil)
+        #expect(agents.note == "not enough data: 1 agents with both a QA score and csat")
+        let accuracy = try #require(report.validation.first { $0.name == "criterion accuracy ~ fcr" })
+        #expect(accuracy.correlation == nil)  // every rating is 2: no variation
     }
 }
