@@ -32,7 +32,9 @@ public struct EvaluationImporter {
                 let fields = (0..<record.count).map { record.string($0)?.trimmingCharacters(in: .whitespaces) ?? "" }
                 if header.isEmpty {
                     header = fields
-                    for column in EvaluationImporter.required where !header.contains(column) {
+                    // Wide form: no criterion_id/rating columns; every other column named like a criterion is its rating.
+                    let wide = !header.contains("criterion_id") && !header.contains("rating")
+                    for column in EvaluationImporter.required where !header.contains(column) && !(wide && (column == "criterion_id" || column == "rating")) {
                         throw InputError(file: name, position: record.line, field: column,
                                          reason: "the evaluations file needs a \(column) column; it has \(header.joined(separator: ", "))")
                     }
@@ -42,10 +44,21 @@ public struct EvaluationImporter {
                     rowErrors.append(InputError(file: name, position: record.line, reason: "expected \(header.count) fields, found \(fields.count) (ragged row)"))
                     return
                 }
-                let row = Dictionary(uniqueKeysWithValues: zip(header, fields))
+                let row = Dictionary(header.enumerated().map { ($1, fields[$0]) }, uniquingKeysWith: { a, _ in a })
                 let id = row["evaluation_id"] ?? ""
                 if groups[id] == nil { order.append(id) }
-                groups[id, default: []].append((record.line, row))
+                if header.contains("criterion_id") {
+                    groups[id, default: []].append((record.line, row))
+                } else {
+                    // One answer row per criterion column (and its optional `<criterion>_comment`).
+                    for column in header where !EvaluationImporter.columns.contains(column) && !column.hasSuffix("_comment") {
+                        var answer = row
+                        answer["criterion_id"] = column
+                        answer["rating"] = row[column] ?? ""
+                        answer["comment"] = row[column + "_comment"] ?? row["comment"] ?? ""
+                        groups[id, default: []].append((record.line, answer))
+                    }
+                }
             }
         } catch let error as InputError {
             entry.status = .failed
@@ -159,6 +172,7 @@ public struct EvaluationImporter {
         var answers: [String: (rating: Double?, comment: String?)] = [:]
         for row in rows {
             let criterionID = row.fields["criterion_id"] ?? ""
+            if (row.fields["rating"] ?? "").isEmpty, first["criterion_id"] == nil { continue }
             guard let criterion = card.criterion(criterionID) else {
                 throw InputError(file: file, position: row.line, field: "criterion_id", reason: "evaluation \(id): criterion \"\(criterionID)\" is not in scorecard \(card.id) v\(card.version)")
             }

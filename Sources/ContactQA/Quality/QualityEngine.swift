@@ -176,10 +176,15 @@ extension QualityReport {
             })),
             ("calibration", .object([
                 ("alpha", .object(alpha.map { ($0.criterion, .number($0.value)) })),
-                ("evaluators", .array(evaluators.map { .object([("evaluator_id", .string($0.evaluator)), ("mean_deviation", .double($0.meanDeviation)), ("n", .int($0.n))]) })),
+                ("evaluators", .array(evaluators.map { .object([("evaluator_id", .string($0.evaluator)), ("mean_deviation", .double($0.meanDeviation)), ("n", .int($0.n)),
+                                                                ("drifting", .bool(QualityReport.isDrifting($0.meanDeviation, n: $0.n)))]) })),
             ])),
         ])
     }
+
+    /// An evaluator drifts when they score, on average over at least 3 calibrated legs, 10 points or more
+    /// away from the mean of their colleagues on the same legs.
+    public static func isDrifting(_ meanDeviation: Double, n: Int) -> Bool { n >= 3 && abs(meanDeviation) >= 10 }
 
     public var table: String {
         var out = "QA scores \(period.from) to \(period.to): \(evaluations.count) evaluations, \(evaluations.filter(\.inSample).count) in a representative sample\n"
@@ -191,6 +196,9 @@ extension QualityReport {
         }
         let spots = evaluations.filter { !$0.inSample }
         if !spots.isEmpty { out += "\(spots.count) evaluations outside a representative sample (spot checks) are reported apart, not in the estimates\n" }
+        for e in evaluators where QualityReport.isDrifting(e.meanDeviation, n: e.n) {
+            out += String(format: "Drifting evaluator: %@ scores %+.1f points from the others on average (%d legs)\n", e.evaluator, e.meanDeviation, e.n)
+        }
         if !alpha.isEmpty {
             out += "Calibration (Krippendorff's alpha): " + alpha.map { "\($0.criterion) \($0.value.map { String(format: "%.2f", $0) } ?? "-")" }.joined(separator: ", ") + "\n"
         }

@@ -278,3 +278,31 @@ struct QualityCommandTests {
         #expect(try contactqa(["coaching", "--store", store, "--due", "--as-of", "2026-12-08"]).stdout == "no review is due\n")
     }
 }
+
+@Suite("Wide evaluation exports and drifting evaluators")
+struct WideEvaluationTests {
+    @Test func aColumnPerCriterionIsReadAsTheLongForm() throws {
+        let dir = TemporaryDirectory()
+        let store = try QualityTests.store(dir)
+        let wide = dir.write("wide.csv", """
+            evaluation_id,interaction_id,leg,evaluator_id,evaluated_at,scorecard_id,scorecard_version,greeting,id_check,accuracy,empathy,wrap_up,compliance,accuracy_comment
+            W1,C1,1,Q1,2026-11-24,voice-standard,1,3,yes,4,NA,no,yes,"Quoted the right fee, email x@y.org"
+            W2,C8,1,Q2,2026-11-24,voice-standard,1,2,yes,3,3,no,yes,
+            """)
+        let report = try EvaluationImporter(quarantineDirectory: dir.path + "/q").importFile(wide, into: store)
+        #expect((report.log.rowsRead, report.log.inserted, report.log.rejected) == (2, 2, 0))
+        // W1 reads as E1 of the long-form fixture: 77.78; W2 as E3: 65.
+        #expect(try store.rows("SELECT evaluation_id, score FROM evaluations ORDER BY 1").map { "\(String.fromDatabaseValue($0[0])!)=\(Double.fromDatabaseValue($0[1])!)" }
+            == ["W1=\(700.0 / 9)", "W2=65.0"])
+        #expect(try store.rows("SELECT comment FROM evaluation_answers WHERE evaluation_id = 'W1' AND criterion_id = 'accuracy'")
+            == [["Quoted the right fee, email [email]".databaseValue]])
+        #expect(try store.rows("SELECT agent_id FROM evaluations WHERE evaluation_id = 'W1'") == [["A1".databaseValue]])  // from the leg
+    }
+
+    @Test func driftingEvaluators() {
+        #expect(QualityReport.isDrifting(12.5, n: 3))
+        #expect(!QualityReport.isDrifting(12.5, n: 2))
+        #expect(!QualityReport.isDrifting(-9.9, n: 10))
+        #expect(QualityReport.isDrifting(-10, n: 10))
+    }
+}
