@@ -11,7 +11,7 @@ struct Quality: ParsableCommand {
 
     @Option(help: "The store.") var store: String
     @OptionGroup var period: PeriodOptions
-    @Option(help: "agent, team or evaluator.") var by: QualityGrouping = .agent
+    @Option(help: "agent, team, evaluator or week.") var by: QualityGrouping = .agent
     @Option(help: "table or json.") var format: Format = .table
     @Option(name: .customLong("feedback-packs"), help: "Also write each agent's feedback pack (Markdown and HTML) into this folder, one subfolder per team.")
     var feedbackPacks: String?

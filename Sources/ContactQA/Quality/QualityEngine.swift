@@ -13,6 +13,8 @@ public struct EvaluationSummary: Sendable {
     public var criticalFailed: Bool
     /// Selected by a recorded routine sample: counts in the design-weighted estimates.
     public var inSample: Bool
+    /// The ISO week of the evaluated contact, in the period's zone.
+    public var week: String?
     var cell: String?
     var sampleID: Int64?
     var cellPopulation: Int?
@@ -38,7 +40,7 @@ public struct QualityReport: Sendable {
     public var evaluators: [(evaluator: String, meanDeviation: Double, n: Int)]
 }
 
-public enum QualityGrouping: String, CaseIterable, Sendable { case agent, team, evaluator }
+public enum QualityGrouping: String, CaseIterable, Sendable { case agent, team, evaluator, week }
 
 /// QA scores and their design-weighted estimates (DESIGN.md §3, §4), and calibration (§5).
 public struct QualityEngine {
@@ -54,7 +56,8 @@ public struct QualityEngine {
                        AND s.kind = 'routine' AND s.superseded_by IS NULL ORDER BY s.id DESC LIMIT 1),
                    (SELECT u.sample_id FROM sample_units u JOIN samples s ON s.id = u.sample_id
                      WHERE u.source = e.source AND u.interaction_id = e.interaction_id AND u.leg = e.leg AND u.selected = 1
-                       AND s.kind = 'routine' AND s.superseded_by IS NULL ORDER BY s.id DESC LIMIT 1)
+                       AND s.kind = 'routine' AND s.superseded_by IS NULL ORDER BY s.id DESC LIMIT 1),
+                   c.arrived_at
             FROM evaluations e JOIN contacts c ON c.source = e.source AND c.interaction_id = e.interaction_id
             LEFT JOIN legs l ON l.source = e.source AND l.interaction_id = e.interaction_id AND l.leg = e.leg
             WHERE c.arrived_at >= ? AND c.arrived_at < ?
@@ -64,7 +67,9 @@ public struct QualityEngine {
             EvaluationSummary(evaluationID: String.fromDatabaseValue(r[0])!, interactionID: String.fromDatabaseValue(r[1])!, leg: Int.fromDatabaseValue(r[2])!,
                               agent: String.fromDatabaseValue(r[3]), team: String.fromDatabaseValue(r[4]), evaluator: String.fromDatabaseValue(r[5])!,
                               score: Double.fromDatabaseValue(r[6]), criticalFailed: Int.fromDatabaseValue(r[7]) == 1,
-                              inSample: !r[8].isNull, cell: String.fromDatabaseValue(r[8]), sampleID: Int64.fromDatabaseValue(r[9]))
+                              inSample: !r[8].isNull,
+                              week: Int64.fromDatabaseValue(r[10]).map { period.clock.localDate(atUTC: $0 / 1000).isoWeek.description },
+                              cell: String.fromDatabaseValue(r[8]), sampleID: Int64.fromDatabaseValue(r[9]))
         }
         // N_cell of each sampled evaluation's cell, from the recorded frame.
         var populations: [String: Int] = [:]
@@ -82,6 +87,7 @@ public struct QualityEngine {
             case .agent: e.agent
             case .team: e.team
             case .evaluator: e.evaluator
+            case .week: e.week
             }
         }
         let domains = Set(sampled.map(key)).sorted { ($0 ?? "\u{10FFFF}") < ($1 ?? "\u{10FFFF}") }

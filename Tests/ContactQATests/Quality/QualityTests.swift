@@ -50,7 +50,7 @@ struct QualityTests {
     @Test func hajekEstimateAndTaylorStandardErrorByHand() {
         func e(_ id: String, _ cell: String, _ n: Int, _ score: Double, _ agent: String) -> EvaluationSummary {
             EvaluationSummary(evaluationID: id, interactionID: id, leg: 1, agent: agent, team: nil, evaluator: "Q", score: score,
-                              criticalFailed: false, inSample: true, cell: cell, sampleID: 1, cellPopulation: n)
+                              criticalFailed: false, inSample: true, week: nil, cell: cell, sampleID: 1, cellPopulation: n)
         }
         let sampled = [e("a1", "A", 10, 80, "X"), e("a2", "A", 10, 60, "X"), e("b1", "B", 30, 90, "X"), e("b2", "B", 30, 70, "Y"), e("b3", "B", 30, 50, "X")]
         let x = QualityEngine.hajek(sampled) { $0.agent == "X" }!
@@ -111,6 +111,9 @@ struct QualityTests {
         #expect(abs(a1.estimate.value - (700.0 / 9 + 65) / 3) < 1e-9)
         #expect(a1.estimate.n == 3)
         #expect(a1.estimate.se != nil)
+        let byWeek = try QualityEngine(store: store).report(period: KPIEngineTests.week, groupBy: .week)
+        #expect(byWeek.groups.map(\.key) == ["2026-W47"])
+        #expect(abs(byWeek.groups[0].estimate.value - (700.0 / 9 + 65) / 3) < 1e-9)
     }
 
     @Test func badEvaluationsAreQuarantinedWithReasons() throws {
