@@ -1,6 +1,7 @@
 import ArgumentParser
 import ContactQA
 import Foundation
+import Logging
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,32 +32,71 @@ struct Run: ParsableCommand {
     func run() throws {
         let logger = logging.bootstrap()
         let config = try Pipeline.load(file: pipeline)
+        let lock: RunLock
+        do { lock = try RunLock(store: config.store) } catch let held as RunLock.Held {
+            FileHandle.standardError.write(Data("contactqa: error: \(held)\n".utf8))
+            throw ExitCode(4)
+        }
+        defer { withExtendedLifetime(lock) {} }
         let store = try SQLiteStore(path: config.store, createWithTimeZone: config.timezone)
         let service = IngestService(store: store, logger: logger)
         let pseudonymiser = try IngestService.pseudonymiser(keyFile: config.keyFile)
         var reports: [FileImportReport] = []
+        let started = Date()
         for input in config.inputs {
-            let files = Pipeline.expand(input.path)
+            var files = Pipeline.expand(input.path)
             if files.isEmpty { logger.warning("input \(input.path) matches no file") }
+            // Files still being written are left for the next run.
+            files = files.filter { file in
+                let modified = (try? FileManager.default.attributesOfItem(atPath: file)[.modificationDate] as? Date) ?? .distantPast
+                let settling = started.timeIntervalSince(modified) < config.settleSeconds
+                if settling { logger.info("\((file as NSString).lastPathComponent): modified less than \(Int(config.settleSeconds)) s ago, left for the next run") }
+                return !settling
+            }
             reports += try service.ingest(source: input.source, mappingFile: input.mapping, files: files,
                                           pseudonymiser: pseudonymiser, skipLoaded: true)
         }
         let clock = ZoneClock(identifier: store.siteTimeZone)!
         let today = asOf.flatMap { LocalDate(iso: $0) } ?? clock.localDate(atUTC: Int64(Date().timeIntervalSince1970))
+        if let days = config.retentionDays {
+            let deleted = try store.applyRetention(before: clock.startOfDay(today.adding(days: -days)) * 1000)
+            logger.info("retention: \(deleted) contacts older than \(days) days deleted")
+        }
         let latest = try store.latestArrivalDate()
         guard let isoWeek = week.flatMap(ISOWeek.init) ?? latest?.isoWeek else {
             logger.warning("the store holds no contacts yet; nothing to report")
             try finish(reports)
             return
         }
-        let engine = KPIEngine(store: store)
         let period = Period(week: isoWeek, clock: clock)
         let folder = config.reportOut.replacingOccurrences(of: "{week}", with: isoWeek.description)
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        if let existing = try? Data(contentsOf: URL(fileURLWithPath: folder + "/report.json")),
+           let object = try? JSONSerialization.jsonObject(with: existing) as? [String: Any], object["status"] as? String == "final" {
+            logger.info("the final report of \(isoWeek) exists; left as it is")
+            try finish(reports)
+            return
+        }
+        let staging = try AtomicFolder(destination: folder)
+        do {
+            try writeOutputs(store: store, config: config, week: isoWeek, period: period, today: today, into: staging.staging, logger: logger)
+            try staging.commit()
+        } catch {
+            staging.abandon()
+            throw error
+        }
+        logger.info("report of \(isoWeek) written to \(folder)")
+        try finish(reports)
+    }
+
+    /// Everything a run writes for the week, into one folder that is then renamed into place.
+    func writeOutputs(store: SQLiteStore, config: Pipeline, week isoWeek: ISOWeek, period: Period, today: LocalDate, into folder: String, logger: Logger) throws {
+        let engine = KPIEngine(store: store)
         for groupBy in [[], [GroupDimension.channel], [.team], [.agent]] {
             let report = try engine.report(period: period, groupBy: groupBy, parameters: config.parameters, asOf: today)
-            print("\nKPIs \(groupBy.isEmpty ? "in total" : "by " + groupBy[0].rawValue), \(isoWeek)")
-            print(report.table, terminator: "")
+            if !logging.quiet {
+                print("\nKPIs \(groupBy.isEmpty ? "in total" : "by " + groupBy[0].rawValue), \(isoWeek)")
+                print(report.table, terminator: "")
+            }
             let suffix = groupBy.isEmpty ? "" : "-by-\(groupBy[0].rawValue)"
             try report.json.rendered().appending("\n").write(toFile: "\(folder)/kpis\(suffix).json", atomically: true, encoding: .utf8)
             try report.csv.write(toFile: "\(folder)/kpis\(suffix).csv", atomically: true, encoding: .utf8)
@@ -73,9 +113,9 @@ struct Run: ParsableCommand {
         }
         let quality = try QualityEngine(store: store).report(period: period, groupBy: .agent)
         try (quality.json.rendered() + "\n").write(toFile: "\(folder)/quality.json", atomically: true, encoding: .utf8)
-        let packs = try FeedbackPack.build(store: store, period: period)
-        _ = try FeedbackPack.write(packs, to: "\(folder)/feedback")
-        logger.info("KPI, sample and quality files for \(isoWeek) written to \(folder)")
-        try finish(reports)
+        _ = try FeedbackPack.write(try FeedbackPack.build(store: store, period: period), to: "\(folder)/feedback")
+        let weekly = try WeeklyReport.build(store: store, week: isoWeek, asOf: today, parameters: config.parameters, targets: config.targets)
+        try weekly.write(to: folder)
+        logger.info("report of \(isoWeek): \(weekly.final ? "final" : "draft"), \(weekly.kpis.total.offered) contacts, \(quality.evaluations.count) evaluations")
     }
 }

@@ -15,6 +15,9 @@ public struct Pipeline: Sendable {
     public var store: String
     public var inputs: [Input]
     public var keyFile: String?
+    /// Contacts older than this many days (before the as-of date) are deleted by each run.
+    public var retentionDays: Int?
+    public var targets: [String: Double] = [:]
     public var parameters = KPIParameters()
     /// The report folder pattern; `{week}` becomes the ISO week.
     public var reportOut: String
@@ -69,6 +72,14 @@ public struct Pipeline: Sendable {
                 }
                 pipeline.keyFile = path
             }
+            if let node = privacy["retention_days"] {
+                let days = try node.int()
+                guard days >= 1 else { throw node.error("retention_days must be at least 1") }
+                pipeline.retentionDays = days
+            }
+        }
+        if let targets = try top["targets"]?.entries(allowed: TrackedKPI.allCases.map(\.rawValue)) {
+            for (key, node) in targets { pipeline.targets[key] = try node.double() }
         }
         if let kpis = try top["kpis"]?.dictionary(allowed: ["short_abandon_s", "service_level_s", "fcr", "csat_top_boxes"]) {
             if let node = kpis["short_abandon_s"] { pipeline.parameters.shortAbandonSeconds = try node.double() }

@@ -112,11 +112,11 @@ struct CommandLineTests {
             .replacingOccurrences(of: "\"scorecards/", with: "\"" + repositoryRoot + "/pipelines/scorecards/")
             .replacingOccurrences(of: "plan: plans/", with: "plan: " + repositoryRoot + "/pipelines/plans/")
         let pipeline = dir.write("demo.yaml", text)
-        let first = try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-12-01"])
+        let first = try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-11-25"])
         #expect(first.status == 0)
         let report = dir.path + "/reports/2026-W47/kpis.json"
         let firstJSON = try String(contentsOfFile: report, encoding: .utf8)
-        let second = try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-12-01"])
+        let second = try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-11-25"])
         #expect(second.status == 0)
         #expect(second.stderr.contains("already loaded (same SHA-256), skipped"))
         #expect(try String(contentsOfFile: report, encoding: .utf8) == firstJSON)
@@ -239,5 +239,83 @@ struct SampleCommandTests {
         let refused = try contactqa(["sample", "--store", store, "--plan", badPlan, "--week", "2026-W47", "--out", dir.path + "/x"])
         #expect(refused.status == 2)
         #expect(refused.stderr.contains("bad.yaml:1: strata: cannot stratify on \"colour\""))
+    }
+}
+
+@Suite("contactqa run: reports, drafts and finals, the lock")
+struct RunnerTests {
+    /// The demo pipeline with its store and reports in a temporary folder.
+    static func pipeline(_ dir: TemporaryDirectory) throws -> String {
+        let text = try String(contentsOfFile: repositoryRoot + "/pipelines/demo.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "../.contactqa/", with: dir.path + "/")
+            .replacingOccurrences(of: "../fixtures/", with: repositoryRoot + "/fixtures/")
+            .replacingOccurrences(of: "\"scorecards/", with: "\"" + repositoryRoot + "/pipelines/scorecards/")
+            .replacingOccurrences(of: "plan: plans/", with: "plan: " + repositoryRoot + "/pipelines/plans/")
+        return dir.write("demo.yaml", text)
+    }
+
+    @Test func reportsAreByteIdenticalDraftsAreRewrittenFinalsLeftAlone() throws {
+        let dir = TemporaryDirectory()
+        let pipeline = try RunnerTests.pipeline(dir)
+        let folder = dir.path + "/reports/2026-W47"
+        #expect(try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-11-25", "--quiet"]).status == 0)
+        let draft = try String(contentsOfFile: folder + "/report.md", encoding: .utf8)
+        #expect(draft.hasPrefix("# Weekly quality report — 2026-W47 (draft)"))
+        #expect(draft.contains("| service_level | 63.0% |"))  // 29 of 46 (kpis.json of the same run)
+        let html = try String(contentsOfFile: folder + "/report.html", encoding: .utf8)
+        // Self-contained: inline CSS and SVG, no script, nothing fetched from the network.
+        #expect(html.contains("<svg"))
+        #expect(!html.contains("<script") && !html.contains("https://") && !html.contains("src=") && !html.contains("<link"))
+        #expect(!html.contains("+44") && !html.contains("@example"))  // no customer identifier anywhere
+        // A second run the same day: the same bytes.
+        #expect(try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-11-25", "--quiet"]).status == 0)
+        for file in ["report.md", "report.html", "report.json", "kpis.json", "quality.json", "sample/manifest.json"] {
+            #expect(try String(contentsOfFile: folder + "/" + file, encoding: .utf8).count > 0)
+        }
+        #expect(try String(contentsOfFile: folder + "/report.md", encoding: .utf8) == draft)
+        // Past the FCR window the report becomes final; later runs leave it alone.
+        #expect(try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-12-01", "--quiet"]).status == 0)
+        let final = try String(contentsOfFile: folder + "/report.md", encoding: .utf8)
+        #expect(final.hasPrefix("# Weekly quality report — 2026-W47 (final)"))
+        let again = try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-12-05"])
+        #expect(again.stderr.contains("the final report of 2026-W47 exists; left as it is"))
+        #expect(try String(contentsOfFile: folder + "/report.md", encoding: .utf8) == final)
+        // No half-written folder is ever left beside it.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/reports") == ["2026-W47"])
+    }
+
+    @Test func aSecondConcurrentRunExits4() throws {
+        let dir = TemporaryDirectory()
+        let pipeline = try RunnerTests.pipeline(dir)
+        let lock = try RunLock(store: dir.path + "/demo.sqlite")
+        let result = try contactqa(["run", pipeline, "--week", "2026-W47", "--quiet"])
+        #expect(result.status == 4)
+        #expect(result.stderr.contains("another run holds the store's lock"))
+        withExtendedLifetime(lock) {}
+    }
+
+    @Test func anAbandonedWriteLeavesThePreviousFolderIntact() throws {
+        let dir = TemporaryDirectory()
+        let destination = dir.path + "/week"
+        try FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: true)
+        _ = dir.write("week/report.md", "previous")
+        let staging = try AtomicFolder(destination: destination)
+        _ = dir.write("week.partial-\(getpid())/report.md", "half")
+        staging.abandon()  // what a killed run amounts to: the staging folder never renamed
+        #expect(dir.read("week/report.md") == "previous")
+        #expect(!FileManager.default.fileExists(atPath: staging.staging))
+        let next = try AtomicFolder(destination: destination)
+        _ = dir.write("week.partial-\(getpid())/report.md", "new")
+        try next.commit()
+        #expect(dir.read("week/report.md") == "new")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["week"])
+    }
+
+    @Test func anEmptyWeekStillGetsAReportThatSaysSo() throws {
+        let dir = TemporaryDirectory()
+        let pipeline = try RunnerTests.pipeline(dir)
+        #expect(try contactqa(["run", pipeline, "--week", "2026-W30", "--as-of", "2026-12-01", "--quiet"]).status == 0)
+        let report = try String(contentsOfFile: dir.path + "/reports/2026-W30/report.md", encoding: .utf8)
+        #expect(report.contains("**No inbound contacts this week.**"))
     }
 }

@@ -1,0 +1,69 @@
+import Foundation
+
+/// One run per store at a time: an exclusive `flock` on `<store>.lock`, released when the process ends
+/// (even when it is killed), so a crashed run never leaves a stale lock behind.
+public final class RunLock {
+    public struct Held: Error, CustomStringConvertible {
+        public let path: String
+        public var description: String { "another run holds the store's lock (\(path)); try again when it has finished" }
+    }
+
+    private let fd: Int32
+    public let path: String
+
+    public init(store: String) throws {
+        path = store + ".lock"
+        let directory = (store as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        fd = open(path, O_RDWR | O_CREAT, 0o600)
+        guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw Held(path: path)
+        }
+    }
+
+    deinit {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}
+
+extension SQLiteStore {
+    /// Deletes contacts (and their legs) that arrived before `cutoff` (UTC ms): the privacy retention.
+    /// Recorded samples keep their unit ids (no personal data). - Returns: contacts deleted.
+    public func applyRetention(before cutoff: Int64) throws -> Int {
+        try write { db in
+            try db.execute(sql: """
+                DELETE FROM legs WHERE (source, interaction_id) IN (SELECT source, interaction_id FROM contacts WHERE arrived_at < ?)
+                """, arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM contacts WHERE arrived_at < ?", arguments: [cutoff])
+            return db.changesCount
+        }
+    }
+}
+
+/// Writes a folder completely or not at all: everything goes into a sibling folder that is renamed
+/// into place at the end, replacing the old one, so readers never see a half-written report.
+public struct AtomicFolder {
+    public let destination: String
+    public let staging: String
+
+    public init(destination: String) throws {
+        self.destination = destination
+        staging = destination + ".partial-\(getpid())"
+        try? FileManager.default.removeItem(atPath: staging)
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+    }
+
+    /// Moves the staged folder into place; the previous version is removed only after the swap.
+    public func commit() throws {
+        let fm = FileManager.default
+        let old = destination + ".old-\(getpid())"
+        if fm.fileExists(atPath: destination) { try fm.moveItem(atPath: destination, toPath: old) }
+        try fm.moveItem(atPath: staging, toPath: destination)
+        try? fm.removeItem(atPath: old)
+    }
+
+    public func abandon() { try? FileManager.default.removeItem(atPath: staging) }
+}

@@ -1,0 +1,250 @@
+import Foundation
+import GRDB
+import Mustache
+
+/// The weekly report for management (DESIGN.md §7): headline KPIs against last week and targets,
+/// 13-week trend charts, tables by team, queue and channel, flagged colleagues, QA and data quality.
+/// A draft until the as-of date passes the week's end + the FCR window, then final.
+public struct WeeklyReport {
+    public var week: ISOWeek
+    public var asOf: LocalDate
+    public var final: Bool
+    public var kpis: KPIReport
+    public var lastWeek: KPIReport
+    public var byTeam: KPIReport
+    public var byQueue: KPIReport
+    public var byChannel: KPIReport
+    public var trends: TrendsReport
+    public var quality: QualityReport
+    public var targets: [String: Double]
+    public var ingest: [IngestLogEntry]
+
+    public static func build(store: SQLiteStore, week: ISOWeek, asOf: LocalDate, parameters: KPIParameters, targets: [String: Double]) throws -> WeeklyReport {
+        let clock = ZoneClock(identifier: store.siteTimeZone) ?? .utc
+        let period = Period(week: week, clock: clock)
+        let engine = KPIEngine(store: store)
+        let last = ISOWeek(containing: week.monday.adding(days: -7))
+        return WeeklyReport(
+            week: week, asOf: asOf, final: asOf.dayNumber > week.sunday.dayNumber + parameters.fcrWindowDays,
+            kpis: try engine.report(period: period, groupBy: [], parameters: parameters, asOf: asOf),
+            lastWeek: try engine.report(period: Period(week: last, clock: clock), groupBy: [], parameters: parameters, asOf: asOf),
+            byTeam: try engine.report(period: period, groupBy: [.team], parameters: parameters, asOf: asOf),
+            byQueue: try engine.report(period: period, groupBy: [.queue], parameters: parameters, asOf: asOf),
+            byChannel: try engine.report(period: period, groupBy: [.channel], parameters: parameters, asOf: asOf),
+            trends: try TrendsEngine(store: store).report(week: week, clock: clock, parameters: parameters, asOf: asOf),
+            quality: try QualityEngine(store: store).report(period: period, groupBy: .agent),
+            targets: targets, ingest: try store.ingestLog())
+    }
+
+    static func value(_ kpi: TrackedKPI, _ k: KPISet) -> (value: Double?, ci: (lower: Double, upper: Double)?) {
+        if let r = kpi.rate(k) { return (r.value, r.ci95) }
+        if let m = kpi.mean(k) { return (m.value, m.ci95) }
+        return (nil, nil)
+    }
+
+    static func format(_ kpi: TrackedKPI, _ v: Double?) -> String {
+        guard let v else { return "–" }
+        return kpi.isRate ? String(format: "%.1f%%", v * 100) : String(format: "%.0f s", v)
+    }
+
+    /// The data every format renders, with fixed key order.
+    var context: [String: Any] {
+        var headline: [[String: Any]] = []
+        for kpi in TrackedKPI.allCases {
+            let now = WeeklyReport.value(kpi, kpis.total)
+            let before = WeeklyReport.value(kpi, lastWeek.total)
+            // A change is marked only when this week's and last week's 95% intervals do not overlap.
+            var change = ""
+            if let a = now.ci, let b = before.ci, let v = now.value, let w = before.value, a.lower > b.upper || a.upper < b.lower {
+                change = v > w ? "▲ significant rise" : "▼ significant fall"
+            }
+            let target = targets[kpi.rawValue]
+            var meets = ""
+            if let target, let v = now.value { meets = (kpi.higherIsBetter ? v >= target : v <= target) ? "meets target" : "below target" }
+            headline.append(["kpi": kpi.rawValue, "value": WeeklyReport.format(kpi, now.value),
+                             "ci": now.ci.map { "\(WeeklyReport.format(kpi, $0.lower))–\(WeeklyReport.format(kpi, $0.upper))" } ?? "–",
+                             "last": WeeklyReport.format(kpi, before.value), "change": change,
+                             "target": target.map { WeeklyReport.format(kpi, $0) } ?? "–", "meets": meets])
+        }
+        func rows(_ r: KPIReport, _ d: GroupDimension) -> [[String: Any]] {
+            r.groups.map { g in
+                ["name": r.display(g.key[0], d) ?? "(none)", "offered": g.kpis.offered,
+                 "sl": WeeklyReport.format(.serviceLevel, g.kpis.serviceLevel.value), "aht": WeeklyReport.format(.ahtSeconds, g.kpis.aht.value),
+                 "fcr": WeeklyReport.format(.fcr, g.kpis.fcr.value), "csat": WeeklyReport.format(.csat, g.kpis.csat.value)]
+            }
+        }
+        let charts: [[String: Any]] = trends.series.filter { $0.dimension == nil && [.serviceLevel, .ahtSeconds, .fcr, .abandonmentRate].contains($0.kpi) }.map { s in
+            let chartPoints = s.chart.isEmpty ? s.points.map { ($0.week.description, $0.value) } : s.chart.map { ($0.week.description, $0.value) }
+            let svg = SVGChart.line(chartPoints, lower: s.chart.isEmpty ? nil : s.chart.map(\.lower), upper: s.chart.isEmpty ? nil : s.chart.map(\.upper),
+                                    format: { WeeklyReport.format(s.kpi, $0) })
+            let trend = s.trend.map { $0.significant() ? ($0.s > 0 ? "significant rising trend" : "significant falling trend") : "no significant trend" } ?? (s.trendNote ?? "")
+            return ["kpi": s.kpi.rawValue, "svg": svg, "trend": trend,
+                    "signals": s.signals.map { "rule \($0.rule): \($0.description) (\($0.weeks.map(\.description).joined(separator: ", ")))" }]
+        }
+        let flagged = trends.funnels.filter { $0.position == .flagged }.map { f -> [String: Any] in
+            let rate: String = String(format: "%.1f%%", f.limits.centre * 100)
+            return ["agent": f.agent ?? "(none)", "team": f.team ?? "(none)", "kpi": f.kpi.rawValue, "value": "\(f.numerator)/\(f.denominator)", "teamRate": rate]
+        }
+        let overall = QualityEngine.hajek(quality.evaluations.filter { $0.inSample && $0.score != nil }) { _ in true }
+        var bySource: [[String: Any]] = []
+        for (source, entries) in Dictionary(grouping: ingest, by: { $0.source }).sorted(by: { $0.key < $1.key }) {
+            var row: [String: Any] = ["source": source, "files": entries.count]
+            row["rows"] = entries.reduce(0) { $0 + $1.rowsRead }
+            row["rejected"] = entries.reduce(0) { $0 + $1.rejected }
+            row["failed"] = entries.filter { $0.status != .loaded }.count
+            bySource.append(row)
+        }
+        var context: [String: Any] = [:]
+        context["week"] = week.description
+        context["from"] = kpis.period.from.description
+        context["to"] = kpis.period.to.description
+        context["timezone"] = kpis.period.clock.identifier
+        context["asOf"] = asOf.description
+        context["status"] = final ? "final" : "draft"
+        context["provisional"] = kpis.provisional
+        context["offered"] = kpis.total.offered
+        context["empty"] = kpis.total.offered == 0
+        context["headline"] = headline
+        context["charts"] = charts
+        context["teams"] = rows(byTeam, .team)
+        context["queues"] = rows(byQueue, .queue)
+        context["channels"] = rows(byChannel, .channel)
+        context["flagged"] = flagged
+        context["hasFlagged"] = !flagged.isEmpty
+        context["surges"] = trends.surges.map { s -> [String: Any] in
+            ["reason": s.reason, "volume": s.volume, "share": String(format: "%.1f%%", s.share * 100), "since": s.firstWeek.description]
+        }
+        context["evaluations"] = quality.evaluations.count
+        context["inSample"] = quality.evaluations.filter(\.inSample).count
+        context["qaScore"] = overall.map { String(format: "%.1f", $0.value) } ?? "–"
+        let qaCI: String = overall?.ci95.map { String(format: "%.1f–%.1f", $0.lower, $0.upper) } ?? "–"
+        context["qaCI"] = qaCI
+        context["alpha"] = quality.alpha.map { a -> [String: Any] in ["criterion": a.criterion, "value": a.value.map { String(format: "%.2f", $0) } ?? "–"] }
+        context["consistency"] = trends.consistency.map { c -> [String: Any] in ["check": c.name, "count": c.count] }
+        context["ingest"] = bySource
+        return context
+    }
+
+    static let markdownTemplate = """
+        # Weekly quality report — {{week}} ({{status}})
+
+        {{from}} to {{to}}, {{timezone}}, as of {{asOf}}.{{#provisional}} FCR is provisional: repeat contacts can still arrive.{{/provisional}}
+        {{#empty}}
+
+        **No inbound contacts this week.**
+        {{/empty}}
+
+        ## Headline KPIs
+
+        | KPI | this week | 95% CI | last week | change | target | |
+        |---|---:|---|---:|---|---:|---|
+        {{#headline}}
+        | {{kpi}} | {{value}} | {{ci}} | {{last}} | {{change}} | {{target}} | {{meets}} |
+        {{/headline}}
+
+        ## Trends (13 weeks)
+
+        {{#charts}}
+        - **{{kpi}}**: {{trend}}{{#signals}}; {{.}}{{/signals}}
+        {{/charts}}
+
+        ## By team
+
+        | team | offered | service level | AHT | FCR | CSAT |
+        |---|---:|---:|---:|---:|---:|
+        {{#teams}}
+        | {{name}} | {{offered}} | {{sl}} | {{aht}} | {{fcr}} | {{csat}} |
+        {{/teams}}
+
+        ## By queue
+
+        | queue | offered | service level | AHT | FCR | CSAT |
+        |---|---:|---:|---:|---:|---:|
+        {{#queues}}
+        | {{name}} | {{offered}} | {{sl}} | {{aht}} | {{fcr}} | {{csat}} |
+        {{/queues}}
+
+        ## By channel
+
+        | channel | offered | service level | AHT | FCR | CSAT |
+        |---|---:|---:|---:|---:|---:|
+        {{#channels}}
+        | {{name}} | {{offered}} | {{sl}} | {{aht}} | {{fcr}} | {{csat}} |
+        {{/channels}}
+
+        ## Colleagues outside their team's 99.8% funnel
+
+        {{#flagged}}
+        - {{agent}} ({{team}}): {{kpi}} {{value}} against the team's {{teamRate}}
+        {{/flagged}}
+        {{^hasFlagged}}
+        None.
+        {{/hasFlagged}}
+
+        ## Quality
+
+        {{evaluations}} evaluations, {{inSample}} in the representative sample; QA score {{qaScore}} (95% CI {{qaCI}}).
+        {{#alpha}}
+        - calibration {{criterion}}: alpha {{value}}
+        {{/alpha}}
+
+        ## Data quality
+
+        | source | files | rows | rejected | failed files |
+        |---|---:|---:|---:|---:|
+        {{#ingest}}
+        | {{source}} | {{files}} | {{rows}} | {{rejected}} | {{failed}} |
+        {{/ingest}}
+        {{#consistency}}
+        - {{check}}: {{count}}
+        {{/consistency}}
+
+        """
+
+    static let htmlTemplate = """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>Weekly quality report {{week}}</title>
+        <style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:1.5rem auto;padding:0 1rem;color:#1b1b1b;line-height:1.45}
+        table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left}
+        td.n{text-align:right}.status{display:inline-block;padding:.1rem .5rem;border-radius:.25rem;background:#eee}
+        .up{color:#2e7d32}.down{color:#c62828}figure{margin:0 0 1rem}@media print{a{color:inherit}}</style></head>
+        <body><h1>Weekly quality report — {{week}} <span class="status">{{status}}</span></h1>
+        <p>{{from}} to {{to}}, {{timezone}}, as of {{asOf}}.{{#provisional}} FCR is provisional: repeat contacts can still arrive.{{/provisional}}</p>
+        {{#empty}}<p><strong>No inbound contacts this week.</strong></p>{{/empty}}
+        <h2>Headline KPIs</h2><table><tr><th>KPI</th><th>this week</th><th>95% CI</th><th>last week</th><th>change</th><th>target</th><th></th></tr>
+        {{#headline}}<tr><td>{{kpi}}</td><td class="n">{{value}}</td><td>{{ci}}</td><td class="n">{{last}}</td><td>{{change}}</td><td class="n">{{target}}</td><td>{{meets}}</td></tr>{{/headline}}</table>
+        <h2>Trends and control charts (13 weeks)</h2>
+        {{#charts}}<figure><figcaption><strong>{{kpi}}</strong>: {{trend}}{{#signals}}; {{.}}{{/signals}}</figcaption>{{{svg}}}</figure>{{/charts}}
+        <h2>By team</h2><table><tr><th>team</th><th>offered</th><th>service level</th><th>AHT</th><th>FCR</th><th>CSAT</th></tr>
+        {{#teams}}<tr><td>{{name}}</td><td class="n">{{offered}}</td><td class="n">{{sl}}</td><td class="n">{{aht}}</td><td class="n">{{fcr}}</td><td class="n">{{csat}}</td></tr>{{/teams}}</table>
+        <h2>By queue</h2><table><tr><th>queue</th><th>offered</th><th>service level</th><th>AHT</th><th>FCR</th><th>CSAT</th></tr>
+        {{#queues}}<tr><td>{{name}}</td><td class="n">{{offered}}</td><td class="n">{{sl}}</td><td class="n">{{aht}}</td><td class="n">{{fcr}}</td><td class="n">{{csat}}</td></tr>{{/queues}}</table>
+        <h2>By channel</h2><table><tr><th>channel</th><th>offered</th><th>service level</th><th>AHT</th><th>FCR</th><th>CSAT</th></tr>
+        {{#channels}}<tr><td>{{name}}</td><td class="n">{{offered}}</td><td class="n">{{sl}}</td><td class="n">{{aht}}</td><td class="n">{{fcr}}</td><td class="n">{{csat}}</td></tr>{{/channels}}</table>
+        <h2>Colleagues outside their team's 99.8% funnel</h2>
+        {{#hasFlagged}}<ul>{{#flagged}}<li>{{agent}} ({{team}}): {{kpi}} {{value}} against the team's {{teamRate}}</li>{{/flagged}}</ul>{{/hasFlagged}}{{^hasFlagged}}<p>None.</p>{{/hasFlagged}}
+        <h2>Quality</h2><p>{{evaluations}} evaluations, {{inSample}} in the representative sample; QA score {{qaScore}} (95% CI {{qaCI}}).</p>
+        {{#alpha}}<p>Calibration {{criterion}}: alpha {{value}}</p>{{/alpha}}
+        <h2>Data quality</h2><table><tr><th>source</th><th>files</th><th>rows</th><th>rejected</th><th>failed files</th></tr>
+        {{#ingest}}<tr><td>{{source}}</td><td class="n">{{files}}</td><td class="n">{{rows}}</td><td class="n">{{rejected}}</td><td class="n">{{failed}}</td></tr>{{/ingest}}</table>
+        <ul>{{#consistency}}<li>{{check}}: {{count}}</li>{{/consistency}}</ul>
+        </body></html>
+        """
+
+    public func markdown() throws -> String { try MustacheTemplate(string: WeeklyReport.markdownTemplate).render(context) }
+    public func html() throws -> String { try MustacheTemplate(string: WeeklyReport.htmlTemplate).render(context) }
+
+    /// `report.json`: the status, the week's KPIs (§6 shape), trends and quality, all machine-readable.
+    public var json: JSONValue {
+        .object([("week", .string(week.description)), ("status", .string(final ? "final" : "draft")), ("as_of", .string(asOf.description)),
+                 ("kpis", kpis.json), ("last_week", lastWeek.json), ("trends", trends.json), ("quality", quality.json)])
+    }
+
+    /// Writes report.md, report.html and report.json into a folder.
+    public func write(to folder: String) throws {
+        try markdown().write(toFile: folder + "/report.md", atomically: true, encoding: .utf8)
+        try html().write(toFile: folder + "/report.html", atomically: true, encoding: .utf8)
+        try (json.rendered() + "\n").write(toFile: folder + "/report.json", atomically: true, encoding: .utf8)
+    }
+}
