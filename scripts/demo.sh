@@ -17,5 +17,5 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 swift build --product contactqa >&2
-.build/debug/contactqa run pipelines/demo.yaml --week 2026-W47 "$@"
-echo "KPI files: .contactqa/reports/2026-W47/ (store: .contactqa/demo.sqlite)" >&2
+.build/debug/contactqa run pipelines/demo.yaml --week 2026-W47 --as-of 2026-12-01 "$@"
+echo "The weekly report: .contactqa/reports/2026-W47/report.html (and report.md, report.json, kpis*.csv, sample/, feedback/); store: .contactqa/demo.sqlite" >&2

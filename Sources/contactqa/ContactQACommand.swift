@@ -15,6 +15,8 @@ struct ContactQACommand: ParsableCommand {
 
     /// Runs the command, mapping errors to DESIGN.md §6's exit codes.
     static func main() {
+        // Stores, quarantines, reports and packs hold personal data: readable by their owner only.
+        umask(0o077)
         do {
             var command = try parseAsRoot()
             try command.run()
