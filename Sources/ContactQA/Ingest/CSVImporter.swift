@@ -75,14 +75,7 @@ public struct CSVImporter {
                     do {
                         let row = try mapper.map(record)
                         let (rowOutcome, duplicate) = try writer.write(row, layout: mapper.layout)
-                        if duplicate { log.duplicates += 1 }
-                        switch rowOutcome {
-                        case .inserted: log.inserted += 1
-                        case .updated: log.updated += 1
-                        case .unchanged: log.unchanged += 1
-                        case .stale: log.stale += 1
-                        case .pending: log.pending += 1
-                        }
+                        log.count(rowOutcome, duplicate: duplicate)
                     } catch let error as InputError {
                         log.rejected += 1
                         if samples.count < 5 { samples.append(error) }

@@ -29,6 +29,18 @@ public struct IngestLogEntry: Sendable, Equatable {
     public var durationMilliseconds = 0
     public var message: String?
 
+    /// Counts what became of one written row.
+    public mutating func count(_ outcome: RowOutcome, duplicate: Bool) {
+        if duplicate { duplicates += 1 }
+        switch outcome {
+        case .inserted: inserted += 1
+        case .updated: updated += 1
+        case .unchanged: unchanged += 1
+        case .stale: stale += 1
+        case .pending: pending += 1
+        }
+    }
+
     public init(file: String, sha256: String, source: String, status: Status = .loaded, startedAt: String) {
         self.file = file
         self.sha256 = sha256

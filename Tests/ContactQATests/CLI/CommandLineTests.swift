@@ -105,13 +105,7 @@ struct CommandLineTests {
 
     @Test func demoPipelineRunsTwiceWithTheSameResult() throws {
         let dir = TemporaryDirectory()
-        // A copy of the demo pipeline whose store and reports live in the temporary folder.
-        let text = try String(contentsOfFile: repositoryRoot + "/pipelines/demo.yaml", encoding: .utf8)
-            .replacingOccurrences(of: "../.contactqa/", with: dir.path + "/")
-            .replacingOccurrences(of: "../fixtures/", with: repositoryRoot + "/fixtures/")
-            .replacingOccurrences(of: "\"scorecards/", with: "\"" + repositoryRoot + "/pipelines/scorecards/")
-            .replacingOccurrences(of: "plan: plans/", with: "plan: " + repositoryRoot + "/pipelines/plans/")
-        let pipeline = dir.write("demo.yaml", text)
+        let pipeline = try RunnerTests.pipeline(dir)
         let first = try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-11-25"])
         #expect(first.status == 0)
         let report = dir.path + "/reports/2026-W47/kpis.json"

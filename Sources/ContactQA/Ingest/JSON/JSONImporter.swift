@@ -63,14 +63,7 @@ public struct JSONImporter {
                             if rows.isEmpty { skipped += 1 }
                             for (row, layout) in rows {
                                 let (rowOutcome, duplicate) = try writer.write(row, layout: layout)
-                                if duplicate { log.duplicates += 1 }
-                                switch rowOutcome {
-                                case .inserted: log.inserted += 1
-                                case .updated: log.updated += 1
-                                case .unchanged: log.unchanged += 1
-                                case .stale: log.stale += 1
-                                case .pending: log.pending += 1
-                                }
+                                log.count(rowOutcome, duplicate: duplicate)
                             }
                         }
                     } catch let error as InputError {
