@@ -50,7 +50,8 @@ struct Ingest: ParsableCommand {
         }
         let logger = logging.bootstrap()
         let sqlite = try SQLiteStore(path: store!, createWithTimeZone: timezone)
-        let service = IngestService(store: sqlite, logger: logger)
+        var service = IngestService(store: sqlite, logger: logger)
+        if !logging.quiet { service.progress = ProgressDisplay.bar() }
         let reports = try service.ingest(source: source!, mappingFile: mapping, files: files,
                                          pseudonymiser: try IngestService.pseudonymiser(keyFile: keyFile))
         try finish(reports)

@@ -39,10 +39,14 @@ struct Run: ParsableCommand {
         }
         defer { withExtendedLifetime(lock) {} }
         let store = try SQLiteStore(path: config.store, createWithTimeZone: config.timezone)
-        let service = IngestService(store: store, logger: logger)
+        var service = IngestService(store: store, logger: logger)
+        if !logging.quiet { service.progress = ProgressDisplay.bar() }
         let pseudonymiser = try IngestService.pseudonymiser(keyFile: config.keyFile)
         var reports: [FileImportReport] = []
         let started = Date()
+        func stage(_ name: String, since: Date, _ detail: String) {
+            logger.notice("stage \(name): \(detail) (\(Int(Date().timeIntervalSince(since) * 1000)) ms)")
+        }
         for input in config.inputs {
             var files = Pipeline.expand(input.path)
             if files.isEmpty { logger.warning("input \(input.path) matches no file") }
@@ -56,11 +60,13 @@ struct Run: ParsableCommand {
             reports += try service.ingest(source: input.source, mappingFile: input.mapping, files: files,
                                           pseudonymiser: pseudonymiser, skipLoaded: true)
         }
+        stage("ingest", since: started, "\(reports.count) files, \(reports.reduce(0) { $0 + $1.log.rowsRead }) records, \(reports.reduce(0) { $0 + $1.log.inserted }) inserted, \(reports.reduce(0) { $0 + $1.log.rejected }) rejected")
         let clock = ZoneClock(identifier: store.siteTimeZone)!
         let today = asOf.flatMap { LocalDate(iso: $0) } ?? clock.localDate(atUTC: Int64(Date().timeIntervalSince1970))
         if let days = config.retentionDays {
+            let retentionStarted = Date()
             let deleted = try store.applyRetention(before: clock.startOfDay(today.adding(days: -days)) * 1000)
-            logger.info("retention: \(deleted) contacts older than \(days) days deleted")
+            stage("retention", since: retentionStarted, "\(deleted) contacts older than \(days) days deleted")
         }
         let latest = try store.latestArrivalDate()
         guard let isoWeek = week.flatMap(ISOWeek.init) ?? latest?.isoWeek else {
@@ -76,6 +82,7 @@ struct Run: ParsableCommand {
             try finish(reports)
             return
         }
+        let reportStarted = Date()
         let staging = try AtomicFolder(destination: folder)
         do {
             try writeOutputs(store: store, config: config, week: isoWeek, period: period, today: today, into: staging.staging, logger: logger)
@@ -84,7 +91,7 @@ struct Run: ParsableCommand {
             staging.abandon()
             throw error
         }
-        logger.info("report of \(isoWeek) written to \(folder)")
+        stage("report", since: reportStarted, "\(isoWeek) written to \(folder)")
         try finish(reports)
     }
 

@@ -31,6 +31,8 @@ public struct CSVImporter {
     /// Where quarantine files go; beside the store by default.
     public var quarantineDirectory: String
     public var logger: Logger
+    /// Told the bytes read so far and the file's size as an import proceeds (for a progress display).
+    public var progress: (@Sendable (_ file: String, _ done: Int, _ total: Int) -> Void)?
 
     public init(mapping: Mapping, pseudonymiser: Pseudonymiser?, quarantineDirectory: String,
                 logger: Logger = Logger(label: "contactqa.ingest")) {
@@ -50,7 +52,14 @@ public struct CSVImporter {
         let started = Date()
         var hasher = SHA256()
         let reader = CSVReader(path: path, options: .init(delimiter: mapping.delimiter, strictQuotes: mapping.strictQuotes, encoding: mapping.encoding))
-        reader.chunkObserver = { hasher.update(bufferPointer: $0) }
+        let total = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        var done = 0
+        let progress = self.progress
+        reader.chunkObserver = { chunk in
+            hasher.update(bufferPointer: chunk)
+            done += chunk.count
+            progress?(name, done, total)
+        }
         let startedAt = ISO8601DateFormatter().string(from: started)
         var entry = IngestLogEntry(file: name, sha256: "", source: mapping.source, startedAt: startedAt)
         var quarantine: QuarantineFile?

@@ -11,6 +11,8 @@ public struct IngestService {
 
     public var store: SQLiteStore
     public var logger: Logger
+    /// Progress of each CSV file's import, for a display on a terminal.
+    public var progress: (@Sendable (_ file: String, _ done: Int, _ total: Int) -> Void)?
 
     public init(store: SQLiteStore, logger: Logger) {
         self.store = store
@@ -79,7 +81,8 @@ public struct IngestService {
             throw ConfigError(file: "command line", line: nil, path: "--source",
                               reason: "source \"\(source)\" is not supported yet; this version reads \(IngestService.supportedSources.joined(separator: ", "))")
         }
-        let importer = CSVImporter(mapping: mapping, pseudonymiser: pseudonymiser, quarantineDirectory: quarantine, logger: logger)
+        var importer = CSVImporter(mapping: mapping, pseudonymiser: pseudonymiser, quarantineDirectory: quarantine, logger: logger)
+        importer.progress = progress
         var reports: [FileImportReport] = []
         for file in files {
             if skipLoaded, let digest = IngestService.sha256(of: file), try store.hasLoaded(sha256: digest) {

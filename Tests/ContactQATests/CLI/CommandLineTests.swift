@@ -115,6 +115,8 @@ struct CommandLineTests {
         #expect(second.stderr.contains("already loaded (same SHA-256), skipped"))
         #expect(try String(contentsOfFile: report, encoding: .utf8) == firstJSON)
         #expect(second.stderr.contains("reused the week's sample"))
+        #expect(first.stderr.contains("stage ingest: 11 files, 78 records"))  // the reports: CSV, JSON, surveys, evaluations
+        #expect(first.stderr.contains("stage report: 2026-W47 written to"))
         #expect(FileManager.default.fileExists(atPath: dir.path + "/reports/2026-W47/quality.json"))
         // Totals over the four systems' fixtures: 11 + 11 canonical (contacts, FCR repeats) + 7 inbound cloud calls + 6 French calls
         // + 7 inbound Amazon Connect contacts (2 abandoned).
