@@ -126,9 +126,9 @@ public struct WeeklyReport {
     }
 
     static let markdownTemplate = """
-        # Weekly quality report — {{week}} ({{status}})
+        # Weekly quality report — {{{week}}} ({{{status}}})
 
-        {{from}} to {{to}}, {{timezone}}, as of {{asOf}}.{{#provisional}} FCR is provisional: repeat contacts can still arrive.{{/provisional}}
+        {{{from}}} to {{{to}}}, {{{timezone}}}, as of {{{asOf}}}.{{#provisional}} FCR is provisional: repeat contacts can still arrive.{{/provisional}}
         {{#empty}}
 
         **No inbound contacts this week.**
@@ -139,13 +139,13 @@ public struct WeeklyReport {
         | KPI | this week | 95% CI | last week | change | target | |
         |---|---:|---|---:|---|---:|---|
         {{#headline}}
-        | {{kpi}} | {{value}} | {{ci}} | {{last}} | {{change}} | {{target}} | {{meets}} |
+        | {{{kpi}}} | {{{value}}} | {{{ci}}} | {{{last}}} | {{{change}}} | {{{target}}} | {{{meets}}} |
         {{/headline}}
 
         ## Trends (13 weeks)
 
         {{#charts}}
-        - **{{kpi}}**: {{trend}}{{#signals}}; {{.}}{{/signals}}
+        - **{{{kpi}}}**: {{{trend}}}{{#signals}}; {{{.}}}{{/signals}}
         {{/charts}}
 
         ## By team
@@ -153,7 +153,7 @@ public struct WeeklyReport {
         | team | offered | service level | AHT | FCR | CSAT |
         |---|---:|---:|---:|---:|---:|
         {{#teams}}
-        | {{name}} | {{offered}} | {{sl}} | {{aht}} | {{fcr}} | {{csat}} |
+        | {{{name}}} | {{{offered}}} | {{{sl}}} | {{{aht}}} | {{{fcr}}} | {{{csat}}} |
         {{/teams}}
 
         ## By queue
@@ -161,7 +161,7 @@ public struct WeeklyReport {
         | queue | offered | service level | AHT | FCR | CSAT |
         |---|---:|---:|---:|---:|---:|
         {{#queues}}
-        | {{name}} | {{offered}} | {{sl}} | {{aht}} | {{fcr}} | {{csat}} |
+        | {{{name}}} | {{{offered}}} | {{{sl}}} | {{{aht}}} | {{{fcr}}} | {{{csat}}} |
         {{/queues}}
 
         ## By channel
@@ -169,13 +169,13 @@ public struct WeeklyReport {
         | channel | offered | service level | AHT | FCR | CSAT |
         |---|---:|---:|---:|---:|---:|
         {{#channels}}
-        | {{name}} | {{offered}} | {{sl}} | {{aht}} | {{fcr}} | {{csat}} |
+        | {{{name}}} | {{{offered}}} | {{{sl}}} | {{{aht}}} | {{{fcr}}} | {{{csat}}} |
         {{/channels}}
 
         ## Colleagues outside their team's 99.8% funnel
 
         {{#flagged}}
-        - {{agent}} ({{team}}): {{kpi}} {{value}} against the team's {{teamRate}}
+        - {{{agent}}} ({{{team}}}): {{{kpi}}} {{{value}}} against the team's {{{teamRate}}}
         {{/flagged}}
         {{^hasFlagged}}
         None.
@@ -183,9 +183,9 @@ public struct WeeklyReport {
 
         ## Quality
 
-        {{evaluations}} evaluations, {{inSample}} in the representative sample; QA score {{qaScore}} (95% CI {{qaCI}}).
+        {{{evaluations}}} evaluations, {{{inSample}}} in the representative sample; QA score {{{qaScore}}} (95% CI {{{qaCI}}}).
         {{#alpha}}
-        - calibration {{criterion}}: alpha {{value}}
+        - calibration {{{criterion}}}: alpha {{{value}}}
         {{/alpha}}
 
         ## Data quality
@@ -193,10 +193,10 @@ public struct WeeklyReport {
         | source | files | rows | rejected | failed files |
         |---|---:|---:|---:|---:|
         {{#ingest}}
-        | {{source}} | {{files}} | {{rows}} | {{rejected}} | {{failed}} |
+        | {{{source}}} | {{{files}}} | {{{rows}}} | {{{rejected}}} | {{{failed}}} |
         {{/ingest}}
         {{#consistency}}
-        - {{check}}: {{count}}
+        - {{{check}}}: {{{count}}}
         {{/consistency}}
 
         """

@@ -315,3 +315,21 @@ struct RunnerTests {
         #expect(report.contains("**No inbound contacts this week.**"))
     }
 }
+
+/// report.md of the demo week, compared with the recorded snapshot (Tests/ContactQATests/Snapshots).
+/// Re-record after an intended change with `CONTACTQA_RECORD_SNAPSHOTS=1 swift test --filter ReportSnapshotTests`.
+@Suite("Report snapshot")
+struct ReportSnapshotTests {
+    @Test func demoWeekReportMarkdown() throws {
+        let dir = TemporaryDirectory()
+        let pipeline = try RunnerTests.pipeline(dir)
+        #expect(try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-12-01", "--quiet"]).status == 0)
+        let report = try String(contentsOfFile: dir.path + "/reports/2026-W47/report.md", encoding: .utf8)
+        let snapshot = repositoryRoot + "/Tests/ContactQATests/Snapshots/report-2026-W47.md"
+        if ProcessInfo.processInfo.environment["CONTACTQA_RECORD_SNAPSHOTS"] == "1" {
+            try report.write(toFile: snapshot, atomically: true, encoding: .utf8)
+        }
+        let recorded = try String(contentsOfFile: snapshot, encoding: .utf8)
+        #expect(report == recorded, "report.md differs from \(snapshot); re-record with CONTACTQA_RECORD_SNAPSHOTS=1 if the change is intended")
+    }
+}
