@@ -69,7 +69,8 @@ package.targets.append(
             "contactqa",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
-        ]
+        ],
+        exclude: ["Snapshots"]
     )
 )
 

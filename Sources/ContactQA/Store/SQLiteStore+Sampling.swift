@@ -53,6 +53,10 @@ extension SQLiteStore {
     }
 
     /// The handled legs of a period's contacts, with what sampling filters on, in a stable order.
+    ///
+    /// A leg counts as already evaluated when it has an evaluation and no recorded sample of the same
+    /// period (routine or spot) selected it: evaluations that a sample of the period caused never change
+    /// its frame, so `sample verify` still re-derives it.
     public func frameCandidates(_ period: Period) throws -> [FrameUnit] {
         try read { db in
             var units: [FrameUnit] = []
@@ -60,17 +64,22 @@ extension SQLiteStore {
                 SELECT l.source, l.interaction_id, l.leg, l.agent_id, l.team, c.channel, COALESCE(l.queue, c.queue), c.direction,
                        c.contact_reason, c.arrived_at, l.recording_ref,
                        COALESCE(l.talk_s, 0) + COALESCE(l.hold_s, 0) + COALESCE(l.acw_s, 0), c.monitoring_notice,
-                       r.acknowledged_on IS NOT NULL AND r.acknowledged_on <= ?
+                       r.acknowledged_on IS NOT NULL AND r.acknowledged_on <= ?,
+                       EXISTS (SELECT 1 FROM evaluations e WHERE e.source = l.source AND e.interaction_id = l.interaction_id AND e.leg = l.leg)
+                       AND NOT EXISTS (SELECT 1 FROM sample_units u JOIN samples s ON s.id = u.sample_id
+                                       WHERE u.source = l.source AND u.interaction_id = l.interaction_id AND u.leg = l.leg AND u.selected = 1
+                                         AND s.period_from = ? AND s.period_to = ?)
                 FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id
                 LEFT JOIN roster r ON r.agent_id = l.agent_id
                 WHERE c.arrived_at >= ? AND c.arrived_at < ? AND c.abandoned = 0
                 ORDER BY l.source, l.interaction_id, l.leg
-                """, arguments: [period.to.description, period.fromUTC, period.toUTC])
+                """, arguments: [period.to.description, period.from.description, period.to.description, period.fromUTC, period.toUTC])
             while let row = try cursor.next() {
                 let notice: Int? = row[12]
                 units.append(FrameUnit(source: row[0], interactionID: row[1], leg: row[2], agent: row[3], team: row[4], channel: row[5],
                                        queue: row[6], direction: row[7], reason: row[8], arrivedAt: row[9], recordingRef: row[10],
-                                       handleSeconds: row[11], monitoringNotice: notice.map { $0 != 0 }, agentAcknowledged: row[13]))
+                                       handleSeconds: row[11], monitoringNotice: notice.map { $0 != 0 }, agentAcknowledged: row[13],
+                                       evaluated: row[14]))
             }
             return units
         }

@@ -142,3 +142,29 @@ struct SampleRecordTests {
         #expect(abs(e.meanPerSD - 0.3919927969080108) < 1e-12)
     }
 }
+
+@Suite("Already-evaluated exclusion")
+struct AlreadyEvaluatedTests {
+    /// C1 and C8 were evaluated before any sample (ad hoc): the weekly frame leaves them out and counts them.
+    /// Once a sample of the week selects a leg and it is evaluated, verify still finds the sample identical.
+    @Test func evaluatedLegsLeaveTheFrameButSampledOnesDoNotMoveIt() throws {
+        let dir = TemporaryDirectory()
+        let store = try QualityTests.store(dir)
+        _ = try EvaluationImporter(quarantineDirectory: dir.path + "/q").importFile(fixture("evaluations/evaluations_2026-W47.csv"), into: store)
+        var plan = SamplingPlan(name: "w", size: .fixed(3), seed: 4)
+        plan.excludeUnacknowledgedAgents = false
+        let service = SamplingService(store: store)
+        let (manifest, _) = try service.sample(plan: plan, period: KPIEngineTests.week, out: dir.path + "/s")
+        #expect(manifest.sample.exclusions[.alreadyEvaluated] == 2)  // C1 (E1, E3) and C8 (E2): two legs
+        #expect(!manifest.sample.units.contains { ["C1", "C8"].contains($0.unit.interactionID) })
+        // Evaluate what the sample selected, then verify.
+        let head = "evaluation_id,interaction_id,leg,evaluator_id,evaluated_at,scorecard_id,scorecard_version,criterion_id,rating"
+        let rows = manifest.sample.selected.enumerated().map { i, s in
+            "S\(i),\(s.unit.interactionID),\(s.unit.leg),QX,2026-11-30,voice-standard,1,accuracy,4"
+        }
+        var importer = EvaluationImporter(quarantineDirectory: dir.path + "/q")
+        importer.rejectionThreshold = 1
+        _ = try importer.importFile(dir.write("sampled.csv", ([head] + rows).joined(separator: "\n") + "\n"), into: store)
+        #expect(try service.verify(manifestPath: dir.path + "/s/manifest.json").identical)
+    }
+}
