@@ -98,9 +98,7 @@ public struct CSVImporter {
                 if log.rowsRead == 0 { warnings.append("\(name): the file has a header but no data rows; nothing to load") }
                 log.sha256 = hasher.finalize().map { pad16($0) }.joined()
                 log.durationMilliseconds = Int(Date().timeIntervalSince(started) * 1000)
-                if log.rowsRead > 0, Double(log.rejected) / Double(log.rowsRead) > mapping.rejectionThreshold {
-                    log.status = .rejected
-                    log.message = "\(log.rejected) of \(log.rowsRead) rows rejected, above the threshold of \(percent(mapping.rejectionThreshold)); nothing loaded"
+                if log.exceedsRejectionThreshold(mapping.rejectionThreshold, unit: "rows") {
                     outcome = .rejectedOverThreshold
                     return (.rollback, log)
                 }

@@ -81,9 +81,7 @@ public struct EvaluationImporter {
             try q.close()
             quarantinePath = q.path
         }
-        if entry.rowsRead > 0, Double(entry.rejected) / Double(entry.rowsRead) > rejectionThreshold {
-            entry.status = .rejected
-            entry.message = "\(entry.rejected) of \(entry.rowsRead) evaluations rejected, above the threshold of \(percent(rejectionThreshold)); nothing loaded"
+        if entry.exceedsRejectionThreshold(rejectionThreshold, unit: "evaluations") {
             try store.logFailure(entry)
             return FileImportReport(outcome: .rejectedOverThreshold, log: entry, quarantinePath: quarantinePath, sampleRejections: Array(rejections.prefix(5)), warnings: [])
         }

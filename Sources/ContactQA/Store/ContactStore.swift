@@ -29,6 +29,16 @@ public struct IngestLogEntry: Sendable, Equatable {
     public var durationMilliseconds = 0
     public var message: String?
 
+    /// DESIGN.md §2's rule for a whole file: when its rejected share exceeds `threshold`, marks the
+    /// entry rejected with the reason and returns true — nothing of the file may load.
+    /// - Parameter unit: what the file counts ("rows", "records", "evaluations").
+    public mutating func exceedsRejectionThreshold(_ threshold: Double, unit: String) -> Bool {
+        guard rowsRead > 0, Double(rejected) / Double(rowsRead) > threshold else { return false }
+        status = .rejected
+        message = "\(rejected) of \(rowsRead) \(unit) rejected, above the threshold of \(percent(threshold)); nothing loaded"
+        return true
+    }
+
     /// Counts what became of one written row.
     public mutating func count(_ outcome: RowOutcome, duplicate: Bool) {
         if duplicate { duplicates += 1 }

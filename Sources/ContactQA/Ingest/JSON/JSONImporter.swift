@@ -82,9 +82,7 @@ public struct JSONImporter {
                 }
                 log.durationMilliseconds = Int(Date().timeIntervalSince(started) * 1000)
                 if log.rowsRead == 0 { warnings.append("\(name): the file holds no records; nothing to load") }
-                if log.rowsRead > 0, Double(log.rejected) / Double(log.rowsRead) > threshold {
-                    log.status = .rejected
-                    log.message = "\(log.rejected) of \(log.rowsRead) records rejected, above the threshold of \(percent(threshold)); nothing loaded"
+                if log.exceedsRejectionThreshold(threshold, unit: "records") {
                     outcome = .rejectedOverThreshold
                     return (.rollback, log)
                 }
