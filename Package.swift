@@ -28,6 +28,8 @@ package.targets.append(
     )
 )
 
+package.targets.append(.systemLibrary(name: "CRenameExchange"))
+
 // MARK: - Library
 
 package.targets.append(
@@ -35,6 +37,7 @@ package.targets.append(
         name: "ContactQA",
         dependencies: [
             "CLibCSV",
+            "CRenameExchange",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),

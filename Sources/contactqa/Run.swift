@@ -86,6 +86,8 @@ struct Run: ParsableCommand {
         let staging = try AtomicFolder(destination: folder)
         do {
             try writeOutputs(store: store, config: config, week: isoWeek, period: period, today: today, into: staging.staging, logger: logger)
+            // For the kill test (RunnerTests): stop with everything staged, so the test can kill the run there.
+            if ProcessInfo.processInfo.environment["CONTACTQA_TEST_STOP_BEFORE_COMMIT"] == "1" { raise(SIGSTOP) }
             try staging.commit()
         } catch {
             staging.abandon()
@@ -121,7 +123,9 @@ struct Run: ParsableCommand {
         let quality = try QualityEngine(store: store).report(period: period, groupBy: .agent)
         try (quality.json.rendered() + "\n").write(toFile: "\(folder)/quality.json", atomically: true, encoding: .utf8)
         _ = try FeedbackPack.write(try FeedbackPack.build(store: store, period: period), to: "\(folder)/feedback")
-        let weekly = try WeeklyReport.build(store: store, week: isoWeek, asOf: today, parameters: config.parameters, targets: config.targets)
+        let weekly = try WeeklyReport.build(store: store, week: isoWeek, asOf: today, parameters: config.parameters, targets: config.targets,
+                                            sample: (try? Data(contentsOf: URL(fileURLWithPath: folder + "/sample/manifest.json")))
+                                                .flatMap(WeeklyReport.SampleCoverage.init(manifest:)))
         try weekly.write(to: folder)
         logger.info("report of \(isoWeek): \(weekly.final ? "final" : "draft"), \(weekly.kpis.total.offered) contacts, \(quality.evaluations.count) evaluations")
     }

@@ -1,3 +1,4 @@
+import CRenameExchange
 import Foundation
 
 /// One run per store at a time: an exclusive `flock` on `<store>.lock`, released when the process ends
@@ -49,20 +50,36 @@ public struct AtomicFolder {
     public let destination: String
     public let staging: String
 
+    /// Starts a staging folder beside `destination` (hidden: `.NAME.partial-PID`). Call it holding
+    /// the run lock: staging and swapped-out folders left by a killed run are removed here.
     public init(destination: String) throws {
         self.destination = destination
-        staging = destination + ".partial-\(getpid())"
-        try? FileManager.default.removeItem(atPath: staging)
-        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        let parent = (destination as NSString).deletingLastPathComponent
+        let name = (destination as NSString).lastPathComponent
+        staging = (parent.isEmpty ? "" : parent + "/") + ".\(name).partial-\(getpid())"
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: parent.isEmpty ? "." : parent, withIntermediateDirectories: true)
+        for leftover in (try? fm.contentsOfDirectory(atPath: parent.isEmpty ? "." : parent)) ?? []
+        where leftover.hasPrefix(".\(name).partial-") || leftover.hasPrefix(".\(name).old-") {
+            try? fm.removeItem(atPath: (parent.isEmpty ? "" : parent + "/") + leftover)
+        }
+        try fm.createDirectory(atPath: staging, withIntermediateDirectories: true)
     }
 
-    /// Moves the staged folder into place; the previous version is removed only after the swap.
+    /// Puts the staged folder in place. Replacing an existing folder is one atomic swap
+    /// (renameat2 RENAME_EXCHANGE), so a kill at any instant leaves the old or the new folder,
+    /// never neither; the swapped-out old folder is removed afterwards (or by the next run).
     public func commit() throws {
         let fm = FileManager.default
-        let old = destination + ".old-\(getpid())"
-        if fm.fileExists(atPath: destination) { try fm.moveItem(atPath: destination, toPath: old) }
-        try fm.moveItem(atPath: staging, toPath: destination)
-        try? fm.removeItem(atPath: old)
+        guard fm.fileExists(atPath: destination) else {
+            try fm.moveItem(atPath: staging, toPath: destination)
+            return
+        }
+        guard contactqa_rename_exchange(staging, destination) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: destination,
+                NSLocalizedDescriptionKey: "cannot swap \(staging) into \(destination): \(String(cString: strerror(errno)))"])
+        }
+        try? fm.removeItem(atPath: staging)  // now holds the previous version
     }
 
     public func abandon() { try? FileManager.default.removeItem(atPath: staging) }

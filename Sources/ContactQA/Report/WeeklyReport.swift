@@ -18,8 +18,43 @@ public struct WeeklyReport {
     public var quality: QualityReport
     public var targets: [String: Double]
     public var ingest: [IngestLogEntry]
+    /// The week's routine sample, when the pipeline has a plan: coverage and frame exclusions.
+    public var sample: SampleCoverage?
+    /// Criteria rated in the week's evaluations, weakest first (share of ratings at or above target).
+    public var criteria: [CriterionShare]
 
-    public static func build(store: SQLiteStore, week: ISOWeek, asOf: LocalDate, parameters: KPIParameters, targets: [String: Double]) throws -> WeeklyReport {
+    /// What the week's sample manifest records: frame size, exclusions, requested and drawn size.
+    public struct SampleCoverage: Sendable, Equatable {
+        public var frameUnits: Int
+        public var requested: Int
+        public var drawn: Int
+        public var exclusions: [ExclusionReason: Int]
+
+        /// Reads the numbers of a `manifest.json` (the same file whether the sample was drawn or reused).
+        public init?(manifest data: Data) {
+            guard let top = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let frame = top["frame"] as? [String: Any], let size = top["size"] as? [String: Any],
+                  let units = frame["units"] as? Int, let requested = size["requested"] as? Int, let drawn = size["drawn"] as? Int
+            else { return nil }
+            let excluded = frame["excluded"] as? [String: Any] ?? [:]
+            frameUnits = units
+            self.requested = requested
+            self.drawn = drawn
+            exclusions = Dictionary(uniqueKeysWithValues: ExclusionReason.allCases.map { ($0, excluded[$0.rawValue] as? Int ?? 0) })
+        }
+    }
+
+    /// How often a criterion was rated at or above its target in a week's evaluations.
+    public struct CriterionShare: Sendable, Equatable {
+        public var criterionID: String
+        public var label: String
+        public var ratings: Int
+        public var atTarget: Int
+        public var share: Double { ratings == 0 ? 0 : Double(atTarget) / Double(ratings) }
+    }
+
+    public static func build(store: SQLiteStore, week: ISOWeek, asOf: LocalDate, parameters: KPIParameters, targets: [String: Double],
+                             sample: SampleCoverage? = nil) throws -> WeeklyReport {
         let clock = ZoneClock(identifier: store.siteTimeZone) ?? .utc
         let period = Period(week: week, clock: clock)
         let engine = KPIEngine(store: store)
@@ -33,13 +68,38 @@ public struct WeeklyReport {
             byChannel: try engine.report(period: period, groupBy: [.channel], parameters: parameters, asOf: asOf),
             trends: try TrendsEngine(store: store).report(week: week, clock: clock, parameters: parameters, asOf: asOf),
             quality: try QualityEngine(store: store).report(period: period, groupBy: .agent),
-            targets: targets, ingest: try store.ingestLog())
+            targets: targets, ingest: try store.ingestLog(), sample: sample, criteria: try criterionShares(store: store, period: period))
+    }
+
+    /// Every rated criterion of the period's evaluations (all of them, sampled or spot), weakest first;
+    /// a criterion without a target counts ratings at its scale maximum, as the feedback packs do.
+    static func criterionShares(store: SQLiteStore, period: Period) throws -> [CriterionShare] {
+        let cards = try store.scorecards()
+        let rows = try store.rows("""
+            SELECT e.scorecard_id, e.scorecard_version, a.criterion_id, a.rating
+            FROM evaluations e JOIN contacts c ON c.source = e.source AND c.interaction_id = e.interaction_id
+            JOIN evaluation_answers a ON a.evaluation_id = e.evaluation_id
+            WHERE c.arrived_at >= ? AND c.arrived_at < ? AND a.rating IS NOT NULL
+            """, [period.fromUTC, period.toUTC])
+        var shares: [String: CriterionShare] = [:]
+        for r in rows {
+            guard let card = cards["\(String.fromDatabaseValue(r[0])!)#\(Int.fromDatabaseValue(r[1])!)"],
+                  let criterion = card.criterion(String.fromDatabaseValue(r[2])!), let rating = Double.fromDatabaseValue(r[3]) else { continue }
+            shares[criterion.id, default: CriterionShare(criterionID: criterion.id, label: criterion.label, ratings: 0, atTarget: 0)].ratings += 1
+            if rating >= (criterion.target ?? criterion.max) { shares[criterion.id]!.atTarget += 1 }
+        }
+        return shares.values.sorted { ($0.share, $0.criterionID) < ($1.share, $1.criterionID) }
     }
 
     static func value(_ kpi: TrackedKPI, _ k: KPISet) -> (value: Double?, ci: (lower: Double, upper: Double)?) {
         if let r = kpi.rate(k) { return (r.value, r.ci95) }
         if let m = kpi.mean(k) { return (m.value, m.ci95) }
         return (nil, nil)
+    }
+
+    /// A time can't be negative: a t interval's lower bound below zero is shown as 0 s (docs/kpis.md).
+    static func formatInterval(_ kpi: TrackedKPI, _ ci: (lower: Double, upper: Double)) -> String {
+        "\(format(kpi, kpi.isRate ? ci.lower : max(0, ci.lower)))–\(format(kpi, ci.upper))"
     }
 
     static func format(_ kpi: TrackedKPI, _ v: Double?) -> String {
@@ -61,8 +121,8 @@ public struct WeeklyReport {
             let target = targets[kpi.rawValue]
             var meets = ""
             if let target, let v = now.value { meets = (kpi.higherIsBetter ? v >= target : v <= target) ? "meets target" : "below target" }
-            headline.append(["kpi": kpi.rawValue, "value": WeeklyReport.format(kpi, now.value),
-                             "ci": now.ci.map { "\(WeeklyReport.format(kpi, $0.lower))–\(WeeklyReport.format(kpi, $0.upper))" } ?? "–",
+            headline.append(["kpi": kpi.label, "value": WeeklyReport.format(kpi, now.value),
+                             "ci": now.ci.map { WeeklyReport.formatInterval(kpi, $0) } ?? "–",
                              "last": WeeklyReport.format(kpi, before.value), "change": change,
                              "target": target.map { WeeklyReport.format(kpi, $0) } ?? "–", "meets": meets])
         }
@@ -78,7 +138,7 @@ public struct WeeklyReport {
             let svg = SVGChart.line(chartPoints, lower: s.chart.isEmpty ? nil : s.chart.map(\.lower), upper: s.chart.isEmpty ? nil : s.chart.map(\.upper),
                                     format: { WeeklyReport.format(s.kpi, $0) })
             let trend = s.trend.map { $0.significant() ? ($0.s > 0 ? "significant rising trend" : "significant falling trend") : "no significant trend" } ?? (s.trendNote ?? "")
-            return ["kpi": s.kpi.rawValue, "svg": svg, "trend": trend,
+            return ["kpi": s.kpi.label, "svg": svg, "trend": trend,
                     "signals": s.signals.map { "rule \($0.rule): \($0.description) (\($0.weeks.map(\.description).joined(separator: ", ")))" }]
         }
         let flagged = trends.funnels.filter { $0.position == .flagged }.map { f -> [String: Any] in
@@ -122,6 +182,19 @@ public struct WeeklyReport {
         context["alpha"] = quality.alpha.map { a -> [String: Any] in ["criterion": a.criterion, "value": a.value.map { String(format: "%.2f", $0) } ?? "–"] }
         context["consistency"] = trends.consistency.map { c -> [String: Any] in ["check": c.name, "count": c.count] }
         context["ingest"] = bySource
+        context["weakest"] = criteria.prefix(3).map { c -> [String: Any] in
+            ["label": c.label, "share": String(format: "%.0f%%", c.share * 100), "atTarget": c.atTarget, "ratings": c.ratings]
+        }
+        context["hasCriteria"] = !criteria.isEmpty
+        if let sample {
+            let drawn = sample.drawn
+            let evaluated = quality.evaluations.filter(\.inSample).count
+            context["sample"] = ["frame": sample.frameUnits, "requested": sample.requested, "drawn": drawn, "evaluated": evaluated,
+                                 "coverage": drawn == 0 ? "–" : String(format: "%.0f%%", Double(evaluated) / Double(drawn) * 100),
+                                 "noNotice": sample.exclusions[.noMonitoringNotice] ?? 0,
+                                 "unacknowledged": sample.exclusions[.unacknowledgedAgent] ?? 0,
+                                 "alreadyEvaluated": sample.exclusions[.alreadyEvaluated] ?? 0] as [String: Any]
+        }
         return context
     }
 
@@ -184,6 +257,16 @@ public struct WeeklyReport {
         ## Quality
 
         {{{evaluations}}} evaluations, {{{inSample}}} in the representative sample; QA score {{{qaScore}}} (95% CI {{{qaCI}}}).
+        {{#sample}}
+        Sample coverage: {{{evaluated}}} of {{{drawn}}} sampled interactions evaluated ({{{coverage}}}); the plan asked for {{{requested}}} from a frame of {{{frame}}}.
+        {{/sample}}
+        {{#hasCriteria}}
+
+        Weakest criteria (share of ratings at target):
+        {{#weakest}}
+        - {{{label}}}: {{{share}}} ({{{atTarget}}} of {{{ratings}}})
+        {{/weakest}}
+        {{/hasCriteria}}
         {{#alpha}}
         - calibration {{{criterion}}}: alpha {{{value}}}
         {{/alpha}}
@@ -195,6 +278,12 @@ public struct WeeklyReport {
         {{#ingest}}
         | {{{source}}} | {{{files}}} | {{{rows}}} | {{{rejected}}} | {{{failed}}} |
         {{/ingest}}
+        {{#sample}}
+        - excluded from the sampling frame: {{{noNotice}}} without a monitoring notice, {{{unacknowledged}}} handled by agents who have not acknowledged monitoring, {{{alreadyEvaluated}}} already evaluated
+        {{/sample}}
+        {{#provisional}}
+        - FCR is provisional until the repeat-contact window has passed
+        {{/provisional}}
         {{#consistency}}
         - {{{check}}}: {{{count}}}
         {{/consistency}}
@@ -207,28 +296,31 @@ public struct WeeklyReport {
         <title>Weekly quality report {{week}}</title>
         <style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:1.5rem auto;padding:0 1rem;color:#1b1b1b;line-height:1.45}
         table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left}
-        td.n{text-align:right}.status{display:inline-block;padding:.1rem .5rem;border-radius:.25rem;background:#eee}
+        td.n{text-align:right}.scroll{overflow-x:auto}.status{display:inline-block;padding:.1rem .5rem;border-radius:.25rem;background:#eee}
         .up{color:#2e7d32}.down{color:#c62828}figure{margin:0 0 1rem}@media print{a{color:inherit}}</style></head>
         <body><h1>Weekly quality report — {{week}} <span class="status">{{status}}</span></h1>
         <p>{{from}} to {{to}}, {{timezone}}, as of {{asOf}}.{{#provisional}} FCR is provisional: repeat contacts can still arrive.{{/provisional}}</p>
         {{#empty}}<p><strong>No inbound contacts this week.</strong></p>{{/empty}}
-        <h2>Headline KPIs</h2><table><tr><th>KPI</th><th>this week</th><th>95% CI</th><th>last week</th><th>change</th><th>target</th><th></th></tr>
-        {{#headline}}<tr><td>{{kpi}}</td><td class="n">{{value}}</td><td>{{ci}}</td><td class="n">{{last}}</td><td>{{change}}</td><td class="n">{{target}}</td><td>{{meets}}</td></tr>{{/headline}}</table>
+        <h2>Headline KPIs</h2><div class="scroll"><table><tr><th>KPI</th><th>this week</th><th>95% CI</th><th>last week</th><th>change</th><th>target</th><th></th></tr>
+        {{#headline}}<tr><td>{{kpi}}</td><td class="n">{{value}}</td><td>{{ci}}</td><td class="n">{{last}}</td><td>{{change}}</td><td class="n">{{target}}</td><td>{{meets}}</td></tr>{{/headline}}</table></div>
         <h2>Trends and control charts (13 weeks)</h2>
         {{#charts}}<figure><figcaption><strong>{{kpi}}</strong>: {{trend}}{{#signals}}; {{.}}{{/signals}}</figcaption>{{{svg}}}</figure>{{/charts}}
-        <h2>By team</h2><table><tr><th>team</th><th>offered</th><th>service level</th><th>AHT</th><th>FCR</th><th>CSAT</th></tr>
-        {{#teams}}<tr><td>{{name}}</td><td class="n">{{offered}}</td><td class="n">{{sl}}</td><td class="n">{{aht}}</td><td class="n">{{fcr}}</td><td class="n">{{csat}}</td></tr>{{/teams}}</table>
-        <h2>By queue</h2><table><tr><th>queue</th><th>offered</th><th>service level</th><th>AHT</th><th>FCR</th><th>CSAT</th></tr>
-        {{#queues}}<tr><td>{{name}}</td><td class="n">{{offered}}</td><td class="n">{{sl}}</td><td class="n">{{aht}}</td><td class="n">{{fcr}}</td><td class="n">{{csat}}</td></tr>{{/queues}}</table>
-        <h2>By channel</h2><table><tr><th>channel</th><th>offered</th><th>service level</th><th>AHT</th><th>FCR</th><th>CSAT</th></tr>
-        {{#channels}}<tr><td>{{name}}</td><td class="n">{{offered}}</td><td class="n">{{sl}}</td><td class="n">{{aht}}</td><td class="n">{{fcr}}</td><td class="n">{{csat}}</td></tr>{{/channels}}</table>
+        <h2>By team</h2><div class="scroll"><table><tr><th>team</th><th>offered</th><th>service level</th><th>AHT</th><th>FCR</th><th>CSAT</th></tr>
+        {{#teams}}<tr><td>{{name}}</td><td class="n">{{offered}}</td><td class="n">{{sl}}</td><td class="n">{{aht}}</td><td class="n">{{fcr}}</td><td class="n">{{csat}}</td></tr>{{/teams}}</table></div>
+        <h2>By queue</h2><div class="scroll"><table><tr><th>queue</th><th>offered</th><th>service level</th><th>AHT</th><th>FCR</th><th>CSAT</th></tr>
+        {{#queues}}<tr><td>{{name}}</td><td class="n">{{offered}}</td><td class="n">{{sl}}</td><td class="n">{{aht}}</td><td class="n">{{fcr}}</td><td class="n">{{csat}}</td></tr>{{/queues}}</table></div>
+        <h2>By channel</h2><div class="scroll"><table><tr><th>channel</th><th>offered</th><th>service level</th><th>AHT</th><th>FCR</th><th>CSAT</th></tr>
+        {{#channels}}<tr><td>{{name}}</td><td class="n">{{offered}}</td><td class="n">{{sl}}</td><td class="n">{{aht}}</td><td class="n">{{fcr}}</td><td class="n">{{csat}}</td></tr>{{/channels}}</table></div>
         <h2>Colleagues outside their team's 99.8% funnel</h2>
         {{#hasFlagged}}<ul>{{#flagged}}<li>{{agent}} ({{team}}): {{kpi}} {{value}} against the team's {{teamRate}}</li>{{/flagged}}</ul>{{/hasFlagged}}{{^hasFlagged}}<p>None.</p>{{/hasFlagged}}
         <h2>Quality</h2><p>{{evaluations}} evaluations, {{inSample}} in the representative sample; QA score {{qaScore}} (95% CI {{qaCI}}).</p>
+        {{#sample}}<p>Sample coverage: {{evaluated}} of {{drawn}} sampled interactions evaluated ({{coverage}}); the plan asked for {{requested}} from a frame of {{frame}}.</p>{{/sample}}
+        {{#hasCriteria}}<p>Weakest criteria (share of ratings at target):</p><ul>{{#weakest}}<li>{{label}}: {{share}} ({{atTarget}} of {{ratings}})</li>{{/weakest}}</ul>{{/hasCriteria}}
         {{#alpha}}<p>Calibration {{criterion}}: alpha {{value}}</p>{{/alpha}}
-        <h2>Data quality</h2><table><tr><th>source</th><th>files</th><th>rows</th><th>rejected</th><th>failed files</th></tr>
-        {{#ingest}}<tr><td>{{source}}</td><td class="n">{{files}}</td><td class="n">{{rows}}</td><td class="n">{{rejected}}</td><td class="n">{{failed}}</td></tr>{{/ingest}}</table>
-        <ul>{{#consistency}}<li>{{check}}: {{count}}</li>{{/consistency}}</ul>
+        <h2>Data quality</h2><div class="scroll"><table><tr><th>source</th><th>files</th><th>rows</th><th>rejected</th><th>failed files</th></tr>
+        {{#ingest}}<tr><td>{{source}}</td><td class="n">{{files}}</td><td class="n">{{rows}}</td><td class="n">{{rejected}}</td><td class="n">{{failed}}</td></tr>{{/ingest}}</table></div>
+        <ul>{{#sample}}<li>excluded from the sampling frame: {{noNotice}} without a monitoring notice, {{unacknowledged}} handled by agents who have not acknowledged monitoring, {{alreadyEvaluated}} already evaluated</li>{{/sample}}
+        {{#provisional}}<li>FCR is provisional until the repeat-contact window has passed</li>{{/provisional}}{{#consistency}}<li>{{check}}: {{count}}</li>{{/consistency}}</ul>
         </body></html>
         """
 
@@ -238,7 +330,16 @@ public struct WeeklyReport {
     /// `report.json`: the status, the week's KPIs (§6 shape), trends and quality, all machine-readable.
     public var json: JSONValue {
         .object([("week", .string(week.description)), ("status", .string(final ? "final" : "draft")), ("as_of", .string(asOf.description)),
-                 ("kpis", kpis.json), ("last_week", lastWeek.json), ("trends", trends.json), ("quality", quality.json)])
+                 ("kpis", kpis.json), ("last_week", lastWeek.json), ("trends", trends.json), ("quality", quality.json),
+                 ("weakest_criteria", .array(criteria.map { c in
+                     .object([("criterion", .string(c.criterionID)), ("label", .string(c.label)), ("ratings", .int(c.ratings)),
+                              ("at_target", .int(c.atTarget)), ("share_at_target", .number(c.share))])
+                 })),
+                 ("sample", sample.map { s in
+                     .object([("frame_units", .int(s.frameUnits)), ("requested", .int(s.requested)), ("drawn", .int(s.drawn)),
+                              ("evaluated", .int(quality.evaluations.filter(\.inSample).count)),
+                              ("excluded", .object(ExclusionReason.allCases.map { ($0.rawValue, .int(s.exclusions[$0] ?? 0)) }))])
+                 } ?? .null)])
     }
 
     /// Writes report.md, report.html and report.json into a folder.

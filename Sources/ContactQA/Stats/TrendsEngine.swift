@@ -12,6 +12,19 @@ public enum TrackedKPI: String, CaseIterable, Sendable {
     case asaSeconds = "asa_s"
 
     public var isRate: Bool { ![.ahtSeconds, .asaSeconds].contains(self) }
+
+    /// The name a manager reads in the reports.
+    public var label: String {
+        switch self {
+        case .serviceLevel: "Service level"
+        case .abandonmentRate: "Abandonment rate"
+        case .fcr: "First contact resolution"
+        case .csat: "Customer satisfaction (CSAT)"
+        case .transferRate: "Transfer rate"
+        case .ahtSeconds: "Average handle time"
+        case .asaSeconds: "Average speed of answer"
+        }
+    }
     /// Whether a higher value is better (for targets and funnel wording).
     public var higherIsBetter: Bool { [.serviceLevel, .fcr, .csat].contains(self) }
 

@@ -9,7 +9,7 @@ struct CommandResult {
     var stderr: String
 }
 
-func contactqa(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws -> CommandResult {
+func contactqaBinary() throws -> String {
     let candidates = [
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("contactqa").path,
         repositoryRoot + "/.build/debug/contactqa",
@@ -17,6 +17,11 @@ func contactqa(_ arguments: [String], environment: [String: String] = [:], direc
     guard let binary = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
         throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: candidates.joined(separator: ", ")])
     }
+    return binary
+}
+
+func contactqa(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws -> CommandResult {
+    let binary = try contactqaBinary()
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
     process.arguments = arguments
@@ -257,7 +262,7 @@ struct RunnerTests {
         #expect(try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-11-25", "--quiet"]).status == 0)
         let draft = try String(contentsOfFile: folder + "/report.md", encoding: .utf8)
         #expect(draft.hasPrefix("# Weekly quality report — 2026-W47 (draft)"))
-        #expect(draft.contains("| service_level | 63.0% |"))  // 29 of 46 (kpis.json of the same run)
+        #expect(draft.contains("| Service level | 63.0% |"))  // 29 of 46 (kpis.json of the same run)
         let html = try String(contentsOfFile: folder + "/report.html", encoding: .utf8)
         // Self-contained: inline CSS and SVG, no script, nothing fetched from the network.
         #expect(html.contains("<svg"))
@@ -296,15 +301,82 @@ struct RunnerTests {
         try FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: true)
         _ = dir.write("week/report.md", "previous")
         let staging = try AtomicFolder(destination: destination)
-        _ = dir.write("week.partial-\(getpid())/report.md", "half")
+        _ = dir.write(".week.partial-\(getpid())/report.md", "half")
         staging.abandon()  // what a killed run amounts to: the staging folder never renamed
         #expect(dir.read("week/report.md") == "previous")
         #expect(!FileManager.default.fileExists(atPath: staging.staging))
         let next = try AtomicFolder(destination: destination)
-        _ = dir.write("week.partial-\(getpid())/report.md", "new")
+        _ = dir.write(".week.partial-\(getpid())/report.md", "new")
         try next.commit()
         #expect(dir.read("week/report.md") == "new")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["week"])
+    }
+
+    /// A real run, killed with SIGKILL after it staged a new draft and before it swapped it in:
+    /// the previous draft is untouched, and the next run removes the leftover staging folder.
+    @Test func aRunKilledMidWriteLeavesThePreviousReportAndNoPartialFolder() throws {
+        let dir = TemporaryDirectory()
+        let pipeline = try RunnerTests.pipeline(dir)
+        let reports = dir.path + "/reports"
+        #expect(try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-11-24", "--quiet"]).status == 0)
+        let previous = try String(contentsOfFile: reports + "/2026-W47/report.json", encoding: .utf8)
+
+        let binary = try contactqaBinary()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["run", pipeline, "--week", "2026-W47", "--as-of", "2026-11-25", "--quiet"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["CONTACTQA_TEST_STOP_BEFORE_COMMIT": "1"]) { _, new in new }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let pid = process.processIdentifier
+        let deadline = Date().addingTimeInterval(60)
+        func state() -> Character? {  // the field after "(comm)" in /proc/PID/stat
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return nil }
+            return stat[stat.index(close, offsetBy: 2)]
+        }
+        while state() != "T" && process.isRunning && Date() < deadline { usleep(20_000) }
+        #expect(state() == "T", "the run never reached the point before the swap")
+        let staged = try FileManager.default.contentsOfDirectory(atPath: reports).filter { $0.hasPrefix(".2026-W47.partial-") }
+        #expect(staged.count == 1)
+        kill(pid, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+
+        #expect(try String(contentsOfFile: reports + "/2026-W47/report.json", encoding: .utf8) == previous)
+        #expect(try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-11-25", "--quiet"]).status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: reports) == ["2026-W47"])
+        #expect(try String(contentsOfFile: reports + "/2026-W47/report.json", encoding: .utf8).contains("\"as_of\": \"2026-11-25\""))
+    }
+
+    /// report.html opened in headless Chromium (scripts/check-report-html.py): it renders, logs no
+    /// console error, requests nothing, fits a phone and prints; broken copies of it fail the check.
+    /// Skips with a message when Chromium is missing, except under CI=true, where that fails.
+    @Test func theHTMLReportPassesInARealBrowser() throws {
+        let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let chromium else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" {
+                Issue.record("CI=true but Chromium is not installed (apt-get install chromium)")
+            } else {
+                print("note: skipping the browser check of report.html: Chromium is not installed (apt-get install chromium)")
+            }
+            return
+        }
+        let dir = TemporaryDirectory()
+        let pipeline = try RunnerTests.pipeline(dir)
+        #expect(try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-12-01", "--quiet"]).status == 0)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", repositoryRoot + "/scripts/check-report-html.py", "--self-test", "--chromium", chromium,
+                             dir.path + "/reports/2026-W47/report.html"]
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(message)")
+        #expect(message.contains("self-test passed"))
     }
 
     @Test func anEmptyWeekStillGetsAReportThatSaysSo() throws {

@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""Opens a weekly report.html in headless Chromium and checks what a manager's browser would see.
+
+    scripts/check-report-html.py REPORT.html [--screenshot OUT.png]
+    scripts/check-report-html.py --self-test REPORT.html
+
+Chromium (Debian's `chromium` package) is driven over the DevTools protocol on a pipe
+(--remote-debugging-pipe: commands on fd 3, replies on fd 4, NUL-terminated JSON), so the
+check needs nothing beyond Python's standard library. Every host name resolves to nothing
+(--host-resolver-rules), so no traffic can leave the machine even if the page asked for it.
+
+The page passes when
+  * it loads, has a title, headline KPIs, SVG charts and tables;
+  * the page itself requests nothing but its own file: every request the page's target makes
+    is recorded (the browser's own background traffic is on other targets and not counted);
+  * nothing is logged at console level error or warning, and no exception is thrown;
+  * at a phone's width (390 CSS px) nothing is wider than the screen;
+  * it prints to PDF.
+Exit 0 when it passes, 1 with one line per failure when it does not, 2 when Chromium is missing.
+
+--self-test checks the checker: the report passes, and copies of it with an external image,
+a script logging an error, and an over-wide table each fail for the right reason.
+"""
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+PHONE_WIDTH = 390
+
+
+class Browser:
+    def __init__(self, executable):
+        self.profile = tempfile.mkdtemp(prefix="contactqa-chromium-")
+        to_browser_read, to_browser_write = os.pipe()
+        from_browser_read, from_browser_write = os.pipe()
+        command = [
+            executable, "--headless=new", "--no-sandbox", "--disable-gpu",
+            "--remote-debugging-pipe", f"--user-data-dir={self.profile}",
+            "--no-first-run", "--no-default-browser-check", "--disable-extensions",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--disable-default-apps", "--metrics-recording-only", "--mute-audio",
+            "--host-resolver-rules=MAP * ~NOTFOUND", "about:blank",
+        ]
+
+        def child_fds():
+            os.dup2(to_browser_read, 3)
+            os.dup2(from_browser_write, 4)
+
+        self.process = subprocess.Popen(
+            command, pass_fds=(3, 4), preexec_fn=child_fds,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(to_browser_read)
+        os.close(from_browser_write)
+        self.writer = os.fdopen(to_browser_write, "wb", buffering=0)
+        self.reader = os.fdopen(from_browser_read, "rb", buffering=0)
+        self.buffer = b""
+        self.next_id = 0
+        self.events = []
+
+    def _read_message(self, deadline):
+        while b"\0" not in self.buffer:
+            if time.monotonic() > deadline:
+                raise TimeoutError("Chromium did not answer in time")
+            import select
+            ready, _, _ = select.select([self.reader], [], [], 0.2)
+            if ready:
+                chunk = self.reader.read(1 << 16)
+                if not chunk:
+                    raise RuntimeError("Chromium closed the DevTools pipe")
+                self.buffer += chunk
+        message, _, self.buffer = self.buffer.partition(b"\0")
+        return json.loads(message)
+
+    def call(self, method, params=None, session=None, timeout=30):
+        self.next_id += 1
+        message = {"id": self.next_id, "method": method, "params": params or {}}
+        if session:
+            message["sessionId"] = session
+        self.writer.write(json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self._read_message(deadline)
+            if reply.get("id") == self.next_id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+            self.events.append(reply)
+
+    def wait_for(self, method, session, timeout=30):
+        deadline = time.monotonic() + timeout
+        for event in self.events:
+            if event.get("method") == method and event.get("sessionId") == session:
+                return event
+        while True:
+            event = self._read_message(deadline)
+            self.events.append(event)
+            if event.get("method") == method and event.get("sessionId") == session:
+                return event
+
+    def drain(self, seconds):
+        deadline = time.monotonic() + seconds
+        try:
+            while True:
+                self.events.append(self._read_message(deadline))
+        except TimeoutError:
+            pass
+
+    def close(self):
+        try:
+            self.call("Browser.close", timeout=5)
+        except Exception:
+            pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def evaluate(browser, session, expression):
+    result = browser.call("Runtime.evaluate",
+                          {"expression": expression, "returnByValue": True}, session)
+    if "exceptionDetails" in result:
+        raise RuntimeError(f"evaluating {expression!r}: {result['exceptionDetails']}")
+    return result["result"].get("value")
+
+
+def check(report, executable, screenshot=None):
+    """Returns the list of failures (empty when the page passes)."""
+    url = pathlib.Path(report).resolve().as_uri()
+    browser = Browser(executable)
+    failures = []
+    try:
+        target = browser.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = browser.call("Target.attachToTarget",
+                               {"targetId": target, "flatten": True})["sessionId"]
+        for domain in ("Page", "Network", "Runtime", "Log"):
+            browser.call(f"{domain}.enable", session=session)
+        browser.call("Page.navigate", {"url": url}, session)
+        browser.wait_for("Page.loadEventFired", session)
+        browser.drain(1.0)
+
+        page_events = [e for e in browser.events if e.get("sessionId") == session]
+        for event in page_events:
+            method, params = event["method"], event.get("params", {})
+            if method == "Network.requestWillBeSent":
+                requested = params["request"]["url"]
+                if requested != url:
+                    failures.append(f"the page requested {requested}")
+            elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "warning", "assert"):
+                text = " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", []))
+                failures.append(f"console {params['type']}: {text}")
+            elif method == "Runtime.exceptionThrown":
+                failures.append(f"exception: {params['exceptionDetails'].get('text')}")
+            elif method == "Log.entryAdded" and params["entry"]["level"] in ("error", "warning"):
+                failures.append(f"log {params['entry']['level']}: {params['entry']['text']}")
+
+        title = evaluate(browser, session, "document.title")
+        if not title:
+            failures.append("the page has no title")
+        counts = evaluate(browser, session, """({
+            svg: document.querySelectorAll('svg').length,
+            tables: document.querySelectorAll('table').length,
+            scripts: document.querySelectorAll('script').length,
+            height: document.documentElement.scrollHeight,
+            text: document.body.innerText})""")
+        for label in ("Service level", "Average handle time", "First contact resolution"):
+            if label not in counts["text"]:
+                failures.append(f"the headline '{label}' is not on the page")
+        if counts["svg"] < 2:
+            failures.append(f"expected charts (SVG), found {counts['svg']}")
+        if counts["tables"] < 2:
+            failures.append(f"expected tables, found {counts['tables']}")
+        if counts["height"] < 800:
+            failures.append(f"the page is only {counts['height']} px tall: did it render?")
+
+        browser.call("Emulation.setDeviceMetricsOverride",
+                     {"width": PHONE_WIDTH, "height": 844, "deviceScaleFactor": 2, "mobile": True},
+                     session)
+        browser.drain(0.3)
+        wide = evaluate(browser, session, f"""(() => {{
+            const limit = {PHONE_WIDTH};
+            const width = document.documentElement.scrollWidth;
+            const culprits = [...document.querySelectorAll('body *')]
+              .filter(e => e.getBoundingClientRect().right > limit + 1 && !e.closest('.scroll'))
+              .slice(0, 3).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''));
+            return {{width, culprits}};
+        }})()""")
+        if wide["width"] > PHONE_WIDTH + 1:
+            failures.append(f"at {PHONE_WIDTH} px the page is {wide['width']} px wide "
+                            f"(first too wide: {', '.join(map(str, wide['culprits']))})")
+        if screenshot:
+            import base64
+            shot = browser.call("Page.captureScreenshot", {"format": "png"}, session)
+            pathlib.Path(screenshot).write_bytes(base64.b64decode(shot["data"]))
+        browser.call("Emulation.clearDeviceMetricsOverride", session=session)
+
+        pdf = browser.call("Page.printToPDF", {"printBackground": True}, session, timeout=60)
+        if len(pdf.get("data", "")) < 1000:
+            failures.append("printing to PDF gave nothing")
+    finally:
+        browser.close()
+    return failures
+
+
+def self_test(report, executable):
+    """The report passes; broken copies fail for the reason they were broken."""
+    source = pathlib.Path(report).read_text(encoding="utf-8")
+    problems = []
+    if failures := check(report, executable):
+        problems.append(f"the report itself fails: {failures}")
+    broken = {
+        "the page requested": '<img src="https://example.com/pixel.png" alt="">',
+        "console error": "<script>console.error('broken on purpose')</script>",
+        f"at {PHONE_WIDTH} px the page is": '<div style="width:1200px">too wide</div>',
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        for expected, injection in broken.items():
+            copy = pathlib.Path(folder) / "report.html"
+            copy.write_text(source.replace("</body>", injection + "</body>", 1), encoding="utf-8")
+            failures = check(copy, executable)
+            if not any(f.startswith(expected) for f in failures):
+                problems.append(f"injecting {injection} did not fail with '{expected}…': {failures}")
+    return problems
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("report")
+    parser.add_argument("--screenshot", help="write a phone-width screenshot (PNG) here")
+    parser.add_argument("--self-test", action="store_true",
+                        help="also check that broken copies of the report fail")
+    parser.add_argument("--chromium", default=os.environ.get("CHROMIUM", "chromium"))
+    arguments = parser.parse_args()
+    executable = shutil.which(arguments.chromium)
+    if not executable:
+        print(f"check-report-html: '{arguments.chromium}' not found (apt-get install chromium)",
+              file=sys.stderr)
+        return 2
+    if not pathlib.Path(arguments.report).is_file():
+        print(f"check-report-html: {arguments.report}: no such file", file=sys.stderr)
+        return 2
+    failures = check(arguments.report, executable, arguments.screenshot)
+    if arguments.self_test and not failures:
+        failures = self_test(arguments.report, executable)
+    for failure in failures:
+        print(f"{arguments.report}: {failure}", file=sys.stderr)
+    if failures:
+        return 1
+    print(f"{arguments.report}: renders in Chromium, no console errors, no network requests, "
+          f"fits {PHONE_WIDTH} px, prints" + (" (self-test passed)" if arguments.self_test else ""),
+          file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
