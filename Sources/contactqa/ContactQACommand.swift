@@ -33,7 +33,8 @@ struct ContactQACommand: ParsableCommand {
             case is ConfigError, is SQLiteStore.OpenError, is Pseudonymiser.KeyError, is ValidationError, is ParameterError, is SamplingError: code = 2
             default: code = argumentCode == .validationFailure ? 2 : 1
             }
-            let message = code == 2 && argumentCode == .validationFailure && !(error is ConfigError) ? fullMessage(for: error) : "\(error)"
+            let message = code == 2 && argumentCode == .validationFailure && !(error is ConfigError) ? fullMessage(for: error)
+                : error is CocoaError || (error as NSError).domain == NSPOSIXErrorDomain ? describeFileError(error) : "\(error)"
             FileHandle.standardError.write(Data("contactqa: error: \(message)\n".utf8))
             Foundation.exit(code)
         }

@@ -32,6 +32,7 @@ struct Run: ParsableCommand {
     func run() throws {
         let logger = logging.bootstrap()
         let config = try Pipeline.load(file: pipeline)
+        try config.preflight()  // before the store is touched: inputs that match nothing, an unwritable report folder
         let lock: RunLock
         do { lock = try RunLock(store: config.store) } catch let held as RunLock.Held {
             FileHandle.standardError.write(Data("contactqa: error: \(held)\n".utf8))
@@ -49,7 +50,7 @@ struct Run: ParsableCommand {
         }
         for input in config.inputs {
             var files = Pipeline.expand(input.path)
-            if files.isEmpty { logger.warning("input \(input.path) matches no file") }
+            if files.isEmpty { logger.info("optional input \(input.path) matches no file tonight") }
             // Files still being written are left for the next run.
             files = files.filter { file in
                 let modified = (try? FileManager.default.attributesOfItem(atPath: file)[.modificationDate] as? Date) ?? .distantPast

@@ -8,7 +8,31 @@ public struct Pipeline: Sendable {
         /// A glob pattern (absolute, after resolving).
         public var path: String
         public var mapping: String?
+        /// A source that may deliver nothing some nights: a glob matching no file is then not an error.
+        public var optional = false
+        /// The error to give when the glob matches no file, naming the pipeline's line.
+        public var matchesNothing: ConfigError
     }
+
+    /// What a run checks before it touches the store: every non-optional input's glob matches a
+    /// file, and the report folder's parent can be created and written.
+    public func preflight() throws {
+        for input in inputs where !input.optional && Pipeline.expand(input.path).isEmpty { throw input.matchesNothing }
+        let parent = ((reportOut as NSString).deletingLastPathComponent as NSString).standardizingPath
+        let probe = parent + "/.contactqa-write-check-\(getpid())"
+        do {
+            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            try Data().write(to: URL(fileURLWithPath: probe))
+            try? FileManager.default.removeItem(atPath: probe)
+        } catch {
+            var failure = reportOutSite
+            failure.reason = "cannot write report folders: \(describeFileError(error))"
+            throw failure
+        }
+    }
+
+    /// Where the pipeline file sets `report.out` (file, line), for errors about the output folder.
+    public var reportOutSite = ConfigError(file: "pipeline", line: nil, path: "report.out", reason: "")
 
     public var name: String
     public var timezone: String
@@ -43,7 +67,7 @@ public struct Pipeline: Sendable {
         guard ZoneClock(identifier: timezone) != nil else { throw timezoneNode.error("unknown time zone \"\(timezone)\"") }
         var inputs: [Input] = []
         for node in try required("inputs").list() {
-            let entry = try node.dictionary(allowed: ["source", "path", "mapping"])
+            let entry = try node.dictionary(allowed: ["source", "path", "mapping", "optional"])
             guard let sourceNode = entry["source"] else { throw node.error("each input names its `source:`") }
             guard let pathNode = entry["path"] else { throw node.error("each input names its `path:`") }
             let source = try sourceNode.string()
@@ -58,7 +82,9 @@ public struct Pipeline: Sendable {
             } else if source == "csv" || source == "surveys" {
                 throw node.error("a \(source) input needs `mapping:`")
             }
-            inputs.append(Input(source: source, path: resolve(try pathNode.string()), mapping: mapping))
+            let path = resolve(try pathNode.string())
+            inputs.append(Input(source: source, path: path, mapping: mapping, optional: try entry["optional"]?.bool() ?? false,
+                                matchesNothing: pathNode.error("\"\(try pathNode.string())\" matches no file (\(path)); add `optional: true` to an input that may deliver nothing")))
         }
         var pipeline = Pipeline(name: try top["name"]?.string() ?? "pipeline", timezone: timezone,
                                 store: resolve(try required("store").string()), inputs: inputs,
@@ -111,6 +137,7 @@ public struct Pipeline: Sendable {
         }
         if let report = try top["report"]?.dictionary(allowed: ["out", "formats", "feedback_packs"]), let node = report["out"] {
             pipeline.reportOut = resolve(try node.string())
+            pipeline.reportOutSite = node.error("")
         }
         if let sampling = try top["sampling"]?.dictionary(allowed: ["plan"]), let node = sampling["plan"] {
             let path = resolve(try node.string())

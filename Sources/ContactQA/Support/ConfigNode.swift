@@ -134,3 +134,21 @@ private func editDistance(_ a: [Character], _ b: [Character]) -> Int {
     }
     return a.isEmpty ? b.count : previous[b.count]
 }
+
+/// A file-system error as a person reads it: "PATH: reason" rather than an NSError dump.
+public func describeFileError(_ error: any Error) -> String {
+    let ns = error as NSError
+    let path = ns.userInfo[NSFilePathErrorKey] as? String ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path
+    var reason: String
+    if let underlying = ns.userInfo[NSUnderlyingErrorKey].flatMap({ $0 as? any Error }).map({ $0 as NSError }),
+       underlying.domain == NSPOSIXErrorDomain {
+        reason = String(cString: strerror(Int32(underlying.code)))
+    } else if ns.domain == NSPOSIXErrorDomain {
+        reason = String(cString: strerror(Int32(ns.code)))
+    } else if let description = ns.userInfo[NSLocalizedDescriptionKey] as? String {
+        reason = description
+    } else {
+        reason = "\(error)"
+    }
+    return path.map { "\($0): \(reason)" } ?? reason
+}

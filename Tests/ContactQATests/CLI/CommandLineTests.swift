@@ -312,6 +312,74 @@ struct RunnerTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["week"])
     }
 
+    /// Bad pipelines fail before the store is touched, with the pipeline's file, line and key, and exit 2.
+    @Test func badPipelinesFailBeforeTheStoreIsTouched() throws {
+        let dir = TemporaryDirectory()
+        let good = try String(contentsOfFile: try RunnerTests.pipeline(dir), encoding: .utf8)
+        func run(_ text: String) throws -> CommandResult {
+            try contactqa(["run", dir.write("bad.yaml", text), "--week", "2026-W47", "--quiet"])
+        }
+        let typo = try run(good.replacingOccurrences(of: "timezone:", with: "timezon:"))
+        #expect(typo.status == 2)
+        #expect(typo.stderr.contains("bad.yaml:4: unknown key \"timezon\" (did you mean \"timezone\"?)"))
+
+        let nothing = try run(good.replacingOccurrences(of: "cloud-callcenter/*.csv", with: "cloud-callcenter/*.cvs"))
+        #expect(nothing.status == 2)
+        #expect(nothing.stderr.contains("bad.yaml:8: inputs.[1].path: \"\(repositoryRoot)/fixtures/cloud-callcenter/*.cvs\" matches no file"))
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/demo.sqlite"))
+
+        _ = dir.write("not-a-folder", "")
+        let unwritable = try run(good.replacingOccurrences(of: dir.path + "/reports/{week}", with: dir.path + "/not-a-folder/reports/{week}"))
+        #expect(unwritable.status == 2)
+        #expect(unwritable.stderr.contains("bad.yaml:21: report.out: cannot write report folders: \(dir.path)/not-a-folder/reports: Not a directory"))
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/demo.sqlite"))
+
+        // An input that may deliver nothing says so, and the run goes on.
+        let optionalText = good.replacingOccurrences(of: "path: \"\(repositoryRoot)/fixtures/cloud-callcenter/*.csv\"}",
+                                                     with: "path: \"\(repositoryRoot)/fixtures/cloud-callcenter/*.cvs\", optional: true}")
+        #expect(optionalText.contains("*.cvs\", optional: true}"))
+        let optional = try run(optionalText)
+        #expect(optional.status == 0, "\(optional.stderr)")
+    }
+
+    /// The demo week's headline numbers against Tests/Reference/demo_headline.py, which reads the raw
+    /// fixture exports with Python's csv/json modules and maps them by docs/sources.md, with no
+    /// ContactQA code (run once, Python 3.11.7; its output is recorded here):
+    ///   offered 50  handled 40  abandoned 10  short_abandoned 4; abandonment_rate 6/46;
+    ///   service_level 29/46; transfer_rate 4/40; fcr 26/37; csat 7/10; nps 3 promoters, 1 detractor
+    ///   of 5; asa_s 878.2350 over 40; aht_s 333.3725 over 40 legs, p90 600.
+    @Test func demoHeadlineMatchesTheIndependentReference() throws {
+        let dir = TemporaryDirectory()
+        let pipeline = try RunnerTests.pipeline(dir)
+        #expect(try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-12-01", "--quiet"]).status == 0)
+        let folder = dir.path + "/reports/2026-W47"
+        let report = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/report.json"))) as? [String: Any])
+        let k = try #require(((report["kpis"] as? [String: Any])?["total"] as? [String: Any])?["kpis"] as? [String: Any])
+        #expect(k["offered"] as? Int == 50 && k["handled"] as? Int == 40 && k["abandoned"] as? Int == 10 && k["short_abandoned"] as? Int == 4)
+        func rate(_ name: String) -> [Int] {
+            let r = k[name] as? [String: Any]
+            return [r?["numerator"] as? Int ?? -1, r?["denominator"] as? Int ?? -1]
+        }
+        #expect(rate("abandonment_rate") == [6, 46])
+        #expect(rate("service_level") == [29, 46])
+        #expect(rate("transfer_rate") == [4, 40])
+        #expect(rate("fcr") == [26, 37])
+        #expect(rate("csat") == [7, 10])
+        let nps = try #require(k["nps"] as? [String: Any])
+        #expect(nps["promoters"] as? Int == 3 && nps["detractors"] as? Int == 1 && nps["responses"] as? Int == 5)
+        let asa = try #require(k["asa_s"] as? [String: Any])
+        #expect(abs((asa["value"] as? Double ?? 0) - 878.2350) < 1e-4 && asa["n"] as? Int == 40)
+        let aht = try #require(k["aht_s"] as? [String: Any])
+        #expect(abs((aht["value"] as? Double ?? 0) - 333.3725) < 1e-4 && aht["n"] as? Int == 40 && aht["p90"] as? Double == 600)
+        // The same numbers, as managers read them.
+        let markdown = try String(contentsOfFile: folder + "/report.md", encoding: .utf8)
+        for line in ["| Service level | 63.0% |", "| Abandonment rate | 13.0% |", "| Transfer rate | 10.0% |",
+                     "| First contact resolution | 70.3% |", "| Customer satisfaction (CSAT) | 70.0% |",
+                     "| Average handle time | 333 s |", "| Average speed of answer | 878 s |"] {
+            #expect(markdown.contains(line), "report.md lacks \(line)")
+        }
+    }
+
     /// A real run, killed with SIGKILL after it staged a new draft and before it swapped it in:
     /// the previous draft is untouched, and the next run removes the leftover staging folder.
     @Test func aRunKilledMidWriteLeavesThePreviousReportAndNoPartialFolder() throws {
