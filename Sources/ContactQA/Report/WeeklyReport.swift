@@ -145,6 +145,15 @@ public struct WeeklyReport {
             let rate: String = String(format: "%.1f%%", f.limits.centre * 100)
             return ["agent": f.agent ?? "(none)", "team": f.team ?? "(none)", "kpi": f.kpi.rawValue, "value": "\(f.numerator)/\(f.denominator)", "teamRate": rate]
         }
+        // One funnel chart of FCR per team of two or more colleagues: each colleague's rate against their volume.
+        let fcrFunnels = Dictionary(grouping: trends.funnels.filter { $0.kpi == .fcr && $0.team != nil }, by: { $0.team! })
+        let funnelCharts: [[String: Any]] = fcrFunnels.keys.sorted().compactMap { team in
+            let entries = fcrFunnels[team]!
+            guard entries.count >= 2, let centre = entries.first?.limits.centre else { return nil }
+            let svg = SVGChart.funnel(entries.map { ($0.agent ?? "(none)", $0.numerator, $0.denominator) }, centre: centre,
+                                      format: { WeeklyReport.format(.fcr, $0) })
+            return ["team": team, "svg": svg, "rate": WeeklyReport.format(.fcr, centre), "agents": entries.count]
+        }
         let overall = QualityEngine.hajek(quality.evaluations.filter { $0.inSample && $0.score != nil }) { _ in true }
         var bySource: [[String: Any]] = []
         for (source, entries) in Dictionary(grouping: ingest, by: { $0.source }).sorted(by: { $0.key < $1.key }) {
@@ -171,6 +180,7 @@ public struct WeeklyReport {
         context["channels"] = rows(byChannel, .channel)
         context["flagged"] = flagged
         context["hasFlagged"] = !flagged.isEmpty
+        context["funnels"] = funnelCharts
         context["surges"] = trends.surges.map { s -> [String: Any] in
             ["reason": s.reason, "volume": s.volume, "share": String(format: "%.1f%%", s.share * 100), "since": s.firstWeek.description]
         }
@@ -312,6 +322,7 @@ public struct WeeklyReport {
         <h2>By channel</h2><div class="scroll"><table><tr><th>channel</th><th>offered</th><th>service level</th><th>AHT</th><th>FCR</th><th>CSAT</th></tr>
         {{#channels}}<tr><td>{{name}}</td><td class="n">{{offered}}</td><td class="n">{{sl}}</td><td class="n">{{aht}}</td><td class="n">{{fcr}}</td><td class="n">{{csat}}</td></tr>{{/channels}}</table></div>
         <h2>Colleagues outside their team's 99.8% funnel</h2>
+        {{#funnels}}<figure><figcaption><strong>{{team}}</strong>: first contact resolution of {{agents}} colleagues against their volume; team rate {{rate}}, 95% (dashed) and 99.8% (solid) limits</figcaption>{{{svg}}}</figure>{{/funnels}}
         {{#hasFlagged}}<ul>{{#flagged}}<li>{{agent}} ({{team}}): {{kpi}} {{value}} against the team's {{teamRate}}</li>{{/flagged}}</ul>{{/hasFlagged}}{{^hasFlagged}}<p>None.</p>{{/hasFlagged}}
         <h2>Quality</h2><p>{{evaluations}} evaluations, {{inSample}} in the representative sample; QA score {{qaScore}} (95% CI {{qaCI}}).</p>
         {{#sample}}<p>Sample coverage: {{evaluated}} of {{drawn}} sampled interactions evaluated ({{coverage}}); the plan asked for {{requested}} from a frame of {{frame}}.</p>{{/sample}}
