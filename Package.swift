@@ -30,6 +30,14 @@ package.targets.append(
 
 package.targets.append(.systemLibrary(name: "CRenameExchange"))
 
+package.targets.append(
+    .systemLibrary(
+        name: "CLibPQ",
+        pkgConfig: "libpq",
+        providers: [.apt(["libpq-dev"])]
+    )
+)
+
 // MARK: - Library
 
 package.targets.append(
@@ -38,6 +46,7 @@ package.targets.append(
         dependencies: [
             "CLibCSV",
             "CRenameExchange",
+            "CLibPQ",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),

@@ -30,6 +30,7 @@ struct ContactQACommand: ParsableCommand {
             let code: Int32
             switch error {
             case is InputError: code = 3
+            case let error as PostgresError: code = error.isConfiguration ? 2 : 1
             case is ConfigError, is SQLiteStore.OpenError, is Pseudonymiser.KeyError, is ValidationError, is ParameterError, is SamplingError: code = 2
             default: code = argumentCode == .validationFailure ? 2 : 1
             }

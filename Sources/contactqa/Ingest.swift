@@ -11,7 +11,7 @@ struct Ingest: ParsableCommand {
             """
     )
 
-    @Option(help: "The store: a SQLite file, created on first use.")
+    @Option(help: "The store: a SQLite file, created on first use, or a postgres://user@host:port/db URL (password from PGPASSWORD or ~/.pgpass).")
     var store: String?
 
     @Option(help: "What the files are: canonical, csv or surveys (with --mapping), amazon-connect-ctr, genesys-conversations, zendesk-tickets, roster, scorecard or evaluations.")
@@ -49,8 +49,7 @@ struct Ingest: ParsableCommand {
             return
         }
         let logger = logging.bootstrap()
-        let sqlite = try SQLiteStore(path: store!, createWithTimeZone: timezone)
-        var service = IngestService(store: sqlite, logger: logger)
+        var service = IngestService(store: try openStore(store!, createWithTimeZone: timezone), logger: logger)
         if !logging.quiet { service.progress = ProgressDisplay.bar() }
         let reports = try service.ingest(source: source!, mappingFile: mapping, files: files,
                                          pseudonymiser: try IngestService.pseudonymiser(keyFile: keyFile))

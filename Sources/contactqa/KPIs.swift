@@ -11,7 +11,7 @@ struct KPIs: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json, csv }
 
-    @Option(help: "The store (a SQLite file).")
+    @Option(help: "The store: a SQLite file, or a postgres://user@host:port/db URL.")
     var store: String
 
     @OptionGroup var period: PeriodOptions
@@ -80,7 +80,7 @@ struct KPIs: ParsableCommand {
     }
 
     func run() throws {
-        let sqlite = try openExistingStore(store)
+        let sqlite = try openStore(store, mustExist: true)
         let period = try period.period(siteTimeZone: sqlite.siteTimeZone)
         let today = asOf.flatMap { LocalDate(iso: $0) } ?? period.clock.localDate(atUTC: Int64(Date().timeIntervalSince1970))
         let report = try KPIEngine(store: sqlite).report(period: period, groupBy: try groupBy(), parameters: try parameters(), asOf: today)

@@ -109,7 +109,7 @@ public struct CSVImporter {
             entry.status = .failed
             entry.message = error.description
             entry.durationMilliseconds = Int(Date().timeIntervalSince(started) * 1000)
-            if let sqlite = store as? SQLiteStore { try sqlite.logFailure(entry) }
+            try store.logFailure(entry)
             outcome = .failed(error)
         }
         try quarantine?.close()

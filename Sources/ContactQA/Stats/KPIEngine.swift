@@ -103,8 +103,12 @@ public struct KPIEngine {
             let legs = Dictionary(legRows.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
             let keys = Set(contacts.keys).union(legs.keys).sorted(by: KPIEngine.keyOrder)
             groups = keys.map { KPIGroup(key: $0, kpis: KPISet(contacts: contacts[$0], legs: legs[$0])) }
-            total = KPISet(contacts: contactRows.reduce(into: ContactAggregate(key: [])) { $0.add($1) },
-                           legs: LegAggregate(merging: legRows))
+            // Quantiles computed in the database do not merge: the total's come from one more query.
+            let legTotal = legRows.contains { $0.quantiles != nil }
+                ? try store.legAggregates(AggregateQuery(fromUTC: query.fromUTC, toUTC: query.toUTC, clock: query.clock, groupBy: [],
+                                                         parameters: parameters)).first
+                : LegAggregate(merging: legRows)
+            total = KPISet(contacts: contactRows.reduce(into: ContactAggregate(key: [])) { $0.add($1) }, legs: legTotal)
         }
         return KPIReport(period: period, asOf: asOf, parameters: parameters,
                          groupBy: groupBy, groups: groups, total: total)

@@ -177,8 +177,16 @@ public struct ContactAggregate: Sendable, Equatable {
 public struct LegAggregate: Sendable, Equatable {
     public var key: [GroupValue?]
     public var handle = Moments()
-    /// Every leg's handle time, ascending, for the median and p90.
+    /// Every leg's handle time, ascending, for the median and p90 (stores that ship the values).
     public var sortedHandleTimes: [Double] = []
+    /// The median and p90 computed inside the database (stores that push quantiles down); then
+    /// `sortedHandleTimes` stays empty.
+    public var quantiles: (median: Double, p90: Double)?
+
+    public static func == (a: LegAggregate, b: LegAggregate) -> Bool {
+        a.key == b.key && a.handle == b.handle && a.sortedHandleTimes == b.sortedHandleTimes
+            && a.quantiles?.median == b.quantiles?.median && a.quantiles?.p90 == b.quantiles?.p90
+    }
 
     public init(key: [GroupValue?]) { self.key = key }
 

@@ -88,6 +88,18 @@ public protocol ContactStore: AnyObject {
 
     func ingestLog() throws -> [IngestLogEntry]
 
+    /// Records a file that failed as a whole (nothing of it loaded).
+    func logFailure(_ entry: IngestLogEntry) throws
+
+    /// Whether a file with these exact bytes has been loaded before.
+    func hasLoaded(sha256: String) throws -> Bool
+
+    /// The local date of the latest arrival, in the site timezone; nil for an empty store.
+    func latestArrivalDate() throws -> LocalDate?
+
+    /// Where importers write quarantined rows.
+    var quarantineDirectory: String { get }
+
     /// Contact-level sums per group (DESIGN.md §3).
     func contactAggregates(_ query: AggregateQuery) throws -> [ContactAggregate]
 

@@ -25,6 +25,10 @@ public final class SQLiteStore: ContactStore {
 
     public let path: String
     public let siteTimeZone: String
+    /// `quarantine/` beside the store file.
+    public var quarantineDirectory: String {
+        ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("quarantine")
+    }
     private let queue: DatabaseQueue
 
     /// Opens the store at `path`, creating it (with `timeZone` as the site timezone) when absent.

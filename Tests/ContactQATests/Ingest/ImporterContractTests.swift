@@ -11,7 +11,7 @@ import Testing
 struct ImporterContractCase: CustomTestStringConvertible, Sendable {
     var name: String
     /// Imports one file into a store.
-    var load: @Sendable (String, SQLiteStore, String) throws -> FileImportReport
+    var load: @Sendable (String, any ContactStore, String) throws -> FileImportReport
     var fixture: String
     /// `interaction_id|arrived_at (UTC)|abandoned|legs` for every contact of the fixture, sorted.
     var expected: [String]
@@ -22,19 +22,20 @@ struct ImporterContractCase: CustomTestStringConvertible, Sendable {
     /// Two versions of the same record, older then newer, and the field that tells them apart.
     var older: String
     var newer: String
-    var changed: (sql: String, older: DatabaseValue, newer: DatabaseValue)
+    var changed: (sql: String, older: String, newer: String)
 
     var testDescription: String { name }
 }
 
-func canonicalDump(_ store: SQLiteStore) throws -> [String] {
-    try store.rows("""
-        SELECT c.interaction_id, c.arrived_at, c.abandoned,
-               (SELECT group_concat(l.leg || ':' || COALESCE(l.agent_id, '-'), ',') FROM (SELECT * FROM legs WHERE source = c.source AND interaction_id = c.interaction_id ORDER BY leg) l)
-        FROM contacts c ORDER BY c.source, c.interaction_id
-        """).map { row in
-        let instant = Int64.fromDatabaseValue(row[1]).map(isoUTC) ?? "-"
-        return "\(String.fromDatabaseValue(row[0]) ?? "")|\(instant)|\(Int.fromDatabaseValue(row[2]) ?? -1)|\(String.fromDatabaseValue(row[3]) ?? "")"
+/// `interaction_id|arrived_at|abandoned|leg:agent,…` of every contact, from plain SQL both backends read alike.
+func canonicalDump(_ store: any ContactStore) throws -> [String] {
+    var legs: [String: [String]] = [:]
+    for row in try textRows(store, "SELECT source, interaction_id, leg, COALESCE(agent_id, '-') FROM legs ORDER BY source, interaction_id, leg") {
+        legs["\(row[0]!)|\(row[1]!)", default: []].append("\(row[2]!):\(row[3]!)")
+    }
+    return try textRows(store, "SELECT source, interaction_id, arrived_at, abandoned FROM contacts ORDER BY source, interaction_id").map { row in
+        let instant = row[2].flatMap { Int64($0) }.map(isoUTC) ?? "-"
+        return "\(row[1] ?? "")|\(instant)|\(row[3] ?? "-1")|\((legs["\(row[0]!)|\(row[1]!)"] ?? []).joined(separator: ","))"
     }
 }
 
@@ -55,7 +56,7 @@ let contractCases: [ImporterContractCase] = [
         rejections: [(3, "arrived_at: cannot read \"31/11/2026 09:00:00\""), (4, "wait_s is negative")],
         older: "Id appel;Début;File;Agent;Équipe;Appelant;Attente;Conversation;Mise en attente;Post-traitement;Statut;Motif\nV;17/11/2026 09:00:05;F;a;T;0472000001;1;100;0;3;Répondu;x\n",
         newer: "Id appel;Début;File;Agent;Équipe;Appelant;Attente;Conversation;Mise en attente;Post-traitement;Statut;Motif\nV;17/11/2026 09:00:05;F;a;T;0472000001;1;200;0;3;Répondu;x\n",
-        changed: ("SELECT talk_s FROM legs WHERE interaction_id = 'V'", (100.0).databaseValue, (200.0).databaseValue)
+        changed: ("SELECT talk_s FROM legs WHERE interaction_id = 'V'", "100", "200")
     ),
     ImporterContractCase(
         name: "amazon-connect-ctr",
@@ -76,7 +77,7 @@ let contractCases: [ImporterContractCase] = [
         rejections: [(2, "cannot read \"yesterday\" as an ISO-8601 timestamp"), (3, "Queue.Duration is negative")],
         older: #"{"ContactId":"V","Channel":"VOICE","InitiationTimestamp":"2026-11-17T09:00:00Z","LastUpdateTimestamp":"2026-11-17T09:10:00Z","Agent":{"Username":"u","ConnectedToAgentTimestamp":"2026-11-17T09:00:05Z","AgentInteractionDuration":100}}"#,
         newer: #"{"ContactId":"V","Channel":"VOICE","InitiationTimestamp":"2026-11-17T09:00:00Z","LastUpdateTimestamp":"2026-11-17T09:30:00Z","Agent":{"Username":"u","ConnectedToAgentTimestamp":"2026-11-17T09:00:05Z","AgentInteractionDuration":200}}"#,
-        changed: ("SELECT talk_s FROM legs WHERE interaction_id = 'V'", (100.0).databaseValue, (200.0).databaseValue)
+        changed: ("SELECT talk_s FROM legs WHERE interaction_id = 'V'", "100", "200")
     ),
     ImporterContractCase(
         name: "genesys-conversations",
@@ -98,7 +99,7 @@ let contractCases: [ImporterContractCase] = [
         rejections: [(2, "conversationId is missing"), (3, "tTalk is negative")],
         older: #"{"conversations": [{"conversationId": "V", "conversationStart": "2026-11-19T09:00:00Z", "participants": [{"purpose": "agent", "userId": "u", "sessions": [{"sessionId": "s", "segments": [{"segmentType": "interact", "segmentStart": "2026-11-19T09:00:05Z", "segmentEnd": "2026-11-19T09:01:00Z"}], "metrics": [{"name": "tTalkComplete", "value": 100000}]}]}]}]}"#,
         newer: #"{"conversations": [{"conversationId": "V", "conversationStart": "2026-11-19T09:00:00Z", "participants": [{"purpose": "agent", "userId": "u", "sessions": [{"sessionId": "s", "segments": [{"segmentType": "interact", "segmentStart": "2026-11-19T09:00:05Z", "segmentEnd": "2026-11-19T09:02:00Z"}], "metrics": [{"name": "tTalkComplete", "value": 200000}]}]}]}]}"#,
-        changed: ("SELECT talk_s FROM legs WHERE interaction_id = 'V'", (100.0).databaseValue, (200.0).databaseValue)
+        changed: ("SELECT talk_s FROM legs WHERE interaction_id = 'V'", "100", "200")
     ),
     ImporterContractCase(
         name: "zendesk-tickets",
@@ -120,16 +121,16 @@ let contractCases: [ImporterContractCase] = [
         rejections: [(2, "id is missing"), (3, "unknown satisfaction score \"great\"")],
         older: #"{"tickets": [{"id": 7, "created_at": "2026-11-16T08:00:00Z", "updated_at": "2026-11-16T09:00:00Z", "status": "open"}]}"#,
         newer: #"{"tickets": [{"id": 7, "created_at": "2026-11-16T08:00:00Z", "updated_at": "2026-11-16T10:00:00Z", "status": "solved"}]}"#,
-        changed: ("SELECT resolved FROM contacts WHERE interaction_id = '7'", 0.databaseValue, 1.databaseValue)
+        changed: ("SELECT resolved FROM contacts WHERE interaction_id = '7'", "0", "1")
     ),
 ]
 
 @Suite("Importer contract")
 struct ImporterContractTests {
-    @Test(arguments: contractCases)
-    func validFixtureBecomesItsCanonicalRowsAndReimportChangesNothing(_ c: ImporterContractCase) throws {
+    @Test(arguments: contractCases, Backend.allCases)
+    func validFixtureBecomesItsCanonicalRowsAndReimportChangesNothing(_ c: ImporterContractCase, _ backend: Backend) throws {
         let dir = TemporaryDirectory()
-        let store = try makeStore(dir)
+        guard let store = try makeStore(backend, dir) else { return }
         let first = try c.load(c.fixture, store, dir.path + "/q")
         #expect(first.outcome == .loaded)
         #expect(first.log.rejected == 0)
@@ -140,19 +141,19 @@ struct ImporterContractTests {
                    transferred, escalated, resolved, csat, csat_min, csat_max, nps, monitoring_notice, version, leg_count,
                    closing_agent_id, closing_team FROM contacts ORDER BY 1, 2
             """
-        let before = try store.rows(contacts)
-        let legsBefore = try store.rows("SELECT source, interaction_id, leg, agent_id, talk_s, hold_s, acw_s FROM legs ORDER BY 1, 2, 3")
+        let before = try textRows(store, contacts)
+        let legsBefore = try textRows(store, "SELECT source, interaction_id, leg, agent_id, talk_s, hold_s, acw_s FROM legs ORDER BY 1, 2, 3")
         let second = try c.load(c.fixture, store, dir.path + "/q")
         #expect(second.log.inserted == 0)
         #expect(try canonicalDump(store) == c.expected)
-        #expect(try store.rows("SELECT source, interaction_id, leg, agent_id, talk_s, hold_s, acw_s FROM legs ORDER BY 1, 2, 3") == legsBefore)
-        #expect(try store.rows(contacts) == before)
+        #expect(try textRows(store, "SELECT source, interaction_id, leg, agent_id, talk_s, hold_s, acw_s FROM legs ORDER BY 1, 2, 3") == legsBefore)
+        #expect(try textRows(store, contacts) == before)
     }
 
-    @Test(arguments: contractCases)
-    func malformedRecordsAreQuarantinedAndTheRestLoads(_ c: ImporterContractCase) throws {
+    @Test(arguments: contractCases, Backend.allCases)
+    func malformedRecordsAreQuarantinedAndTheRestLoads(_ c: ImporterContractCase, _ backend: Backend) throws {
         let dir = TemporaryDirectory()
-        let store = try makeStore(dir)
+        guard let store = try makeStore(backend, dir) else { return }
         let report = try c.load(dir.write(c.malformedName, c.malformed), store, dir.path + "/q")
         #expect(report.outcome == .loaded)
         #expect(report.sampleRejections.map(\.position) == c.rejections.map(\.position))
@@ -160,27 +161,27 @@ struct ImporterContractTests {
             #expect(error.reason.contains(expected.reason), "\(error)")
             #expect(error.file == c.malformedName)
         }
-        #expect(try store.rows("SELECT COUNT(*) FROM contacts") == [[1.databaseValue]])
+        #expect(try textRows(store, "SELECT COUNT(*) FROM contacts") == [["1"]])
         let quarantine = try String(contentsOfFile: report.quarantinePath!, encoding: .utf8)
         #expect(quarantine.split(separator: "\n").count == 1 + c.rejections.count)
     }
 
-    @Test(arguments: contractCases)
-    func newerVersionsReplaceOlderOnesNeverTheReverse(_ c: ImporterContractCase) throws {
+    @Test(arguments: contractCases, Backend.allCases)
+    func newerVersionsReplaceOlderOnesNeverTheReverse(_ c: ImporterContractCase, _ backend: Backend) throws {
         let dir = TemporaryDirectory()
-        let store = try makeStore(dir)
+        guard let store = try makeStore(backend, dir) else { return }
         let older = dir.write("older" + (c.malformedName as NSString).pathExtension.prefixedDot, c.older)
         let newer = dir.write("newer" + (c.malformedName as NSString).pathExtension.prefixedDot, c.newer)
         _ = try c.load(older, store, dir.path + "/q")
-        #expect(try store.rows(c.changed.sql) == [[c.changed.older]])
+        #expect(try textRows(store, c.changed.sql) == [[c.changed.older]])
         _ = try c.load(newer, store, dir.path + "/q")
-        #expect(try store.rows(c.changed.sql) == [[c.changed.newer]])
+        #expect(try textRows(store, c.changed.sql) == [[c.changed.newer]])
         if !c.name.hasPrefix("csv") {
             // A source with update times: the older record delivered again changes nothing.
             let again = dir.write("older-again." + (c.malformedName as NSString).pathExtension, c.older)
             let report = try c.load(again, store, dir.path + "/q")
             #expect(report.log.stale == 1)
-            #expect(try store.rows(c.changed.sql) == [[c.changed.newer]])
+            #expect(try textRows(store, c.changed.sql) == [[c.changed.newer]])
         }
     }
 }

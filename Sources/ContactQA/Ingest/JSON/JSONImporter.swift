@@ -31,7 +31,7 @@ public struct JSONImporter {
         self.logger = logger
     }
 
-    public func importFile(_ path: String, into store: SQLiteStore) throws -> FileImportReport {
+    public func importFile(_ path: String, into store: any ContactStore) throws -> FileImportReport {
         let name = (path as NSString).lastPathComponent
         let started = Date()
         var entry = IngestLogEntry(file: name, sha256: IngestService.sha256(of: path) ?? "", source: mapper.source,

@@ -1,0 +1,129 @@
+import CLibPQ
+import Foundation
+
+/// An error from PostgreSQL or from reaching it, with the server's SQLSTATE when there is one.
+public struct PostgresError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var sqlState: String?
+    /// A mistake of configuration (exit 2) rather than a failure (exit 1): a password in the URL,
+    /// a database that holds no store yet or one of a newer schema.
+    public var isConfiguration = false
+    public var description: String { message }
+}
+
+/// One libpq connection, used from one thread at a time (the store's).
+///
+/// libpq is PostgreSQL's own client library: it reads the password from `PGPASSWORD` or a pgpass
+/// file (`PGPASSFILE`, else `~/.pgpass`), and takes `postgres://user@host:port/db` URLs as they are.
+/// Parameters and results travel as text; the store converts.
+final class PostgresConnection {
+    private let connection: OpaquePointer
+    /// The URL without any password, for messages.
+    let displayURL: String
+    private var prepared: [String: String] = [:]
+
+    /// - Throws: `PostgresError` naming the server when it is unreachable or refuses the login.
+    init(url: String) throws {
+        displayURL = url
+        if PostgresConnection.hasPassword(url) {
+            throw PostgresError(message: "\(PostgresConnection.redacted(url)): a password in the store URL would show in process lists and shell history; "
+                                + "give it in PGPASSWORD or a pgpass file (PGPASSFILE, else ~/.pgpass) instead", isConfiguration: true)
+        }
+        guard let made = PQconnectdb(url) else { throw PostgresError(message: "\(url): libpq could not allocate a connection") }
+        connection = made
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let reason = String(cString: PQerrorMessage(connection)).trimmingCharacters(in: .whitespacesAndNewlines)
+            // deinit runs for a class whose properties were all set, and finishes the connection.
+            throw PostgresError(message: "cannot connect to \(url): \(reason)")
+        }
+        _ = try execute("SET client_min_messages = warning")
+    }
+
+    deinit { PQfinish(connection) }
+
+    /// Whether the URL's user-info part holds a password (`user:secret@`).
+    static func hasPassword(_ url: String) -> Bool {
+        guard let scheme = url.range(of: "://") else { return url.contains("password=") }
+        let rest = url[scheme.upperBound...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" }
+        guard let at = authority.lastIndex(of: "@") else { return url.contains("password=") }
+        return authority[..<at].contains(":") || url.contains("password=")
+    }
+
+    static func redacted(_ url: String) -> String {
+        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@") else { return url }
+        let user = url[scheme.upperBound..<at].prefix { $0 != ":" }
+        return url[..<scheme.upperBound] + user + ":…" + url[at...]
+    }
+
+    struct Result {
+        var rows: [[String?]]
+        /// Rows an INSERT, UPDATE or DELETE touched.
+        var affected: Int
+    }
+
+    /// Runs one statement with text parameters ($1, $2, …).
+    @discardableResult
+    func execute(_ sql: String, _ parameters: [String?] = []) throws -> Result {
+        try withParameters(parameters) { values in
+            PQexecParams(connection, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+        }
+    }
+
+    /// Runs a statement prepared once per connection (by its text).
+    @discardableResult
+    func run(_ sql: String, _ parameters: [String?]) throws -> Result {
+        let name: String
+        if let known = prepared[sql] {
+            name = known
+        } else {
+            name = "s\(prepared.count + 1)"
+            let result = PQprepare(connection, name, sql, Int32(parameters.count), nil)
+            _ = try check(result, sql: sql)
+            prepared[sql] = name
+        }
+        return try withParameters(parameters) { values in
+            PQexecPrepared(connection, name, Int32(parameters.count), values, nil, nil, 0)
+        }
+    }
+
+    /// Runs several statements (no parameters) in one round trip.
+    func script(_ sql: String) throws {
+        _ = try check(PQexec(connection, sql), sql: sql)
+    }
+
+    private func withParameters(_ parameters: [String?], _ body: ([UnsafePointer<CChar>?]) -> OpaquePointer?) throws -> Result {
+        let owned: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.map { strdup($0) } }
+        defer { for pointer in owned { free(pointer) } }
+        let values = owned.map { UnsafePointer($0) }
+        return try check(body(values), sql: nil)
+    }
+
+    private func check(_ result: OpaquePointer?, sql: String?) throws -> Result {
+        guard let result else {
+            throw PostgresError(message: "\(displayURL): \(String(cString: PQerrorMessage(connection)).trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            let rowCount = Int(PQntuples(result))
+            let columnCount = Int(PQnfields(result))
+            var rows: [[String?]] = []
+            rows.reserveCapacity(rowCount)
+            for r in 0..<rowCount {
+                var row: [String?] = []
+                row.reserveCapacity(columnCount)
+                for c in 0..<columnCount {
+                    row.append(PQgetisnull(result, Int32(r), Int32(c)) == 1 ? nil : String(cString: PQgetvalue(result, Int32(r), Int32(c))))
+                }
+                rows.append(row)
+            }
+            return Result(rows: rows, affected: Int(String(cString: PQcmdTuples(result))) ?? 0)
+        default:
+            let message = String(cString: PQresultErrorMessage(result)).trimmingCharacters(in: .whitespacesAndNewlines)
+            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            let lost = PQstatus(connection) != CONNECTION_OK
+            throw PostgresError(message: lost ? "\(displayURL): the connection to the server was lost: \(message)" : message, sqlState: state)
+        }
+    }
+}

@@ -1,0 +1,518 @@
+import Foundation
+
+/// The store on a PostgreSQL server (docs/scaling.md): the same tables, loading rules and KPI
+/// aggregates as `SQLiteStore`, for sites that outgrow one file on one machine.
+///
+/// Chosen by a `postgres://` or `postgresql://` store URL. Every file loads in one transaction that
+/// holds a transaction-level advisory lock, so concurrent ingests (several nightly jobs, several
+/// processes) serialise their writes and each row lands exactly once; grouped counts, sums, sums of
+/// squares, handle-time quantiles (`percentile_cont`, Hyndman–Fan type 7) and the repeat-contact
+/// search for FCR run inside the server, and only one row per group comes back.
+public final class PostgresStore: ContactStore {
+    /// The schema version this build writes; a database of a newer one is refused, an older one migrated.
+    public static let schemaVersion = 1
+    /// Advisory lock keys (pg_advisory_*): one for schema changes, one serialising file loads, one per run.
+    static let migrationLock: Int64 = 0x436F_6E74_0001
+    static let ingestLock: Int64 = 0x436F_6E74_0002
+    static let runLock: Int64 = 0x436F_6E74_0003
+
+    public let url: String
+    public let siteTimeZone: String
+    let connection: PostgresConnection
+    /// Where rejected rows go: `quarantine/` in the working directory, or `CONTACTQA_QUARANTINE`.
+    public let quarantineDirectory: String
+
+    public static func isURL(_ store: String) -> Bool {
+        store.hasPrefix("postgres://") || store.hasPrefix("postgresql://")
+    }
+
+    /// Connects, creates or migrates the schema, and fixes or checks the site timezone.
+    public init(url: String, createWithTimeZone timeZone: String? = nil) throws {
+        self.url = url
+        if let timeZone, ZoneClock(identifier: timeZone) == nil { throw SQLiteStore.OpenError.unknownTimeZone(timeZone) }
+        connection = try PostgresConnection(url: url)
+        quarantineDirectory = ProcessInfo.processInfo.environment["CONTACTQA_QUARANTINE"] ?? "quarantine"
+        try connection.execute("BEGIN")
+        var stored: String?
+        do {
+            try connection.execute("SELECT pg_advisory_xact_lock($1)", [String(PostgresStore.migrationLock)])
+            let hasMeta = try connection.execute("SELECT to_regclass('meta') IS NOT NULL").rows.first?.first == "t"
+            var version = 0
+            if hasMeta {
+                let rows = try connection.execute("SELECT key, value FROM meta WHERE key IN ('schema_version', 'site_timezone')").rows
+                for row in rows {
+                    if row[0] == "schema_version" { version = Int(row[1] ?? "") ?? 0 }
+                    if row[0] == "site_timezone" { stored = row[1] }
+                }
+            }
+            if version > PostgresStore.schemaVersion {
+                throw PostgresError(message: "\(url) holds ContactQA schema version \(version), newer than this build's \(PostgresStore.schemaVersion); upgrade before using it",
+                                    isConfiguration: true)
+            }
+            if version < 1 {
+                guard timeZone != nil || hasMeta else {
+                    throw PostgresError(message: "\(url) holds no ContactQA store yet; creating one needs the site timezone: pass --timezone (e.g. Europe/London)",
+                                        isConfiguration: true)
+                }
+                try connection.script(PostgresStore.schemaV1)
+            }
+            try connection.execute("""
+                INSERT INTO meta (key, value) VALUES ('schema_version', $1)
+                ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                """, [String(PostgresStore.schemaVersion)])
+            if stored == nil {
+                try connection.execute("INSERT INTO meta (key, value) VALUES ('site_timezone', $1)", [timeZone ?? "UTC"])
+                stored = timeZone ?? "UTC"
+            }
+            try connection.execute("COMMIT")
+        } catch {
+            _ = try? connection.execute("ROLLBACK")
+            throw error
+        }
+        if let timeZone, let stored, timeZone != stored {
+            throw SQLiteStore.OpenError.timeZoneMismatch(stored: stored, requested: timeZone)
+        }
+        siteTimeZone = stored ?? "UTC"
+    }
+
+    /// The tables of SQLiteStore's migrations v1, v2 and v4 in PostgreSQL's types: instants are UTC
+    /// milliseconds (bigint), flags 0/1, durations double precision.
+    static let schemaV1 = """
+        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE ingest_log (
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, file TEXT NOT NULL, sha256 TEXT NOT NULL, source TEXT NOT NULL,
+            status TEXT NOT NULL, started_at TEXT NOT NULL,
+            rows_read BIGINT NOT NULL, inserted BIGINT NOT NULL, updated BIGINT NOT NULL,
+            unchanged BIGINT NOT NULL, stale BIGINT NOT NULL, pending BIGINT NOT NULL DEFAULT 0, duplicates BIGINT NOT NULL,
+            rejected BIGINT NOT NULL, duration_ms BIGINT NOT NULL, message TEXT);
+        CREATE INDEX ingest_log_sha ON ingest_log(sha256);
+        CREATE TABLE contacts (
+            source TEXT NOT NULL, interaction_id TEXT NOT NULL,
+            channel TEXT NOT NULL, direction TEXT NOT NULL DEFAULT 'inbound',
+            queue TEXT, customer_key TEXT, contact_reason TEXT,
+            arrived_at BIGINT NOT NULL, wait_s DOUBLE PRECISION,
+            abandoned BIGINT NOT NULL DEFAULT 0, transferred BIGINT NOT NULL DEFAULT 0,
+            escalated BIGINT NOT NULL DEFAULT 0, resolved BIGINT,
+            csat BIGINT, csat_min BIGINT, csat_max BIGINT, nps BIGINT,
+            monitoring_notice BIGINT, version BIGINT, ingest_id BIGINT NOT NULL,
+            leg_count BIGINT NOT NULL DEFAULT 0, closing_agent_id TEXT, closing_team TEXT,
+            PRIMARY KEY (source, interaction_id));
+        CREATE INDEX contacts_arrived ON contacts(arrived_at);
+        CREATE INDEX contacts_customer ON contacts(customer_key, arrived_at) WHERE customer_key IS NOT NULL;
+        CREATE TABLE legs (
+            source TEXT NOT NULL, interaction_id TEXT NOT NULL, leg BIGINT NOT NULL,
+            queue TEXT, team TEXT, agent_id TEXT, answered_at BIGINT, ended_at BIGINT,
+            talk_s DOUBLE PRECISION, hold_s DOUBLE PRECISION, acw_s DOUBLE PRECISION, recording_ref TEXT, ingest_id BIGINT NOT NULL,
+            leg_ref TEXT, version BIGINT,
+            PRIMARY KEY (source, interaction_id, leg));
+        CREATE UNIQUE INDEX legs_ref ON legs(source, interaction_id, leg_ref) WHERE leg_ref IS NOT NULL;
+        CREATE TABLE pending_surveys (
+            source TEXT NOT NULL, interaction_id TEXT NOT NULL,
+            fields TEXT NOT NULL, csat BIGINT, csat_min BIGINT, csat_max BIGINT, nps BIGINT, resolved BIGINT,
+            ingest_id BIGINT NOT NULL,
+            PRIMARY KEY (source, interaction_id));
+        """
+
+    // MARK: Loading
+
+    public func load(_ entry: IngestLogEntry, _ body: (inout any StoreWriter) throws -> (LoadDecision, IngestLogEntry)) throws -> IngestLogEntry {
+        var result = entry
+        var decision = LoadDecision.rollback
+        try connection.execute("BEGIN")
+        do {
+            // One file's writes at a time across every process on this database: concurrent ingests
+            // queue here, and no two transactions ever number the same contact's legs at once.
+            try connection.execute("SELECT pg_advisory_xact_lock($1)", [String(PostgresStore.ingestLock)])
+            try connection.execute("CREATE TEMP TABLE IF NOT EXISTS touched (source TEXT NOT NULL, interaction_id TEXT NOT NULL, refresh BIGINT NOT NULL, PRIMARY KEY (source, interaction_id))")
+            try connection.execute("DELETE FROM touched")
+            let id = try insertLog(entry)
+            var writer: any StoreWriter = PostgresWriter(connection: connection, ingestID: id)
+            (decision, result) = try body(&writer)
+            result.id = id
+            if decision == .commit {
+                let flags = writer as! PostgresWriter
+                if flags.referencedLegs { try numberReferencedLegs() }
+                try refreshLegSummaries()
+                if flags.abandonedFromLegs {
+                    try connection.execute("""
+                        UPDATE contacts SET abandoned = (leg_count = 0)::int
+                        WHERE (source, interaction_id) IN (SELECT source, interaction_id FROM touched) AND abandoned IS DISTINCT FROM (leg_count = 0)::int
+                        """)
+                }
+                try attachPendingSurveys()
+                try updateLog(result)
+                try connection.execute("COMMIT")
+            } else {
+                try connection.execute("ROLLBACK")
+                result.id = try insertLog(result)
+            }
+        } catch {
+            _ = try? connection.execute("ROLLBACK")
+            throw error
+        }
+        return result
+    }
+
+    public func logFailure(_ entry: IngestLogEntry) throws { _ = try insertLog(entry) }
+
+    private static let logColumns = ["file", "sha256", "source", "status", "started_at", "rows_read", "inserted", "updated", "unchanged",
+                                     "stale", "pending", "duplicates", "rejected", "duration_ms", "message"]
+
+    private static func logArguments(_ e: IngestLogEntry) -> [String?] {
+        [e.file, e.sha256, e.source, e.status.rawValue, e.startedAt, String(e.rowsRead), String(e.inserted), String(e.updated),
+         String(e.unchanged), String(e.stale), String(e.pending), String(e.duplicates), String(e.rejected),
+         String(e.durationMilliseconds), e.message]
+    }
+
+    private func insertLog(_ entry: IngestLogEntry) throws -> Int64 {
+        let columns = PostgresStore.logColumns
+        let rows = try connection.run("""
+            INSERT INTO ingest_log (\(columns.joined(separator: ", "))) VALUES (\((1...columns.count).map { "$\($0)" }.joined(separator: ", "))) RETURNING id
+            """, PostgresStore.logArguments(entry)).rows
+        return Int64(rows.first?.first.flatMap { $0 } ?? "") ?? 0
+    }
+
+    private func updateLog(_ entry: IngestLogEntry) throws {
+        let columns = PostgresStore.logColumns
+        try connection.run("""
+            UPDATE ingest_log SET \(columns.enumerated().map { "\($1) = $\($0 + 1)" }.joined(separator: ", ")) WHERE id = $\(columns.count + 1)
+            """, PostgresStore.logArguments(entry) + [String(entry.id ?? 0)])
+    }
+
+    /// As SQLiteStore: referenced legs numbered 1, 2, … by answer time, through negative numbers.
+    private func numberReferencedLegs() throws {
+        try connection.script("""
+            UPDATE legs SET leg = -x.n
+            FROM (SELECT l.source, l.interaction_id, l.leg_ref,
+                         ROW_NUMBER() OVER (PARTITION BY l.source, l.interaction_id ORDER BY l.answered_at IS NULL, l.answered_at, l.leg_ref) AS n
+                  FROM legs l JOIN touched t ON t.source = l.source AND t.interaction_id = l.interaction_id
+                  WHERE l.leg_ref IS NOT NULL) AS x
+            WHERE legs.source = x.source AND legs.interaction_id = x.interaction_id AND legs.leg_ref = x.leg_ref;
+            UPDATE legs SET leg = -leg
+            WHERE leg < 0 AND (source, interaction_id) IN (SELECT source, interaction_id FROM touched);
+            """)
+    }
+
+    private func refreshLegSummaries() throws {
+        try connection.execute("""
+            UPDATE contacts SET leg_count = x.n, closing_agent_id = x.agent_id, closing_team = x.team
+            FROM (SELECT t.source, t.interaction_id,
+                         (SELECT COUNT(*) FROM legs l WHERE l.source = t.source AND l.interaction_id = t.interaction_id) AS n,
+                         (SELECT agent_id FROM legs l WHERE l.source = t.source AND l.interaction_id = t.interaction_id ORDER BY leg DESC LIMIT 1) AS agent_id,
+                         (SELECT team FROM legs l WHERE l.source = t.source AND l.interaction_id = t.interaction_id ORDER BY leg DESC LIMIT 1) AS team
+                  FROM touched t WHERE t.refresh = 1) AS x
+            WHERE contacts.source = x.source AND contacts.interaction_id = x.interaction_id
+              AND (contacts.leg_count IS DISTINCT FROM x.n OR contacts.closing_agent_id IS DISTINCT FROM x.agent_id
+                   OR contacts.closing_team IS DISTINCT FROM x.team)
+            """)
+    }
+
+    private func attachPendingSurveys() throws {
+        let columns = ["csat", "csat_min", "csat_max", "nps", "resolved"]
+        let assignments = columns.map { "\($0) = CASE WHEN strpos(p.fields, ',\($0),') > 0 THEN p.\($0) ELSE contacts.\($0) END" }
+        try connection.script("""
+            UPDATE contacts SET \(assignments.joined(separator: ", "))
+            FROM pending_surveys p
+            WHERE contacts.source = p.source AND contacts.interaction_id = p.interaction_id;
+            DELETE FROM pending_surveys
+            WHERE EXISTS (SELECT 1 FROM contacts c WHERE c.source = pending_surveys.source AND c.interaction_id = pending_surveys.interaction_id);
+            """)
+    }
+
+    public func hasLoaded(sha256: String) throws -> Bool {
+        try connection.run("SELECT EXISTS (SELECT 1 FROM ingest_log WHERE sha256 = $1 AND status = 'loaded')", [sha256]).rows.first?.first == "t"
+    }
+
+    public func latestArrivalDate() throws -> LocalDate? {
+        guard let text = try connection.execute("SELECT MAX(arrived_at) FROM contacts").rows.first?.first, let latest = text.flatMap({ Int64($0) }) else { return nil }
+        return (ZoneClock(identifier: siteTimeZone) ?? .utc).localDate(atUTC: latest / 1000)
+    }
+
+    public func ingestLog() throws -> [IngestLogEntry] {
+        try connection.execute("SELECT id, \(PostgresStore.logColumns.joined(separator: ", ")) FROM ingest_log ORDER BY id").rows.map { r in
+            let n = { (i: Int) in Int(r[i] ?? "") ?? 0 }
+            var e = IngestLogEntry(file: r[1] ?? "", sha256: r[2] ?? "", source: r[3] ?? "",
+                                   status: IngestLogEntry.Status(rawValue: r[4] ?? "") ?? .failed, startedAt: r[5] ?? "")
+            e.id = Int64(r[0] ?? "")
+            e.rowsRead = n(6)
+            e.inserted = n(7)
+            e.updated = n(8)
+            e.unchanged = n(9)
+            e.stale = n(10)
+            e.pending = n(11)
+            e.duplicates = n(12)
+            e.rejected = n(13)
+            e.durationMilliseconds = n(14)
+            e.message = r[15]
+            return e
+        }
+    }
+
+    /// Runs a read-only query (tests and diagnostics); values as text.
+    public func rows(_ sql: String, _ parameters: [String?] = []) throws -> [[String?]] {
+        try connection.execute(sql, parameters).rows
+    }
+
+    // MARK: Run lock
+
+    /// Holds the run lock of this database (a session advisory lock) until `unlockRun`; false when
+    /// another run holds it. The lock ends with the connection, so a killed run leaves none behind.
+    public func tryLockRun() throws -> Bool {
+        try connection.execute("SELECT pg_try_advisory_lock($1)", [String(PostgresStore.runLock)]).rows.first?.first == "t"
+    }
+
+    public func unlockRun() throws {
+        try connection.execute("SELECT pg_advisory_unlock($1)", [String(PostgresStore.runLock)])
+    }
+
+    // MARK: Aggregates
+
+    public func contactAggregates(_ query: AggregateQuery) throws -> [ContactAggregate] {
+        let keys = query.groupBy.map { SQLiteStore.keyExpression($0, contactLevel: true, query) }
+        let p = query.parameters
+        let thresholds = Channel.allCases.map { "WHEN '\($0.rawValue)' THEN \(p.serviceLevelThreshold(for: $0))" }.joined(separator: " ")
+        let satisfied = p.csatTopBoxes.map { "csat_max - \($0 - 1)" } ?? "CASE WHEN csat_max - csat_min + 1 >= 4 THEN csat_max - 1 ELSE csat_max END"
+        let (fcrJudged, fcrResolved) = SQLiteStore.fcrExpressions(p)
+        let normalised = "(csat - csat_min)::double precision / NULLIF(csat_max - csat_min, 0)"
+        let sql = """
+            SELECT \(keys.map { $0 + ", " }.joined())
+                COUNT(*), COUNT(*) FILTER (WHERE abandoned = 0), COUNT(*) FILTER (WHERE abandoned = 1),
+                COUNT(*) FILTER (WHERE abandoned = 1 AND wait_s IS NOT NULL AND wait_s < \(p.shortAbandonSeconds)),
+                COUNT(*) FILTER (WHERE abandoned = 0 AND wait_s IS NOT NULL AND wait_s <= CASE channel \(thresholds) ELSE 20 END),
+                COUNT(*) FILTER (WHERE abandoned = 0 AND (transferred = 1 OR leg_count > 1)), COUNT(*) FILTER (WHERE abandoned = 0 AND escalated = 1),
+                COUNT(*) FILTER (WHERE abandoned = 0 AND wait_s IS NOT NULL),
+                COALESCE(SUM(wait_s) FILTER (WHERE abandoned = 0), 0), COALESCE(SUM(wait_s * wait_s) FILTER (WHERE abandoned = 0), 0),
+                COUNT(csat), COUNT(*) FILTER (WHERE csat >= \(satisfied)),
+                COALESCE(SUM(\(normalised)), 0), COALESCE(SUM(\(normalised) * \(normalised)), 0),
+                COUNT(nps), COUNT(*) FILTER (WHERE nps >= 9), COUNT(*) FILTER (WHERE nps <= 6),
+                COUNT(*) FILTER (WHERE \(fcrJudged)), COUNT(*) FILTER (WHERE \(fcrJudged) AND \(fcrResolved))
+            FROM contacts c
+            WHERE direction = 'inbound' AND arrived_at >= $1 AND arrived_at < $2
+            \(keys.isEmpty ? "" : "GROUP BY " + (1...keys.count).map(String.init).joined(separator: ", "))
+            """
+        return try connection.execute(sql, [String(query.fromUTC), String(query.toUTC)]).rows.compactMap { row in
+            let k = keys.count
+            let int = { (i: Int) in Int(row[k + i] ?? "") ?? 0 }
+            let double = { (i: Int) in Double(row[k + i] ?? "") ?? 0 }
+            var a = ContactAggregate(key: PostgresStore.groupKey(row, query.groupBy))
+            a.offered = int(0)
+            if a.offered == 0 { return nil }
+            a.handled = int(1)
+            a.abandoned = int(2)
+            a.shortAbandoned = int(3)
+            a.serviceLevelMet = int(4)
+            a.transferred = int(5)
+            a.escalated = int(6)
+            a.wait = Moments(n: int(7), sum: double(8), sumOfSquares: double(9))
+            a.csatResponses = int(10)
+            a.csatSatisfied = int(11)
+            a.csatNormalised = Moments(n: a.csatResponses, sum: double(12), sumOfSquares: double(13))
+            a.npsResponses = int(14)
+            a.promoters = int(15)
+            a.detractors = int(16)
+            a.fcrJudged = int(17)
+            a.fcrResolved = int(18)
+            return a
+        }
+    }
+
+    /// Count, sum and sum of squares of handle time per group, and its median and p90 by
+    /// `percentile_cont` (linear interpolation between order statistics at (n − 1)p: Hyndman–Fan
+    /// type 7, as `quantileType7`): one row per group leaves the server.
+    public func legAggregates(_ query: AggregateQuery) throws -> [LegAggregate] {
+        let keys = query.groupBy.map { SQLiteStore.keyExpression($0, contactLevel: false, query) }
+        let sql = """
+            SELECT \((0..<keys.count).map { "k\($0), " }.joined())COUNT(*), SUM(h), SUM(h * h),
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY h), percentile_cont(0.9) WITHIN GROUP (ORDER BY h)
+            FROM (SELECT \(keys.enumerated().map { "\($1) AS k\($0), " }.joined())
+                         COALESCE(l.talk_s, 0) + COALESCE(l.hold_s, 0) + COALESCE(l.acw_s, 0) AS h
+                  FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id
+                  WHERE c.direction = 'inbound' AND c.abandoned = 0 AND c.arrived_at >= $1 AND c.arrived_at < $2
+                    AND NOT (l.talk_s IS NULL AND l.hold_s IS NULL AND l.acw_s IS NULL)) AS x
+            \(keys.isEmpty ? "" : "GROUP BY " + (1...keys.count).map(String.init).joined(separator: ", "))
+            """
+        return try connection.execute(sql, [String(query.fromUTC), String(query.toUTC)]).rows.compactMap { row in
+            let k = keys.count
+            guard let n = Int(row[k] ?? ""), n > 0 else { return nil }
+            var a = LegAggregate(key: PostgresStore.groupKey(row, query.groupBy))
+            a.handle = Moments(n: n, sum: Double(row[k + 1] ?? "") ?? 0, sumOfSquares: Double(row[k + 2] ?? "") ?? 0)
+            a.quantiles = (Double(row[k + 3] ?? "") ?? 0, Double(row[k + 4] ?? "") ?? 0)
+            return a
+        }
+    }
+
+    private static func groupKey(_ row: [String?], _ dimensions: [GroupDimension]) -> [GroupValue?] {
+        dimensions.enumerated().map { i, dimension in
+            guard let text = row[i] else { return nil }
+            if dimension.isTime, let n = Int64(text) { return .integer(n) }
+            return .text(text)
+        }
+    }
+}
+
+/// Writes rows with statements prepared once per connection, inside a file's transaction: the same
+/// rules as SQLiteStore's writer (upsert by key, older versions ignored, duplicates counted).
+private struct PostgresWriter: StoreWriter {
+    let connection: PostgresConnection
+    let ingestID: Int64
+    var abandonedFromLegs = false
+    var referencedLegs = false
+
+    init(connection: PostgresConnection, ingestID: Int64) {
+        self.connection = connection
+        self.ingestID = ingestID
+    }
+
+    private static func placeholders(_ range: ClosedRange<Int>) -> String { range.map { "$\($0)" }.joined(separator: ", ") }
+
+    mutating func write(_ row: MappedRow, layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool) {
+        if layout.attachesToContacts { return try writeSurvey(row, layout) }
+        if layout.abandonedFromLegs { abandonedFromLegs = true }
+        var duplicate = false
+        if let legRef = row.legRef {
+            let stored = try connection.run("SELECT ingest_id FROM legs WHERE source = $1 AND interaction_id = $2 AND leg_ref = $3",
+                                            [row.source, row.interactionID, legRef]).rows.first?.first.flatMap { $0 }
+            duplicate = stored.flatMap { Int64($0) } == ingestID
+        }
+        var outcome = RowOutcome.unchanged
+        var summarised = false
+        if let contact = row.contact {
+            let written = try writeContact(row, contact, layout)
+            outcome = written.outcome
+            summarised = written.summarised
+            if row.legRef == nil { duplicate = written.duplicate }
+        } else if row.legRef == nil, try isStale(row) {
+            return (.stale, false)
+        }
+        try connection.run("""
+            INSERT INTO touched (source, interaction_id, refresh) VALUES ($1, $2, $3)
+            ON CONFLICT (source, interaction_id) DO UPDATE SET refresh = GREATEST(touched.refresh, excluded.refresh)
+            """, [row.source, row.interactionID, summarised ? "0" : "1"])
+        if outcome == .stale, row.legRef == nil { return (.stale, duplicate) }
+        if let legRef = row.legRef {
+            referencedLegs = true
+            let legOutcome = try writeReferencedLeg(row, legRef: legRef, layout)
+            if row.contact == nil || outcome == .stale { outcome = legOutcome } else if outcome == .unchanged, legOutcome == .inserted || legOutcome == .updated { outcome = .updated }
+        } else if let leg = row.leg {
+            let legOutcome = try writeLeg(row, leg: leg, layout)
+            if row.contact == nil { outcome = legOutcome } else if outcome == .unchanged, legOutcome != .unchanged { outcome = .updated }
+        }
+        return (outcome, duplicate)
+    }
+
+    private mutating func writeContact(_ row: MappedRow, _ values: [FieldValue], _ layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool, summarised: Bool) {
+        let columns = layout.contactColumns
+        let simple = row.legRef == nil && (row.leg ?? 1) == 1
+        var extra: [String] = []
+        var extraValues: [String?] = []
+        if simple {
+            let hasLeg = row.leg != nil && row.legValues.count == layout.legColumns.count
+            let agent = hasLeg ? layout.legColumns.firstIndex(of: "agent_id").flatMap { row.legValues[$0].text } : nil
+            let team = hasLeg ? layout.legColumns.firstIndex(of: "team").flatMap { row.legValues[$0].text } : nil
+            extra = ["leg_count", "closing_agent_id", "closing_team"]
+            extraValues = [row.leg == nil ? "0" : "1", row.leg == nil ? nil : agent, row.leg == nil ? nil : team]
+        }
+        let all = ["source", "interaction_id"] + columns + extra + ["ingest_id"]
+        let inserted = try connection.run("""
+            INSERT INTO contacts (\(all.joined(separator: ", "))) VALUES (\(PostgresWriter.placeholders(1...all.count))) ON CONFLICT DO NOTHING
+            """, [row.source, row.interactionID] + values.map(\.text) + extraValues + [String(ingestID)])
+        if inserted.affected == 1 { return (.inserted, false, simple) }
+        let stored = try connection.run("SELECT version, ingest_id FROM contacts WHERE source = $1 AND interaction_id = $2",
+                                        [row.source, row.interactionID]).rows.first
+        let duplicate = stored?[1].flatMap { Int64($0) } == ingestID
+        if let version = row.version, let storedVersion = stored?[0].flatMap({ Int64($0) }), version < storedVersion { return (.stale, duplicate, false) }
+        let n = columns.count
+        let update = try connection.run("""
+            UPDATE contacts SET \(columns.enumerated().map { "\($1) = $\($0 + 1)" }.joined(separator: ", ")), ingest_id = $\(n + 1)
+            WHERE source = $\(n + 2) AND interaction_id = $\(n + 3)
+              AND (\(columns.enumerated().map { "\($1) IS DISTINCT FROM $\($0 + 1)" }.joined(separator: " OR ")))
+            """, values.map(\.text) + [String(ingestID), row.source, row.interactionID])
+        return (update.affected == 1 ? .updated : .unchanged, duplicate, false)
+    }
+
+    private mutating func writeReferencedLeg(_ row: MappedRow, legRef: String, _ layout: RowLayout) throws -> RowOutcome {
+        let columns = layout.legColumns
+        let n = columns.count
+        let values = row.legValues.map(\.text)
+        let version = row.legVersion.map { String($0) }
+        let inserted = try connection.run("""
+            INSERT INTO legs (source, interaction_id, leg_ref, leg, \(columns.map { $0 + ", " }.joined())version, ingest_id)
+            VALUES ($1, $2, $3, (SELECT COALESCE(MAX(leg), 0) + 1000000 FROM legs WHERE source = $1 AND interaction_id = $2),
+                    \((0..<n).map { "$\($0 + 4), " }.joined())$\(n + 4)::bigint, $\(n + 5))
+            ON CONFLICT DO NOTHING
+            """, [row.source, row.interactionID, legRef] + values + [version, String(ingestID)])
+        if inserted.affected == 1 { return .inserted }
+        let update = try connection.run("""
+            UPDATE legs SET \(columns.enumerated().map { "\($1) = $\($0 + 1), " }.joined())version = $\(n + 1)::bigint, ingest_id = $\(n + 2)
+            WHERE source = $\(n + 3) AND interaction_id = $\(n + 4) AND leg_ref = $\(n + 5)
+              AND (version IS NULL OR $\(n + 1)::bigint IS NULL OR version <= $\(n + 1)::bigint)
+              AND (\((columns.enumerated().map { "\($1) IS DISTINCT FROM $\($0 + 1)" } + ["version IS DISTINCT FROM $\(n + 1)::bigint"]).joined(separator: " OR ")))
+            """, values + [version, String(ingestID), row.source, row.interactionID, legRef])
+        if update.affected == 1 { return .updated }
+        let stored = try connection.run("SELECT version FROM legs WHERE source = $1 AND interaction_id = $2 AND leg_ref = $3",
+                                        [row.source, row.interactionID, legRef]).rows.first?.first.flatMap { $0 }.flatMap { Int64($0) }
+        if let stored, let mine = row.legVersion, mine < stored { return .stale }
+        return .unchanged
+    }
+
+    private mutating func writeSurvey(_ row: MappedRow, _ layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool) {
+        let columns = layout.contactColumns
+        let n = columns.count
+        let values = (row.contact ?? []).map(\.text)
+        let exists = try connection.run("SELECT 1 FROM contacts WHERE source = $1 AND interaction_id = $2", [row.source, row.interactionID])
+        if !exists.rows.isEmpty {
+            let update = try connection.run("""
+                UPDATE contacts SET \(columns.enumerated().map { "\($1) = $\($0 + 1)" }.joined(separator: ", "))
+                WHERE source = $\(n + 1) AND interaction_id = $\(n + 2)
+                  AND (\(columns.enumerated().map { "\($1) IS DISTINCT FROM $\($0 + 1)" }.joined(separator: " OR ")))
+                """, values + [row.source, row.interactionID])
+            return (update.affected == 1 ? .updated : .unchanged, false)
+        }
+        let fields = "," + columns.joined(separator: ",") + ","
+        try connection.run("""
+            INSERT INTO pending_surveys (source, interaction_id, fields, \(columns.joined(separator: ", ")), ingest_id)
+            VALUES (\(PostgresWriter.placeholders(1...(n + 4))))
+            ON CONFLICT (source, interaction_id) DO UPDATE SET fields = excluded.fields,
+                \(columns.map { "\($0) = excluded.\($0), " }.joined())ingest_id = excluded.ingest_id
+            """, [row.source, row.interactionID, fields] + values + [String(ingestID)])
+        return (.pending, false)
+    }
+
+    private mutating func isStale(_ row: MappedRow) throws -> Bool {
+        guard let version = row.version else { return false }
+        let stored = try connection.run("SELECT version FROM contacts WHERE source = $1 AND interaction_id = $2",
+                                        [row.source, row.interactionID]).rows.first?.first.flatMap { $0 }.flatMap { Int64($0) }
+        guard let stored else { return false }
+        return version < stored
+    }
+
+    private mutating func writeLeg(_ row: MappedRow, leg: Int, _ layout: RowLayout) throws -> RowOutcome {
+        let columns = layout.legColumns
+        let n = columns.count
+        let values = row.legValues.map(\.text)
+        let inserted = try connection.run("""
+            INSERT INTO legs (source, interaction_id, leg, \(columns.map { $0 + ", " }.joined())ingest_id)
+            VALUES (\(PostgresWriter.placeholders(1...(n + 4)))) ON CONFLICT DO NOTHING
+            """, [row.source, row.interactionID, String(leg)] + values + [String(ingestID)])
+        if inserted.affected == 1 { return .inserted }
+        guard !columns.isEmpty else { return .unchanged }
+        let update = try connection.run("""
+            UPDATE legs SET \(columns.enumerated().map { "\($1) = $\($0 + 1)" }.joined(separator: ", ")), ingest_id = $\(n + 1)
+            WHERE source = $\(n + 2) AND interaction_id = $\(n + 3) AND leg = $\(n + 4)
+              AND (\(columns.enumerated().map { "\($1) IS DISTINCT FROM $\($0 + 1)" }.joined(separator: " OR ")))
+            """, values + [String(ingestID), row.source, row.interactionID, String(leg)])
+        return update.affected == 1 ? .updated : .unchanged
+    }
+}
+
+extension FieldValue {
+    /// The value as PostgreSQL's text input format reads it (doubles round-trip exactly).
+    var text: String? {
+        switch self {
+        case .null: nil
+        case .text(let s): s
+        case .integer(let i): String(i)
+        case .real(let d): "\(d)"
+        }
+    }
+}

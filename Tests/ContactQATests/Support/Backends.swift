@@ -1,0 +1,70 @@
+@testable import ContactQA
+import Foundation
+import GRDB
+import Testing
+
+/// The two store backends. Suites that take `Backend.allCases` run once on each; on PostgreSQL they
+/// need the throw-away test server (`eval "$(scripts/postgres-test-server.sh start)"`, which sets
+/// CONTACTQA_TEST_POSTGRES_URL and PGPASSWORD). Without it they skip with a printed note, except
+/// under CI=true, where a missing server is a failure, never a silent pass.
+enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+    var testDescription: String { rawValue }
+}
+
+enum PostgresTestServer {
+    static var url: String? { ProcessInfo.processInfo.environment["CONTACTQA_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 } }
+
+    /// The server's URL, or nil after recording why the test does not run.
+    static func available(_ test: String = #function) -> String? {
+        if let url { return url }
+        if ProcessInfo.processInfo.environment["CI"] == "true" {
+            Issue.record("CI=true but CONTACTQA_TEST_POSTGRES_URL is not set: start scripts/postgres-test-server.sh")
+        } else {
+            print("note: skipping \(test) on PostgreSQL: no test server (eval \"$(scripts/postgres-test-server.sh start)\")")
+        }
+        return nil
+    }
+
+    /// A new, empty database on the test server; its URL.
+    static func freshDatabase(_ base: String) throws -> String {
+        let name = "cqa_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
+        let admin = try PostgresConnection(url: base)
+        try admin.execute("CREATE DATABASE \(name)")
+        guard let slash = base.lastIndex(of: "/") else { return base }
+        return base[..<slash] + "/" + name
+    }
+}
+
+/// A fresh store on the backend with the Europe/London site timezone; nil when PostgreSQL is not available.
+func makeStore(_ backend: Backend, _ dir: TemporaryDirectory, timeZone: String = "Europe/London", _ test: String = #function) throws -> (any ContactStore)? {
+    switch backend {
+    case .sqlite: return try SQLiteStore(path: dir.path + "/store.sqlite", createWithTimeZone: timeZone)
+    case .postgres:
+        guard let base = PostgresTestServer.available(test) else { return nil }
+        return try PostgresStore(url: try PostgresTestServer.freshDatabase(base), createWithTimeZone: timeZone)
+    }
+}
+
+/// Rows of a query on either backend as text, numbers written one way ("100" for 100 and 100.0),
+/// so the two backends' answers compare equal.
+func textRows(_ store: any ContactStore, _ sql: String) throws -> [[String?]] {
+    func normalise(_ text: String?) -> String? {
+        guard let text, let number = Double(text), text.first.map({ $0.isNumber || $0 == "-" }) == true else { return text }
+        return number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+    }
+    if let sqlite = store as? SQLiteStore {
+        return try sqlite.rows(sql).map { row in
+            row.map { value in
+                switch value.storage {
+                case .null: nil
+                case .int64(let i): normalise(String(i))
+                case .double(let d): normalise(String(d))
+                case .string(let s): normalise(s)
+                case .blob: "<blob>"
+                }
+            }
+        }
+    }
+    return try (store as! PostgresStore).rows(sql).map { $0.map(normalise) }
+}
