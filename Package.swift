@@ -33,7 +33,6 @@ package.targets.append(.systemLibrary(name: "CRenameExchange"))
 package.targets.append(
     .systemLibrary(
         name: "CLibPQ",
-        pkgConfig: "libpq",
         providers: [.apt(["libpq-dev"])]
     )
 )

@@ -1,2 +1,3 @@
-// PostgreSQL's C client library (Debian libpq-dev); headers under /usr/include/postgresql (pkg-config libpq).
-#include <libpq-fe.h>
+// PostgreSQL's C client library (Debian libpq-dev). Included by its path under /usr/include so the
+// build needs no pkg-config; libpq-fe.h finds its sibling headers by relative includes.
+#include <postgresql/libpq-fe.h>

@@ -9,7 +9,7 @@ import Testing
 struct SurveyImportTests {
     @Test func aSurveyFileArrivingAfterThePeriodUpdatesItsKPIs() throws {
         let dir = TemporaryDirectory()
-        let store = try KPIEngineTests.loadedStore(dir)
+        let store = try #require(try KPIEngineTests.loadedStore(dir) as? SQLiteStore)
         let week = KPIEngineTests.week
         let before = try KPIEngine(store: store).report(period: week, groupBy: [], parameters: KPIParameters(), asOf: LocalDate(iso: "2026-12-01")!)
         #expect(before.total.csat == RateEstimate(3, of: 4))
@@ -55,7 +55,7 @@ struct SurveyImportTests {
 
     @Test func aResponseOffItsScaleIsQuarantined() throws {
         let dir = TemporaryDirectory()
-        let store = try KPIEngineTests.loadedStore(dir)
+        let store = try #require(try KPIEngineTests.loadedStore(dir) as? SQLiteStore)
         var mapping = try Mapping.load(file: fixture("surveys/mapping.yaml"), purpose: .surveys)
         mapping.rejectionThreshold = 1
         let file = dir.write("s.csv", "Response ID,Contact,Sent,Satisfaction (1-5),Likelihood to recommend (0-10)\nR1,C8,2026-11-27,3,11\nR2,C8,2026-11-27,6,\n")

@@ -69,7 +69,7 @@ struct QualityTests {
     }
 
     static func store(_ dir: TemporaryDirectory) throws -> SQLiteStore {
-        let store = try KPIEngineTests.loadedStore(dir)
+        let store = try #require(try KPIEngineTests.loadedStore(dir) as? SQLiteStore)
         try store.register(try Scorecard.load(file: QualityTests.voice), definition: try String(contentsOfFile: QualityTests.voice, encoding: .utf8))
         return store
     }

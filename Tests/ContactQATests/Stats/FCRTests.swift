@@ -18,8 +18,8 @@ import Testing
 /// has no reason (a contact without a reason matches any) → 5/10.
 @Suite("First-contact resolution")
 struct FCRTests {
-    static func store(_ dir: TemporaryDirectory) throws -> SQLiteStore {
-        let store = try makeStore(dir)
+    static func store(_ dir: TemporaryDirectory, _ backend: Backend = .sqlite, _ test: String = #function) throws -> (any ContactStore)? {
+        guard let store = try makeStore(backend, dir, test) else { return nil }
         let report = try CSVImporter(mapping: .canonical, pseudonymiser: testKey, quarantineDirectory: dir.path + "/q")
             .importFile(fixture("canonical/fcr_repeats.csv"), into: store)
         #expect(report.log.rejected == 0)
@@ -28,48 +28,52 @@ struct FCRTests {
 
     static let clock = ZoneClock(identifier: "Europe/London")!
 
-    func kpis(_ store: SQLiteStore, week: String = "2026-W47", by: [GroupDimension] = [], _ parameters: KPIParameters = KPIParameters(),
+    func kpis(_ store: any ContactStore, week: String = "2026-W47", by: [GroupDimension] = [], _ parameters: KPIParameters = KPIParameters(),
               asOf: String = "2026-12-31") throws -> KPIReport {
         try KPIEngine(store: store).report(period: Period(week: ISOWeek(week)!, clock: FCRTests.clock), groupBy: by,
                                            parameters: parameters, asOf: LocalDate(iso: asOf)!)
     }
 
-    @Test func repeatsByCustomer() throws {
+    @Test(arguments: Backend.allCases) func repeatsByCustomer(_ backend: Backend) throws {
         let dir = TemporaryDirectory()
-        let k = try kpis(try FCRTests.store(dir)).total
+        guard let store = try FCRTests.store(dir, backend) else { return }
+        let k = try kpis(store).total
         #expect(k.fcr == RateEstimate(4, of: 10))
         #expect(k.repeatContactRate == RateEstimate(6, of: 10))
         #expect(k.transferRate == RateEstimate(1, of: 11))  // F6, of the 11 handled contacts (F12 included)
     }
 
-    @Test func repeatsByCustomerAndReason() throws {
+    @Test(arguments: Backend.allCases) func repeatsByCustomerAndReason(_ backend: Backend) throws {
         let dir = TemporaryDirectory()
+        guard let store = try FCRTests.store(dir, backend) else { return }
         var parameters = KPIParameters()
         parameters.fcrMatch = .customerAndReason
-        #expect(try kpis(try FCRTests.store(dir), parameters).total.fcr == RateEstimate(5, of: 10))
+        #expect(try kpis(store, parameters).total.fcr == RateEstimate(5, of: 10))
     }
 
-    @Test func aShorterWindowFindsFewerRepeats() throws {
+    @Test(arguments: Backend.allCases) func aShorterWindowFindsFewerRepeats(_ backend: Backend) throws {
         let dir = TemporaryDirectory()
+        guard let store = try FCRTests.store(dir, backend) else { return }
         var parameters = KPIParameters()
         parameters.fcrWindowDays = 1
         // Within 24 h only F7 ← F8, F8 ← F9 and F13 ← F14 (each exactly one day later) are repeats → 7/10.
-        #expect(try kpis(try FCRTests.store(dir), parameters).total.fcr == RateEstimate(7, of: 10))
+        #expect(try kpis(store, parameters).total.fcr == RateEstimate(7, of: 10))
     }
 
-    @Test func theSourcesResolvedFlag() throws {
+    @Test(arguments: Backend.allCases) func theSourcesResolvedFlag(_ backend: Backend) throws {
         let dir = TemporaryDirectory()
+        guard let store = try FCRTests.store(dir, backend) else { return }
         var parameters = KPIParameters()
         parameters.fcrMethod = .resolved
         // Handled with a flag: F1 t, F2 t, F4 f, F6 t, F7 f, F8 f, F9 t, F10 t, F12 t (no key needed) → 6 of 9; F13, F14 have none.
-        let report = try kpis(try FCRTests.store(dir), parameters, asOf: "2026-11-23")
+        let report = try kpis(store, parameters, asOf: "2026-11-23")
         #expect(report.total.fcr == RateEstimate(6, of: 9))
         #expect(!report.provisional)  // the flag does not wait for repeats
     }
 
-    @Test func weeksAndAgentsAndTheProvisionalFlag() throws {
+    @Test(arguments: Backend.allCases) func weeksAndAgentsAndTheProvisionalFlag(_ backend: Backend) throws {
         let dir = TemporaryDirectory()
-        let store = try FCRTests.store(dir)
+        guard let store = try FCRTests.store(dir, backend) else { return }
         let next = try kpis(store, week: "2026-W48").total
         #expect(next.fcr == RateEstimate(2, of: 2))  // F3 and F11, nothing after them
         // By closing agent: A3 closed F2, F6, F9, F10 → F2, F6, F9 resolved, F10 repeated.
@@ -81,18 +85,18 @@ struct FCRTests {
         #expect(try !kpis(store, asOf: "2026-11-30").provisional)
     }
 
-    @Test func provisionalPerWeekWithinALongPeriod() throws {
+    @Test(arguments: Backend.allCases) func provisionalPerWeekWithinALongPeriod(_ backend: Backend) throws {
         let dir = TemporaryDirectory()
-        let store = try FCRTests.store(dir)
+        guard let store = try FCRTests.store(dir, backend) else { return }
         let period = Period(from: LocalDate(iso: "2026-11-16")!, to: LocalDate(iso: "2026-11-29")!, clock: FCRTests.clock)
         let report = try KPIEngine(store: store).report(period: period, groupBy: [.week], parameters: KPIParameters(), asOf: LocalDate(iso: "2026-12-02")!)
         #expect(report.groups.map { report.isProvisional($0) } == [false, true])  // W47 ended 22 Nov (+7 = 29 < 2 Dec); W48 ends 29 Nov
         #expect(report.provisional)
     }
 
-    @Test func aRepeatArrivingLaterChangesAProvisionalWeek() throws {
+    @Test(arguments: Backend.allCases) func aRepeatArrivingLaterChangesAProvisionalWeek(_ backend: Backend) throws {
         let dir = TemporaryDirectory()
-        let store = try FCRTests.store(dir)
+        guard let store = try FCRTests.store(dir, backend) else { return }
         #expect(try kpis(store, week: "2026-W48", asOf: "2026-11-30").total.fcr == RateEstimate(2, of: 2))
         // Tonight's export brings F15: the customer of F3 calls again on 1 Dec.
         let file = dir.write("late.csv", "interaction_id,channel,customer_id,arrived_at,abandoned\nF15,voice,+44 20 7946 1001,2026-12-01T09:00:00Z,true\n")
@@ -100,18 +104,19 @@ struct FCRTests {
         #expect(try kpis(store, week: "2026-W48", asOf: "2026-12-02").total.fcr == RateEstimate(1, of: 2))
     }
 
-    @Test func badParametersAreRefused() throws {
+    @Test(arguments: Backend.allCases) func badParametersAreRefused(_ backend: Backend) throws {
         let dir = TemporaryDirectory()
-        let store = try FCRTests.store(dir)
+        guard let store = try FCRTests.store(dir, backend) else { return }
         var parameters = KPIParameters()
         parameters.fcrWindowDays = 0
         #expect(throws: ParameterError("the FCR window must be at least 1 day, not 0")) { try kpis(store, parameters) }
         #expect(throws: ParameterError("a grouping cannot be used twice: agent,agent")) { try kpis(store, by: [.agent, .agent]) }
     }
 
-    @Test func anEmptyPeriodGivesUnknownRatesNotZeros() throws {
+    @Test(arguments: Backend.allCases) func anEmptyPeriodGivesUnknownRatesNotZeros(_ backend: Backend) throws {
         let dir = TemporaryDirectory()
-        let k = try kpis(try FCRTests.store(dir), week: "2026-W30").total
+        guard let store = try FCRTests.store(dir, backend) else { return }
+        let k = try kpis(store, week: "2026-W30").total
         #expect(k.offered == 0)
         #expect(k.fcr.value == nil)
         #expect(k.serviceLevel.ci95 == nil)

@@ -19,8 +19,8 @@ import Testing
 ///   later, other spelling of the email) → 7/8. C9 (outbound) repeats nothing.
 @Suite("KPI engine on a hand-checked fixture")
 struct KPIEngineTests {
-    static func loadedStore(_ dir: TemporaryDirectory) throws -> SQLiteStore {
-        let store = try makeStore(dir)
+    static func loadedStore(_ dir: TemporaryDirectory, _ backend: Backend = .sqlite, _ test: String = #function) throws -> (any ContactStore)? {
+        guard let store = try makeStore(backend, dir, test) else { return nil }
         let importer = CSVImporter(mapping: .canonical, pseudonymiser: testKey, quarantineDirectory: dir.path + "/q")
         let report = try importer.importFile(fixture("canonical/contacts_2026-W47.csv"), into: store)
         #expect(report.outcome == .loaded)
@@ -30,13 +30,14 @@ struct KPIEngineTests {
 
     static let week = Period(week: ISOWeek("2026-W47")!, clock: ZoneClock(identifier: "Europe/London")!)
 
-    func report(_ store: SQLiteStore, by: [GroupDimension] = [], asOf: String = "2026-12-01") throws -> KPIReport {
+    func report(_ store: any ContactStore, by: [GroupDimension] = [], asOf: String = "2026-12-01") throws -> KPIReport {
         try KPIEngine(store: store).report(period: KPIEngineTests.week, groupBy: by, parameters: KPIParameters(), asOf: LocalDate(iso: asOf)!)
     }
 
-    @Test func totalsMatchTheHandWorkedValues() throws {
+    @Test(arguments: Backend.allCases) func totalsMatchTheHandWorkedValues(_ backend: Backend) throws {
         let dir = TemporaryDirectory()
-        let k = try report(try KPIEngineTests.loadedStore(dir)).total
+        guard let store = try KPIEngineTests.loadedStore(dir, backend) else { return }
+        let k = try report(store).total
         #expect((k.offered, k.handled, k.abandoned, k.shortAbandoned) == (11, 8, 3, 1))
         #expect(k.abandonmentRate == RateEstimate(2, of: 10))
         #expect(k.abandonmentRate.value == 0.2)
@@ -58,9 +59,10 @@ struct KPIEngineTests {
         #expect(k.repeatContactRate == RateEstimate(1, of: 8))
     }
 
-    @Test func contactsGroupByTheirLastLegAndLegsByTheirOwnAgent() throws {
+    @Test(arguments: Backend.allCases) func contactsGroupByTheirLastLegAndLegsByTheirOwnAgent(_ backend: Backend) throws {
         let dir = TemporaryDirectory()
-        let r = try report(try KPIEngineTests.loadedStore(dir), by: [.agent])
+        guard let store = try KPIEngineTests.loadedStore(dir, backend) else { return }
+        let r = try report(store, by: [.agent])
         let byAgent = Dictionary(uniqueKeysWithValues: r.groups.map { (r.display($0.key[0], .agent) ?? "null", $0.kpis) })
         #expect(r.groups.map { r.display($0.key[0], .agent) } == ["A1", "A2", "A3", nil])  // sorted, unassigned last
         #expect(byAgent["A1"]?.offered == 4)  // C1, C7, C8, C12
@@ -74,9 +76,9 @@ struct KPIEngineTests {
         #expect(byAgent["A3"]?.aht.value == a3Mean)
     }
 
-    @Test func teamByWeekPairsAndDays() throws {
+    @Test(arguments: Backend.allCases) func teamByWeekPairsAndDays(_ backend: Backend) throws {
         let dir = TemporaryDirectory()
-        let store = try KPIEngineTests.loadedStore(dir)
+        guard let store = try KPIEngineTests.loadedStore(dir, backend) else { return }
         let pairs = try report(store, by: [.team, .week])
         #expect(pairs.groups.map { pairs.display($0.key[0], .team) } == ["Team A", "Team B", nil])
         #expect(pairs.groups.allSatisfy { pairs.display($0.key[1], .week) == "2026-W47" })
@@ -85,16 +87,17 @@ struct KPIEngineTests {
         #expect(days.groups.map(\.kpis.offered) == [3, 1, 2, 1, 1, 2, 1])
     }
 
-    @Test func provisionalUntilTheFCRWindowHasPassed() throws {
+    @Test(arguments: Backend.allCases) func provisionalUntilTheFCRWindowHasPassed(_ backend: Backend) throws {
         let dir = TemporaryDirectory()
-        let store = try KPIEngineTests.loadedStore(dir)
+        guard let store = try KPIEngineTests.loadedStore(dir, backend) else { return }
         #expect(try report(store, asOf: "2026-11-29").provisional)  // week ends 22 Nov; + 7 days = 29 Nov
         #expect(try !report(store, asOf: "2026-11-30").provisional)
     }
 
-    @Test func jsonHasTheShapeOfDesign6() throws {
+    @Test(arguments: Backend.allCases) func jsonHasTheShapeOfDesign6(_ backend: Backend) throws {
         let dir = TemporaryDirectory()
-        let json = try report(try KPIEngineTests.loadedStore(dir), by: [.channel]).json.rendered()
+        guard let store = try KPIEngineTests.loadedStore(dir, backend) else { return }
+        let json = try report(store, by: [.channel]).json.rendered()
         let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
         #expect(Set(object.keys) == ["period", "parameters", "group_by", "groups", "total"])
         let period = object["period"] as! [String: Any]
@@ -129,9 +132,9 @@ struct KPIEngineTests {
         #expect(nps["promoters"] as? Int == 2)
     }
 
-    @Test func weeksFollowLocalTimeAcrossTheSpringDSTChange() throws {
+    @Test(arguments: Backend.allCases) func weeksFollowLocalTimeAcrossTheSpringDSTChange(_ backend: Backend) throws {
         let dir = TemporaryDirectory()
-        let store = try makeStore(dir)
+        guard let store = try makeStore(backend, dir) else { return }
         // Sunday 29 March 2026 23:30 BST is 22:30 UTC: still week 13 locally. Monday 30 March 00:30 BST
         // is Sunday 23:30 UTC: week 14 locally, though its UTC date is in week 13.
         let file = dir.write("dst.csv", """
@@ -148,9 +151,9 @@ struct KPIEngineTests {
             == ["2026-W13 h0: 1", "2026-W13 h23: 1", "2026-W14 h0: 1"])
     }
 
-    @Test func weeksFollowLocalTimeAcrossTheAutumnChangeAndWeek53() throws {
+    @Test(arguments: Backend.allCases) func weeksFollowLocalTimeAcrossTheAutumnChangeAndWeek53(_ backend: Backend) throws {
         let dir = TemporaryDirectory()
-        let store = try makeStore(dir)
+        guard let store = try makeStore(backend, dir) else { return }
         let file = dir.write("w53.csv", """
             interaction_id,channel,arrived_at,abandoned
             oct-bst,voice,2026-10-25T00:30:00Z,true

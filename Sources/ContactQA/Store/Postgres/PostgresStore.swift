@@ -79,14 +79,14 @@ public final class PostgresStore: ContactStore {
     /// milliseconds (bigint), flags 0/1, durations double precision.
     static let schemaV1 = """
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        CREATE TABLE ingest_log (
+        CREATE TABLE IF NOT EXISTS ingest_log (
             id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, file TEXT NOT NULL, sha256 TEXT NOT NULL, source TEXT NOT NULL,
             status TEXT NOT NULL, started_at TEXT NOT NULL,
             rows_read BIGINT NOT NULL, inserted BIGINT NOT NULL, updated BIGINT NOT NULL,
             unchanged BIGINT NOT NULL, stale BIGINT NOT NULL, pending BIGINT NOT NULL DEFAULT 0, duplicates BIGINT NOT NULL,
             rejected BIGINT NOT NULL, duration_ms BIGINT NOT NULL, message TEXT);
-        CREATE INDEX ingest_log_sha ON ingest_log(sha256);
-        CREATE TABLE contacts (
+        CREATE INDEX IF NOT EXISTS ingest_log_sha ON ingest_log(sha256);
+        CREATE TABLE IF NOT EXISTS contacts (
             source TEXT NOT NULL, interaction_id TEXT NOT NULL,
             channel TEXT NOT NULL, direction TEXT NOT NULL DEFAULT 'inbound',
             queue TEXT, customer_key TEXT, contact_reason TEXT,
@@ -97,16 +97,16 @@ public final class PostgresStore: ContactStore {
             monitoring_notice BIGINT, version BIGINT, ingest_id BIGINT NOT NULL,
             leg_count BIGINT NOT NULL DEFAULT 0, closing_agent_id TEXT, closing_team TEXT,
             PRIMARY KEY (source, interaction_id));
-        CREATE INDEX contacts_arrived ON contacts(arrived_at);
-        CREATE INDEX contacts_customer ON contacts(customer_key, arrived_at) WHERE customer_key IS NOT NULL;
-        CREATE TABLE legs (
+        CREATE INDEX IF NOT EXISTS contacts_arrived ON contacts(arrived_at);
+        CREATE INDEX IF NOT EXISTS contacts_customer ON contacts(customer_key, arrived_at) WHERE customer_key IS NOT NULL;
+        CREATE TABLE IF NOT EXISTS legs (
             source TEXT NOT NULL, interaction_id TEXT NOT NULL, leg BIGINT NOT NULL,
             queue TEXT, team TEXT, agent_id TEXT, answered_at BIGINT, ended_at BIGINT,
             talk_s DOUBLE PRECISION, hold_s DOUBLE PRECISION, acw_s DOUBLE PRECISION, recording_ref TEXT, ingest_id BIGINT NOT NULL,
             leg_ref TEXT, version BIGINT,
             PRIMARY KEY (source, interaction_id, leg));
-        CREATE UNIQUE INDEX legs_ref ON legs(source, interaction_id, leg_ref) WHERE leg_ref IS NOT NULL;
-        CREATE TABLE pending_surveys (
+        CREATE UNIQUE INDEX IF NOT EXISTS legs_ref ON legs(source, interaction_id, leg_ref) WHERE leg_ref IS NOT NULL;
+        CREATE TABLE IF NOT EXISTS pending_surveys (
             source TEXT NOT NULL, interaction_id TEXT NOT NULL,
             fields TEXT NOT NULL, csat BIGINT, csat_min BIGINT, csat_max BIGINT, nps BIGINT, resolved BIGINT,
             ingest_id BIGINT NOT NULL,

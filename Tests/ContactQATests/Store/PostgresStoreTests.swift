@@ -1,0 +1,147 @@
+@testable import ContactQA
+import Foundation
+import Testing
+
+/// What only the PostgreSQL backend has: a server to reach, credentials, concurrent writers from
+/// several processes, schema versions, and a connection that can drop mid-ingest.
+@Suite("PostgreSQL store")
+struct PostgresStoreTests {
+    @Test func badURLsAndCredentialsGetClearMessagesAndExitCodes() throws {
+        guard let url = PostgresTestServer.available() else { return }
+        let unreachable = try contactqa(["kpis", "--store", "postgres://contactqa@127.0.0.1:1/contactqa", "--week", "2026-W47"])
+        #expect(unreachable.status == 1)
+        #expect(unreachable.stderr.contains("cannot connect to postgres://contactqa@127.0.0.1:1/contactqa"))
+        #expect(unreachable.stderr.contains("Connection refused"))
+
+        let wrong = try contactqa(["kpis", "--store", url, "--week", "2026-W47"], environment: ["PGPASSWORD": "not-the-password"])
+        #expect(wrong.status == 1)
+        #expect(wrong.stderr.contains("password authentication failed for user \"contactqa\""))
+        #expect(!wrong.stderr.contains("not-the-password"))
+
+        let inURL = url.replacingOccurrences(of: "contactqa@", with: "contactqa:s3cret@")
+        let refused = try contactqa(["kpis", "--store", inURL, "--week", "2026-W47"])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("a password in the store URL would show in process lists"))
+        #expect(!refused.stderr.contains("s3cret"))
+
+        let empty = try PostgresTestServer.freshDatabase(url)
+        let noStore = try contactqa(["kpis", "--store", empty, "--week", "2026-W47"])
+        #expect(noStore.status == 2)
+        #expect(noStore.stderr.contains("holds no ContactQA store yet; creating one needs the site timezone"))
+    }
+
+    @Test func aNewerSchemaIsRefusedAnOlderOneMigrated() throws {
+        guard let base = PostgresTestServer.available() else { return }
+        let url = try PostgresTestServer.freshDatabase(base)
+        _ = try PostgresStore(url: url, createWithTimeZone: "Europe/London")
+        let admin = try PostgresConnection(url: url)
+        try admin.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+        #expect(throws: PostgresError.self) { _ = try PostgresStore(url: url) }
+        do { _ = try PostgresStore(url: url) } catch let error as PostgresError {
+            #expect(error.message.contains("holds ContactQA schema version 99, newer than this build's 1"))
+            #expect(error.isConfiguration)
+        }
+        try admin.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
+        let reopened = try PostgresStore(url: url)
+        #expect(reopened.siteTimeZone == "Europe/London")
+        #expect(try reopened.rows("SELECT value FROM meta WHERE key = 'schema_version'") == [["1"]])
+        #expect(throws: SQLiteStore.OpenError.self) { _ = try PostgresStore(url: url, createWithTimeZone: "Europe/Paris") }
+    }
+
+    /// The server drops the connection in the middle of a file: an error, and the store as it was.
+    @Test func aConnectionDroppedMidIngestLeavesTheStoreAsItWas() throws {
+        guard let base = PostgresTestServer.available() else { return }
+        let dir = TemporaryDirectory()
+        let url = try PostgresTestServer.freshDatabase(base)
+        let store = try PostgresStore(url: url, createWithTimeZone: "Europe/London")
+        let importer = CSVImporter(mapping: .canonical, pseudonymiser: testKey, quarantineDirectory: dir.path)
+        _ = try importer.importFile(fixture("canonical/contacts_2026-W47.csv"), into: store)
+        let before = try textRows(store, "SELECT interaction_id, leg_count, wait_s FROM contacts ORDER BY 1")
+        let pid = try #require(store.rows("SELECT pg_backend_pid()").first?.first ?? nil)
+
+        var rows = "interaction_id,channel,arrived_at,abandoned,wait_s\n"
+        for i in 0..<5_000 { rows += "D\(i),voice,2026-11-18T10:00:00Z,true,\(i % 60)\n" }
+        rows += "C1,voice,2026-11-16T09:00:00Z,true,99\n"  // would change a stored contact
+        let file = dir.write("drop.csv", rows)
+        var killer = CSVImporter(mapping: .canonical, pseudonymiser: testKey, quarantineDirectory: dir.path)
+        killer.progress = { _, done, _ in
+            // Half-way through the file, another session terminates this one's server process.
+            if done > 0, let admin = try? PostgresConnection(url: url) {
+                _ = try? admin.execute("SELECT pg_terminate_backend($1::int)", [pid])
+            }
+        }
+        #expect(throws: (any Error).self) { _ = try killer.importFile(file, into: store) }
+
+        let after = try PostgresStore(url: url)
+        #expect(try textRows(after, "SELECT interaction_id, leg_count, wait_s FROM contacts ORDER BY 1") == before)
+        #expect(try after.rows("SELECT COUNT(*) FROM contacts WHERE interaction_id LIKE 'D%'") == [["0"]])
+        #expect(try after.ingestLog().filter { $0.file == "drop.csv" && $0.status == .loaded }.isEmpty)
+    }
+
+    /// Two `contactqa ingest` processes at once into one database, their files sharing 3,000 contacts:
+    /// every contact and leg lands exactly once, identical to one SQLite store loading both in turn.
+    @Test func twoConcurrentIngestProcessesLandEveryRowExactlyOnce() throws {
+        guard let base = PostgresTestServer.available() else { return }
+        let dir = TemporaryDirectory()
+        let url = try PostgresTestServer.freshDatabase(base)
+        _ = try PostgresStore(url: url, createWithTimeZone: "Europe/London")
+        for (name, rows, seed, prefix) in [("shared", 3_000, 1, "S"), ("a-own", 1_500, 2, "A"), ("b-own", 1_500, 3, "B")] {
+            let made = try contactqa(["generate", "--rows", "\(rows)", "--seed", "\(seed)", "--id-prefix", prefix, "--out", dir.path + "/\(name).csv"])
+            #expect(made.status == 0, "\(made.stderr)")
+        }
+        func join(_ parts: [String], into name: String) throws -> String {
+            var text = ""
+            for (i, part) in parts.enumerated() {
+                let body = try String(contentsOfFile: dir.path + "/\(part).csv", encoding: .utf8)
+                text += i == 0 ? body : String(body.drop { $0 != "\n" }.dropFirst())
+            }
+            return dir.write(name, text)
+        }
+        let fileA = try join(["shared", "a-own"], into: "a.csv")
+        let fileB = try join(["b-own", "shared"], into: "b.csv")
+
+        let binary = try contactqaBinary()
+        let processes = [fileA, fileB].map { file -> Process in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = ["ingest", "--store", url, "--source", "canonical", "--key-file", repositoryRoot + "/fixtures/keys/demo.key", "--quiet", file]
+            process.standardError = FileHandle.nullDevice
+            return process
+        }
+        for process in processes { try process.run() }
+        for process in processes { process.waitUntilExit() }
+        #expect(processes.map(\.terminationStatus) == [0, 0])
+
+        let reference = try SQLiteStore(path: dir.path + "/reference.sqlite", createWithTimeZone: "Europe/London")
+        let key = try Pseudonymiser.load(keyFile: repositoryRoot + "/fixtures/keys/demo.key")
+        for file in [fileA, fileB] {
+            _ = try CSVImporter(mapping: .canonical, pseudonymiser: key, quarantineDirectory: dir.path).importFile(file, into: reference)
+        }
+        let store = try PostgresStore(url: url)
+        let contacts = "SELECT source, interaction_id, channel, queue, customer_key, arrived_at, wait_s, abandoned, leg_count, closing_agent_id FROM contacts ORDER BY 1, 2"
+        let legs = "SELECT source, interaction_id, leg, agent_id, talk_s, hold_s, acw_s FROM legs ORDER BY 1, 2, 3"
+        let stored = try textRows(store, contacts)
+        #expect(stored.count == 6_000)
+        #expect(stored == (try textRows(reference, contacts)))
+        #expect(try textRows(store, legs) == (try textRows(reference, legs)))
+        #expect(try store.ingestLog().map(\.status) == [.loaded, .loaded])
+    }
+
+    /// The runner's lock on PostgreSQL: a session advisory lock, held by one connection at a time and
+    /// gone when that connection ends (a killed run leaves none behind).
+    @Test func theRunLockIsAnAdvisoryLockThatEndsWithItsSession() throws {
+        guard let base = PostgresTestServer.available() else { return }
+        let url = try PostgresTestServer.freshDatabase(base)
+        var first: PostgresStore? = try PostgresStore(url: url, createWithTimeZone: "Europe/London")
+        let second = try PostgresStore(url: url)
+        #expect(try first!.tryLockRun())
+        #expect(try !second.tryLockRun())
+        first = nil  // the connection closes; the server releases the lock as that backend exits
+        var acquired = false
+        for _ in 0..<100 where !acquired {
+            acquired = try second.tryLockRun()
+            if !acquired { usleep(20_000) }
+        }
+        #expect(acquired)
+    }
+}
