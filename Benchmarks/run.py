@@ -4,6 +4,12 @@
     python3 Benchmarks/run.py                      # N = 100k, 1M, 5M; installs the peers in Benchmarks/.venv
     python3 Benchmarks/run.py --sizes 100000       # one size
     python3 Benchmarks/run.py --smoke --no-peers   # a seconds-long check of the harness itself (the test suite runs it)
+    python3 Benchmarks/run.py --postgres postgres://contactqa@127.0.0.1:54329/contactqa   # also both backends side by side
+
+With --postgres (or CONTACTQA_BENCH_POSTGRES_URL), each size is also loaded into a fresh database on
+that server (created with psql; the password comes from PGPASSWORD or ~/.pgpass) and the same KPI
+queries run there: a second table puts the two backends side by side. The server's own memory is
+not in the peak RSS column, which is the client's.
 
 Each stage runs as its own process; wall time, CPU time (user + system) and peak RSS come from wait4(2).
 Rows/s and MB/s are over the input file. Ratios are ContactQA / peer: below 1 means ContactQA is faster.
@@ -86,6 +92,8 @@ def main():
     parser.add_argument("--binary", help="a contactqa binary to use instead of building the release one")
     parser.add_argument("--work", default=os.path.join(HERE, ".work"))
     parser.add_argument("--out", default=os.path.join(HERE, "results", "latest.md"))
+    parser.add_argument("--postgres", default=os.environ.get("CONTACTQA_BENCH_POSTGRES_URL"),
+                        help="a PostgreSQL server URL: also run ingest and KPIs there, side by side with SQLite")
     args = parser.parse_args()
     sizes = [2000] if args.smoke else [int(s) for s in args.sizes.split(",")]
 
@@ -99,6 +107,8 @@ def main():
 
     lines = ["| N | stage | ContactQA wall s | CPU s | peak MiB | rows/s | MB/s | DuckDB wall s | peak MiB | pandas wall s | peak MiB | CQA/DuckDB | CQA/pandas |",
              "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    backend_lines = ["| N | stage | SQLite wall s | SQLite peak MiB | PostgreSQL wall s | client peak MiB | PG/SQLite | SQLite rows/s | PostgreSQL rows/s |",
+                     "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     for n in sizes:
         csv_path = os.path.join(args.work, f"contacts-{n}.csv")
         subprocess.run([binary, "generate", "--rows", str(n), "--seed", "1", "--weeks", "4", "--out", csv_path], check=True, stderr=subprocess.DEVNULL)
@@ -137,6 +147,26 @@ def main():
         row("backfill: load + week's KPIs (peers: same work)", backfill, duck, pand)
         row("all 4 weeks' KPIs by week, FCR", run_measured([binary, "kpis", "--store", store, "--from", "2026-10-26", "--to", "2026-11-22", "--by", "week", "--format", "csv"]), per_rows=None, per_mb=None)
         row("stratified sample of a week", run_measured([binary, "sample", "--store", store, "--plan", plan, "--week", BACKFILL_WEEK, "--out", os.path.join(args.work, f"sample-{n}")]), per_rows=None, per_mb=None)
+        if args.postgres:
+            database = f"contactqa_bench_{n}"
+            server = args.postgres.rsplit("/", 1)[0]
+            subprocess.run(["psql", "-q", args.postgres, "-c", f"DROP DATABASE IF EXISTS {database}", "-c", f"CREATE DATABASE {database}"],
+                           check=True, stdout=subprocess.DEVNULL)
+            pg = f"{server}/{database}"
+            pg_ingest = run_measured([binary, "ingest", "--store", pg, "--timezone", "UTC", "--source", "canonical", "--key-file", KEY, "--quiet", csv_path])
+            pg_kpis = run_measured([binary, "kpis", "--store", pg, "--week", BACKFILL_WEEK, "--by", "agent", "--format", "csv"])
+            pg_weeks = run_measured([binary, "kpis", "--store", pg, "--from", "2026-10-26", "--to", "2026-11-22", "--by", "week", "--format", "csv"])
+            sqlite_weeks = run_measured([binary, "kpis", "--store", store, "--from", "2026-10-26", "--to", "2026-11-22", "--by", "week", "--format", "csv"])
+            for stage, lite, post, per in [("ingest (one transaction per file)", ingest, pg_ingest, n),
+                                           ("week's KPIs by agent with FCR", kpis, pg_kpis, None),
+                                           ("all 4 weeks' KPIs by week, FCR", sqlite_weeks, pg_weeks, None)]:
+                lite_rate = f"{per / lite['wall']:,.0f}" if per else ""
+                post_rate = f"{per / post['wall']:,.0f}" if per else ""
+                backend_lines.append(f"| {n:,} | {stage} | {lite['wall']:.2f} | {lite['rss']:.0f} | {post['wall']:.2f} | {post['rss']:.0f} | "
+                                     f"{post['wall'] / lite['wall']:.2f} | {lite_rate} | {post_rate} |")
+                print(backend_lines[-1], flush=True)
+            if pg_kpis["out"] != kpis["out"]:
+                sys.exit(f"the backends disagree on the KPIs of {BACKFILL_WEEK} at N = {n}")
         row("full `run` of a pipeline (fresh store)", run_measured([binary, "run", pipeline, "--week", BACKFILL_WEEK, "--as-of", "2026-12-01", "--quiet"], cwd=args.work))
 
         tonight, tonight_rows = write_tonight(binary, args.work, n, csv_path)
@@ -163,6 +193,8 @@ def main():
               f"Machine: {os.cpu_count()} cores; binary: {binary}; peers: {'none' if not peer else 'DuckDB (2 threads) and pandas, installed in Benchmarks/.venv'}.", ""]
     with open(args.out, "w") as f:
         f.write("\n".join(header + lines) + "\n")
+        if args.postgres:
+            f.write("\n## Backends side by side (the same files and queries; KPI outputs compared byte for byte)\n\n" + "\n".join(backend_lines) + "\n")
     print(f"\nwritten to {args.out}")
 
 

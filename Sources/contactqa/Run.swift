@@ -33,6 +33,10 @@ struct Run: ParsableCommand {
         let logger = logging.bootstrap()
         let config = try Pipeline.load(file: pipeline)
         try config.preflight()  // before the store is touched: inputs that match nothing, an unwritable report folder
+        if PostgresStore.isURL(config.store) {
+            throw ValidationError("\(pipeline): store: the runner needs the embedded SQLite store in this version; on PostgreSQL, "
+                                  + "`contactqa ingest` and `contactqa kpis` run today (docs/scaling.md)")
+        }
         let lock: RunLock
         do { lock = try RunLock(store: config.store) } catch let held as RunLock.Held {
             FileHandle.standardError.write(Data("contactqa: error: \(held)\n".utf8))

@@ -87,7 +87,8 @@ public struct Pipeline: Sendable {
                                 matchesNothing: pathNode.error("\"\(try pathNode.string())\" matches no file (\(path)); add `optional: true` to an input that may deliver nothing")))
         }
         var pipeline = Pipeline(name: try top["name"]?.string() ?? "pipeline", timezone: timezone,
-                                store: resolve(try required("store").string()), inputs: inputs,
+                                store: try { let store = try required("store").string(); return PostgresStore.isURL(store) ? store : resolve(store) }(),
+                                inputs: inputs,
                                 reportOut: resolve("reports/{week}"))
         if let node = top["settle_s"] { pipeline.settleSeconds = try node.double() }
         if let privacy = try top["privacy"]?.dictionary(allowed: ["key_file", "retention_days", "agent_names"]) {
