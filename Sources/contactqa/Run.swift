@@ -33,17 +33,25 @@ struct Run: ParsableCommand {
         let logger = logging.bootstrap()
         let config = try Pipeline.load(file: pipeline)
         try config.preflight()  // before the store is touched: inputs that match nothing, an unwritable report folder
+        // One run per store: a flock beside a SQLite file, a session advisory lock on PostgreSQL.
+        // Both end with the process, so a killed run leaves no stale lock.
+        let store: any SQLStore
+        var lock: RunLock?
         if PostgresStore.isURL(config.store) {
-            throw ValidationError("\(pipeline): store: the runner needs the embedded SQLite store in this version; on PostgreSQL, "
-                                  + "`contactqa ingest` and `contactqa kpis` run today (docs/scaling.md)")
-        }
-        let lock: RunLock
-        do { lock = try RunLock(store: config.store) } catch let held as RunLock.Held {
-            FileHandle.standardError.write(Data("contactqa: error: \(held)\n".utf8))
-            throw ExitCode(4)
+            let postgres = try PostgresStore(url: config.store, createWithTimeZone: config.timezone)
+            guard try postgres.tryLockRun() else {
+                FileHandle.standardError.write(Data("contactqa: error: another run holds the store's lock (advisory lock on \(postgres.url)); try again when it has finished\n".utf8))
+                throw ExitCode(4)
+            }
+            store = postgres
+        } else {
+            do { lock = try RunLock(store: config.store) } catch let held as RunLock.Held {
+                FileHandle.standardError.write(Data("contactqa: error: \(held)\n".utf8))
+                throw ExitCode(4)
+            }
+            store = try SQLiteStore(path: config.store, createWithTimeZone: config.timezone)
         }
         defer { withExtendedLifetime(lock) {} }
-        let store = try SQLiteStore(path: config.store, createWithTimeZone: config.timezone)
         var service = IngestService(store: store, logger: logger)
         if !logging.quiet { service.progress = ProgressDisplay.bar() }
         let pseudonymiser = try IngestService.pseudonymiser(keyFile: config.keyFile)
@@ -103,7 +111,7 @@ struct Run: ParsableCommand {
     }
 
     /// Everything a run writes for the week, into one folder that is then renamed into place.
-    func writeOutputs(store: SQLiteStore, config: Pipeline, week isoWeek: ISOWeek, period: Period, today: LocalDate, into folder: String, logger: Logger) throws {
+    func writeOutputs(store: any SQLStore, config: Pipeline, week isoWeek: ISOWeek, period: Period, today: LocalDate, into folder: String, logger: Logger) throws {
         let engine = KPIEngine(store: store)
         for groupBy in [[], [GroupDimension.channel], [.team], [.agent]] {
             let report = try engine.report(period: period, groupBy: groupBy, parameters: config.parameters, asOf: today)

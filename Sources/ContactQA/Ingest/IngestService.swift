@@ -9,12 +9,12 @@ public struct IngestService {
     public static let supportedSources = ["canonical", "csv", "surveys", "amazon-connect-ctr", "genesys-conversations", "zendesk-tickets",
                                           "roster", "scorecard", "evaluations"]
 
-    public var store: any ContactStore
+    public var store: any SQLStore
     public var logger: Logger
     /// Progress of each CSV file's import, for a display on a terminal.
     public var progress: (@Sendable (_ file: String, _ done: Int, _ total: Int) -> Void)?
 
-    public init(store: any ContactStore, logger: Logger) {
+    public init(store: any SQLStore, logger: Logger) {
         self.store = store
         self.logger = logger
     }
@@ -29,28 +29,24 @@ public struct IngestService {
     public func ingest(source: String, mappingFile: String?, files: [String], pseudonymiser: Pseudonymiser?,
                        skipLoaded: Bool = false) throws -> [FileImportReport] {
         let quarantine = store.quarantineDirectory
-        if ["roster", "scorecard", "evaluations"].contains(source), !(store is SQLiteStore) {
-            throw ConfigError(file: "command line", line: nil, path: "--source",
-                              reason: "source \"\(source)\" is not on PostgreSQL stores yet (docs/scaling.md); load it into a SQLite store")
-        }
         switch source {
         case "roster":
             for file in files {
-                let count = try (store as! SQLiteStore).loadRoster(file)
+                let count = try store.loadRoster(file)
                 logger.info("\((file as NSString).lastPathComponent): \(count) agents in the roster")
             }
             return []
         case "scorecard":
             for file in files {
                 let card = try Scorecard.load(file: file)
-                let added = try (store as! SQLiteStore).register(card, definition: try String(contentsOfFile: file, encoding: .utf8))
+                let added = try store.register(card, definition: try String(contentsOfFile: file, encoding: .utf8))
                 logger.info("\((file as NSString).lastPathComponent): scorecard \(card.id) version \(card.version) \(added ? "registered" : "already registered")")
             }
             return []
         case "evaluations":
             return try files.compactMap { file in
                 if skipLoaded, let digest = IngestService.sha256(of: file), try store.hasLoaded(sha256: digest) { return nil }
-                let report = try EvaluationImporter(quarantineDirectory: quarantine).importFile(file, into: store as! SQLiteStore)
+                let report = try EvaluationImporter(quarantineDirectory: quarantine).importFile(file, into: store)
                 logger.info("\(report.log.file): \(report.log.rowsRead) evaluations, \(report.log.inserted) new, \(report.log.unchanged) unchanged, \(report.log.rejected) rejected")
                 return report
             }

@@ -30,16 +30,15 @@ public final class RunLock {
     }
 }
 
-extension SQLiteStore {
+extension SQLStore {
     /// Deletes contacts (and their legs) that arrived before `cutoff` (UTC ms): the privacy retention.
     /// Recorded samples keep their unit ids (no personal data). - Returns: contacts deleted.
     public func applyRetention(before cutoff: Int64) throws -> Int {
-        try write { db in
-            try db.execute(sql: """
+        try transaction { db in
+            try db.execute("""
                 DELETE FROM legs WHERE (source, interaction_id) IN (SELECT source, interaction_id FROM contacts WHERE arrived_at < ?)
-                """, arguments: [cutoff])
-            try db.execute(sql: "DELETE FROM contacts WHERE arrived_at < ?", arguments: [cutoff])
-            return db.changesCount
+                """, [.integer(cutoff)])
+            return try db.execute("DELETE FROM contacts WHERE arrived_at < ?", [.integer(cutoff)])
         }
     }
 }

@@ -42,6 +42,9 @@ extension SQLiteStore {
         }
     }
 
+}
+
+extension SQLStore {
     /// Records an action plan. The criterion must exist in a registered scorecard.
     @discardableResult
     public func addActionPlan(agent: String, criterion: String, action: String, agreedOn: LocalDate, reviewBy: LocalDate) throws -> Int64 {
@@ -49,41 +52,41 @@ extension SQLiteStore {
         guard try scorecards().values.contains(where: { $0.criterion(criterion) != nil }) else {
             throw ParameterError("no registered scorecard has a criterion \"\(criterion)\"")
         }
-        return try write { db in
-            try db.execute(sql: "INSERT INTO action_plans (agent_id, criterion_id, action, agreed_on, review_by) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [agent, criterion, action, agreedOn.description, reviewBy.description])
-            return db.lastInsertedRowID
+        return try transaction { db in
+            try db.query("INSERT INTO action_plans (agent_id, criterion_id, action, agreed_on, review_by) VALUES (?, ?, ?, ?, ?) RETURNING id",
+                         [.text(agent), .text(criterion), .text(action), .text(agreedOn.description), .text(reviewBy.description)]).first?.first?.int64 ?? 0
         }
     }
 
     /// Marks a plan reviewed on a date, with an optional note.
     public func reviewActionPlan(id: Int64, on date: LocalDate, note: String?) throws {
-        try write { db in
-            try db.execute(sql: "UPDATE action_plans SET status = 'reviewed', reviewed_on = ?, note = ? WHERE id = ?", arguments: [date.description, note, id])
-            guard db.changesCount == 1 else { throw ParameterError("there is no action plan \(id)") }
+        try transaction { db in
+            let changed = try db.execute("UPDATE action_plans SET status = 'reviewed', reviewed_on = ?, note = ? WHERE id = ?",
+                                         [.text(date.description), FieldValue(note), .integer(id)])
+            guard changed == 1 else { throw ParameterError("there is no action plan \(id)") }
         }
     }
 
     /// Every action plan with the criterion's mean rating before and since it was agreed.
     public func actionPlans() throws -> [ActionPlan] {
         let cards = try scorecards()
-        let plans = try rows("SELECT id, agent_id, criterion_id, action, agreed_on, review_by, status, reviewed_on, note FROM action_plans ORDER BY review_by, id")
+        let plans = try query("SELECT id, agent_id, criterion_id, action, agreed_on, review_by, status, reviewed_on, note FROM action_plans ORDER BY review_by, id")
         return try plans.map { r in
-            var plan = ActionPlan(id: Int64.fromDatabaseValue(r[0])!, agent: String.fromDatabaseValue(r[1])!, criterion: String.fromDatabaseValue(r[2])!,
-                                  action: String.fromDatabaseValue(r[3])!, agreedOn: LocalDate(iso: String.fromDatabaseValue(r[4])!)!,
-                                  reviewBy: LocalDate(iso: String.fromDatabaseValue(r[5])!)!, status: ActionPlan.Status(rawValue: String.fromDatabaseValue(r[6])!) ?? .agreed,
-                                  reviewedOn: String.fromDatabaseValue(r[7]).flatMap { LocalDate(iso: $0) }, note: String.fromDatabaseValue(r[8]))
-            let ratings = try rows("""
+            var plan = ActionPlan(id: r[0].int64!, agent: r[1].string!, criterion: r[2].string!,
+                                  action: r[3].string!, agreedOn: LocalDate(iso: r[4].string!)!,
+                                  reviewBy: LocalDate(iso: r[5].string!)!, status: ActionPlan.Status(rawValue: r[6].string!) ?? .agreed,
+                                  reviewedOn: r[7].string.flatMap { LocalDate(iso: $0) }, note: r[8].string)
+            let ratings = try query("""
                 SELECT substr(e.evaluated_at, 1, 10), a.rating, e.scorecard_id, e.scorecard_version FROM evaluations e
                 JOIN evaluation_answers a ON a.evaluation_id = e.evaluation_id
                 WHERE e.agent_id = ? AND a.criterion_id = ? AND a.rating IS NOT NULL
-                """, [plan.agent, plan.criterion])
+                """, [.text(plan.agent), .text(plan.criterion)])
             var before: [Double] = []
             var since: [Double] = []
             for rating in ratings {
-                guard let card = cards["\(String.fromDatabaseValue(rating[2])!)#\(Int.fromDatabaseValue(rating[3])!)"],
-                      let criterion = card.criterion(plan.criterion), let date = LocalDate(iso: String.fromDatabaseValue(rating[0])!) else { continue }
-                let share = (Double.fromDatabaseValue(rating[1])! - criterion.min) / (criterion.max - criterion.min)
+                guard let card = cards["\(rating[2].string!)#\(rating[3].int!)"],
+                      let criterion = card.criterion(plan.criterion), let date = LocalDate(iso: rating[0].string!) else { continue }
+                let share = (rating[1].double! - criterion.min) / (criterion.max - criterion.min)
                 if date < plan.agreedOn { before.append(share) } else { since.append(share) }
             }
             if !before.isEmpty { plan.before = (before.reduce(0, +) / Double(before.count), before.count) }

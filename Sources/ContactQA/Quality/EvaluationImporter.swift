@@ -19,7 +19,7 @@ public struct EvaluationImporter {
                           "scorecard_version", "criterion_id", "rating", "comment", "calibration_session", "source"]
     static let required = ["evaluation_id", "interaction_id", "evaluator_id", "evaluated_at", "scorecard_id", "scorecard_version", "criterion_id", "rating"]
 
-    public func importFile(_ path: String, into store: SQLiteStore) throws -> FileImportReport {
+    public func importFile(_ path: String, into store: any SQLStore) throws -> FileImportReport {
         let name = (path as NSString).lastPathComponent
         var header: [String] = []
         var groups: [String: [(line: Int, fields: [String: String])]] = [:]
@@ -88,7 +88,7 @@ public struct EvaluationImporter {
         // An id stored already: identical is a re-import (unchanged), different is a duplicate (quarantined).
         var fresh: [Evaluation] = []
         for e in accepted {
-            let stored = try store.rows("SELECT fingerprint FROM evaluations WHERE evaluation_id = ?", [e.id]).first.flatMap { String.fromDatabaseValue($0[0]) }
+            let stored = try store.query("SELECT fingerprint FROM evaluations WHERE evaluation_id = ?", [.text(e.id)]).first?.first?.string
             if stored == nil { fresh.append(e); continue }
             if stored == e.fingerprint { entry.unchanged += 1; continue }
             let error = InputError(file: name, position: groups[e.id]?.first?.line, field: "evaluation_id",
@@ -102,23 +102,25 @@ public struct EvaluationImporter {
             try q.close()
             quarantinePath = q.path
         }
-        try store.write { db in
+        try store.transaction { db in
             for e in fresh {
-                try db.execute(sql: """
+                try db.execute("""
                     INSERT INTO evaluations (evaluation_id, source, interaction_id, leg, agent_id, evaluator_id, evaluated_at, scorecard_id,
                         scorecard_version, calibration_session, score, critical_failed, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [e.id, e.source, e.interactionID, e.leg, e.agent, e.evaluator, e.evaluatedAt, e.scorecard.id, e.scorecard.version,
-                                     e.calibrationSession, e.score, e.criticalFailed ? 1 : 0, e.fingerprint])
+                    """, [.text(e.id), .text(e.source), .text(e.interactionID), FieldValue(e.leg), FieldValue(e.agent), .text(e.evaluator),
+                          .text(e.evaluatedAt), .text(e.scorecard.id), FieldValue(e.scorecard.version), FieldValue(e.calibrationSession),
+                          FieldValue(e.score), FieldValue(e.criticalFailed), .text(e.fingerprint)])
                 for (criterion, answer) in e.answers.sorted(by: { $0.key < $1.key }) {
-                    try db.execute(sql: "INSERT INTO evaluation_answers (evaluation_id, criterion_id, rating, comment) VALUES (?, ?, ?, ?)",
-                                   arguments: [e.id, criterion, answer.rating, answer.comment])
+                    try db.execute("INSERT INTO evaluation_answers (evaluation_id, criterion_id, rating, comment) VALUES (?, ?, ?, ?)",
+                                   [.text(e.id), .text(criterion), FieldValue(answer.rating), FieldValue(answer.comment)])
                 }
                 entry.inserted += 1
             }
-            try db.execute(sql: """
+            try db.execute("""
                 INSERT INTO ingest_log (file, sha256, source, status, started_at, rows_read, inserted, updated, unchanged, stale, pending, duplicates, rejected, duration_ms, message)
                 VALUES (?, ?, 'evaluations', 'loaded', ?, ?, ?, 0, ?, 0, 0, 0, ?, 0, ?)
-                """, arguments: [entry.file, entry.sha256, entry.startedAt, entry.rowsRead, entry.inserted, entry.unchanged, entry.rejected, entry.message])
+                """, [.text(entry.file), .text(entry.sha256), .text(entry.startedAt), FieldValue(entry.rowsRead), FieldValue(entry.inserted),
+                      FieldValue(entry.unchanged), FieldValue(entry.rejected), FieldValue(entry.message)])
         }
         return FileImportReport(outcome: .loaded, log: entry, quarantinePath: quarantinePath, sampleRejections: Array(rejections.prefix(5)), warnings: [])
     }
@@ -136,7 +138,7 @@ public struct EvaluationImporter {
         var fingerprint: String
     }
 
-    private func validate(_ id: String, _ rows: [(line: Int, fields: [String: String])], cards: [String: Scorecard], store: SQLiteStore, file: String) throws -> Evaluation {
+    private func validate(_ id: String, _ rows: [(line: Int, fields: [String: String])], cards: [String: Scorecard], store: any SQLStore, file: String) throws -> Evaluation {
         let line = rows[0].line
         func fail(_ field: String?, _ reason: String) -> InputError {
             InputError(file: file, position: line, field: field, reason: "evaluation \(id.isEmpty ? "(no id)" : id): \(reason)")
@@ -157,14 +159,14 @@ public struct EvaluationImporter {
         let interaction = first["interaction_id"] ?? ""
         let leg = Int(first["leg"] ?? "") ?? 1
         let sourceFilter = first["source"].flatMap { $0.isEmpty ? nil : $0 }
-        let matches = try store.rows("""
+        let matches = try store.query("""
             SELECT l.source, l.agent_id FROM legs l WHERE l.interaction_id = ? AND l.leg = ? \(sourceFilter == nil ? "" : "AND l.source = ?")
-            """, [interaction, leg] + (sourceFilter.map { [$0] } ?? []))
-        guard matches.count == 1, let source = String.fromDatabaseValue(matches[0][0]) else {
+            """, [.text(interaction), FieldValue(leg)] + (sourceFilter.map { [.text($0)] } ?? []))
+        guard matches.count == 1, let source = matches[0][0].string else {
             throw fail("interaction_id", matches.isEmpty ? "no handled leg \(leg) of interaction \(interaction) in the store (an unknown interaction)"
                        : "interaction \(interaction) exists in several sources; add a source column")
         }
-        let agent = first["agent_id"].flatMap { $0.isEmpty ? nil : $0 } ?? String.fromDatabaseValue(matches[0][1])
+        let agent = first["agent_id"].flatMap { $0.isEmpty ? nil : $0 } ?? matches[0][1].string
         let evaluator = first["evaluator_id"] ?? ""
         if let agent, agent == evaluator { throw fail("evaluator_id", "the evaluator \(evaluator) evaluated their own contact") }
         var answers: [String: (rating: Double?, comment: String?)] = [:]

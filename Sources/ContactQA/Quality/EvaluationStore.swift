@@ -19,31 +19,33 @@ extension SQLiteStore {
         }
     }
 
+}
+
+extension SQLStore {
     /// Registers a scorecard version; the same version again must be identical (versions are immutable).
     /// - Returns: false when that exact version was registered already.
     @discardableResult
     public func register(_ scorecard: Scorecard, definition: String) throws -> Bool {
-        try write { db in
-            if let stored = try String.fetchOne(db, sql: "SELECT fingerprint FROM scorecards WHERE id = ? AND version = ?",
-                                                arguments: [scorecard.id, scorecard.version]) {
+        try transaction { db in
+            if let stored = try db.query("SELECT fingerprint FROM scorecards WHERE id = ? AND version = ?",
+                                         [.text(scorecard.id), .integer(Int64(scorecard.version))]).first?.first?.string {
                 guard stored == scorecard.fingerprint else {
                     throw ConfigError(file: scorecard.id, line: nil, path: "version",
                                       reason: "scorecard \(scorecard.id) version \(scorecard.version) is registered already with other criteria; versions are immutable: give the changed scorecard a new version")
                 }
                 return false
             }
-            try db.execute(sql: "INSERT INTO scorecards (id, version, fingerprint, definition) VALUES (?, ?, ?, ?)",
-                           arguments: [scorecard.id, scorecard.version, scorecard.fingerprint, definition])
+            try db.execute("INSERT INTO scorecards (id, version, fingerprint, definition) VALUES (?, ?, ?, ?)",
+                           [.text(scorecard.id), .integer(Int64(scorecard.version)), .text(scorecard.fingerprint), .text(definition)])
             return true
         }
     }
 
     /// Every registered scorecard version.
     public func scorecards() throws -> [String: Scorecard] {
-        let rows = try read { db in try Row.fetchAll(db, sql: "SELECT id, version, definition FROM scorecards") }
         var result: [String: Scorecard] = [:]
-        for row in rows {
-            let card = try Scorecard.parse(yaml: row["definition"], file: "\(row["id"] as String) v\(row["version"] as Int)")
+        for row in try query("SELECT id, version, definition FROM scorecards") {
+            let card = try Scorecard.parse(yaml: row[2].string ?? "", file: "\(row[0].string ?? "") v\(row[1].int ?? 0)")
             result["\(card.id)#\(card.version)"] = card
         }
         return result

@@ -30,25 +30,25 @@ public struct FeedbackPack: Sendable {
     public static let consistency = 0.75
 
     /// Strengths and development areas of every agent evaluated in the period.
-    public static func build(store: SQLiteStore, period: Period) throws -> [FeedbackPack] {
+    public static func build(store: any SQLStore, period: Period) throws -> [FeedbackPack] {
         let cards = try store.scorecards()
-        let rows = try store.rows("""
+        let rows = try store.query("""
             SELECT e.agent_id, l.team, e.evaluation_id, e.evaluated_at, e.scorecard_id, e.scorecard_version, a.criterion_id, a.rating, a.comment
             FROM evaluations e JOIN contacts c ON c.source = e.source AND c.interaction_id = e.interaction_id
             JOIN evaluation_answers a ON a.evaluation_id = e.evaluation_id
             LEFT JOIN legs l ON l.source = e.source AND l.interaction_id = e.interaction_id AND l.leg = e.leg
             WHERE c.arrived_at >= ? AND c.arrived_at < ? AND a.rating IS NOT NULL AND e.agent_id IS NOT NULL
             ORDER BY e.agent_id, a.criterion_id, e.evaluated_at, e.evaluation_id
-            """, [period.fromUTC, period.toUTC])
+            """, [.integer(period.fromUTC), .integer(period.toUTC)])
         struct Answer { var evaluation, date: String; var rating: Double; var comment: String?; var criterion: Scorecard.Criterion }
         var byAgent: [String: (team: String?, answers: [Answer])] = [:]
         for r in rows {
-            let agent = String.fromDatabaseValue(r[0])!
-            guard let card = cards["\(String.fromDatabaseValue(r[4])!)#\(Int.fromDatabaseValue(r[5])!)"],
-                  let criterion = card.criterion(String.fromDatabaseValue(r[6])!) else { continue }
-            byAgent[agent, default: (String.fromDatabaseValue(r[1]), [])].answers.append(
-                Answer(evaluation: String.fromDatabaseValue(r[2])!, date: String.fromDatabaseValue(r[3])!, rating: Double.fromDatabaseValue(r[7])!,
-                       comment: String.fromDatabaseValue(r[8]), criterion: criterion))
+            let agent = r[0].string!
+            guard let card = cards["\(r[4].string!)#\(r[5].int!)"],
+                  let criterion = card.criterion(r[6].string!) else { continue }
+            byAgent[agent, default: (r[1].string, [])].answers.append(
+                Answer(evaluation: r[2].string!, date: r[3].string!, rating: r[7].double!,
+                       comment: r[8].string, criterion: criterion))
         }
         return byAgent.keys.sorted().map { agent in
             let (team, answers) = byAgent[agent]!

@@ -44,12 +44,12 @@ public enum QualityGrouping: String, CaseIterable, Sendable { case agent, team, 
 
 /// QA scores and their design-weighted estimates (DESIGN.md §3, §4), and calibration (§5).
 public struct QualityEngine {
-    public let store: SQLiteStore
+    public let store: any SQLStore
 
-    public init(store: SQLiteStore) { self.store = store }
+    public init(store: any SQLStore) { self.store = store }
 
     public func report(period: Period, groupBy: QualityGrouping) throws -> QualityReport {
-        let rows = try store.rows("""
+        let rows = try store.query("""
             SELECT e.evaluation_id, e.interaction_id, e.leg, e.agent_id, l.team, e.evaluator_id, e.score, e.critical_failed,
                    (SELECT u.cell FROM sample_units u JOIN samples s ON s.id = u.sample_id
                      WHERE u.source = e.source AND u.interaction_id = e.interaction_id AND u.leg = e.leg AND u.selected = 1
@@ -62,22 +62,22 @@ public struct QualityEngine {
             LEFT JOIN legs l ON l.source = e.source AND l.interaction_id = e.interaction_id AND l.leg = e.leg
             WHERE c.arrived_at >= ? AND c.arrived_at < ?
             ORDER BY e.evaluation_id
-            """, [period.fromUTC, period.toUTC])
+            """, [.integer(period.fromUTC), .integer(period.toUTC)])
         var evaluations = rows.map { r in
-            EvaluationSummary(evaluationID: String.fromDatabaseValue(r[0])!, interactionID: String.fromDatabaseValue(r[1])!, leg: Int.fromDatabaseValue(r[2])!,
-                              agent: String.fromDatabaseValue(r[3]), team: String.fromDatabaseValue(r[4]), evaluator: String.fromDatabaseValue(r[5])!,
-                              score: Double.fromDatabaseValue(r[6]), criticalFailed: Int.fromDatabaseValue(r[7]) == 1,
+            EvaluationSummary(evaluationID: r[0].string!, interactionID: r[1].string!, leg: r[2].int!,
+                              agent: r[3].string, team: r[4].string, evaluator: r[5].string!,
+                              score: r[6].double, criticalFailed: r[7].int == 1,
                               inSample: !r[8].isNull,
-                              week: Int64.fromDatabaseValue(r[10]).map { period.clock.localDate(atUTC: $0 / 1000).isoWeek.description },
-                              cell: String.fromDatabaseValue(r[8]), sampleID: Int64.fromDatabaseValue(r[9]))
+                              week: r[10].int64.map { period.clock.localDate(atUTC: $0 / 1000).isoWeek.description },
+                              cell: r[8].string, sampleID: r[9].int64)
         }
         // N_cell of each sampled evaluation's cell, from the recorded frame.
         var populations: [String: Int] = [:]
         for i in evaluations.indices where evaluations[i].inSample {
             let key = "\(evaluations[i].sampleID!)|\(evaluations[i].cell!)"
             if populations[key] == nil {
-                populations[key] = try store.rows("SELECT COUNT(*) FROM sample_units WHERE sample_id = ? AND cell = ?",
-                                                  [evaluations[i].sampleID!, evaluations[i].cell!]).first.flatMap { Int.fromDatabaseValue($0[0]) }
+                populations[key] = try store.query("SELECT COUNT(*) FROM sample_units WHERE sample_id = ? AND cell = ?",
+                                                   [.integer(evaluations[i].sampleID!), .text(evaluations[i].cell!)]).first?.first?.int
             }
             evaluations[i].cellPopulation = populations[key]
         }
@@ -131,20 +131,20 @@ public struct QualityEngine {
         let byLeg = Dictionary(grouping: evaluations) { "\($0.interactionID)|\($0.leg)" }.filter { $0.value.count >= 2 }
         guard !byLeg.isEmpty else { return ([], []) }
         let ids = byLeg.values.flatMap { $0.map(\.evaluationID) }
-        let answers = try store.rows("""
+        let answers = try store.query("""
             SELECT a.evaluation_id, a.criterion_id, a.rating, e.scorecard_id, e.scorecard_version
             FROM evaluation_answers a JOIN evaluations e ON e.evaluation_id = a.evaluation_id
             WHERE a.evaluation_id IN (\(ids.map { _ in "?" }.joined(separator: ", "))) AND a.rating IS NOT NULL
-            """, ids)
+            """, ids.map(FieldValue.text))
         let cards = try store.scorecards()
         var ratings: [String: [String: [Double]]] = [:]  // criterion → leg → values
         var yesNo: [String: Bool] = [:]
         let legOf = Dictionary(uniqueKeysWithValues: byLeg.flatMap { leg, members in members.map { ($0.evaluationID, leg) } })
         for row in answers {
-            let evaluation = String.fromDatabaseValue(row[0])!
-            let criterion = String.fromDatabaseValue(row[1])!
-            ratings[criterion, default: [:]][legOf[evaluation]!, default: []].append(Double.fromDatabaseValue(row[2])!)
-            if let card = cards["\(String.fromDatabaseValue(row[3])!)#\(Int.fromDatabaseValue(row[4])!)"] { yesNo[criterion] = card.criterion(criterion)?.yesNo }
+            let evaluation = row[0].string!
+            let criterion = row[1].string!
+            ratings[criterion, default: [:]][legOf[evaluation]!, default: []].append(row[2].double!)
+            if let card = cards["\(row[3].string!)#\(row[4].int!)"] { yesNo[criterion] = card.criterion(criterion)?.yesNo }
         }
         let alpha = ratings.keys.sorted().map { criterion in
             (criterion, KrippendorffAlpha.alpha(Array(ratings[criterion]!.values), metric: yesNo[criterion] == true ? .nominal : .interval))

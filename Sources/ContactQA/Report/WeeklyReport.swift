@@ -53,7 +53,7 @@ public struct WeeklyReport {
         public var share: Double { ratings == 0 ? 0 : Double(atTarget) / Double(ratings) }
     }
 
-    public static func build(store: SQLiteStore, week: ISOWeek, asOf: LocalDate, parameters: KPIParameters, targets: [String: Double],
+    public static func build(store: any SQLStore, week: ISOWeek, asOf: LocalDate, parameters: KPIParameters, targets: [String: Double],
                              sample: SampleCoverage? = nil) throws -> WeeklyReport {
         let clock = ZoneClock(identifier: store.siteTimeZone) ?? .utc
         let period = Period(week: week, clock: clock)
@@ -73,18 +73,18 @@ public struct WeeklyReport {
 
     /// Every rated criterion of the period's evaluations (all of them, sampled or spot), weakest first;
     /// a criterion without a target counts ratings at its scale maximum, as the feedback packs do.
-    static func criterionShares(store: SQLiteStore, period: Period) throws -> [CriterionShare] {
+    static func criterionShares(store: any SQLStore, period: Period) throws -> [CriterionShare] {
         let cards = try store.scorecards()
-        let rows = try store.rows("""
+        let rows = try store.query("""
             SELECT e.scorecard_id, e.scorecard_version, a.criterion_id, a.rating
             FROM evaluations e JOIN contacts c ON c.source = e.source AND c.interaction_id = e.interaction_id
             JOIN evaluation_answers a ON a.evaluation_id = e.evaluation_id
             WHERE c.arrived_at >= ? AND c.arrived_at < ? AND a.rating IS NOT NULL
-            """, [period.fromUTC, period.toUTC])
+            """, [.integer(period.fromUTC), .integer(period.toUTC)])
         var shares: [String: CriterionShare] = [:]
         for r in rows {
-            guard let card = cards["\(String.fromDatabaseValue(r[0])!)#\(Int.fromDatabaseValue(r[1])!)"],
-                  let criterion = card.criterion(String.fromDatabaseValue(r[2])!), let rating = Double.fromDatabaseValue(r[3]) else { continue }
+            guard let card = cards["\(r[0].string!)#\(r[1].int!)"],
+                  let criterion = card.criterion(r[2].string!), let rating = r[3].double else { continue }
             shares[criterion.id, default: CriterionShare(criterionID: criterion.id, label: criterion.label, ratings: 0, atTarget: 0)].ratings += 1
             if rating >= (criterion.target ?? criterion.max) { shares[criterion.id]!.atTarget += 1 }
         }

@@ -10,9 +10,9 @@ public struct SamplingService {
         case reused(Int64)
     }
 
-    public let store: SQLiteStore
+    public let store: any SQLStore
 
-    public init(store: SQLiteStore) { self.store = store }
+    public init(store: any SQLStore) { self.store = store }
 
     /// Draws the plan's sample of a period, or reuses the recorded one, and writes `sample.csv` and
     /// `manifest.json` into `out`.
@@ -24,7 +24,7 @@ public struct SamplingService {
         var supersedes: Int64?
         if let recorded = try store.recordedSample(planName: plan.name, from: period.from, to: period.to) {
             if recorded.planFingerprint == plan.fingerprint {
-                let manifest = SampleManifest(sample: try reconstruct(recorded, plan: plan, period: period), period: period, store: store.path)
+                let manifest = SampleManifest(sample: try reconstruct(recorded, plan: plan, period: period), period: period, store: store.location)
                 try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
                 try manifest.csv.write(toFile: out + "/sample.csv", atomically: true, encoding: .utf8)
                 try recorded.manifest.write(toFile: out + "/manifest.json", atomically: true, encoding: .utf8)
@@ -41,7 +41,7 @@ public struct SamplingService {
         }
         let frame = SamplingFrame(candidates: try store.frameCandidates(period), plan: plan)
         let drawn = try Sampler.draw(plan, frame: frame)
-        let manifest = SampleManifest(sample: drawn, period: period, store: store.path)
+        let manifest = SampleManifest(sample: drawn, period: period, store: store.location)
         let text = manifest.text
         let id = try store.record(manifest, text: text, supersedes: supersedes)
         try manifest.write(to: out, manifestText: text)
@@ -126,7 +126,7 @@ public struct SamplingService {
         var drawn = try Sampler.draw(plan, frame: frame)
         drawn.units = drawn.units.map { var u = $0; u.cell = "spot | \(agent)"; u.stratum = "spot | \(agent)"; return u }
         drawn.cells = drawn.cells.map { var c = $0; c.label = "spot | \(agent)"; c.stratum = c.label; c.agent = agent; return c }
-        let manifest = SampleManifest(sample: drawn, period: period, store: store.path, kind: "spot")
+        let manifest = SampleManifest(sample: drawn, period: period, store: store.location, kind: "spot")
         let text = manifest.text
         try store.record(manifest, text: text)
         try manifest.write(to: out, manifestText: text)
@@ -134,13 +134,13 @@ public struct SamplingService {
     }
 }
 
-extension SQLiteStore {
+extension SQLStore {
     /// Ids of the units selected by any recorded sample (routine or spot) of a period.
     func sampledUnitIDs(from: LocalDate, to: LocalDate) throws -> Set<String> {
-        let rows = try rows("""
-            SELECT u.source || '|' || u.interaction_id || '|' || u.leg FROM sample_units u JOIN samples s ON s.id = u.sample_id
+        let rows = try query("""
+            SELECT u.source, u.interaction_id, u.leg FROM sample_units u JOIN samples s ON s.id = u.sample_id
             WHERE s.period_from = ? AND s.period_to = ? AND s.superseded_by IS NULL AND u.selected = 1
-            """, [from.description, to.description])
-        return Set(rows.compactMap { String.fromDatabaseValue($0[0]) })
+            """, [.text(from.description), .text(to.description)])
+        return Set(rows.map { "\($0[0].string ?? "")|\($0[1].string ?? "")|\($0[2].int ?? 0)" })
     }
 }

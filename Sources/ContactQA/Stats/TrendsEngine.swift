@@ -134,13 +134,13 @@ public struct TrendsReport: Sendable {
 
 /// Builds the trends of a week against its history from the store's aggregates.
 public struct TrendsEngine {
-    public let store: SQLiteStore
+    public let store: any SQLStore
     public var history = 13
     public var minimumWeeks = 8
     /// Targets suggested as the baseline improved by this share (0.05 = 5%).
     public var improvement = 0.05
 
-    public init(store: SQLiteStore) { self.store = store }
+    public init(store: any SQLStore) { self.store = store }
 
     public func report(week: ISOWeek, clock: ZoneClock, parameters: KPIParameters, asOf: LocalDate) throws -> TrendsReport {
         guard history >= 2 else { throw ParameterError("--weeks must be at least 2") }
@@ -275,7 +275,7 @@ public struct TrendsEngine {
                                               note: c == nil ? "not enough data: \(x.count) agents with both a QA score and \(kpi.rawValue)" : nil))
         }
         let window = Int64(parameters.fcrWindowDays) * 86_400_000
-        let rows = try store.rows("""
+        let rows = try store.query("""
             SELECT a.criterion_id, a.rating, e.scorecard_id, e.scorecard_version,
                    CASE WHEN c.csat IS NULL THEN NULL
                         WHEN c.csat >= CASE WHEN c.csat_max - c.csat_min + 1 >= 4 THEN c.csat_max - 1 ELSE c.csat_max END THEN 1 ELSE 0 END,
@@ -286,15 +286,15 @@ public struct TrendsEngine {
             JOIN contacts c ON c.source = e.source AND c.interaction_id = e.interaction_id
             WHERE c.arrived_at >= ? AND c.arrived_at < ? AND a.rating IS NOT NULL
             ORDER BY a.criterion_id
-            """, [span.fromUTC, span.toUTC])
+            """, [.integer(span.fromUTC), .integer(span.toUTC)])
         let cards = try store.scorecards()
         var byCriterion: [String: (csat: [(Double, Double)], fcr: [(Double, Double)])] = [:]
         for r in rows {
-            let criterionID = String.fromDatabaseValue(r[0])!
-            guard let card = cards["\(String.fromDatabaseValue(r[2])!)#\(Int.fromDatabaseValue(r[3])!)"], let criterion = card.criterion(criterionID) else { continue }
-            let share = (Double.fromDatabaseValue(r[1])! - criterion.min) / (criterion.max - criterion.min)
-            if let satisfied = Double.fromDatabaseValue(r[4]) { byCriterion[criterionID, default: ([], [])].csat.append((share, satisfied)) }
-            if let resolved = Double.fromDatabaseValue(r[5]) { byCriterion[criterionID, default: ([], [])].fcr.append((share, resolved)) }
+            let criterionID = r[0].string!
+            guard let card = cards["\(r[2].string!)#\(r[3].int!)"], let criterion = card.criterion(criterionID) else { continue }
+            let share = (r[1].double! - criterion.min) / (criterion.max - criterion.min)
+            if let satisfied = r[4].double { byCriterion[criterionID, default: ([], [])].csat.append((share, satisfied)) }
+            if let resolved = r[5].double { byCriterion[criterionID, default: ([], [])].fcr.append((share, resolved)) }
         }
         for criterion in byCriterion.keys.sorted() {
             for (outcome, pairs) in [("csat", byCriterion[criterion]!.csat), ("fcr", byCriterion[criterion]!.fcr)] {
@@ -326,7 +326,7 @@ public struct TrendsEngine {
     }
 }
 
-extension SQLiteStore {
+extension SQLStore {
     /// Data-consistency checks over a period's contacts (DESIGN.md §5), each with up to five example ids.
     func consistencyChecks(_ period: Period, windowDays: Int) throws -> [ConsistencyCheck] {
         let range = "c.arrived_at >= \(period.fromUTC) AND c.arrived_at < \(period.toUTC)"
@@ -349,8 +349,8 @@ extension SQLiteStore {
                 """),
         ]
         return try checks.map { name, sql in
-            let count = try rows("SELECT COUNT(*) FROM (\(sql))").first.flatMap { Int.fromDatabaseValue($0[0]) } ?? 0
-            let examples = try rows("SELECT * FROM (\(sql)) ORDER BY 1 LIMIT 5").compactMap { String.fromDatabaseValue($0[0]) }
+            let count = try query("SELECT COUNT(*) FROM (\(sql)) AS x").first?.first?.int ?? 0
+            let examples = try query("SELECT * FROM (\(sql)) AS x ORDER BY 1 LIMIT 5").compactMap { $0[0].string }
             return ConsistencyCheck(name: name, count: count, examples: examples)
         }
     }

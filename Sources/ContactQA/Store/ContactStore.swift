@@ -106,3 +106,76 @@ public protocol ContactStore: AnyObject {
     /// Leg handle-time moments and sorted values per group.
     func legAggregates(_ query: AggregateQuery) throws -> [LegAggregate]
 }
+
+/// SQL that both backends run, for the stages beyond ingest and KPIs (sampling, quality, trends,
+/// coaching, retention): `?` placeholders, values and results as `FieldValue`. The statements are
+/// written in the SQL both dialects accept — `CASE` rather than boolean sums, `COALESCE(SUM(…), 0)`
+/// rather than `TOTAL`, `RETURNING id` rather than the last row id — so one text serves both.
+public protocol SQLSession {
+    func query(_ sql: String, _ arguments: [FieldValue]) throws -> [[FieldValue]]
+    /// - Returns: the rows the statement changed.
+    @discardableResult
+    func execute(_ sql: String, _ arguments: [FieldValue]) throws -> Int
+}
+
+extension SQLSession {
+    public func query(_ sql: String, _ arguments: FieldValue...) throws -> [[FieldValue]] { try query(sql, arguments) }
+    @discardableResult
+    public func execute(_ sql: String, _ arguments: FieldValue...) throws -> Int { try execute(sql, arguments) }
+}
+
+/// A store that runs shared SQL: both `SQLiteStore` and `PostgresStore`.
+public protocol SQLStore: ContactStore {
+    /// Where the store is, for manifests and messages: a file path or a URL without password.
+    var location: String { get }
+    /// A read outside any write transaction.
+    func query(_ sql: String, _ arguments: [FieldValue]) throws -> [[FieldValue]]
+    /// The same, one row at a time (SQLite streams from a cursor; libpq holds the result).
+    func forEachRow(_ sql: String, _ arguments: [FieldValue], _ body: ([FieldValue]) throws -> Void) throws
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    func transaction<T>(_ body: (any SQLSession) throws -> T) throws -> T
+}
+
+extension SQLStore {
+    public func query(_ sql: String, _ arguments: FieldValue...) throws -> [[FieldValue]] { try query(sql, arguments) }
+}
+
+extension FieldValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral {
+    public init(stringLiteral value: String) { self = .text(value) }
+    public init(integerLiteral value: Int64) { self = .integer(value) }
+    public init(floatLiteral value: Double) { self = .real(value) }
+
+    public init(_ value: String?) { self = value.map(FieldValue.text) ?? .null }
+    public init(_ value: Int?) { self = value.map { .integer(Int64($0)) } ?? .null }
+    public init(_ value: Int64?) { self = value.map(FieldValue.integer) ?? .null }
+    public init(_ value: Double?) { self = value.map(FieldValue.real) ?? .null }
+    public init(_ value: Bool) { self = .integer(value ? 1 : 0) }
+
+    /// The value read as each Swift type (integers and reals convert; text parses nothing).
+    public var string: String? {
+        switch self {
+        case .text(let s): s
+        case .integer(let i): String(i)
+        case .real(let d): String(d)
+        case .null: nil
+        }
+    }
+    public var int: Int? { int64.map { Int($0) } }
+    public var int64: Int64? {
+        switch self {
+        case .integer(let i): i
+        case .real(let d): Int64(exactly: d.rounded(.towardZero))
+        case .text(let s): Int64(s)
+        case .null: nil
+        }
+    }
+    public var double: Double? {
+        switch self {
+        case .integer(let i): Double(i)
+        case .real(let d): d
+        case .text(let s): Double(s)
+        case .null: nil
+        }
+    }
+    public var bool: Bool? { int64.map { $0 != 0 } }
+}

@@ -52,77 +52,70 @@ extension SQLiteStore {
         }
     }
 
+}
+
+extension SQLStore {
     /// The handled legs of a period's contacts, with what sampling filters on, in a stable order.
     ///
     /// A leg counts as already evaluated when it has an evaluation and no recorded sample of the same
     /// period (routine or spot) selected it: evaluations that a sample of the period caused never change
     /// its frame, so `sample verify` still re-derives it.
     public func frameCandidates(_ period: Period) throws -> [FrameUnit] {
-        try read { db in
-            var units: [FrameUnit] = []
-            let cursor = try Row.fetchCursor(db, sql: """
-                SELECT l.source, l.interaction_id, l.leg, l.agent_id, l.team, c.channel, COALESCE(l.queue, c.queue), c.direction,
-                       c.contact_reason, c.arrived_at, l.recording_ref,
-                       COALESCE(l.talk_s, 0) + COALESCE(l.hold_s, 0) + COALESCE(l.acw_s, 0), c.monitoring_notice,
-                       r.acknowledged_on IS NOT NULL AND r.acknowledged_on <= ?,
-                       EXISTS (SELECT 1 FROM evaluations e WHERE e.source = l.source AND e.interaction_id = l.interaction_id AND e.leg = l.leg)
-                       AND NOT EXISTS (SELECT 1 FROM sample_units u JOIN samples s ON s.id = u.sample_id
-                                       WHERE u.source = l.source AND u.interaction_id = l.interaction_id AND u.leg = l.leg AND u.selected = 1
-                                         AND s.period_from = ? AND s.period_to = ?)
-                FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id
-                LEFT JOIN roster r ON r.agent_id = l.agent_id
-                WHERE c.arrived_at >= ? AND c.arrived_at < ? AND c.abandoned = 0
-                ORDER BY l.source, l.interaction_id, l.leg
-                """, arguments: [period.to.description, period.from.description, period.to.description, period.fromUTC, period.toUTC])
-            while let row = try cursor.next() {
-                let notice: Int? = row[12]
-                units.append(FrameUnit(source: row[0], interactionID: row[1], leg: row[2], agent: row[3], team: row[4], channel: row[5],
-                                       queue: row[6], direction: row[7], reason: row[8], arrivedAt: row[9], recordingRef: row[10],
-                                       handleSeconds: row[11], monitoringNotice: notice.map { $0 != 0 }, agentAcknowledged: row[13],
-                                       evaluated: row[14]))
-            }
-            return units
+        var units: [FrameUnit] = []
+        try forEachRow("""
+            SELECT l.source, l.interaction_id, l.leg, l.agent_id, l.team, c.channel, COALESCE(l.queue, c.queue), c.direction,
+                   c.contact_reason, c.arrived_at, l.recording_ref,
+                   COALESCE(l.talk_s, 0) + COALESCE(l.hold_s, 0) + COALESCE(l.acw_s, 0), c.monitoring_notice,
+                   CASE WHEN r.acknowledged_on IS NOT NULL AND r.acknowledged_on <= ? THEN 1 ELSE 0 END,
+                   CASE WHEN EXISTS (SELECT 1 FROM evaluations e WHERE e.source = l.source AND e.interaction_id = l.interaction_id AND e.leg = l.leg)
+                         AND NOT EXISTS (SELECT 1 FROM sample_units u JOIN samples s ON s.id = u.sample_id
+                                         WHERE u.source = l.source AND u.interaction_id = l.interaction_id AND u.leg = l.leg AND u.selected = 1
+                                           AND s.period_from = ? AND s.period_to = ?) THEN 1 ELSE 0 END
+            FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id
+            LEFT JOIN roster r ON r.agent_id = l.agent_id
+            WHERE c.arrived_at >= ? AND c.arrived_at < ? AND c.abandoned = 0
+            ORDER BY l.source, l.interaction_id, l.leg
+            """, [.text(period.to.description), .text(period.from.description), .text(period.to.description),
+                  .integer(period.fromUTC), .integer(period.toUTC)]) { row in
+            units.append(FrameUnit(source: row[0].string ?? "", interactionID: row[1].string ?? "", leg: row[2].int ?? 0, agent: row[3].string, team: row[4].string,
+                      channel: row[5].string ?? "", queue: row[6].string, direction: row[7].string ?? "inbound", reason: row[8].string,
+                      arrivedAt: row[9].int64 ?? 0, recordingRef: row[10].string, handleSeconds: row[11].double ?? 0,
+                      monitoringNotice: row[12].bool, agentAcknowledged: row[13].bool ?? false, evaluated: row[14].bool ?? false))
         }
+        return units
     }
 
     /// The latest sample of a kind recorded for a plan and period, unless superseded.
     public func recordedSample(planName: String, from: LocalDate, to: LocalDate, kind: String = "routine") throws -> RecordedSample? {
-        try read { db in
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT id, kind, plan_name, period_from, period_to, timezone, plan_fingerprint, seed, frame_fingerprint, manifest
-                FROM samples WHERE plan_name = ? AND period_from = ? AND period_to = ? AND kind = ? AND superseded_by IS NULL
-                ORDER BY id DESC LIMIT 1
-                """, arguments: [planName, from.description, to.description, kind]) else { return nil }
-            return try SQLiteStore.recorded(db, row)
-        }
+        guard let row = try query("""
+            SELECT id, kind, plan_name, period_from, period_to, timezone, plan_fingerprint, seed, frame_fingerprint, manifest
+            FROM samples WHERE plan_name = ? AND period_from = ? AND period_to = ? AND kind = ? AND superseded_by IS NULL
+            ORDER BY id DESC LIMIT 1
+            """, [.text(planName), .text(from.description), .text(to.description), .text(kind)]).first else { return nil }
+        let id = row[0].int64 ?? 0
+        let units = try query("""
+            SELECT source, interaction_id, leg, cell, u_bits, inclusion_probability, selected, reason
+            FROM sample_units WHERE sample_id = ? ORDER BY source, interaction_id, leg
+            """, [.integer(id)]).map(Self.unit)
+        return RecordedSample(id: id, kind: row[1].string ?? "", planName: row[2].string ?? "", from: LocalDate(iso: row[3].string ?? "")!,
+                              to: LocalDate(iso: row[4].string ?? "")!, timeZone: row[5].string ?? "", planFingerprint: row[6].string ?? "",
+                              seed: row[7].string ?? "", frameFingerprint: row[8].string ?? "", manifest: row[9].string ?? "", units: units)
     }
 
     /// Every spot check recorded for a period.
     public func spotUnits(from: LocalDate, to: LocalDate) throws -> [RecordedSample.Unit] {
-        try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT u.source, u.interaction_id, u.leg, u.cell, u.u_bits, u.inclusion_probability, u.selected, u.reason
-                FROM sample_units u JOIN samples s ON s.id = u.sample_id
-                WHERE s.kind = 'spot' AND s.period_from = ? AND s.period_to = ? AND u.selected = 1
-                ORDER BY s.id, u.cell, u.u_bits
-                """, arguments: [from.description, to.description]).map(SQLiteStore.unit)
-        }
+        try query("""
+            SELECT u.source, u.interaction_id, u.leg, u.cell, u.u_bits, u.inclusion_probability, u.selected, u.reason
+            FROM sample_units u JOIN samples s ON s.id = u.sample_id
+            WHERE s.kind = 'spot' AND s.period_from = ? AND s.period_to = ? AND u.selected = 1
+            ORDER BY s.id, u.cell, u.u_bits
+            """, [.text(from.description), .text(to.description)]).map(Self.unit)
     }
 
-    private static func recorded(_ db: Database, _ row: Row) throws -> RecordedSample {
-        let id: Int64 = row["id"]
-        let units = try Row.fetchAll(db, sql: """
-            SELECT source, interaction_id, leg, cell, u_bits, inclusion_probability, selected, reason
-            FROM sample_units WHERE sample_id = ? ORDER BY source, interaction_id, leg
-            """, arguments: [id]).map(SQLiteStore.unit)
-        return RecordedSample(id: id, kind: row["kind"], planName: row["plan_name"], from: LocalDate(iso: row["period_from"] as String)!,
-                              to: LocalDate(iso: row["period_to"] as String)!, timeZone: row["timezone"], planFingerprint: row["plan_fingerprint"],
-                              seed: row["seed"], frameFingerprint: row["frame_fingerprint"], manifest: row["manifest"], units: units)
-    }
-
-    private static func unit(_ row: Row) -> RecordedSample.Unit {
-        RecordedSample.Unit(source: row[0], interactionID: row[1], leg: row[2], cell: row[3], bits: UInt64(bitPattern: row[4]),
-                            inclusionProbability: row[5], selected: (row[6] as Int) != 0, reason: row[7])
+    private static func unit(_ row: [FieldValue]) -> RecordedSample.Unit {
+        RecordedSample.Unit(source: row[0].string ?? "", interactionID: row[1].string ?? "", leg: row[2].int ?? 0, cell: row[3].string ?? "",
+                            bits: UInt64(bitPattern: row[4].int64 ?? 0), inclusionProbability: row[5].double ?? 0,
+                            selected: row[6].bool ?? false, reason: row[7].string ?? "")
     }
 
     /// Records a drawn sample with its whole frame; `supersedes` marks an earlier record as replaced.
@@ -130,25 +123,23 @@ extension SQLiteStore {
     public func record(_ manifest: SampleManifest, text: String? = nil, supersedes: Int64? = nil) throws -> Int64 {
         let sample = manifest.sample
         let manifestText = text ?? manifest.text
-        // Key order makes the WITHOUT ROWID inserts append-like instead of random.
+        // Key order makes the inserts append-like instead of random.
         let units = sample.units.sorted { ($0.unit.source, $0.unit.interactionID, $0.unit.leg) < ($1.unit.source, $1.unit.interactionID, $1.unit.leg) }
-        return try write { db in
-            try db.execute(sql: """
+        return try transaction { db in
+            let id = try db.query("""
                 INSERT INTO samples (kind, plan_name, period_from, period_to, timezone, plan_fingerprint, seed, frame_fingerprint, manifest)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [manifest.kind, sample.plan.name, manifest.period.from.description, manifest.period.to.description,
-                                 manifest.period.clock.identifier, sample.plan.fingerprint, String(sample.plan.seed),
-                                 manifest.frameFingerprint, manifestText])
-            let id = db.lastInsertedRowID
-            let insert = try db.makeStatement(sql: """
-                INSERT INTO sample_units (sample_id, source, interaction_id, leg, cell, u_bits, inclusion_probability, selected, reason)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+                """, [.text(manifest.kind), .text(sample.plan.name), .text(manifest.period.from.description), .text(manifest.period.to.description),
+                      .text(manifest.period.clock.identifier), .text(sample.plan.fingerprint), .text(String(sample.plan.seed)),
+                      .text(manifest.frameFingerprint), .text(manifestText)]).first?.first?.int64 ?? 0
             for unit in units {
-                try insert.execute(arguments: [id, unit.unit.source, unit.unit.interactionID, unit.unit.leg, unit.cell,
-                                               Int64(bitPattern: unit.bits), unit.inclusionProbability, unit.selected ? 1 : 0, manifest.kind])
+                try db.execute("""
+                    INSERT INTO sample_units (sample_id, source, interaction_id, leg, cell, u_bits, inclusion_probability, selected, reason)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, [.integer(id), .text(unit.unit.source), .text(unit.unit.interactionID), .integer(Int64(unit.unit.leg)), .text(unit.cell),
+                          .integer(Int64(bitPattern: unit.bits)), .real(unit.inclusionProbability), FieldValue(unit.selected), .text(manifest.kind)])
             }
-            if let supersedes { try db.execute(sql: "UPDATE samples SET superseded_by = ? WHERE id = ?", arguments: [id, supersedes]) }
+            if let supersedes { try db.execute("UPDATE samples SET superseded_by = ? WHERE id = ?", [.integer(id), .integer(supersedes)]) }
             return id
         }
     }
@@ -185,14 +176,14 @@ extension SQLiteStore {
                 }
             }
         }
-        try write { db in
+        try transaction { db in
             for row in rows {
-                func value(_ k: Int) -> String? { index[k].flatMap { row[$0] }.flatMap { $0.isEmpty ? nil : $0 } }
-                try db.execute(sql: """
+                func value(_ k: Int) -> FieldValue { FieldValue(index[k].flatMap { row[$0] }.flatMap { $0.isEmpty ? nil : $0 }) }
+                try db.execute("""
                     INSERT INTO roster (agent_id, display_name, team, start_date, acknowledged_on, ingest_id) VALUES (?, ?, ?, ?, ?, 0)
                     ON CONFLICT (agent_id) DO UPDATE SET display_name = excluded.display_name, team = excluded.team,
                         start_date = excluded.start_date, acknowledged_on = excluded.acknowledged_on
-                    """, arguments: [value(0), value(1), value(2), value(3), value(4)])
+                    """, [value(0), value(1), value(2), value(3), value(4)])
             }
         }
         return rows.count

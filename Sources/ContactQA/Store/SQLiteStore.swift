@@ -409,6 +409,51 @@ public final class SQLiteStore: ContactStore {
     }
 }
 
+extension SQLiteStore: SQLStore {
+    public var location: String { path }
+
+    public func query(_ sql: String, _ arguments: [FieldValue]) throws -> [[FieldValue]] {
+        try queue.read { db in try SQLiteSession(db: db).query(sql, arguments) }
+    }
+
+    public func transaction<T>(_ body: (any SQLSession) throws -> T) throws -> T {
+        try queue.write { db in try body(SQLiteSession(db: db)) }
+    }
+
+    public func forEachRow(_ sql: String, _ arguments: [FieldValue], _ body: ([FieldValue]) throws -> Void) throws {
+        try queue.read { db in
+            let cursor = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments.map(\.databaseValue)))
+            while let row = try cursor.next() { try body(row.databaseValues.map(SQLiteSession.fieldValue)) }
+        }
+    }
+}
+
+/// Shared SQL on a GRDB connection.
+struct SQLiteSession: SQLSession {
+    let db: Database
+
+    func query(_ sql: String, _ arguments: [FieldValue]) throws -> [[FieldValue]] {
+        try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments.map(\.databaseValue))).map { row in
+            row.databaseValues.map(SQLiteSession.fieldValue)
+        }
+    }
+
+    static func fieldValue(_ value: DatabaseValue) -> FieldValue {
+        switch value.storage {
+        case .null: .null
+        case .int64(let i): .integer(i)
+        case .double(let d): .real(d)
+        case .string(let s): .text(s)
+        case .blob(let data): .text(String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    func execute(_ sql: String, _ arguments: [FieldValue]) throws -> Int {
+        try db.execute(sql: sql, arguments: StatementArguments(arguments.map(\.databaseValue)))
+        return db.changesCount
+    }
+}
+
 /// Writes rows with cached statements inside a file's transaction.
 private struct SQLiteWriter: StoreWriter {
     let db: Database

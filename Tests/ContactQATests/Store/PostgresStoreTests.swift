@@ -38,13 +38,13 @@ struct PostgresStoreTests {
         try admin.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
         #expect(throws: PostgresError.self) { _ = try PostgresStore(url: url) }
         do { _ = try PostgresStore(url: url) } catch let error as PostgresError {
-            #expect(error.message.contains("holds ContactQA schema version 99, newer than this build's 1"))
+            #expect(error.message.contains("holds ContactQA schema version 99, newer than this build's 2"))
             #expect(error.isConfiguration)
         }
         try admin.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
         let reopened = try PostgresStore(url: url)
         #expect(reopened.siteTimeZone == "Europe/London")
-        #expect(try reopened.rows("SELECT value FROM meta WHERE key = 'schema_version'") == [["1"]])
+        #expect(try reopened.rows("SELECT value FROM meta WHERE key = 'schema_version'") == [["2"]])
         #expect(throws: SQLiteStore.OpenError.self) { _ = try PostgresStore(url: url, createWithTimeZone: "Europe/Paris") }
     }
 
@@ -143,5 +143,48 @@ struct PostgresStoreTests {
             if !acquired { usleep(20_000) }
         }
         #expect(acquired)
+    }
+
+    /// The demo pipeline end to end on PostgreSQL — ingest of every source, the sample, quality,
+    /// trends, feedback packs and the weekly report — gives the same files as on SQLite; only the
+    /// manifest's store location differs.
+    @Test func theDemoPipelineGivesTheSameReportsOnBothBackends() throws {
+        guard let base = PostgresTestServer.available() else { return }
+        let dir = TemporaryDirectory()
+        let sqlitePipeline = try RunnerTests.pipeline(dir)
+        let postgresURL = try PostgresTestServer.freshDatabase(base)
+        let text = try String(contentsOfFile: sqlitePipeline, encoding: .utf8)
+            .replacingOccurrences(of: "store: \(dir.path)/demo.sqlite", with: "store: \(postgresURL)")
+            .replacingOccurrences(of: "\(dir.path)/reports/", with: "\(dir.path)/pg-reports/")
+        #expect(text.contains("store: postgres://"))
+        let postgresPipeline = dir.write("demo-pg.yaml", text)
+        for pipeline in [sqlitePipeline, postgresPipeline] {
+            let result = try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-12-01", "--quiet"])
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        let fm = FileManager.default
+        let files = try fm.subpathsOfDirectory(atPath: dir.path + "/reports/2026-W47").filter { $0.contains(".") }.sorted()
+        #expect(files.count > 15)
+        #expect(try fm.subpathsOfDirectory(atPath: dir.path + "/pg-reports/2026-W47").filter { $0.contains(".") }.sorted() == files)
+        for file in files {
+            let a = try String(contentsOfFile: dir.path + "/reports/2026-W47/" + file, encoding: .utf8)
+            let b = try String(contentsOfFile: dir.path + "/pg-reports/2026-W47/" + file, encoding: .utf8)
+            if file == "sample/manifest.json" {
+                #expect(a.replacingOccurrences(of: "\"store\": \"\(dir.path)/demo.sqlite\"", with: "\"store\": \"\(postgresURL)\"") == b)
+            } else {
+                #expect(a == b, "\(file) differs between the backends")
+            }
+        }
+        // Run again on PostgreSQL: the sample is reused, the final report left alone.
+        let again = try contactqa(["run", postgresPipeline, "--week", "2026-W47", "--as-of", "2026-12-05"])
+        #expect(again.status == 0)
+        #expect(again.stderr.contains("the final report of 2026-W47 exists; left as it is"))
+
+        // A second run while one holds the database's advisory lock exits 4.
+        let holder = try PostgresStore(url: postgresURL)
+        #expect(try holder.tryLockRun())
+        let locked = try contactqa(["run", postgresPipeline, "--week", "2026-W47", "--quiet"])
+        #expect(locked.status == 4)
+        #expect(locked.stderr.contains("another run holds the store's lock (advisory lock on \(postgresURL))"))
     }
 }

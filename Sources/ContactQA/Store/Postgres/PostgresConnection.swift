@@ -58,6 +58,8 @@ final class PostgresConnection {
 
     struct Result {
         var rows: [[String?]]
+        /// Each column's type OID (pg_type), for typed values.
+        var types: [UInt32] = []
         /// Rows an INSERT, UPDATE or DELETE touched.
         var affected: Int
     }
@@ -118,7 +120,8 @@ final class PostgresConnection {
                 }
                 rows.append(row)
             }
-            return Result(rows: rows, affected: Int(String(cString: PQcmdTuples(result))) ?? 0)
+            return Result(rows: rows, types: (0..<columnCount).map { PQftype(result, Int32($0)) },
+                          affected: Int(String(cString: PQcmdTuples(result))) ?? 0)
         default:
             let message = String(cString: PQresultErrorMessage(result)).trimmingCharacters(in: .whitespacesAndNewlines)
             let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
