@@ -83,8 +83,7 @@ public struct CSVImporter {
                     log.rowsRead += 1
                     do {
                         let row = try mapper.map(record)
-                        let (rowOutcome, duplicate) = try writer.write(row, layout: mapper.layout)
-                        log.count(rowOutcome, duplicate: duplicate)
+                        if let (rowOutcome, duplicate) = try writer.enqueue(row, layout: mapper.layout) { log.count(rowOutcome, duplicate: duplicate) }
                     } catch let error as InputError {
                         log.rejected += 1
                         if samples.count < 5 { samples.append(error) }
@@ -94,6 +93,7 @@ public struct CSVImporter {
                         try quarantine?.append(error, record: record, delimiter: reader.delimiter ?? 0x2C, maskedColumn: mapper.customerColumn)
                     }
                 }
+                for (rowOutcome, duplicate) in try writer.finish() { log.count(rowOutcome, duplicate: duplicate) }
                 if mapper == nil { throw InputError(file: name, reason: "the file holds no header") }
                 if log.rowsRead == 0 { warnings.append("\(name): the file has a header but no data rows; nothing to load") }
                 log.sha256 = hasher.finalize().map { pad16($0) }.joined()

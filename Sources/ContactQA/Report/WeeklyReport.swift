@@ -97,6 +97,15 @@ public struct WeeklyReport {
         return (nil, nil)
     }
 
+    /// The 95% interval of this week's value minus last week's, or nil when either is unknown.
+    static func difference(_ kpi: TrackedKPI, _ now: KPISet, _ before: KPISet) -> (lower: Double, upper: Double)? {
+        if let a = kpi.rate(now), let b = kpi.rate(before) {
+            return newcombeDifference(a.numerator, of: a.denominator, b.numerator, of: b.denominator)
+        }
+        if let a = kpi.mean(now), let b = kpi.mean(before) { return welchDifference(a.moments, b.moments) }
+        return nil
+    }
+
     /// A time can't be negative: a t interval's lower bound below zero is shown as 0 s (docs/kpis.md).
     static func formatInterval(_ kpi: TrackedKPI, _ ci: (lower: Double, upper: Double)) -> String {
         "\(format(kpi, kpi.isRate ? ci.lower : max(0, ci.lower)))–\(format(kpi, ci.upper))"
@@ -113,10 +122,11 @@ public struct WeeklyReport {
         for kpi in TrackedKPI.allCases {
             let now = WeeklyReport.value(kpi, kpis.total)
             let before = WeeklyReport.value(kpi, lastWeek.total)
-            // A change is marked only when this week's and last week's 95% intervals do not overlap.
+            // A change is marked only when the 95% interval of the difference from last week excludes
+            // zero: Newcombe's hybrid score interval for rates, Welch's for means (docs/kpis.md).
             var change = ""
-            if let a = now.ci, let b = before.ci, let v = now.value, let w = before.value, a.lower > b.upper || a.upper < b.lower {
-                change = v > w ? "▲ significant rise" : "▼ significant fall"
+            if let d = WeeklyReport.difference(kpi, kpis.total, lastWeek.total), d.lower > 0 || d.upper < 0 {
+                change = d.lower > 0 ? "▲ significant rise" : "▼ significant fall"
             }
             let target = targets[kpi.rawValue]
             var meets = ""

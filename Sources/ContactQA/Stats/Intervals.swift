@@ -27,6 +27,40 @@ public func tInterval(_ m: Moments, confidence: Double = 0.95) -> (lower: Double
     return (mean - half, mean + half)
 }
 
+/// A 95% interval for the difference of two independent proportions p₁ − p₂, by Newcombe's hybrid
+/// score method (Newcombe 1998, "Interval estimation for the difference between independent
+/// proportions", Statistics in Medicine 17:873–890, method 10), built from each proportion's Wilson
+/// interval (l, u): p₁ − p₂ − √((p₁ − l₁)² + (u₂ − p₂)²) to p₁ − p₂ + √((u₁ − p₁)² + (p₂ − l₂)²).
+/// Nil when either proportion has no trials.
+public func newcombeDifference(_ x1: Int, of n1: Int, _ x2: Int, of n2: Int, z: Double = z95) -> (lower: Double, upper: Double)? {
+    guard let (l1, u1) = wilsonInterval(successes: x1, trials: n1, z: z), let (l2, u2) = wilsonInterval(successes: x2, trials: n2, z: z) else { return nil }
+    let p1 = Double(x1) / Double(n1)
+    let p2 = Double(x2) / Double(n2)
+    let d = p1 - p2
+    return (d - ((p1 - l1) * (p1 - l1) + (u2 - p2) * (u2 - p2)).squareRoot(),
+            d + ((u1 - p1) * (u1 - p1) + (p2 - l2) * (p2 - l2)).squareRoot())
+}
+
+/// A 95% Welch interval for the difference of two means μ₁ − μ₂ with unequal variances (Welch 1947,
+/// "The generalization of 'Student's' problem when several different population variances are
+/// involved", Biometrika 34:28–35): x̄₁ − x̄₂ ± t₀.₉₇₅,ν · √(s₁²/n₁ + s₂²/n₂), ν by Welch–Satterthwaite.
+/// Nil below two values on either side, or when both variances are zero.
+public func welchDifference(_ a: Moments, _ b: Moments, confidence: Double = 0.95) -> (lower: Double, upper: Double)? {
+    guard a.n >= 2, b.n >= 2 else { return nil }
+    func parts(_ m: Moments) -> (mean: Double, v: Double, n: Double) {
+        let n = Double(m.n)
+        let mean = m.sum / n
+        return (mean, max(0, (m.sumOfSquares - m.sum * mean) / (n - 1)) / n, n)
+    }
+    let x = parts(a), y = parts(b)
+    let se2 = x.v + y.v
+    guard se2 > 0 else { return nil }
+    let df = se2 * se2 / (x.v * x.v / (x.n - 1) + y.v * y.v / (y.n - 1))
+    let half = StudentT.quantile(1 - (1 - confidence) / 2, degreesOfFreedom: df) * se2.squareRoot()
+    let d = x.mean - y.mean
+    return (d - half, d + half)
+}
+
 /// Student's t distribution through the regularised incomplete beta function.
 public enum StudentT {
     /// P(T ≤ t) with ν degrees of freedom.

@@ -67,6 +67,18 @@ public protocol StoreWriter {
     /// Upserts one row by (source, interaction_id) and leg, following DESIGN.md §2's loading rules.
     /// - Returns: the outcome, and whether the same record already appeared earlier in this file.
     mutating func write(_ row: MappedRow, layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool)
+    /// Writes a row now or later: nil when its outcome is deferred (a writer that batches rows),
+    /// to come back from `finish`. Importers call this, then `finish` once at the end of the file.
+    mutating func enqueue(_ row: MappedRow, layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool)?
+    /// Writes what is still queued and returns the outcomes that were deferred.
+    mutating func finish() throws -> [(outcome: RowOutcome, duplicate: Bool)]
+}
+
+extension StoreWriter {
+    public mutating func enqueue(_ row: MappedRow, layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool)? {
+        try write(row, layout: layout)
+    }
+    public mutating func finish() throws -> [(outcome: RowOutcome, duplicate: Bool)] { [] }
 }
 
 /// How a file's load ends.

@@ -23,3 +23,32 @@ struct SVGChartTests {
         #expect(SVGChart.funnel([("A", 0, 0)], centre: 0.5, format: { "\($0)" }) == "")
     }
 }
+
+@Suite("Week-on-week changes in the report")
+struct ReportChangeTests {
+    static func week(offered: Int, met: Int, handleTimes: [Double]) -> KPISet {
+        var contacts = ContactAggregate(key: [])
+        contacts.offered = offered
+        contacts.handled = offered
+        contacts.serviceLevelMet = met
+        var legs = LegAggregate(key: [])
+        for h in handleTimes { legs.handle.add(h) }
+        legs.sortedHandleTimes = handleTimes.sorted()
+        return KPISet(contacts: contacts, legs: legs)
+    }
+
+    /// 56/70 against 48/80: Newcombe [0.0524, 0.3339] excludes 0, a rise (statsmodels, IntervalTests);
+    /// 5/10 against 5/10 does not. Handle times as in the Welch test: [23.56, 63.11], a rise.
+    @Test func aChangeIsMarkedWhenTheDifferencesIntervalExcludesZero() throws {
+        let now = ReportChangeTests.week(offered: 70, met: 56, handleTimes: [300, 320, 280, 310, 290])
+        let before = ReportChangeTests.week(offered: 80, met: 48, handleTimes: [250, 260, 240, 270, 255, 265])
+        let sl = try #require(WeeklyReport.difference(.serviceLevel, now, before))
+        #expect(sl.lower > 0 && abs(sl.lower - 0.05243147240236498) < 1e-12)
+        let aht = try #require(WeeklyReport.difference(.ahtSeconds, now, before))
+        #expect(abs(aht.lower - 23.560179995900086) < 1e-9)
+        let same = try #require(WeeklyReport.difference(.serviceLevel, ReportChangeTests.week(offered: 10, met: 5, handleTimes: []),
+                                                        ReportChangeTests.week(offered: 10, met: 5, handleTimes: [])))
+        #expect(same.lower < 0 && same.upper > 0)
+        #expect(WeeklyReport.difference(.ahtSeconds, ReportChangeTests.week(offered: 1, met: 1, handleTimes: [70]), before) == nil)
+    }
+}

@@ -30,26 +30,44 @@ struct SampleRecordTests {
 
     static func store(at path: String, _ csv: String, dir: TemporaryDirectory) throws -> SQLiteStore {
         let store = try SQLiteStore(path: path, createWithTimeZone: "Europe/London")
+        try load(csv, into: store, dir: dir)
+        return store
+    }
+
+    /// A fresh store on the backend with the contacts and a roster in which A0–A6 acknowledged monitoring.
+    static func store(_ backend: Backend, _ csv: String, dir: TemporaryDirectory, _ test: String = #function) throws -> (any SQLStore)? {
+        let store: any SQLStore
+        switch backend {
+        case .sqlite: store = try SQLiteStore(path: dir.path + "/store-\(UUID().uuidString).sqlite", createWithTimeZone: "Europe/London")
+        case .postgres:
+            guard let postgres = try makeStore(.postgres, dir, test) as? PostgresStore else { return nil }
+            store = postgres
+        }
+        try load(csv, into: store, dir: dir)
+        return store
+    }
+
+    static func load(_ csv: String, into store: any SQLStore, dir: TemporaryDirectory) throws {
         let file = dir.write("contacts-\(UUID().uuidString).csv", csv)
         let report = try CSVImporter(mapping: .canonical, pseudonymiser: nil, quarantineDirectory: dir.path + "/q").importFile(file, into: store)
         #expect(report.log.rejected == 0)
         let roster = dir.write("roster.csv", "agent_id,monitoring_acknowledged_on\n" + (0..<7).map { "A\($0),2026-01-01" }.joined(separator: "\n") + "\n")
         _ = try store.loadRoster(roster)
-        return store
     }
 
     static let week = Period(week: ISOWeek("2026-W47")!, clock: ZoneClock(identifier: "Europe/London")!)
 
-    @Test func sameSeedAndFrameGiveByteIdenticalManifestsWhateverTheRowOrder() throws {
+    @Test(arguments: Backend.allCases)
+    func sameSeedAndFrameGiveByteIdenticalManifestsWhateverTheRowOrder(_ backend: Backend) throws {
         let dir = TemporaryDirectory()
-        let path = dir.path + "/store.sqlite"
         let plan = try SamplingPlan.parse(yaml: SampleRecordTests.plan, file: "plan.yaml")
         var outputs: [(String, String)] = []
         for shuffle in [nil, 42 as UInt64?] {
-            let store = try SampleRecordTests.store(at: path, SampleRecordTests.contacts(500, shuffledWith: shuffle), dir: dir)
+            guard let store = try SampleRecordTests.store(backend, SampleRecordTests.contacts(500, shuffledWith: shuffle), dir: dir) else { return }
             _ = try SamplingService(store: store).sample(plan: plan, period: SampleRecordTests.week, out: dir.path + "/out")
-            outputs.append((dir.read("out/manifest.json")!, dir.read("out/sample.csv")!))
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            // The manifest names the store; everything else must match.
+            let manifest = dir.read("out/manifest.json")!.replacingOccurrences(of: store.location, with: "STORE")
+            outputs.append((manifest, dir.read("out/sample.csv")!))
         }
         #expect(outputs[0].0 == outputs[1].0)
         #expect(outputs[0].1 == outputs[1].1)
@@ -57,9 +75,10 @@ struct SampleRecordTests {
         #expect(outputs[0].1.hasPrefix("source,interaction_id,leg,agent,team,channel,arrived_at,recording_ref,stratum,u,inclusion_probability,design_weight,reason\n"))
     }
 
-    @Test func aRecordedSampleIsReusedNeverSilentlyRedrawn() throws {
+    @Test(arguments: Backend.allCases)
+    func aRecordedSampleIsReusedNeverSilentlyRedrawn(_ backend: Backend) throws {
         let dir = TemporaryDirectory()
-        let store = try SampleRecordTests.store(at: dir.path + "/s.sqlite", SampleRecordTests.contacts(300), dir: dir)
+        guard let store = try SampleRecordTests.store(backend, SampleRecordTests.contacts(300), dir: dir) else { return }
         let plan = try SamplingPlan.parse(yaml: SampleRecordTests.plan, file: "plan.yaml")
         let service = SamplingService(store: store)
         let (_, first) = try service.sample(plan: plan, period: SampleRecordTests.week, out: dir.path + "/a")
@@ -73,12 +92,13 @@ struct SampleRecordTests {
         #expect(throws: SamplingError.self) { try service.sample(plan: changed, period: SampleRecordTests.week, out: dir.path + "/c") }
         let (_, third) = try service.sample(plan: changed, period: SampleRecordTests.week, out: dir.path + "/c", redraw: true)
         guard case .drawn(let newID) = third else { Issue.record("expected a redraw"); return }
-        #expect(try store.rows("SELECT superseded_by FROM samples WHERE id = ?", [id]) == [[newID.databaseValue]])
+        #expect(try store.query("SELECT superseded_by FROM samples WHERE id = ?", [.integer(id)]) == [[.integer(newID)]])
     }
 
-    @Test func contactsWithoutMonitoringNoticeAndUnacknowledgedAgentsAreNeverSelected() throws {
+    @Test(arguments: Backend.allCases)
+    func contactsWithoutMonitoringNoticeAndUnacknowledgedAgentsAreNeverSelected(_ backend: Backend) throws {
         let dir = TemporaryDirectory()
-        let store = try SampleRecordTests.store(at: dir.path + "/s.sqlite", SampleRecordTests.contacts(200), dir: dir)
+        guard let store = try SampleRecordTests.store(backend, SampleRecordTests.contacts(200), dir: dir) else { return }
         // A6 has not acknowledged monitoring.
         _ = try store.loadRoster(dir.write("late-roster.csv", "agent_id,monitoring_acknowledged_on\nA6,\n"))
         let plan = try SamplingPlan.parse(yaml: "name: all\nsize: {n: 1000}\nseed: 3\n", file: "p.yaml")

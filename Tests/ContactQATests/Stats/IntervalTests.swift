@@ -52,4 +52,35 @@ struct IntervalTests {
         #expect(quantileType7([1, 2], 0.9) == 1.9)
         #expect(quantileType7([], 0.5) == nil)
     }
+
+    /// statsmodels 0.15.0 `confint_proportions_2indep(x1, n1, x2, n2, method="newcomb", compare="diff")`,
+    /// run once; the first case is the demo's service level, 29/46 against last week's 40/40.
+    @Test func newcombeDifferenceMatchesStatsmodels() throws {
+        let cases: [(Int, Int, Int, Int, Double, Double)] = [
+            (29, 46, 40, 40, -0.5139990357661031, -0.21746355766091788),
+            (56, 70, 48, 80, 0.05243147240236498, 0.33387265403690614),
+            (0, 10, 0, 12, -0.24249400665524096, 0.27753279986288926),
+            (5, 10, 5, 10, -0.3725136238199143, 0.3725136238199143),
+        ]
+        for (x1, n1, x2, n2, lower, upper) in cases {
+            let d = try #require(newcombeDifference(x1, of: n1, x2, of: n2))
+            #expect(abs(d.lower - lower) < 1e-12 && abs(d.upper - upper) < 1e-12, "\(x1)/\(n1) − \(x2)/\(n2): \(d)")
+        }
+        #expect(newcombeDifference(1, of: 0, 1, of: 2) == nil)
+    }
+
+    /// scipy 1.17.1: for a = [300, 320, 280, 310, 290] and b = [250, 260, 240, 270, 255, 265],
+    /// `ttest_ind(a, b, equal_var=False)` gives df 6.883259911894273, and x̄a − x̄b ± t.ppf(0.975, df)·se
+    /// = [23.560179995900086, 63.10648667076654].
+    @Test func welchDifferenceMatchesScipy() throws {
+        var a = Moments(), b = Moments()
+        for x in [300.0, 320, 280, 310, 290] { a.add(x) }
+        for x in [250.0, 260, 240, 270, 255, 265] { b.add(x) }
+        let d = try #require(welchDifference(a, b))
+        #expect(abs(d.lower - 23.560179995900086) < 1e-9)
+        #expect(abs(d.upper - 63.10648667076654) < 1e-9)
+        var one = Moments()
+        one.add(5)
+        #expect(welchDifference(one, b) == nil)
+    }
 }

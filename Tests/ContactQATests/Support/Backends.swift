@@ -37,7 +37,7 @@ enum PostgresTestServer {
 }
 
 /// A fresh store on the backend with the Europe/London site timezone; nil when PostgreSQL is not available.
-func makeStore(_ backend: Backend, _ dir: TemporaryDirectory, timeZone: String = "Europe/London", _ test: String = #function) throws -> (any ContactStore)? {
+func makeStore(_ backend: Backend, _ dir: TemporaryDirectory, timeZone: String = "Europe/London", _ test: String = #function) throws -> (any SQLStore)? {
     switch backend {
     case .sqlite: return try SQLiteStore(path: dir.path + "/store.sqlite", createWithTimeZone: timeZone)
     case .postgres:

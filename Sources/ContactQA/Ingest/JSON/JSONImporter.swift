@@ -62,8 +62,7 @@ public struct JSONImporter {
                             let rows = try mapper.rows(from: object, number: record.number, file: name, pseudonymiser: pseudonymiser)
                             if rows.isEmpty { skipped += 1 }
                             for (row, layout) in rows {
-                                let (rowOutcome, duplicate) = try writer.write(row, layout: layout)
-                                log.count(rowOutcome, duplicate: duplicate)
+                                if let (rowOutcome, duplicate) = try writer.enqueue(row, layout: layout) { log.count(rowOutcome, duplicate: duplicate) }
                             }
                         }
                     } catch let error as InputError {
@@ -80,6 +79,7 @@ public struct JSONImporter {
                         try quarantine?.append(error, rawText: text)
                     }
                 }
+                for (rowOutcome, duplicate) in try writer.finish() { log.count(rowOutcome, duplicate: duplicate) }
                 log.durationMilliseconds = Int(Date().timeIntervalSince(started) * 1000)
                 if log.rowsRead == 0 { warnings.append("\(name): the file holds no records; nothing to load") }
                 if log.exceedsRejectionThreshold(threshold, unit: "records") {

@@ -163,6 +163,8 @@ public final class PostgresStore: ContactStore {
             (decision, result) = try body(&writer)
             result.id = id
             if decision == .commit {
+                // Importers finish their writer; anything still queued here would go uncounted.
+                guard try writer.finish().isEmpty else { throw PostgresError(message: "internal error: rows of \(entry.file) were left queued") }
                 let flags = writer as! PostgresWriter
                 if flags.referencedLegs { try numberReferencedLegs() }
                 try refreshLegSummaries()
@@ -394,6 +396,111 @@ private struct PostgresWriter: StoreWriter {
     init(connection: PostgresConnection, ingestID: Int64) {
         self.connection = connection
         self.ingestID = ingestID
+    }
+
+    // MARK: Batches
+
+    /// Rows waiting for the next batch statement: new contacts, most of a backfill.
+    private var queued: [(row: MappedRow, layout: RowLayout)] = []
+    /// Outcomes of rows already written from batches, handed back by `finish`.
+    private var deferred: [(outcome: RowOutcome, duplicate: Bool)] = []
+
+    /// PostgreSQL types of the columns a batch casts its text parameters to.
+    private static func sqlType(_ column: String) -> String {
+        switch column {
+        case "wait_s", "talk_s", "hold_s", "acw_s": "double precision"
+        case "source", "interaction_id", "channel", "direction", "queue", "customer_key", "contact_reason", "closing_agent_id",
+             "closing_team", "team", "agent_id", "recording_ref", "leg_ref": "text"
+        default: "bigint"
+        }
+    }
+
+    /// Rows that may be new contacts wait for a batch; others flush the batch first and are written
+    /// at once, so the rows of one contact always reach the database in file order.
+    mutating func enqueue(_ row: MappedRow, layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool)? {
+        let batchable = row.legRef == nil && row.contact != nil && !layout.attachesToContacts
+        if batchable, queued.isEmpty || queued[0].layout == layout {
+            queued.append((row, layout))
+            let perRow = 7 + layout.contactColumns.count + layout.legColumns.count
+            if queued.count >= min(1_000, 60_000 / perRow) { try flush() }
+            return nil
+        }
+        try flush()
+        if batchable {
+            queued.append((row, layout))
+            return nil
+        }
+        return try write(row, layout: layout)
+    }
+
+    mutating func finish() throws -> [(outcome: RowOutcome, duplicate: Bool)] {
+        try flush()
+        defer { deferred = [] }
+        return deferred
+    }
+
+    /// One statement inserts every queued contact that is not stored yet (the first row of each, in
+    /// file order), its leg and its touched mark; the rows it did not insert — contacts stored
+    /// before, later rows of the same contact — then take the general path, in order.
+    private mutating func flush() throws {
+        guard !queued.isEmpty else { return }
+        let batch = queued
+        queued = []
+        let layout = batch[0].layout
+        let contactColumns = layout.contactColumns
+        let legColumns = layout.legColumns
+        let columns: [(name: String, type: String)] = [("ord", "bigint"), ("first", "bigint"), ("refresh", "bigint"),
+                                                        ("source", "text"), ("interaction_id", "text")]
+            + contactColumns.map { ($0, PostgresWriter.sqlType($0)) }
+            + [("leg_count", "bigint"), ("closing_agent_id", "text"), ("closing_team", "text"), ("leg", "bigint")]
+            + legColumns.map { ("l_" + $0, PostgresWriter.sqlType($0)) }
+        var seen = Set<String>()
+        var parameters: [String?] = []
+        var tuples: [String] = []
+        parameters.reserveCapacity(batch.count * columns.count + 1)
+        for (i, item) in batch.enumerated() {
+            let row = item.row
+            let first = seen.insert(row.source + "\u{1F}" + row.interactionID).inserted
+            let simple = (row.leg ?? 1) == 1
+            let hasLeg = row.leg != nil && row.legValues.count == legColumns.count
+            let agent = hasLeg && simple ? legColumns.firstIndex(of: "agent_id").flatMap { row.legValues[$0].text } : nil
+            let team = hasLeg && simple ? legColumns.firstIndex(of: "team").flatMap { row.legValues[$0].text } : nil
+            var values: [String?] = [String(i), first ? "1" : "0", simple ? "0" : "1", row.source, row.interactionID]
+            values += (row.contact ?? []).map(\.text)
+            values += [simple && row.leg != nil ? "1" : "0", agent, team, row.leg.map(String.init)]
+            values += hasLeg ? row.legValues.map(\.text) : Array(repeating: nil, count: legColumns.count)
+            let base = parameters.count
+            tuples.append("(" + values.indices.map { "$\(base + $0 + 1)::\(columns[$0].type)" }.joined(separator: ", ") + ")")
+            parameters += values
+        }
+        parameters.append(String(ingestID))
+        let ingest = "$\(parameters.count)::bigint"
+        let contactList = (["source", "interaction_id"] + contactColumns + ["leg_count", "closing_agent_id", "closing_team"]).joined(separator: ", ")
+        let sql = """
+            WITH v (\(columns.map(\.name).joined(separator: ", "))) AS (VALUES \(tuples.joined(separator: ", "))),
+            c AS (INSERT INTO contacts (\(contactList), ingest_id)
+                  SELECT \(contactList), \(ingest) FROM v WHERE first = 1 ORDER BY ord
+                  ON CONFLICT DO NOTHING RETURNING source, interaction_id),
+            l AS (INSERT INTO legs (source, interaction_id, leg, \(legColumns.map { $0 + ", " }.joined())ingest_id)
+                  SELECT v.source, v.interaction_id, v.leg, \(legColumns.map { "v.l_\($0), " }.joined())\(ingest)
+                  FROM v JOIN c ON c.source = v.source AND c.interaction_id = v.interaction_id
+                  WHERE v.first = 1 AND v.leg IS NOT NULL ON CONFLICT DO NOTHING),
+            t AS (INSERT INTO touched (source, interaction_id, refresh)
+                  SELECT v.source, v.interaction_id, v.refresh FROM v JOIN c ON c.source = v.source AND c.interaction_id = v.interaction_id
+                  WHERE v.first = 1
+                  ON CONFLICT (source, interaction_id) DO UPDATE SET refresh = GREATEST(touched.refresh, excluded.refresh))
+            SELECT source, interaction_id FROM c
+            """
+        let inserted = Set(try connection.execute(sql, parameters).rows.map { "\($0[0] ?? "")\u{1F}\($0[1] ?? "")" })
+        var firstSeen = Set<String>()
+        for item in batch {
+            let key = item.row.source + "\u{1F}" + item.row.interactionID
+            if firstSeen.insert(key).inserted, inserted.contains(key) {
+                deferred.append((.inserted, false))
+            } else {
+                deferred.append(try write(item.row, layout: item.layout))
+            }
+        }
     }
 
     private static func placeholders(_ range: ClosedRange<Int>) -> String { range.map { "$\($0)" }.joined(separator: ", ") }
