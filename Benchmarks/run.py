@@ -66,6 +66,30 @@ def compare_kpis(a, b):
     return None
 
 
+def compare_backends(args, binary, n, csv_path, store, ingest, kpis, backend_lines):
+    """Loads the same file into a fresh PostgreSQL database and runs the same KPI queries there."""
+    database = f"contactqa_bench_{n}"
+    server = args.postgres.rsplit("/", 1)[0]
+    subprocess.run(["psql", "-q", args.postgres, "-c", f"DROP DATABASE IF EXISTS {database}", "-c", f"CREATE DATABASE {database}"],
+                   check=True, stdout=subprocess.DEVNULL)
+    pg = f"{server}/{database}"
+    pg_ingest = run_measured([binary, "ingest", "--store", pg, "--timezone", "UTC", "--source", "canonical", "--key-file", KEY, "--quiet", csv_path])
+    pg_kpis = run_measured([binary, "kpis", "--store", pg, "--week", BACKFILL_WEEK, "--by", "agent", "--format", "csv"])
+    pg_weeks = run_measured([binary, "kpis", "--store", pg, "--from", "2026-10-26", "--to", "2026-11-22", "--by", "week", "--format", "csv"])
+    sqlite_weeks = run_measured([binary, "kpis", "--store", store, "--from", "2026-10-26", "--to", "2026-11-22", "--by", "week", "--format", "csv"])
+    for stage, lite, post, per in [("ingest (one transaction per file)", ingest, pg_ingest, n),
+                                   ("week's KPIs by agent with FCR", kpis, pg_kpis, None),
+                                   ("all 4 weeks' KPIs by week, FCR", sqlite_weeks, pg_weeks, None)]:
+        lite_rate = f"{per / lite['wall']:,.0f}" if per else ""
+        post_rate = f"{per / post['wall']:,.0f}" if per else ""
+        backend_lines.append(f"| {n:,} | {stage} | {lite['wall']:.2f} | {lite['rss']:.0f} | {post['wall']:.2f} | {post['rss']:.0f} | "
+                             f"{post['wall'] / lite['wall']:.2f} | {lite_rate} | {post_rate} |")
+        print(backend_lines[-1], flush=True)
+    disagreement = compare_kpis(kpis["out"], pg_kpis["out"])
+    if disagreement:
+        sys.exit(f"the backends disagree on the KPIs of {BACKFILL_WEEK} at N = {n}: {disagreement}")
+
+
 def peers_python(no_peers):
     if no_peers:
         return None
@@ -111,6 +135,8 @@ def main():
     parser.add_argument("--binary", help="a contactqa binary to use instead of building the release one")
     parser.add_argument("--work", default=os.path.join(HERE, ".work"))
     parser.add_argument("--out", default=os.path.join(HERE, "results", "latest.md"))
+    parser.add_argument("--backends-only", action="store_true",
+                        help="with --postgres: only the backends' table (ingest and KPIs on each), none of the other stages")
     parser.add_argument("--postgres", default=os.environ.get("CONTACTQA_BENCH_POSTGRES_URL"),
                         help="a PostgreSQL server URL: also run ingest and KPIs there, side by side with SQLite")
     args = parser.parse_args()
@@ -152,14 +178,18 @@ def main():
             lines.append("| " + " | ".join(cells) + " |")
             print(lines[-1], flush=True)
 
-        row("read the file (cat)", run_measured(f"cat {csv_path} > /dev/null", shell=True))
-        row("parse + map + validate + pseudonymise", run_measured([binary, "parse", "--key-file", KEY, csv_path]))
+        if not (args.backends_only and args.postgres):
+            row("read the file (cat)", run_measured(f"cat {csv_path} > /dev/null", shell=True))
+            row("parse + map + validate + pseudonymise", run_measured([binary, "parse", "--key-file", KEY, csv_path]))
         ingest = run_measured([binary, "ingest", "--store", store, "--timezone", "UTC", "--source", "canonical", "--key-file", KEY, "--quiet", csv_path])
         duck = pand = None
         if peer:
             duck = run_measured([peer, os.path.join(HERE, "peers", "duckdb_peer.py"), "backfill", csv_path, os.path.join(args.work, f"duck-{n}.db"), BACKFILL_WEEK_START], cwd=os.path.join(HERE, "peers"))
             pand = run_measured([peer, os.path.join(HERE, "peers", "pandas_peer.py"), BACKFILL_WEEK_START, csv_path], cwd=os.path.join(HERE, "peers"))
         kpis = run_measured([binary, "kpis", "--store", store, "--week", BACKFILL_WEEK, "--by", "agent", "--format", "csv"])
+        if args.backends_only and args.postgres:
+            compare_backends(args, binary, n, csv_path, store, ingest, kpis, backend_lines)
+            continue
         backfill = {"wall": ingest["wall"] + kpis["wall"], "cpu": ingest["cpu"] + kpis["cpu"], "rss": max(ingest["rss"], kpis["rss"])}
         row("ingest into the store (backfill)", ingest)
         row("week's KPIs by agent with FCR", kpis, per_rows=None, per_mb=None)
@@ -167,26 +197,7 @@ def main():
         row("all 4 weeks' KPIs by week, FCR", run_measured([binary, "kpis", "--store", store, "--from", "2026-10-26", "--to", "2026-11-22", "--by", "week", "--format", "csv"]), per_rows=None, per_mb=None)
         row("stratified sample of a week", run_measured([binary, "sample", "--store", store, "--plan", plan, "--week", BACKFILL_WEEK, "--out", os.path.join(args.work, f"sample-{n}")]), per_rows=None, per_mb=None)
         if args.postgres:
-            database = f"contactqa_bench_{n}"
-            server = args.postgres.rsplit("/", 1)[0]
-            subprocess.run(["psql", "-q", args.postgres, "-c", f"DROP DATABASE IF EXISTS {database}", "-c", f"CREATE DATABASE {database}"],
-                           check=True, stdout=subprocess.DEVNULL)
-            pg = f"{server}/{database}"
-            pg_ingest = run_measured([binary, "ingest", "--store", pg, "--timezone", "UTC", "--source", "canonical", "--key-file", KEY, "--quiet", csv_path])
-            pg_kpis = run_measured([binary, "kpis", "--store", pg, "--week", BACKFILL_WEEK, "--by", "agent", "--format", "csv"])
-            pg_weeks = run_measured([binary, "kpis", "--store", pg, "--from", "2026-10-26", "--to", "2026-11-22", "--by", "week", "--format", "csv"])
-            sqlite_weeks = run_measured([binary, "kpis", "--store", store, "--from", "2026-10-26", "--to", "2026-11-22", "--by", "week", "--format", "csv"])
-            for stage, lite, post, per in [("ingest (one transaction per file)", ingest, pg_ingest, n),
-                                           ("week's KPIs by agent with FCR", kpis, pg_kpis, None),
-                                           ("all 4 weeks' KPIs by week, FCR", sqlite_weeks, pg_weeks, None)]:
-                lite_rate = f"{per / lite['wall']:,.0f}" if per else ""
-                post_rate = f"{per / post['wall']:,.0f}" if per else ""
-                backend_lines.append(f"| {n:,} | {stage} | {lite['wall']:.2f} | {lite['rss']:.0f} | {post['wall']:.2f} | {post['rss']:.0f} | "
-                                     f"{post['wall'] / lite['wall']:.2f} | {lite_rate} | {post_rate} |")
-                print(backend_lines[-1], flush=True)
-            disagreement = compare_kpis(kpis["out"], pg_kpis["out"])
-            if disagreement:
-                sys.exit(f"the backends disagree on the KPIs of {BACKFILL_WEEK} at N = {n}: {disagreement}")
+            compare_backends(args, binary, n, csv_path, store, ingest, kpis, backend_lines)
         row("full `run` of a pipeline (fresh store)", run_measured([binary, "run", pipeline, "--week", BACKFILL_WEEK, "--as-of", "2026-12-01", "--quiet"], cwd=args.work))
 
         tonight, tonight_rows = write_tonight(binary, args.work, n, csv_path)
