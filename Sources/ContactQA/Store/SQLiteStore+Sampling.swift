@@ -54,15 +54,9 @@ extension SQLiteStore {
 
 }
 
-extension SQLStore {
-    /// The handled legs of a period's contacts, with what sampling filters on, in a stable order.
-    ///
-    /// A leg counts as already evaluated when it has an evaluation and no recorded sample of the same
-    /// period (routine or spot) selected it: evaluations that a sample of the period caused never change
-    /// its frame, so `sample verify` still re-derives it.
-    public func frameCandidates(_ period: Period) throws -> [FrameUnit] {
-        var units: [FrameUnit] = []
-        try forEachRow("""
+/// The sampling frame's query, one text for both backends.
+enum FrameQuery {
+    static let sql = """
             SELECT l.source, l.interaction_id, l.leg, l.agent_id, l.team, c.channel, COALESCE(l.queue, c.queue), c.direction,
                    c.contact_reason, c.arrived_at, l.recording_ref,
                    COALESCE(l.talk_s, 0) + COALESCE(l.hold_s, 0) + COALESCE(l.acw_s, 0), c.monitoring_notice,
@@ -75,12 +69,26 @@ extension SQLStore {
             LEFT JOIN roster r ON r.agent_id = l.agent_id
             WHERE c.arrived_at >= ? AND c.arrived_at < ? AND c.abandoned = 0
             ORDER BY l.source, l.interaction_id, l.leg
-            """, [.text(period.to.description), .text(period.from.description), .text(period.to.description),
-                  .integer(period.fromUTC), .integer(period.toUTC)]) { row in
+            """
+
+    static func arguments(_ period: Period) -> [FieldValue] {
+        [.text(period.to.description), .text(period.from.description), .text(period.to.description), .integer(period.fromUTC), .integer(period.toUTC)]
+    }
+}
+
+extension SQLStore {
+    /// The handled legs of a period's contacts, with what sampling filters on, in a stable order.
+    ///
+    /// A leg counts as already evaluated when it has an evaluation and no recorded sample of the same
+    /// period (routine or spot) selected it: evaluations that a sample of the period caused never change
+    /// its frame, so `sample verify` still re-derives it.
+    public func frameCandidates(_ period: Period) throws -> [FrameUnit] {
+        var units: [FrameUnit] = []
+        try forEachRow(FrameQuery.sql, FrameQuery.arguments(period)) { row in
             units.append(FrameUnit(source: row[0].string ?? "", interactionID: row[1].string ?? "", leg: row[2].int ?? 0, agent: row[3].string, team: row[4].string,
-                      channel: row[5].string ?? "", queue: row[6].string, direction: row[7].string ?? "inbound", reason: row[8].string,
-                      arrivedAt: row[9].int64 ?? 0, recordingRef: row[10].string, handleSeconds: row[11].double ?? 0,
-                      monitoringNotice: row[12].bool, agentAcknowledged: row[13].bool ?? false, evaluated: row[14].bool ?? false))
+                                   channel: row[5].string ?? "", queue: row[6].string, direction: row[7].string ?? "inbound", reason: row[8].string,
+                                   arrivedAt: row[9].int64 ?? 0, recordingRef: row[10].string, handleSeconds: row[11].double ?? 0,
+                                   monitoringNotice: row[12].bool, agentAcknowledged: row[13].bool ?? false, evaluated: row[14].bool ?? false))
         }
         return units
     }
@@ -132,12 +140,21 @@ extension SQLStore {
                 """, [.text(manifest.kind), .text(sample.plan.name), .text(manifest.period.from.description), .text(manifest.period.to.description),
                       .text(manifest.period.clock.identifier), .text(sample.plan.fingerprint), .text(String(sample.plan.seed)),
                       .text(manifest.frameFingerprint), .text(manifestText)]).first?.first?.int64 ?? 0
-            for unit in units {
+            // A thousand units per statement: one round trip (PostgreSQL) or one step (SQLite) each.
+            var start = 0
+            while start < units.count {
+                let chunk = units[start..<min(start + 1_000, units.count)]
+                var arguments: [FieldValue] = []
+                arguments.reserveCapacity(chunk.count * 9)
+                for unit in chunk {
+                    arguments += [.integer(id), .text(unit.unit.source), .text(unit.unit.interactionID), .integer(Int64(unit.unit.leg)), .text(unit.cell),
+                                  .integer(Int64(bitPattern: unit.bits)), .real(unit.inclusionProbability), FieldValue(unit.selected), .text(manifest.kind)]
+                }
                 try db.execute("""
                     INSERT INTO sample_units (sample_id, source, interaction_id, leg, cell, u_bits, inclusion_probability, selected, reason)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, [.integer(id), .text(unit.unit.source), .text(unit.unit.interactionID), .integer(Int64(unit.unit.leg)), .text(unit.cell),
-                          .integer(Int64(bitPattern: unit.bits)), .real(unit.inclusionProbability), FieldValue(unit.selected), .text(manifest.kind)])
+                    VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", "))
+                    """, arguments)
+                start += chunk.count
             }
             if let supersedes { try db.execute("UPDATE samples SET superseded_by = ? WHERE id = ?", [.integer(id), .integer(supersedes)]) }
             return id
