@@ -7,6 +7,17 @@ public enum RowOutcome: Sendable {
     case pending
 }
 
+extension RowOutcome {
+    /// A row's outcome from its contact's and its leg's, the same on every backend: a row with no
+    /// contact part (or a stale one, for a referenced leg) is its leg's outcome; an unchanged contact
+    /// whose leg changed is an update.
+    static func merging(contact: RowOutcome, hasContact: Bool, leg: RowOutcome, referenced: Bool) -> RowOutcome {
+        if !hasContact || (referenced && contact == .stale) { return leg }
+        let legChanged = referenced ? (leg == .inserted || leg == .updated) : leg != .unchanged
+        return contact == .unchanged && legChanged ? .updated : contact
+    }
+}
+
 /// A record of one file's import (the ingest log).
 public struct IngestLogEntry: Sendable, Equatable {
     public enum Status: String, Sendable { case loaded, rejected, failed }

@@ -532,11 +532,9 @@ private struct PostgresWriter: StoreWriter {
         if outcome == .stale, row.legRef == nil { return (.stale, duplicate) }
         if let legRef = row.legRef {
             referencedLegs = true
-            let legOutcome = try writeReferencedLeg(row, legRef: legRef, layout)
-            if row.contact == nil || outcome == .stale { outcome = legOutcome } else if outcome == .unchanged, legOutcome == .inserted || legOutcome == .updated { outcome = .updated }
+            outcome = .merging(contact: outcome, hasContact: row.contact != nil, leg: try writeReferencedLeg(row, legRef: legRef, layout), referenced: true)
         } else if let leg = row.leg {
-            let legOutcome = try writeLeg(row, leg: leg, layout)
-            if row.contact == nil { outcome = legOutcome } else if outcome == .unchanged, legOutcome != .unchanged { outcome = .updated }
+            outcome = .merging(contact: outcome, hasContact: row.contact != nil, leg: try writeLeg(row, leg: leg, layout), referenced: false)
         }
         return (outcome, duplicate)
     }
