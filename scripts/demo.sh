@@ -17,5 +17,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 swift build --product contactqa >&2
+# Two nights of the week after 2026-W47, as cron would run them. Monday 23 November: the exports are
+# loaded and the week's QA sample drawn (the report is a draft: FCR can still change). Then the QA team
+# evaluates the sampled interactions (fixtures/qa-inbox). Tuesday 1 December, past the FCR window:
+# their evaluations load and the final report carries the design-weighted QA estimates.
+mkdir -p .contactqa/inbox/qa
+.build/debug/contactqa run pipelines/demo.yaml --week 2026-W47 --as-of 2026-11-23 "$@"
+cp fixtures/qa-inbox/*.csv .contactqa/inbox/qa/
 .build/debug/contactqa run pipelines/demo.yaml --week 2026-W47 --as-of 2026-12-01 "$@"
 echo "The weekly report: .contactqa/reports/2026-W47/report.html (and report.md, report.json, kpis*.csv, sample/, feedback/); store: .contactqa/demo.sqlite" >&2

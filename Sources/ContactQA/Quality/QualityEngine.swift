@@ -100,7 +100,8 @@ public struct QualityEngine {
     /// stratified design with finite-population correction (Särndal, Swensson & Wretman, *Model Assisted
     /// Survey Sampling*, 1992, §5.6 and §5.10): weights w = N_h/m_h over the evaluated units of each cell h;
     /// ŷ = Σ_d w y / Σ_d w; z_hi = w_i (y_i − ŷ) 1[i ∈ d] / Σ_d w; V = Σ_h (1 − m_h/N_h) m_h/(m_h − 1) Σ_i (z_hi − z̄_h)².
-    /// A cell with one evaluation adds no variance term (m_h − 1 = 0).
+    /// A cell with one evaluation adds no variance term (m_h − 1 = 0); a domain none of whose members
+    /// shares a cell with another evaluation has no estimable SE (nil, not 0).
     static func hajek(_ sampled: [EvaluationSummary], inDomain: (EvaluationSummary) -> Bool) -> QAEstimate? {
         var cells: [String: [EvaluationSummary]] = [:]
         for e in sampled { cells["\(e.sampleID!)|\(e.cell!)", default: []].append(e) }
@@ -116,7 +117,8 @@ public struct QualityEngine {
         for (_, members) in cells {
             let m = Double(members.count)
             guard m >= 2 else { continue }
-            estimable = true
+            // Variance is estimable only from cells with two or more evaluations that hold the domain.
+            if members.contains(where: inDomain) { estimable = true }
             let big = Double(members[0].cellPopulation ?? members.count)
             let z = members.map { inDomain($0) ? weight($0) * ($0.score! - mean) / totalWeight : 0 }
             let zBar = z.reduce(0, +) / m

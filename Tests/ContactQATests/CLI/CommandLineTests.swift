@@ -312,6 +312,34 @@ struct RunnerTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["week"])
     }
 
+    /// scripts/demo.sh's two nights: the first draws the sample, the QA team evaluates ten of the 21
+    /// sampled interactions (fixtures/qa-inbox), the second loads them and the final report carries the
+    /// design-weighted estimate. Tests/Reference/demo_qa.py (Python 3.11.7, PyYAML 6.0.3; no ContactQA
+    /// code: scorecards, the evaluations and the first night's sample files) gives QA score
+    /// 70.3288317962, SE 2.9197968321, 95% CI 64.6061351632 to 76.0515284293.
+    @Test func theDemosSecondNightEstimatesQAFromTheSample() throws {
+        let dir = TemporaryDirectory()
+        let pipeline = try RunnerTests.pipeline(dir)
+        #expect(try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-11-23", "--quiet"]).status == 0)
+        let night1 = try String(contentsOfFile: dir.path + "/reports/2026-W47/report.md", encoding: .utf8)
+        #expect(night1.contains("3 evaluations, 0 in the representative sample; QA score – (95% CI –)."))
+        try FileManager.default.createDirectory(atPath: dir.path + "/inbox/qa", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: fixture("qa-inbox/evaluations_2026-W47_sample.csv"),
+                                         toPath: dir.path + "/inbox/qa/evaluations_2026-W47_sample.csv")
+        #expect(try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-12-01", "--quiet"]).status == 0)
+        let report = try String(contentsOfFile: dir.path + "/reports/2026-W47/report.md", encoding: .utf8)
+        #expect(report.hasPrefix("# Weekly quality report — 2026-W47 (final)"))
+        #expect(report.contains("13 evaluations, 10 in the representative sample; QA score 70.3 (95% CI 64.6–76.1)."))
+        #expect(report.contains("Sample coverage: 10 of 21 sampled interactions evaluated (48%); the plan asked for 21 from a frame of 25."))
+        let store = try SQLiteStore(path: dir.path + "/demo.sqlite")
+        let period = Period(week: ISOWeek("2026-W47")!, clock: ZoneClock(identifier: "Europe/London")!)
+        let quality = try QualityEngine(store: store).report(period: period, groupBy: .team)
+        let overall = try #require(QualityEngine.hajek(quality.evaluations.filter { $0.inSample && $0.score != nil }) { _ in true })
+        #expect(abs(overall.value - 70.3288317962) < 1e-9)
+        #expect(abs(try #require(overall.se) - 2.9197968321) < 1e-9)
+        #expect(overall.n == 10)
+    }
+
     /// Bad pipelines fail before the store is touched, with the pipeline's file, line and key, and exit 2.
     @Test func badPipelinesFailBeforeTheStoreIsTouched() throws {
         let dir = TemporaryDirectory()
@@ -331,7 +359,7 @@ struct RunnerTests {
         _ = dir.write("not-a-folder", "")
         let unwritable = try run(good.replacingOccurrences(of: dir.path + "/reports/{week}", with: dir.path + "/not-a-folder/reports/{week}"))
         #expect(unwritable.status == 2)
-        #expect(unwritable.stderr.contains("bad.yaml:21: report.out: cannot write report folders: \(dir.path)/not-a-folder/reports: Not a directory"))
+        #expect(unwritable.stderr.contains("bad.yaml:22: report.out: cannot write report folders: \(dir.path)/not-a-folder/reports: Not a directory"))
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/demo.sqlite"))
 
         // An input that may deliver nothing says so, and the run goes on.
