@@ -332,8 +332,8 @@ public struct WeeklyReport {
         <h2>By channel</h2><div class="scroll"><table><tr><th>channel</th><th>offered</th><th>service level</th><th>AHT</th><th>FCR</th><th>CSAT</th></tr>
         {{#channels}}<tr><td>{{name}}</td><td class="n">{{offered}}</td><td class="n">{{sl}}</td><td class="n">{{aht}}</td><td class="n">{{fcr}}</td><td class="n">{{csat}}</td></tr>{{/channels}}</table></div>
         <h2>Colleagues outside their team's 99.8% funnel</h2>
-        {{#funnels}}<figure><figcaption><strong>{{team}}</strong>: first contact resolution of {{agents}} colleagues against their volume; team rate {{rate}}, 95% (dashed) and 99.8% (solid) limits</figcaption>{{{svg}}}</figure>{{/funnels}}
         {{#hasFlagged}}<ul>{{#flagged}}<li>{{agent}} ({{team}}): {{kpi}} {{value}} against the team's {{teamRate}}</li>{{/flagged}}</ul>{{/hasFlagged}}{{^hasFlagged}}<p>None.</p>{{/hasFlagged}}
+        {{#funnels}}<figure><figcaption><strong>{{team}}</strong>: first contact resolution of {{agents}} colleagues against their volume; team rate {{rate}}, 95% (dashed) and 99.8% (solid) limits</figcaption>{{{svg}}}</figure>{{/funnels}}
         <h2>Quality</h2><p>{{evaluations}} evaluations, {{inSample}} in the representative sample; QA score {{qaScore}} (95% CI {{qaCI}}).</p>
         {{#sample}}<p>Sample coverage: {{evaluated}} of {{drawn}} sampled interactions evaluated ({{coverage}}); the plan asked for {{requested}} from a frame of {{frame}}.</p>{{/sample}}
         {{#hasCriteria}}<p>Weakest criteria (share of ratings at target):</p><ul>{{#weakest}}<li>{{label}}: {{share}} ({{atTarget}} of {{ratings}})</li>{{/weakest}}</ul>{{/hasCriteria}}
