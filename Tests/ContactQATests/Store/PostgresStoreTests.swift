@@ -158,10 +158,14 @@ struct PostgresStoreTests {
             .replacingOccurrences(of: "\(dir.path)/reports/", with: "\(dir.path)/pg-reports/")
         #expect(text.contains("store: postgres://"))
         let postgresPipeline = dir.write("demo-pg.yaml", text)
-        for pipeline in [sqlitePipeline, postgresPipeline] {
-            let result = try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-12-01", "--quiet"])
+        // A client environment asking for Latin-1 must not change a byte (Équipe Lyon, claire.m's calls).
+        for (pipeline, environment) in [(sqlitePipeline, [:]), (postgresPipeline, ["PGCLIENTENCODING": "LATIN1"])] {
+            let result = try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-12-01", "--quiet"], environment: environment)
             #expect(result.status == 0, "\(result.stderr)")
         }
+        // Stored as UTF-8 on the server, whatever the client environment said: 11 characters, not mojibake.
+        let stored = try PostgresStore(url: postgresURL)
+        #expect(try stored.rows("SELECT COUNT(*), MIN(length(closing_team)) FROM contacts WHERE closing_team = 'Équipe Lyon'") == [["4", "11"]])
         let fm = FileManager.default
         let files = try fm.subpathsOfDirectory(atPath: dir.path + "/reports/2026-W47").filter { $0.contains(".") }.sorted()
         #expect(files.count > 15)

@@ -36,6 +36,11 @@ final class PostgresConnection {
             // deinit runs for a class whose properties were all set, and finishes the connection.
             throw PostgresError(message: "cannot connect to \(url): \(reason)")
         }
+        // Text travels as UTF-8 whatever the environment asks (PGCLIENTENCODING): site, team and agent
+        // names carry accents, and another encoding would store them garbled for every other client.
+        guard PQsetClientEncoding(connection, "UTF8") == 0 else {
+            throw PostgresError(message: "\(url): the server cannot exchange text as UTF-8: \(String(cString: PQerrorMessage(connection)))")
+        }
         _ = try execute("SET client_min_messages = warning")
     }
 
