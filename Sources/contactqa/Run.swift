@@ -97,12 +97,17 @@ struct Run: ParsableCommand {
         }
         let reportStarted = Date()
         let staging = try AtomicFolder(destination: folder)
+        // With agent names hidden, the QA working files get their own folder, also swapped in whole.
+        let qaStaging = try config.qaOut.map { try AtomicFolder(destination: $0.replacingOccurrences(of: "{week}", with: isoWeek.description)) }
         do {
-            try writeOutputs(store: store, config: config, week: isoWeek, period: period, today: today, into: staging.staging, logger: logger)
+            try writeOutputs(store: store, config: config, week: isoWeek, period: period, today: today, into: staging.staging,
+                             qaFolder: qaStaging?.staging ?? staging.staging, labels: config.agentNames ? nil : AgentLabels(pseudonymiser!), logger: logger)
             // For the kill test (RunnerTests): stop with everything staged, so the test can kill the run there.
             if ProcessInfo.processInfo.environment["CONTACTQA_TEST_STOP_BEFORE_COMMIT"] == "1" { raise(SIGSTOP) }
+            try qaStaging?.commit()
             try staging.commit()
         } catch {
+            qaStaging?.abandon()
             staging.abandon()
             throw error
         }
@@ -111,10 +116,15 @@ struct Run: ParsableCommand {
     }
 
     /// Everything a run writes for the week, into one folder that is then renamed into place.
-    func writeOutputs(store: any SQLStore, config: Pipeline, week isoWeek: ISOWeek, period: Period, today: LocalDate, into folder: String, logger: Logger) throws {
+    /// - Parameters:
+    ///   - qaFolder: where the sample and the feedback packs go (the report folder unless names are hidden).
+    ///   - labels: pseudonymous agent labels for the management files, when the pipeline hides names.
+    func writeOutputs(store: any SQLStore, config: Pipeline, week isoWeek: ISOWeek, period: Period, today: LocalDate, into folder: String,
+                      qaFolder: String, labels: AgentLabels?, logger: Logger) throws {
         let engine = KPIEngine(store: store)
         for groupBy in [[], [GroupDimension.channel], [.team], [.agent]] {
-            let report = try engine.report(period: period, groupBy: groupBy, parameters: config.parameters, asOf: today)
+            let computed = try engine.report(period: period, groupBy: groupBy, parameters: config.parameters, asOf: today)
+            let report = labels.map { computed.labellingAgents($0) } ?? computed
             if !logging.quiet {
                 print("\nKPIs \(groupBy.isEmpty ? "in total" : "by " + groupBy[0].rawValue), \(isoWeek)")
                 print(report.table, terminator: "")
@@ -126,19 +136,21 @@ struct Run: ParsableCommand {
         if let planFile = config.samplingPlan {
             let plan = try SamplingPlan.load(file: planFile)
             do {
-                let (manifest, outcome) = try SamplingService(store: store).sample(plan: plan, period: period, out: "\(folder)/sample")
+                let (manifest, outcome) = try SamplingService(store: store).sample(plan: plan, period: period, out: "\(qaFolder)/sample")
                 let how = if case .reused = outcome { "reused" } else { "drew" }
                 logger.info("\(how) the week's sample: \(manifest.sample.selected.count) of \(manifest.sample.units.count) handled legs")
             } catch let error as SamplingError {
                 logger.warning("no sample for \(isoWeek): \(error)")
             }
         }
-        let quality = try QualityEngine(store: store).report(period: period, groupBy: .agent)
+        let computedQuality = try QualityEngine(store: store).report(period: period, groupBy: .agent)
+        let quality = labels.map { computedQuality.labellingAgents($0) } ?? computedQuality
         try (quality.json.rendered() + "\n").write(toFile: "\(folder)/quality.json", atomically: true, encoding: .utf8)
-        _ = try FeedbackPack.write(try FeedbackPack.build(store: store, period: period), to: "\(folder)/feedback")
-        let weekly = try WeeklyReport.build(store: store, week: isoWeek, asOf: today, parameters: config.parameters, targets: config.targets,
-                                            sample: (try? Data(contentsOf: URL(fileURLWithPath: folder + "/sample/manifest.json")))
-                                                .flatMap(WeeklyReport.SampleCoverage.init(manifest:)))
+        _ = try FeedbackPack.write(try FeedbackPack.build(store: store, period: period), to: "\(qaFolder)/feedback")
+        let computedWeekly = try WeeklyReport.build(store: store, week: isoWeek, asOf: today, parameters: config.parameters, targets: config.targets,
+                                                    sample: (try? Data(contentsOf: URL(fileURLWithPath: qaFolder + "/sample/manifest.json")))
+                                                        .flatMap(WeeklyReport.SampleCoverage.init(manifest:)))
+        let weekly = labels.map { computedWeekly.labellingAgents($0) } ?? computedWeekly
         try weekly.write(to: folder)
         logger.info("report of \(isoWeek): \(weekly.final ? "final" : "draft"), \(weekly.kpis.total.offered) contacts, \(quality.evaluations.count) evaluations")
     }

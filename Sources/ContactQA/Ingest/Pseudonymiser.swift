@@ -66,6 +66,14 @@ public struct Pseudonymiser: @unchecked Sendable {
         return hexString(mac.prefix(16))
     }
 
+    /// A colleague's pseudonymous label for reports whose pipeline hides agent names
+    /// (`privacy.agent_names: false`): `agent-` and the first 32 bits of HMAC-SHA256 over `agent:<id>`,
+    /// stable across weeks and runs with the same key, and not reversible without it.
+    public func agentLabel(for id: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("agent:\(id)".utf8), using: key)
+        return "agent-" + hexString(mac.prefix(4))
+    }
+
     /// Phone → E.164 (`+441632960000`), email → lower case, anything else → trimmed.
     ///
     /// Works on UTF-8 bytes: it runs once per imported row.

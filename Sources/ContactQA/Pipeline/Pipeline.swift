@@ -41,10 +41,16 @@ public struct Pipeline: Sendable {
     public var keyFile: String?
     /// Contacts older than this many days (before the as-of date) are deleted by each run.
     public var retentionDays: Int?
+    /// `privacy.agent_names` (default true): false puts pseudonymous agent labels in the management
+    /// outputs and moves the QA working files (sample, feedback packs) out of the report folder.
+    public var agentNames = true
     public var targets: [String: Double] = [:]
     public var parameters = KPIParameters()
     /// The report folder pattern; `{week}` becomes the ISO week.
     public var reportOut: String
+    /// Where the QA working files go (sample, feedback packs) when they must stay out of the report
+    /// folder (`privacy.agent_names: false`); nil: inside it.
+    public var qaOut: String?
     public var settleSeconds = 0.0
     /// The sampling plan the run draws the week's sample with (drawn once, then reused).
     public var samplingPlan: String?
@@ -104,6 +110,12 @@ public struct Pipeline: Sendable {
                 guard days >= 1 else { throw node.error("retention_days must be at least 1") }
                 pipeline.retentionDays = days
             }
+            if let node = privacy["agent_names"] {
+                pipeline.agentNames = try node.bool()
+                if !pipeline.agentNames, pipeline.keyFile == nil {
+                    throw node.error("agent_names: false labels colleagues with the site key: set privacy.key_file")
+                }
+            }
         }
         if let targets = try top["targets"]?.entries(allowed: TrackedKPI.allCases.map(\.rawValue)) {
             for (key, node) in targets { pipeline.targets[key] = try node.double() }
@@ -136,7 +148,12 @@ public struct Pipeline: Sendable {
                 pipeline.parameters.csatTopBoxes = boxes
             }
         }
-        if let report = try top["report"]?.dictionary(allowed: ["out", "formats", "feedback_packs"]), let node = report["out"] {
+        let reportNode = try top["report"]?.dictionary(allowed: ["out", "qa_out", "formats", "feedback_packs"])
+        if let node = reportNode?["qa_out"] { pipeline.qaOut = resolve(try node.string()) }
+        if !pipeline.agentNames, pipeline.qaOut == nil {
+            throw (top["privacy"] ?? root).error("agent_names: false keeps the QA working files (sample, feedback packs, which name colleagues) out of the report folder: set report.qa_out, e.g. \"qa/{week}\"")
+        }
+        if let report = reportNode, let node = report["out"] {
             pipeline.reportOut = resolve(try node.string())
             pipeline.reportOutSite = node.error("")
         }

@@ -340,6 +340,40 @@ struct RunnerTests {
         #expect(overall.n == 10)
     }
 
+    /// `privacy.agent_names: false`: the report folder (what management receives) names no colleague —
+    /// pseudonymous labels, stable with the site key — and the QA working files that must name them
+    /// (sample, feedback packs) go to `report.qa_out`. Without `qa_out` the pipeline is refused.
+    @Test func hiddenAgentNamesLeaveTheReportFolderAndTheQAFilesKeepThem() throws {
+        let dir = TemporaryDirectory()
+        let demo = try String(contentsOfFile: try RunnerTests.pipeline(dir), encoding: .utf8)
+        let hidden = demo.replacingOccurrences(of: "agent_names: true", with: "agent_names: false")
+        #expect(hidden != demo)
+        let refused = try contactqa(["run", dir.write("no-qa-out.yaml", hidden), "--week", "2026-W47", "--quiet"])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("agent_names: false keeps the QA working files (sample, feedback packs, which name colleagues) out of the report folder: set report.qa_out"))
+
+        let pipeline = dir.write("hidden.yaml", hidden.replacingOccurrences(of: "report: {out: ", with: "report: {qa_out: \"\(dir.path)/qa/{week}\", out: "))
+        let result = try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-12-01", "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let reports = dir.path + "/reports/2026-W47"
+        let fm = FileManager.default
+        let names = ["jsmith", "akhan", "mlee", "claire.m", "hugo.b", "alice", "carol", "\"A1\"", ",A1,", "A3"]
+        for file in try fm.subpathsOfDirectory(atPath: reports) where file.contains(".") {
+            let text = try String(contentsOfFile: reports + "/" + file, encoding: .utf8)
+            for name in names { #expect(!text.contains(name), "\(file) names \(name)") }
+        }
+        #expect(!fm.fileExists(atPath: reports + "/sample") && !fm.fileExists(atPath: reports + "/feedback"))
+        let key = try Pseudonymiser.load(keyFile: repositoryRoot + "/fixtures/keys/demo.key")
+        let byAgent = try String(contentsOfFile: reports + "/kpis-by-agent.csv", encoding: .utf8)
+        #expect(byAgent.contains("," + key.agentLabel(for: "jsmith") + ","))
+        #expect(key.agentLabel(for: "jsmith") == key.agentLabel(for: "jsmith") && key.agentLabel(for: "jsmith") != key.agentLabel(for: "akhan"))
+        #expect(key.agentLabel(for: "jsmith").hasPrefix("agent-") && key.agentLabel(for: "jsmith").count == 14)
+        // The QA team's files keep the ids they act on.
+        #expect(try String(contentsOfFile: dir.path + "/qa/2026-W47/sample/sample.csv", encoding: .utf8).contains(",jsmith,"))
+        #expect(fm.fileExists(atPath: dir.path + "/qa/2026-W47/feedback"))
+        #expect(try String(contentsOfFile: reports + "/report.md", encoding: .utf8).contains("Sample coverage: 0 of 21 sampled interactions evaluated"))
+    }
+
     /// Bad pipelines fail before the store is touched, with the pipeline's file, line and key, and exit 2.
     @Test func badPipelinesFailBeforeTheStoreIsTouched() throws {
         let dir = TemporaryDirectory()
