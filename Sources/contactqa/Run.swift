@@ -89,8 +89,7 @@ struct Run: ParsableCommand {
         }
         let period = Period(week: isoWeek, clock: clock)
         let folder = config.reportOut.replacingOccurrences(of: "{week}", with: isoWeek.description)
-        if let existing = try? Data(contentsOf: URL(fileURLWithPath: folder + "/report.json")),
-           let object = try? JSONSerialization.jsonObject(with: existing) as? [String: Any], object["status"] as? String == "final" {
+        if Run.isFinal(folder) {
             logger.info("the final report of \(isoWeek) exists; left as it is")
             try finish(reports)
             return
@@ -116,6 +115,15 @@ struct Run: ParsableCommand {
     }
 
     /// Everything a run writes for the week, into one folder that is then renamed into place.
+    /// Whether the week's folder holds a final report: its `.status`, or for folders written before
+    /// `.status` existed, the status in report.json.
+    static func isFinal(_ folder: String) -> Bool {
+        if let status = try? String(contentsOfFile: folder + "/.status", encoding: .utf8) { return status.hasPrefix("final") }
+        guard let existing = try? Data(contentsOf: URL(fileURLWithPath: folder + "/report.json")),
+              let object = try? JSONSerialization.jsonObject(with: existing) as? [String: Any] else { return false }
+        return object["status"] as? String == "final"
+    }
+
     /// - Parameters:
     ///   - qaFolder: where the sample and the feedback packs go (the report folder unless names are hidden).
     ///   - labels: pseudonymous agent labels for the management files, when the pipeline hides names.
@@ -130,8 +138,10 @@ struct Run: ParsableCommand {
                 print(report.table, terminator: "")
             }
             let suffix = groupBy.isEmpty ? "" : "-by-\(groupBy[0].rawValue)"
-            try report.json.rendered().appending("\n").write(toFile: "\(folder)/kpis\(suffix).json", atomically: true, encoding: .utf8)
-            try report.csv.write(toFile: "\(folder)/kpis\(suffix).csv", atomically: true, encoding: .utf8)
+            if config.formats.contains("json") {
+                try report.json.rendered().appending("\n").write(toFile: "\(folder)/kpis\(suffix).json", atomically: true, encoding: .utf8)
+            }
+            if config.formats.contains("csv") { try report.csv.write(toFile: "\(folder)/kpis\(suffix).csv", atomically: true, encoding: .utf8) }
         }
         if let planFile = config.samplingPlan {
             let plan = try SamplingPlan.load(file: planFile)
@@ -145,13 +155,15 @@ struct Run: ParsableCommand {
         }
         let computedQuality = try QualityEngine(store: store).report(period: period, groupBy: .agent)
         let quality = labels.map { computedQuality.labellingAgents($0) } ?? computedQuality
-        try (quality.json.rendered() + "\n").write(toFile: "\(folder)/quality.json", atomically: true, encoding: .utf8)
-        _ = try FeedbackPack.write(try FeedbackPack.build(store: store, period: period), to: "\(qaFolder)/feedback")
+        if config.formats.contains("json") {
+            try (quality.json.rendered() + "\n").write(toFile: "\(folder)/quality.json", atomically: true, encoding: .utf8)
+        }
+        if config.feedbackPacks { _ = try FeedbackPack.write(try FeedbackPack.build(store: store, period: period), to: "\(qaFolder)/feedback") }
         let computedWeekly = try WeeklyReport.build(store: store, week: isoWeek, asOf: today, parameters: config.parameters, targets: config.targets,
                                                     sample: (try? Data(contentsOf: URL(fileURLWithPath: qaFolder + "/sample/manifest.json")))
                                                         .flatMap(WeeklyReport.SampleCoverage.init(manifest:)))
         let weekly = labels.map { computedWeekly.labellingAgents($0) } ?? computedWeekly
-        try weekly.write(to: folder)
+        try weekly.write(to: folder, formats: config.formats)
         logger.info("report of \(isoWeek): \(weekly.final ? "final" : "draft"), \(weekly.kpis.total.offered) contacts, \(quality.evaluations.count) evaluations")
     }
 }

@@ -52,6 +52,11 @@ public struct Pipeline: Sendable {
     /// folder (`privacy.agent_names: false`); nil: inside it.
     public var qaOut: String?
     public var settleSeconds = 0.0
+    /// `report.formats`: which of html, md, csv and json the run writes (default all four).
+    public var formats: Set<String> = Pipeline.allFormats
+    /// `report.feedback_packs` (default true).
+    public var feedbackPacks = true
+    public static let allFormats: Set<String> = ["html", "md", "csv", "json"]
     /// The sampling plan the run draws the week's sample with (drawn once, then reused).
     public var samplingPlan: String?
 
@@ -91,6 +96,15 @@ public struct Pipeline: Sendable {
             let path = resolve(try pathNode.string())
             inputs.append(Input(source: source, path: path, mapping: mapping, optional: try entry["optional"]?.bool() ?? false,
                                 matchesNothing: pathNode.error("\"\(try pathNode.string())\" matches no file (\(path)); add `optional: true` to an input that may deliver nothing")))
+        }
+        // `scorecards:` (DESIGN.md §7) registers scorecard files before any input, so evaluations can refer to them.
+        if let node = top["scorecards"] {
+            let globs = try node.list()
+            inputs.insert(contentsOf: try globs.map { item in
+                let pattern = try item.string()
+                return Input(source: "scorecard", path: resolve(pattern), mapping: nil, optional: false,
+                             matchesNothing: item.error("\"\(pattern)\" matches no scorecard file (\(resolve(pattern)))"))
+            }, at: 0)
         }
         var pipeline = Pipeline(name: try top["name"]?.string() ?? "pipeline", timezone: timezone,
                                 store: try { let store = try required("store").string(); return PostgresStore.isURL(store) ? store : resolve(store) }(),
@@ -150,6 +164,19 @@ public struct Pipeline: Sendable {
         }
         let reportNode = try top["report"]?.dictionary(allowed: ["out", "qa_out", "formats", "feedback_packs"])
         if let node = reportNode?["qa_out"] { pipeline.qaOut = resolve(try node.string()) }
+        if let node = reportNode?["formats"] {
+            var formats = Set<String>()
+            for item in try node.list() {
+                let format = try item.string()
+                guard Pipeline.allFormats.contains(format) else {
+                    throw item.error("unknown report format \"\(format)\"; the formats are \(Pipeline.allFormats.sorted().joined(separator: ", "))")
+                }
+                formats.insert(format)
+            }
+            guard !formats.isEmpty else { throw node.error("formats lists none of \(Pipeline.allFormats.sorted().joined(separator: ", "))") }
+            pipeline.formats = formats
+        }
+        if let node = reportNode?["feedback_packs"] { pipeline.feedbackPacks = try node.bool() }
         if !pipeline.agentNames, pipeline.qaOut == nil {
             throw (top["privacy"] ?? root).error("agent_names: false keeps the QA working files (sample, feedback packs, which name colleagues) out of the report folder: set report.qa_out, e.g. \"qa/{week}\"")
         }

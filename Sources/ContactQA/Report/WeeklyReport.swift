@@ -363,10 +363,12 @@ public struct WeeklyReport {
                  } ?? .null)])
     }
 
-    /// Writes report.md, report.html and report.json into a folder.
-    public func write(to folder: String) throws {
-        try markdown().write(toFile: folder + "/report.md", atomically: true, encoding: .utf8)
-        try html().write(toFile: folder + "/report.html", atomically: true, encoding: .utf8)
-        try (json.rendered() + "\n").write(toFile: folder + "/report.json", atomically: true, encoding: .utf8)
+    /// Writes report.md, report.html and report.json (those of `formats`) into a folder, and `.status`
+    /// ("draft" or "final"), which later runs read to leave a final report alone whatever its formats.
+    public func write(to folder: String, formats: Set<String> = ["md", "html", "json"]) throws {
+        if formats.contains("md") { try markdown().write(toFile: folder + "/report.md", atomically: true, encoding: .utf8) }
+        if formats.contains("html") { try html().write(toFile: folder + "/report.html", atomically: true, encoding: .utf8) }
+        if formats.contains("json") { try (json.rendered() + "\n").write(toFile: folder + "/report.json", atomically: true, encoding: .utf8) }
+        try (final ? "final\n" : "draft\n").write(toFile: folder + "/.status", atomically: true, encoding: .utf8)
     }
 }

@@ -374,6 +374,33 @@ struct RunnerTests {
         #expect(try String(contentsOfFile: reports + "/report.md", encoding: .utf8).contains("Sample coverage: 0 of 21 sampled interactions evaluated"))
     }
 
+    /// DESIGN.md §7's `report.formats`, `report.feedback_packs` and top-level `scorecards:` do what they say.
+    @Test func formatsFeedbackPacksAndScorecardsKeysAreHonoured() throws {
+        let dir = TemporaryDirectory()
+        let demo = try String(contentsOfFile: try RunnerTests.pipeline(dir), encoding: .utf8)
+        let scorecardInput = "  - {source: scorecard, path: \"\(repositoryRoot)/pipelines/scorecards/*.yaml\"}\n"
+        #expect(demo.contains(scorecardInput))
+        let text = demo.replacingOccurrences(of: scorecardInput, with: "")
+            .replacingOccurrences(of: "inputs:\n", with: "scorecards: [\"\(repositoryRoot)/pipelines/scorecards/*.yaml\"]\ninputs:\n")
+            .replacingOccurrences(of: "report: {out: ", with: "report: {formats: [html, csv], feedback_packs: false, out: ")
+        let pipeline = dir.write("formats.yaml", text)
+        let first = try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-12-01", "--quiet"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let folder = dir.path + "/reports/2026-W47"
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        #expect(files == [".status", "kpis-by-agent.csv", "kpis-by-channel.csv", "kpis-by-team.csv", "kpis.csv", "report.html", "sample"])
+        // The scorecards registered before the evaluations loaded: all three evaluations are in.
+        #expect(try String(contentsOfFile: folder + "/report.html", encoding: .utf8).contains("3 evaluations, 0 in the representative sample"))
+        // A final report without report.json is still left alone.
+        let again = try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-12-05"])
+        #expect(again.stderr.contains("the final report of 2026-W47 exists; left as it is"))
+
+        let bad = try contactqa(["run", dir.write("bad-format.yaml", text.replacingOccurrences(of: "formats: [html, csv]", with: "formats: [html, pdf]")),
+                                 "--week", "2026-W47", "--quiet"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("unknown report format \"pdf\"; the formats are csv, html, json, md"))
+    }
+
     /// Bad pipelines fail before the store is touched, with the pipeline's file, line and key, and exit 2.
     @Test func badPipelinesFailBeforeTheStoreIsTouched() throws {
         let dir = TemporaryDirectory()
