@@ -8,15 +8,18 @@ import Testing
 /// (Python 3.11, 2026-11-23), independently of ContactQA.
 @Suite("Public datasets", .enabled(if: FileManager.default.fileExists(atPath: sharedData), "../shared/data is absent"))
 struct PublicDatasetTests {
-    func importFile(_ data: String, mapping: String, timeZone: String = "America/New_York") throws -> (FileImportReport, SQLiteStore, TemporaryDirectory) {
+    func importFile(_ data: String, mapping: String, timeZone: String = "America/New_York", backend: Backend = .sqlite,
+                    _ test: String = #function) throws -> (FileImportReport, any SQLStore, TemporaryDirectory)? {
         let dir = TemporaryDirectory()
-        let store = try makeStore(dir, timeZone: timeZone)
+        guard let store = try makeStore(backend, dir, timeZone: timeZone, test) else { return nil }
         let importer = CSVImporter(mapping: try Mapping.load(file: fixture(mapping)), pseudonymiser: testKey, quarantineDirectory: dir.path + "/q")
         return (try importer.importFile(sharedData + "/" + data, into: store), store, dir)
     }
 
-    @Test func callCentreWithSparseTenPointCSAT() throws {
-        let (report, store, dir) = try importFile("callcenter-csat-32k/call_center.csv", mapping: "public-datasets/callcenter-csat-32k.yaml")
+    @Test(arguments: Backend.allCases)
+    func callCentreWithSparseTenPointCSAT(_ backend: Backend) throws {
+        guard let (report, store, dir) = try importFile("callcenter-csat-32k/call_center.csv", mapping: "public-datasets/callcenter-csat-32k.yaml",
+                                                        backend: backend) else { return }
         #expect(report.outcome == .loaded)
         #expect((report.log.rowsRead, report.log.inserted, report.log.rejected) == (32_941, 32_941, 0))
         let clock = ZoneClock(identifier: "America/New_York")!
@@ -34,14 +37,16 @@ struct PublicDatasetTests {
         withExtendedLifetime(dir) {}
     }
 
-    @Test func bankCallLogWithBlankRowsAndSplitDateAndTime() throws {
-        let (report, store, dir) = try importFile("crm-callcenterlogs/CRMCallCenterLogs.csv", mapping: "public-datasets/crm-callcenterlogs.yaml")
+    @Test(arguments: Backend.allCases)
+    func bankCallLogWithBlankRowsAndSplitDateAndTime(_ backend: Backend) throws {
+        guard let (report, store, dir) = try importFile("crm-callcenterlogs/CRMCallCenterLogs.csv", mapping: "public-datasets/crm-callcenterlogs.yaml",
+                                                        backend: backend) else { return }
         #expect(report.outcome == .loaded)
         // 3,999 rows; 984 without a call are quarantined; 3,015 distinct call ids.
         #expect((report.log.rowsRead, report.log.rejected, report.log.inserted) == (3_999, 984, 3_015))
         #expect(report.sampleRejections.first?.reason == "interaction_id is empty")
         // HANG (416) and PHANTOM (19) never reached an agent.
-        #expect(try store.rows("SELECT COUNT(*) FROM contacts WHERE abandoned = 1") == [[435.databaseValue]])
+        #expect(try textRows(store, "SELECT COUNT(*) FROM contacts WHERE abandoned = 1") == [["435"]])
         let quarantine = try String(contentsOfFile: report.quarantinePath!, encoding: .utf8)
         #expect(quarantine.split(separator: "\n").count == 985)
         #expect(!quarantine.contains("977-806-9726"))
