@@ -46,6 +46,7 @@ public struct WeeklyReport {
 
     /// How often a criterion was rated at or above its target in a week's evaluations.
     public struct CriterionShare: Sendable, Equatable {
+        /// `scorecard/criterion`, e.g. `voice-standard/empathy`.
         public var criterionID: String
         public var label: String
         public var ratings: Int
@@ -85,8 +86,11 @@ public struct WeeklyReport {
         for r in rows {
             guard let card = cards["\(r[0].string!)#\(r[1].int!)"],
                   let criterion = card.criterion(r[2].string!), let rating = r[3].double else { continue }
-            shares[criterion.id, default: CriterionShare(criterionID: criterion.id, label: criterion.label, ratings: 0, atTarget: 0)].ratings += 1
-            if rating >= (criterion.target ?? criterion.max) { shares[criterion.id]!.atTarget += 1 }
+            // Criteria of different scorecards are different criteria, even when they share an id
+            // (voice and written both have `empathy`, with their own wording and targets).
+            let key = "\(card.id)/\(criterion.id)"
+            shares[key, default: CriterionShare(criterionID: key, label: criterion.label, ratings: 0, atTarget: 0)].ratings += 1
+            if rating >= (criterion.target ?? criterion.max) { shares[key]!.atTarget += 1 }
         }
         return shares.values.sorted { ($0.share, $0.criterionID) < ($1.share, $1.criterionID) }
     }

@@ -331,6 +331,13 @@ struct RunnerTests {
         #expect(report.hasPrefix("# Weekly quality report — 2026-W47 (final)"))
         #expect(report.contains("13 evaluations, 10 in the representative sample; QA score 70.3 (95% CI 64.6–76.1)."))
         #expect(report.contains("Sample coverage: 10 of 21 sampled interactions evaluated (48%); the plan asked for 21 from a frame of 25."))
+        // Weakest criteria per scorecard: written-standard accuracy was rated 4 (S1, at its target 4)
+        // and 3 (S2) → 1 of 2; voice-standard empathy over all 13 evaluations: E2 4, E3 3, S3 4, S4 3, S5 2,
+        // S7 5, S8 3, S9 4, S10 4 (E1 and S6 N/A) → 5 of 9 at its target 4 (counted with Python's csv module).
+        #expect(report.contains("- Answers every question accurately: 50% (1 of 2)"))
+        let json = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.path + "/reports/2026-W47/report.json"))) as? [String: Any])
+        let weakest = try #require(json["weakest_criteria"] as? [[String: Any]])
+        #expect(weakest.contains { $0["criterion"] as? String == "voice-standard/empathy" && $0["ratings"] as? Int == 9 && $0["at_target"] as? Int == 5 })
         let store = try SQLiteStore(path: dir.path + "/demo.sqlite")
         let period = Period(week: ISOWeek("2026-W47")!, clock: ZoneClock(identifier: "Europe/London")!)
         let quality = try QualityEngine(store: store).report(period: period, groupBy: .team)
