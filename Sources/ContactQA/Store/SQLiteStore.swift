@@ -457,13 +457,11 @@ struct SQLiteSession: SQLSession {
 }
 
 /// Writes rows with cached statements inside a file's transaction.
-private struct SQLiteWriter: StoreWriter {
+private struct SQLiteWriter: RowWriting {
     let db: Database
     let ingestID: Int64
     private var statements: [String: Statement] = [:]
-    /// Some row of the file wants `abandoned` derived from the legs.
     var abandonedFromLegs = false
-    /// Some row of the file carried referenced legs, to be numbered by answer time.
     var referencedLegs = false
 
     init(db: Database, ingestID: Int64) {
@@ -478,44 +476,22 @@ private struct SQLiteWriter: StoreWriter {
         return made
     }
 
-    mutating func write(_ row: MappedRow, layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool) {
-        if layout.attachesToContacts { return try writeSurvey(row, layout) }
-        if layout.abandonedFromLegs { abandonedFromLegs = true }
-        // A repeated record is one this file already wrote: the same contact (CSV rows, records without
-        // legs) or the same referenced leg (sources whose records are legs).
-        var duplicate = false
-        if let legRef = row.legRef {
-            let select = try statement("SELECT ingest_id FROM legs WHERE source = ? AND interaction_id = ? AND leg_ref = ?")
-            duplicate = try Int64.fetchOne(select, arguments: [row.source, row.interactionID, legRef]) == ingestID
-        }
-        var outcome = RowOutcome.unchanged
-        var summarised = false
-        if let contact = row.contact {
-            let written = try writeContact(row, contact, layout)
-            outcome = written.outcome
-            summarised = written.summarised
-            if row.legRef == nil { duplicate = written.duplicate }
-        } else if row.legRef == nil, try isStale(row) {
-            return (.stale, false)
-        }
+    mutating func storedLegIngestID(_ row: MappedRow, legRef: String) throws -> Int64? {
+        let select = try statement("SELECT ingest_id FROM legs WHERE source = ? AND interaction_id = ? AND leg_ref = ?")
+        return try Int64.fetchOne(select, arguments: [row.source, row.interactionID, legRef])
+    }
+
+    mutating func touch(_ row: MappedRow, refresh: Bool) throws {
         let touch = try statement("""
             INSERT INTO temp.touched (source, interaction_id, refresh) VALUES (?, ?, ?)
             ON CONFLICT DO UPDATE SET refresh = MAX(refresh, excluded.refresh)
             """)
-        try db.run(touch, [row.source.databaseValue, row.interactionID.databaseValue, (summarised ? 0 : 1).databaseValue])
-        if outcome == .stale, row.legRef == nil { return (.stale, duplicate) }
-        if let legRef = row.legRef {
-            referencedLegs = true
-            outcome = .merging(contact: outcome, hasContact: row.contact != nil, leg: try writeReferencedLeg(row, legRef: legRef, layout), referenced: true)
-        } else if let leg = row.leg {
-            outcome = .merging(contact: outcome, hasContact: row.contact != nil, leg: try writeLeg(row, leg: leg, layout), referenced: false)
-        }
-        return (outcome, duplicate)
+        try db.run(touch, [row.source.databaseValue, row.interactionID.databaseValue, (refresh ? 1 : 0).databaseValue])
     }
 
     /// Inserts or updates a contact. A new contact whose row carries at most its first leg gets its
     /// leg summary (count, closing agent and team) in the same insert, so it needs no refresh later.
-    private mutating func writeContact(_ row: MappedRow, _ values: [FieldValue], _ layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool, summarised: Bool) {
+    mutating func writeContact(_ row: MappedRow, _ values: [FieldValue], _ layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool, summarised: Bool) {
         let columns = layout.contactColumns
         let simple = row.legRef == nil && (row.leg ?? 1) == 1
         var extra: [String] = []
@@ -553,7 +529,7 @@ private struct SQLiteWriter: StoreWriter {
     }
 
     /// A leg that is a record of its own: matched by its reference, newer versions win, numbered after the file.
-    private mutating func writeReferencedLeg(_ row: MappedRow, legRef: String, _ layout: RowLayout) throws -> RowOutcome {
+    mutating func writeReferencedLeg(_ row: MappedRow, legRef: String, _ layout: RowLayout) throws -> RowOutcome {
         let columns = layout.legColumns
         let key: [DatabaseValue] = [row.source.databaseValue, row.interactionID.databaseValue, legRef.databaseValue]
         let values = row.legValues.map { $0.databaseValue }
@@ -580,7 +556,7 @@ private struct SQLiteWriter: StoreWriter {
 
     /// A survey response updates its contact, or waits for it in `pending_surveys`; a repeated
     /// response replaces the earlier one, so it is never counted twice.
-    private mutating func writeSurvey(_ row: MappedRow, _ layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool) {
+    mutating func writeSurvey(_ row: MappedRow, _ layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool) {
         let columns = layout.contactColumns
         let values = (row.contact ?? []).map { $0.databaseValue }
         let key: [DatabaseValue] = [row.source.databaseValue, row.interactionID.databaseValue]
@@ -605,14 +581,14 @@ private struct SQLiteWriter: StoreWriter {
     }
 
     /// An older version than the stored one changes nothing (DESIGN.md §2).
-    private mutating func isStale(_ row: MappedRow) throws -> Bool {
+    mutating func isStale(_ row: MappedRow) throws -> Bool {
         guard let version = row.version else { return false }
         let select = try statement("SELECT version FROM contacts WHERE source = ? AND interaction_id = ?")
         guard let stored = try Int64.fetchOne(select, arguments: [row.source, row.interactionID]) else { return false }
         return version < stored
     }
 
-    private mutating func writeLeg(_ row: MappedRow, leg: Int, _ layout: RowLayout) throws -> RowOutcome {
+    mutating func writeLeg(_ row: MappedRow, leg: Int, _ layout: RowLayout) throws -> RowOutcome {
         let columns = layout.legColumns
         let insert = try statement("""
             INSERT INTO legs (source, interaction_id, leg, \(columns.map { $0 + ", " }.joined())ingest_id)

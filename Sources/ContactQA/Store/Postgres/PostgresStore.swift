@@ -390,7 +390,7 @@ public final class PostgresStore: ContactStore {
 
 /// Writes rows with statements prepared once per connection, inside a file's transaction: the same
 /// rules as SQLiteStore's writer (upsert by key, older versions ignored, duplicates counted).
-private struct PostgresWriter: StoreWriter {
+private struct PostgresWriter: RowWriting {
     let connection: PostgresConnection
     let ingestID: Int64
     var abandonedFromLegs = false
@@ -508,44 +508,22 @@ private struct PostgresWriter: StoreWriter {
 
     private static func placeholders(_ range: ClosedRange<Int>) -> String { range.map { "$\($0)" }.joined(separator: ", ") }
 
-    mutating func write(_ row: MappedRow, layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool) {
-        if layout.attachesToContacts { return try writeSurvey(row, layout) }
-        if layout.abandonedFromLegs { abandonedFromLegs = true }
-        var duplicate = false
-        if let legRef = row.legRef {
-            let stored = try connection.run("SELECT ingest_id FROM legs WHERE source = $1 AND interaction_id = $2 AND leg_ref = $3",
-                                            [row.source, row.interactionID, legRef]).rows.first?.first.flatMap { $0 }
-            duplicate = stored.flatMap { Int64($0) } == ingestID
-        }
-        if row.legRef == nil, let contact = row.contact, try insertNewContact(row, contact, layout) { return (.inserted, false) }
-        var outcome = RowOutcome.unchanged
-        var summarised = false
-        if let contact = row.contact {
-            let written = try writeContact(row, contact, layout)
-            outcome = written.outcome
-            summarised = written.summarised
-            if row.legRef == nil { duplicate = written.duplicate }
-        } else if row.legRef == nil, try isStale(row) {
-            return (.stale, false)
-        }
+    mutating func storedLegIngestID(_ row: MappedRow, legRef: String) throws -> Int64? {
+        try connection.run("SELECT ingest_id FROM legs WHERE source = $1 AND interaction_id = $2 AND leg_ref = $3",
+                           [row.source, row.interactionID, legRef]).rows.first?.first.flatMap { $0 }.flatMap { Int64($0) }
+    }
+
+    mutating func touch(_ row: MappedRow, refresh: Bool) throws {
         try connection.run("""
             INSERT INTO touched (source, interaction_id, refresh) VALUES ($1, $2, $3)
             ON CONFLICT (source, interaction_id) DO UPDATE SET refresh = GREATEST(touched.refresh, excluded.refresh)
-            """, [row.source, row.interactionID, summarised ? "0" : "1"])
-        if outcome == .stale, row.legRef == nil { return (.stale, duplicate) }
-        if let legRef = row.legRef {
-            referencedLegs = true
-            outcome = .merging(contact: outcome, hasContact: row.contact != nil, leg: try writeReferencedLeg(row, legRef: legRef, layout), referenced: true)
-        } else if let leg = row.leg {
-            outcome = .merging(contact: outcome, hasContact: row.contact != nil, leg: try writeLeg(row, leg: leg, layout), referenced: false)
-        }
-        return (outcome, duplicate)
+            """, [row.source, row.interactionID, refresh ? "1" : "0"])
     }
 
     /// The common case of a backfill in one round trip: a contact not stored yet, inserted with its
     /// leg (if the row has one) and marked touched, by one statement of data-modifying CTEs. Returns
     /// false, having changed nothing, when the contact exists: the general path then takes over.
-    private mutating func insertNewContact(_ row: MappedRow, _ values: [FieldValue], _ layout: RowLayout) throws -> Bool {
+    mutating func insertNewContact(_ row: MappedRow, _ values: [FieldValue], _ layout: RowLayout) throws -> Bool {
         let columns = layout.contactColumns
         let simple = (row.leg ?? 1) == 1
         let hasLeg = row.leg != nil && row.legValues.count == layout.legColumns.count
@@ -573,7 +551,7 @@ private struct PostgresWriter: StoreWriter {
         return try connection.run(sql, parameters).rows.first?.first == "t"
     }
 
-    private mutating func writeContact(_ row: MappedRow, _ values: [FieldValue], _ layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool, summarised: Bool) {
+    mutating func writeContact(_ row: MappedRow, _ values: [FieldValue], _ layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool, summarised: Bool) {
         let columns = layout.contactColumns
         let simple = row.legRef == nil && (row.leg ?? 1) == 1
         var extra: [String] = []
@@ -603,7 +581,7 @@ private struct PostgresWriter: StoreWriter {
         return (update.affected == 1 ? .updated : .unchanged, duplicate, false)
     }
 
-    private mutating func writeReferencedLeg(_ row: MappedRow, legRef: String, _ layout: RowLayout) throws -> RowOutcome {
+    mutating func writeReferencedLeg(_ row: MappedRow, legRef: String, _ layout: RowLayout) throws -> RowOutcome {
         let columns = layout.legColumns
         let n = columns.count
         let values = row.legValues.map(\.text)
@@ -628,7 +606,7 @@ private struct PostgresWriter: StoreWriter {
         return .unchanged
     }
 
-    private mutating func writeSurvey(_ row: MappedRow, _ layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool) {
+    mutating func writeSurvey(_ row: MappedRow, _ layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool) {
         let columns = layout.contactColumns
         let n = columns.count
         let values = (row.contact ?? []).map(\.text)
@@ -651,7 +629,7 @@ private struct PostgresWriter: StoreWriter {
         return (.pending, false)
     }
 
-    private mutating func isStale(_ row: MappedRow) throws -> Bool {
+    mutating func isStale(_ row: MappedRow) throws -> Bool {
         guard let version = row.version else { return false }
         let stored = try connection.run("SELECT version FROM contacts WHERE source = $1 AND interaction_id = $2",
                                         [row.source, row.interactionID]).rows.first?.first.flatMap { $0 }.flatMap { Int64($0) }
@@ -659,7 +637,7 @@ private struct PostgresWriter: StoreWriter {
         return version < stored
     }
 
-    private mutating func writeLeg(_ row: MappedRow, leg: Int, _ layout: RowLayout) throws -> RowOutcome {
+    mutating func writeLeg(_ row: MappedRow, leg: Int, _ layout: RowLayout) throws -> RowOutcome {
         let columns = layout.legColumns
         let n = columns.count
         let values = row.legValues.map(\.text)

@@ -1,0 +1,56 @@
+/// DESIGN.md §2's loading rules for one mapped row, written once for every backend: a store's writer
+/// supplies the statements (insert or update a contact, a leg, a survey answer, mark the contact
+/// touched), and `writeRow` decides which run and what the row's outcome is.
+protocol RowWriting: StoreWriter {
+    /// Some row of the file wants `abandoned` derived from the legs.
+    var abandonedFromLegs: Bool { get set }
+    /// Some row of the file carried referenced legs, to be numbered by answer time after the file.
+    var referencedLegs: Bool { get set }
+
+    /// The ingest id that last wrote this referenced leg, if it is stored.
+    mutating func storedLegIngestID(_ row: MappedRow, legRef: String) throws -> Int64?
+    /// A contact not stored yet, with its leg and touched mark, in one step; false (nothing changed)
+    /// when the contact exists. The default never takes this path.
+    mutating func insertNewContact(_ row: MappedRow, _ values: [FieldValue], _ layout: RowLayout) throws -> Bool
+    mutating func writeContact(_ row: MappedRow, _ values: [FieldValue], _ layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool, summarised: Bool)
+    /// Whether the row is an older version than the stored contact (DESIGN.md §2).
+    mutating func isStale(_ row: MappedRow) throws -> Bool
+    /// Records that the file touched the row's contact; `refresh`: its leg summary must be recomputed.
+    mutating func touch(_ row: MappedRow, refresh: Bool) throws
+    mutating func writeReferencedLeg(_ row: MappedRow, legRef: String, _ layout: RowLayout) throws -> RowOutcome
+    mutating func writeLeg(_ row: MappedRow, leg: Int, _ layout: RowLayout) throws -> RowOutcome
+    mutating func writeSurvey(_ row: MappedRow, _ layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool)
+}
+
+extension RowWriting {
+    mutating func insertNewContact(_ row: MappedRow, _ values: [FieldValue], _ layout: RowLayout) throws -> Bool { false }
+
+    mutating func write(_ row: MappedRow, layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool) {
+        if layout.attachesToContacts { return try writeSurvey(row, layout) }
+        if layout.abandonedFromLegs { abandonedFromLegs = true }
+        // A repeated record is one this file already wrote: the same contact (CSV rows, records without
+        // legs) or the same referenced leg (sources whose records are legs).
+        var duplicate = false
+        if let legRef = row.legRef { duplicate = try storedLegIngestID(row, legRef: legRef) == ingestID }
+        if row.legRef == nil, let contact = row.contact, try insertNewContact(row, contact, layout) { return (.inserted, false) }
+        var outcome = RowOutcome.unchanged
+        var summarised = false
+        if let contact = row.contact {
+            let written = try writeContact(row, contact, layout)
+            outcome = written.outcome
+            summarised = written.summarised
+            if row.legRef == nil { duplicate = written.duplicate }
+        } else if row.legRef == nil, try isStale(row) {
+            return (.stale, false)
+        }
+        try touch(row, refresh: !summarised)
+        if outcome == .stale, row.legRef == nil { return (.stale, duplicate) }
+        if let legRef = row.legRef {
+            referencedLegs = true
+            outcome = .merging(contact: outcome, hasContact: row.contact != nil, leg: try writeReferencedLeg(row, legRef: legRef, layout), referenced: true)
+        } else if let leg = row.leg {
+            outcome = .merging(contact: outcome, hasContact: row.contact != nil, leg: try writeLeg(row, leg: leg, layout), referenced: false)
+        }
+        return (outcome, duplicate)
+    }
+}
