@@ -116,11 +116,7 @@ public struct EvaluationImporter {
                 }
                 entry.inserted += 1
             }
-            try db.execute("""
-                INSERT INTO ingest_log (file, sha256, source, status, started_at, rows_read, inserted, updated, unchanged, stale, pending, duplicates, rejected, duration_ms, message)
-                VALUES (?, ?, 'evaluations', 'loaded', ?, ?, ?, 0, ?, 0, 0, 0, ?, 0, ?)
-                """, [.text(entry.file), .text(entry.sha256), .text(entry.startedAt), FieldValue(entry.rowsRead), FieldValue(entry.inserted),
-                      FieldValue(entry.unchanged), FieldValue(entry.rejected), FieldValue(entry.message)])
+            _ = try db.insertLog(entry)
         }
         return FileImportReport(outcome: .loaded, log: entry, quarantinePath: quarantinePath, sampleRejections: Array(rejections.prefix(5)), warnings: [])
     }

@@ -128,7 +128,7 @@ public final class SQLiteStore: ContactStore {
             var decision = LoadDecision.rollback
             do {
                 try db.inTransaction {
-                    let id = try SQLiteStore.insertLog(db, entry)
+                    let id = try SQLiteSession(db: db).insertLog(entry)
                     var writer: any StoreWriter = SQLiteWriter(db: db, ingestID: id)
                     (decision, result) = try body(&writer)
                     result.id = id
@@ -143,7 +143,7 @@ public final class SQLiteStore: ContactStore {
                             """)
                     }
                     try SQLiteStore.attachPendingSurveys(db)
-                    try SQLiteStore.updateLog(db, result)
+                    try SQLiteSession(db: db).updateLog(result)
                     return .commit
                 }
             } catch {
@@ -152,35 +152,10 @@ public final class SQLiteStore: ContactStore {
             }
             try db.execute(sql: "DELETE FROM temp.touched")
             if decision == .rollback {
-                result.id = try SQLiteStore.insertLog(db, result)
+                result.id = try SQLiteSession(db: db).insertLog(result)
             }
         }
         return result
-    }
-
-    /// Records a file that failed as a whole (nothing of it loaded).
-    public func logFailure(_ entry: IngestLogEntry) throws {
-        try queue.write { db in _ = try SQLiteStore.insertLog(db, entry) }
-    }
-
-    private static let logColumns = "file, sha256, source, status, started_at, rows_read, inserted, updated, unchanged, stale, pending, duplicates, rejected, duration_ms, message"
-
-    private static func logArguments(_ e: IngestLogEntry) -> StatementArguments {
-        [e.file, e.sha256, e.source, e.status.rawValue, e.startedAt, e.rowsRead, e.inserted, e.updated, e.unchanged,
-         e.stale, e.pending, e.duplicates, e.rejected, e.durationMilliseconds, e.message]
-    }
-
-    private static func insertLog(_ db: Database, _ entry: IngestLogEntry) throws -> Int64 {
-        try db.execute(sql: "INSERT INTO ingest_log (\(logColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       arguments: logArguments(entry))
-        return db.lastInsertedRowID
-    }
-
-    private static func updateLog(_ db: Database, _ entry: IngestLogEntry) throws {
-        var arguments = logArguments(entry)
-        arguments += [entry.id]
-        let assignments = logColumns.split(separator: ",").map { "\($0.trimmingCharacters(in: .whitespaces)) = ?" }.joined(separator: ", ")
-        try db.execute(sql: "UPDATE ingest_log SET \(assignments) WHERE id = ?", arguments: arguments)
     }
 
     /// Numbers the referenced legs of each touched contact 1, 2, … by answer time (then reference),
@@ -212,18 +187,7 @@ public final class SQLiteStore: ContactStore {
             """)
     }
 
-    /// Whether a file with these exact bytes has been loaded before.
-    public func hasLoaded(sha256: String) throws -> Bool {
-        try queue.read { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM ingest_log WHERE sha256 = ? AND status = 'loaded')", arguments: [sha256]) ?? false
-        }
-    }
 
-    /// The local date of the latest inbound arrival, in the site timezone; nil for an empty store.
-    public func latestArrivalDate() throws -> LocalDate? {
-        let latest = try queue.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(arrived_at) FROM contacts") }
-        return latest.map { (ZoneClock(identifier: siteTimeZone) ?? .utc).localDate(atUTC: $0 / 1000) }
-    }
 
     /// Survey responses that arrived before their contact now attach to it: only the fields the
     /// response provided are written, and the waiting rows go.
@@ -237,27 +201,6 @@ public final class SQLiteStore: ContactStore {
             DELETE FROM pending_surveys
             WHERE EXISTS (SELECT 1 FROM contacts c WHERE c.source = pending_surveys.source AND c.interaction_id = pending_surveys.interaction_id);
             """)
-    }
-
-    public func ingestLog() throws -> [IngestLogEntry] {
-        try queue.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, \(SQLiteStore.logColumns) FROM ingest_log ORDER BY id").map { row in
-                var e = IngestLogEntry(file: row["file"], sha256: row["sha256"], source: row["source"],
-                                       status: IngestLogEntry.Status(rawValue: row["status"]) ?? .failed, startedAt: row["started_at"])
-                e.id = row["id"]
-                e.rowsRead = row["rows_read"]
-                e.inserted = row["inserted"]
-                e.updated = row["updated"]
-                e.unchanged = row["unchanged"]
-                e.stale = row["stale"]
-                e.pending = row["pending"]
-                e.duplicates = row["duplicates"]
-                e.rejected = row["rejected"]
-                e.durationMilliseconds = row["duration_ms"]
-                e.message = row["message"]
-                return e
-            }
-        }
     }
 
     func read<T>(_ body: (Database) throws -> T) throws -> T { try queue.read(body) }

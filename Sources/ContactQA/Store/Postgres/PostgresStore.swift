@@ -158,7 +158,7 @@ public final class PostgresStore: ContactStore {
             try connection.execute("SELECT pg_advisory_xact_lock($1)", [String(PostgresStore.ingestLock)])
             try connection.execute("CREATE TEMP TABLE IF NOT EXISTS touched (source TEXT NOT NULL, interaction_id TEXT NOT NULL, refresh BIGINT NOT NULL, PRIMARY KEY (source, interaction_id))")
             try connection.execute("DELETE FROM touched")
-            let id = try insertLog(entry)
+            let id = try PostgresSession(connection: connection).insertLog(entry)
             var writer: any StoreWriter = PostgresWriter(connection: connection, ingestID: id)
             (decision, result) = try body(&writer)
             result.id = id
@@ -175,46 +175,20 @@ public final class PostgresStore: ContactStore {
                         """)
                 }
                 try attachPendingSurveys()
-                try updateLog(result)
+                try PostgresSession(connection: connection).updateLog(result)
                 try connection.execute("COMMIT")
                 // A large load changes the tables' statistics: refresh them now (a sample of 30,000 rows,
                 // well under a second) rather than leave the KPI queries that follow to autovacuum's timing.
                 if result.inserted + result.updated > 10_000 { try connection.execute("ANALYZE contacts, legs") }
             } else {
                 try connection.execute("ROLLBACK")
-                result.id = try insertLog(result)
+                result.id = try PostgresSession(connection: connection).insertLog(result)
             }
         } catch {
             _ = try? connection.execute("ROLLBACK")
             throw error
         }
         return result
-    }
-
-    public func logFailure(_ entry: IngestLogEntry) throws { _ = try insertLog(entry) }
-
-    private static let logColumns = ["file", "sha256", "source", "status", "started_at", "rows_read", "inserted", "updated", "unchanged",
-                                     "stale", "pending", "duplicates", "rejected", "duration_ms", "message"]
-
-    private static func logArguments(_ e: IngestLogEntry) -> [String?] {
-        [e.file, e.sha256, e.source, e.status.rawValue, e.startedAt, String(e.rowsRead), String(e.inserted), String(e.updated),
-         String(e.unchanged), String(e.stale), String(e.pending), String(e.duplicates), String(e.rejected),
-         String(e.durationMilliseconds), e.message]
-    }
-
-    private func insertLog(_ entry: IngestLogEntry) throws -> Int64 {
-        let columns = PostgresStore.logColumns
-        let rows = try connection.run("""
-            INSERT INTO ingest_log (\(columns.joined(separator: ", "))) VALUES (\((1...columns.count).map { "$\($0)" }.joined(separator: ", "))) RETURNING id
-            """, PostgresStore.logArguments(entry)).rows
-        return Int64(rows.first?.first.flatMap { $0 } ?? "") ?? 0
-    }
-
-    private func updateLog(_ entry: IngestLogEntry) throws {
-        let columns = PostgresStore.logColumns
-        try connection.run("""
-            UPDATE ingest_log SET \(columns.enumerated().map { "\($1) = $\($0 + 1)" }.joined(separator: ", ")) WHERE id = $\(columns.count + 1)
-            """, PostgresStore.logArguments(entry) + [String(entry.id ?? 0)])
     }
 
     /// As SQLiteStore: referenced legs numbered 1, 2, … by answer time, through negative numbers.
@@ -255,35 +229,6 @@ public final class PostgresStore: ContactStore {
             DELETE FROM pending_surveys
             WHERE EXISTS (SELECT 1 FROM contacts c WHERE c.source = pending_surveys.source AND c.interaction_id = pending_surveys.interaction_id);
             """)
-    }
-
-    public func hasLoaded(sha256: String) throws -> Bool {
-        try connection.run("SELECT EXISTS (SELECT 1 FROM ingest_log WHERE sha256 = $1 AND status = 'loaded')", [sha256]).rows.first?.first == "t"
-    }
-
-    public func latestArrivalDate() throws -> LocalDate? {
-        guard let text = try connection.execute("SELECT MAX(arrived_at) FROM contacts").rows.first?.first, let latest = text.flatMap({ Int64($0) }) else { return nil }
-        return (ZoneClock(identifier: siteTimeZone) ?? .utc).localDate(atUTC: latest / 1000)
-    }
-
-    public func ingestLog() throws -> [IngestLogEntry] {
-        try connection.execute("SELECT id, \(PostgresStore.logColumns.joined(separator: ", ")) FROM ingest_log ORDER BY id").rows.map { r in
-            let n = { (i: Int) in Int(r[i] ?? "") ?? 0 }
-            var e = IngestLogEntry(file: r[1] ?? "", sha256: r[2] ?? "", source: r[3] ?? "",
-                                   status: IngestLogEntry.Status(rawValue: r[4] ?? "") ?? .failed, startedAt: r[5] ?? "")
-            e.id = Int64(r[0] ?? "")
-            e.rowsRead = n(6)
-            e.inserted = n(7)
-            e.updated = n(8)
-            e.unchanged = n(9)
-            e.stale = n(10)
-            e.pending = n(11)
-            e.duplicates = n(12)
-            e.rejected = n(13)
-            e.durationMilliseconds = n(14)
-            e.message = r[15]
-            return e
-        }
     }
 
     /// Runs a read-only query (tests and diagnostics); values as text.
