@@ -16,10 +16,10 @@ struct Coaching: ParsableCommand {
         @Option(name: .customLong("as-of"), help: "Today, for due reviews (YYYY-MM-DD).") var asOf: String?
 
         func run() throws {
-            let sqlite = try openExistingStore(store)
-            let clock = ZoneClock(identifier: sqlite.siteTimeZone) ?? .utc
+            let opened = try openExistingStore(store)
+            let clock = ZoneClock(identifier: opened.siteTimeZone) ?? .utc
             let today = asOf.flatMap { LocalDate(iso: $0) } ?? clock.localDate(atUTC: Int64(Date().timeIntervalSince1970))
-            let plans = try sqlite.actionPlans().filter { !due || $0.isDue(asOf: today) }
+            let plans = try opened.actionPlans().filter { !due || $0.isDue(asOf: today) }
             if plans.isEmpty { print(due ? "no review is due" : "no action plan recorded") }
             for p in plans {
                 let change: String
@@ -59,10 +59,10 @@ struct Coaching: ParsableCommand {
         @Option(help: "What the review concluded.") var note: String?
 
         func run() throws {
-            let sqlite = try openExistingStore(store)
-            let clock = ZoneClock(identifier: sqlite.siteTimeZone) ?? .utc
+            let opened = try openExistingStore(store)
+            let clock = ZoneClock(identifier: opened.siteTimeZone) ?? .utc
             let date = on.flatMap { LocalDate(iso: $0) } ?? clock.localDate(atUTC: Int64(Date().timeIntervalSince1970))
-            try sqlite.reviewActionPlan(id: id, on: date, note: note)
+            try opened.reviewActionPlan(id: id, on: date, note: note)
             print("action plan #\(id) reviewed on \(date)")
         }
     }

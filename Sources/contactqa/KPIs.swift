@@ -80,10 +80,10 @@ struct KPIs: ParsableCommand {
     }
 
     func run() throws {
-        let sqlite = try openStore(store, mustExist: true)
-        let period = try period.period(siteTimeZone: sqlite.siteTimeZone)
+        let opened = try openExistingStore(store)
+        let period = try period.period(siteTimeZone: opened.siteTimeZone)
         let today = asOf.flatMap { LocalDate(iso: $0) } ?? period.clock.localDate(atUTC: Int64(Date().timeIntervalSince1970))
-        let report = try KPIEngine(store: sqlite).report(period: period, groupBy: try groupBy(), parameters: try parameters(), asOf: today)
+        let report = try KPIEngine(store: opened).report(period: period, groupBy: try groupBy(), parameters: try parameters(), asOf: today)
         switch format {
         case .table:
             print(report.table, terminator: "")

@@ -38,17 +38,17 @@ struct PeriodOptions: ParsableArguments {
 
 /// `--store`: a SQLite file (a path, or `sqlite:PATH`) or a PostgreSQL URL (`postgres://user@host:port/db`,
 /// the password from PGPASSWORD or a pgpass file, never the URL).
-func openStore(_ spec: String, createWithTimeZone timeZone: String? = nil, mustExist: Bool = false) throws -> any SQLStore {
+func openStore(_ spec: String, createWithTimeZone timeZone: String? = nil) throws -> any SQLStore {
     if PostgresStore.isURL(spec) { return try PostgresStore(url: spec, createWithTimeZone: timeZone) }
-    let path = spec.hasPrefix("sqlite:") ? String(spec.dropFirst("sqlite:".count)) : spec
-    if mustExist { return try openExistingStore(path) }
-    return try SQLiteStore(path: path, createWithTimeZone: timeZone)
+    return try SQLiteStore(path: sqlitePath(spec), createWithTimeZone: timeZone)
 }
+
+private func sqlitePath(_ spec: String) -> String { spec.hasPrefix("sqlite:") ? String(spec.dropFirst("sqlite:".count)) : spec }
 
 /// An existing store: a SQLite file that must exist, or a PostgreSQL URL.
 func openExistingStore(_ spec: String) throws -> any SQLStore {
     if PostgresStore.isURL(spec) { return try PostgresStore(url: spec) }
-    let path = spec.hasPrefix("sqlite:") ? String(spec.dropFirst("sqlite:".count)) : spec
+    let path = sqlitePath(spec)
     guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no store at \(path)") }
     return try SQLiteStore(path: path)
 }

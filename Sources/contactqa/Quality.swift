@@ -17,11 +17,11 @@ struct Quality: ParsableCommand {
     var feedbackPacks: String?
 
     func run() throws {
-        let sqlite = try openExistingStore(store)
-        let span = try period.period(siteTimeZone: sqlite.siteTimeZone)
-        let report = try QualityEngine(store: sqlite).report(period: span, groupBy: by)
+        let opened = try openExistingStore(store)
+        let span = try period.period(siteTimeZone: opened.siteTimeZone)
+        let report = try QualityEngine(store: opened).report(period: span, groupBy: by)
         if let feedbackPacks {
-            let written = try FeedbackPack.write(try FeedbackPack.build(store: sqlite, period: span), to: feedbackPacks)
+            let written = try FeedbackPack.write(try FeedbackPack.build(store: opened, period: span), to: feedbackPacks)
             FileHandle.standardError.write(Data("wrote \(written.count) feedback packs into \(feedbackPacks)\n".utf8))
         }
         switch format {

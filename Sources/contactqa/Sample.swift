@@ -25,10 +25,10 @@ extension Sample {
         @Flag(help: "Record a new draw when the recorded sample of this period used another plan or seed.") var redraw = false
 
         func run() throws {
-            let sqlite = try openExistingStore(store)
+            let opened = try openExistingStore(store)
             var samplingPlan = try SamplingPlan.load(file: plan)
             if let seed { samplingPlan.seed = seed }
-            let (manifest, outcome) = try SamplingService(store: sqlite).sample(plan: samplingPlan, period: try period.period(siteTimeZone: sqlite.siteTimeZone),
+            let (manifest, outcome) = try SamplingService(store: opened).sample(plan: samplingPlan, period: try period.period(siteTimeZone: opened.siteTimeZone),
                                                                            out: out, redraw: redraw)
             let selected = manifest.sample.selected.count
             switch outcome {
@@ -86,8 +86,8 @@ extension Sample {
         }
 
         func run() throws {
-            let sqlite = try openExistingStore(store)
-            let manifest = try SamplingService(store: sqlite).spot(period: try period.period(siteTimeZone: sqlite.siteTimeZone), agent: agent,
+            let opened = try openExistingStore(store)
+            let manifest = try SamplingService(store: opened).spot(period: try period.period(siteTimeZone: opened.siteTimeZone), agent: agent,
                                                                    n: n, seed: seed, out: out)
             FileHandle.standardError.write(Data("drew \(manifest.sample.selected.count) spot checks of \(agent) into \(out)\n".utf8))
             for adjustment in manifest.sample.adjustments { FileHandle.standardError.write(Data("adjusted: \(adjustment)\n".utf8)) }

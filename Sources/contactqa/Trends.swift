@@ -21,10 +21,10 @@ struct Trends: ParsableCommand {
     }
 
     func run() throws {
-        let sqlite = try openExistingStore(store)
-        let period = try period.period(siteTimeZone: sqlite.siteTimeZone)
+        let opened = try openExistingStore(store)
+        let period = try period.period(siteTimeZone: opened.siteTimeZone)
         let week = period.to.isoWeek
-        var engine = TrendsEngine(store: sqlite)
+        var engine = TrendsEngine(store: opened)
         engine.history = weeks
         let today = asOf.flatMap { LocalDate(iso: $0) } ?? period.clock.localDate(atUTC: Int64(Date().timeIntervalSince1970))
         let report = try engine.report(week: week, clock: period.clock, parameters: KPIParameters(), asOf: today)

@@ -106,9 +106,7 @@ public struct CSVImporter {
                 return (.commit, log)
             }
         } catch let error as InputError {
-            entry.status = .failed
-            entry.message = error.description
-            entry.durationMilliseconds = Int(Date().timeIntervalSince(started) * 1000)
+            entry.fail(error, since: started)
             try store.logFailure(entry)
             outcome = .failed(error)
         }

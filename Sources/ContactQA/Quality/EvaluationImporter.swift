@@ -61,8 +61,7 @@ public struct EvaluationImporter {
                 }
             }
         } catch let error as InputError {
-            entry.status = .failed
-            entry.message = error.description
+            entry.fail(error)
             try store.logFailure(entry)
             return FileImportReport(outcome: .failed(error), log: entry, quarantinePath: nil, sampleRejections: [], warnings: [])
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What became of one mapped row in the store.
 public enum RowOutcome: Sendable {
     case inserted, updated, unchanged
@@ -48,6 +50,13 @@ public struct IngestLogEntry: Sendable, Equatable {
         status = .rejected
         message = "\(rejected) of \(rowsRead) \(unit) rejected, above the threshold of \(percent(threshold)); nothing loaded"
         return true
+    }
+
+    /// Marks the entry as a file that failed as a whole, with the error and, when known, how long it took.
+    public mutating func fail(_ error: InputError, since started: Date? = nil) {
+        status = .failed
+        message = error.description
+        if let started { durationMilliseconds = Int(Date().timeIntervalSince(started) * 1000) }
     }
 
     /// Counts what became of one written row.

@@ -54,9 +54,15 @@ extension SQLiteStore {
 
 }
 
-/// The sampling frame's query, one text for both backends.
-enum FrameQuery {
-    static let sql = """
+extension SQLStore {
+    /// The handled legs of a period's contacts, with what sampling filters on, in a stable order.
+    ///
+    /// A leg counts as already evaluated when it has an evaluation and no recorded sample of the same
+    /// period (routine or spot) selected it: evaluations that a sample of the period caused never change
+    /// its frame, so `sample verify` still re-derives it.
+    public func frameCandidates(_ period: Period) throws -> [FrameUnit] {
+        var units: [FrameUnit] = []
+        try forEachRow("""
             SELECT l.source, l.interaction_id, l.leg, l.agent_id, l.team, c.channel, COALESCE(l.queue, c.queue), c.direction,
                    c.contact_reason, c.arrived_at, l.recording_ref,
                    COALESCE(l.talk_s, 0) + COALESCE(l.hold_s, 0) + COALESCE(l.acw_s, 0), c.monitoring_notice,
@@ -69,22 +75,8 @@ enum FrameQuery {
             LEFT JOIN roster r ON r.agent_id = l.agent_id
             WHERE c.arrived_at >= ? AND c.arrived_at < ? AND c.abandoned = 0
             ORDER BY l.source, l.interaction_id, l.leg
-            """
-
-    static func arguments(_ period: Period) -> [FieldValue] {
-        [.text(period.to.description), .text(period.from.description), .text(period.to.description), .integer(period.fromUTC), .integer(period.toUTC)]
-    }
-}
-
-extension SQLStore {
-    /// The handled legs of a period's contacts, with what sampling filters on, in a stable order.
-    ///
-    /// A leg counts as already evaluated when it has an evaluation and no recorded sample of the same
-    /// period (routine or spot) selected it: evaluations that a sample of the period caused never change
-    /// its frame, so `sample verify` still re-derives it.
-    public func frameCandidates(_ period: Period) throws -> [FrameUnit] {
-        var units: [FrameUnit] = []
-        try forEachRow(FrameQuery.sql, FrameQuery.arguments(period)) { row in
+            """, [.text(period.to.description), .text(period.from.description), .text(period.to.description),
+                  .integer(period.fromUTC), .integer(period.toUTC)]) { row in
             units.append(FrameUnit(source: row[0].string ?? "", interactionID: row[1].string ?? "", leg: row[2].int ?? 0, agent: row[3].string, team: row[4].string,
                                    channel: row[5].string ?? "", queue: row[6].string, direction: row[7].string ?? "inbound", reason: row[8].string,
                                    arrivedAt: row[9].int64 ?? 0, recordingRef: row[10].string, handleSeconds: row[11].double ?? 0,

@@ -203,10 +203,6 @@ public final class SQLiteStore: ContactStore {
             """)
     }
 
-    func read<T>(_ body: (Database) throws -> T) throws -> T { try queue.read(body) }
-
-    func write<T>(_ body: (Database) throws -> T) throws -> T { try queue.write(body) }
-
     /// Runs a read-only SQL query (for tests and diagnostics).
     public func rows(_ sql: String, _ arguments: [(any DatabaseValueConvertible)?] = []) throws -> [[DatabaseValue]] {
         try queue.read { db in

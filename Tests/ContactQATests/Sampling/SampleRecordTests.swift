@@ -125,7 +125,7 @@ struct SampleRecordTests {
         _ = try CSVImporter(mapping: .canonical, pseudonymiser: nil, quarantineDirectory: dir.path).importFile(late, into: store)
         let moved = dir.write("moved.csv", "interaction_id,channel,team,agent_id,arrived_at,abandoned,talk_s\nS1,voice,Team 9,A1,2026-11-17T11:00:00Z,false,61\n")
         _ = try CSVImporter(mapping: .canonical, pseudonymiser: nil, quarantineDirectory: dir.path).importFile(moved, into: store)
-        try store.write { db in try db.execute(sql: "DELETE FROM legs WHERE interaction_id = 'S2'") }
+        _ = try store.transaction { try $0.execute("DELETE FROM legs WHERE interaction_id = 'S2'") }
 
         let result = try service.verify(manifestPath: dir.path + "/o/manifest.json")
         #expect(!result.identical)

@@ -93,9 +93,7 @@ public struct JSONImporter {
                 return (.commit, log)
             }
         } catch let error as InputError {
-            entry.status = .failed
-            entry.message = error.description
-            entry.durationMilliseconds = Int(Date().timeIntervalSince(started) * 1000)
+            entry.fail(error, since: started)
             try store.logFailure(entry)
             outcome = .failed(error)
         }

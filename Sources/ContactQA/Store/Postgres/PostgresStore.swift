@@ -238,15 +238,12 @@ public final class PostgresStore: ContactStore {
 
     // MARK: Run lock
 
-    /// Holds the run lock of this database (a session advisory lock) until `unlockRun`; false when
-    /// another run holds it. The lock ends with the connection, so a killed run leaves none behind.
+    /// Holds the run lock of this database (a session advisory lock) for as long as this connection
+    /// lives; false when another run holds it. A killed run's lock ends with its connection.
     public func tryLockRun() throws -> Bool {
         try connection.execute("SELECT pg_try_advisory_lock($1)", [String(PostgresStore.runLock)]).rows.first?.first == "t"
     }
 
-    public func unlockRun() throws {
-        try connection.execute("SELECT pg_advisory_unlock($1)", [String(PostgresStore.runLock)])
-    }
 
     // MARK: Aggregates
 
@@ -411,12 +408,12 @@ private struct PostgresWriter: RowWriting {
             let first = seen.insert(row.source + "\u{1F}" + row.interactionID).inserted
             let simple = (row.leg ?? 1) == 1
             let hasLeg = row.leg != nil && row.legValues.count == legColumns.count
-            let agent = hasLeg && simple ? legColumns.firstIndex(of: "agent_id").flatMap { row.legValues[$0].text } : nil
-            let team = hasLeg && simple ? legColumns.firstIndex(of: "team").flatMap { row.legValues[$0].text } : nil
+            let agent = hasLeg && simple ? legColumns.firstIndex(of: "agent_id").flatMap { row.legValues[$0].string } : nil
+            let team = hasLeg && simple ? legColumns.firstIndex(of: "team").flatMap { row.legValues[$0].string } : nil
             var values: [String?] = [String(i), first ? "1" : "0", simple ? "0" : "1", row.source, row.interactionID]
-            values += (row.contact ?? []).map(\.text)
+            values += (row.contact ?? []).map(\.string)
             values += [simple && row.leg != nil ? "1" : "0", agent, team, row.leg.map(String.init)]
-            values += hasLeg ? row.legValues.map(\.text) : Array(repeating: nil, count: legColumns.count)
+            values += hasLeg ? row.legValues.map(\.string) : Array(repeating: nil, count: legColumns.count)
             let base = parameters.count
             tuples.append("(" + values.indices.map { "$\(base + $0 + 1)::\(columns[$0].type)" }.joined(separator: ", ") + ")")
             parameters += values
@@ -472,10 +469,10 @@ private struct PostgresWriter: RowWriting {
         let columns = layout.contactColumns
         let simple = (row.leg ?? 1) == 1
         let hasLeg = row.leg != nil && row.legValues.count == layout.legColumns.count
-        let agent = hasLeg ? layout.legColumns.firstIndex(of: "agent_id").flatMap { row.legValues[$0].text } : nil
-        let team = hasLeg ? layout.legColumns.firstIndex(of: "team").flatMap { row.legValues[$0].text } : nil
+        let agent = hasLeg ? layout.legColumns.firstIndex(of: "agent_id").flatMap { row.legValues[$0].string } : nil
+        let team = hasLeg ? layout.legColumns.firstIndex(of: "team").flatMap { row.legValues[$0].string } : nil
         var all = ["source", "interaction_id"] + columns + ["ingest_id"]
-        var parameters: [String?] = [row.source, row.interactionID] + values.map(\.text) + [String(ingestID)]
+        var parameters: [String?] = [row.source, row.interactionID] + values.map(\.string) + [String(ingestID)]
         if simple {
             all += ["leg_count", "closing_agent_id", "closing_team"]
             parameters += [row.leg == nil ? "0" : "1", row.leg == nil ? nil : agent, row.leg == nil ? nil : team]
@@ -488,7 +485,7 @@ private struct PostgresWriter: RowWriting {
             sql += ", l AS (INSERT INTO legs (source, interaction_id, leg, \(legColumns.map { $0 + ", " }.joined())ingest_id)"
                 + " SELECT $1, $2, $\(first)::bigint, \((0..<legColumns.count).map { "$\(first + 1 + $0), " }.joined())$\(first + 1 + legColumns.count)::bigint"
                 + " WHERE EXISTS (SELECT 1 FROM c) ON CONFLICT DO NOTHING)"
-            parameters += [String(leg)] + row.legValues.map(\.text) + [String(ingestID)]
+            parameters += [String(leg)] + row.legValues.map(\.string) + [String(ingestID)]
         }
         sql += ", t AS (INSERT INTO touched (source, interaction_id, refresh) SELECT $1, $2, \(simple ? 0 : 1) WHERE EXISTS (SELECT 1 FROM c)"
             + " ON CONFLICT (source, interaction_id) DO UPDATE SET refresh = GREATEST(touched.refresh, excluded.refresh))"
@@ -503,15 +500,15 @@ private struct PostgresWriter: RowWriting {
         var extraValues: [String?] = []
         if simple {
             let hasLeg = row.leg != nil && row.legValues.count == layout.legColumns.count
-            let agent = hasLeg ? layout.legColumns.firstIndex(of: "agent_id").flatMap { row.legValues[$0].text } : nil
-            let team = hasLeg ? layout.legColumns.firstIndex(of: "team").flatMap { row.legValues[$0].text } : nil
+            let agent = hasLeg ? layout.legColumns.firstIndex(of: "agent_id").flatMap { row.legValues[$0].string } : nil
+            let team = hasLeg ? layout.legColumns.firstIndex(of: "team").flatMap { row.legValues[$0].string } : nil
             extra = ["leg_count", "closing_agent_id", "closing_team"]
             extraValues = [row.leg == nil ? "0" : "1", row.leg == nil ? nil : agent, row.leg == nil ? nil : team]
         }
         let all = ["source", "interaction_id"] + columns + extra + ["ingest_id"]
         let inserted = try connection.run("""
             INSERT INTO contacts (\(all.joined(separator: ", "))) VALUES (\(PostgresWriter.placeholders(1...all.count))) ON CONFLICT DO NOTHING
-            """, [row.source, row.interactionID] + values.map(\.text) + extraValues + [String(ingestID)])
+            """, [row.source, row.interactionID] + values.map(\.string) + extraValues + [String(ingestID)])
         if inserted.affected == 1 { return (.inserted, false, simple) }
         let stored = try connection.run("SELECT version, ingest_id FROM contacts WHERE source = $1 AND interaction_id = $2",
                                         [row.source, row.interactionID]).rows.first
@@ -522,14 +519,14 @@ private struct PostgresWriter: RowWriting {
             UPDATE contacts SET \(columns.enumerated().map { "\($1) = $\($0 + 1)" }.joined(separator: ", ")), ingest_id = $\(n + 1)
             WHERE source = $\(n + 2) AND interaction_id = $\(n + 3)
               AND (\(columns.enumerated().map { "\($1) IS DISTINCT FROM $\($0 + 1)" }.joined(separator: " OR ")))
-            """, values.map(\.text) + [String(ingestID), row.source, row.interactionID])
+            """, values.map(\.string) + [String(ingestID), row.source, row.interactionID])
         return (update.affected == 1 ? .updated : .unchanged, duplicate, false)
     }
 
     mutating func writeReferencedLeg(_ row: MappedRow, legRef: String, _ layout: RowLayout) throws -> RowOutcome {
         let columns = layout.legColumns
         let n = columns.count
-        let values = row.legValues.map(\.text)
+        let values = row.legValues.map(\.string)
         let version = row.legVersion.map { String($0) }
         let inserted = try connection.run("""
             INSERT INTO legs (source, interaction_id, leg_ref, leg, \(columns.map { $0 + ", " }.joined())version, ingest_id)
@@ -554,7 +551,7 @@ private struct PostgresWriter: RowWriting {
     mutating func writeSurvey(_ row: MappedRow, _ layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool) {
         let columns = layout.contactColumns
         let n = columns.count
-        let values = (row.contact ?? []).map(\.text)
+        let values = (row.contact ?? []).map(\.string)
         let exists = try connection.run("SELECT 1 FROM contacts WHERE source = $1 AND interaction_id = $2", [row.source, row.interactionID])
         if !exists.rows.isEmpty {
             let update = try connection.run("""
@@ -585,7 +582,7 @@ private struct PostgresWriter: RowWriting {
     mutating func writeLeg(_ row: MappedRow, leg: Int, _ layout: RowLayout) throws -> RowOutcome {
         let columns = layout.legColumns
         let n = columns.count
-        let values = row.legValues.map(\.text)
+        let values = row.legValues.map(\.string)
         let inserted = try connection.run("""
             INSERT INTO legs (source, interaction_id, leg, \(columns.map { $0 + ", " }.joined())ingest_id)
             VALUES (\(PostgresWriter.placeholders(1...(n + 4)))) ON CONFLICT DO NOTHING
@@ -598,18 +595,6 @@ private struct PostgresWriter: RowWriting {
               AND (\(columns.enumerated().map { "\($1) IS DISTINCT FROM $\($0 + 1)" }.joined(separator: " OR ")))
             """, values + [String(ingestID), row.source, row.interactionID, String(leg)])
         return update.affected == 1 ? .updated : .unchanged
-    }
-}
-
-extension FieldValue {
-    /// The value as PostgreSQL's text input format reads it (doubles round-trip exactly).
-    var text: String? {
-        switch self {
-        case .null: nil
-        case .text(let s): s
-        case .integer(let i): String(i)
-        case .real(let d): "\(d)"
-        }
     }
 }
 
@@ -666,7 +651,7 @@ struct PostgresSession: SQLSession {
     }
 
     func query(_ sql: String, _ arguments: [FieldValue]) throws -> [[FieldValue]] {
-        let result = try connection.run(PostgresSession.numbered(sql), arguments.map(\.text))
+        let result = try connection.run(PostgresSession.numbered(sql), arguments.map(\.string))
         return result.rows.map { row in
             zip(row, result.types).map { text, type in
                 guard let text else { return .null }
@@ -684,6 +669,6 @@ struct PostgresSession: SQLSession {
     }
 
     func execute(_ sql: String, _ arguments: [FieldValue]) throws -> Int {
-        try connection.run(PostgresSession.numbered(sql), arguments.map(\.text)).affected
+        try connection.run(PostgresSession.numbered(sql), arguments.map(\.string)).affected
     }
 }
