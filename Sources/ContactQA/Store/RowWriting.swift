@@ -9,9 +9,6 @@ protocol RowWriting: StoreWriter {
 
     /// The ingest id that last wrote this referenced leg, if it is stored.
     mutating func storedLegIngestID(_ row: MappedRow, legRef: String) throws -> Int64?
-    /// A contact not stored yet, with its leg and touched mark, in one step; false (nothing changed)
-    /// when the contact exists. The default never takes this path.
-    mutating func insertNewContact(_ row: MappedRow, _ values: [FieldValue], _ layout: RowLayout) throws -> Bool
     mutating func writeContact(_ row: MappedRow, _ values: [FieldValue], _ layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool, summarised: Bool)
     /// Whether the row is an older version than the stored contact (DESIGN.md §2).
     mutating func isStale(_ row: MappedRow) throws -> Bool
@@ -23,8 +20,6 @@ protocol RowWriting: StoreWriter {
 }
 
 extension RowWriting {
-    mutating func insertNewContact(_ row: MappedRow, _ values: [FieldValue], _ layout: RowLayout) throws -> Bool { false }
-
     mutating func write(_ row: MappedRow, layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool) {
         if layout.attachesToContacts { return try writeSurvey(row, layout) }
         if layout.abandonedFromLegs { abandonedFromLegs = true }
@@ -32,7 +27,6 @@ extension RowWriting {
         // legs) or the same referenced leg (sources whose records are legs).
         var duplicate = false
         if let legRef = row.legRef { duplicate = try storedLegIngestID(row, legRef: legRef) == ingestID }
-        if row.legRef == nil, let contact = row.contact, try insertNewContact(row, contact, layout) { return (.inserted, false) }
         var outcome = RowOutcome.unchanged
         var summarised = false
         if let contact = row.contact {

@@ -462,37 +462,6 @@ private struct PostgresWriter: RowWriting {
             """, [row.source, row.interactionID, refresh ? "1" : "0"])
     }
 
-    /// The common case of a backfill in one round trip: a contact not stored yet, inserted with its
-    /// leg (if the row has one) and marked touched, by one statement of data-modifying CTEs. Returns
-    /// false, having changed nothing, when the contact exists: the general path then takes over.
-    mutating func insertNewContact(_ row: MappedRow, _ values: [FieldValue], _ layout: RowLayout) throws -> Bool {
-        let columns = layout.contactColumns
-        let simple = (row.leg ?? 1) == 1
-        let hasLeg = row.leg != nil && row.legValues.count == layout.legColumns.count
-        let agent = hasLeg ? layout.legColumns.firstIndex(of: "agent_id").flatMap { row.legValues[$0].string } : nil
-        let team = hasLeg ? layout.legColumns.firstIndex(of: "team").flatMap { row.legValues[$0].string } : nil
-        var all = ["source", "interaction_id"] + columns + ["ingest_id"]
-        var parameters: [String?] = [row.source, row.interactionID] + values.map(\.string) + [String(ingestID)]
-        if simple {
-            all += ["leg_count", "closing_agent_id", "closing_team"]
-            parameters += [row.leg == nil ? "0" : "1", row.leg == nil ? nil : agent, row.leg == nil ? nil : team]
-        }
-        var sql = "WITH c AS (INSERT INTO contacts (\(all.joined(separator: ", "))) VALUES (\(PostgresWriter.placeholders(1...all.count)))"
-            + " ON CONFLICT DO NOTHING RETURNING 1)"
-        if let leg = row.leg {
-            let legColumns = layout.legColumns
-            let first = parameters.count + 1
-            sql += ", l AS (INSERT INTO legs (source, interaction_id, leg, \(legColumns.map { $0 + ", " }.joined())ingest_id)"
-                + " SELECT $1, $2, $\(first)::bigint, \((0..<legColumns.count).map { "$\(first + 1 + $0), " }.joined())$\(first + 1 + legColumns.count)::bigint"
-                + " WHERE EXISTS (SELECT 1 FROM c) ON CONFLICT DO NOTHING)"
-            parameters += [String(leg)] + row.legValues.map(\.string) + [String(ingestID)]
-        }
-        sql += ", t AS (INSERT INTO touched (source, interaction_id, refresh) SELECT $1, $2, \(simple ? 0 : 1) WHERE EXISTS (SELECT 1 FROM c)"
-            + " ON CONFLICT (source, interaction_id) DO UPDATE SET refresh = GREATEST(touched.refresh, excluded.refresh))"
-            + " SELECT EXISTS (SELECT 1 FROM c)"
-        return try connection.run(sql, parameters).rows.first?.first == "t"
-    }
-
     mutating func writeContact(_ row: MappedRow, _ values: [FieldValue], _ layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool, summarised: Bool) {
         let columns = layout.contactColumns
         let simple = row.legRef == nil && (row.leg ?? 1) == 1
