@@ -31,7 +31,7 @@ struct ContactQACommand: ParsableCommand {
             switch error {
             case is InputError: code = 3
             case let error as PostgresError: code = error.isConfiguration ? 2 : 1
-            case is ConfigError, is SQLiteStore.OpenError, is Pseudonymiser.KeyError, is ValidationError, is ParameterError, is SamplingError: code = 2
+            case is ConfigError, is ConfigProblems, is SQLiteStore.OpenError, is Pseudonymiser.KeyError, is ValidationError, is ParameterError, is SamplingError: code = 2
             default: code = argumentCode == .validationFailure ? 2 : 1
             }
             let message = code == 2 && argumentCode == .validationFailure && !(error is ConfigError) ? fullMessage(for: error)
@@ -49,13 +49,18 @@ struct LoggingOptions: ParsableArguments {
     @Flag(name: .long, help: "Log warnings and errors only (for cron).")
     var quiet = false
 
-    func bootstrap() -> Logger {
+    /// - Parameter logFile: a file that also receives every line at info level and above (appended).
+    func bootstrap(logFile: String? = nil) -> Logger {
         let level: Logger.Level = quiet ? .warning : .info
+        let file = logFile.flatMap(LogFile.init(path:))
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
-            return handler
+            guard let file else { return handler }
+            return MultiplexLogHandler([handler, LogFileHandler(file: file, label: label)])
         }
-        return Logger(label: "contactqa")
+        let logger = Logger(label: "contactqa")
+        if let logFile, file == nil { logger.warning("cannot open the log file \(logFile); logging to standard error only") }
+        return logger
     }
 }

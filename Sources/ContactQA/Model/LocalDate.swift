@@ -49,6 +49,9 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
 
     public var isoWeek: ISOWeek { ISOWeek(containing: self) }
 
+    /// English names of the ISO weekdays, Monday first.
+    public static let weekdayNames = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
     public func adding(days: Int) -> LocalDate { LocalDate(dayNumber: dayNumber + days) }
 
     public var description: String {

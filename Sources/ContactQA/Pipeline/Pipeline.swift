@@ -12,12 +12,23 @@ public struct Pipeline: Sendable {
         public var optional = false
         /// The error to give when the glob matches no file, naming the pipeline's line.
         public var matchesNothing: ConfigError
+        /// `complete: true`: the files are complete exports (a one-off file, a backfill): weeks do not
+        /// wait for later data from the sources they load.
+        public var complete = false
+
+        public init(source: String, path: String, mapping: String?, optional: Bool, matchesNothing: ConfigError) {
+            self.source = source
+            self.path = path
+            self.mapping = mapping
+            self.optional = optional
+            self.matchesNothing = matchesNothing
+        }
     }
 
     /// What a run checks before it touches the store: every non-optional input's glob matches a
-    /// file, and the report folder's parent can be created and written.
+    /// file, and the report folder's parent can be created and written. Every problem is reported.
     public func preflight() throws {
-        for input in inputs where !input.optional && Pipeline.expand(input.path).isEmpty { throw input.matchesNothing }
+        var problems: [ConfigError] = inputs.filter { !$0.optional && Pipeline.expand($0.path).isEmpty }.map(\.matchesNothing)
         let parent = ((reportOut as NSString).deletingLastPathComponent as NSString).standardizingPath
         let probe = parent + "/.contactqa-write-check-\(getpid())"
         do {
@@ -27,8 +38,37 @@ public struct Pipeline: Sendable {
         } catch {
             var failure = reportOutSite
             failure.reason = "cannot write report folders: \(describeFileError(error))"
-            throw failure
+            problems.append(failure)
         }
+        if !problems.isEmpty { throw ConfigProblems(problems) }
+    }
+
+    /// `run --check`: everything a run would read, checked without touching the store or any folder —
+    /// the input globs, the mapping files, the scorecards and the sampling plan. Every problem is reported.
+    public func check() throws {
+        var problems: [ConfigError] = inputs.filter { !$0.optional && Pipeline.expand($0.path).isEmpty }.map(\.matchesNothing)
+        func attempt(_ body: () throws -> Void) {
+            do { try body() } catch let error as ConfigError { problems.append(error) } catch let error as ConfigProblems {
+                problems += error.problems
+            } catch { problems.append(ConfigError(file: name, line: nil, path: "", reason: "\(error)")) }
+        }
+        for input in inputs {
+            if let mapping = input.mapping {
+                attempt { _ = try Mapping.load(file: mapping, purpose: input.source == "surveys" ? .surveys : .contacts) }
+            }
+            if input.source == "scorecard" { for file in Pipeline.expand(input.path) { attempt { _ = try Scorecard.load(file: file) } } }
+        }
+        if let samplingPlan { attempt { _ = try SamplingPlan.load(file: samplingPlan) } }
+        // The nearest folder that exists must be writable for the report folders to be created.
+        var parent = ((reportOut as NSString).deletingLastPathComponent as NSString).standardizingPath
+        while !FileManager.default.fileExists(atPath: parent), parent != "/" { parent = (parent as NSString).deletingLastPathComponent }
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory) || !isDirectory.boolValue || access(parent, W_OK) != 0 {
+            var failure = reportOutSite
+            failure.reason = "cannot write report folders: \(parent) is not a writable folder"
+            problems.append(failure)
+        }
+        if !problems.isEmpty { throw ConfigProblems(problems) }
     }
 
     /// Where the pipeline file sets `report.out` (file, line), for errors about the output folder.
@@ -60,136 +100,281 @@ public struct Pipeline: Sendable {
     /// The sampling plan the run draws the week's sample with (drawn once, then reused).
     public var samplingPlan: String?
 
-    static let topKeys = ["name", "timezone", "store", "inputs", "settle_s", "privacy", "kpis", "targets", "scorecards", "sampling", "report"]
+    /// Calendar settings of the nightly job (`schedule:`).
+    public var schedule = Schedule()
+    /// `report.mode`: the mode of report files (folders get the matching search bits); nil keeps the
+    /// owner-only default.
+    public var reportMode: mode_t?
+    /// `log.path`: a file every run appends its log lines to, as well as standard error.
+    public var logPath: String?
 
+    /// `schedule:` — which weeks a run without `--week` looks at, and when one may be final.
+    public struct Schedule: Sendable {
+        public var lookBackWeeks = 4
+        public var settleDays = 0
+        public var closedDays: Set<LocalDate> = []
+        public var retiredSources: [String: LocalDate] = [:]
+    }
+
+    /// Sources the QA team delivers after the sample is drawn: optional unless the pipeline says otherwise.
+    static let deliveredLater: Set<String> = ["evaluations"]
+
+    static let topKeys = ["name", "timezone", "store", "inputs", "settle_s", "privacy", "kpis", "targets", "scorecards", "sampling", "report",
+                          "schedule", "log"]
+
+    /// Loads and checks a pipeline file. Every problem found is reported at once (``ConfigProblems``),
+    /// each naming the file, line and key, so one pass shows all that is to mend.
     public static func load(file: String) throws -> Pipeline {
+        let (pipeline, problems) = try parse(file: file)
+        if !problems.isEmpty { throw ConfigProblems(problems) }
+        return pipeline
+    }
+
+    /// `run --check`: the pipeline file's problems and those of everything it names (``check()``), all at once.
+    public static func check(file: String) throws {
+        var (pipeline, problems) = try parse(file: file)
+        do { try pipeline.check() } catch let more as ConfigProblems { problems += more.problems }
+        if !problems.isEmpty { throw ConfigProblems(problems) }
+    }
+
+    /// The pipeline as far as it could be read, and every problem found on the way.
+    static func parse(file: String) throws -> (Pipeline, [ConfigError]) {
         let root = try ConfigNode.load(file: file)
         let base = ((file as NSString).deletingLastPathComponent as NSString).standardizingPath
         func resolve(_ path: String) -> String {
             path.hasPrefix("/") ? path : ((base.isEmpty ? "." : base) as NSString).appendingPathComponent(path)
         }
-        let top = try root.dictionary(allowed: topKeys)
+        var problems: [ConfigError] = []
+        /// Runs one check; a problem is noted and the load goes on with the next key.
+        func attempt(_ body: () throws -> Void) {
+            do { try body() } catch let error as ConfigError { problems.append(error) } catch let error as ConfigProblems {
+                problems += error.problems
+            } catch { problems.append(root.error("\(error)")) }
+        }
+        /// A mapping's entries; an unknown key is noted as a problem and the known ones are still read.
+        func keys(_ node: ConfigNode?, _ allowed: [String]) throws -> [String: ConfigNode]? {
+            guard let node else { return nil }
+            let all = try node.dictionary(allowed: nil)
+            attempt { _ = try node.dictionary(allowed: allowed) }
+            return all
+        }
+        var top: [String: ConfigNode] = [:]
+        attempt { top = try keys(root, topKeys) ?? [:] }
         func required(_ key: String) throws -> ConfigNode {
             guard let node = top[key] else { throw root.error("the pipeline needs `\(key):`") }
             return node
         }
-        let timezoneNode = try required("timezone")
-        let timezone = try timezoneNode.string()
-        guard ZoneClock(identifier: timezone) != nil else { throw timezoneNode.error("unknown time zone \"\(timezone)\"") }
+        var timezone = "UTC"
+        attempt {
+            let timezoneNode = try required("timezone")
+            timezone = try timezoneNode.string()
+            guard ZoneClock(identifier: timezone) != nil else { throw timezoneNode.error("unknown time zone \"\(timezone)\"") }
+        }
         var inputs: [Input] = []
-        for node in try required("inputs").list() {
-            let entry = try node.dictionary(allowed: ["source", "path", "mapping", "optional"])
-            guard let sourceNode = entry["source"] else { throw node.error("each input names its `source:`") }
-            guard let pathNode = entry["path"] else { throw node.error("each input names its `path:`") }
-            let source = try sourceNode.string()
-            guard IngestService.supportedSources.contains(source) else {
-                throw sourceNode.error("source \"\(source)\" is not supported yet; this version reads \(IngestService.supportedSources.joined(separator: ", "))")
-            }
-            var mapping: String?
-            if let mappingNode = entry["mapping"] {
-                let path = resolve(try mappingNode.string())
-                guard FileManager.default.fileExists(atPath: path) else { throw mappingNode.error("mapping file \(path) does not exist") }
-                mapping = path
-            } else if source == "csv" || source == "surveys" {
-                throw node.error("a \(source) input needs `mapping:`")
-            }
-            let path = resolve(try pathNode.string())
-            inputs.append(Input(source: source, path: path, mapping: mapping, optional: try entry["optional"]?.bool() ?? false,
-                                matchesNothing: pathNode.error("\"\(try pathNode.string())\" matches no file (\(path)); add `optional: true` to an input that may deliver nothing")))
-        }
-        // `scorecards:` (DESIGN.md §7) registers scorecard files before any input, so evaluations can refer to them.
-        if let node = top["scorecards"] {
-            let globs = try node.list()
-            inputs.insert(contentsOf: try globs.map { item in
-                let pattern = try item.string()
-                return Input(source: "scorecard", path: resolve(pattern), mapping: nil, optional: false,
-                             matchesNothing: item.error("\"\(pattern)\" matches no scorecard file (\(resolve(pattern)))"))
-            }, at: 0)
-        }
-        var pipeline = Pipeline(name: try top["name"]?.string() ?? "pipeline", timezone: timezone,
-                                store: try { let store = try required("store").string(); return PostgresStore.isURL(store) ? store : resolve(store) }(),
-                                inputs: inputs,
-                                reportOut: resolve("reports/{week}"))
-        if let node = top["settle_s"] { pipeline.settleSeconds = try node.double() }
-        if let privacy = try top["privacy"]?.dictionary(allowed: ["key_file", "retention_days", "agent_names"]) {
-            if let node = privacy["key_file"] {
-                let path = resolve(try node.string())
-                guard FileManager.default.fileExists(atPath: path) else {
-                    throw node.error("key file \(path) does not exist (create one with `contactqa ingest --generate-key FILE`)")
+        attempt {
+            for node in try required("inputs").list() {
+                attempt {
+                    let entry = try keys(node, ["source", "path", "mapping", "optional", "complete"])!
+                    guard let sourceNode = entry["source"] else { throw node.error("each input names its `source:`") }
+                    guard let pathNode = entry["path"] else { throw node.error("each input names its `path:`") }
+                    let source = try sourceNode.string()
+                    guard IngestService.supportedSources.contains(source) else {
+                        throw sourceNode.error("source \"\(source)\" is not supported yet; this version reads \(IngestService.supportedSources.joined(separator: ", "))")
+                    }
+                    var mapping: String?
+                    if let mappingNode = entry["mapping"] {
+                        let path = resolve(try mappingNode.string())
+                        guard FileManager.default.fileExists(atPath: path) else { throw mappingNode.error("mapping file \(path) does not exist") }
+                        mapping = path
+                    } else if source == "csv" || source == "surveys" {
+                        throw node.error("a \(source) input needs `mapping:`")
+                    }
+                    let path = resolve(try pathNode.string())
+                    // What the QA team delivers arrives after the sample is drawn: absent files are normal then.
+                    let optional = try entry["optional"]?.bool() ?? Pipeline.deliveredLater.contains(source)
+                    var input = Input(source: source, path: path, mapping: mapping, optional: optional,
+                                      matchesNothing: pathNode.error("\"\(try pathNode.string())\" matches no file (\(path)); add `optional: true` to an input that may deliver nothing"))
+                    input.complete = try entry["complete"]?.bool() ?? false
+                    inputs.append(input)
                 }
-                pipeline.keyFile = path
+            }
+        }
+        // `scorecards:` registers scorecard files before any input, so evaluations can refer to them.
+        if let node = top["scorecards"] {
+            attempt {
+                let globs = try node.list()
+                inputs.insert(contentsOf: try globs.map { item in
+                    let pattern = try item.string()
+                    return Input(source: "scorecard", path: resolve(pattern), mapping: nil, optional: false,
+                                 matchesNothing: item.error("\"\(pattern)\" matches no scorecard file (\(resolve(pattern)))"))
+                }, at: 0)
+            }
+        }
+        var store = ""
+        attempt { store = try required("store").string(); if !PostgresStore.isURL(store) { store = resolve(store) } }
+        var pipeline = Pipeline(name: (try? top["name"]?.string()) ?? "pipeline", timezone: timezone, store: store, inputs: inputs,
+                                reportOut: resolve("reports/{week}"))
+        if let node = top["settle_s"] { attempt { pipeline.settleSeconds = try node.double() } }
+        var privacyNode: ConfigNode?
+        attempt {
+            guard let privacy = try keys(top["privacy"], ["key_file", "retention_days", "agent_names"]) else { return }
+            privacyNode = top["privacy"]
+            if let node = privacy["key_file"] {
+                attempt {
+                    let path = resolve(try node.string())
+                    guard FileManager.default.fileExists(atPath: path) else {
+                        throw node.error("key file \(path) does not exist (create one with `contactqa ingest --generate-key FILE`)")
+                    }
+                    pipeline.keyFile = path
+                }
             }
             if let node = privacy["retention_days"] {
-                let days = try node.int()
-                guard days >= 1 else { throw node.error("retention_days must be at least 1") }
-                pipeline.retentionDays = days
+                attempt {
+                    let days = try node.int()
+                    guard days >= 1 else { throw node.error("retention_days must be at least 1") }
+                    pipeline.retentionDays = days
+                }
             }
             if let node = privacy["agent_names"] {
-                pipeline.agentNames = try node.bool()
-                if !pipeline.agentNames, pipeline.keyFile == nil {
-                    throw node.error("agent_names: false labels colleagues with the site key: set privacy.key_file")
+                attempt {
+                    pipeline.agentNames = try node.bool()
+                    if !pipeline.agentNames, privacy["key_file"] == nil {
+                        throw node.error("agent_names: false labels colleagues with the site key: set privacy.key_file")
+                    }
                 }
             }
         }
-        if let targets = try top["targets"]?.entries(allowed: TrackedKPI.allCases.map(\.rawValue)) {
-            for (key, node) in targets { pipeline.targets[key] = try node.double() }
+        if let node = top["targets"] {
+            attempt {
+                for (key, node) in try node.entries(allowed: TrackedKPI.allCases.map(\.rawValue)) { attempt { pipeline.targets[key] = try node.double() } }
+            }
         }
-        if let kpis = try top["kpis"]?.dictionary(allowed: ["short_abandon_s", "service_level_s", "fcr", "csat_top_boxes"]) {
-            if let node = kpis["short_abandon_s"] { pipeline.parameters.shortAbandonSeconds = try node.double() }
+        attempt {
+            guard let kpis = try keys(top["kpis"], ["short_abandon_s", "service_level_s", "fcr", "csat_top_boxes"]) else { return }
+            if let node = kpis["short_abandon_s"] { attempt { pipeline.parameters.shortAbandonSeconds = try node.double() } }
             if let node = kpis["service_level_s"] {
-                for (key, value) in try node.entries(allowed: Channel.allCases.map(\.rawValue)) {
-                    pipeline.parameters.serviceLevelSeconds[Channel(rawValue: key)!] = try value.double()
+                attempt {
+                    for (key, value) in try node.entries(allowed: Channel.allCases.map(\.rawValue)) {
+                        attempt { pipeline.parameters.serviceLevelSeconds[Channel(rawValue: key)!] = try value.double() }
+                    }
                 }
             }
-            if let fcr = try kpis["fcr"]?.dictionary(allowed: ["window_days", "match", "method"]) {
+            attempt {
+                guard let fcr = try keys(kpis["fcr"], ["window_days", "match", "method"]) else { return }
                 if let node = fcr["window_days"] {
-                    let days = try node.int()
-                    guard days > 0 else { throw node.error("the FCR window must be at least 1 day") }
-                    pipeline.parameters.fcrWindowDays = days
+                    attempt {
+                        let days = try node.int()
+                        guard (1...366).contains(days) else { throw node.error("the FCR window is 1 to 366 days") }
+                        pipeline.parameters.fcrWindowDays = days
+                    }
                 }
                 if let node = fcr["match"] {
-                    guard let match = KPIParameters.FCRMatch(rawValue: try node.string()) else { throw node.error("match is customer or customer+reason") }
-                    pipeline.parameters.fcrMatch = match
+                    attempt {
+                        guard let match = KPIParameters.FCRMatch(rawValue: try node.string()) else { throw node.error("match is customer or customer+reason") }
+                        pipeline.parameters.fcrMatch = match
+                    }
                 }
                 if let node = fcr["method"] {
-                    guard let method = KPIParameters.FCRMethod(rawValue: try node.string()) else { throw node.error("method is repeat_contact or resolved") }
-                    pipeline.parameters.fcrMethod = method
+                    attempt {
+                        guard let method = KPIParameters.FCRMethod(rawValue: try node.string()) else { throw node.error("method is repeat_contact or resolved") }
+                        pipeline.parameters.fcrMethod = method
+                    }
                 }
             }
             if let node = kpis["csat_top_boxes"] {
-                let boxes = try node.int()
-                guard boxes >= 1 else { throw node.error("csat_top_boxes must be at least 1") }
-                pipeline.parameters.csatTopBoxes = boxes
-            }
-        }
-        let reportNode = try top["report"]?.dictionary(allowed: ["out", "qa_out", "formats", "feedback_packs"])
-        if let node = reportNode?["qa_out"] { pipeline.qaOut = resolve(try node.string()) }
-        if let node = reportNode?["formats"] {
-            var formats = Set<String>()
-            for item in try node.list() {
-                let format = try item.string()
-                guard Pipeline.allFormats.contains(format) else {
-                    throw item.error("unknown report format \"\(format)\"; the formats are \(Pipeline.allFormats.sorted().joined(separator: ", "))")
+                attempt {
+                    let boxes = try node.int()
+                    guard boxes >= 1 else { throw node.error("csat_top_boxes must be at least 1") }
+                    pipeline.parameters.csatTopBoxes = boxes
                 }
-                formats.insert(format)
             }
-            guard !formats.isEmpty else { throw node.error("formats lists none of \(Pipeline.allFormats.sorted().joined(separator: ", "))") }
-            pipeline.formats = formats
         }
-        if let node = reportNode?["feedback_packs"] { pipeline.feedbackPacks = try node.bool() }
+        attempt {
+            guard let schedule = try keys(top["schedule"], ["look_back_weeks", "settle_days", "closed_days", "retired_sources"]) else { return }
+            if let node = schedule["look_back_weeks"] {
+                attempt {
+                    let weeks = try node.int()
+                    guard (0...52).contains(weeks) else { throw node.error("look_back_weeks is 0 to 52") }
+                    pipeline.schedule.lookBackWeeks = weeks
+                }
+            }
+            if let node = schedule["settle_days"] {
+                attempt {
+                    let days = try node.int()
+                    guard (0...60).contains(days) else { throw node.error("settle_days is 0 to 60") }
+                    pipeline.schedule.settleDays = days
+                }
+            }
+            if let node = schedule["closed_days"] {
+                attempt {
+                    for item in try node.list() {
+                        attempt {
+                            guard let day = LocalDate(iso: try item.string()) else { throw item.error("\"\(try item.string())\" is not a date YYYY-MM-DD") }
+                            pipeline.schedule.closedDays.insert(day)
+                        }
+                    }
+                }
+            }
+            if let node = schedule["retired_sources"] {
+                attempt {
+                    for (source, value) in try node.entries() {
+                        attempt {
+                            guard let day = LocalDate(iso: try value.string()) else { throw value.error("\"\(try value.string())\" is not a date YYYY-MM-DD") }
+                            pipeline.schedule.retiredSources[source] = day
+                        }
+                    }
+                }
+            }
+        }
+        var reportNode: [String: ConfigNode]?
+        attempt { reportNode = try keys(top["report"], ["out", "qa_out", "formats", "feedback_packs", "mode"]) }
+        if let node = reportNode?["qa_out"] { attempt { pipeline.qaOut = resolve(try node.string()) } }
+        if let node = reportNode?["formats"] {
+            attempt {
+                var formats = Set<String>()
+                for item in try node.list() {
+                    attempt {
+                        let format = try item.string()
+                        guard Pipeline.allFormats.contains(format) else {
+                            throw item.error("unknown report format \"\(format)\"; the formats are \(Pipeline.allFormats.sorted().joined(separator: ", "))")
+                        }
+                        formats.insert(format)
+                    }
+                }
+                guard !formats.isEmpty else { throw node.error("formats lists none of \(Pipeline.allFormats.sorted().joined(separator: ", "))") }
+                pipeline.formats = formats
+            }
+        }
+        if let node = reportNode?["feedback_packs"] { attempt { pipeline.feedbackPacks = try node.bool() } }
+        if let node = reportNode?["mode"] {
+            attempt {
+                let text = try node.string()
+                guard text.count >= 3, text.count <= 4, let mode = Int(text, radix: 8), mode & 0o600 == 0o600, mode & 0o7000 == 0 else {
+                    throw node.error("mode is an octal file mode that the owner can read and write, such as \"0640\" (group-readable) or \"0600\"")
+                }
+                pipeline.reportMode = mode_t(mode)
+            }
+        }
         if !pipeline.agentNames, pipeline.qaOut == nil {
-            throw (top["privacy"] ?? root).error("agent_names: false keeps the QA working files (sample, feedback packs, which name colleagues) out of the report folder: set report.qa_out, e.g. \"qa/{week}\"")
+            problems.append((privacyNode ?? root).error("agent_names: false keeps the QA working files (sample, feedback packs, which name colleagues) out of the report folder: set report.qa_out, e.g. \"qa/{week}\""))
         }
-        if let report = reportNode, let node = report["out"] {
-            pipeline.reportOut = resolve(try node.string())
-            pipeline.reportOutSite = node.error("")
+        if let node = reportNode?["out"] {
+            attempt {
+                pipeline.reportOut = resolve(try node.string())
+                pipeline.reportOutSite = node.error("")
+            }
         }
-        if let sampling = try top["sampling"]?.dictionary(allowed: ["plan"]), let node = sampling["plan"] {
+        attempt {
+            guard let sampling = try keys(top["sampling"], ["plan"]), let node = sampling["plan"] else { return }
             let path = resolve(try node.string())
             guard FileManager.default.fileExists(atPath: path) else { throw node.error("sampling plan \(path) does not exist") }
             pipeline.samplingPlan = path
         }
-        return pipeline
+        attempt {
+            guard let log = try keys(top["log"], ["path"]), let node = log["path"] else { return }
+            pipeline.logPath = resolve(try node.string())
+        }
+        return (pipeline, problems)
     }
 
     /// The files an input's pattern matches now, sorted by name.

@@ -22,6 +22,9 @@ public struct WeeklyReport {
     public var sample: SampleCoverage?
     /// Criteria rated in the week's evaluations, weakest first (share of ratings at or above target).
     public var criteria: [CriterionShare]
+    /// What the nightly job knows of the week's data: which sources are behind, gaps. Nil when the
+    /// report was built outside a pipeline run (then the calendar alone decides `final`).
+    public var readiness: WeekReadiness?
 
     /// What the week's sample manifest records: frame size, exclusions, requested and drawn size.
     public struct SampleCoverage: Sendable, Equatable {
@@ -69,7 +72,8 @@ public struct WeeklyReport {
             byChannel: try engine.report(period: period, groupBy: [.channel], parameters: parameters, asOf: asOf),
             trends: try TrendsEngine(store: store).report(week: week, clock: clock, parameters: parameters, asOf: asOf),
             quality: try QualityEngine(store: store).report(period: period, groupBy: .agent),
-            targets: targets, ingest: try store.ingestLog(), sample: sample, criteria: try criterionShares(store: store, period: period))
+            targets: targets, ingest: try store.ingestLog(), sample: sample, criteria: try criterionShares(store: store, period: period),
+            readiness: nil)
     }
 
     /// Every rated criterion of the period's evaluations (all of them, sampled or spot), weakest first;
@@ -206,6 +210,26 @@ public struct WeeklyReport {
         context["alpha"] = quality.alpha.map { a -> [String: Any] in ["criterion": a.criterion, "value": a.value.map { String(format: "%.2f", $0) } ?? "–"] }
         context["consistency"] = trends.consistency.map { c -> [String: Any] in ["check": c.name, "count": c.count] }
         context["ingest"] = bySource
+        // Files rejected (or failed) and not since loaded: neither the same bytes nor a corrected file
+        // of the same name and source.
+        var superseded = Set<String>()
+        var seen = Set<String>()
+        var notLoaded: [IngestLogEntry] = []
+        for e in ingest.reversed() {
+            if e.status == .loaded {
+                superseded.insert(e.sha256)
+                superseded.insert(e.source + "/" + e.file)
+            } else if !superseded.contains(e.sha256), !superseded.contains(e.source + "/" + e.file), seen.insert(e.sha256).inserted {
+                notLoaded.append(e)
+            }
+        }
+        context["rejectedFiles"] = notLoaded.reversed().map { e -> [String: Any] in
+                ["file": e.file, "source": e.source, "date": String(e.startedAt.prefix(10)), "reason": e.message ?? e.status.rawValue]
+            }
+        let waiting = final ? [] : (readiness?.reasons ?? [])
+        context["waiting"] = waiting
+        context["hasWaiting"] = !waiting.isEmpty
+        context["gaps"] = (readiness?.gaps ?? []).map { "\($0.source): no contacts on \($0.day)" }
         context["weakest"] = criteria.prefix(3).map { c -> [String: Any] in
             ["label": c.label, "share": String(format: "%.0f%%", c.share * 100), "atTarget": c.atTarget, "ratings": c.ratings]
         }
@@ -230,6 +254,13 @@ public struct WeeklyReport {
 
         **No inbound contacts this week.**
         {{/empty}}
+        {{#hasWaiting}}
+
+        This report stays a draft until the week's data is complete:
+        {{/hasWaiting}}
+        {{#waiting}}
+        - {{{.}}}
+        {{/waiting}}
 
         ## Headline KPIs
 
@@ -308,6 +339,12 @@ public struct WeeklyReport {
         {{#provisional}}
         - FCR is provisional until the repeat-contact window has passed
         {{/provisional}}
+        {{#gaps}}
+        - gap: {{{.}}}
+        {{/gaps}}
+        {{#rejectedFiles}}
+        - file not loaded: {{{file}}} ({{{source}}}, rejected on {{{date}}}: {{{reason}}}); skipped each night until a corrected file arrives
+        {{/rejectedFiles}}
         {{#consistency}}
         - {{{check}}}: {{{count}}}
         {{/consistency}}
@@ -325,6 +362,7 @@ public struct WeeklyReport {
         <body><h1>Weekly quality report — {{week}} <span class="status">{{status}}</span></h1>
         <p>{{from}} to {{to}}, {{timezone}}, as of {{asOf}}.{{#provisional}} FCR is provisional: repeat contacts can still arrive.{{/provisional}}</p>
         {{#empty}}<p><strong>No inbound contacts this week.</strong></p>{{/empty}}
+        {{#hasWaiting}}<p>This report stays a draft until the week's data is complete:</p><ul>{{/hasWaiting}}{{#waiting}}<li>{{.}}</li>{{/waiting}}{{#hasWaiting}}</ul>{{/hasWaiting}}
         <h2>Headline KPIs</h2><div class="scroll"><table><tr><th>KPI</th><th>this week</th><th>95% CI</th><th>last week</th><th>change</th><th>target</th><th></th></tr>
         {{#headline}}<tr><td>{{kpi}}</td><td class="n">{{value}}</td><td>{{ci}}</td><td class="n">{{last}}</td><td>{{change}}</td><td class="n">{{target}}</td><td>{{meets}}</td></tr>{{/headline}}</table></div>
         <h2>Trends and control charts (13 weeks)</h2>
@@ -345,7 +383,9 @@ public struct WeeklyReport {
         <h2>Data quality</h2><div class="scroll"><table><tr><th>source</th><th>files</th><th>rows</th><th>rejected</th><th>failed files</th></tr>
         {{#ingest}}<tr><td>{{source}}</td><td class="n">{{files}}</td><td class="n">{{rows}}</td><td class="n">{{rejected}}</td><td class="n">{{failed}}</td></tr>{{/ingest}}</table></div>
         <ul>{{#sample}}<li>excluded from the sampling frame: {{noNotice}} without a monitoring notice, {{unacknowledged}} handled by agents who have not acknowledged monitoring, {{alreadyEvaluated}} already evaluated</li>{{/sample}}
-        {{#provisional}}<li>FCR is provisional until the repeat-contact window has passed</li>{{/provisional}}{{#consistency}}<li>{{check}}: {{count}}</li>{{/consistency}}</ul>
+        {{#provisional}}<li>FCR is provisional until the repeat-contact window has passed</li>{{/provisional}}{{#gaps}}<li>gap: {{.}}</li>{{/gaps}}
+        {{#rejectedFiles}}<li>file not loaded: {{file}} ({{source}}, rejected on {{date}}: {{reason}}); skipped each night until a corrected file arrives</li>{{/rejectedFiles}}
+        {{#consistency}}<li>{{check}}: {{count}}</li>{{/consistency}}</ul>
         </body></html>
         """
 

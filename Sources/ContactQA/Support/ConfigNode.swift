@@ -16,6 +16,18 @@ public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
+/// Several configuration mistakes found in one pass, reported together (one per line).
+public struct ConfigProblems: Error, Sendable, CustomStringConvertible {
+    public var problems: [ConfigError]
+
+    public init(_ problems: [ConfigError]) { self.problems = problems }
+
+    public var description: String {
+        problems.count == 1 ? problems[0].description
+            : "\(problems.count) problems:\n" + problems.map { "  " + $0.description }.joined(separator: "\n")
+    }
+}
+
 /// A YAML node that knows where it came from, so every complaint about it names file, line and key.
 struct ConfigNode {
     let node: Node

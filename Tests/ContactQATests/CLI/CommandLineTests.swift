@@ -119,9 +119,9 @@ struct CommandLineTests {
         #expect(second.status == 0)
         #expect(second.stderr.contains("already loaded (same SHA-256), skipped"))
         #expect(try String(contentsOfFile: report, encoding: .utf8) == firstJSON)
-        #expect(second.stderr.contains("reused the week's sample"))
+        #expect(second.stderr.contains("reused the sample of 2026-W47"))
         #expect(first.stderr.contains("stage ingest: 11 files, 78 records"))  // the reports: CSV, JSON, surveys, evaluations
-        #expect(first.stderr.contains("stage report: 2026-W47 written to"))
+        #expect(first.stderr.contains("stage report: 2026-W47 draft written to"))
         #expect(FileManager.default.fileExists(atPath: dir.path + "/reports/2026-W47/quality.json"))
         // Totals over the four systems' fixtures: 11 + 11 canonical (contacts, FCR repeats) + 7 inbound cloud calls + 6 French calls
         // + 7 inbound Amazon Connect contacts (2 abandoned).
@@ -418,21 +418,21 @@ struct RunnerTests {
         }
         let typo = try run(good.replacingOccurrences(of: "timezone:", with: "timezon:"))
         #expect(typo.status == 2)
-        #expect(typo.stderr.contains("bad.yaml:4: unknown key \"timezon\" (did you mean \"timezone\"?)"))
+        #expect(typo.stderr.contains("bad.yaml:6: unknown key \"timezon\" (did you mean \"timezone\"?)"))
 
         let nothing = try run(good.replacingOccurrences(of: "cloud-callcenter/*.csv", with: "cloud-callcenter/*.cvs"))
         #expect(nothing.status == 2)
-        #expect(nothing.stderr.contains("bad.yaml:8: inputs.[1].path: \"\(repositoryRoot)/fixtures/cloud-callcenter/*.cvs\" matches no file"))
+        #expect(nothing.stderr.contains("bad.yaml:10: inputs.[1].path: \"\(repositoryRoot)/fixtures/cloud-callcenter/*.cvs\" matches no file"))
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/demo.sqlite"))
 
         _ = dir.write("not-a-folder", "")
         let unwritable = try run(good.replacingOccurrences(of: dir.path + "/reports/{week}", with: dir.path + "/not-a-folder/reports/{week}"))
         #expect(unwritable.status == 2)
-        #expect(unwritable.stderr.contains("bad.yaml:22: report.out: cannot write report folders: \(dir.path)/not-a-folder/reports: Not a directory"))
+        #expect(unwritable.stderr.contains("bad.yaml:24: report.out: cannot write report folders: \(dir.path)/not-a-folder/reports: Not a directory"))
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/demo.sqlite"))
 
         // An input that may deliver nothing says so, and the run goes on.
-        let optionalText = good.replacingOccurrences(of: "path: \"\(repositoryRoot)/fixtures/cloud-callcenter/*.csv\"}",
+        let optionalText = good.replacingOccurrences(of: "path: \"\(repositoryRoot)/fixtures/cloud-callcenter/*.csv\", complete: true}",
                                                      with: "path: \"\(repositoryRoot)/fixtures/cloud-callcenter/*.cvs\", optional: true}")
         #expect(optionalText.contains("*.cvs\", optional: true}"))
         let optional = try run(optionalText)
@@ -489,8 +489,7 @@ struct RunnerTests {
         let binary = try contactqaBinary()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["run", pipeline, "--week", "2026-W47", "--as-of", "2026-11-25", "--quiet"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["CONTACTQA_TEST_STOP_BEFORE_COMMIT": "1"]) { _, new in new }
+        process.arguments = ["run", pipeline, "--week", "2026-W47", "--as-of", "2026-11-25", "--quiet", "--stop-before-commit"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

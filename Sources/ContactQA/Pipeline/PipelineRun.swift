@@ -1,0 +1,285 @@
+import Foundation
+import Logging
+
+/// The nightly job: loads a pipeline's new files, applies retention, works out which weeks are due,
+/// and for each writes its report folder — a draft until the data says the week is complete, then
+/// final and left alone. What `contactqa run` does.
+public struct PipelineRun {
+    public var pipeline: Pipeline
+    /// The date the run stands on; nil: today in the site's time zone.
+    public var asOf: LocalDate?
+    /// One week only (`run --week`); nil: every week due (the current one and the look-back).
+    public var week: ISOWeek?
+    public var logger: Logger
+    public var progress: (@Sendable (_ file: String, _ done: Int, _ total: Int) -> Void)?
+    /// Called for each KPI table a week's report computes (the command prints them unless quiet).
+    public var table: ((_ title: String, _ text: String) -> Void)?
+    /// Called with a week's folders staged, just before they are swapped into place.
+    public var beforeCommit: ((ISOWeek) -> Void)?
+
+    public init(pipeline: Pipeline, logger: Logger) {
+        self.pipeline = pipeline
+        self.logger = logger
+    }
+
+    /// What a run did.
+    public struct Outcome: Sendable {
+        public var files: [FileImportReport] = []
+        /// Files skipped because the same bytes were rejected on an earlier night.
+        public var skippedRejected: [IngestLogEntry] = []
+        /// Each week written, with its status ("draft" or "final"); finals left alone are not listed.
+        public var weeks: [(week: ISOWeek, status: String)] = []
+        /// Whether a file was rejected or failed tonight (exit 3).
+        public var rejectedTonight: Bool {
+            files.contains { if case .loaded = $0.outcome { false } else { true } }
+        }
+    }
+
+    /// Opens the pipeline's store and takes its run lock: a flock beside a SQLite file, a session
+    /// advisory lock on PostgreSQL. Both end with the process, so a killed run leaves no stale lock.
+    /// - Throws: `RunLock.Held` when another run holds the lock.
+    public static func openStore(_ pipeline: Pipeline) throws -> (store: any SQLStore, lock: RunLock?) {
+        if PostgresStore.isURL(pipeline.store) {
+            let postgres = try PostgresStore(url: pipeline.store, createWithTimeZone: pipeline.timezone)
+            guard try postgres.tryLockRun() else { throw RunLock.Held(path: "advisory lock on \(postgres.url)") }
+            return (postgres, nil)
+        }
+        let lock = try RunLock(store: pipeline.store)
+        return (try SQLiteStore(path: pipeline.store, createWithTimeZone: pipeline.timezone), lock)
+    }
+
+    public func execute() throws -> Outcome {
+        try pipeline.preflight()  // before the store is touched: inputs that match nothing, an unwritable report folder
+        let (store, lock) = try PipelineRun.openStore(pipeline)
+        defer { withExtendedLifetime(lock) {} }
+        let clock = ZoneClock(identifier: store.siteTimeZone) ?? .utc
+        let today = asOf ?? clock.localDate(atUTC: Int64(Date().timeIntervalSince1970))
+        if week == nil, let last = try lastAsOf(store), today < last {
+            throw ConfigError(file: "command line", line: nil, path: "--as-of",
+                              reason: "the as-of date \(today) is earlier than the last nightly run's \(last) (a clock set back?); nothing was changed. Re-run an earlier week with --week")
+        }
+        var outcome = Outcome()
+        try ingest(store: store, into: &outcome)
+        var calendar = WeekCalendar(clock: clock, fcrWindowDays: pipeline.parameters.fcrWindowDays)
+        calendar.lookBackWeeks = pipeline.schedule.lookBackWeeks
+        calendar.settleDays = pipeline.schedule.settleDays
+        calendar.closedDays = pipeline.schedule.closedDays
+        calendar.retiredSources = pipeline.schedule.retiredSources
+        calendar.completeSources = try completeSources(store)
+        let weeks = week.map { [$0] } ?? calendar.weeksDue(asOf: today)
+        if let days = pipeline.retentionDays {
+            try applyRetention(store: store, clock: clock, today: today, days: days, keepingFrom: weeks[0].monday)
+        }
+        for isoWeek in weeks {
+            if let status = try report(isoWeek, store: store, calendar: calendar, today: today) { outcome.weeks.append((isoWeek, status)) }
+        }
+        if week == nil { try recordAsOf(today, store) }
+        let written = outcome.weeks.map { "\($0.week) \($0.status)" }.joined(separator: ", ")
+        logger.notice("run of \(today): \(written.isEmpty ? "no report written" : written)")
+        return outcome
+    }
+
+    // MARK: - Ingest
+
+    private func ingest(store: any SQLStore, into outcome: inout Outcome) throws {
+        let started = Date()
+        var service = IngestService(store: store, logger: logger)
+        service.progress = progress
+        let pseudonymiser = try IngestService.pseudonymiser(keyFile: pipeline.keyFile)
+        for input in pipeline.inputs {
+            var files = Pipeline.expand(input.path)
+            if files.isEmpty { logger.notice("\(input.source) input \(input.path): no file tonight") }
+            // Files still being written are left for the next run.
+            files = files.filter { file in
+                let modified = (try? FileManager.default.attributesOfItem(atPath: file)[.modificationDate] as? Date) ?? .distantPast
+                let settling = started.timeIntervalSince(modified) < pipeline.settleSeconds
+                if settling { logger.info("\((file as NSString).lastPathComponent): modified less than \(Int(pipeline.settleSeconds)) s ago, left for the next run") }
+                return !settling
+            }
+            // A file rejected on an earlier night is not rejected again every night: the same bytes are
+            // skipped with a warning until a corrected file (other bytes) arrives.
+            files = try files.filter { file in
+                guard let digest = IngestService.sha256(of: file), let earlier = try store.rejectedBefore(sha256: digest) else { return true }
+                logger.warning("\((file as NSString).lastPathComponent): rejected on \(earlier.startedAt.prefix(10)) (\(earlier.message ?? earlier.status.rawValue)); the same bytes are skipped until a corrected file arrives")
+                outcome.skippedRejected.append(earlier)
+                return false
+            }
+            outcome.files += try service.ingest(source: input.source, mappingFile: input.mapping, files: files,
+                                                pseudonymiser: pseudonymiser, skipLoaded: true)
+        }
+        let f = outcome.files
+        logger.notice("stage ingest: \(f.count) files, \(f.reduce(0) { $0 + $1.log.rowsRead }) records, \(f.reduce(0) { $0 + $1.log.inserted }) inserted, \(f.reduce(0) { $0 + $1.log.rejected }) rejected (\(Int(Date().timeIntervalSince(started) * 1000)) ms)")
+    }
+
+    /// The contact sources loaded by inputs marked `complete: true`.
+    private func completeSources(_ store: any SQLStore) throws -> Set<String> {
+        var sources = Set<String>()
+        for input in pipeline.inputs where input.complete {
+            for file in Pipeline.expand(input.path) {
+                guard let digest = IngestService.sha256(of: file) else { continue }
+                for r in try store.query("SELECT DISTINCT source FROM ingest_log WHERE sha256 = ? AND status = 'loaded'", [.text(digest)]) {
+                    if let source = r[0].string { sources.insert(source) }
+                }
+            }
+        }
+        return sources
+    }
+
+    /// Deletes contacts older than the retention limit, but never those of a week the run still reports.
+    private func applyRetention(store: any SQLStore, clock: ZoneClock, today: LocalDate, days: Int, keepingFrom firstWeekDay: LocalDate) throws {
+        let started = Date()
+        let limit = today.adding(days: -days)
+        let cutoff = min(limit, firstWeekDay)
+        let deleted = try store.applyRetention(before: clock.startOfDay(cutoff) * 1000)
+        let kept = cutoff < limit ? " (kept from \(cutoff): a week still reported needs them)" : ""
+        logger.notice("stage retention: \(deleted) contacts before \(cutoff) deleted\(kept) (\(Int(Date().timeIntervalSince(started) * 1000)) ms)")
+    }
+
+    private func lastAsOf(_ store: any SQLStore) throws -> LocalDate? {
+        try store.query("SELECT value FROM meta WHERE key = 'last_run_as_of'").first?.first?.string.flatMap { LocalDate(iso: $0) }
+    }
+
+    private func recordAsOf(_ date: LocalDate, _ store: any SQLStore) throws {
+        _ = try store.transaction { session in
+            try session.execute("INSERT INTO meta (key, value) VALUES ('last_run_as_of', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                                [.text(date.description)])
+        }
+    }
+
+    // MARK: - One week
+
+    /// Writes one week's folders, unless its final report exists or it has no data at all.
+    /// - Returns: the status written, or nil when nothing was written.
+    private func report(_ isoWeek: ISOWeek, store: any SQLStore, calendar: WeekCalendar, today: LocalDate) throws -> String? {
+        let folder = pipeline.reportOut.replacingOccurrences(of: "{week}", with: isoWeek.description)
+        if PipelineRun.isFinal(folder) {
+            logger.info("the final report of \(isoWeek) exists; left as it is")
+            return nil
+        }
+        let period = Period(week: isoWeek, clock: calendar.clock)
+        let contacts = try store.query("SELECT COUNT(*) FROM contacts WHERE arrived_at >= ? AND arrived_at < ?",
+                                       [.integer(period.fromUTC), .integer(period.toUTC)]).first?.first?.int ?? 0
+        if contacts == 0, !FileManager.default.fileExists(atPath: folder), week == nil {
+            logger.info("\(isoWeek): no contacts loaded yet; no report")
+            return nil
+        }
+        let readiness = try calendar.readiness(of: isoWeek, asOf: today, store: store)
+        let started = Date()
+        let staging = try AtomicFolder(destination: folder)
+        // With agent names hidden, the QA working files get their own folder, also swapped in whole.
+        let qaStaging = try pipeline.qaOut.map { try AtomicFolder(destination: $0.replacingOccurrences(of: "{week}", with: isoWeek.description)) }
+        let status: String
+        do {
+            status = try writeOutputs(store: store, week: isoWeek, period: period, readiness: readiness, into: staging.staging,
+                                      qaFolder: qaStaging?.staging ?? staging.staging)
+            if let mode = pipeline.reportMode {
+                try PipelineRun.setMode(mode, under: staging.staging)
+                if let qaStaging { try PipelineRun.setMode(mode, under: qaStaging.staging) }
+            }
+            beforeCommit?(isoWeek)
+            try qaStaging?.commit()
+            try staging.commit()
+        } catch {
+            qaStaging?.abandon()
+            staging.abandon()
+            throw error
+        }
+        let why = readiness.final ? "" : ": " + readiness.reasons.joined(separator: "; ")
+        logger.notice("stage report: \(isoWeek) \(status) written to \(folder)\(why) (\(Int(Date().timeIntervalSince(started) * 1000)) ms)")
+        return status
+    }
+
+    /// Whether the week's folder holds a final report: its `.status`, or for folders written before
+    /// `.status` existed, the status in report.json.
+    public static func isFinal(_ folder: String) -> Bool {
+        if let status = try? String(contentsOfFile: folder + "/.status", encoding: .utf8) { return status.hasPrefix("final") }
+        guard let existing = try? Data(contentsOf: URL(fileURLWithPath: folder + "/report.json")),
+              let object = try? JSONSerialization.jsonObject(with: existing) as? [String: Any] else { return false }
+        return object["status"] as? String == "final"
+    }
+
+    /// Gives every file under `folder` the mode, and every folder the mode plus a search bit for each
+    /// read bit (0640 → folders 0750).
+    static func setMode(_ mode: mode_t, under folder: String) throws {
+        let folderMode = mode | ((mode & 0o444) >> 2)
+        guard chmod(folder, folderMode) == 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: folder]) }
+        let enumerator = FileManager.default.enumerator(atPath: folder)
+        while let relative = enumerator?.nextObject() as? String {
+            let path = folder + "/" + relative
+            var isDirectory: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+            guard chmod(path, isDirectory.boolValue ? folderMode : mode) == 0 else {
+                throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
+            }
+        }
+    }
+
+    /// Everything a run writes for the week: KPIs, the sample (once the week's frame is complete),
+    /// quality, feedback packs and the weekly report.
+    /// - Returns: "final" or "draft".
+    private func writeOutputs(store: any SQLStore, week isoWeek: ISOWeek, period: Period, readiness: WeekReadiness,
+                              into folder: String, qaFolder: String) throws -> String {
+        let labels = try pipeline.agentNames ? nil : IngestService.pseudonymiser(keyFile: pipeline.keyFile).map(AgentLabels.init)
+        let today = readiness.asOf
+        let engine = KPIEngine(store: store)
+        for groupBy in [[], [GroupDimension.channel], [.team], [.agent]] {
+            let computed = try engine.report(period: period, groupBy: groupBy, parameters: pipeline.parameters, asOf: today)
+            let report = labels.map { computed.labellingAgents($0) } ?? computed
+            table?("KPIs \(groupBy.isEmpty ? "in total" : "by " + groupBy[0].rawValue), \(isoWeek)", report.table)
+            let suffix = groupBy.isEmpty ? "" : "-by-\(groupBy[0].rawValue)"
+            if pipeline.formats.contains("json") {
+                try report.json.rendered().appending("\n").write(toFile: "\(folder)/kpis\(suffix).json", atomically: true, encoding: .utf8)
+            }
+            if pipeline.formats.contains("csv") { try report.csv.write(toFile: "\(folder)/kpis\(suffix).csv", atomically: true, encoding: .utf8) }
+        }
+        if let planFile = pipeline.samplingPlan {
+            let plan = try SamplingPlan.load(file: planFile)
+            // The routine sample is drawn once, from the complete week: never from a part of it.
+            let recorded = try store.recordedSample(planName: plan.name, from: period.from, to: period.to)
+            if readiness.frameComplete || recorded != nil {
+                do {
+                    let (manifest, outcome) = try SamplingService(store: store).sample(plan: plan, period: period, out: "\(qaFolder)/sample")
+                    let how = if case .reused = outcome { "reused" } else { "drew" }
+                    logger.info("\(how) the sample of \(isoWeek): \(manifest.sample.selected.count) of \(manifest.sample.units.count) handled legs")
+                } catch let error as SamplingError {
+                    logger.warning("no sample for \(isoWeek): \(error)")
+                }
+            } else {
+                let behind = readiness.asOf <= isoWeek.sunday ? "the week has not ended"
+                    : WeekCalendar.frameLags(readiness).joined(separator: "; ")
+                logger.info("the sample of \(isoWeek) is drawn once the week's data is complete (\(behind))")
+            }
+        }
+        let computedQuality = try QualityEngine(store: store).report(period: period, groupBy: .agent)
+        let quality = labels.map { computedQuality.labellingAgents($0) } ?? computedQuality
+        if pipeline.formats.contains("json") {
+            try (quality.json.rendered() + "\n").write(toFile: "\(folder)/quality.json", atomically: true, encoding: .utf8)
+        }
+        if pipeline.feedbackPacks { _ = try FeedbackPack.write(try FeedbackPack.build(store: store, period: period), to: "\(qaFolder)/feedback") }
+        var computedWeekly = try WeeklyReport.build(store: store, week: isoWeek, asOf: today, parameters: pipeline.parameters, targets: pipeline.targets,
+                                                    sample: (try? Data(contentsOf: URL(fileURLWithPath: qaFolder + "/sample/manifest.json")))
+                                                        .flatMap(WeeklyReport.SampleCoverage.init(manifest:)))
+        computedWeekly.readiness = readiness
+        computedWeekly.final = readiness.final
+        let weekly = labels.map { computedWeekly.labellingAgents($0) } ?? computedWeekly
+        try weekly.write(to: folder, formats: pipeline.formats)
+        logger.info("report of \(isoWeek): \(weekly.final ? "final" : "draft"), \(weekly.kpis.total.offered) contacts, \(quality.evaluations.count) evaluations")
+        return weekly.final ? "final" : "draft"
+    }
+}
+
+extension WeekCalendar {
+    /// The sources that keep a week's frame incomplete, as sentences.
+    static func frameLags(_ readiness: WeekReadiness) -> [String] {
+        let monday = readiness.week.sunday.adding(days: 1)
+        return readiness.behind.filter { $0.latest < monday }.map { "\($0.source): data up to \($0.latest)" }
+    }
+}
+
+extension SQLStore {
+    /// The latest log entry of a file with these exact bytes that was rejected or failed and never loaded.
+    public func rejectedBefore(sha256: String) throws -> IngestLogEntry? {
+        guard !(try hasLoaded(sha256: sha256)) else { return nil }
+        return try ingestLog().last { $0.sha256 == sha256 && $0.status != .loaded }
+    }
+}

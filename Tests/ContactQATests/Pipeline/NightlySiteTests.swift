@@ -1,0 +1,291 @@
+import ContactQA
+import Foundation
+import Testing
+
+/// A site played night after night as cron runs it: `contactqa run` with the as-of date advancing one
+/// day at a time and each day's exports of two systems arriving the next morning.
+@Suite("The nightly job over several weeks")
+struct NightlySiteTests {
+    /// Two sources: the main platform's canonical exports and a PBX's call log (CSV with a mapping).
+    static let pipelineText = """
+        name: site
+        timezone: Europe/London
+        store: store.sqlite
+        inputs:
+          - {source: canonical, path: "inbox/main/*.csv"}
+          - {source: csv, mapping: pbx.yaml, path: "inbox/pbx/*.csv", optional: true}
+        privacy: {key_file: site.key}
+        kpis: {fcr: {window_days: 7, match: customer}}
+        sampling: {plan: plan.yaml}
+        report: {out: "reports/{week}", formats: [md, json]}
+
+        """
+
+    static let pbxMapping = """
+        name: pbx
+        source: pbx
+        timezone: Europe/London
+        fields:
+          interaction_id: id
+          arrived_at: {column: time, format: "yyyy-MM-dd HH:mm:ss"}
+          channel: {value: voice}
+          agent_id: agent
+          team: team
+          customer_id: caller
+          wait_s: wait
+          talk_s: talk
+          abandoned: abandoned
+          monitoring_notice: {value: "true"}
+
+        """
+
+    static let plan = """
+        name: nightly-routine
+        frame:
+          direction: inbound
+          exclude: {unacknowledged_agents: false, already_evaluated: true}
+        strata: []
+        size: {n: 6}
+        allocation: proportional
+        method: fixed
+        seed: 7
+
+        """
+
+    /// Six contacts a day per source, 09:00 to 11:30 local time (UTC in November); the sixth abandoned.
+    /// Customers come from a pool of eight per source, so repeats (and FCR) span weeks.
+    static func exports(of day: LocalDate) -> (main: String, pbx: String) {
+        var main = "interaction_id,leg,channel,direction,queue,team,agent_id,customer_id,arrived_at,wait_s,abandoned,talk_s,monitoring_notice\n"
+        var pbx = "id,time,agent,team,caller,wait,talk,abandoned\n"
+        for i in 0..<6 {
+            let abandoned = i == 5
+            let agent = abandoned ? "" : "A\(1 + (day.dayNumber + i) % 4)"
+            let team = abandoned ? "" : (agent == "A1" || agent == "A2" ? "Team 1" : "Team 2")
+            let time = "\(day)T\(9 + i / 2 < 10 ? "0" : "")\(9 + i / 2):\(i % 2 == 0 ? "00" : "30"):00Z"
+            let customer = "+44 20 7946 \(1000 + (day.dayNumber * 3 + i) % 8)"
+            main += "M\(day.dayNumber)-\(i),1,voice,inbound,Sales,\(team),\(agent),\(customer),\(time),\(10 + i),\(abandoned),\(abandoned ? "" : String(120 + 10 * i)),true\n"
+            let local = time.replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: "")
+            pbx += "P\(day.dayNumber)-\(i),\(local),\(agent),\(team),+44 161 496 \(2000 + (day.dayNumber + i) % 8),\(5 + i),\(abandoned ? 0 : 90 + i),\(abandoned)\n"
+        }
+        return (main, pbx)
+    }
+
+    struct Site {
+        let dir = TemporaryDirectory()
+        var pipeline: String { dir.path + "/site.yaml" }
+
+        init() throws {
+            dir.write("site.yaml", NightlySiteTests.pipelineText)
+            dir.write("pbx.yaml", NightlySiteTests.pbxMapping)
+            dir.write("plan.yaml", NightlySiteTests.plan)
+            try FileManager.default.copyItem(atPath: fixture("keys/demo.key"), toPath: dir.path + "/site.key")
+            for folder in ["inbox/main", "inbox/pbx"] {
+                try FileManager.default.createDirectory(atPath: dir.path + "/" + folder, withIntermediateDirectories: true)
+            }
+        }
+
+        /// The morning of `asOf`: yesterday's exports arrive (the PBX's only up to `pbxUntil`), then cron runs.
+        func night(_ asOf: LocalDate, pbxUntil: LocalDate? = nil) throws -> CommandResult {
+            let day = asOf.adding(days: -1)
+            let files = NightlySiteTests.exports(of: day)
+            dir.write("inbox/main/calls-\(day).csv", files.main)
+            if pbxUntil.map({ day <= $0 }) ?? true { dir.write("inbox/pbx/pbx-\(day).csv", files.pbx) }
+            return try contactqa(["run", pipeline, "--as-of", asOf.description, "--quiet"])
+        }
+
+        func status(_ week: String) -> String? {
+            dir.read("reports/\(week)/.status")?.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        func manifest(_ week: String) -> String? { dir.read("reports/\(week)/sample/manifest.json") }
+    }
+
+    /// Three weeks (W45–W47 of 2026) and a fourth begun. The PBX stops delivering after Saturday 21
+    /// November; on 26 November the site declares it retired from that day.
+    ///
+    /// What each week must do, worked out by hand from the rules (data arrives the next morning):
+    /// - W45 (2–8 Nov): frame complete once both sources hold a contact on or after Monday 9 Nov,
+    ///   loaded on the 10th: the sample is drawn that night, never before, then reused unchanged.
+    ///   Final once both hold one on or after 16 Nov (end + 7-day window), loaded on the 17th.
+    /// - W46 (9–15 Nov): sample on the 17th. Final would need the PBX on or after 23 Nov, which never
+    ///   comes: a draft naming the PBX, until the PBX is declared retired (26 Nov): final that night.
+    /// - W47 (16–22 Nov): the PBX holds data up to the 21st only, so the frame is incomplete and no
+    ///   sample is drawn until the PBX is retired; then drawn on the 26th.
+    @Test func weeksAreSampledOnceWhenCompleteAndFinalisedWhenTheirDataSaysSo() throws {
+        let site = try Site()
+        let first = LocalDate(iso: "2026-11-03")!
+        let pbxStop = LocalDate(iso: "2026-11-21")!
+        var w45Sample: String?
+        var w46Sample: String?
+        for offset in 0..<23 {  // as-of 3 … 25 November
+            let asOf = first.adding(days: offset)
+            let result = try site.night(asOf, pbxUntil: pbxStop)
+            #expect(result.status == 0, "night of \(asOf): \(result.stderr)")
+            // W45's sample: absent before the 10th, then drawn once and reused byte for byte.
+            if asOf < LocalDate(iso: "2026-11-10")! {
+                #expect(site.manifest("2026-W45") == nil, "W45 sample drawn too early, on \(asOf)")
+            } else {
+                let manifest = try #require(site.manifest("2026-W45"), "no W45 sample on \(asOf)")
+                if let w45Sample { #expect(manifest == w45Sample, "W45 sample changed on \(asOf)") } else { w45Sample = manifest }
+            }
+            #expect(site.status("2026-W45") == (asOf < LocalDate(iso: "2026-11-17")! ? "draft" : "final"), "W45 on \(asOf)")
+            if asOf >= LocalDate(iso: "2026-11-10")! {
+                if asOf < LocalDate(iso: "2026-11-17")! {
+                    #expect(site.manifest("2026-W46") == nil, "W46 sample drawn too early, on \(asOf)")
+                } else {
+                    let manifest = try #require(site.manifest("2026-W46"))
+                    if let w46Sample { #expect(manifest == w46Sample) } else { w46Sample = manifest }
+                }
+                #expect(site.status("2026-W46") == "draft", "W46 on \(asOf)")
+            }
+            if asOf >= LocalDate(iso: "2026-11-17")! {
+                #expect(site.manifest("2026-W47") == nil, "W47 sample drawn from an incomplete week on \(asOf)")
+                #expect(site.status("2026-W47") == "draft")
+            }
+        }
+        // The frame is the whole week: 7 days × 2 sources × 5 handled contacts, one leg each.
+        let w45 = try JSONSerialization.jsonObject(with: Data(try #require(w45Sample).utf8)) as! [String: Any]
+        #expect((w45["frame"] as! [String: Any])["units"] as? Int == 70)
+        // Why W46 is still a draft, in the report itself.
+        let w46 = try #require(site.dir.read("reports/2026-W46/report.md"))
+        #expect(w46.contains("This report stays a draft until the week's data is complete:"))
+        #expect(w46.contains("- pbx: data up to 2026-11-21, 2 days short of 2026-11-23"))
+        // The PBX is retired: W46 becomes final, W47's frame is complete and its sample drawn.
+        site.dir.write("site.yaml", NightlySiteTests.pipelineText + "schedule: {retired_sources: {pbx: 2026-11-21}}\n")
+        let retired = try site.night(LocalDate(iso: "2026-11-26")!, pbxUntil: pbxStop)
+        #expect(retired.status == 0, "\(retired.stderr)")
+        #expect(site.status("2026-W46") == "final")
+        #expect(site.manifest("2026-W47") != nil)
+        #expect(site.status("2026-W47") == "draft")
+        // A final week is left alone, and the clock may not go back.
+        let back = try contactqa(["run", site.pipeline, "--as-of", "2026-11-20", "--quiet"])
+        #expect(back.status == 2)
+        #expect(back.stderr.contains("the as-of date 2026-11-20 is earlier than the last nightly run's 2026-11-26"))
+    }
+
+    /// A day missing from a source that delivers every day keeps the week a draft, named in the report.
+    @Test func aMissingDayIsAGapAndTheWeekStaysDraft() throws {
+        let site = try Site()
+        // Both sources up to 1 December, but the PBX's file of Wednesday 18 November never arrives.
+        for offset in 0..<30 {
+            let asOf = LocalDate(iso: "2026-11-03")!.adding(days: offset)
+            let day = asOf.adding(days: -1)
+            let files = NightlySiteTests.exports(of: day)
+            site.dir.write("inbox/main/calls-\(day).csv", files.main)
+            if day.description != "2026-11-18" { site.dir.write("inbox/pbx/pbx-\(day).csv", files.pbx) }
+        }
+        let run = try contactqa(["run", site.pipeline, "--as-of", "2026-12-02", "--week", "2026-W47", "--quiet"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(site.status("2026-W47") == "draft")
+        let report = try #require(site.dir.read("reports/2026-W47/report.md"))
+        #expect(report.contains("pbx: no contacts at all on 2026-11-18 (a Wednesday, a day it delivers on other weeks)"))
+        #expect(report.contains("- gap: pbx: no contacts on 2026-11-18"))
+        // A site closed that day says so, and the week can be final.
+        site.dir.write("site.yaml", NightlySiteTests.pipelineText + "schedule: {closed_days: [2026-11-18]}\n")
+        #expect(try contactqa(["run", site.pipeline, "--as-of", "2026-12-02", "--week", "2026-W47", "--quiet"]).status == 0)
+        #expect(site.status("2026-W47") == "final")
+    }
+
+    /// A rejected file exits 3 the night it arrives; later nights skip the same bytes with a warning
+    /// (exit 0) and the report lists it until a corrected file loads.
+    @Test func aRejectedFileFailsOneNightNotEveryNight() throws {
+        let site = try Site()
+        #expect(try site.night(LocalDate(iso: "2026-11-10")!).status == 0)
+        site.dir.write("inbox/pbx/broken.csv", "id,time,agent,team,caller,wait,talk,abandoned\nX1,not a time,A1,Team 1,+44 161 496 0000,1,2,false\n")
+        let rejected = try site.night(LocalDate(iso: "2026-11-11")!)
+        #expect(rejected.status == 3)
+        let next = try site.night(LocalDate(iso: "2026-11-12")!)
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(next.stderr.contains("broken.csv: rejected on "))
+        #expect(next.stderr.contains("the same bytes are skipped until a corrected file arrives"))
+        let report = try #require(site.dir.read("reports/2026-W46/report.md"))
+        #expect(report.contains("- file not loaded: broken.csv (pbx, rejected on "))
+        // No customer number in the warning or the report.
+        #expect(!next.stderr.contains("496 0000") && !report.contains("496 0000"))
+        // The corrected file loads and the line goes.
+        site.dir.write("inbox/pbx/broken.csv", "id,time,agent,team,caller,wait,talk,abandoned\nX1,2026-11-11 10:00:00,A1,Team 1,+44 161 496 0000,1,2,false\n")
+        #expect(try site.night(LocalDate(iso: "2026-11-13")!).status == 0)
+        #expect(!(try #require(site.dir.read("reports/2026-W46/report.md"))).contains("file not loaded"))
+    }
+
+    /// Retention never deletes what a week still reported needs.
+    @Test func retentionKeepsTheWeeksStillReported() throws {
+        let site = try Site()
+        site.dir.write("site.yaml", NightlySiteTests.pipelineText.replacingOccurrences(of: "privacy: {key_file: site.key}",
+                                                                                         with: "privacy: {key_file: site.key, retention_days: 3}"))
+        for offset in 0..<12 { _ = try site.night(LocalDate(iso: "2026-11-03")!.adding(days: offset)) }
+        // As of 14 November the look-back (4 weeks) reaches back to W42: nothing since 2 Nov is deleted,
+        // although the retention limit alone (3 days) would keep only 11 November on.
+        let kpis = try contactqa(["kpis", "--store", site.dir.path + "/store.sqlite", "--week", "2026-W45", "--format", "json"])
+        let total = (try JSONSerialization.jsonObject(with: Data(kpis.stdout.utf8)) as! [String: Any])["total"] as! [String: Any]
+        #expect((total["kpis"] as! [String: Any])["offered"] as? Int == 84)
+    }
+}
+
+@Suite("A pipeline a site can start with")
+struct PipelineTemplateTests {
+    /// pipelines/weekly-qa.yaml copied beside a site's first exports (the fixtures), with no QA files
+    /// yet: `run --check` finds nothing to mend, and the first night runs and says what is absent.
+    @Test func theTemplateRunsOnTheFirstNightWithoutQAFiles() throws {
+        let dir = TemporaryDirectory()
+        let fm = FileManager.default
+        func copy(_ from: String, _ to: String) throws {
+            try fm.createDirectory(atPath: (dir.path + "/" + to as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try fm.copyItem(atPath: from, toPath: dir.path + "/" + to)
+        }
+        try copy(repositoryRoot + "/pipelines/weekly-qa.yaml", "weekly-qa.yaml")
+        try copy(fixture("amazon-connect/ctr-2026-11-18.json"), "inbox/connect/ctr-2026-11-18.json")
+        for file in ["conversations-2026-11-19.json", "queues.json", "users.json", "wrapupcodes.json"] {
+            try copy(fixture("genesys/" + file), "inbox/genesys/" + file)
+        }
+        try copy(fixture("zendesk/tickets-2026-11-18.json"), "inbox/zendesk/tickets-2026-11-18.json")
+        try copy(fixture("cloud-callcenter/call_log_2026-11-16.csv"), "inbox/telephony/call_log_2026-11-16.csv")
+        try copy(fixture("cloud-callcenter/mapping.yaml"), "mappings/telephony.yaml")
+        try copy(fixture("surveys/mapping.yaml"), "mappings/csat.yaml")
+        try copy(fixture("roster/agents.csv"), "inbox/roster.csv")
+        try copy(repositoryRoot + "/pipelines/scorecards/voice-standard.yaml", "scorecards/voice-standard.yaml")
+        try copy(repositoryRoot + "/pipelines/plans/weekly-routine.yaml", "plans/weekly-routine.yaml")
+        try fm.createDirectory(atPath: dir.path + "/secrets", withIntermediateDirectories: true)
+        #expect(try contactqa(["ingest", "--generate-key", dir.path + "/secrets/site.key"]).status == 0)
+        // The exports were written an hour ago: past the template's settle_s.
+        let enumerator = fm.enumerator(atPath: dir.path + "/inbox")
+        while let file = enumerator?.nextObject() as? String {
+            try fm.setAttributes([.modificationDate: Date().addingTimeInterval(-3600)], ofItemAtPath: dir.path + "/inbox/" + file)
+        }
+
+        let check = try contactqa(["run", dir.path + "/weekly-qa.yaml", "--check"])
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.stdout.contains("no problem found"))
+        #expect(!fm.fileExists(atPath: dir.path + "/data"))  // --check touches nothing
+
+        let night = try contactqa(["run", dir.path + "/weekly-qa.yaml", "--as-of", "2026-11-24"])
+        #expect(night.status == 0, "\(night.stderr)")
+        #expect(night.stderr.contains("evaluations input \(dir.path)/inbox/qa/*.csv: no file tonight"))
+        #expect(dir.read("reports/2026-W47/.status") == "draft\n")
+        #expect(night.stderr.contains("run of 2026-11-24: 2026-W47 draft"))
+    }
+
+    /// `run --check` lists every problem of a pipeline in one pass, with file and line, and exits 2
+    /// without creating the store or any folder.
+    @Test func checkListsEveryProblemAtOnce() throws {
+        let dir = TemporaryDirectory()
+        let text = try String(contentsOfFile: try RunnerTests.pipeline(dir), encoding: .utf8)
+            .replacingOccurrences(of: "timezone: Europe/London", with: "timezone: Europe/Londres")
+            .replacingOccurrences(of: "cloud-callcenter/*.csv", with: "cloud-callcenter/*.cvs")
+            .replacingOccurrences(of: "fixtures/eu-telephony/mapping.yaml", with: "fixtures/eu-telephony/mapping.yml")
+            .replacingOccurrences(of: "retention_days: 400", with: "retention_days: 0")
+            .replacingOccurrences(of: "targets: {", with: "targest: {")
+        let pipeline = dir.write("five.yaml", text)
+        let result = try contactqa(["run", pipeline, "--check"])
+        #expect(result.status == 2)
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.first == "contactqa: error: 5 problems:", "\(result.stderr)")
+        #expect(lines.contains { $0.contains("five.yaml:6: timezone: unknown time zone \"Europe/Londres\"") })
+        #expect(lines.contains { $0.contains("five.yaml:11: inputs.[2].mapping: mapping file") && $0.contains("mapping.yml does not exist") })
+        #expect(lines.contains { $0.contains("five.yaml:20: privacy.retention_days: retention_days must be at least 1") })
+        #expect(lines.contains { $0.contains("five.yaml:22: unknown key \"targest\" (did you mean \"targets\"?)") })
+        #expect(lines.contains { $0.contains("five.yaml:10: inputs.[1].path:") && $0.contains("*.cvs\" matches no file") })
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/demo.sqlite"))
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/reports"))
+    }
+}
