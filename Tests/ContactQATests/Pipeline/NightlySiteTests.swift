@@ -289,3 +289,28 @@ struct PipelineTemplateTests {
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/reports"))
     }
 }
+
+@Suite("Delivery of the nightly job's files")
+struct RunDeliveryTests {
+    /// `report.mode` makes the report folder readable by a group (a share the manager's account reads);
+    /// `log.path` keeps every run's log lines in a file as well as on standard error.
+    @Test func reportModeAndLogFile() throws {
+        let site = try NightlySiteTests.Site()
+        site.dir.write("site.yaml", NightlySiteTests.pipelineText.replacingOccurrences(of: "formats: [md, json]}", with: "formats: [md, json], mode: \"0640\"}")
+            + "log: {path: logs/contactqa.log}\n")
+        for offset in 0..<9 { #expect(try site.night(LocalDate(iso: "2026-11-03")!.adding(days: offset)).status == 0) }
+        func mode(_ path: String) throws -> Int {
+            (try FileManager.default.attributesOfItem(atPath: site.dir.path + "/" + path)[.posixPermissions] as! NSNumber).intValue
+        }
+        #expect(try mode("reports/2026-W45") == 0o750)
+        #expect(try mode("reports/2026-W45/report.md") == 0o640)
+        #expect(try mode("reports/2026-W45/sample") == 0o750)
+        #expect(try mode("reports/2026-W45/sample/sample.csv") == 0o640)
+        // The store stays owner-only.
+        #expect(try mode("store.sqlite") == 0o600)
+        let log = try #require(site.dir.read("logs/contactqa.log"))
+        #expect(log.contains("run of 2026-11-03: 2026-W45 draft\n"))
+        #expect(log.contains("run of 2026-11-11: 2026-W45 draft, 2026-W46 draft\n"))
+        #expect(!log.contains("+44"))
+    }
+}
