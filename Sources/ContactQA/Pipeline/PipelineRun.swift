@@ -256,11 +256,10 @@ public struct PipelineRun {
             try (quality.json.rendered() + "\n").write(toFile: "\(folder)/quality.json", atomically: true, encoding: .utf8)
         }
         if pipeline.feedbackPacks { _ = try FeedbackPack.write(try FeedbackPack.build(store: store, period: period), to: "\(qaFolder)/feedback") }
-        var computedWeekly = try WeeklyReport.build(store: store, week: isoWeek, asOf: today, parameters: pipeline.parameters, targets: pipeline.targets,
+        let computedWeekly = try WeeklyReport.build(store: store, week: isoWeek, asOf: today, parameters: pipeline.parameters, targets: pipeline.targets,
                                                     sample: (try? Data(contentsOf: URL(fileURLWithPath: qaFolder + "/sample/manifest.json")))
-                                                        .flatMap(WeeklyReport.SampleCoverage.init(manifest:)))
-        computedWeekly.readiness = readiness
-        computedWeekly.final = readiness.final
+                                                        .flatMap(WeeklyReport.SampleCoverage.init(manifest:)),
+                                                    readiness: readiness)
         let weekly = labels.map { computedWeekly.labellingAgents($0) } ?? computedWeekly
         try weekly.write(to: folder, formats: pipeline.formats)
         logger.info("report of \(isoWeek): \(weekly.final ? "final" : "draft"), \(weekly.kpis.total.offered) contacts, \(quality.evaluations.count) evaluations")

@@ -25,7 +25,8 @@ extension KPIReport {
             ("short_abandon_s", .double(parameters.shortAbandonSeconds)),
             ("service_level_s", .object(Channel.allCases.map { ($0.rawValue, .double(parameters.serviceLevelThreshold(for: $0))) })),
             ("fcr", .object([("method", .string(parameters.fcrMethod.rawValue)), ("window_days", .int(parameters.fcrWindowDays)),
-                             ("match", .string(parameters.fcrMatch.rawValue))])),
+                             ("match", .string(parameters.fcrMatch.rawValue))]
+                            + (parameters.followUpBeforeUTC.map { [("repeats_before_utc_ms", JSONValue.int(Int($0)))] } ?? []))),
             ("csat_top_boxes", parameters.csatTopBoxes.map { .int($0) } ?? .string("auto: 2 on scales of 4 or more points, 1 on 2 or 3")),
             ("quantiles", .string("hyndman-fan type 7")),
             ("ci", .string("95%: Wilson for rates, Student t for means")),

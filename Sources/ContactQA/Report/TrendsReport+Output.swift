@@ -58,6 +58,7 @@ extension TrendsReport {
                          ("lower", .double(p.lower)), ("upper", .double(p.upper))])
             })),
             ("chart_note", .text(s.chartNote)),
+            ("provisional_weeks_left_out", .array(s.provisionalWeeks.map { .string($0.description) })),
             ("signals", .array(s.signals.map { .object([("rule", .int($0.rule)), ("weeks", .array($0.weeks.map { .string($0.description) })),
                                                         ("description", .string($0.description))]) })),
         ])

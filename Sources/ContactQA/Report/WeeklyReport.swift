@@ -25,6 +25,10 @@ public struct WeeklyReport {
     /// What the nightly job knows of the week's data: which sources are behind, gaps. Nil when the
     /// report was built outside a pipeline run (then the calendar alone decides `final`).
     public var readiness: WeekReadiness?
+    /// Set while this week's repeat window is still open in the data: last week's KPIs of its contacts
+    /// up to the same point of the week (`upTo`, UTC milliseconds), repeats counted up to it too — what
+    /// this week's FCR is compared with.
+    public var lastWeekSameFollowUp: (set: KPISet, upTo: Int64)?
 
     /// What the week's sample manifest records: frame size, exclusions, requested and drawn size.
     public struct SampleCoverage: Sendable, Equatable {
@@ -58,22 +62,43 @@ public struct WeeklyReport {
     }
 
     public static func build(store: any SQLStore, week: ISOWeek, asOf: LocalDate, parameters: KPIParameters, targets: [String: Double],
-                             sample: SampleCoverage? = nil) throws -> WeeklyReport {
+                             sample: SampleCoverage? = nil, readiness: WeekReadiness? = nil) throws -> WeeklyReport {
         let clock = ZoneClock(identifier: store.siteTimeZone) ?? .utc
         let period = Period(week: week, clock: clock)
         let engine = KPIEngine(store: store)
         let last = ISOWeek(containing: week.monday.adding(days: -7))
-        return WeeklyReport(
-            week: week, asOf: asOf, final: asOf.dayNumber > week.sunday.dayNumber + parameters.fcrWindowDays,
+        // While this week's repeat window is still open in the data, last week's FCR is measured over
+        // the same follow-up (repeats up to the data's horizon less 7 days): a complete week against a
+        // truncated one would show a rise that is only missing repeats.
+        // Last week's contacts are then taken up to the same point of their week, and their repeats
+        // counted up to it.
+        let lastPeriod = Period(week: last, clock: clock)
+        let horizon = min(try store.query("SELECT MAX(arrived_at) FROM contacts").first?.first?.int64 ?? .max,
+                          clock.startOfDay(asOf.adding(days: 1)) * 1000)
+        let windowEnd = clock.startOfDay(week.sunday.adding(days: 1 + parameters.fcrWindowDays)) * 1000
+        var sameFollowUp: (set: KPISet, upTo: Int64)?
+        let final = readiness?.final ?? (asOf.dayNumber > week.sunday.dayNumber + parameters.fcrWindowDays)
+        if parameters.fcrMethod == .repeatContact, !final, horizon < windowEnd {
+            var lastParameters = parameters
+            let cutoff = horizon + 1 - 7 * 86_400_000  // this week's data runs to `horizon` inclusive
+            lastParameters.followUpBeforeUTC = cutoff
+            let query = AggregateQuery(fromUTC: lastPeriod.fromUTC, toUTC: min(lastPeriod.toUTC, cutoff), clock: clock, groupBy: [],
+                                       parameters: lastParameters)
+            sameFollowUp = (KPISet(contacts: try store.contactAggregates(query).first, legs: nil), cutoff)
+        }
+        var report = WeeklyReport(
+            week: week, asOf: asOf, final: final,
             kpis: try engine.report(period: period, groupBy: [], parameters: parameters, asOf: asOf),
-            lastWeek: try engine.report(period: Period(week: last, clock: clock), groupBy: [], parameters: parameters, asOf: asOf),
+            lastWeek: try engine.report(period: lastPeriod, groupBy: [], parameters: parameters, asOf: asOf),
             byTeam: try engine.report(period: period, groupBy: [.team], parameters: parameters, asOf: asOf),
             byQueue: try engine.report(period: period, groupBy: [.queue], parameters: parameters, asOf: asOf),
             byChannel: try engine.report(period: period, groupBy: [.channel], parameters: parameters, asOf: asOf),
             trends: try TrendsEngine(store: store).report(week: week, clock: clock, parameters: parameters, asOf: asOf),
             quality: try QualityEngine(store: store).report(period: period, groupBy: .agent),
             targets: targets, ingest: try store.ingestLog(), sample: sample, criteria: try criterionShares(store: store, period: period),
-            readiness: nil)
+            readiness: readiness)
+        report.lastWeekSameFollowUp = sameFollowUp
+        return report
     }
 
     /// Every rated criterion of the period's evaluations (all of them, sampled or spot), weakest first;
@@ -129,11 +154,12 @@ public struct WeeklyReport {
         var headline: [[String: Any]] = []
         for kpi in TrackedKPI.allCases {
             let now = WeeklyReport.value(kpi, kpis.total)
-            let before = WeeklyReport.value(kpi, lastWeek.total)
+            let lastSet = kpi == .fcr ? lastWeekSameFollowUp?.set ?? lastWeek.total : lastWeek.total
+            let before = WeeklyReport.value(kpi, lastSet)
             // A change is marked only when the 95% interval of the difference from last week excludes
             // zero: Newcombe's hybrid score interval for rates, Welch's for means (docs/kpis.md).
             var change = ""
-            if let d = WeeklyReport.difference(kpi, kpis.total, lastWeek.total), d.lower > 0 || d.upper < 0 {
+            if let d = WeeklyReport.difference(kpi, kpis.total, lastSet), d.lower > 0 || d.upper < 0 {
                 change = d.lower > 0 ? "▲ significant rise" : "▼ significant fall"
             }
             let target = targets[kpi.rawValue]
@@ -155,7 +181,10 @@ public struct WeeklyReport {
             let chartPoints = s.chart.isEmpty ? s.points.map { ($0.week.description, $0.value) } : s.chart.map { ($0.week.description, $0.value) }
             let svg = SVGChart.line(chartPoints, lower: s.chart.isEmpty ? nil : s.chart.map(\.lower), upper: s.chart.isEmpty ? nil : s.chart.map(\.upper),
                                     format: { WeeklyReport.format(s.kpi, $0) })
-            let trend = s.trend.map { $0.significant() ? ($0.s > 0 ? "significant rising trend" : "significant falling trend") : "no significant trend" } ?? (s.trendNote ?? "")
+            var trend = s.trend.map { $0.significant() ? ($0.s > 0 ? "significant rising trend" : "significant falling trend") : "no significant trend" } ?? (s.trendNote ?? "")
+            if !s.provisionalWeeks.isEmpty {
+                trend += "; \(s.provisionalWeeks.map(\.description).joined(separator: ", ")) not charted yet: provisional until the repeat window has passed"
+            }
             return ["kpi": s.kpi.label, "svg": svg, "trend": trend,
                     "signals": s.signals.map { "rule \($0.rule): \($0.description) (\($0.weeks.map(\.description).joined(separator: ", ")))" }]
         }
@@ -189,6 +218,13 @@ public struct WeeklyReport {
         context["asOf"] = asOf.description
         context["status"] = final ? "final" : "draft"
         context["provisional"] = kpis.provisional
+        if let sameFollowUp = lastWeekSameFollowUp.map({ same -> String in
+            let local = kpis.period.clock.localSeconds(atUTC: same.upTo / 1000)
+            let time = String(format: "%02d:%02d", Int(local % 86_400 / 3600), Int(local % 3600 / 60))
+            return "First contact resolution is provisional: last week's is shown for its contacts up to \(kpis.period.clock.localDate(atUTC: same.upTo / 1000)) \(time), with repeats counted up to then — the same follow-up this week's contacts have had so far, so the two compare like with like."
+        }) {
+            context["sameFollowUp"] = sameFollowUp
+        }
         context["offered"] = kpis.total.offered
         context["empty"] = kpis.total.offered == 0
         context["headline"] = headline
@@ -269,6 +305,10 @@ public struct WeeklyReport {
         {{#headline}}
         | {{{kpi}}} | {{{value}}} | {{{ci}}} | {{{last}}} | {{{change}}} | {{{target}}} | {{{meets}}} |
         {{/headline}}
+        {{#sameFollowUp}}
+
+        {{{sameFollowUp}}}
+        {{/sameFollowUp}}
 
         ## Trends (13 weeks)
 
@@ -365,6 +405,7 @@ public struct WeeklyReport {
         {{#hasWaiting}}<p>This report stays a draft until the week's data is complete:</p><ul>{{/hasWaiting}}{{#waiting}}<li>{{.}}</li>{{/waiting}}{{#hasWaiting}}</ul>{{/hasWaiting}}
         <h2>Headline KPIs</h2><div class="scroll"><table><tr><th>KPI</th><th>this week</th><th>95% CI</th><th>last week</th><th>change</th><th>target</th><th></th></tr>
         {{#headline}}<tr><td>{{kpi}}</td><td class="n">{{value}}</td><td>{{ci}}</td><td class="n">{{last}}</td><td>{{change}}</td><td class="n">{{target}}</td><td>{{meets}}</td></tr>{{/headline}}</table></div>
+        {{#sameFollowUp}}<p>{{sameFollowUp}}</p>{{/sameFollowUp}}
         <h2>Trends and control charts (13 weeks)</h2>
         {{#charts}}<figure><figcaption><strong>{{kpi}}</strong>: {{trend}}{{#signals}}; {{.}}{{/signals}}</figcaption>{{{svg}}}</figure>{{/charts}}
         <h2>By team</h2><div class="scroll"><table><tr><th>team</th><th>offered</th><th>service level</th><th>AHT</th><th>FCR</th><th>CSAT</th></tr>

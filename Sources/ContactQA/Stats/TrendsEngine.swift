@@ -66,6 +66,8 @@ public struct KPISeries: Sendable {
     public var chart: [ChartPoint]
     public var chartNote: String?
     public var signals: [ChartSignal]
+    /// Weeks left out of the chart and the trend because their FCR is still provisional.
+    public var provisionalWeeks: [ISOWeek] = []
 }
 
 /// An agent's rate against the funnel of their team.
@@ -171,12 +173,15 @@ public struct TrendsEngine {
 
     func makeSeries(_ report: KPIReport, dimension: GroupDimension?, weeks: [ISOWeek]) -> [KPISeries] {
         var byGroup: [String?: [ISOWeek: KPISet]] = [:]
+        // Weeks whose repeat window is still open: their FCR is not comparable with complete weeks.
+        var provisional = Set<ISOWeek>()
         for group in report.groups {
             let weekValue = group.key.last!
             guard case .integer(let thursday)? = weekValue else { continue }
             let w = ISOWeek(containing: LocalDate(dayNumber: Int(thursday)))
             let name = dimension == nil ? nil : report.display(group.key[0], dimension!)
             byGroup[name, default: [:]][w] = group.kpis
+            if report.isProvisional(group) { provisional.insert(w) }
         }
         var result: [KPISeries] = []
         for name in byGroup.keys.sorted(by: { ($0 ?? "\u{10FFFF}") < ($1 ?? "\u{10FFFF}") }) {
@@ -184,7 +189,10 @@ public struct TrendsEngine {
             for kpi in TrackedKPI.allCases {
                 var points: [(week: ISOWeek, value: Double, n: Int)] = []
                 var raw: [(week: ISOWeek, x: Int, n: Int)] = []
-                for w in weeks {
+                // A provisional FCR is left out of the chart and the trend, which would read its missing
+                // repeats as a rise.
+                let leftOut = kpi == .fcr ? weeks.filter(provisional.contains) : []
+                for w in weeks where !leftOut.contains(w) {
                     guard let k = sets[w], let p = kpi.point(k) else { continue }
                     points.append((w, p.value, p.n))
                     raw.append((w, p.x, p.n))
@@ -199,6 +207,7 @@ public struct TrendsEngine {
                 } catch {
                     s.chartNote = error.description
                 }
+                s.provisionalWeeks = leftOut
                 if points.isEmpty { continue }
                 result.append(s)
             }

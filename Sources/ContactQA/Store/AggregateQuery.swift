@@ -50,6 +50,10 @@ public struct KPIParameters: Sendable, Equatable {
     /// How many top boxes count as satisfied; nil applies DESIGN.md's rule (two on scales of 4 or
     /// more points, one on 2–3 points).
     public var csatTopBoxes: Int?
+    /// When set (UTC milliseconds), only contacts before this instant count as repeats: last week's FCR
+    /// measured over the same follow-up as a week whose repeat window is still open, so that the two
+    /// compare like with like.
+    public var followUpBeforeUTC: Int64?
 
     public init(shortAbandonSeconds: Double = 5, serviceLevelSeconds: [Channel: Double] = [:], fcrWindowDays: Int = 7,
                 fcrMatch: FCRMatch = .customer, fcrMethod: FCRMethod = .repeatContact, csatTopBoxes: Int? = nil) {

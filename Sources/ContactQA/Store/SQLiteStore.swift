@@ -274,11 +274,12 @@ public final class SQLiteStore: ContactStore {
             return ("(c.abandoned = 0 AND c.resolved IS NOT NULL)", "c.resolved = 1")
         case .repeatContact:
             let window = Int64(p.fcrWindowDays) * 86_400_000
+            let cutoff = p.followUpBeforeUTC.map { " AND r.arrived_at < \($0)" } ?? ""
             let reason = p.fcrMatch == .customerAndReason
                 ? " AND (r.contact_reason IS NULL OR c.contact_reason IS NULL OR r.contact_reason = c.contact_reason)" : ""
             return ("(c.abandoned = 0 AND c.customer_key IS NOT NULL)", """
                 NOT EXISTS (SELECT 1 FROM contacts r WHERE r.customer_key = c.customer_key AND r.direction = 'inbound'
-                    AND r.arrived_at > c.arrived_at AND r.arrived_at <= c.arrived_at + \(window)\(reason))
+                    AND r.arrived_at > c.arrived_at AND r.arrived_at <= c.arrived_at + \(window)\(cutoff)\(reason))
                 """)
         }
     }
