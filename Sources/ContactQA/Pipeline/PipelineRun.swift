@@ -152,18 +152,21 @@ public struct PipelineRun {
     /// - Returns: the status written, or nil when nothing was written.
     private func report(_ isoWeek: ISOWeek, store: any SQLStore, calendar: WeekCalendar, today: LocalDate) throws -> String? {
         let folder = pipeline.reportOut.replacingOccurrences(of: "{week}", with: isoWeek.description)
-        if PipelineRun.isFinal(folder) {
-            logger.info("the final report of \(isoWeek) exists; left as it is")
-            return nil
-        }
         let period = Period(week: isoWeek, clock: calendar.clock)
+        var revision: WeeklyReport.Revision?
+        var previous: ReportStatus?
+        if PipelineRun.isFinal(folder) {
+            guard let due = try lateEvaluations(isoWeek, folder: folder, period: period, store: store, today: today) else { return nil }
+            (revision, previous) = due
+        }
         let contacts = try store.query("SELECT COUNT(*) FROM contacts WHERE arrived_at >= ? AND arrived_at < ?",
                                        [.integer(period.fromUTC), .integer(period.toUTC)]).first?.first?.int ?? 0
-        if contacts == 0, !FileManager.default.fileExists(atPath: folder), week == nil {
+        if revision == nil, contacts == 0, !FileManager.default.fileExists(atPath: folder), week == nil {
             logger.info("\(isoWeek): no contacts loaded yet; no report")
             return nil
         }
-        let readiness = try calendar.readiness(of: isoWeek, asOf: today, store: store)
+        var readiness = try calendar.readiness(of: isoWeek, asOf: today, store: store)
+        if revision != nil { readiness.final = true }  // a revised final report stays final
         let started = Date()
         let staging = try AtomicFolder(destination: folder)
         // With agent names hidden, the QA working files get their own folder, also swapped in whole.
@@ -171,7 +174,7 @@ public struct PipelineRun {
         let status: String
         do {
             status = try writeOutputs(store: store, week: isoWeek, period: period, readiness: readiness, into: staging.staging,
-                                      qaFolder: qaStaging?.staging ?? staging.staging)
+                                      qaFolder: qaStaging?.staging ?? staging.staging, revision: revision, previous: previous, inPlace: folder)
             if let mode = pipeline.reportMode {
                 try PipelineRun.setMode(mode, under: staging.staging)
                 if let qaStaging { try PipelineRun.setMode(mode, under: qaStaging.staging) }
@@ -185,8 +188,34 @@ public struct PipelineRun {
             throw error
         }
         let why = readiness.final ? "" : ": " + readiness.reasons.joined(separator: "; ")
+        if let revision { logger.warning("\(isoWeek): final report revised: \(revision.evaluationsAfter - revision.evaluationsBefore) late evaluations; the previous version is in previous/\(revision.previous)/") }
         logger.notice("stage report: \(isoWeek) \(status) written to \(folder)\(why) (\(Int(Date().timeIntervalSince(started) * 1000)) ms)")
         return status
+    }
+
+    /// Whether a final report is to be revised tonight: its evaluations changed since it was written
+    /// and they are still awaited (`evaluate_within_days` of the plan after it was written, 14 by default).
+    private func lateEvaluations(_ isoWeek: ISOWeek, folder: String, period: Period, store: any SQLStore,
+                                 today: LocalDate) throws -> (WeeklyReport.Revision, ReportStatus)? {
+        guard let status = ReportStatus(folder: folder), let written = status.written, let fingerprint = status.fingerprint,
+              let before = status.evaluations else {
+            logger.info("the final report of \(isoWeek) exists; left as it is")
+            return nil
+        }
+        let now = try ReportStatus.evaluations(store: store, period: period)
+        guard now.fingerprint != fingerprint else {
+            logger.info("the final report of \(isoWeek) exists; left as it is")
+            return nil
+        }
+        let awaited = try pipeline.samplingPlan.map { try SamplingPlan.load(file: $0).evaluateWithinDays } ?? 14
+        let lastRevision = status.revisions.last?.date ?? written
+        guard today <= written.adding(days: awaited) else {
+            logger.warning("\(isoWeek): \(now.count - before) evaluations changed after the \(awaited) days they were awaited (final report of \(written)); the report is left as it is")
+            return nil
+        }
+        let revision = WeeklyReport.Revision(date: today, evaluationsBefore: before, evaluationsAfter: now.count,
+                                             qaBefore: status.qaScore, qaAfter: nil, previous: lastRevision)
+        return (revision, status)
     }
 
     /// Whether the week's folder holds a final report: its `.status`, or for folders written before
@@ -217,8 +246,13 @@ public struct PipelineRun {
     /// Everything a run writes for the week: KPIs, the sample (once the week's frame is complete),
     /// quality, feedback packs and the weekly report.
     /// - Returns: "final" or "draft".
+    /// - Parameters:
+    ///   - revision: set when late evaluations re-issue a final report (its "after" figures are filled in here).
+    ///   - previous: the status of the final report being revised.
+    ///   - inPlace: the week's folder in place, whose current files a revision keeps under `previous/`.
     private func writeOutputs(store: any SQLStore, week isoWeek: ISOWeek, period: Period, readiness: WeekReadiness,
-                              into folder: String, qaFolder: String) throws -> String {
+                              into folder: String, qaFolder: String, revision: WeeklyReport.Revision?, previous: ReportStatus?,
+                              inPlace: String) throws -> String {
         let labels = try pipeline.agentNames ? nil : IngestService.pseudonymiser(keyFile: pipeline.keyFile).map(AgentLabels.init)
         let today = readiness.asOf
         let engine = KPIEngine(store: store)
@@ -260,8 +294,53 @@ public struct PipelineRun {
                                                     sample: (try? Data(contentsOf: URL(fileURLWithPath: qaFolder + "/sample/manifest.json")))
                                                         .flatMap(WeeklyReport.SampleCoverage.init(manifest:)),
                                                     readiness: readiness)
-        let weekly = labels.map { computedWeekly.labellingAgents($0) } ?? computedWeekly
+        var weekly = labels.map { computedWeekly.labellingAgents($0) } ?? computedWeekly
+        let evaluations = try ReportStatus.evaluations(store: store, period: period)
+        var status = ReportStatus(final: weekly.final)
+        status.written = today
+        status.evaluations = evaluations.count
+        status.fingerprint = evaluations.fingerprint
+        status.qaScore = weekly.qaScore?.value
+        if var revision, let previous {
+            revision.evaluationsAfter = evaluations.count
+            revision.qaAfter = weekly.qaScore?.value
+            // The version replaced is kept inside the new folder, with the versions it had kept.
+            let kept = folder + "/previous"
+            try FileManager.default.createDirectory(atPath: kept, withIntermediateDirectories: true)
+            let old = inPlace + "/previous"
+            for item in (try? FileManager.default.contentsOfDirectory(atPath: old)) ?? [] {
+                try FileManager.default.copyItem(atPath: old + "/" + item, toPath: kept + "/" + item)
+            }
+            let target = kept + "/\(revision.previous)"
+            try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+            for item in try FileManager.default.contentsOfDirectory(atPath: inPlace) where item != "previous" {
+                try FileManager.default.copyItem(atPath: inPlace + "/" + item, toPath: target + "/" + item)
+            }
+            // KPIs of a final week never change silently: say so when late contact rows moved them.
+            // (The KPI files' groups and totals are compared; their parameters carry the as-of date.)
+            for name in ["kpis.json", "kpis-by-channel.json", "kpis-by-team.json", "kpis-by-agent.json"] {
+                func figures(_ path: String) -> NSDictionary? {
+                    guard let data = FileManager.default.contents(atPath: path),
+                          let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+                    return ["groups": object["groups"] ?? NSNull(), "total": object["total"] ?? NSNull()] as NSDictionary
+                }
+                if let before = figures(target + "/" + name), let after = figures(folder + "/" + name), before != after {
+                    revision.kpisChanged = true
+                }
+            }
+            // Unchanged figures: the final report's KPI files stay as they were, byte for byte.
+            if !revision.kpisChanged {
+                for name in try FileManager.default.contentsOfDirectory(atPath: target) where name.hasPrefix("kpis") {
+                    try? FileManager.default.removeItem(atPath: folder + "/" + name)
+                    try FileManager.default.copyItem(atPath: target + "/" + name, toPath: folder + "/" + name)
+                }
+            }
+            status.written = previous.written  // evaluations stay awaited from the first final report
+            status.revisions = previous.revisions + [revision]
+            weekly.revisions = status.revisions
+        }
         try weekly.write(to: folder, formats: pipeline.formats)
+        try status.text.write(toFile: folder + "/.status", atomically: true, encoding: .utf8)
         logger.info("report of \(isoWeek): \(weekly.final ? "final" : "draft"), \(weekly.kpis.total.offered) contacts, \(quality.evaluations.count) evaluations")
         return weekly.final ? "final" : "draft"
     }

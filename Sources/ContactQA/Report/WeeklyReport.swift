@@ -29,6 +29,43 @@ public struct WeeklyReport {
     /// up to the same point of the week (`upTo`, UTC milliseconds), repeats counted up to it too — what
     /// this week's FCR is compared with.
     public var lastWeekSameFollowUp: (set: KPISet, upTo: Int64)?
+    /// Re-issues of a final report after late evaluations of its sample, oldest first.
+    public var revisions: [Revision] = []
+
+    /// One re-issue of a final report: what changed in its quality section, and where the version it
+    /// replaced is kept (`previous/<date>/` inside the week's folder).
+    public struct Revision: Sendable, Equatable {
+        public var date: LocalDate
+        public var evaluationsBefore: Int
+        public var evaluationsAfter: Int
+        public var qaBefore: Double?
+        public var qaAfter: Double?
+        /// The date of the version this one replaced.
+        public var previous: LocalDate
+        /// Set when the week's KPIs differ from the version replaced (contact rows loaded since).
+        public var kpisChanged = false
+
+        public init(date: LocalDate, evaluationsBefore: Int, evaluationsAfter: Int, qaBefore: Double?, qaAfter: Double?, previous: LocalDate) {
+            self.date = date
+            self.evaluationsBefore = evaluationsBefore
+            self.evaluationsAfter = evaluationsAfter
+            self.qaBefore = qaBefore
+            self.qaAfter = qaAfter
+            self.previous = previous
+        }
+
+        public var sentence: String {
+            let added = evaluationsAfter - evaluationsBefore
+            let what = added >= 0 ? "\(added) evaluation\(added == 1 ? "" : "s") added" : "\(-added) evaluation\(added == -1 ? "" : "s") withdrawn"
+            let qa = qaBefore == qaAfter ? "" : "; QA score \(qaBefore.map { String(format: "%.1f", $0) } ?? "–") → \(qaAfter.map { String(format: "%.1f", $0) } ?? "–")"
+            var text = "Revised \(date): \(what)\(qa). The version of \(previous) is kept in previous/\(previous)/."
+            if kpisChanged { text += " The KPIs changed too: contact data of the week loaded since then; compare with that version." }
+            return text
+        }
+    }
+
+    /// The week's design-weighted QA score over its sampled evaluations.
+    public var qaScore: QAEstimate? { QualityEngine.hajek(quality.evaluations.filter { $0.inSample && $0.score != nil }) { _ in true } }
 
     /// What the week's sample manifest records: frame size, exclusions, requested and drawn size.
     public struct SampleCoverage: Sendable, Equatable {
@@ -201,7 +238,7 @@ public struct WeeklyReport {
                                       format: { WeeklyReport.format(.fcr, $0) })
             return ["team": team, "svg": svg, "rate": WeeklyReport.format(.fcr, centre), "agents": entries.count]
         }
-        let overall = QualityEngine.hajek(quality.evaluations.filter { $0.inSample && $0.score != nil }) { _ in true }
+        let overall = qaScore
         var bySource: [[String: Any]] = []
         for (source, entries) in Dictionary(grouping: ingest, by: { $0.source }).sorted(by: { $0.key < $1.key }) {
             var row: [String: Any] = ["source": source, "files": entries.count]
@@ -216,7 +253,8 @@ public struct WeeklyReport {
         context["to"] = kpis.period.to.description
         context["timezone"] = kpis.period.clock.identifier
         context["asOf"] = asOf.description
-        context["status"] = final ? "final" : "draft"
+        context["status"] = final ? (revisions.isEmpty ? "final" : "final, revised") : "draft"
+        context["revisions"] = revisions.map(\.sentence)
         context["provisional"] = kpis.provisional
         if let sameFollowUp = lastWeekSameFollowUp.map({ same -> String in
             let local = kpis.period.clock.localSeconds(atUTC: same.upTo / 1000)
@@ -290,6 +328,10 @@ public struct WeeklyReport {
 
         **No inbound contacts this week.**
         {{/empty}}
+        {{#revisions}}
+
+        **{{{.}}}**
+        {{/revisions}}
         {{#hasWaiting}}
 
         This report stays a draft until the week's data is complete:
@@ -402,6 +444,7 @@ public struct WeeklyReport {
         <body><h1>Weekly quality report — {{week}} <span class="status">{{status}}</span></h1>
         <p>{{from}} to {{to}}, {{timezone}}, as of {{asOf}}.{{#provisional}} FCR is provisional: repeat contacts can still arrive.{{/provisional}}</p>
         {{#empty}}<p><strong>No inbound contacts this week.</strong></p>{{/empty}}
+        {{#revisions}}<p><strong>{{.}}</strong></p>{{/revisions}}
         {{#hasWaiting}}<p>This report stays a draft until the week's data is complete:</p><ul>{{/hasWaiting}}{{#waiting}}<li>{{.}}</li>{{/waiting}}{{#hasWaiting}}</ul>{{/hasWaiting}}
         <h2>Headline KPIs</h2><div class="scroll"><table><tr><th>KPI</th><th>this week</th><th>95% CI</th><th>last week</th><th>change</th><th>target</th><th></th></tr>
         {{#headline}}<tr><td>{{kpi}}</td><td class="n">{{value}}</td><td>{{ci}}</td><td class="n">{{last}}</td><td>{{change}}</td><td class="n">{{target}}</td><td>{{meets}}</td></tr>{{/headline}}</table></div>
@@ -436,6 +479,12 @@ public struct WeeklyReport {
     /// `report.json`: the status, the week's KPIs (§6 shape), trends and quality, all machine-readable.
     public var json: JSONValue {
         .object([("week", .string(week.description)), ("status", .string(final ? "final" : "draft")), ("as_of", .string(asOf.description)),
+                 ("revisions", .array(revisions.map { r in
+                     .object([("date", .string(r.date.description)), ("evaluations_before", .int(r.evaluationsBefore)),
+                              ("evaluations_after", .int(r.evaluationsAfter)), ("qa_score_before", .number(r.qaBefore)),
+                              ("qa_score_after", .number(r.qaAfter)), ("previous", .string("previous/\(r.previous)")),
+                              ("kpis_changed", .bool(r.kpisChanged))])
+                 })),
                  ("kpis", kpis.json), ("last_week", lastWeek.json), ("trends", trends.json), ("quality", quality.json),
                  ("weakest_criteria", .array(criteria.map { c in
                      .object([("criterion", .string(c.criterionID)), ("label", .string(c.label)), ("ratings", .int(c.ratings)),

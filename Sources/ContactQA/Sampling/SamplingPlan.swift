@@ -44,6 +44,9 @@ public struct SamplingPlan: Sendable, Equatable {
     public var perAgentMax: Int?
     public var method = Method.fixed
     public var seed: UInt64
+    /// How many days after a week's final report its evaluations are awaited: late ones revise the
+    /// report's quality section until then. Not part of the draw (nor of the fingerprint).
+    public var evaluateWithinDays = 14
 
     public init(name: String, size: Size, seed: UInt64) {
         self.name = name
@@ -51,7 +54,7 @@ public struct SamplingPlan: Sendable, Equatable {
         self.seed = seed
     }
 
-    static let topKeys = ["name", "frame", "strata", "size", "allocation", "stratum_sd", "per_agent", "method", "seed"]
+    static let topKeys = ["name", "frame", "strata", "size", "allocation", "stratum_sd", "per_agent", "method", "seed", "evaluate_within_days"]
 
     public static func load(file: String) throws -> SamplingPlan {
         try parse(ConfigNode.load(file: file))
@@ -67,6 +70,11 @@ public struct SamplingPlan: Sendable, Equatable {
         guard let seedNode = top["seed"] else { throw root.error("a plan needs `seed:` so that anyone can re-draw its samples") }
         guard let seed = UInt64(try seedNode.string()) else { throw seedNode.error("the seed is a whole number ≥ 0") }
         var plan = SamplingPlan(name: try top["name"]?.string() ?? "plan", size: try parseSize(sizeNode), seed: seed)
+        if let node = top["evaluate_within_days"] {
+            let days = try node.int()
+            guard (0...365).contains(days) else { throw node.error("evaluate_within_days is 0 to 365") }
+            plan.evaluateWithinDays = days
+        }
         if let frame = try top["frame"]?.dictionary(allowed: ["channels", "queues", "teams", "direction", "min_handle_s", "exclude"]) {
             if let node = frame["channels"] {
                 let channels = try node.stringList()

@@ -94,7 +94,7 @@ struct NightlySiteTests {
         }
 
         func status(_ week: String) -> String? {
-            dir.read("reports/\(week)/.status")?.trimmingCharacters(in: .whitespacesAndNewlines)
+            dir.read("reports/\(week)/.status")?.split(separator: "\n").first.map(String.init)
         }
 
         func manifest(_ week: String) -> String? { dir.read("reports/\(week)/sample/manifest.json") }
@@ -261,7 +261,7 @@ struct PipelineTemplateTests {
         let night = try contactqa(["run", dir.path + "/weekly-qa.yaml", "--as-of", "2026-11-24"])
         #expect(night.status == 0, "\(night.stderr)")
         #expect(night.stderr.contains("evaluations input \(dir.path)/inbox/qa/*.csv: no file tonight"))
-        #expect(dir.read("reports/2026-W47/.status") == "draft\n")
+        #expect(dir.read("reports/2026-W47/.status")?.hasPrefix("draft\n") == true)
         #expect(night.stderr.contains("run of 2026-11-24: 2026-W47 draft"))
     }
 
@@ -312,5 +312,88 @@ struct RunDeliveryTests {
         #expect(log.contains("run of 2026-11-03: 2026-W45 draft\n"))
         #expect(log.contains("run of 2026-11-11: 2026-W45 draft, 2026-W46 draft\n"))
         #expect(!log.contains("+44"))
+    }
+}
+
+@Suite("Late QA work")
+struct LateEvaluationTests {
+    /// The demo week is final on 1 December with only the three evaluations made before the draw; the
+    /// QA team's ten evaluations of the sample arrive on the 3rd. The report is re-issued with a
+    /// revision line, the final version kept in previous/2026-12-01/, the KPIs unchanged; later nights
+    /// leave it alone, and evaluations arriving after the 14 days they are awaited change nothing.
+    @Test func lateEvaluationsReviseTheQualitySectionOfAFinalReport() throws {
+        let dir = TemporaryDirectory()
+        let pipeline = try RunnerTests.pipeline(dir)
+        let folder = dir.path + "/reports/2026-W47"
+        #expect(try contactqa(["run", pipeline, "--as-of", "2026-11-23", "--quiet"]).status == 0)
+        #expect(try contactqa(["run", pipeline, "--as-of", "2026-12-01", "--quiet"]).status == 0)
+        let final = try #require(dir.read("reports/2026-W47/report.md"))
+        let finalKPIs = try #require(dir.read("reports/2026-W47/kpis.json"))
+        #expect(final.hasPrefix("# Weekly quality report — 2026-W47 (final)"))
+        #expect(final.contains("3 evaluations, 0 in the representative sample; QA score – (95% CI –)."))
+
+        try FileManager.default.createDirectory(atPath: dir.path + "/inbox/qa", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: fixture("qa-inbox/evaluations_2026-W47_sample.csv"),
+                                         toPath: dir.path + "/inbox/qa/evaluations_2026-W47_sample.csv")
+        let late = try contactqa(["run", pipeline, "--as-of", "2026-12-03", "--quiet"])
+        #expect(late.status == 0)
+        #expect(late.stderr.contains("2026-W47: final report revised: 10 late evaluations; the previous version is in previous/2026-12-01/"))
+        let revised = try #require(dir.read("reports/2026-W47/report.md"))
+        #expect(revised.hasPrefix("# Weekly quality report — 2026-W47 (final, revised)"))
+        #expect(revised.contains("**Revised 2026-12-03: 10 evaluations added; QA score – → 70.3. The version of 2026-12-01 is kept in previous/2026-12-01/.**"))
+        // The same estimate as the demo's second night (checked there against Tests/Reference/demo_qa.py).
+        #expect(revised.contains("13 evaluations, 10 in the representative sample; QA score 70.3 (95% CI 64.6–76.1)."))
+        #expect(dir.read("reports/2026-W47/previous/2026-12-01/report.md") == final)
+        #expect(dir.read("reports/2026-W47/kpis.json") == finalKPIs)
+        let json = try JSONSerialization.jsonObject(with: Data(try #require(dir.read("reports/2026-W47/report.json")).utf8)) as! [String: Any]
+        let revisions = json["revisions"] as! [[String: Any]]
+        #expect(revisions.count == 1)
+        #expect(revisions[0]["evaluations_before"] as? Int == 3 && revisions[0]["evaluations_after"] as? Int == 13)
+        #expect(revisions[0]["kpis_changed"] as? Bool == false)
+        // The feedback packs carry the new evaluations too.
+        let packs = try FileManager.default.subpathsOfDirectory(atPath: folder + "/feedback").filter { $0.hasSuffix(".md") }
+        #expect(!packs.isEmpty)
+
+        // Nothing new: left alone.
+        #expect(try contactqa(["run", pipeline, "--as-of", "2026-12-04", "--quiet"]).status == 0)
+        #expect(dir.read("reports/2026-W47/report.md") == revised)
+        // An evaluation arriving after 1 December + 14 days changes nothing, with a warning.
+        dir.write("inbox/qa/late.csv", """
+            evaluation_id,interaction_id,leg,evaluator_id,evaluated_at,scorecard_id,scorecard_version,criterion_id,rating,comment
+            S99,C6,1,Q2,2026-12-16,written-standard,1,greeting,no,
+
+            """)
+        let tooLate = try contactqa(["run", pipeline, "--as-of", "2026-12-16", "--quiet"])
+        #expect(tooLate.status == 0)
+        #expect(tooLate.stderr.contains("2026-W47: 1 evaluations changed after the 14 days they were awaited (final report of 2026-12-01); the report is left as it is"))
+        #expect(dir.read("reports/2026-W47/report.md") == revised)
+    }
+}
+
+extension LateEvaluationTests {
+    /// A late contact row changes a final week's KPIs only together with a revision that says so.
+    @Test func aRevisionSaysWhenTheKPIsMovedToo() throws {
+        let dir = TemporaryDirectory()
+        let text = try String(contentsOfFile: try RunnerTests.pipeline(dir), encoding: .utf8)
+            .replacingOccurrences(of: "inputs:\n", with: "inputs:\n  - {source: canonical, path: \"\(dir.path)/late/*.csv\", optional: true}\n")
+        let pipeline = dir.write("late.yaml", text)
+        #expect(try contactqa(["run", pipeline, "--as-of", "2026-11-23", "--quiet"]).status == 0)
+        #expect(try contactqa(["run", pipeline, "--as-of", "2026-12-01", "--quiet"]).status == 0)
+        try FileManager.default.createDirectory(atPath: dir.path + "/late", withIntermediateDirectories: true)
+        dir.write("late/late.csv", """
+            interaction_id,leg,channel,direction,queue,team,agent_id,customer_id,arrived_at,wait_s,abandoned,talk_s
+            LATE1,1,voice,inbound,Billing,Team A,A1,+44 20 7946 9999,2026-11-18T10:00:00Z,5,false,100
+
+            """)
+        try FileManager.default.createDirectory(atPath: dir.path + "/inbox/qa", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: fixture("qa-inbox/evaluations_2026-W47_sample.csv"),
+                                         toPath: dir.path + "/inbox/qa/evaluations_2026-W47_sample.csv")
+        #expect(try contactqa(["run", pipeline, "--as-of", "2026-12-02", "--quiet"]).status == 0)
+        let revised = try #require(dir.read("reports/2026-W47/report.md"))
+        #expect(revised.contains("The KPIs changed too: contact data of the week loaded since then; compare with that version."))
+        let kpis = try JSONSerialization.jsonObject(with: Data(try #require(dir.read("reports/2026-W47/kpis.json")).utf8)) as! [String: Any]
+        #expect(((kpis["total"] as! [String: Any])["kpis"] as! [String: Any])["offered"] as? Int == 51)
+        let before = try JSONSerialization.jsonObject(with: Data(try #require(dir.read("reports/2026-W47/previous/2026-12-01/kpis.json")).utf8)) as! [String: Any]
+        #expect(((before["total"] as! [String: Any])["kpis"] as! [String: Any])["offered"] as? Int == 50)
     }
 }

@@ -1,0 +1,75 @@
+import Crypto
+import Foundation
+
+/// What a week's hidden `.status` file records: draft or final, the date of the run that wrote it,
+/// and which evaluations the report carried — so that evaluations arriving after a final report can
+/// revise it, and later runs can tell.
+///
+/// ```
+/// final
+/// written: 2026-12-01
+/// evaluations: 13 9f2c…      (count, SHA-256 of the evaluation ids and their fingerprints)
+/// qa_score: 70.3288317962
+/// revision: 2026-12-08 13 98 70.3288317962 61.4 2026-12-01 0
+/// ```
+public struct ReportStatus: Sendable, Equatable {
+    public var final: Bool
+    public var written: LocalDate?
+    public var evaluations: Int?
+    public var fingerprint: String?
+    public var qaScore: Double?
+    public var revisions: [WeeklyReport.Revision] = []
+
+    public init(final: Bool) { self.final = final }
+
+    /// Reads a folder's `.status`; nil when there is none.
+    public init?(folder: String) {
+        guard let text = try? String(contentsOfFile: folder + "/.status", encoding: .utf8) else { return nil }
+        let lines = text.split(separator: "\n").map(String.init)
+        final = lines.first?.hasPrefix("final") ?? false
+        for line in lines.dropFirst() {
+            let parts = line.split(separator: " ").map(String.init)
+            switch parts.first {
+            case "written:": written = parts.count > 1 ? LocalDate(iso: parts[1]) : nil
+            case "evaluations:" where parts.count == 3:
+                evaluations = Int(parts[1])
+                fingerprint = parts[2]
+            case "qa_score:": qaScore = parts.count > 1 ? Double(parts[1]) : nil
+            case "revision:" where parts.count == 8:
+                guard let date = LocalDate(iso: parts[1]), let before = Int(parts[2]), let after = Int(parts[3]),
+                      let previous = LocalDate(iso: parts[6]) else { continue }
+                var revision = WeeklyReport.Revision(date: date, evaluationsBefore: before, evaluationsAfter: after,
+                                                     qaBefore: Double(parts[4]), qaAfter: Double(parts[5]), previous: previous)
+                revision.kpisChanged = parts[7] == "1"
+                revisions.append(revision)
+            default: continue
+            }
+        }
+    }
+
+    public var text: String {
+        var lines = [final ? "final" : "draft"]
+        if let written { lines.append("written: \(written)") }
+        if let evaluations, let fingerprint { lines.append("evaluations: \(evaluations) \(fingerprint)") }
+        if let qaScore { lines.append("qa_score: \(qaScore)") }
+        for r in revisions {
+            lines.append("revision: \(r.date) \(r.evaluationsBefore) \(r.evaluationsAfter) \(r.qaBefore.map { "\($0)" } ?? "-") \(r.qaAfter.map { "\($0)" } ?? "-") \(r.previous) \(r.kpisChanged ? 1 : 0)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The count and fingerprint of the evaluations of a period's contacts.
+    public static func evaluations(store: any SQLStore, period: Period) throws -> (count: Int, fingerprint: String) {
+        var hasher = SHA256()
+        var count = 0
+        try store.forEachRow("""
+            SELECT e.evaluation_id, e.fingerprint FROM evaluations e
+            JOIN contacts c ON c.source = e.source AND c.interaction_id = e.interaction_id
+            WHERE c.arrived_at >= ? AND c.arrived_at < ? ORDER BY e.evaluation_id
+            """, [.integer(period.fromUTC), .integer(period.toUTC)]) { row in
+            count += 1
+            hasher.update(data: Data("\(row[0].string ?? "")|\(row[1].string ?? "")\n".utf8))
+        }
+        return (count, hasher.finalize().map { pad16($0) }.joined())
+    }
+}
