@@ -60,5 +60,6 @@ struct Run: ParsableCommand {
             throw ExitCode(4)
         }
         try finish(outcome.files)
+        if !outcome.mailFailures.isEmpty { throw ExitCode(1) }
     }
 }

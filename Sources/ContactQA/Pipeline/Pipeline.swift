@@ -107,6 +107,8 @@ public struct Pipeline: Sendable {
     public var reportMode: mode_t?
     /// `log.path`: a file every run appends its log lines to, as well as standard error.
     public var logPath: String?
+    /// `report.mail`: where final reports are mailed, through the machine's sendmail interface.
+    public var mail: ReportMail?
 
     /// `schedule:` — which weeks a run without `--week` looks at, and when one may be final.
     public struct Schedule: Sendable {
@@ -327,7 +329,7 @@ public struct Pipeline: Sendable {
             }
         }
         var reportNode: [String: ConfigNode]?
-        attempt { reportNode = try keys(top["report"], ["out", "qa_out", "formats", "feedback_packs", "mode"]) }
+        attempt { reportNode = try keys(top["report"], ["out", "qa_out", "formats", "feedback_packs", "mode", "mail"]) }
         if let node = reportNode?["qa_out"] { attempt { pipeline.qaOut = resolve(try node.string()) } }
         if let node = reportNode?["formats"] {
             attempt {
@@ -353,6 +355,28 @@ public struct Pipeline: Sendable {
                     throw node.error("mode is an octal file mode that the owner can read and write, such as \"0640\" (group-readable) or \"0600\"")
                 }
                 pipeline.reportMode = mode_t(mode)
+            }
+        }
+        if let node = reportNode?["mail"] {
+            attempt {
+                let mail = try keys(node, ["to", "from", "subject", "sendmail"])!
+                func strings(_ key: String) throws -> [String] {
+                    guard let value = mail[key] else { throw node.error("report.mail needs `\(key):`") }
+                    if let list = try? value.list() { return try list.map { try $0.string() } }
+                    return try value.string().split(separator: " ").map(String.init)
+                }
+                let to = try strings("to")
+                guard !to.isEmpty, to.allSatisfy({ $0.contains("@") }) else { throw mail["to"]!.error("to: lists e-mail addresses") }
+                guard let fromNode = mail["from"] else { throw node.error("report.mail needs `from:`") }
+                var config = ReportMail(to: to, from: try fromNode.string())
+                if let subject = mail["subject"] { config.subject = try subject.string() }
+                if mail["sendmail"] != nil {
+                    config.sendmail = try strings("sendmail")
+                    guard config.sendmail.first?.hasPrefix("/") == true else {
+                        throw mail["sendmail"]!.error("sendmail: the program's absolute path first, e.g. \"/usr/sbin/sendmail -t -oi\"")
+                    }
+                }
+                pipeline.mail = config
             }
         }
         if !pipeline.agentNames, pipeline.qaOut == nil {

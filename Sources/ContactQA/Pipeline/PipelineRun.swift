@@ -29,6 +29,8 @@ public struct PipelineRun {
         public var skippedRejected: [IngestLogEntry] = []
         /// Each week written, with its status ("draft" or "final"); finals left alone are not listed.
         public var weeks: [(week: ISOWeek, status: String)] = []
+        /// Reports that could not be mailed (`report.mail`); the next run tries again.
+        public var mailFailures: [String] = []
         /// Whether a file was rejected or failed tonight (exit 3).
         public var rejectedTonight: Bool {
             files.contains { if case .loaded = $0.outcome { false } else { true } }
@@ -72,6 +74,7 @@ public struct PipelineRun {
         }
         for isoWeek in weeks {
             if let status = try report(isoWeek, store: store, calendar: calendar, today: today) { outcome.weeks.append((isoWeek, status)) }
+            if let failure = mailIfDue(isoWeek, today: today) { outcome.mailFailures.append(failure) }
         }
         if week == nil { try recordAsOf(today, store) }
         let written = outcome.weeks.map { "\($0.week) \($0.status)" }.joined(separator: ", ")
@@ -191,6 +194,28 @@ public struct PipelineRun {
         if let revision { logger.warning("\(isoWeek): final report revised: \(revision.evaluationsAfter - revision.evaluationsBefore) late evaluations; the previous version is in previous/\(revision.previous)/") }
         logger.notice("stage report: \(isoWeek) \(status) written to \(folder)\(why) (\(Int(Date().timeIntervalSince(started) * 1000)) ms)")
         return status
+    }
+
+    /// Mails a week's final report that has not been mailed as it now stands (`report.mail`): the night
+    /// it becomes final or is revised, or a later night when mailing failed.
+    /// - Returns: the failure, when the sendmail program refused.
+    private func mailIfDue(_ isoWeek: ISOWeek, today: LocalDate) -> String? {
+        guard let mail = pipeline.mail else { return nil }
+        let folder = pipeline.reportOut.replacingOccurrences(of: "{week}", with: isoWeek.description)
+        guard var status = ReportStatus(folder: folder), status.final, status.mailed == nil else { return nil }
+        do {
+            let message = try mail.message(folder: folder, week: isoWeek, status: status.revisions.isEmpty ? "final" : "final, revised",
+                                           date: ReportMail.headerDate(Date()))
+            try mail.send(message)
+            status.mailed = today
+            try status.text.write(toFile: folder + "/.status", atomically: true, encoding: .utf8)
+            logger.notice("\(isoWeek): report mailed to \(mail.to.joined(separator: ", "))")
+            return nil
+        } catch {
+            let failure = "\(isoWeek): the report could not be mailed: \(error); the next run tries again"
+            logger.error("\(failure)")
+            return failure
+        }
     }
 
     /// Whether a final report is to be revised tonight: its evaluations changed since it was written

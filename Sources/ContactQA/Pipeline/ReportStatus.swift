@@ -19,6 +19,8 @@ public struct ReportStatus: Sendable, Equatable {
     public var fingerprint: String?
     public var qaScore: Double?
     public var revisions: [WeeklyReport.Revision] = []
+    /// When the report (as it now stands) was mailed (`report.mail`).
+    public var mailed: LocalDate?
 
     public init(final: Bool) { self.final = final }
 
@@ -35,6 +37,7 @@ public struct ReportStatus: Sendable, Equatable {
                 evaluations = Int(parts[1])
                 fingerprint = parts[2]
             case "qa_score:": qaScore = parts.count > 1 ? Double(parts[1]) : nil
+            case "mailed:": mailed = parts.count > 1 ? LocalDate(iso: parts[1]) : nil
             case "revision:" where parts.count == 8:
                 guard let date = LocalDate(iso: parts[1]), let before = Int(parts[2]), let after = Int(parts[3]),
                       let previous = LocalDate(iso: parts[6]) else { continue }
@@ -55,6 +58,7 @@ public struct ReportStatus: Sendable, Equatable {
         for r in revisions {
             lines.append("revision: \(r.date) \(r.evaluationsBefore) \(r.evaluationsAfter) \(r.qaBefore.map { "\($0)" } ?? "-") \(r.qaAfter.map { "\($0)" } ?? "-") \(r.previous) \(r.kpisChanged ? 1 : 0)")
         }
+        if let mailed { lines.append("mailed: \(mailed)") }
         return lines.joined(separator: "\n") + "\n"
     }
 

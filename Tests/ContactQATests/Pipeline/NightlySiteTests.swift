@@ -397,3 +397,90 @@ extension LateEvaluationTests {
         #expect(((before["total"] as! [String: Any])["kpis"] as! [String: Any])["offered"] as? Int == 50)
     }
 }
+
+extension RunDeliveryTests {
+    /// The final report reaches management by e-mail, end to end: `contactqa run` hands the message to
+    /// msmtp (a sendmail-compatible client), which delivers it over SMTP to a sink on loopback that the
+    /// test starts (scripts/smtp-sink.py). Drafts are not mailed; a final report is mailed once.
+    @Test func theFinalReportIsMailedThroughSendmail() throws {
+        let msmtp = "/usr/bin/msmtp"
+        guard FileManager.default.isExecutableFile(atPath: msmtp) else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" {
+                Issue.record("CI=true but msmtp is not installed (apt-get install msmtp)")
+            } else {
+                print("note: skipping the mail test: msmtp is not installed (apt-get install msmtp)")
+            }
+            return
+        }
+        let dir = TemporaryDirectory()
+        let sink = Process()
+        sink.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        sink.arguments = ["python3", repositoryRoot + "/scripts/smtp-sink.py", dir.path + "/mail", "--messages", "1", "--timeout", "60"]
+        let portPipe = Pipe()
+        sink.standardOutput = portPipe
+        try sink.run()
+        defer { if sink.isRunning { sink.terminate() } }
+        var portText = Data()
+        while !portText.contains(UInt8(ascii: "\n")) {
+            let chunk = portPipe.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            portText += chunk
+        }
+        let port = try #require(Int(String(decoding: portText, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let rc = dir.write("msmtprc", "account default\nhost 127.0.0.1\nport \(port)\nfrom qa@site.example\nauth off\ntls off\n")
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: rc)
+        let text = try String(contentsOfFile: try RunnerTests.pipeline(dir), encoding: .utf8)
+            .replacingOccurrences(of: "report: {out: \"\(dir.path)/reports/{week}\"}", with: """
+                report: {out: "\(dir.path)/reports/{week}", mail: {to: [manager@site.example], from: qa@site.example, sendmail: "\(msmtp) -C \(rc) -t"}}
+                """)
+        #expect(text.contains("mail: {to: [manager@site.example]"))
+        let pipeline = dir.write("mail.yaml", text)
+        #expect(try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-11-23", "--quiet"]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/mail/message-1.eml"))  // a draft is not mailed
+        let final = try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-12-01", "--quiet"])
+        #expect(final.status == 0, "\(final.stderr)")
+        sink.waitUntilExit()
+        #expect(sink.terminationStatus == 0)
+        let message = try #require(dir.read("mail/message-1.eml"))
+        #expect(message.contains("To: manager@site.example\r\n"))
+        #expect(message.contains("Subject: Weekly quality report 2026-W47 (final)\r\n"))
+        // Attachments: the week's CSV and JSON files; never the sample or the feedback packs.
+        let attachments = message.components(separatedBy: "filename=\"").dropFirst().map { $0.prefix { $0 != "\"" } }.map(String.init)
+        #expect(attachments == ["kpis-by-agent.csv", "kpis-by-agent.json", "kpis-by-channel.csv", "kpis-by-channel.json", "kpis-by-team.csv",
+                                "kpis-by-team.json", "kpis.csv", "kpis.json", "quality.json", "report.json"])
+        // Every part decodes; the HTML body is the report, and no customer number is anywhere.
+        var decoded: [String] = []
+        for part in message.components(separatedBy: "--contactqa-part") {
+            guard let split = part.range(of: "\r\n\r\n"), part.contains("base64") else { continue }
+            let body = part[split.upperBound...].replacingOccurrences(of: "\r\n", with: "")
+            decoded.append(String(decoding: try #require(Data(base64Encoded: body)), as: UTF8.self))
+        }
+        #expect(decoded.count == 12)
+        #expect(decoded.contains { $0.hasPrefix("<!doctype html>") && $0.contains("Weekly quality report — 2026-W47") })
+        #expect(!decoded.contains { $0.contains("+44") || $0.contains("7946") })
+        #expect(dir.read("reports/2026-W47/.status")?.contains("mailed: 2026-12-01") == true)
+        // Mailed once: the next night sends nothing (the sink has stopped; a send would fail).
+        #expect(try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-12-02", "--quiet"]).status == 0)
+    }
+
+    /// A sendmail that refuses: exit 1 with its words, the report in place, and the next night tries again.
+    @Test func aRefusedMailExits1AndIsRetried() throws {
+        let dir = TemporaryDirectory()
+        let script = dir.write("refuse.sh", "#!/bin/sh\ncat >/dev/null\necho 'relay refused' >&2\nexit 75\n")
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: script)
+        let text = try String(contentsOfFile: try RunnerTests.pipeline(dir), encoding: .utf8)
+            .replacingOccurrences(of: "report: {out: \"\(dir.path)/reports/{week}\"}", with: """
+                report: {out: "\(dir.path)/reports/{week}", mail: {to: manager@site.example, from: qa@site.example, sendmail: \(script)}}
+                """)
+        let pipeline = dir.write("mail.yaml", text)
+        let refused = try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-12-01", "--quiet"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("2026-W47: the report could not be mailed: \(script) exited with 75: relay refused; the next run tries again"))
+        #expect(dir.read("reports/2026-W47/.status")?.hasPrefix("final\n") == true)
+        let again = try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-12-02", "--quiet"])
+        #expect(again.status == 1)  // tried again
+        try "#!/bin/sh\ncat >/dev/null\nexit 0\n".write(toFile: script, atomically: false, encoding: .utf8)
+        #expect(try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-12-03", "--quiet"]).status == 0)
+        #expect(dir.read("reports/2026-W47/.status")?.contains("mailed: 2026-12-03") == true)
+    }
+}
