@@ -41,6 +41,13 @@ public struct WeekReadiness: Sendable, Equatable {
     public var gaps: [Gap]
     /// The date from which the settle period lets the week be final, when that is still ahead.
     public var settlesOn: LocalDate?
+    /// Contacts per source dated after the as-of day: left out of the completeness rules, reported.
+    public var future: [String: Int] = [:]
+
+    /// Sentences for the data-quality section: contacts dated in the future.
+    public var futureNotes: [String] {
+        future.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value) contact\($0.value == 1 ? "" : "s") dated after \(asOf), the as-of date (a clock or an export gone wrong?); they do not count towards completeness" }
+    }
 
     /// Sentences for the report and the log: why the week is still a draft. Empty when final.
     public var reasons: [String] {
@@ -90,11 +97,17 @@ public struct WeekCalendar: Sendable {
         let nextMonday = week.sunday.adding(days: 1)
         let fcrEnd = nextMonday.adding(days: fcrWindowDays)
         // Latest contact of every source active in the four weeks before the week's end.
+        // Contacts dated after the as-of day (a clock or an export gone wrong) say nothing of completeness.
         let rows = try store.query("""
-            SELECT source, MAX(arrived_at) FROM contacts WHERE arrived_at >= ? GROUP BY source ORDER BY source
-            """, [.integer(ms(week.monday.adding(days: -28)))])
+            SELECT source, MAX(arrived_at) FROM contacts WHERE arrived_at >= ? AND arrived_at < ? GROUP BY source ORDER BY source
+            """, [.integer(ms(week.monday.adding(days: -28))), .integer(ms(asOf.adding(days: 1)))])
         var latest: [String: Int64] = [:]
         for r in rows { if let source = r[0].string, let at = r[1].int64 { latest[source] = at } }
+        var future: [String: Int] = [:]
+        for r in try store.query("SELECT source, COUNT(*) FROM contacts WHERE arrived_at >= ? GROUP BY source ORDER BY source",
+                                 [.integer(ms(asOf.adding(days: 1)))]) {
+            if let source = r[0].string, let n = r[1].int { future[source] = n }
+        }
         let waited = latest.keys.filter { !completeSources.contains($0) }.sorted()
         func lags(until date: LocalDate) -> [WeekReadiness.Lag] {
             waited.compactMap { source in
@@ -129,7 +142,7 @@ public struct WeekCalendar: Sendable {
         let final = frameComplete && finalLags.isEmpty && gaps.isEmpty && calendarDone
         return WeekReadiness(week: week, asOf: asOf, frameComplete: frameComplete, final: final,
                              behind: finalLags, gaps: gaps,
-                             settlesOn: !calendarDone && settleDays > 0 && finalLags.isEmpty ? settled : nil)
+                             settlesOn: !calendarDone && settleDays > 0 && finalLags.isEmpty ? settled : nil, future: future)
     }
 
     private func dayCounts(_ day: LocalDate, store: any SQLStore) throws -> [String: Int] {

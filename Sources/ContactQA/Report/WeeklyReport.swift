@@ -304,6 +304,7 @@ public struct WeeklyReport {
         context["waiting"] = waiting
         context["hasWaiting"] = !waiting.isEmpty
         context["gaps"] = (readiness?.gaps ?? []).map { "\($0.source): no contacts on \($0.day)" }
+        context["future"] = readiness?.futureNotes ?? []
         context["weakest"] = criteria.prefix(3).map { c -> [String: Any] in
             ["label": c.label, "share": String(format: "%.0f%%", c.share * 100), "atTarget": c.atTarget, "ratings": c.ratings]
         }
@@ -424,6 +425,9 @@ public struct WeeklyReport {
         {{#gaps}}
         - gap: {{{.}}}
         {{/gaps}}
+        {{#future}}
+        - {{{.}}}
+        {{/future}}
         {{#rejectedFiles}}
         - file not loaded: {{{file}}} ({{{source}}}, rejected on {{{date}}}: {{{reason}}}); skipped each night until a corrected file arrives
         {{/rejectedFiles}}
@@ -467,7 +471,7 @@ public struct WeeklyReport {
         <h2>Data quality</h2><div class="scroll"><table><tr><th>source</th><th>files</th><th>rows</th><th>rejected</th><th>failed files</th></tr>
         {{#ingest}}<tr><td>{{source}}</td><td class="n">{{files}}</td><td class="n">{{rows}}</td><td class="n">{{rejected}}</td><td class="n">{{failed}}</td></tr>{{/ingest}}</table></div>
         <ul>{{#sample}}<li>excluded from the sampling frame: {{noNotice}} without a monitoring notice, {{unacknowledged}} handled by agents who have not acknowledged monitoring, {{alreadyEvaluated}} already evaluated</li>{{/sample}}
-        {{#provisional}}<li>FCR is provisional until the repeat-contact window has passed</li>{{/provisional}}{{#gaps}}<li>gap: {{.}}</li>{{/gaps}}
+        {{#provisional}}<li>FCR is provisional until the repeat-contact window has passed</li>{{/provisional}}{{#gaps}}<li>gap: {{.}}</li>{{/gaps}}{{#future}}<li>{{.}}</li>{{/future}}
         {{#rejectedFiles}}<li>file not loaded: {{file}} ({{source}}, rejected on {{date}}: {{reason}}); skipped each night until a corrected file arrives</li>{{/rejectedFiles}}
         {{#consistency}}<li>{{check}}: {{count}}</li>{{/consistency}}</ul>
         </body></html>

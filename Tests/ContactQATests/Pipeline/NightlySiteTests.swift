@@ -85,11 +85,13 @@ struct NightlySiteTests {
         }
 
         /// The morning of `asOf`: yesterday's exports arrive (the PBX's only up to `pbxUntil`), then cron runs.
-        func night(_ asOf: LocalDate, pbxUntil: LocalDate? = nil) throws -> CommandResult {
-            let day = asOf.adding(days: -1)
-            let files = NightlySiteTests.exports(of: day)
-            dir.write("inbox/main/calls-\(day).csv", files.main)
-            if pbxUntil.map({ day <= $0 }) ?? true { dir.write("inbox/pbx/pbx-\(day).csv", files.pbx) }
+        func night(_ asOf: LocalDate, pbxUntil: LocalDate? = nil, deliver: Bool = true) throws -> CommandResult {
+            if deliver {
+                let day = asOf.adding(days: -1)
+                let files = NightlySiteTests.exports(of: day)
+                dir.write("inbox/main/calls-\(day).csv", files.main)
+                if pbxUntil.map({ day <= $0 }) ?? true { dir.write("inbox/pbx/pbx-\(day).csv", files.pbx) }
+            }
             return try contactqa(["run", pipeline, "--as-of", asOf.description, "--quiet"])
         }
 
@@ -482,5 +484,27 @@ extension RunDeliveryTests {
         try "#!/bin/sh\ncat >/dev/null\nexit 0\n".write(toFile: script, atomically: false, encoding: .utf8)
         #expect(try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-12-03", "--quiet"]).status == 0)
         #expect(dir.read("reports/2026-W47/.status")?.contains("mailed: 2026-12-03") == true)
+    }
+}
+
+extension NightlySiteTests {
+    /// A contact dated in the future (a PBX clock gone wrong) must not make a source look complete.
+    @Test func aContactDatedInTheFutureDoesNotCompleteAWeek() throws {
+        let site = try Site()
+        for offset in 0..<15 {  // as-of 3 … 17 November; the PBX stops after Sunday 8 November
+            let asOf = LocalDate(iso: "2026-11-03")!.adding(days: offset)
+            let day = asOf.adding(days: -1)
+            let files = NightlySiteTests.exports(of: day)
+            site.dir.write("inbox/main/calls-\(day).csv", files.main)
+            if day.description <= "2026-11-08" {
+                let pbx = day.description == "2026-11-08" ? files.pbx + "P-FUTURE,2027-01-15 10:00:00,A1,Team 1,+44 161 496 2999,5,90,false\n" : files.pbx
+                site.dir.write("inbox/pbx/pbx-\(day).csv", pbx)
+            }
+            #expect(try site.night(asOf, deliver: false).status == 0)
+        }
+        #expect(site.status("2026-W45") == "draft")
+        let report = try #require(site.dir.read("reports/2026-W45/report.md"))
+        #expect(report.contains("- pbx: data up to 2026-11-08, 8 days short of 2026-11-16"))
+        #expect(report.contains("- pbx: 1 contact dated after 2026-11-17, the as-of date (a clock or an export gone wrong?); they do not count towards completeness"))
     }
 }
