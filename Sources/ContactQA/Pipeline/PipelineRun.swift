@@ -295,7 +295,12 @@ public struct PipelineRun {
             let plan = try SamplingPlan.load(file: planFile)
             // The routine sample is drawn once, from the complete week: never from a part of it.
             let recorded = try store.recordedSample(planName: plan.name, from: period.from, to: period.to)
-            if readiness.frameComplete || recorded != nil {
+            if plan.release == .daily {
+                // Each day the morning after its data has arrived, on the week's Poisson probabilities.
+                let days = try DailyRelease(store: store, plan: plan).release(week: isoWeek, clock: period.clock, asOf: today,
+                                                                             deliveredThrough: readiness.deliveredThrough, out: "\(qaFolder)/sample")
+                logger.info("the daily samples of \(isoWeek): \(days.count) days, \(days.reduce(0) { $0 + $1.sample.selected.count }) units")
+            } else if readiness.frameComplete || recorded != nil {
                 do {
                     let (manifest, outcome) = try SamplingService(store: store).sample(plan: plan, period: period, out: "\(qaFolder)/sample")
                     let how = if case .reused = outcome { "reused" } else { "drew" }
@@ -316,8 +321,7 @@ public struct PipelineRun {
         }
         if pipeline.feedbackPacks { _ = try FeedbackPack.write(try FeedbackPack.build(store: store, period: period), to: "\(qaFolder)/feedback") }
         let computedWeekly = try WeeklyReport.build(store: store, week: isoWeek, asOf: today, parameters: pipeline.parameters, targets: pipeline.targets,
-                                                    sample: (try? Data(contentsOf: URL(fileURLWithPath: qaFolder + "/sample/manifest.json")))
-                                                        .flatMap(WeeklyReport.SampleCoverage.init(manifest:)),
+                                                    sample: WeeklyReport.SampleCoverage(folder: qaFolder + "/sample"),
                                                     readiness: readiness)
         var weekly = labels.map { computedWeekly.labellingAgents($0) } ?? computedWeekly
         let evaluations = try ReportStatus.evaluations(store: store, period: period)

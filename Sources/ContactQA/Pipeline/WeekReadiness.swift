@@ -43,6 +43,9 @@ public struct WeekReadiness: Sendable, Equatable {
     public var settlesOn: LocalDate?
     /// Contacts per source dated after the as-of day: left out of the completeness rules, reported.
     public var future: [String: Int] = [:]
+    /// The last day every waited-for source has delivered contacts of (the day before the as-of date
+    /// when no source is waited for): what a daily release may draw.
+    public var deliveredThrough: LocalDate?
 
     /// Sentences for the data-quality section: contacts dated in the future.
     public var futureNotes: [String] {
@@ -140,9 +143,12 @@ public struct WeekCalendar: Sendable {
         let settled = fcrEnd.adding(days: settleDays)
         let calendarDone = asOf >= settled
         let final = frameComplete && finalLags.isEmpty && gaps.isEmpty && calendarDone
+        let delivered = waited.filter { retiredSources[$0].map { $0 >= asOf } ?? true }
+            .map { clock.localDate(atUTC: latest[$0]! / 1000) }.min()
         return WeekReadiness(week: week, asOf: asOf, frameComplete: frameComplete, final: final,
                              behind: finalLags, gaps: gaps,
-                             settlesOn: !calendarDone && settleDays > 0 && finalLags.isEmpty ? settled : nil, future: future)
+                             settlesOn: !calendarDone && settleDays > 0 && finalLags.isEmpty ? settled : nil, future: future,
+                             deliveredThrough: delivered ?? asOf.adding(days: -1))
     }
 
     private func dayCounts(_ day: LocalDate, store: any SQLStore) throws -> [String: Int] {

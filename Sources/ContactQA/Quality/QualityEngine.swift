@@ -18,6 +18,8 @@ public struct EvaluationSummary: Sendable {
     var cell: String?
     var sampleID: Int64?
     var cellPopulation: Int?
+    /// π of the unit in its sample, for Poisson samples (weighted by 1/π); nil for fixed-size cells.
+    var poissonProbability: Double?
 }
 
 /// A design-weighted QA score of a domain.
@@ -57,7 +59,10 @@ public struct QualityEngine {
                    (SELECT u.sample_id FROM sample_units u JOIN samples s ON s.id = u.sample_id
                      WHERE u.source = e.source AND u.interaction_id = e.interaction_id AND u.leg = e.leg AND u.selected = 1
                        AND s.kind = 'routine' AND s.superseded_by IS NULL ORDER BY s.id DESC LIMIT 1),
-                   c.arrived_at
+                   c.arrived_at,
+                   (SELECT u.inclusion_probability FROM sample_units u JOIN samples s ON s.id = u.sample_id
+                     WHERE u.source = e.source AND u.interaction_id = e.interaction_id AND u.leg = e.leg AND u.selected = 1
+                       AND s.kind = 'routine' AND s.superseded_by IS NULL ORDER BY s.id DESC LIMIT 1)
             FROM evaluations e JOIN contacts c ON c.source = e.source AND c.interaction_id = e.interaction_id
             LEFT JOIN legs l ON l.source = e.source AND l.interaction_id = e.interaction_id AND l.leg = e.leg
             WHERE c.arrived_at >= ? AND c.arrived_at < ?
@@ -70,6 +75,17 @@ public struct QualityEngine {
                               inSample: !r[8].isNull,
                               week: r[10].int64.map { period.clock.localDate(atUTC: $0 / 1000).isoWeek.description },
                               cell: r[8].string, sampleID: r[9].int64)
+        }
+        // Poisson samples (a daily release, `method: poisson`) weight each unit by 1/π.
+        var poisson: [Int64: Bool] = [:]
+        for (i, r) in rows.enumerated() where evaluations[i].inSample {
+            let id = evaluations[i].sampleID!
+            if poisson[id] == nil {
+                let manifest = try store.query("SELECT manifest FROM samples WHERE id = ?", [.integer(id)]).first?.first?.string ?? ""
+                let top = (try? JSONSerialization.jsonObject(with: Data(manifest.utf8))) as? [String: Any]
+                poisson[id] = (top?["plan"] as? [String: Any])?["method"] as? String == "poisson"
+            }
+            if poisson[id] == true { evaluations[i].poissonProbability = r[11].double }
         }
         // N_cell of each sampled evaluation's cell, from the recorded frame.
         var populations: [String: Int] = [:]
@@ -102,11 +118,16 @@ public struct QualityEngine {
     /// ŷ = Σ_d w y / Σ_d w; z_hi = w_i (y_i − ŷ) 1[i ∈ d] / Σ_d w; V = Σ_h (1 − m_h/N_h) m_h/(m_h − 1) Σ_i (z_hi − z̄_h)².
     /// A cell with one evaluation adds no variance term (m_h − 1 = 0); a domain none of whose members
     /// shares a cell with another evaluation has no estimable SE (nil, not 0).
+    ///
+    /// Units of Poisson samples (a daily release) are weighted by 1/π instead and add, for the Hájek
+    /// ratio under Poisson sampling, V = Σ_k (1 − π_k) (z_k/π_k)² with z_k = (y_k − ŷ) 1[k ∈ d] / Σ_d w
+    /// (Särndal, Swensson & Wretman 1992, §3.4 for the Poisson design, §5.6 for the ratio).
     static func hajek(_ sampled: [EvaluationSummary], inDomain: (EvaluationSummary) -> Bool) -> QAEstimate? {
         var cells: [String: [EvaluationSummary]] = [:]
-        for e in sampled { cells["\(e.sampleID!)|\(e.cell!)", default: []].append(e) }
+        for e in sampled where e.poissonProbability == nil { cells["\(e.sampleID!)|\(e.cell!)", default: []].append(e) }
         func weight(_ e: EvaluationSummary) -> Double {
-            Double(e.cellPopulation ?? 1) / Double(cells["\(e.sampleID!)|\(e.cell!)"]!.count)
+            if let pi = e.poissonProbability { return 1 / pi }
+            return Double(e.cellPopulation ?? 1) / Double(cells["\(e.sampleID!)|\(e.cell!)"]!.count)
         }
         let domain = sampled.filter(inDomain)
         guard !domain.isEmpty else { return nil }
@@ -123,6 +144,13 @@ public struct QualityEngine {
             let z = members.map { inDomain($0) ? weight($0) * ($0.score! - mean) / totalWeight : 0 }
             let zBar = z.reduce(0, +) / m
             variance += (1 - m / big) * m / (m - 1) * z.reduce(0) { $0 + ($1 - zBar) * ($1 - zBar) }
+        }
+        let poissonMembers = domain.filter { $0.poissonProbability != nil }
+        if poissonMembers.count >= 2 { estimable = true }
+        for e in poissonMembers {
+            let pi = e.poissonProbability!
+            let z = (e.score! - mean) / totalWeight
+            variance += (1 - pi) * (z / pi) * (z / pi)
         }
         return QAEstimate(value: mean, se: estimable ? variance.squareRoot() : nil, n: domain.count)
     }

@@ -74,6 +74,25 @@ public struct WeeklyReport {
         public var drawn: Int
         public var exclusions: [ExclusionReason: Int]
 
+        /// The week's sample folder: its `manifest.json`, or for a daily release the sum of its days'
+        /// (`<date>/manifest.json`); nil when there is none.
+        public init?(folder: String) {
+            if let data = FileManager.default.contents(atPath: folder + "/manifest.json") {
+                self.init(manifest: data)
+                return
+            }
+            let days = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+                .compactMap { FileManager.default.contents(atPath: "\(folder)/\($0)/manifest.json") }.compactMap(SampleCoverage.init(manifest:))
+            guard var total = days.first else { return nil }
+            for day in days.dropFirst() {
+                total.frameUnits += day.frameUnits
+                total.requested += day.requested
+                total.drawn += day.drawn
+                for (reason, count) in day.exclusions { total.exclusions[reason, default: 0] += count }
+            }
+            self = total
+        }
+
         /// Reads the numbers of a `manifest.json` (the same file whether the sample was drawn or reused).
         public init?(manifest data: Data) {
             guard let top = try? JSONSerialization.jsonObject(with: data) as? [String: Any],

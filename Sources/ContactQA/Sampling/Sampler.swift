@@ -112,8 +112,9 @@ public enum Sampler {
             requested = SampleSize.forMean(marginOfError: e, confidence: c, sd: sd, population: total)
             rule = "Cochran for a mean: e = \(e), confidence = \(c), sd = \(sd), N = \(total)"
         case .rate(let r):
-            requested = Int((Double(total) * r).rounded())
-            rule = "Poisson with rate \(r) (expected size)"
+            requested = plan.stratumRates.isEmpty ? Int((Double(total) * r).rounded())
+                : Int(frame.units.reduce(0.0) { $0 + (plan.stratumRates[stratumLabel($1, plan)] ?? r) }.rounded())
+            rule = plan.stratumRates.isEmpty ? "Poisson with rate \(r) (expected size)" : "Poisson with a rate per stratum (expected size)"
         }
 
         // Strata, sorted by label, as indices into the frame (units are copied once, into the result).
@@ -177,7 +178,8 @@ public enum Sampler {
             }
             units.sort(by: SampledUnit.selectionOrder)
             let pi: Double
-            if case .rate(let r) = plan.size {
+            if case .rate(let planRate) = plan.size {
+                let r = plan.stratumRates[cell.stratum] ?? planRate
                 pi = r
                 // u < π, compared on the integers: bits < π · 2^64.
                 let scaled = r * 18_446_744_073_709_551_616.0

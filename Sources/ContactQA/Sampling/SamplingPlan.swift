@@ -47,6 +47,14 @@ public struct SamplingPlan: Sendable, Equatable {
     /// How many days after a week's final report its evaluations are awaited: late ones revise the
     /// report's quality section until then. Not part of the draw (nor of the fingerprint).
     public var evaluateWithinDays = 14
+    /// `release: daily`: each day's units drawn the morning after, by Poisson sampling with the week's
+    /// inclusion probabilities (``DailyRelease``); `weekly` (the default) draws the complete week once.
+    public var release = Release.weekly
+    /// Inclusion probability per stratum label for Poisson sampling, overriding `size.rate`: what a daily
+    /// release records in each day's plan, so that anyone can re-derive the day's sample.
+    public var stratumRates: [String: Double] = [:]
+
+    public enum Release: String, Sendable { case weekly, daily }
 
     public init(name: String, size: Size, seed: UInt64) {
         self.name = name
@@ -54,7 +62,8 @@ public struct SamplingPlan: Sendable, Equatable {
         self.seed = seed
     }
 
-    static let topKeys = ["name", "frame", "strata", "size", "allocation", "stratum_sd", "per_agent", "method", "seed", "evaluate_within_days"]
+    static let topKeys = ["name", "frame", "strata", "size", "allocation", "stratum_sd", "per_agent", "method", "seed", "evaluate_within_days",
+                          "release", "stratum_rates"]
 
     public static func load(file: String) throws -> SamplingPlan {
         try parse(ConfigNode.load(file: file))
@@ -74,6 +83,17 @@ public struct SamplingPlan: Sendable, Equatable {
             let days = try node.int()
             guard (0...365).contains(days) else { throw node.error("evaluate_within_days is 0 to 365") }
             plan.evaluateWithinDays = days
+        }
+        if let node = top["release"] {
+            guard let release = Release(rawValue: try node.string()) else { throw node.error("release is weekly or daily") }
+            plan.release = release
+        }
+        if let node = top["stratum_rates"] {
+            for (key, value) in try node.entries() {
+                let rate = try value.double()
+                guard rate > 0, rate <= 1 else { throw value.error("an inclusion probability lies in (0, 1]") }
+                plan.stratumRates[key] = rate
+            }
         }
         if let frame = try top["frame"]?.dictionary(allowed: ["channels", "queues", "teams", "direction", "min_handle_s", "exclude"]) {
             if let node = frame["channels"] {
@@ -137,6 +157,9 @@ public struct SamplingPlan: Sendable, Equatable {
         if let node = top["method"] {
             guard let m = Method(rawValue: try node.string()) else { throw node.error("method is fixed or poisson") }
             plan.method = m
+        }
+        if plan.release == .daily, plan.perAgentMin != nil || plan.perAgentMax != nil {
+            throw (top["per_agent"] ?? root).error("per_agent cannot be kept with release: daily (each day's units are drawn by Poisson sampling, not in fixed numbers per agent)")
         }
         if plan.method == .poisson {
             guard case .rate = plan.size else { throw sizeNode.error("method poisson needs `size: {rate: r}` (each unit is selected with probability r)") }
@@ -205,7 +228,10 @@ public struct SamplingPlan: Sendable, Equatable {
                 : .object([("min", perAgentMin.map { .int($0) } ?? .null), ("max", perAgentMax.map { .int($0) } ?? .null)])),
             ("method", .string(method.rawValue)),
             ("seed", .string(String(seed))),
-        ])
+        ]
+            // Only when used, so that the fingerprints of plans written before these keys stay as they were.
+            + (release == .daily ? [("release", JSONValue.string(release.rawValue))] : [])
+            + (stratumRates.isEmpty ? [] : [("stratum_rates", JSONValue.object(stratumRates.sorted { $0.key < $1.key }.map { ($0.key, .double($0.value)) }))]))
     }
 
     /// SHA-256 of the plan's JSON: two plans with the same fingerprint draw the same sample from the same frame.

@@ -508,3 +508,100 @@ extension NightlySiteTests {
         #expect(report.contains("- pbx: 1 contact dated after 2026-11-17, the as-of date (a clock or an export gone wrong?); they do not count towards completeness"))
     }
 }
+
+@Suite("Daily release of the QA sample")
+struct DailyReleaseTests {
+    static let plan = """
+        name: daily-routine
+        release: daily
+        frame:
+          direction: inbound
+          exclude: {unacknowledged_agents: false, already_evaluated: true}
+        strata: []
+        size: {n: 20}
+        seed: 11
+
+        """
+
+    static let card = """
+        id: check
+        version: 1
+        label: One check
+        sections:
+          - id: all
+            label: All
+            criteria:
+              - {id: right_first_time, label: Got it right first time, scale: yes_no, weight: 1}
+
+        """
+
+    /// Three weeks played night by night with `release: daily`: each day's units are drawn the morning
+    /// after, on one inclusion probability per week (20 units expected from the week's volume), every day
+    /// re-derives identically with `sample verify`, and the week's QA estimate weights the evaluated
+    /// units by 1/π — checked here against the Poisson-design formulas computed from the sample files.
+    @Test func eachDayIsDrawnTheMorningAfterAndEstimatesUseThePoissonProbabilities() throws {
+        let site = try NightlySiteTests.Site()
+        site.dir.write("plan.yaml", DailyReleaseTests.plan)
+        site.dir.write("card.yaml", DailyReleaseTests.card)
+        site.dir.write("site.yaml", NightlySiteTests.pipelineText.replacingOccurrences(of: "inputs:\n", with: """
+            scorecards: ["card.yaml"]
+            inputs:
+              - {source: evaluations, path: "inbox/qa/*.csv"}
+
+            """))
+        func manifest(_ day: LocalDate) -> String? {
+            site.dir.read("reports/\(day.isoWeek)/sample/\(day)/manifest.json")
+        }
+        for offset in 0..<15 {  // as-of 3 … 17 November
+            let asOf = LocalDate(iso: "2026-11-03")!.adding(days: offset)
+            let result = try site.night(asOf)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(manifest(asOf.adding(days: -1)) != nil, "the sample of \(asOf.adding(days: -1)) is not there on the morning of \(asOf)")
+            #expect(manifest(asOf) == nil)
+        }
+        // One probability for each week: W45 has no history (7 × the first day's 10 units), W46 has W45's 70.
+        for day in ["2026-11-02", "2026-11-08", "2026-11-09", "2026-11-15"] {
+            let json = try JSONSerialization.jsonObject(with: Data(try #require(manifest(LocalDate(iso: day)!)).utf8)) as! [String: Any]
+            let plan = json["plan"] as! [String: Any]
+            #expect((plan["stratum_rates"] as? [String: Any])?["all"] as? Double == 0.285714, "\(day): \(plan)")
+            #expect(plan["method"] as? String == "poisson")
+        }
+        // Every day re-derives unit for unit.
+        for offset in 0..<14 {
+            let day = LocalDate(iso: "2026-11-02")!.adding(days: offset)
+            let verify = try contactqa(["sample", "verify", site.dir.path + "/reports/\(day.isoWeek)/sample/\(day)/manifest.json",
+                                        "--store", site.dir.path + "/store.sqlite"])
+            #expect(verify.status == 0, "\(day): \(verify.stdout)\(verify.stderr)")
+            #expect(verify.stdout.contains("identical"))
+        }
+        // QA evaluates every unit released for W46: right first time when the leg's talk time is even.
+        var rows: [(id: String, pi: Double, y: Double)] = []
+        var csv = "evaluation_id,interaction_id,leg,evaluator_id,evaluated_at,scorecard_id,scorecard_version,criterion_id,rating,comment\n"
+        for offset in 7..<14 {
+            let day = LocalDate(iso: "2026-11-02")!.adding(days: offset)
+            for line in try #require(site.dir.read("reports/2026-W46/sample/\(day)/sample.csv")).split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                let id = fields[1]
+                let yes = id.hasPrefix("M") ? Int(id.split(separator: "-")[1])! % 2 == 0 : Int(id.split(separator: "-")[1])! % 3 == 0
+                rows.append((id, Double(fields[10])!, yes ? 100 : 0))
+                csv += "E-\(id),\(id),1,Q1,2026-11-17,check,1,right_first_time,\(yes ? "yes" : "no"),\n"
+            }
+        }
+        #expect(rows.count > 5)
+        try FileManager.default.createDirectory(atPath: site.dir.path + "/inbox/qa", withIntermediateDirectories: true)
+        site.dir.write("inbox/qa/week46.csv", csv)
+        let evaluated = try site.night(LocalDate(iso: "2026-11-18")!)
+        #expect(evaluated.status == 0, "\(evaluated.stderr)")
+        // Independently: Hájek with weights 1/π and its Poisson-design linearised variance.
+        let totalWeight = rows.reduce(0) { $0 + 1 / $1.pi }
+        let mean = rows.reduce(0) { $0 + $1.y / $1.pi } / totalWeight
+        let variance = rows.reduce(0) { sum, r in
+            let z = (r.y - mean) / totalWeight
+            return sum + (1 - r.pi) * (z / r.pi) * (z / r.pi)
+        }
+        let se = variance.squareRoot()
+        let expected = String(format: "QA score %.1f (95%% CI %.1f–%.1f)", mean, mean - 1.959963984540054 * se, mean + 1.959963984540054 * se)
+        let report = try #require(site.dir.read("reports/2026-W46/report.md"))
+        #expect(report.contains("\(rows.count) evaluations, \(rows.count) in the representative sample; \(expected)."), "\(expected)")
+    }
+}
