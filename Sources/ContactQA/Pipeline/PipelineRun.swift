@@ -70,6 +70,8 @@ public struct PipelineRun {
         calendar.completeSources = try completeSources(store)
         let weeks = week.map { [$0] } ?? calendar.weeksDue(asOf: today)
         if let days = pipeline.retentionDays {
+            let cutoff = min(today.adding(days: -days), weeks[0].monday)
+            try refuseBackfillsBeyondRetention(&outcome, store: store, before: cutoff, clock: clock, days: days)
             try applyRetention(store: store, clock: clock, today: today, days: days, keepingFrom: weeks[0].monday)
         }
         for isoWeek in weeks {
@@ -126,6 +128,39 @@ public struct PipelineRun {
             }
         }
         return sources
+    }
+
+    /// A file loaded tonight whose contacts all lie before the retention limit would be loaded only to be
+    /// deleted: it is refused instead (its log entry marked rejected, exit 3; the same bytes are skipped
+    /// on later nights). A file with only some contacts that old is kept, with a warning.
+    private func refuseBackfillsBeyondRetention(_ outcome: inout Outcome, store: any SQLStore, before cutoff: LocalDate, clock: ZoneClock,
+                                                days: Int) throws {
+        let ids = outcome.files.compactMap { $0.outcome == .loaded ? $0.log.id : nil }
+        guard !ids.isEmpty else { return }
+        let limit = clock.startOfDay(cutoff) * 1000
+        var old: [Int64: Int] = [:]
+        for r in try store.query("SELECT ingest_id, COUNT(*) FROM contacts WHERE arrived_at < ? AND ingest_id IN (\(ids.map { _ in "?" }.joined(separator: ", "))) GROUP BY ingest_id",
+                                 [.integer(limit)] + ids.map { FieldValue.integer($0) }) {
+            if let id = r[0].int64, let n = r[1].int { old[id] = n }
+        }
+        for i in outcome.files.indices {
+            guard let id = outcome.files[i].log.id, let count = old[id] else { continue }
+            let total = try store.query("SELECT COUNT(*) FROM contacts WHERE ingest_id = ?", [.integer(id)]).first?.first?.int ?? 0
+            let name = outcome.files[i].log.file
+            if count == total {
+                let reason = "all \(count) contacts are older than the retention limit (\(cutoff): privacy.retention_days \(days)); refused rather than loaded and deleted. Raise retention_days to keep such history"
+                var entry = outcome.files[i].log
+                entry.status = .rejected
+                entry.message = reason
+                _ = try store.transaction { session in
+                    try session.execute("UPDATE ingest_log SET status = 'rejected', message = ? WHERE id = ?", [.text(reason), .integer(id)])
+                }
+                outcome.files[i].log = entry
+                outcome.files[i].outcome = .failed(InputError(file: name, reason: reason))
+            } else {
+                logger.warning("\(name): \(count) of \(total) contacts are older than the retention limit (\(cutoff)) and are deleted with it")
+            }
+        }
     }
 
     /// Deletes contacts older than the retention limit, but never those of a week the run still reports.
@@ -306,7 +341,14 @@ public struct PipelineRun {
                     let how = if case .reused = outcome { "reused" } else { "drew" }
                     logger.info("\(how) the sample of \(isoWeek): \(manifest.sample.selected.count) of \(manifest.sample.units.count) handled legs")
                 } catch let error as SamplingError {
-                    logger.warning("no sample for \(isoWeek): \(error)")
+                    // A plan changed after the week's sample was drawn: the recorded sample stands, and its
+                    // files are written again from its own plan so the QA team keeps them.
+                    if let recorded, let node = try ConfigNode.parse(recorded.manifest, file: "recorded sample").dictionary(allowed: nil)["plan"] {
+                        _ = try SamplingService(store: store).sample(plan: try SamplingPlan.parse(node), period: period, out: "\(qaFolder)/sample")
+                        logger.warning("\(isoWeek): the sampling plan changed after the week's sample was drawn; the recorded sample stands (the new plan applies from the next week; `contactqa sample --redraw` records a new draw on purpose)")
+                    } else {
+                        logger.warning("no sample for \(isoWeek): \(error)")
+                    }
                 }
             } else {
                 let behind = readiness.asOf <= isoWeek.sunday ? "the week has not ended"

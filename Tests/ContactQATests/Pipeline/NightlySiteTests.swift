@@ -605,3 +605,41 @@ struct DailyReleaseTests {
         #expect(report.contains("\(rows.count) evaluations, \(rows.count) in the representative sample; \(expected)."), "\(expected)")
     }
 }
+
+extension NightlySiteTests {
+    /// A plan changed in the middle of a week: the week's recorded sample stands and stays in the
+    /// report folder, with a warning; the next week is drawn with the new plan.
+    @Test func aPlanChangedMidWeekLeavesTheDrawnSampleStanding() throws {
+        let site = try Site()
+        for offset in 0..<8 { #expect(try site.night(LocalDate(iso: "2026-11-03")!.adding(days: offset)).status == 0) }
+        let drawn = try #require(site.manifest("2026-W45"))
+        site.dir.write("plan.yaml", NightlySiteTests.plan.replacingOccurrences(of: "seed: 7", with: "seed: 8"))
+        let changed = try site.night(LocalDate(iso: "2026-11-11")!)
+        #expect(changed.status == 0)
+        #expect(changed.stderr.contains("2026-W45: the sampling plan changed after the week's sample was drawn; the recorded sample stands"))
+        #expect(site.manifest("2026-W45") == drawn)
+        for offset in 0..<6 { #expect(try site.night(LocalDate(iso: "2026-11-12")!.adding(days: offset)).status == 0) }
+        let next = try #require(site.manifest("2026-W46"))
+        #expect(next.contains("\"seed\": \"8\""))
+    }
+}
+
+extension NightlySiteTests {
+    /// A backfill older than the retention limit is refused, not loaded and deleted the same night.
+    @Test func aBackfillOlderThanRetentionIsRefused() throws {
+        let site = try Site()
+        site.dir.write("site.yaml", NightlySiteTests.pipelineText.replacingOccurrences(of: "privacy: {key_file: site.key}",
+                                                                                         with: "privacy: {key_file: site.key, retention_days: 30}"))
+        #expect(try site.night(LocalDate(iso: "2026-11-20")!).status == 0)
+        site.dir.write("inbox/main/backfill-august.csv", NightlySiteTests.exports(of: LocalDate(iso: "2026-08-12")!).main)
+        let refused = try site.night(LocalDate(iso: "2026-11-21")!)
+        #expect(refused.status == 3)
+        #expect(refused.stderr.contains("backfill-august.csv: failed, nothing loaded: backfill-august.csv: all 6 contacts are older than the retention limit (2026-10-19: privacy.retention_days 30); refused rather than loaded and deleted"), "\(refused.stderr)")
+        let kpis = try contactqa(["kpis", "--store", site.dir.path + "/store.sqlite", "--from", "2026-08-01", "--to", "2026-08-31", "--format", "json"])
+        let total = (try JSONSerialization.jsonObject(with: Data(kpis.stdout.utf8)) as! [String: Any])["total"] as! [String: Any]
+        #expect((total["kpis"] as! [String: Any])["offered"] as? Int == 0)
+        let next = try site.night(LocalDate(iso: "2026-11-22")!)
+        #expect(next.status == 0)
+        #expect(next.stderr.contains("backfill-august.csv: rejected on "))
+    }
+}
