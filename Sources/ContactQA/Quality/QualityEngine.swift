@@ -62,7 +62,8 @@ public struct QualityEngine {
                    c.arrived_at,
                    (SELECT u.inclusion_probability FROM sample_units u JOIN samples s ON s.id = u.sample_id
                      WHERE u.source = e.source AND u.interaction_id = e.interaction_id AND u.leg = e.leg AND u.selected = 1
-                       AND s.kind = 'routine' AND s.superseded_by IS NULL ORDER BY s.id DESC LIMIT 1)
+                       AND s.kind = 'routine' AND s.superseded_by IS NULL ORDER BY s.id DESC LIMIT 1),
+                   e.calibration_session
             FROM evaluations e JOIN contacts c ON c.source = e.source AND c.interaction_id = e.interaction_id
             LEFT JOIN legs l ON l.source = e.source AND l.interaction_id = e.interaction_id AND l.leg = e.leg
             WHERE c.arrived_at >= ? AND c.arrived_at < ?
@@ -72,7 +73,8 @@ public struct QualityEngine {
             EvaluationSummary(evaluationID: r[0].string!, interactionID: r[1].string!, leg: r[2].int!,
                               agent: r[3].string, team: r[4].string, evaluator: r[5].string!,
                               score: r[6].double, criticalFailed: r[7].int == 1,
-                              inSample: !r[8].isNull,
+                              // A calibration session re-scores legs to compare evaluators: never an estimate's unit.
+                              inSample: !r[8].isNull && r[12].isNull,
                               week: r[10].int64.map { period.clock.localDate(atUTC: $0 / 1000).isoWeek.description },
                               cell: r[8].string, sampleID: r[9].int64)
         }
@@ -122,34 +124,60 @@ public struct QualityEngine {
     /// Units of Poisson samples (a daily release) are weighted by 1/π instead and add, for the Hájek
     /// ratio under Poisson sampling, V = Σ_k (1 − π_k) (z_k/π_k)² with z_k = (y_k − ŷ) 1[k ∈ d] / Σ_d w
     /// (Särndal, Swensson & Wretman 1992, §3.4 for the Poisson design, §5.6 for the ratio).
-    static func hajek(_ sampled: [EvaluationSummary], inDomain: (EvaluationSummary) -> Bool) -> QAEstimate? {
-        var cells: [String: [EvaluationSummary]] = [:]
-        for e in sampled where e.poissonProbability == nil { cells["\(e.sampleID!)|\(e.cell!)", default: []].append(e) }
-        func weight(_ e: EvaluationSummary) -> Double {
-            if let pi = e.poissonProbability { return 1 / pi }
-            return Double(e.cellPopulation ?? 1) / Double(cells["\(e.sampleID!)|\(e.cell!)"]!.count)
+    static func hajek(_ evaluations: [EvaluationSummary], inDomain: (EvaluationSummary) -> Bool) -> QAEstimate? {
+        // One sampled unit, one value: a leg evaluated several times (routine re-scores) enters once,
+        // with the mean of its scores; m_h counts distinct evaluated legs, never evaluations.
+        struct Unit {
+            var cell: String
+            var y: Double
+            var inDomain: Bool
+            var population: Int?
+            var pi: Double?
         }
-        let domain = sampled.filter(inDomain)
+        var grouped: [String: [EvaluationSummary]] = [:]
+        var order: [String] = []
+        for e in evaluations {
+            let key = "\(e.sampleID!)|\(e.cell!)|\(e.interactionID)|\(e.leg)|\(inDomain(e))"
+            if grouped[key] == nil { order.append(key) }
+            grouped[key, default: []].append(e)
+        }
+        let units = order.map { key -> Unit in
+            let members = grouped[key]!
+            let first = members[0]
+            return Unit(cell: "\(first.sampleID!)|\(first.cell!)", y: members.reduce(0) { $0 + $1.score! } / Double(members.count),
+                        inDomain: inDomain(first), population: first.cellPopulation, pi: first.poissonProbability)
+        }
+        var legsInCell: [String: Set<String>] = [:]
+        for e in evaluations where e.poissonProbability == nil {
+            legsInCell["\(e.sampleID!)|\(e.cell!)", default: []].insert("\(e.interactionID)|\(e.leg)")
+        }
+        func weight(_ u: Unit) -> Double {
+            if let pi = u.pi { return 1 / pi }
+            // 0 < m_h ≤ N_h: a cell cannot hold more evaluated legs than its frame had units.
+            let m = legsInCell[u.cell]!.count
+            return Double(max(u.population ?? m, m)) / Double(m)
+        }
+        let domain = units.filter(\.inDomain)
         guard !domain.isEmpty else { return nil }
         let totalWeight = domain.reduce(0) { $0 + weight($1) }
-        let mean = domain.reduce(0) { $0 + weight($1) * $1.score! } / totalWeight
+        let mean = domain.reduce(0) { $0 + weight($1) * $1.y } / totalWeight
         var variance = 0.0
         var estimable = false
-        for (_, members) in cells {
+        for (_, members) in Dictionary(grouping: units.filter { $0.pi == nil }, by: \.cell) {
             let m = Double(members.count)
             guard m >= 2 else { continue }
-            // Variance is estimable only from cells with two or more evaluations that hold the domain.
-            if members.contains(where: inDomain) { estimable = true }
-            let big = Double(members[0].cellPopulation ?? members.count)
-            let z = members.map { inDomain($0) ? weight($0) * ($0.score! - mean) / totalWeight : 0 }
+            // Variance is estimable only from cells with two or more evaluated legs that hold the domain.
+            if members.contains(where: \.inDomain) { estimable = true }
+            let big = Double(max(members[0].population ?? members.count, members.count))
+            let z = members.map { $0.inDomain ? weight($0) * ($0.y - mean) / totalWeight : 0 }
             let zBar = z.reduce(0, +) / m
             variance += (1 - m / big) * m / (m - 1) * z.reduce(0) { $0 + ($1 - zBar) * ($1 - zBar) }
         }
-        let poissonMembers = domain.filter { $0.poissonProbability != nil }
+        let poissonMembers = domain.filter { $0.pi != nil }
         if poissonMembers.count >= 2 { estimable = true }
-        for e in poissonMembers {
-            let pi = e.poissonProbability!
-            let z = (e.score! - mean) / totalWeight
+        for u in poissonMembers {
+            let pi = u.pi!
+            let z = (u.y - mean) / totalWeight
             variance += (1 - pi) * (z / pi) * (z / pi)
         }
         return QAEstimate(value: mean, se: estimable ? variance.squareRoot() : nil, n: domain.count)

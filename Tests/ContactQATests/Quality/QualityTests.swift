@@ -65,6 +65,20 @@ struct QualityTests {
         let z = QualityEngine.hajek(sampled + [e("c1", "C", 12, 40, "Z")]) { $0.agent == "Z" }!
         #expect(z.value == 40)
         #expect(z.se == nil)
+
+        // One unit, one value: a leg evaluated twice (routine) enters once, with the mean of its scores.
+        // Cell D (N = 3) holds legs d1 (scores 60 and 80 → 70) and d2 (40): m = 2 legs, not 3 evaluations,
+        // weights 3/2 each → ŷ = 55; z = ±1.5·15/3 = ±7.5; V = (1 − 2/3)·2/1·(2·7.5²) = 75. Counting
+        // evaluations instead gave m = 3 and (with N = 2) a negative finite-population factor and a NaN SE.
+        let twice = [e("d1", "D", 3, 60, "W"), e("d1", "D", 3, 80, "W"), e("d2", "D", 3, 40, "W")]
+        let w = QualityEngine.hajek(twice) { $0.agent == "W" }!
+        #expect(abs(w.value - 55) < 1e-12)
+        #expect(abs(w.se! - 75.0.squareRoot()) < 1e-12)
+        #expect(w.n == 2)
+        let crowded = [e("f1", "F", 2, 60, "V"), e("f1", "F", 2, 80, "V"), e("f2", "F", 2, 40, "V")]
+        let v = QualityEngine.hajek(crowded) { $0.agent == "V" }!
+        #expect(abs(v.value - 55) < 1e-12)
+        #expect(v.se == 0)  // both units of the cell evaluated: a census of it, no sampling variance
     }
 
     @Test func redactionOfComments() {
@@ -111,15 +125,16 @@ struct QualityTests {
         _ = try SamplingService(store: store).sample(plan: plan, period: KPIEngineTests.week, out: dir.path + "/s")
         _ = try EvaluationImporter(quarantineDirectory: dir.path + "/q").importFile(fixture("evaluations/evaluations_2026-W47.csv"), into: store)
         let quality = try QualityEngine(store: store).report(period: KPIEngineTests.week, groupBy: .agent)
-        #expect(quality.evaluations.allSatisfy { $0.inSample })
-        // One cell ("all"); A1's three evaluations: weights equal → the plain mean (77.78 + 0 + 65)/3.
+        // E3 re-scores C1 in calibration session CAL-1: it compares evaluators and is no unit of the sample.
+        #expect(quality.evaluations.map(\.inSample) == [true, true, false])
+        // One cell ("all"); A1's two sampled legs C1 (77.78) and C8 (0): weights equal → their plain mean.
         let a1 = try #require(quality.groups.first { $0.key == "A1" })
-        #expect(abs(a1.estimate.value - (700.0 / 9 + 65) / 3) < 1e-9)
-        #expect(a1.estimate.n == 3)
+        #expect(abs(a1.estimate.value - (700.0 / 9) / 2) < 1e-9)
+        #expect(a1.estimate.n == 2)
         #expect(a1.estimate.se != nil)
         let byWeek = try QualityEngine(store: store).report(period: KPIEngineTests.week, groupBy: .week)
         #expect(byWeek.groups.map(\.key) == ["2026-W47"])
-        #expect(abs(byWeek.groups[0].estimate.value - (700.0 / 9 + 65) / 3) < 1e-9)
+        #expect(abs(byWeek.groups[0].estimate.value - (700.0 / 9) / 2) < 1e-9)
     }
 
     @Test func badEvaluationsAreQuarantinedWithReasons() throws {
