@@ -34,7 +34,7 @@ public enum SVGChart {
     /// A funnel plot (Spiegelhalter 2005): each colleague's rate against their volume, with the team's
     /// rate and its 95% (dashed, a warning) and 99.8% (solid, a flag) limits as they narrow with n.
     /// Points outside the 99.8% funnel are red.
-    public static func funnel(_ points: [(label: String, numerator: Int, denominator: Int)], centre: Double,
+    public static func funnel(_ points: [(label: String, numerator: Int, denominator: Int, flagged: Bool)], centre: Double,
                               format: (Double) -> String, width: Int = 560, height: Int = 160) -> String {
         guard let maxN = points.map(\.denominator).max(), maxN > 0 else { return "" }
         let left = 48.0, right = 12.0, top = 10.0, bottom = 24.0
@@ -46,17 +46,17 @@ public enum SVGChart {
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(width) \(height)\" width=\"100%\" role=\"img\">"
         svg += "<text x=\"4\" y=\"\(f(y(1) + 4))\" font-size=\"10\">\(format(1))</text><text x=\"4\" y=\"\(f(y(0)))\" font-size=\"10\">\(format(0))</text>"
         svg += "<line x1=\"\(f(x(0)))\" x2=\"\(f(x(nMax)))\" y1=\"\(f(y(centre)))\" y2=\"\(f(y(centre)))\" stroke=\"#1565c0\"/>"
-        let steps = (1...60).map { nMax * Double($0) / 60 }.filter { $0 >= 1 }
-        for (z, dash) in [(FunnelLimits.warningZ, " stroke-dasharray=\"4 3\""), (FunnelLimits.flagZ, "")] {
-            for side in [-1.0, 1.0] {
-                let curve = steps.map { n in (n, centre + side * z * (centre * (1 - centre) / n).squareRoot()) }
+        // Exact binomial limits around the team's rate, from the minimum volume on (no flag below it).
+        let steps = Array(Set((1...60).map { max(FunnelLimits.minimumVolume, Int((nMax * Double($0) / 60).rounded())) })).sorted()
+        for (tail, dash) in [(FunnelLimits.warningTail, " stroke-dasharray=\"4 3\""), (FunnelLimits.flagTail, "")] {
+            for probability in [tail, 1 - tail] {
+                let curve = steps.map { n in (Double(n), FunnelLimits(centre: centre, n: n).limit(at: probability)) }
                 svg += "<polyline fill=\"none\" stroke=\"#999\"\(dash) points=\"" + curve.map { "\(f(x($0.0))),\(f(y($0.1)))" }.joined(separator: " ") + "\"/>"
             }
         }
         for p in points where p.denominator > 0 {
             let rate = Double(p.numerator) / Double(p.denominator)
-            let flagged = FunnelLimits(centre: centre, n: p.denominator).classify(rate) == .flagged && centre > 0 && centre < 1
-            svg += "<circle cx=\"\(f(x(Double(p.denominator))))\" cy=\"\(f(y(rate)))\" r=\"4\" fill=\"\(flagged ? "#c62828" : "#1565c0")\">"
+            svg += "<circle cx=\"\(f(x(Double(p.denominator))))\" cy=\"\(f(y(rate)))\" r=\"4\" fill=\"\(p.flagged ? "#c62828" : "#1565c0")\">"
             svg += "<title>\(escape(p.label)): \(p.numerator)/\(p.denominator) = \(format(rate))</title></circle>"
         }
         svg += "<text x=\"\(f(x(0)))\" y=\"\(height - 6)\" font-size=\"10\">0</text>"

@@ -7,13 +7,15 @@ extension TrendsReport {
             ("week", .string(week.description)),
             ("weeks", .array(weeks.map { .string($0.description) })),
             ("parameters", .object([("history_weeks", .int(weeks.count)), ("alpha", .double(0.05)),
-                                    ("funnel_flag", .string("99.8%")), ("funnel_warning", .string("95%")),
+                                    ("funnel_flag", .string("99.8%, exact binomial, against the rest of the team")), ("funnel_warning", .string("95%")),
+                                    ("funnel_minimum_volume", .int(FunnelLimits.minimumVolume)),
                                     ("fcr_window_days", .int(parameters.fcrWindowDays))])),
             ("series", .array(series.map(TrendsReport.seriesJSON))),
             ("funnels", .array(funnels.map { f in
                 .object([("kpi", .string(f.kpi.rawValue)), ("team", .text(f.team)), ("agent", .text(f.agent)),
                          ("numerator", .int(f.numerator)), ("denominator", .int(f.denominator)),
-                         ("value", .double(Double(f.numerator) / Double(f.denominator))), ("team_rate", .double(f.limits.centre)),
+                         ("value", .double(Double(f.numerator) / Double(f.denominator))), ("team_rate", .double(f.teamRate)),
+                         ("rest_of_team_rate", .double(f.limits.centre)), ("false_flag_probability", .double(f.limits.falseFlagProbability)),
                          ("warning", .array([.double(f.limits.warning.lower), .double(f.limits.warning.upper)])),
                          ("flag", .array([.double(f.limits.flag.lower), .double(f.limits.flag.upper)])),
                          ("position", .string(f.position.rawValue))])
@@ -84,7 +86,7 @@ extension TrendsReport {
         let flagged = funnels.filter { $0.position == .flagged }
         out += "\nAgents outside their team's 99.8% funnel: \(flagged.isEmpty ? "none" : "")\n"
         for f in flagged {
-            out += "- \(f.agent ?? "(none)") (\(f.team ?? "(none)")): \(f.kpi.rawValue) \(f.numerator)/\(f.denominator) against the team's \(String(format: "%.1f%%", f.limits.centre * 100))\n"
+            out += "- \(f.agent ?? "(none)") (\(f.team ?? "(none)")): \(f.kpi.rawValue) \(f.numerator)/\(f.denominator) against the rest of the team's \(String(format: "%.1f%%", f.limits.centre * 100))\n"
         }
         out += "\nContact-reason surges: \(surges.isEmpty ? "none" : "")\n"
         for s in surges { out += "- \(s.reason): \(s.volume) contacts, \(String(format: "%.1f%%", s.share * 100)) of the week, since \(s.firstWeek)\n" }

@@ -246,14 +246,14 @@ public struct WeeklyReport {
         }
         let flagged = trends.funnels.filter { $0.position == .flagged }.map { f -> [String: Any] in
             let rate: String = String(format: "%.1f%%", f.limits.centre * 100)
-            return ["agent": f.agent ?? "(none)", "team": f.team ?? "(none)", "kpi": f.kpi.rawValue, "value": "\(f.numerator)/\(f.denominator)", "teamRate": rate]
+            return ["agent": f.agent ?? "(none)", "team": f.team ?? "(none)", "kpi": f.kpi.label, "value": "\(f.numerator)/\(f.denominator)", "teamRate": rate]
         }
         // One funnel chart of FCR per team of two or more colleagues: each colleague's rate against their volume.
         let fcrFunnels = Dictionary(grouping: trends.funnels.filter { $0.kpi == .fcr && $0.team != nil }, by: { $0.team! })
         let funnelCharts: [[String: Any]] = fcrFunnels.keys.sorted().compactMap { team in
             let entries = fcrFunnels[team]!
-            guard entries.count >= 2, let centre = entries.first?.limits.centre else { return nil }
-            let svg = SVGChart.funnel(entries.map { ($0.agent ?? "(none)", $0.numerator, $0.denominator) }, centre: centre,
+            guard entries.count >= 2, let centre = entries.first?.teamRate else { return nil }
+            let svg = SVGChart.funnel(entries.map { ($0.agent ?? "(none)", $0.numerator, $0.denominator, $0.position == .flagged) }, centre: centre,
                                       format: { WeeklyReport.format(.fcr, $0) })
             return ["team": team, "svg": svg, "rate": WeeklyReport.format(.fcr, centre), "agents": entries.count]
         }
@@ -291,6 +291,11 @@ public struct WeeklyReport {
         context["channels"] = rows(byChannel, .channel)
         context["flagged"] = flagged
         context["hasFlagged"] = !flagged.isEmpty
+        // What chance alone may put on that list: at most 0.2% of the comparisons made (each colleague
+        // with enough contacts, per KPI) — a bound the seeded simulation of docs/trends.md holds to.
+        let compared = trends.funnels.filter { $0.denominator >= FunnelLimits.minimumVolume }.count
+        context["expectedFalseFlags"] = String(format: "%.2f", Double(compared) * 2 * FunnelLimits.flagTail)
+        context["funnelCount"] = compared
         context["funnels"] = funnelCharts
         context["surges"] = trends.surges.map { s -> [String: Any] in
             ["reason": s.reason, "volume": s.volume, "share": String(format: "%.1f%%", s.share * 100), "since": s.firstWeek.description]
@@ -405,11 +410,13 @@ public struct WeeklyReport {
         ## Colleagues outside their team's 99.8% funnel
 
         {{#flagged}}
-        - {{{agent}}} ({{{team}}}): {{{kpi}}} {{{value}}} against the team's {{{teamRate}}}
+        - {{{agent}}} ({{{team}}}): {{{kpi}}} {{{value}}} against the rest of the team's {{{teamRate}}}
         {{/flagged}}
         {{^hasFlagged}}
         None.
         {{/hasFlagged}}
+
+        Each colleague with at least 5 contacts is compared with the rest of their team by an exact binomial test; on stable data chance alone puts at most {{{expectedFalseFlags}}} of these {{{funnelCount}}} comparisons on this list.
 
         ## Quality
 
@@ -481,7 +488,8 @@ public struct WeeklyReport {
         <h2>By channel</h2><div class="scroll"><table><tr><th>channel</th><th>offered</th><th>service level</th><th>AHT</th><th>FCR</th><th>CSAT</th></tr>
         {{#channels}}<tr><td>{{name}}</td><td class="n">{{offered}}</td><td class="n">{{sl}}</td><td class="n">{{aht}}</td><td class="n">{{fcr}}</td><td class="n">{{csat}}</td></tr>{{/channels}}</table></div>
         <h2>Colleagues outside their team's 99.8% funnel</h2>
-        {{#hasFlagged}}<ul>{{#flagged}}<li>{{agent}} ({{team}}): {{kpi}} {{value}} against the team's {{teamRate}}</li>{{/flagged}}</ul>{{/hasFlagged}}{{^hasFlagged}}<p>None.</p>{{/hasFlagged}}
+        {{#hasFlagged}}<ul>{{#flagged}}<li>{{agent}} ({{team}}): {{kpi}} {{value}} against the rest of the team's {{teamRate}}</li>{{/flagged}}</ul>{{/hasFlagged}}{{^hasFlagged}}<p>None.</p>{{/hasFlagged}}
+        <p>Each colleague with at least 5 contacts is compared with the rest of their team by an exact binomial test; on stable data chance alone puts at most {{expectedFalseFlags}} of these {{funnelCount}} comparisons on this list.</p>
         {{#funnels}}<figure><figcaption><strong>{{team}}</strong>: first contact resolution of {{agents}} colleagues against their volume; team rate {{rate}}, 95% (dashed) and 99.8% (solid) limits</figcaption>{{{svg}}}</figure>{{/funnels}}
         <h2>Quality</h2><p>{{evaluations}} evaluations, {{inSample}} in the representative sample; QA score {{qaScore}} (95% CI {{qaCI}}).</p>
         {{#sample}}<p>Sample coverage: {{evaluated}} of {{drawn}} sampled interactions evaluated ({{coverage}}); the plan asked for {{requested}} from a frame of {{frame}}.</p>{{/sample}}

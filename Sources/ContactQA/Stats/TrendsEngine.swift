@@ -77,8 +77,11 @@ public struct FunnelEntry: Sendable {
     public var agent: String?
     public var numerator: Int
     public var denominator: Int
+    /// Limits around the rest of the team's rate (the colleague left out of their own comparison).
     public var limits: FunnelLimits
     public var position: FunnelLimits.Position
+    /// The whole team's rate, the colleague included: the centre line of the team's chart.
+    public var teamRate: Double
 }
 
 /// A contact reason whose weekly share broke its upper control limit: a customer issue to look at.
@@ -221,19 +224,31 @@ public struct TrendsEngine {
         for (team, members) in teams.sorted(by: { ($0.key ?? "\u{10FFFF}") < ($1.key ?? "\u{10FFFF}") }) {
             for kpi in [TrackedKPI.fcr, .csat, .transferRate] {
                 let rates = members.compactMap { m in kpi.rate(m.kpis).map { (m, $0) } }.filter { $0.1.denominator > 0 }
-                let x = rates.reduce(0) { $0 + $1.1.numerator }
-                let n = rates.reduce(0) { $0 + $1.1.denominator }
-                guard n > 0 else { continue }
-                let centre = Double(x) / Double(n)
-                for (member, rate) in rates {
-                    let limits = FunnelLimits(centre: centre, n: rate.denominator)
-                    let position = centre > 0 && centre < 1 ? limits.classify(rate.value!) : .inside
-                    entries.append(FunnelEntry(kpi: kpi, team: team, agent: report.display(member.key[1], .agent),
-                                               numerator: rate.numerator, denominator: rate.denominator, limits: limits, position: position))
-                }
+                entries += TrendsEngine.funnel(kpi: kpi, team: team,
+                                               rates.map { (report.display($0.0.key[1], .agent), $0.1.numerator, $0.1.denominator) })
+
             }
         }
         return entries
+    }
+
+    /// One team's colleagues, each against the rest of the team: left in, a colleague would pull the
+    /// centre towards themselves (most in a small team) and hide their own difference.
+    static func funnel(kpi: TrackedKPI, team: String?, _ members: [(agent: String?, x: Int, n: Int)]) -> [FunnelEntry] {
+        let x = members.reduce(0) { $0 + $1.x }
+        let n = members.reduce(0) { $0 + $1.n }
+        guard n > 0 else { return [] }
+        return members.map { member in
+            let restN = n - member.n
+            let restX = x - member.x
+            // A rest of the team at exactly 0% or 100% is an estimate too: it is moved half a contact
+            // inward, (x + ½)/(n + 1), so that one miss against a perfect record is not certain evidence.
+            let rest = restN == 0 ? Double(x) / Double(n)
+                : restX == 0 || restX == restN ? (Double(restX) + 0.5) / (Double(restN) + 1) : Double(restX) / Double(restN)
+            let limits = FunnelLimits(centre: rest, n: member.n)
+            return FunnelEntry(kpi: kpi, team: team, agent: member.agent, numerator: member.x, denominator: member.n, limits: limits,
+                               position: restN > 0 ? limits.classify(count: member.x) : .inside, teamRate: Double(x) / Double(n))
+        }
     }
 
     func surges(_ reasons: KPIReport, total: KPIReport, weeks: [ISOWeek]) -> [ReasonSurge] {

@@ -4,11 +4,11 @@ import Testing
 
 @Suite("SVG charts")
 struct SVGChartTests {
-    /// Team rate 0.5. At n = 10 the 99.8% limits are 0.5 ± 3.0902·√(0.25/10) = 0.5 ± 0.4886
-    /// (z = Φ⁻¹(0.999), scipy.stats.norm.ppf(0.999) = 3.090232306167813): 10/10 is outside (red),
-    /// 5/10 and 8/10 inside (blue; 8/10 is past the 95% line, 0.5 + 0.3099, a warning, not a flag).
-    @Test func funnelMarksOnlyColleaguesOutsideThe998Limit() {
-        let svg = SVGChart.funnel([("A & <B>", 10, 10), ("C", 5, 10), ("D", 8, 10)], centre: 0.5,
+    /// The chart draws what the engine decided: flagged colleagues red, the others blue; names escaped.
+    /// Limits are exact binomial around the team's rate: at n = 10 and 0.5 the 99.8% upper limit is
+    /// 1.0 (scipy.stats.binom.ppf(0.999, 10, 0.5) = 10, interpolated), so no curve leaves the chart.
+    @Test func funnelMarksOnlyColleaguesTheEngineFlagged() {
+        let svg = SVGChart.funnel([("A & <B>", 10, 10, true), ("C", 5, 10, false), ("D", 8, 10, false)], centre: 0.5,
                                   format: { String(format: "%.0f%%", $0 * 100) })
         #expect(svg.components(separatedBy: "fill=\"#c62828\"").count - 1 == 1)
         #expect(svg.components(separatedBy: "fill=\"#1565c0\"").count - 1 == 2)
@@ -20,7 +20,7 @@ struct SVGChartTests {
     }
 
     @Test func funnelOfNoVolumeIsEmpty() {
-        #expect(SVGChart.funnel([("A", 0, 0)], centre: 0.5, format: { "\($0)" }) == "")
+        #expect(SVGChart.funnel([("A", 0, 0, false)], centre: 0.5, format: { "\($0)" }) == "")
     }
 }
 
