@@ -285,6 +285,11 @@ public struct WeeklyReport {
         context["offered"] = kpis.total.offered
         context["empty"] = kpis.total.offered == 0
         context["headline"] = headline
+        // Many comparisons, some false alarms: say how many chance alone makes on a stable week.
+        let changesCompared = TrackedKPI.allCases.filter { WeeklyReport.difference($0, kpis.total, $0 == .fcr ? lastWeekSameFollowUp?.set ?? lastWeek.total : lastWeek.total) != nil }.count
+        context["changeNote"] = changesCompared == 0 ? "" : String(format: "A change is marked when the 95%% interval of the difference from last week excludes zero. With %d KPIs compared, a stable week shows about %.2f such marks by chance alone.", changesCompared, Double(changesCompared) * 0.05)
+        let tested = trends.series.filter { $0.dimension == nil && [.serviceLevel, .ahtSeconds, .fcr, .abandonmentRate].contains($0.kpi) && $0.trend != nil }.count
+        context["trendNote"] = tested == 0 ? "" : String(format: "Each trend is a Mann–Kendall test at the 5%% level: over these %d charts a stable history shows about %.2f trend calls by chance. Each chart's Western Electric rules 1–4 signal in about 1.1%% of stable weeks (an in-control run length of 91.75 weeks).", tested, Double(tested) * 0.05)
         context["charts"] = charts
         context["teams"] = rows(byTeam, .team)
         context["queues"] = rows(byQueue, .queue)
@@ -377,11 +382,15 @@ public struct WeeklyReport {
         {{{sameFollowUp}}}
         {{/sameFollowUp}}
 
+        {{{changeNote}}}
+
         ## Trends (13 weeks)
 
         {{#charts}}
         - **{{{kpi}}}**: {{{trend}}}{{#signals}}; {{{.}}}{{/signals}}
         {{/charts}}
+
+        {{{trendNote}}}
 
         ## By team
 
@@ -479,8 +488,10 @@ public struct WeeklyReport {
         <h2>Headline KPIs</h2><div class="scroll"><table><tr><th>KPI</th><th>this week</th><th>95% CI</th><th>last week</th><th>change</th><th>target</th><th></th></tr>
         {{#headline}}<tr><td>{{kpi}}</td><td class="n">{{value}}</td><td>{{ci}}</td><td class="n">{{last}}</td><td>{{change}}</td><td class="n">{{target}}</td><td>{{meets}}</td></tr>{{/headline}}</table></div>
         {{#sameFollowUp}}<p>{{sameFollowUp}}</p>{{/sameFollowUp}}
+        <p>{{changeNote}}</p>
         <h2>Trends and control charts (13 weeks)</h2>
         {{#charts}}<figure><figcaption><strong>{{kpi}}</strong>: {{trend}}{{#signals}}; {{.}}{{/signals}}</figcaption>{{{svg}}}</figure>{{/charts}}
+        <p>{{trendNote}}</p>
         <h2>By team</h2><div class="scroll"><table><tr><th>team</th><th>offered</th><th>service level</th><th>AHT</th><th>FCR</th><th>CSAT</th></tr>
         {{#teams}}<tr><td>{{name}}</td><td class="n">{{offered}}</td><td class="n">{{sl}}</td><td class="n">{{aht}}</td><td class="n">{{fcr}}</td><td class="n">{{csat}}</td></tr>{{/teams}}</table></div>
         <h2>By queue</h2><div class="scroll"><table><tr><th>queue</th><th>offered</th><th>service level</th><th>AHT</th><th>FCR</th><th>CSAT</th></tr>

@@ -9,8 +9,16 @@ public struct ChartPoint: Sendable, Equatable {
     public var centre: Double
     /// One standard error at this point: √(p̄(1 − p̄)/n) for p-charts, 2.66·MR̄/3 (≈ MR̄/1.128) for XmR charts.
     public var sigma: Double
-    public var lower: Double { centre - 3 * sigma }
-    public var upper: Double { centre + 3 * sigma }
+    /// Exact binomial limits (0.135% and 99.865% quantiles of Bin(n, p̄)/n) where n·p̄(1 − p̄) < 5 and the
+    /// normal limits would not hold: a rate near 0% or 100% on a small count.
+    public var exactLimits: (lower: Double, upper: Double)?
+    public var lower: Double { exactLimits?.lower ?? centre - 3 * sigma }
+    public var upper: Double { exactLimits?.upper ?? centre + 3 * sigma }
+
+    public static func == (a: ChartPoint, b: ChartPoint) -> Bool {
+        a.week == b.week && a.value == b.value && a.n == b.n && a.centre == b.centre && a.sigma == b.sigma
+            && a.exactLimits?.lower == b.exactLimits?.lower && a.exactLimits?.upper == b.exactLimits?.upper
+    }
 }
 
 /// A Western Electric rule broken, with the weeks that break it.
@@ -46,8 +54,13 @@ public enum ControlChart {
         let pBar = Double(baseline.reduce(0) { $0 + $1.x }) / Double(baseline.reduce(0) { $0 + $1.n })
         guard pBar > 0, pBar < 1 else { throw .noVariation }
         return usable.map { point in
-            ChartPoint(week: point.week, value: Double(point.x) / Double(point.n), n: point.n, centre: pBar,
-                       sigma: (pBar * (1 - pBar) / Double(point.n)).squareRoot())
+            var chartPoint = ChartPoint(week: point.week, value: Double(point.x) / Double(point.n), n: point.n, centre: pBar,
+                                        sigma: (pBar * (1 - pBar) / Double(point.n)).squareRoot())
+            if Double(point.n) * pBar * (1 - pBar) < 5 {
+                let binomial = FunnelLimits(centre: pBar, n: point.n)
+                chartPoint.exactLimits = (binomial.limit(at: 0.00135), binomial.limit(at: 0.99865))
+            }
+            return chartPoint
         }
     }
 
@@ -70,21 +83,36 @@ public enum ControlChart {
     /// 1 — a point beyond 3σ; 2 — two of three consecutive points beyond 2σ on the same side;
     /// 3 — four of five consecutive points beyond 1σ on the same side; 4 — eight consecutive points
     /// on the same side of the centre line. Overlapping windows of the same rule merge into one signal.
+    ///
+    /// Points with exact binomial limits take part in rule 1 (against those limits) and rule 4 (a side of
+    /// the centre line) only: the zones of rules 2 and 3 assume the normal approximation.
     public static func westernElectric(_ points: [ChartPoint]) -> [ChartSignal] {
-        let zs = points.map { ($0.value - $0.centre) / $0.sigma }
+        let zs = points.map { $0.exactLimits == nil ? ($0.value - $0.centre) / $0.sigma : ($0.value > $0.centre ? 0.5 : $0.value < $0.centre ? -0.5 : 0) }
         var signals: [ChartSignal] = []
         func add(_ rule: Int, _ indices: [Int], _ text: String) {
             let weeks = indices.map { points[$0].week }
-            if let last = signals.last, last.rule == rule, let overlap = last.weeks.last, weeks.contains(overlap) || weeks.first! <= overlap {
-                var merged = last
-                merged.weeks = Array(Set(last.weeks + weeks)).sorted()
-                signals[signals.count - 1] = merged
+            // A run that overlaps an earlier signal of the same rule and side extends it: one drifting
+            // series is one signal, not a line for every window.
+            if let index = signals.lastIndex(where: { $0.rule == rule && $0.description == text }),
+               let overlap = signals[index].weeks.last, let position = points.firstIndex(where: { $0.week == overlap }),
+               indices.first! <= position + 1 {
+                signals[index].weeks = Array(Set(signals[index].weeks + weeks)).sorted()
             } else {
                 signals.append(ChartSignal(rule: rule, weeks: weeks, description: text))
             }
         }
-        for (i, z) in zs.enumerated() where abs(z) > 3 {
-            add(1, [i], "a point beyond 3σ (\(z > 0 ? "above" : "below") the limits)")
+        for (i, point) in points.enumerated() {
+            if point.exactLimits != nil, let n = point.n {
+                // Exact: the tail probability of the count itself under Bin(n, p̄), 0.135% a side.
+                let pmf = FunnelLimits(centre: point.centre, n: n).probabilities
+                let x = Int((point.value * Double(n)).rounded())
+                let below = pmf[0...x].reduce(0, +), above = pmf[x...].reduce(0, +)
+                if below <= 0.00135 || above <= 0.00135 {
+                    add(1, [i], "a point beyond the exact binomial limits (\(above <= 0.00135 ? "above" : "below"))")
+                }
+            } else if point.value > point.upper || point.value < point.lower {
+                add(1, [i], "a point beyond 3σ (\(point.value > point.upper ? "above" : "below") the limits)")
+            }
         }
         for side in [1.0, -1.0] {
             for end in zs.indices {

@@ -136,6 +136,43 @@ struct TrendStatisticsTests {
         #expect(expected < Double(flags))  // the per-colleague probabilities alone would understate it
     }
 
+    /// FCR near 100% on small weeks: n·p̄(1 − p̄) = 20·0.99·0.01 = 0.2, far below 5, so the normal limits
+    /// (lower 0.99 − 3·√(0.99·0.01/20) = 0.923) would signal on 18 of 20. Exact binomial limits: P(X ≤ 18)
+    /// under Bin(20, 0.99) = 0.0169 (scipy.stats.binom.cdf), well above 0.135% — no signal.
+    @Test func pChartsNearCertaintyUseExactLimits() throws {
+        let weeks = (36...48).map { ISOWeek("2026-W\($0)")! }
+        var points = weeks.dropLast().enumerated().map { (i, w) in (week: w, x: i % 4 == 0 ? 19 : 20, n: 20) }
+        points.append((weeks.last!, 18, 20))
+        let chart = try ControlChart.p(points)
+        #expect(chart.last?.exactLimits != nil)
+        #expect(chart.last!.lower < 0.9)
+        #expect(ControlChart.westernElectric(chart).filter { $0.rule == 1 }.isEmpty)
+        // With a wide denominator the normal limits stand: 1800 of 2000 against p̄ ≈ 0.99 is a signal.
+        var wide = weeks.dropLast().map { (week: $0, x: 1980, n: 2000) }
+        wide.append((weeks.last!, 1800, 2000))
+        let wideChart = try ControlChart.p(wide)
+        #expect(wideChart.last?.exactLimits == nil)
+        #expect(ControlChart.westernElectric(wideChart).contains { $0.rule == 1 })
+    }
+
+    /// A series drifting upwards breaks rules 2, 3 and 4 in many overlapping windows, on both sides of a
+    /// centre that the drift itself moves: each rule and side is one signal covering its weeks, not a line
+    /// per window (rule 1's isolated points stay apart).
+    @Test func overlappingRunsOfOneRuleAreOneSignal() throws {
+        let weeks = (30...48).map { ISOWeek("2026-W\($0)")! }
+        let values = [0.0, 1, -1, 0.5, -0.5, 1, -1, 0.5, -0.5, 2.5, 2.6, 2.8, 3.0, 3.1, 3.3, 3.4, 3.6, 3.8, 4.0]
+        let chart = try ControlChart.xmr(Array(zip(weeks, values)).map { (week: $0.0, value: $0.1) })
+        let signals = ControlChart.westernElectric(chart)
+        #expect(!signals.isEmpty)
+        for rule in 2...4 {
+            for side in ["above", "below"] {
+                let runs = signals.filter { $0.rule == rule && $0.description.contains(side) }
+                #expect(runs.count <= 1, "rule \(rule) \(side): \(runs.map(\.weeks))")
+            }
+        }
+        #expect(signals.filter { $0.rule == 2 }.map(\.weeks.count).max()! >= 4)
+    }
+
     /// Stable agents (every one at the team's true rate 0.75), 200 agents × 50 seeded weeks: the 99.8%
     /// funnel may flag 0.2% by chance (20 of 10,000; binomial sd 4.5), the 95% line 5% (500, sd 22).
     /// Exact binomial tails are conservative (discrete): at n = 60 the flag fires on 0.15% and the bands
