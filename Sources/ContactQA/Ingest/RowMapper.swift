@@ -154,6 +154,10 @@ final class RowMapper {
         if !surveys {
             guard parsedInstants[.arrivedAt] != nil else { throw error(record, .arrivedAt, "arrived_at is empty") }
             guard values[.channel] != nil, values[.channel] != .null else { throw error(record, .channel, "channel is empty") }
+            // Fields every contact has: a mapped column left empty is a rejected row, not an unknown value.
+            for field in [CanonicalField.abandoned, .transferred, .escalated, .direction] where values[field] == .null {
+                throw error(record, field, "\(field.rawValue) is empty; \(field == .direction ? "inbound or outbound" : "true or false") is required")
+            }
         }
 
         // Derivations the mapping leaves to us.

@@ -20,12 +20,19 @@ public enum Apportionment {
             var remainders: [(index: Int, fraction: Double)] = []
             var given = 0
             for i in open {
-                let quota = Double(remaining) * weights[i] / sum
-                let floor = Int(quota.rounded(.down))
+                // The remainder as (total·w mod Σw) — exact for whole-number weights (frame counts) —
+                // rather than quota − ⌊quota⌋, whose rounding decided ties: 2 over 4/1/1 gave [1, 1, 0].
+                let scaled = Double(remaining) * weights[i]
+                let remainder = scaled.truncatingRemainder(dividingBy: sum)
+                let floor = Int(((scaled - remainder) / sum).rounded())
                 trial[i] = floor
                 given += floor
-                remainders.append((i, quota - Double(floor)))
+                remainders.append((i, remainder))
             }
+            // Remainders within a relative 1e-9 are ties (non-integer weights, e.g. Neyman's N·S): the
+            // part that comes first wins, as the rule says.
+            let grid = 1e-9 * sum
+            remainders = remainders.map { ($0.index, ($0.fraction / grid).rounded()) }
             remainders.sort { $0.fraction != $1.fraction ? $0.fraction > $1.fraction : $0.index < $1.index }
             for r in remainders.prefix(remaining - given) { trial[r.index]! += 1 }
             let over = open.filter { trial[$0]! > capacities[$0] }

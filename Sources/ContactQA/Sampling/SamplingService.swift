@@ -100,6 +100,12 @@ public struct SamplingService {
                 differences.append("deleted row: \(id) was in the frame (cell \(t.cell)\(t.selected ? ", selected" : "")) and is not now: deleted, or it no longer passes the plan's filters")
             case (let t?, let n?):
                 if t.cell != n.cell { differences.append("changed fields: \(id) moved from cell \(t.cell) to \(n.cell)") }
+                // The stored u and π must be what the PRN formula and the plan give: a tampered record would
+                // otherwise be written into every later sample.csv.
+                if t.bits != n.bits { differences.append("\(id): the stored random number u is not the one the seed gives (the record was altered)") }
+                if t.inclusionProbability != n.inclusionProbability {
+                    differences.append("\(id): the stored inclusion probability \(t.inclusionProbability) is not the re-derived \(n.inclusionProbability)")
+                }
                 if t.selected != n.selected {
                     differences.append("\(id) \(t.selected ? "was selected and would not be now" : "was not selected and would be now")")
                 }

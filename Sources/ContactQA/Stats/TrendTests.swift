@@ -31,10 +31,15 @@ public struct TrendTest: Sendable, Equatable {
         }
     }
 
-    /// - Parameter values: the series in time order, one value per week (weeks without a value left out).
+    /// - Parameters:
+    ///   - values: the series in time order, one value per week (weeks without a value left out).
+    ///   - positions: each value's week number (e.g. its index in the history), so that the slope is per
+    ///     week even when weeks are missing; nil: consecutive weeks.
     /// - Complexity: O(n²) pairs; n is a few dozen weeks.
-    public init(_ values: [Double], minimumLength: Int = 8) throws(Refusal) {
+    public init(_ values: [Double], positions: [Int]? = nil, minimumLength: Int = 8) throws(Refusal) {
         let n = values.count
+        let x = positions ?? Array(0..<n)
+        precondition(x.count == n, "one position per value")
         guard n >= minimumLength else { throw .tooShort(have: n, need: minimumLength) }
         guard Set(values).count > 1 else { throw .constant }
         var s = 0
@@ -44,7 +49,7 @@ public struct TrendTest: Sendable, Equatable {
             for j in (i + 1)..<n {
                 let d = values[j] - values[i]
                 s += d > 0 ? 1 : d < 0 ? -1 : 0
-                slopes.append(d / Double(j - i))
+                slopes.append(d / Double(x[j] - x[i]))
             }
         }
         var ties: [Double: Int] = [:]

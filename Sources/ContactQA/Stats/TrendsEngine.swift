@@ -202,7 +202,9 @@ public struct TrendsEngine {
                 }
                 var s = KPISeries(kpi: kpi, dimension: dimension, group: name, points: points, trend: nil, trendNote: nil,
                                   chart: [], chartNote: nil, signals: [])
-                do { s.trend = try TrendTest(points.map(\.value), minimumLength: minimumWeeks) } catch { s.trendNote = error.description }
+                // Theil–Sen per week: a missing week is a gap of two in the slopes' denominators.
+                let positions = points.map { p in weeks.firstIndex(of: p.week)! }
+                do { s.trend = try TrendTest(points.map(\.value), positions: positions, minimumLength: minimumWeeks) } catch { s.trendNote = error.description }
                 do {
                     s.chart = kpi.isRate ? try ControlChart.p(raw, minimumBaseline: minimumWeeks)
                         : try ControlChart.xmr(points.map { ($0.week, $0.value) }, minimumBaseline: minimumWeeks)

@@ -267,3 +267,20 @@ struct MappingTests {
         #expect(eu.decimalSeparator == UInt8(ascii: ","))
     }
 }
+
+extension CSVImporterTests {
+    /// An empty cell in a column every contact needs (abandoned, transferred, escalated, direction) is a
+    /// quarantined row with its reason — it used to abort the whole file with a SQLite NOT NULL error.
+    @Test func anEmptyRequiredBooleanIsQuarantined() throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        var rows = "interaction_id,channel,arrived_at,abandoned,transferred,talk_s\n"
+        for i in 0..<200 { rows += "A\(i),voice,2026-11-16T09:00:00Z,false,false,100\n" }
+        rows += "B1,voice,2026-11-16T10:00:00Z,,false,100\n"
+        let file = dir.write("c.csv", rows)
+        let report = try CSVImporter(mapping: .canonical, pseudonymiser: nil, quarantineDirectory: dir.path + "/q").importFile(file, into: store)
+        #expect(report.outcome == .loaded)
+        #expect((report.log.inserted, report.log.rejected) == (200, 1))
+        #expect(report.sampleRejections.map(\.description) == ["c.csv, line 202, field \"abandoned\": abandoned is empty; true or false is required"])
+    }
+}

@@ -134,6 +134,24 @@ struct SampleRecordTests {
         #expect(result.differences.contains("changed fields: canonical|S1|1 moved from cell Team 1 to Team 9"))
     }
 
+    /// A record whose stored u or π was altered no longer verifies: each is checked against the PRN formula
+    /// and the plan, not only which units were selected.
+    @Test func verifyChecksTheStoredRandomNumbersAndProbabilities() throws {
+        let dir = TemporaryDirectory()
+        let store = try SampleRecordTests.store(at: dir.path + "/s.sqlite", SampleRecordTests.contacts(120), dir: dir)
+        let plan = try SamplingPlan.parse(yaml: "name: v\nstrata: [team]\nsize: {n: 20}\nseed: 11\n", file: "p.yaml")
+        let service = SamplingService(store: store)
+        _ = try service.sample(plan: plan, period: SampleRecordTests.week, out: dir.path + "/o")
+        _ = try store.transaction { session in
+            try session.execute("UPDATE sample_units SET inclusion_probability = 0.9 WHERE interaction_id = 'S1'")
+            try session.execute("UPDATE sample_units SET u_bits = 7 WHERE interaction_id = 'S3'")
+        }
+        let result = try service.verify(manifestPath: dir.path + "/o/manifest.json")
+        #expect(!result.identical)
+        #expect(result.differences.contains { $0.hasPrefix("canonical|S1|1: the stored inclusion probability 0.9 is not the re-derived") })
+        #expect(result.differences.contains("canonical|S3|1: the stored random number u is not the one the seed gives (the record was altered)"))
+    }
+
     @Test func spotChecksComeOnTopOfTheSampleAndAreRecorded() throws {
         let dir = TemporaryDirectory()
         let store = try SampleRecordTests.store(at: dir.path + "/s.sqlite", SampleRecordTests.contacts(140), dir: dir)

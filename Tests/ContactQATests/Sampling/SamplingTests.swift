@@ -29,6 +29,11 @@ struct SamplingUnitTests {
     @Test func largestRemainderAllocation() {
         #expect(Apportionment.largestRemainder(total: 10, weights: [50, 30, 20], capacities: [50, 30, 20]) == [5, 3, 2])
         #expect(Apportionment.largestRemainder(total: 10, weights: [1, 1, 1], capacities: [9, 9, 9]) == [4, 3, 3])  // tie → first
+        // Quotas 4/3, 1/3, 1/3: the three remainders are equal (1/3), so the spare unit goes to the first.
+        // Computed as quota − ⌊quota⌋ they differ in the last bit (0.33333333333333326 < 0.3333333333333333)
+        // and the second stratum won: [1, 1, 0].
+        #expect(Apportionment.largestRemainder(total: 2, weights: [4, 1, 1], capacities: [4, 1, 1]) == [2, 0, 0])
+        #expect(Apportionment.largestRemainder(total: 5, weights: [0.7, 0.1, 0.2], capacities: [9, 9, 9]) == [4, 0, 1])
         #expect(Apportionment.largestRemainder(total: 7, weights: [1, 1, 1], capacities: [9, 9, 9]) == [3, 2, 2])
         #expect(Apportionment.largestRemainder(total: 10, weights: [5, 100], capacities: [5, 100]) == [0, 10])  // 0.476 vs 9.524
         #expect(Apportionment.largestRemainder(total: 10, weights: [1, 1], capacities: [2, 100]) == [2, 8])  // never above what a stratum holds

@@ -136,6 +136,16 @@ struct TrendStatisticsTests {
         #expect(expected < Double(flags))  // the per-colleague probabilities alone would understate it
     }
 
+    /// Theil–Sen per week when weeks are missing (weeks 3 and 8 of 12 have no value): scipy 1.17.1
+    /// `theilslopes(y, x)` with x the week numbers gives 6.142857142857143; by position (the old way)
+    /// `theilslopes(y)` gives 7.555555555555555 — per point, not per week.
+    @Test func theilSenSlopeIsPerWeekWhenWeeksAreMissing() throws {
+        let y: [Double] = [100, 105, 112, 125, 131, 138, 141, 155, 160, 168]
+        let weeks = [0, 1, 2, 4, 5, 6, 7, 9, 10, 11]
+        #expect(abs(try TrendTest(y, positions: weeks).slope - 6.142857142857143) < 1e-12)
+        #expect(abs(try TrendTest(y).slope - 7.555555555555555) < 1e-12)
+    }
+
     /// FCR near 100% on small weeks: n·p̄(1 − p̄) = 20·0.99·0.01 = 0.2, far below 5, so the normal limits
     /// (lower 0.99 − 3·√(0.99·0.01/20) = 0.923) would signal on 18 of 20. Exact binomial limits: P(X ≤ 18)
     /// under Bin(20, 0.99) = 0.0169 (scipy.stats.binom.cdf), well above 0.135% — no signal.
