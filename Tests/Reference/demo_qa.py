@@ -5,15 +5,17 @@ team's evaluations of the sample (fixtures/qa-inbox/*.csv) and the sample the fi
 (.contactqa/reports/2026-W47/sample/: sample.csv for each unit's stratum and agent, manifest.json for
 each cell's frame count N_h).
 
-- Score per evaluation (DESIGN.md §3): 100 × Σ w·(r − min)/(max − min) / Σ w over the rated (non-N/A)
+- Score per evaluation: 100 × Σ w·(r − min)/(max − min) / Σ w over the rated (non-N/A)
   criteria; yes/no as 1/0 on a 0–1 scale; 0 when a critical criterion is failed.
 - Hájek estimate over the sampled evaluations with weights N_h/m_h (m_h = evaluated units of cell h,
   the cell being stratum | agent under the plan's per_agent), and its Taylor-linearised variance for a
   stratified design with finite-population correction (Särndal, Swensson & Wretman 1992, §5.6, §5.10):
-  z_i = w_i (y_i − ŷ) / Σ w, V = Σ_h (1 − m_h/N_h) · m_h/(m_h − 1) · Σ_i (z_hi − z̄_h)², cells with
-  m_h = 1 adding nothing; 95% interval ŷ ± 1.959963984540054 · √V.
+  z_i = w_i (y_i − ŷ) / Σ w, V = Σ_h (1 − m_h/N_h) · m_h/(m_h − 1) · Σ_i (z_hi − z̄_h)²; cells with
+  m_h = 1 collapsed in pairs in cell order (a trailing odd one joins the last pair) and added without
+  the finite-population factor (collapsed strata); degrees of freedom Σ (m − 1) over the variance
+  strata; 95% interval ŷ ± t(0.975; df) · √V.
 
-Run once (Python 3.11.7, PyYAML 6.0.3) after scripts/demo.sh; its output is recorded in
+Run once (Python 3.11.7, PyYAML 6.0.3, scipy 1.17.1) after scripts/demo.sh; its output is recorded in
 CommandLineTests.swift (`theDemosSecondNightEstimatesQAFromTheSample`).
 """
 import csv
@@ -22,6 +24,7 @@ import math
 import pathlib
 
 import yaml
+from scipy.stats import t as student_t
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 WEEK = ROOT / ".contactqa" / "reports" / "2026-W47"
@@ -77,12 +80,28 @@ z = {}
 for wi, (cell, y) in zip(w, sampled):
     z.setdefault(cell, []).append(wi * (y - estimate) / sum(w))
 variance = 0.0
-for cell, zs in z.items():
-    mh, nh = len(zs), population[cell]
+df = 0
+singletons = []
+for cell in sorted(z):
+    zs, nh = z[cell], population[cell]
+    mh = len(zs)
     if mh < 2:
+        singletons.append(zs[0])
         continue
     mean = sum(zs) / mh
     variance += (1 - mh / nh) * mh / (mh - 1) * sum((zi - mean) ** 2 for zi in zs)
+    df += mh - 1
+# Cells with one evaluated leg are collapsed in pairs in cell order (a trailing odd one joins the last
+# pair), without the finite-population factor (collapsed strata, Wolter 2007 §2.5).
+i = 0
+while len(singletons) - i >= 2:
+    size = 3 if len(singletons) - i == 3 else 2
+    group = singletons[i:i + size]
+    mean = sum(group) / size
+    variance += size / (size - 1) * sum((zi - mean) ** 2 for zi in group)
+    df += size - 1
+    i += size
 se = math.sqrt(variance)
+t = student_t.ppf(0.975, df)
 print(f"{len(sampled)} sampled evaluations; scores {sorted(round(y, 4) for _, y in sampled)}")
-print(f"QA score {estimate:.10f}, SE {se:.10f}, 95% CI {estimate - 1.959963984540054 * se:.10f} to {estimate + 1.959963984540054 * se:.10f}")
+print(f"QA score {estimate:.10f}, SE {se:.10f}, df {df}, t {t:.12f}, 95% CI {estimate - t * se:.10f} to {estimate + t * se:.10f}")

@@ -26,10 +26,28 @@ public struct EvaluationSummary: Sendable {
 public struct QAEstimate: Sendable, Equatable {
     public var value: Double
     public var se: Double?
+    /// Evaluated legs in the domain.
     public var n: Int
-    public var ci95: (lower: Double, upper: Double)? { se.map { (value - z95 * $0, value + z95 * $0) } }
+    /// Degrees of freedom of the variance: evaluated legs less variance strata (cells, collapsed pairs).
+    public var degreesOfFreedom: Int?
 
-    public static func == (a: QAEstimate, b: QAEstimate) -> Bool { a.value == b.value && a.se == b.se && a.n == b.n }
+    public init(value: Double, se: Double?, n: Int, degreesOfFreedom: Int? = nil) {
+        self.value = value
+        self.se = se
+        self.n = n
+        self.degreesOfFreedom = degreesOfFreedom
+    }
+
+    /// ŷ ± t(0.975; df)·SE: with a handful of evaluations the normal 1.96 covers far less than 95%.
+    public var ci95: (lower: Double, upper: Double)? {
+        guard let se else { return nil }
+        let t = degreesOfFreedom.map { StudentT.quantile(0.975, degreesOfFreedom: Double(max(1, $0))) } ?? z95
+        return (value - t * se, value + t * se)
+    }
+
+    public static func == (a: QAEstimate, b: QAEstimate) -> Bool {
+        a.value == b.value && a.se == b.se && a.n == b.n && a.degreesOfFreedom == b.degreesOfFreedom
+    }
 }
 
 /// The result of `contactqa quality`.
@@ -163,24 +181,52 @@ public struct QualityEngine {
         let mean = domain.reduce(0) { $0 + weight($1) * $1.y } / totalWeight
         var variance = 0.0
         var estimable = false
-        for (_, members) in Dictionary(grouping: units.filter { $0.pi == nil }, by: \.cell) {
+        var degreesOfFreedom = 0
+        func z(_ u: Unit) -> Double { u.inDomain ? weight(u) * (u.y - mean) / totalWeight : 0 }
+        /// One variance stratum: m/(m − 1)·Σ(z − z̄)², with the finite-population factor when it is a cell.
+        func addStratum(_ members: [Unit], fpc: Double) {
             let m = Double(members.count)
-            guard m >= 2 else { continue }
-            // Variance is estimable only from cells with two or more evaluated legs that hold the domain.
-            if members.contains(where: \.inDomain) { estimable = true }
+            let zs = members.map(z)
+            let zBar = zs.reduce(0, +) / m
+            variance += fpc * m / (m - 1) * zs.reduce(0) { $0 + ($1 - zBar) * ($1 - zBar) }
+            if members.contains(where: \.inDomain) {
+                estimable = true
+                degreesOfFreedom += members.count - 1
+            }
+        }
+        let byCell = Dictionary(grouping: units.filter { $0.pi == nil }, by: \.cell)
+        var singletons: [Unit] = []
+        for cell in byCell.keys.sorted() {
+            let members = byCell[cell]!
+            guard members.count >= 2 else {
+                singletons.append(members[0])
+                continue
+            }
             let big = Double(max(members[0].population ?? members.count, members.count))
-            let z = members.map { $0.inDomain ? weight($0) * ($0.y - mean) / totalWeight : 0 }
-            let zBar = z.reduce(0, +) / m
-            variance += (1 - m / big) * m / (m - 1) * z.reduce(0) { $0 + ($1 - zBar) * ($1 - zBar) }
+            addStratum(members, fpc: 1 - Double(members.count) / big)
+        }
+        // Cells with a single evaluated leg give no variance of their own: they are collapsed in pairs with
+        // the next such cell (collapsed strata; Wolter, *Introduction to Variance Estimation*, 2nd ed.,
+        // 2007, §2.5), a trailing odd one joining the last pair, without the finite-population factor —
+        // a conservative estimate, where leaving them out understated the SE.
+        var index = 0
+        while singletons.count - index >= 2 {
+            let size = singletons.count - index == 3 ? 3 : 2
+            addStratum(Array(singletons[index..<(index + size)]), fpc: 1)
+            index += size
         }
         let poissonMembers = domain.filter { $0.pi != nil }
-        if poissonMembers.count >= 2 { estimable = true }
+        if poissonMembers.count >= 2 {
+            estimable = true
+            degreesOfFreedom += poissonMembers.count - 1
+        }
         for u in poissonMembers {
             let pi = u.pi!
-            let z = (u.y - mean) / totalWeight
-            variance += (1 - pi) * (z / pi) * (z / pi)
+            let zk = (u.y - mean) / totalWeight
+            variance += (1 - pi) * (zk / pi) * (zk / pi)
         }
-        return QAEstimate(value: mean, se: estimable ? variance.squareRoot() : nil, n: domain.count)
+        return QAEstimate(value: mean, se: estimable ? variance.squareRoot() : nil, n: domain.count,
+                          degreesOfFreedom: estimable ? max(1, degreesOfFreedom) : nil)
     }
 
     /// Krippendorff's alpha per criterion over legs rated by several evaluators, and each evaluator's
@@ -235,6 +281,7 @@ extension QualityReport {
             ("groups", .array(groups.map { g in
                 .object([("key", .object([(groupBy.rawValue, .text(g.key))])),
                          ("qa_score", .object([("value", .double(g.estimate.value)), ("se", .number(g.estimate.se)),
+                                               ("df", g.estimate.degreesOfFreedom.map { .int($0) } ?? .null),
                                                ("ci95", g.estimate.ci95.map { .array([.double($0.lower), .double($0.upper)]) } ?? .null),
                                                ("n", .int(g.estimate.n))]))])
             })),
@@ -254,7 +301,7 @@ extension QualityReport {
         var out = "QA scores \(period.from) to \(period.to): \(evaluations.count) evaluations, \(evaluations.filter(\.inSample).count) in a representative sample\n"
         out += "\(groupBy.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)) score   95% CI          n\n"
         for g in groups {
-            let ci = g.estimate.ci95.map { String(format: "[%.1f–%.1f]", $0.lower, $0.upper) } ?? "-"
+            let ci = g.estimate.ci95.map { String(format: "[%.1f–%.1f]", max(0, $0.lower), min(100, $0.upper)) } ?? "-"
             out += (g.key ?? "(none)").padding(toLength: 14, withPad: " ", startingAt: 0) + String(format: " %5.1f   ", g.estimate.value)
                 + ci.padding(toLength: 15, withPad: " ", startingAt: 0) + " \(g.estimate.n)\n"
         }

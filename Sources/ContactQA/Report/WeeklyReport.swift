@@ -308,7 +308,10 @@ public struct WeeklyReport {
         context["evaluations"] = quality.evaluations.count
         context["inSample"] = quality.evaluations.filter(\.inSample).count
         context["qaScore"] = overall.map { String(format: "%.1f", $0.value) } ?? "–"
-        let qaCI: String = overall?.ci95.map { String(format: "%.1f–%.1f", $0.lower, $0.upper) } ?? "–"
+        // A QA score lies in 0–100: an interval end beyond is shown at the bound (JSON keeps it as computed).
+        let qaCI: String = overall.flatMap { o in
+            o.ci95.map { String(format: "%.1f–%.1f", max(0, $0.lower), min(100, $0.upper)) + (o.degreesOfFreedom.map { ", \($0) df" } ?? "") }
+        } ?? "–"
         context["qaCI"] = qaCI
         context["alpha"] = quality.alpha.map { a -> [String: Any] in ["criterion": a.criterion, "value": a.value.map { String(format: "%.2f", $0) } ?? "–"] }
         context["consistency"] = trends.consistency.map { c -> [String: Any] in ["check": c.name, "count": c.count] }

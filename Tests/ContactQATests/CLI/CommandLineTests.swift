@@ -315,8 +315,10 @@ struct RunnerTests {
     /// scripts/demo.sh's two nights: the first draws the sample, the QA team evaluates ten of the 21
     /// sampled interactions (fixtures/qa-inbox), the second loads them and the final report carries the
     /// design-weighted estimate. Tests/Reference/demo_qa.py (Python 3.11.7, PyYAML 6.0.3; no ContactQA
-    /// code: scorecards, the evaluations and the first night's sample files) gives QA score
-    /// 70.3288317962, SE 2.9197968321, 95% CI 64.6061351632 to 76.0515284293.
+    /// code: scorecards, the evaluations and the first night's sample files; scipy 1.17.1 for the t
+    /// quantile) gives QA score 70.3288317962, SE 13.3599209074 with the seven single-evaluation cells
+    /// collapsed in pairs, 5 degrees of freedom, t = 2.570581835636, 95% CI 35.9860617861 to 104.6716018063.
+    /// (Leaving the single-evaluation cells out of the variance, as before, gave SE 2.92 and 64.6–76.1.)
     @Test func theDemosSecondNightEstimatesQAFromTheSample() throws {
         let dir = TemporaryDirectory()
         let pipeline = try RunnerTests.pipeline(dir)
@@ -329,7 +331,8 @@ struct RunnerTests {
         #expect(try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-12-01", "--quiet"]).status == 0)
         let report = try String(contentsOfFile: dir.path + "/reports/2026-W47/report.md", encoding: .utf8)
         #expect(report.hasPrefix("# Weekly quality report — 2026-W47 (final)"))
-        #expect(report.contains("13 evaluations, 10 in the representative sample; QA score 70.3 (95% CI 64.6–76.1)."))
+        // The interval runs to 104.7 (below); a QA score lies in 0–100, so the report shows its end at 100.
+        #expect(report.contains("13 evaluations, 10 in the representative sample; QA score 70.3 (95% CI 36.0–100.0, 5 df)."))
         #expect(report.contains("Sample coverage: 10 of 21 sampled interactions evaluated (48%); the plan asked for 21 from a frame of 25."))
         // Weakest criteria per scorecard: written-standard accuracy was rated 4 (S1, at its target 4)
         // and 3 (S2) → 1 of 2; voice-standard empathy over all 13 evaluations: E2 4, E3 3, S3 4, S4 3, S5 2,
@@ -343,8 +346,11 @@ struct RunnerTests {
         let quality = try QualityEngine(store: store).report(period: period, groupBy: .team)
         let overall = try #require(QualityEngine.hajek(quality.evaluations.filter { $0.inSample && $0.score != nil }) { _ in true })
         #expect(abs(overall.value - 70.3288317962) < 1e-9)
-        #expect(abs(try #require(overall.se) - 2.9197968321) < 1e-9)
+        #expect(abs(try #require(overall.se) - 13.3599209074) < 1e-9)
         #expect(overall.n == 10)
+        #expect(overall.degreesOfFreedom == 5)
+        #expect(abs(try #require(overall.ci95).lower - 35.9860617861) < 1e-9)
+        #expect(abs(try #require(overall.ci95).upper - 104.6716018063) < 1e-9)
     }
 
     /// `privacy.agent_names: false`: the report folder (what management receives) names no colleague —

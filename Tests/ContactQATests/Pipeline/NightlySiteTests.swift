@@ -344,7 +344,7 @@ struct LateEvaluationTests {
         #expect(revised.hasPrefix("# Weekly quality report — 2026-W47 (final, revised)"))
         #expect(revised.contains("**Revised 2026-12-03: 10 evaluations added; QA score – → 70.3. The version of 2026-12-01 is kept in previous/2026-12-01/.**"))
         // The same estimate as the demo's second night (checked there against Tests/Reference/demo_qa.py).
-        #expect(revised.contains("13 evaluations, 10 in the representative sample; QA score 70.3 (95% CI 64.6–76.1)."))
+        #expect(revised.contains("13 evaluations, 10 in the representative sample; QA score 70.3 (95% CI 36.0–100.0, 5 df)."))
         #expect(dir.read("reports/2026-W47/previous/2026-12-01/report.md") == final)
         #expect(dir.read("reports/2026-W47/kpis.json") == finalKPIs)
         let json = try JSONSerialization.jsonObject(with: Data(try #require(dir.read("reports/2026-W47/report.json")).utf8)) as! [String: Any]
@@ -600,7 +600,10 @@ struct DailyReleaseTests {
             return sum + (1 - r.pi) * (z / r.pi) * (z / r.pi)
         }
         let se = variance.squareRoot()
-        let expected = String(format: "QA score %.1f (95%% CI %.1f–%.1f)", mean, mean - 1.959963984540054 * se, mean + 1.959963984540054 * se)
+        // t(0.975) with m − 1 = 18 degrees of freedom: scipy.stats.t.ppf(0.975, 18) (scipy 1.17.1).
+        #expect(rows.count == 19)
+        let t = 2.1009220402410382
+        let expected = String(format: "QA score %.1f (95%% CI %.1f–%.1f, 18 df)", mean, mean - t * se, mean + t * se)
         let report = try #require(site.dir.read("reports/2026-W46/report.md"))
         #expect(report.contains("\(rows.count) evaluations, \(rows.count) in the representative sample; \(expected)."), "\(expected)")
     }

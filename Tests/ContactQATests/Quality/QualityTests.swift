@@ -330,3 +330,65 @@ struct WideEvaluationTests {
         #expect(QualityReport.isDrifting(-10, n: 10))
     }
 }
+
+/// Seeded simulations through the estimator itself: do its 95% intervals cover at their nominal rate?
+@Suite("QA interval coverage")
+struct QACoverageTests {
+    static func unit(_ id: String, cell: String, population: Int, score: Double, agent: String) -> EvaluationSummary {
+        EvaluationSummary(evaluationID: id, interactionID: id, leg: 1, agent: agent, team: nil, evaluator: "Q", score: score,
+                          criticalFailed: false, inSample: true, week: nil, cell: cell, sampleID: 1, cellPopulation: population)
+    }
+
+    /// Per-agent cells (the plan's per_agent): each agent handles 40 legs whose scores are normal around
+    /// the agent's own level (sd 15); 4 or 6 are drawn at random and evaluated. 4,000 seeded agents each:
+    /// the t interval with m − 1 degrees of freedom and the finite-population factor covers the agent's
+    /// true mean 95% of the time (binomial sd 0.34 points). Observed with these seeds: 94.9% at m = 4,
+    /// 95.35% at m = 6; the normal 1.96 would cover about 85.5% and 89.3% (2·T₃(1.96) − 1, 2·T₅(1.96) − 1,
+    /// scipy.stats.t).
+    @Test(arguments: [4, 6])
+    func perAgentIntervalsCoverAtTheirNominalRate(m: Int) {
+        var rng = SplitMix64(seed: UInt64(100 + m))
+        var covered = 0
+        let reps = 4_000
+        for rep in 0..<reps {
+            let level = 50 + 30 * rng.unit()
+            let legs = (0..<40).map { _ in level + 15 * rng.normal() }
+            let truth = legs.reduce(0, +) / 40
+            var pool = Array(legs.indices)
+            var drawn: [EvaluationSummary] = []
+            for k in 0..<m {
+                let pick = Int(rng.next() % UInt64(pool.count))
+                drawn.append(QACoverageTests.unit("r\(rep)-\(k)", cell: "A", population: 40, score: legs[pool.remove(at: pick)], agent: "A"))
+            }
+            let estimate = QualityEngine.hajek(drawn) { _ in true }!
+            if let ci = estimate.ci95, ci.lower <= truth, truth <= ci.upper { covered += 1 }
+        }
+        let coverage = Double(covered) / Double(reps)
+        #expect(abs(coverage - 0.95) <= 0.02, "coverage \(coverage) at m = \(m)")
+    }
+
+    /// Thirty strata of 20 legs, stratum levels spread from 40 to 90, one leg evaluated in each: with the
+    /// single-evaluation cells collapsed in pairs, the overall interval covers at least its nominal rate
+    /// (collapsing is conservative when strata differ). Observed: 95.4%; left out of the variance, as
+    /// before, they gave no interval at all.
+    @Test func singleEvaluationCellsCollapsedGiveIntervalsThatCover() {
+        var rng = SplitMix64(seed: 7)
+        var covered = 0
+        let reps = 2_000
+        for rep in 0..<reps {
+            var truth = 0.0
+            var drawn: [EvaluationSummary] = []
+            for h in 0..<30 {
+                let level = 40 + 50 * Double(h) / 29
+                let legs = (0..<20).map { _ in level + 10 * rng.normal() }
+                truth += legs.reduce(0, +) / 20 / 30
+                drawn.append(QACoverageTests.unit("r\(rep)-\(h)", cell: String(format: "s%02d", h), population: 20,
+                                                  score: legs[Int(rng.next() % 20)], agent: "A"))
+            }
+            let estimate = QualityEngine.hajek(drawn) { _ in true }!
+            if let ci = estimate.ci95, ci.lower <= truth, truth <= ci.upper { covered += 1 }
+        }
+        let coverage = Double(covered) / Double(reps)
+        #expect(coverage >= 0.94, "coverage \(coverage)")
+    }
+}
