@@ -29,6 +29,8 @@ public struct WeeklyReport {
     /// up to the same point of the week (`upTo`, UTC milliseconds), repeats counted up to it too — what
     /// this week's FCR is compared with.
     public var lastWeekSameFollowUp: (set: KPISet, upTo: Int64)?
+    /// FCR clustered by customer and ASA by day (``ClusteredRatio``): the headline's intervals for them.
+    public var clustered: [TrackedKPI: ClusteredRatio] = [:]
     /// Re-issues of a final report after late evaluations of its sample, oldest first.
     public var revisions: [Revision] = []
 
@@ -154,7 +156,30 @@ public struct WeeklyReport {
             targets: targets, ingest: try store.ingestLog(), sample: sample, criteria: try criterionShares(store: store, period: period),
             readiness: readiness)
         report.lastWeekSameFollowUp = sameFollowUp
+        report.clustered = try clusteredIntervals(store: store, period: period, parameters: parameters, asOf: asOf)
         return report
+    }
+
+    /// FCR's per-customer and ASA's per-day totals of the period, for intervals that do not assume
+    /// independent contacts.
+    static func clusteredIntervals(store: any SQLStore, period: Period, parameters: KPIParameters, asOf: LocalDate) throws -> [TrackedKPI: ClusteredRatio] {
+        var result: [TrackedKPI: ClusteredRatio] = [:]
+        if parameters.fcrMethod == .repeatContact {
+            let (judged, resolved) = SQLiteStore.fcrExpressions(parameters)
+            let row = try store.query("""
+                SELECT COUNT(*), SUM(y), SUM(m), SUM(y * y), SUM(y * m), SUM(m * m) FROM (
+                    SELECT COUNT(*) AS m, SUM(CASE WHEN \(resolved) THEN 1 ELSE 0 END) AS y
+                    FROM contacts c WHERE c.direction = 'inbound' AND c.arrived_at >= ? AND c.arrived_at < ? AND \(judged)
+                    GROUP BY c.customer_key) t
+                """, [.integer(period.fromUTC), .integer(period.toUTC)]).first ?? []
+            func number(_ i: Int) -> Double { i < row.count ? row[i].double ?? row[i].int64.map(Double.init) ?? 0 : 0 }
+            if let clusters = row.first?.int, clusters > 0 {
+                result[.fcr] = ClusteredRatio(clusters: clusters, sumY: number(1), sumM: number(2), sumYY: number(3), sumYM: number(4), sumMM: number(5))
+            }
+        }
+        let days = try KPIEngine(store: store).report(period: period, groupBy: [.day], parameters: parameters, asOf: asOf)
+        result[.asaSeconds] = ClusteredRatio(days.groups.map { g in (g.kpis.asa.moments.sum, Double(g.kpis.asa.moments.n)) })
+        return result
     }
 
     /// Every rated criterion of the period's evaluations (all of them, sampled or spot), weakest first;
@@ -209,7 +234,8 @@ public struct WeeklyReport {
     var context: [String: Any] {
         var headline: [[String: Any]] = []
         for kpi in TrackedKPI.allCases {
-            let now = WeeklyReport.value(kpi, kpis.total)
+            var now = WeeklyReport.value(kpi, kpis.total)
+            if let clustered = clustered[kpi] { now.ci = clustered.ci95 }
             let lastSet = kpi == .fcr ? lastWeekSameFollowUp?.set ?? lastWeek.total : lastWeek.total
             let before = WeeklyReport.value(kpi, lastSet)
             // A change is marked only when the 95% interval of the difference from last week excludes
@@ -287,7 +313,7 @@ public struct WeeklyReport {
         context["headline"] = headline
         // Many comparisons, some false alarms: say how many chance alone makes on a stable week.
         let changesCompared = TrackedKPI.allCases.filter { WeeklyReport.difference($0, kpis.total, $0 == .fcr ? lastWeekSameFollowUp?.set ?? lastWeek.total : lastWeek.total) != nil }.count
-        context["changeNote"] = changesCompared == 0 ? "" : String(format: "A change is marked when the 95%% interval of the difference from last week excludes zero. With %d KPIs compared, a stable week shows about %.2f such marks by chance alone.", changesCompared, Double(changesCompared) * 0.05)
+        context["changeNote"] = changesCompared == 0 ? "" : String(format: "Intervals: first contact resolution's counts customers, not contacts, as the independent units (a customer who calls back often is unresolved often); the speed of answer's counts days (waits within a day move together); the others, and the week-on-week changes, assume independent contacts. A change is marked when the 95%% interval of the difference from last week excludes zero. With %d KPIs compared, a stable week shows about %.2f such marks by chance alone.", changesCompared, Double(changesCompared) * 0.05)
         let tested = trends.series.filter { $0.dimension == nil && [.serviceLevel, .ahtSeconds, .fcr, .abandonmentRate].contains($0.kpi) && $0.trend != nil }.count
         context["trendNote"] = tested == 0 ? "" : String(format: "Each trend is a Mann–Kendall test at the 5%% level: over these %d charts a stable history shows about %.2f trend calls by chance. Each chart's Western Electric rules 1–4 signal in about 1.1%% of stable weeks (an in-control run length of 91.75 weeks).", tested, Double(tested) * 0.05)
         context["charts"] = charts

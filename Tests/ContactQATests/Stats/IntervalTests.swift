@@ -84,3 +84,50 @@ struct IntervalTests {
         #expect(welchDifference(one, b) == nil)
     }
 }
+
+/// FCR by customer clusters and ASA by day: the ratio's linearised interval with clusters as units.
+@Suite("Clustered ratio intervals")
+struct ClusteredRatioTests {
+    /// Six customers (resolved, judged): (1,1) (0,3) (2,2) (1,2) (3,4) (0,1). Computed with Python and
+    /// scipy 1.17.1 (t.ppf(0.975, 5)): R = 7/13 = 0.5384615384615384, 95% CI 0.06954241598238486 to
+    /// 1.007380660940692.
+    @Test func byHand() throws {
+        let ratio = ClusteredRatio([(1, 1), (0, 3), (2, 2), (1, 2), (3, 4), (0, 1)])
+        #expect(abs(ratio.value! - 0.5384615384615384) < 1e-15)
+        let ci = try #require(ratio.ci95)
+        #expect(abs(ci.lower - 0.06954241598238486) < 1e-12 && abs(ci.upper - 1.007380660940692) < 1e-12)
+        #expect(ClusteredRatio([(1, 2)]).ci95 == nil)
+    }
+
+    /// Customers who differ in how often they call and how often they are resolved (resolution
+    /// probability Beta(2, 1) per customer, 1–5 contacts each), 400 customers a week, 2,000 seeded weeks:
+    /// the clustered interval covers the true ratio at its rate (within 2 points of 95%); Wilson's,
+    /// which treats the ~1,200 contacts as independent, covers well under it.
+    @Test func customerClustersCoverWhereIndependentContactsDoNot() {
+        var rng = SplitMix64(seed: 5)
+        // The superpopulation ratio E[y]/E[m]: contacts m uniform on 1…5 independent of p ~ Beta(2, 1), so
+        // E[y]/E[m] = E[p] = 2/3.
+        let truth = 2.0 / 3
+        var clusteredCovered = 0
+        var wilsonCovered = 0
+        let weeks = 2_000
+        for _ in 0..<weeks {
+            var totals: [(y: Double, m: Double)] = []
+            for _ in 0..<400 {
+                let p = max(rng.unit(), rng.unit())  // the maximum of two uniforms is Beta(2, 1)
+                let m = 1 + Int(rng.next() % 5)
+                var y = 0
+                for _ in 0..<m where rng.unit() < p { y += 1 }
+                totals.append((Double(y), Double(m)))
+            }
+            let ratio = ClusteredRatio(totals)
+            if let ci = ratio.ci95, ci.lower <= truth, truth <= ci.upper { clusteredCovered += 1 }
+            let successes = Int(totals.reduce(0) { $0 + $1.y }), trials = Int(totals.reduce(0) { $0 + $1.m })
+            if let ci = wilsonInterval(successes: successes, trials: trials), ci.lower <= truth, truth <= ci.upper { wilsonCovered += 1 }
+        }
+        let clustered = Double(clusteredCovered) / Double(weeks)
+        let wilson = Double(wilsonCovered) / Double(weeks)
+        #expect(abs(clustered - 0.95) <= 0.02, "clustered coverage \(clustered)")
+        #expect(wilson < 0.93, "Wilson coverage \(wilson)")
+    }
+}
