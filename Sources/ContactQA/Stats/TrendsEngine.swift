@@ -346,7 +346,12 @@ public struct TrendsEngine {
                 return p.value
             }.sorted()
             let top = quantileType7(agentValues, kpi.higherIsBetter ? 0.75 : 0.25)
-            let improved = baseline.map { kpi.higherIsBetter ? min(kpi.isRate ? 1 : .infinity, $0 * (1 + improvement)) : $0 * (1 - improvement) }
+            // A rate improves by closing a share of its gap to 100% (97% → 97.15% at 5%), never by a
+            // percentage of itself (97% → 101.85%); a lower-is-better rate or a time falls by that share.
+            let improved = baseline.map { b -> Double in
+                if kpi.higherIsBetter { return kpi.isRate ? b + improvement * (1 - b) : b * (1 + improvement) }
+                return b * (1 - improvement)
+            }
             return Baseline(kpi: kpi, baseline: baseline, topQuartileAgents: top, improved: improved)
         }
     }

@@ -107,3 +107,22 @@ struct ValidationTests {
         #expect(accuracy.correlation == nil)  // every rating is 2: no variation
     }
 }
+
+extension TrendsEngineTests {
+    /// A rate's suggested target closes 5% of its gap to 100%: service level's baseline in the constructed
+    /// history is the median of 60%…71% = 65.5%, so 65.5% + 0.05 · 34.5% = 67.225% (never above 100%);
+    /// AHT's (200 s every week) falls by 5% to 190 s.
+    @Test func improvedBaselinesStayWithinTheirScale() throws {
+        let dir = TemporaryDirectory()
+        let store = try TrendsEngineTests.store(dir)
+        let report = try TrendsEngine(store: store).report(week: ISOWeek("2026-W48")!, clock: ZoneClock(identifier: "Europe/London")!,
+                                                            parameters: KPIParameters(), asOf: LocalDate(iso: "2027-01-31")!)
+        let sl = try #require(report.baselines.first { $0.kpi == .serviceLevel })
+        #expect(abs(try #require(sl.baseline) - 0.655) < 1e-12)
+        #expect(abs(try #require(sl.improved) - (0.655 + 0.05 * 0.345)) < 1e-12)
+        let fcr = try #require(report.baselines.first { $0.kpi == .fcr })
+        #expect(try #require(fcr.improved) <= 1)
+        let aht = try #require(report.baselines.first { $0.kpi == .ahtSeconds })
+        #expect(abs(try #require(aht.improved) - 190) < 1e-9)
+    }
+}
