@@ -68,6 +68,7 @@ extension KPIReport {
             ("nps", .object([
                 ("value", .number(k.nps.value)), ("responses", .int(k.nps.responses)),
                 ("promoters", .int(k.nps.promoters)), ("detractors", .int(k.nps.detractors)),
+                ("ci95", k.nps.ci95.map { .array([.double($0.lower), .double($0.upper)]) } ?? .null),
             ])),
         ])
     }

@@ -36,6 +36,18 @@ public struct NPSEstimate: Sendable, Equatable {
     public var value: Double? {
         responses > 0 ? 100 * Double(promoters - detractors) / Double(responses) : nil
     }
+
+    /// The 95% **adjusted Wald** interval (Rocks, "Interval estimation for the 'Net Promoter Score'", *The
+    /// American Statistician* 70, 2016, the method it found best): ¾ added to the promoters and to the
+    /// detractors and 3 to n, then p − d ± z·√((p + d − (p − d)²)/n), within −100…100. Nil without responses.
+    public var ci95: (lower: Double, upper: Double)? {
+        guard responses > 0 else { return nil }
+        let n = Double(responses) + 3
+        let p = (Double(promoters) + 0.75) / n
+        let d = (Double(detractors) + 0.75) / n
+        let half = z95 * ((p + d - (p - d) * (p - d)) / n).squareRoot()
+        return (100 * max(-1, p - d - half), 100 * min(1, p - d + half))
+    }
 }
 
 /// Every KPI of DESIGN.md §3 for one group.

@@ -131,3 +131,18 @@ struct ClusteredRatioTests {
         #expect(wilson < 0.93, "Wilson coverage \(wilson)")
     }
 }
+
+@Suite("NPS interval")
+struct NPSIntervalTests {
+    /// Adjusted Wald (Rocks 2016), computed with Python: 3 promoters and 1 detractor of 5 → −29.78 to 79.78;
+    /// 40 and 25 of 120 → −0.62 to 25.01.
+    @Test func adjustedWald() throws {
+        let small = try #require(NPSEstimate(responses: 5, promoters: 3, detractors: 1).ci95)
+        #expect(abs(small.lower - -29.782658786036354) < 1e-9 && abs(small.upper - 79.78265878603635) < 1e-9)
+        let larger = try #require(NPSEstimate(responses: 120, promoters: 40, detractors: 25).ci95)
+        #expect(abs(larger.lower - -0.6192364636053216) < 1e-9 && abs(larger.upper - 25.009480366044347) < 1e-9)
+        #expect(NPSEstimate(responses: 0, promoters: 0, detractors: 0).ci95 == nil)
+        let all = try #require(NPSEstimate(responses: 4, promoters: 4, detractors: 0).ci95)
+        #expect(all.upper <= 100)
+    }
+}
