@@ -24,8 +24,8 @@ struct Coaching: ParsableCommand {
             for p in plans {
                 let change: String
                 switch p.improved {
-                case true?: change = "improved"
-                case false?: change = "not improved"
+                case true?: change = "improved (the 95% interval of the change lies above zero)"
+                case false?: change = "no clear improvement"
                 case nil: change = "not enough evaluations to tell"
                 }
                 let means = [p.before.map { String(format: "before %.0f%% (n %d)", $0.mean * 100, $0.n) }, p.since.map { String(format: "since %.0f%% (n %d)", $0.mean * 100, $0.n) }]

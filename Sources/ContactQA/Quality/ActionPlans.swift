@@ -19,10 +19,19 @@ public struct ActionPlan: Sendable, Equatable {
     /// …and since it was agreed.
     public var since: (mean: Double, n: Int)?
 
-    /// Whether the criterion improved since the plan; nil without evaluations on both sides.
+    /// The ratings (shares of the scale) before and since, for the test of a change.
+    public var beforeRatings = Moments()
+    public var sinceRatings = Moments()
+
+    /// Whether the criterion improved since the plan: the 95% Welch interval of (since − before) lies above
+    /// zero. A higher mean alone is not enough — a criterion chosen for coaching because it was low tends
+    /// to score higher next time by chance alone (regression to the mean). Nil with fewer than two
+    /// ratings on a side.
     public var improved: Bool? {
-        guard let before, let since else { return nil }
-        return since.mean > before.mean
+        guard beforeRatings.n >= 2, sinceRatings.n >= 2 else { return nil }
+        if let difference = welchDifference(sinceRatings, beforeRatings) { return difference.lower > 0 }
+        // No spread on either side: the ratings themselves say it.
+        return sinceRatings.sum / Double(sinceRatings.n) > beforeRatings.sum / Double(beforeRatings.n)
     }
 
     public func isDue(asOf: LocalDate) -> Bool { status == .agreed && reviewBy <= asOf }
@@ -87,7 +96,13 @@ extension SQLStore {
                 guard let card = cards["\(rating[2].string!)#\(rating[3].int!)"],
                       let criterion = card.criterion(plan.criterion), let date = LocalDate(iso: rating[0].string!) else { continue }
                 let share = (rating[1].double! - criterion.min) / (criterion.max - criterion.min)
-                if date < plan.agreedOn { before.append(share) } else { since.append(share) }
+                if date < plan.agreedOn {
+                    before.append(share)
+                    plan.beforeRatings.add(share)
+                } else {
+                    since.append(share)
+                    plan.sinceRatings.add(share)
+                }
             }
             if !before.isEmpty { plan.before = (before.reduce(0, +) / Double(before.count), before.count) }
             if !since.isEmpty { plan.since = (since.reduce(0, +) / Double(since.count), since.count) }

@@ -392,3 +392,25 @@ struct QACoverageTests {
         #expect(coverage >= 0.94, "coverage \(coverage)")
     }
 }
+
+extension FeedbackTests {
+    /// A higher mean since the plan is not an improvement by itself: ratings 25% and 50% before, 75%, 25%
+    /// and 50% since (means 37.5% → 50%) — the Welch interval of the change, −0.497 to 0.747 (scipy 1.17.1
+    /// `ttest_ind(equal_var=False).confidence_interval()`), holds zero: no clear improvement. Ratings of
+    /// 25%, 25% before and 100%, 75%, 100% since: an improvement.
+    @Test func improvementNeedsMoreThanAHigherMean() {
+        var plan = ActionPlan(id: 1, agent: "A1", criterion: "accuracy", action: "x", agreedOn: LocalDate(iso: "2026-11-26")!,
+                              reviewBy: LocalDate(iso: "2026-12-10")!, status: .agreed)
+        for x in [0.25, 0.5] { plan.beforeRatings.add(x) }
+        for x in [0.75, 0.25, 0.5] { plan.sinceRatings.add(x) }
+        #expect(plan.improved == false)
+        plan.beforeRatings = Moments()
+        plan.sinceRatings = Moments()
+        for x in [0.25, 0.25] { plan.beforeRatings.add(x) }
+        for x in [1.0, 0.75, 1.0] { plan.sinceRatings.add(x) }
+        #expect(plan.improved == true)
+        plan.beforeRatings = Moments()
+        plan.beforeRatings.add(0.25)
+        #expect(plan.improved == nil)
+    }
+}
