@@ -57,7 +57,7 @@ public struct QualityReport: Sendable {
     public var evaluations: [EvaluationSummary]
     public var groups: [(key: String?, estimate: QAEstimate)]
     public var alpha: [(criterion: String, value: Double?)]
-    public var evaluators: [(evaluator: String, meanDeviation: Double, n: Int)]
+    public var evaluators: [(evaluator: String, meanDeviation: Double, n: Int, drifting: Bool)]
 }
 
 public enum QualityGrouping: String, CaseIterable, Sendable { case agent, team, evaluator, week }
@@ -231,7 +231,7 @@ public struct QualityEngine {
 
     /// Krippendorff's alpha per criterion over legs rated by several evaluators, and each evaluator's
     /// mean deviation from the mean of the others on the same legs.
-    func calibration(_ evaluations: [EvaluationSummary]) throws -> ([(String, Double?)], [(String, Double, Int)]) {
+    func calibration(_ evaluations: [EvaluationSummary]) throws -> ([(String, Double?)], [(String, Double, Int, Bool)]) {
         let byLeg = Dictionary(grouping: evaluations) { "\($0.interactionID)|\($0.leg)" }.filter { $0.value.count >= 2 }
         guard !byLeg.isEmpty else { return ([], []) }
         let ids = byLeg.values.flatMap { $0.map(\.evaluationID) }
@@ -253,17 +253,26 @@ public struct QualityEngine {
         let alpha = ratings.keys.sorted().map { criterion in
             (criterion, KrippendorffAlpha.alpha(Array(ratings[criterion]!.values), metric: yesNo[criterion] == true ? .nominal : .interval))
         }
+        let deviations = QualityEngine.deviations(byLeg.values.map { members in members.compactMap { e in e.score.map { (e.evaluator, $0) } } })
+        let evaluators = deviations.keys.sorted().map {
+            ($0, deviations[$0]!.reduce(0, +) / Double(deviations[$0]!.count), deviations[$0]!.count, QualityReport.isDrifting(deviations[$0]!))
+        }
+        return (alpha, evaluators)
+    }
+
+    /// Each evaluator's deviations from the consensus on the legs they scored with others: own score less
+    /// the **median** of the others' — with three or more on a leg, one biased colleague does not move the
+    /// consensus (the mean of the others did, and made unbiased evaluators look drifting).
+    static func deviations(_ legs: [[(evaluator: String, score: Double)]]) -> [String: [Double]] {
         var deviations: [String: [Double]] = [:]
-        for members in byLeg.values {
-            for e in members {
-                guard let own = e.score else { continue }
-                let others = members.filter { $0.evaluationID != e.evaluationID }.compactMap(\.score)
-                guard !others.isEmpty else { continue }
-                deviations[e.evaluator, default: []].append(own - others.reduce(0, +) / Double(others.count))
+        for members in legs {
+            for (i, e) in members.enumerated() {
+                let others = members.enumerated().filter { $0.offset != i }.map(\.element.score).sorted()
+                guard let consensus = quantileType7(others, 0.5) else { continue }
+                deviations[e.evaluator, default: []].append(e.score - consensus)
             }
         }
-        let evaluators = deviations.keys.sorted().map { ($0, deviations[$0]!.reduce(0, +) / Double(deviations[$0]!.count), deviations[$0]!.count) }
-        return (alpha, evaluators)
+        return deviations
     }
 }
 
@@ -288,14 +297,25 @@ extension QualityReport {
             ("calibration", .object([
                 ("alpha", .object(alpha.map { ($0.criterion, .number($0.value)) })),
                 ("evaluators", .array(evaluators.map { .object([("evaluator_id", .string($0.evaluator)), ("mean_deviation", .double($0.meanDeviation)), ("n", .int($0.n)),
-                                                                ("drifting", .bool(QualityReport.isDrifting($0.meanDeviation, n: $0.n)))]) })),
+                                                                ("drifting", .bool($0.drifting))]) })),
             ])),
         ])
     }
 
     /// An evaluator drifts when they score, on average over at least 3 calibrated legs, 10 points or more
     /// away from the mean of their colleagues on the same legs.
-    public static func isDrifting(_ meanDeviation: Double, n: Int) -> Bool { n >= 3 && abs(meanDeviation) >= 10 }
+    /// A drifting evaluator: at least 3 legs, 10 points or more from the consensus on average, and that
+    /// mean clear of zero — |mean|/(sd/√n) beyond t(0.995; n − 1), a two-sided test at 1% — so that the
+    /// scatter of a few legs is not read as a bias.
+    public static func isDrifting(_ deviations: [Double]) -> Bool {
+        let n = deviations.count
+        guard n >= 3 else { return false }
+        let mean = deviations.reduce(0, +) / Double(n)
+        guard abs(mean) >= 10 else { return false }
+        let variance = deviations.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n - 1)
+        guard variance > 0 else { return true }
+        return abs(mean) / (variance / Double(n)).squareRoot() >= StudentT.quantile(0.995, degreesOfFreedom: Double(n - 1))
+    }
 
     public var table: String {
         var out = "QA scores \(period.from) to \(period.to): \(evaluations.count) evaluations, \(evaluations.filter(\.inSample).count) in a representative sample\n"
@@ -307,7 +327,7 @@ extension QualityReport {
         }
         let spots = evaluations.filter { !$0.inSample }
         if !spots.isEmpty { out += "\(spots.count) evaluations outside a representative sample (spot checks) are reported apart, not in the estimates\n" }
-        for e in evaluators where QualityReport.isDrifting(e.meanDeviation, n: e.n) {
+        for e in evaluators where e.drifting {
             out += String(format: "Drifting evaluator: %@ scores %+.1f points from the others on average (%d legs)\n", e.evaluator, e.meanDeviation, e.n)
         }
         if !alpha.isEmpty {
