@@ -146,3 +146,25 @@ struct NPSIntervalTests {
         #expect(all.upper <= 100)
     }
 }
+
+@Suite("Moments")
+struct MomentsTests {
+    /// Large, nearly equal values: 1e9 + 1, + 2, + 3 have variance exactly 1. From Σx and Σx² the
+    /// difference of two numbers near 3e18 loses it entirely (Σx² − (Σx)²/n gave 0 or garbage); the
+    /// running mean and squared deviations keep it. Merging two halves gives the same.
+    @Test func varianceSurvivesLargeNearlyEqualValues() throws {
+        var m = Moments()
+        for x in [1e9 + 1, 1e9 + 2, 1e9 + 3] { m.add(x) }
+        #expect(m.variance == 1)
+        #expect(m.mean == 1e9 + 2)
+        var a = Moments(), b = Moments()
+        a.add(1e9 + 1)
+        for x in [1e9 + 2, 1e9 + 3] { b.add(x) }
+        #expect((a + b).variance == 1)
+        let ci = try #require(tInterval(m))
+        // t(0.975; 2) = 4.302652729749464 (scipy.stats.t.ppf), SE = 1/√3.
+        #expect(abs(ci.upper - (1e9 + 2) - 4.302652729749464 / 3.0.squareRoot()) < 1e-6)
+        let naive = (3 * (1e9 + 2) * (1e9 + 2) + 2) - (3 * (1e9 + 2)) * (3 * (1e9 + 2)) / 3
+        #expect(naive / 2 != 1)  // what the sums gave
+    }
+}
