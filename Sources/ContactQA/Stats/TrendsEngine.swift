@@ -234,6 +234,21 @@ public struct TrendsEngine {
         return entries
     }
 
+    /// Agents' levels shrunk towards their mean by how much of their spread is noise (Efron & Morris,
+    /// "Data analysis using Stein's estimator and its generalizations", JASA 70, 1975): the spread of
+    /// the true levels τ² = max(0, Var(θ̂) − mean(v)), and θ̃ = μ + τ²/(τ² + v)·(θ̂ − μ). A quantile of
+    /// raw rates is inflated by noise — with 10 contacts an agent at the team's rate reads 90% one week
+    /// in ten — so the top-quartile target is taken over the shrunk levels.
+    static func shrunk(_ estimates: [(value: Double, variance: Double)]) -> [Double] {
+        guard estimates.count >= 2 else { return estimates.map(\.value) }
+        let k = Double(estimates.count)
+        let mean = estimates.reduce(0) { $0 + $1.value } / k
+        let spread = estimates.reduce(0) { $0 + ($1.value - mean) * ($1.value - mean) } / (k - 1)
+        let noise = estimates.reduce(0) { $0 + $1.variance } / k
+        let tau2 = max(0, spread - noise)
+        return estimates.map { e in e.variance > 0 ? mean + tau2 / (tau2 + e.variance) * (e.value - mean) : e.value }
+    }
+
     /// One team's colleagues, each against the rest of the team: left in, a colleague would pull the
     /// centre towards themselves (most in a small team) and hide their own difference.
     static func funnel(kpi: TrackedKPI, team: String?, _ members: [(agent: String?, x: Int, n: Int)]) -> [FunnelEntry] {
@@ -341,10 +356,17 @@ public struct TrendsEngine {
                 values.append(p.value)
             }
             let baseline = quantileType7(values.sorted(), 0.5)
-            let agentValues = agents.groups.compactMap { g -> Double? in
+            // Each agent's level with its sampling variance: a rate's p(1 − p)/n at the pooled rate, a mean's s²/n.
+            let levels = agents.groups.compactMap { g -> (value: Double, x: Int, n: Int, variance: Double?)? in
                 guard g.key[0] != nil, let p = kpi.point(g.kpis), p.n >= 10 else { return nil }
-                return p.value
-            }.sorted()
+                let variance = kpi.isRate ? nil : kpi.mean(g.kpis)?.moments.variance.map { $0 / Double(p.n) }
+                if !kpi.isRate, variance == nil { return nil }
+                return (p.value, p.x, p.n, variance)
+            }
+            let trials = levels.reduce(0) { $0 + $1.n }
+            let pooled = trials > 0 ? Double(levels.reduce(0) { $0 + $1.x }) / Double(trials) : 0
+            let withVariances = levels.map { l in (value: l.value, variance: l.variance ?? pooled * (1 - pooled) / Double(l.n)) }
+            let agentValues = TrendsEngine.shrunk(withVariances).sorted()
             let top = quantileType7(agentValues, kpi.higherIsBetter ? 0.75 : 0.25)
             // A rate improves by closing a share of its gap to 100% (97% → 97.15% at 5%), never by a
             // percentage of itself (97% → 101.85%); a lower-is-better rate or a time falls by that share.
