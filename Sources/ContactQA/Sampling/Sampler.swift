@@ -195,6 +195,12 @@ public enum Sampler {
             for i in units.indices { units[i].inclusionProbability = pi }
             sampled += units
         }
+        // A cell that draws one unit has no variance of its own: its estimate's SE comes from collapsing
+        // it with a neighbour (docs/quality.md). Say so, so that a plan wanting estimates per cell asks for 2.
+        let single = cells.filter { $0.size == 1 }.count
+        if single > 0, plan.method != .poisson {
+            adjustments.append("\(single) cell\(single == 1 ? "" : "s") drew a single unit: \(single == 1 ? "its" : "their") variance is estimated by collapsing cells in pairs; per_agent: {min: 2} gives each cell a variance of its own")
+        }
         return DrawnSample(plan: plan, units: sampled, cells: cells, exclusions: frame.exclusions, requestedSize: requested,
                            sizeRule: rule, adjustments: adjustments)
     }

@@ -134,6 +134,17 @@ struct SampleRecordTests {
         #expect(result.differences.contains("changed fields: canonical|S1|1 moved from cell Team 1 to Team 9"))
     }
 
+    /// A plan whose cells draw one unit each is told that their variance will come from collapsed pairs.
+    @Test func singleUnitCellsAreNamedInTheManifest() throws {
+        let dir = TemporaryDirectory()
+        let store = try SampleRecordTests.store(at: dir.path + "/s.sqlite", SampleRecordTests.contacts(120), dir: dir)
+        let plan = try SamplingPlan.parse(yaml: "name: thin\nstrata: [team]\nsize: {n: 3}\nseed: 11\n", file: "p.yaml")
+        let (manifest, _) = try SamplingService(store: store).sample(plan: plan, period: SampleRecordTests.week, out: dir.path + "/o")
+        let single = manifest.sample.cells.filter { $0.size == 1 }.count
+        #expect(single > 0)
+        #expect(manifest.sample.adjustments.contains { $0.hasPrefix("\(single) cell") && $0.contains("per_agent: {min: 2}") })
+    }
+
     /// A record whose stored u or π was altered no longer verifies: each is checked against the PRN formula
     /// and the plan, not only which units were selected.
     @Test func verifyChecksTheStoredRandomNumbersAndProbabilities() throws {
