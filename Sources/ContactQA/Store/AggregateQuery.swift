@@ -106,45 +106,32 @@ public struct AggregateQuery: Sendable {
     }
 }
 
-/// Running count, mean and sum of squared deviations (Welford 1962; merged by Chan, Golub & LeVeque
-/// 1983): enough for a mean and its t-interval, without the cancellation of Σx² − (Σx)²/n that loses
-/// the variance of large, nearly equal values. Sums computed elsewhere (by the database) enter through
-/// `init(n:sum:sumOfSquares:)`.
+/// Running count, sum and sum of squares: enough for a mean and its t-interval.
 public struct Moments: Sendable, Equatable {
-    public private(set) var n = 0
-    public private(set) var mean = 0.0
-    /// Σ(x − x̄)².
-    public private(set) var squaredDeviations = 0.0
+    public var n = 0
+    public var sum = 0.0
+    public var sumOfSquares = 0.0
 
-    public init() {}
-
-    public init(n: Int, sum: Double, sumOfSquares: Double) {
+    public init(n: Int = 0, sum: Double = 0, sumOfSquares: Double = 0) {
         self.n = n
-        mean = n > 0 ? sum / Double(n) : 0
-        squaredDeviations = n > 0 ? max(0, sumOfSquares - sum * sum / Double(n)) : 0
+        self.sum = sum
+        self.sumOfSquares = sumOfSquares
     }
-
-    public var sum: Double { mean * Double(n) }
-    public var sumOfSquares: Double { squaredDeviations + Double(n) * mean * mean }
-    /// The sample variance, nil below two values.
-    public var variance: Double? { n >= 2 ? squaredDeviations / Double(n - 1) : nil }
 
     public mutating func add(_ x: Double) {
         n += 1
-        let delta = x - mean
-        mean += delta / Double(n)
-        squaredDeviations += delta * (x - mean)
+        sum += x
+        sumOfSquares += x * x
+    }
+
+    /// The sample variance from the sums, nil below two values.
+    public var variance: Double? {
+        guard n >= 2 else { return nil }
+        return max(0, (sumOfSquares - sum * sum / Double(n)) / Double(n - 1))
     }
 
     public static func + (a: Moments, b: Moments) -> Moments {
-        guard a.n > 0 else { return b }
-        guard b.n > 0 else { return a }
-        var merged = Moments()
-        merged.n = a.n + b.n
-        let delta = b.mean - a.mean
-        merged.mean = a.mean + delta * Double(b.n) / Double(merged.n)
-        merged.squaredDeviations = a.squaredDeviations + b.squaredDeviations + delta * delta * Double(a.n) * Double(b.n) / Double(merged.n)
-        return merged
+        Moments(n: a.n + b.n, sum: a.sum + b.sum, sumOfSquares: a.sumOfSquares + b.sumOfSquares)
     }
 }
 
