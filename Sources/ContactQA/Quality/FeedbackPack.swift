@@ -14,98 +14,189 @@ public struct CriterionPattern: Sendable {
     public var coaching: [String]
 }
 
-/// One colleague's feedback: what they do well first, then what would benefit from development, with
-/// evidence, then the coaching actions the scorecard proposes (DESIGN.md §5; the QA standard's order).
+/// A critical criterion failed in one evaluation: always reported first, whatever else the agent did.
+public struct CriticalFail: Sendable {
+    public var evaluationID: String
+    public var date: String
+    public var criterionID: String
+    public var label: String
+    public var comment: String?
+    public var coaching: [String]
+}
+
+/// One evaluation as its agent reads it: the contact, the score and each criterion's rating.
+public struct EvaluationLine: Sendable {
+    public var evaluationID: String
+    public var evaluatedOn: String
+    public var contactDate: String
+    public var channel: String
+    public var recordingRef: String?
+    public var score: Double?
+    public var criticalFailed: Bool
+    /// "label: rating" per rated criterion, in the scorecard's order.
+    public var ratings: [String]
+}
+
+/// One colleague's feedback: critical fails first (they cannot wait), then what they do well, then
+/// what would benefit from development, with evidence, then the coaching actions the scorecard
+/// proposes, and every evaluation of the period (the QA standard's order: positives before development,
+/// with evidence).
 public struct FeedbackPack: Sendable {
     public var agent: String
     public var team: String?
     public var period: Period
     public var evaluations: Int
+    public var criticalFails: [CriticalFail]
     public var strengths: [CriterionPattern]
     public var development: [CriterionPattern]
+    public var lines: [EvaluationLine]
 
-    /// A criterion is a pattern when rated at least this many times in the window…
-    public static let minimumEvaluations = 3
-    /// …and at least this share of its ratings are at or above target (strength) or below it (development).
+    /// A criterion is a strength when at least this share of its ratings are at or above target, a
+    /// development area when at least this share are below; every rating counts, and the pack says how
+    /// many there were ("2 of 2 ratings").
     public static let consistency = 0.75
 
-    /// Strengths and development areas of every agent evaluated in the period.
+    /// Critical fails, strengths and development areas of every agent evaluated in the period, from
+    /// their routine evaluations (a leg scored several times counts once, its latest evaluation;
+    /// calibration re-scores compare evaluators and stay out).
     public static func build(store: any SQLStore, period: Period) throws -> [FeedbackPack] {
         let cards = try store.scorecards()
         let rows = try store.query("""
-            SELECT e.agent_id, l.team, e.evaluation_id, e.evaluated_at, e.scorecard_id, e.scorecard_version, a.criterion_id, a.rating, a.comment
+            SELECT e.agent_id, l.team, e.evaluation_id, e.evaluated_at, e.scorecard_id, e.scorecard_version, a.criterion_id, a.rating, a.comment,
+                   e.interaction_id, e.leg, c.arrived_at, c.channel, l.recording_ref, e.score, e.critical_failed
             FROM evaluations e JOIN contacts c ON c.source = e.source AND c.interaction_id = e.interaction_id
             JOIN evaluation_answers a ON a.evaluation_id = e.evaluation_id
             LEFT JOIN legs l ON l.source = e.source AND l.interaction_id = e.interaction_id AND l.leg = e.leg
-            WHERE c.arrived_at >= ? AND c.arrived_at < ? AND a.rating IS NOT NULL AND e.agent_id IS NOT NULL
-            ORDER BY e.agent_id, a.criterion_id, e.evaluated_at, e.evaluation_id
+            WHERE c.arrived_at >= ? AND c.arrived_at < ? AND e.agent_id IS NOT NULL AND e.calibration_session IS NULL
+            ORDER BY e.agent_id, e.evaluated_at, e.evaluation_id, a.criterion_id
             """, [.integer(period.fromUTC), .integer(period.toUTC)])
-        struct Answer { var evaluation, date: String; var rating: Double; var comment: String?; var criterion: Scorecard.Criterion }
-        var byAgent: [String: (team: String?, answers: [Answer])] = [:]
+        struct Answer {
+            var evaluation, date: String
+            var rating: Double?
+            var comment: String?
+            var card: Scorecard
+            var criterion: Scorecard.Criterion
+            var leg: String
+        }
+        struct Evaluation { var line: EvaluationLine; var leg: String; var card: Scorecard }
+        var byAgent: [String: (team: String?, answers: [Answer], evaluations: [String: Evaluation])] = [:]
         for r in rows {
             let agent = r[0].string!
-            guard let card = cards["\(r[4].string!)#\(r[5].int!)"],
-                  let criterion = card.criterion(r[6].string!) else { continue }
-            byAgent[agent, default: (r[1].string, [])].answers.append(
-                Answer(evaluation: r[2].string!, date: r[3].string!, rating: r[7].double!,
-                       comment: r[8].string, criterion: criterion))
+            guard let card = cards["\(r[4].string!)#\(r[5].int!)"], let criterion = card.criterion(r[6].string!) else { continue }
+            let evaluation = r[2].string!
+            let leg = "\(r[9].string!)|\(r[10].int ?? 1)"
+            byAgent[agent, default: (r[1].string, [], [:])].answers.append(
+                Answer(evaluation: evaluation, date: r[3].string!, rating: r[7].double, comment: r[8].string, card: card, criterion: criterion, leg: leg))
+            if byAgent[agent]!.evaluations[evaluation] == nil {
+                let contactDate = r[11].int64.map { period.clock.localDate(atUTC: $0 / 1000).description } ?? ""
+                byAgent[agent]!.evaluations[evaluation] = Evaluation(
+                    line: EvaluationLine(evaluationID: evaluation, evaluatedOn: String(r[3].string!.prefix(10)), contactDate: contactDate,
+                                         channel: r[12].string ?? "", recordingRef: r[13].string, score: r[14].double,
+                                         criticalFailed: r[15].int == 1, ratings: []),
+                    leg: leg, card: card)
+            }
         }
         return byAgent.keys.sorted().map { agent in
-            let (team, answers) = byAgent[agent]!
+            let (team, allAnswers, evaluationsByID) = byAgent[agent]!
+            // A leg scored several times counts once: its latest routine evaluation.
+            var latestOfLeg: [String: (date: String, id: String)] = [:]
+            for e in evaluationsByID.values {
+                let candidate = (e.line.evaluatedOn, e.line.evaluationID)
+                if let current = latestOfLeg[e.leg], current >= candidate { continue }
+                latestOfLeg[e.leg] = candidate
+            }
+            let kept = Set(latestOfLeg.values.map(\.id))
+            let answers = allAnswers.filter { kept.contains($0.evaluation) }
+            // Critical fails: a critical criterion rated its scale's minimum.
+            let fails = answers.filter { answer in answer.criterion.critical && (answer.rating.map { $0 <= answer.criterion.min } ?? false) }.map {
+                CriticalFail(evaluationID: $0.evaluation, date: String($0.date.prefix(10)), criterionID: "\($0.card.id)/\($0.criterion.id)",
+                             label: $0.criterion.label, comment: $0.comment, coaching: $0.criterion.coaching)
+            }
+            let failedCriteria = Set(fails.map(\.criterionID))
             var strengths: [CriterionPattern] = []
             var development: [CriterionPattern] = []
-            for (id, group) in Dictionary(grouping: answers, by: { $0.criterion.id }).sorted(by: { $0.key < $1.key }) {
+            // Criteria of different scorecards are different criteria, even when they share an id.
+            let rated = answers.filter { $0.rating != nil }
+            for (key, group) in Dictionary(grouping: rated, by: { "\($0.card.id)/\($0.criterion.id)" }).sorted(by: { $0.key < $1.key }) {
                 let criterion = group[0].criterion
                 let target = criterion.target ?? criterion.max
-                guard group.count >= minimumEvaluations else { continue }
-                let atTarget = group.filter { $0.rating >= target }
+                let atTarget = group.filter { $0.rating! >= target }
                 let share = Double(atTarget.count) / Double(group.count)
-                if share >= consistency {
-                    let examples = atTarget.sorted { ($0.rating, $0.date) > ($1.rating, $1.date) }.prefix(3)
-                    strengths.append(CriterionPattern(criterionID: id, label: criterion.label, evaluations: group.count, shareAtTarget: share,
-                                                      evidence: examples.map { ($0.evaluation, $0.date, $0.comment) }, coaching: []))
-                } else if 1 - share >= consistency {
-                    let below = group.filter { $0.rating < target }.prefix(3)
-                    development.append(CriterionPattern(criterionID: id, label: criterion.label, evaluations: group.count, shareAtTarget: share,
-                                                        evidence: below.map { ($0.evaluation, $0.date, $0.comment) }, coaching: criterion.coaching))
+                if share >= consistency, !failedCriteria.contains(key) {
+                    let examples = atTarget.sorted { ($0.rating!, $0.date) > ($1.rating!, $1.date) }.prefix(3)
+                    strengths.append(CriterionPattern(criterionID: key, label: criterion.label, evaluations: group.count, shareAtTarget: share,
+                                                      evidence: examples.map { ($0.evaluation, String($0.date.prefix(10)), $0.comment) }, coaching: []))
+                } else if 1 - share >= consistency || failedCriteria.contains(key) {
+                    let below = group.filter { $0.rating! < target }.prefix(3)
+                    development.append(CriterionPattern(criterionID: key, label: criterion.label, evaluations: group.count, shareAtTarget: share,
+                                                        evidence: below.map { ($0.evaluation, String($0.date.prefix(10)), $0.comment) }, coaching: criterion.coaching))
                 }
             }
-            return FeedbackPack(agent: agent, team: team, period: period, evaluations: Set(answers.map(\.evaluation)).count,
-                                strengths: strengths, development: development)
+            var lines = evaluationsByID.values.filter { kept.contains($0.line.evaluationID) }.map { e -> EvaluationLine in
+                var line = e.line
+                let own = answers.filter { $0.evaluation == e.line.evaluationID }
+                line.ratings = e.card.criteria.compactMap { c in
+                    guard let answer = own.first(where: { $0.criterion.id == c.id }) else { return nil }
+                    guard let rating = answer.rating else { return "\(c.label): N/A" }
+                    return "\(c.label): " + (c.yesNo ? (rating >= 1 ? "yes" : "no") : "\(formatRating(rating)) of \(formatRating(c.min))–\(formatRating(c.max))")
+                }
+                return line
+            }
+            lines.sort { ($0.contactDate, $0.evaluationID) < ($1.contactDate, $1.evaluationID) }
+            return FeedbackPack(agent: agent, team: team, period: period, evaluations: kept.count, criticalFails: fails,
+                                strengths: strengths, development: development, lines: lines)
         }
     }
 
     var context: [String: Any] {
         func pattern(_ p: CriterionPattern) -> [String: Any] {
-            ["label": p.label, "evaluations": p.evaluations, "share": String(format: "%.0f%%", p.shareAtTarget * 100),
-             "evidence": p.evidence.map { e in ["id": e.evaluationID, "date": String(e.date.prefix(10)), "comment": e.comment ?? "", "hasComment": e.comment != nil] },
-             "coaching": p.coaching]
+            let at = Int((p.shareAtTarget * Double(p.evaluations)).rounded())
+            return ["label": p.label, "ratings": p.evaluations, "atTarget": at, "below": p.evaluations - at,
+                    "evidence": p.evidence.map { e in ["id": e.evaluationID, "date": e.date, "comment": e.comment ?? "", "hasComment": e.comment != nil] },
+                    "coaching": p.coaching]
         }
+        let coaching = Array(Set(development.flatMap(\.coaching) + criticalFails.flatMap(\.coaching))).sorted()
         return ["agent": agent, "team": team ?? "(no team)", "from": period.from.description, "to": period.to.description, "evaluations": evaluations,
+                "critical": criticalFails.map { f in
+                    ["label": f.label, "id": f.evaluationID, "date": f.date, "comment": f.comment ?? "", "hasComment": f.comment != nil] as [String: Any]
+                },
+                "hasCritical": !criticalFails.isEmpty,
                 "strengths": strengths.map(pattern), "hasStrengths": !strengths.isEmpty,
                 "development": development.map(pattern), "hasDevelopment": !development.isEmpty,
-                "coaching": Array(Set(development.flatMap(\.coaching))).sorted(), "hasCoaching": development.contains { !$0.coaching.isEmpty }]
+                "coaching": coaching, "hasCoaching": !coaching.isEmpty,
+                "lines": lines.map { l in
+                    ["id": l.evaluationID, "contact": l.contactDate, "channel": l.channel, "recording": l.recordingRef ?? "–",
+                     "score": l.score.map { String(format: "%.0f", $0) } ?? "–", "critical": l.criticalFailed,
+                     "ratings": l.ratings.joined(separator: "; ")] as [String: Any]
+                }]
     }
 
     static let markdownTemplate = """
         # Feedback for {{{agent}}}
 
         {{{team}}} · evaluations of contacts from {{from}} to {{to}} · {{evaluations}} evaluations
+        {{#hasCritical}}
+
+        ## Critical: to put right first
+        {{#critical}}
+        - **{{{label}}}** failed in {{id}} ({{date}}){{#hasComment}}: “{{{comment}}}”{{/hasComment}}
+        {{/critical}}
+        {{/hasCritical}}
 
         ## What you did well
         {{#hasStrengths}}{{#strengths}}
-        - **{{{label}}}**: at or above target in {{share}} of {{evaluations}} evaluations.{{#evidence}}
+        - **{{{label}}}**: at or above target in {{atTarget}} of {{ratings}} ratings.{{#evidence}}
           - {{id}} ({{date}}){{#hasComment}}: “{{{comment}}}”{{/hasComment}}{{/evidence}}
         {{/strengths}}{{/hasStrengths}}{{^hasStrengths}}
-        Not enough evaluations yet to name a consistent strength; the examples below are a start.
+        No criterion was at or above target in most of your ratings this period.
         {{/hasStrengths}}
 
         ## What would benefit from development
         {{#hasDevelopment}}{{#development}}
-        - **{{{label}}}**: below target in {{evaluations}} evaluations, at target in only {{share}}.{{#evidence}}
+        - **{{{label}}}**: below target in {{below}} of {{ratings}} ratings.{{#evidence}}
           - {{id}} ({{date}}){{#hasComment}}: “{{{comment}}}”{{/hasComment}}{{/evidence}}
         {{/development}}{{/hasDevelopment}}{{^hasDevelopment}}
-        No criterion is consistently below target.
+        No criterion is below target in most of your ratings.
         {{/hasDevelopment}}
 
         ## Proposed coaching
@@ -114,6 +205,12 @@ public struct FeedbackPack: Sendable {
         {{/coaching}}{{/hasCoaching}}{{^hasCoaching}}
         No coaching action proposed this period.
         {{/hasCoaching}}
+
+        ## Your evaluations
+
+        {{#lines}}
+        - {{id}}: contact of {{contact}} ({{channel}}, recording {{{recording}}}), score {{score}}{{#critical}}, critical fail{{/critical}} — {{{ratings}}}
+        {{/lines}}
         """
 
     static let htmlTemplate = """
@@ -122,21 +219,44 @@ public struct FeedbackPack: Sendable {
         <title>Feedback for {{agent}}</title>
         <style>body{font-family:system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b}
         h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}.good{border-left:4px solid #2e7d32;padding-left:.75rem}
-        .grow{border-left:4px solid #ef6c00;padding-left:.75rem}.meta{color:#555}</style></head>
+        .grow{border-left:4px solid #ef6c00;padding-left:.75rem}.critical{border-left:4px solid #c62828;padding-left:.75rem}.meta{color:#555}</style></head>
         <body><h1>Feedback for {{agent}}</h1>
         <p class="meta">{{team}} · evaluations of contacts from {{from}} to {{to}} · {{evaluations}} evaluations</p>
-        <h2>What you did well</h2><div class="good">{{#hasStrengths}}<ul>{{#strengths}}<li><strong>{{label}}</strong>: at or above target in {{share}} of {{evaluations}} evaluations.<ul>{{#evidence}}<li>{{id}} ({{date}}){{#hasComment}}: “{{comment}}”{{/hasComment}}</li>{{/evidence}}</ul></li>{{/strengths}}</ul>{{/hasStrengths}}{{^hasStrengths}}<p>Not enough evaluations yet to name a consistent strength.</p>{{/hasStrengths}}</div>
-        <h2>What would benefit from development</h2><div class="grow">{{#hasDevelopment}}<ul>{{#development}}<li><strong>{{label}}</strong>: below target in {{evaluations}} evaluations, at target in only {{share}}.<ul>{{#evidence}}<li>{{id}} ({{date}}){{#hasComment}}: “{{comment}}”{{/hasComment}}</li>{{/evidence}}</ul></li>{{/development}}</ul>{{/hasDevelopment}}{{^hasDevelopment}}<p>No criterion is consistently below target.</p>{{/hasDevelopment}}</div>
+        {{#hasCritical}}<h2>Critical: to put right first</h2><div class="critical"><ul>{{#critical}}<li><strong>{{label}}</strong> failed in {{id}} ({{date}}){{#hasComment}}: “{{comment}}”{{/hasComment}}</li>{{/critical}}</ul></div>{{/hasCritical}}
+        <h2>What you did well</h2><div class="good">{{#hasStrengths}}<ul>{{#strengths}}<li><strong>{{label}}</strong>: at or above target in {{atTarget}} of {{ratings}} ratings.<ul>{{#evidence}}<li>{{id}} ({{date}}){{#hasComment}}: “{{comment}}”{{/hasComment}}</li>{{/evidence}}</ul></li>{{/strengths}}</ul>{{/hasStrengths}}{{^hasStrengths}}<p>No criterion was at or above target in most of your ratings this period.</p>{{/hasStrengths}}</div>
+        <h2>What would benefit from development</h2><div class="grow">{{#hasDevelopment}}<ul>{{#development}}<li><strong>{{label}}</strong>: below target in {{below}} of {{ratings}} ratings.<ul>{{#evidence}}<li>{{id}} ({{date}}){{#hasComment}}: “{{comment}}”{{/hasComment}}</li>{{/evidence}}</ul></li>{{/development}}</ul>{{/hasDevelopment}}{{^hasDevelopment}}<p>No criterion is below target in most of your ratings.</p>{{/hasDevelopment}}</div>
         <h2>Proposed coaching</h2>{{#hasCoaching}}<ul>{{#coaching}}<li>{{.}}</li>{{/coaching}}</ul>{{/hasCoaching}}{{^hasCoaching}}<p>No coaching action proposed this period.</p>{{/hasCoaching}}
+        <h2>Your evaluations</h2><ul>{{#lines}}<li>{{id}}: contact of {{contact}} ({{channel}}, recording {{recording}}), score {{score}}{{#critical}}, <strong>critical fail</strong>{{/critical}} — {{ratings}}</li>{{/lines}}</ul>
         </body></html>
         """
 
     public func markdown() throws -> String { try MustacheTemplate(string: FeedbackPack.markdownTemplate).render(context) }
     public func html() throws -> String { try MustacheTemplate(string: FeedbackPack.htmlTemplate).render(context) }
 
+    /// The team lead's page: every colleague of the team with their evaluations and critical fails.
+    public static func teamSummary(_ packs: [FeedbackPack], team: String?) -> String {
+        var text = "# Team summary — \(team ?? "(no team)")\n\n"
+        if let first = packs.first { text += "Evaluations of contacts from \(first.period.from) to \(first.period.to).\n\n" }
+        let fails = packs.flatMap { p in p.criticalFails.map { (p.agent, $0) } }
+        text += fails.isEmpty ? "No critical fail.\n\n" : "**Critical fails: \(fails.count)**\n\n"
+        for (agent, f) in fails { text += "- \(agent): \(f.label) failed in \(f.evaluationID) (\(f.date))\n" }
+        if !fails.isEmpty { text += "\n" }
+        text += "| colleague | evaluations | critical fails | development areas |\n|---|---:|---:|---|\n"
+        for p in packs {
+            text += "| \(p.agent) | \(p.evaluations) | \(p.criticalFails.count) | \(p.development.map(\.label).joined(separator: "; ")) |\n"
+        }
+        return text
+    }
+
     /// Writes every pack as Markdown and HTML into one folder per team, so each team lead gets only theirs.
     public static func write(_ packs: [FeedbackPack], to directory: String) throws -> [String] {
         var written: [String] = []
+        for (team, members) in Dictionary(grouping: packs, by: { $0.team }) {
+            let folder = (directory as NSString).appendingPathComponent(safeName(team ?? "no-team"))
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try teamSummary(members.sorted { $0.agent < $1.agent }, team: team)
+                .write(toFile: (folder as NSString).appendingPathComponent("_team-summary.md"), atomically: true, encoding: .utf8)
+        }
         for pack in packs {
             let folder = (directory as NSString).appendingPathComponent(safeName(pack.team ?? "no-team"))
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -146,6 +266,10 @@ public struct FeedbackPack: Sendable {
             written.append(base)
         }
         return written
+    }
+
+    static func formatRating(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
     }
 
     static func safeName(_ text: String) -> String {

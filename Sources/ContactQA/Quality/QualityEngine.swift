@@ -15,6 +15,8 @@ public struct EvaluationSummary: Sendable {
     public var inSample: Bool
     /// The ISO week of the evaluated contact, in the period's zone.
     public var week: String?
+    /// Made in a calibration session: compares evaluators, never a finding about the agent.
+    public var calibration = false
     var cell: String?
     var sampleID: Int64?
     var cellPopulation: Int?
@@ -94,7 +96,7 @@ public struct QualityEngine {
                               // A calibration session re-scores legs to compare evaluators: never an estimate's unit.
                               inSample: !r[8].isNull && r[12].isNull,
                               week: r[10].int64.map { period.clock.localDate(atUTC: $0 / 1000).isoWeek.description },
-                              cell: r[8].string, sampleID: r[9].int64)
+                              calibration: !r[12].isNull, cell: r[8].string, sampleID: r[9].int64)
         }
         // Poisson samples (a daily release, `method: poisson`) weight each unit by 1/π.
         var poisson: [Int64: Bool] = [:]

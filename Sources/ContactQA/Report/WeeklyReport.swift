@@ -331,6 +331,13 @@ public struct WeeklyReport {
         context["surges"] = trends.surges.map { s -> [String: Any] in
             ["reason": s.reason, "volume": s.volume, "share": String(format: "%.1f%%", s.share * 100), "since": s.firstWeek.description]
         }
+        // Critical fails reach the report: every one, by team, with the agent (a label where names are hidden).
+        let fails = quality.evaluations.filter { $0.criticalFailed && !$0.calibration }
+        context["criticalCount"] = fails.count
+        context["criticalByTeam"] = Dictionary(grouping: fails, by: { $0.team ?? "(no team)" }).sorted { $0.key < $1.key }.map { team, members in
+            ["team": team, "count": members.count,
+             "agents": members.map { "\($0.agent ?? "(none)") (\($0.evaluationID))" }.joined(separator: ", ")] as [String: Any]
+        }
         context["evaluations"] = quality.evaluations.count
         context["inSample"] = quality.evaluations.filter(\.inSample).count
         context["qaScore"] = overall.map { String(format: "%.1f", $0.value) } ?? "–"
@@ -459,6 +466,10 @@ public struct WeeklyReport {
         ## Quality
 
         {{{evaluations}}} evaluations, {{{inSample}}} in the representative sample; QA score {{{qaScore}}} (95% CI {{{qaCI}}}).
+
+        **Critical fails: {{{criticalCount}}}**{{#criticalByTeam}}
+        - {{{team}}}: {{{count}}} — {{{agents}}}{{/criticalByTeam}}
+
         {{#sample}}
         Sample coverage: {{{evaluated}}} of {{{drawn}}} sampled interactions evaluated ({{{coverage}}}); the plan asked for {{{requested}}} from a frame of {{{frame}}}.
         {{/sample}}
@@ -532,6 +543,7 @@ public struct WeeklyReport {
         <p>Each colleague with at least 5 contacts is compared with the rest of their team by an exact binomial test; on stable data chance alone puts at most {{expectedFalseFlags}} of these {{funnelCount}} comparisons on this list.</p>
         {{#funnels}}<figure><figcaption><strong>{{team}}</strong>: first contact resolution of {{agents}} colleagues against their volume; team rate {{rate}}, 95% (dashed) and 99.8% (solid) limits</figcaption>{{{svg}}}</figure>{{/funnels}}
         <h2>Quality</h2><p>{{evaluations}} evaluations, {{inSample}} in the representative sample; QA score {{qaScore}} (95% CI {{qaCI}}).</p>
+        <p><strong>Critical fails: {{criticalCount}}</strong></p><ul>{{#criticalByTeam}}<li>{{team}}: {{count}} — {{agents}}</li>{{/criticalByTeam}}</ul>
         {{#sample}}<p>Sample coverage: {{evaluated}} of {{drawn}} sampled interactions evaluated ({{coverage}}); the plan asked for {{requested}} from a frame of {{frame}}.</p>{{/sample}}
         {{#hasCriteria}}<p>Weakest criteria (share of ratings at target):</p><ul>{{#weakest}}<li>{{label}}: {{share}} ({{atTarget}} of {{ratings}})</li>{{/weakest}}</ul>{{/hasCriteria}}
         {{#alpha}}<p>Calibration {{criterion}}: alpha {{value}}</p>{{/alpha}}
@@ -557,6 +569,10 @@ public struct WeeklyReport {
                               ("kpis_changed", .bool(r.kpisChanged))])
                  })),
                  ("kpis", kpis.json), ("last_week", lastWeek.json), ("trends", trends.json), ("quality", quality.json),
+                 ("critical_fails", .array(quality.evaluations.filter { $0.criticalFailed && !$0.calibration }.map { e in
+                     .object([("evaluation_id", .string(e.evaluationID)), ("agent", .text(e.agent)), ("team", .text(e.team)),
+                              ("interaction_id", .string(e.interactionID))])
+                 })),
                  ("weakest_criteria", .array(criteria.map { c in
                      .object([("criterion", .string(c.criterionID)), ("label", .string(c.label)), ("ratings", .int(c.ratings)),
                               ("at_target", .int(c.atTarget)), ("share_at_target", .number(c.share))])

@@ -1,4 +1,4 @@
-import ContactQA
+@testable import ContactQA
 import Foundation
 import Testing
 
@@ -644,5 +644,50 @@ extension NightlySiteTests {
         let next = try site.night(LocalDate(iso: "2026-11-22")!)
         #expect(next.status == 0)
         #expect(next.stderr.contains("backfill-august.csv: rejected on "))
+    }
+}
+
+@Suite("Critical fails reach people")
+struct CriticalFailTests {
+    /// The demo week with the QA team's evaluations: every critical fail the store holds (outside
+    /// calibration sessions) is at the top of its agent's pack, in their team lead's summary, and
+    /// counted in the report (Markdown and JSON); a criterion with a critical fail is never a strength.
+    @Test func everyCriticalFailIsInThePackTheTeamSummaryAndTheReport() throws {
+        let dir = TemporaryDirectory()
+        let pipeline = try RunnerTests.pipeline(dir)
+        #expect(try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-11-23", "--quiet"]).status == 0)
+        try FileManager.default.createDirectory(atPath: dir.path + "/inbox/qa", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: fixture("qa-inbox/evaluations_2026-W47_sample.csv"),
+                                         toPath: dir.path + "/inbox/qa/evaluations_2026-W47_sample.csv")
+        #expect(try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-12-01", "--quiet"]).status == 0)
+        let store = try SQLiteStore(path: dir.path + "/demo.sqlite")
+        let fails = try store.query("""
+            SELECT e.evaluation_id, e.agent_id, l.team FROM evaluations e
+            LEFT JOIN legs l ON l.source = e.source AND l.interaction_id = e.interaction_id AND l.leg = e.leg
+            WHERE e.critical_failed = 1 AND e.calibration_session IS NULL ORDER BY 1
+            """).map { ($0[0].string!, $0[1].string!, $0[2].string ?? "no-team") }
+        #expect(fails.count >= 2, "\(fails)")
+        let folder = dir.path + "/reports/2026-W47"
+        let report = try #require(dir.read("reports/2026-W47/report.md"))
+        #expect(report.contains("**Critical fails: \(fails.count)**"))
+        for (evaluation, agent, team) in fails {
+            let teamFolder = FeedbackPack.safeName(team)
+            let pack = try String(contentsOfFile: "\(folder)/feedback/\(teamFolder)/\(FeedbackPack.safeName(agent)).md", encoding: .utf8)
+            let critical = try #require(pack.range(of: "## Critical: to put right first"), "\(agent)'s pack has no critical section")
+            #expect(critical.lowerBound < pack.range(of: "## What you did well")!.lowerBound)
+            #expect(pack[critical.upperBound...].prefix(600).contains(evaluation), "\(evaluation) not in \(agent)'s critical section")
+            #expect(!pack.contains("Not enough evaluations"))
+            let summary = try String(contentsOfFile: "\(folder)/feedback/\(teamFolder)/_team-summary.md", encoding: .utf8)
+            #expect(summary.contains("- \(agent): ") && summary.contains(evaluation))
+            #expect(report.contains(evaluation))
+        }
+        let json = try JSONSerialization.jsonObject(with: Data(try #require(dir.read("reports/2026-W47/report.json")).utf8)) as! [String: Any]
+        #expect((json["critical_fails"] as! [[String: Any]]).map { $0["evaluation_id"] as! String }.sorted() == fails.map(\.0))
+        // A criterion failed critically is never listed as a strength in the same pack.
+        for pack in try FeedbackPack.build(store: store, period: Period(week: ISOWeek("2026-W47")!, clock: ZoneClock(identifier: "Europe/London")!)) {
+            let failed = Set(pack.criticalFails.map(\.criterionID))
+            #expect(pack.strengths.allSatisfy { !failed.contains($0.criterionID) })
+            #expect(failed.isSubset(of: Set(pack.development.map(\.criterionID))))
+        }
     }
 }

@@ -204,8 +204,9 @@ struct FeedbackTests {
         let store = try FeedbackTests.store(dir)
         let packs = try FeedbackPack.build(store: store, period: KPIEngineTests.week)
         let a1 = try #require(packs.first { $0.agent == "A1" })
-        #expect(a1.strengths.map(\.criterionID) == ["compliance", "greeting", "id_check"])
-        #expect(a1.development.map(\.criterionID) == ["accuracy"])
+        #expect(a1.strengths.map(\.criterionID) == ["voice-standard/compliance", "voice-standard/greeting", "voice-standard/id_check"])
+        #expect(a1.development.map(\.criterionID) == ["voice-standard/accuracy"])
+        #expect(a1.criticalFails.isEmpty)
         let markdown = try a1.markdown()
         let expected = """
             # Feedback for A1
@@ -214,24 +215,24 @@ struct FeedbackTests {
 
             ## What you did well
 
-            - **Reads the required compliance statements**: at or above target in 100% of 4 evaluations.
+            - **Reads the required compliance statements**: at or above target in 4 of 4 ratings.
               - F4 (2026-11-27)
               - F3 (2026-11-26)
               - F2 (2026-11-25)
 
-            - **Greets and introduces self**: at or above target in 100% of 4 evaluations.
+            - **Greets and introduces self**: at or above target in 4 of 4 ratings.
               - F4 (2026-11-27)
               - F3 (2026-11-26)
               - F2 (2026-11-25)
 
-            - **Verifies identity per the data-protection procedure**: at or above target in 100% of 4 evaluations.
+            - **Verifies identity per the data-protection procedure**: at or above target in 4 of 4 ratings.
               - F4 (2026-11-27)
               - F3 (2026-11-26)
               - F2 (2026-11-25)
 
             ## What would benefit from development
 
-            - **Gives accurate information**: below target in 4 evaluations, at target in only 0%.
+            - **Gives accurate information**: below target in 4 of 4 ratings.
               - F1 (2026-11-24)
               - F2 (2026-11-25): “Quoted the old tariff”
               - F3 (2026-11-26)
@@ -241,6 +242,13 @@ struct FeedbackTests {
             - Knowledge-base search practice
 
             - Product knowledge session
+
+            ## Your evaluations
+
+            - F1: contact of 2026-11-16 (voice, recording rec/C1), score 72 — Greets and introduces self: 4 of 0–4; Verifies identity per the data-protection procedure: yes; Gives accurate information: 2 of 1–5; Reads the required compliance statements: yes
+            - F2: contact of 2026-11-19 (email, recording –), score 72 — Greets and introduces self: 4 of 0–4; Verifies identity per the data-protection procedure: yes; Gives accurate information: 2 of 1–5; Reads the required compliance statements: yes
+            - F3: contact of 2026-11-20 (voice, recording rec/C8), score 72 — Greets and introduces self: 4 of 0–4; Verifies identity per the data-protection procedure: yes; Gives accurate information: 2 of 1–5; Reads the required compliance statements: yes
+            - F4: contact of 2026-11-22 (voice, recording rec/C12), score 72 — Greets and introduces self: 4 of 0–4; Verifies identity per the data-protection procedure: yes; Gives accurate information: 2 of 1–5; Reads the required compliance statements: yes
 
             """
         #expect(markdown == expected, "\(markdown)")
