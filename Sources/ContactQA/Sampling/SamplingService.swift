@@ -120,14 +120,14 @@ public struct SamplingService {
     public func spot(period: Period, agent: String, n: Int, seed: UInt64, out: String) throws -> SampleManifest {
         guard n >= 1 else { throw SamplingError("--n must be at least 1") }
         let taken = try store.sampledUnitIDs(from: period.from, to: period.to)
-        var plan = SamplingPlan(name: "spot", size: .fixed(n), seed: seed)
-        plan.excludeUnacknowledgedAgents = false
-        plan.excludeAlreadyEvaluated = false
+        // The same data-protection exclusions as a routine sample: no monitoring notice, an agent who has
+        // not acknowledged monitoring, a leg already evaluated. They are counted in the spot's manifest.
+        let plan = SamplingPlan(name: "spot", size: .fixed(n), seed: seed)
         let candidates = try store.frameCandidates(period).filter { $0.agent == agent && !taken.contains($0.id) }
         let frame = SamplingFrame(candidates: candidates, plan: plan)
         guard !frame.units.isEmpty else {
             throw SamplingError("agent \(agent) has no handled leg left to spot-check in \(period.from)…\(period.to)"
-                + " (\(candidates.count) not yet sampled, \(frame.exclusions[.noMonitoringNotice] ?? 0) without monitoring notice)")
+                + " (\(candidates.count) not yet sampled; excluded: \(Sampler.describe(frame.exclusions)))")
         }
         var drawn = try Sampler.draw(plan, frame: frame)
         drawn.units = drawn.units.map { var u = $0; u.cell = "spot | \(agent)"; u.stratum = "spot | \(agent)"; return u }

@@ -217,3 +217,20 @@ struct AlreadyEvaluatedTests {
         #expect(try service.verify(manifestPath: dir.path + "/s/manifest.json").identical)
     }
 }
+
+extension SampleRecordTests {
+    /// A spot check draws under the same data-protection rules as a routine sample: an agent who has not
+    /// acknowledged monitoring for the period is not spot-checked, and the refusal says why.
+    @Test func spotChecksRespectMonitoringAcknowledgement() throws {
+        let dir = TemporaryDirectory()
+        let store = try SampleRecordTests.store(at: dir.path + "/s.sqlite", SampleRecordTests.contacts(140), dir: dir)
+        _ = try store.loadRoster(dir.write("late-roster.csv", "agent_id,monitoring_acknowledged_on\nA3,2026-12-01\n"))
+        let service = SamplingService(store: store)
+        #expect(throws: SamplingError.self) { try service.spot(period: SampleRecordTests.week, agent: "A3", n: 2, seed: 1, out: dir.path + "/s") }
+        do {
+            _ = try service.spot(period: SampleRecordTests.week, agent: "A3", n: 2, seed: 1, out: dir.path + "/s")
+        } catch let error as SamplingError {
+            #expect(error.description.contains("unacknowledged"), "\(error)")
+        }
+    }
+}
