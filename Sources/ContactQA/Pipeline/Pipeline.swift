@@ -107,6 +107,9 @@ public struct Pipeline: Sendable {
     public var reportMode: mode_t?
     /// `log.path`: a file every run appends its log lines to, as well as standard error.
     public var logPath: String?
+    /// `privacy.monitoring_notice: per_contact`: monitoring is announced per contact, so a contact whose
+    /// notice flag is unknown is never sampled; `announced_to_all` (the default) counts it as notified.
+    public var noticePerContact = false
     /// `report.mail`: where final reports are mailed, through the machine's sendmail interface.
     public var mail: ReportMail?
 
@@ -219,7 +222,7 @@ public struct Pipeline: Sendable {
         if let node = top["settle_s"] { attempt { pipeline.settleSeconds = try node.double() } }
         var privacyNode: ConfigNode?
         attempt {
-            guard let privacy = try keys(top["privacy"], ["key_file", "retention_days", "agent_names"]) else { return }
+            guard let privacy = try keys(top["privacy"], ["key_file", "retention_days", "agent_names", "monitoring_notice"]) else { return }
             privacyNode = top["privacy"]
             if let node = privacy["key_file"] {
                 attempt {
@@ -235,6 +238,15 @@ public struct Pipeline: Sendable {
                     let days = try node.int()
                     guard days >= 1 else { throw node.error("retention_days must be at least 1") }
                     pipeline.retentionDays = days
+                }
+            }
+            if let node = privacy["monitoring_notice"] {
+                attempt {
+                    switch try node.string() {
+                    case "announced_to_all": pipeline.noticePerContact = false
+                    case "per_contact": pipeline.noticePerContact = true
+                    default: throw node.error("monitoring_notice is announced_to_all (every caller hears the notice; the default) or per_contact")
+                    }
                 }
             }
             if let node = privacy["agent_names"] {

@@ -327,7 +327,8 @@ public struct PipelineRun {
             if pipeline.formats.contains("csv") { try report.csv.write(toFile: "\(folder)/kpis\(suffix).csv", atomically: true, encoding: .utf8) }
         }
         if let planFile = pipeline.samplingPlan {
-            let plan = try SamplingPlan.load(file: planFile)
+            var plan = try SamplingPlan.load(file: planFile)
+            if pipeline.noticePerContact { plan.excludeUnknownNotice = true }
             // The routine sample is drawn once, from the complete week: never from a part of it.
             let recorded = try store.recordedSample(planName: plan.name, from: period.from, to: period.to)
             if plan.release == .daily {
@@ -366,6 +367,9 @@ public struct PipelineRun {
                                                     sample: WeeklyReport.SampleCoverage(folder: qaFolder + "/sample"),
                                                     readiness: readiness)
         var weekly = labels.map { computedWeekly.labellingAgents($0) } ?? computedWeekly
+        weekly.monitoringNotice = pipeline.noticePerContact
+            ? "Monitoring notice is given per contact: contacts without a notice flag are never sampled."
+            : "Monitoring is announced to every caller: contacts without a notice flag count as notified."
         let evaluations = try ReportStatus.evaluations(store: store, period: period)
         var status = ReportStatus(final: weekly.final)
         status.written = today

@@ -31,6 +31,8 @@ public struct WeeklyReport {
     public var lastWeekSameFollowUp: (set: KPISet, upTo: Int64)?
     /// FCR clustered by customer and ASA by day (``ClusteredRatio``): the headline's intervals for them.
     public var clustered: [TrackedKPI: ClusteredRatio] = [:]
+    /// How the site treats contacts without a monitoring-notice flag, said in the data-quality section.
+    public var monitoringNotice: String?
     /// Re-issues of a final report after late evaluations of its sample, oldest first.
     public var revisions: [Revision] = []
 
@@ -370,6 +372,7 @@ public struct WeeklyReport {
         context["hasWaiting"] = !waiting.isEmpty
         context["gaps"] = (readiness?.gaps ?? []).map { "\($0.source): no contacts on \($0.day)" }
         context["future"] = readiness?.futureNotes ?? []
+        if let monitoringNotice { context["monitoringNotice"] = monitoringNotice }
         context["weakest"] = criteria.prefix(3).map { c -> [String: Any] in
             ["label": c.label, "share": String(format: "%.0f%%", c.share * 100), "atTarget": c.atTarget, "ratings": c.ratings]
         }
@@ -503,6 +506,9 @@ public struct WeeklyReport {
         {{#future}}
         - {{{.}}}
         {{/future}}
+        {{#monitoringNotice}}
+        - {{{.}}}
+        {{/monitoringNotice}}
         {{#rejectedFiles}}
         - file not loaded: {{{file}}} ({{{source}}}, rejected on {{{date}}}: {{{reason}}}); skipped each night until a corrected file arrives
         {{/rejectedFiles}}
@@ -550,7 +556,7 @@ public struct WeeklyReport {
         <h2>Data quality</h2><div class="scroll"><table><tr><th>source</th><th>files</th><th>rows</th><th>rejected</th><th>failed files</th></tr>
         {{#ingest}}<tr><td>{{source}}</td><td class="n">{{files}}</td><td class="n">{{rows}}</td><td class="n">{{rejected}}</td><td class="n">{{failed}}</td></tr>{{/ingest}}</table></div>
         <ul>{{#sample}}<li>excluded from the sampling frame: {{noNotice}} without a monitoring notice, {{unacknowledged}} handled by agents who have not acknowledged monitoring, {{alreadyEvaluated}} already evaluated</li>{{/sample}}
-        {{#provisional}}<li>FCR is provisional until the repeat-contact window has passed</li>{{/provisional}}{{#gaps}}<li>gap: {{.}}</li>{{/gaps}}{{#future}}<li>{{.}}</li>{{/future}}
+        {{#provisional}}<li>FCR is provisional until the repeat-contact window has passed</li>{{/provisional}}{{#gaps}}<li>gap: {{.}}</li>{{/gaps}}{{#future}}<li>{{.}}</li>{{/future}}{{#monitoringNotice}}<li>{{.}}</li>{{/monitoringNotice}}
         {{#rejectedFiles}}<li>file not loaded: {{file}} ({{source}}, rejected on {{date}}: {{reason}}); skipped each night until a corrected file arrives</li>{{/rejectedFiles}}
         {{#consistency}}<li>{{check}}: {{count}}</li>{{/consistency}}</ul>
         </body></html>

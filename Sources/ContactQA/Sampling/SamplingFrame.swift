@@ -79,7 +79,9 @@ public struct SamplingFrame: Sendable {
             if let teams = plan.teams, !teams.contains(unit.team ?? "") { continue }
             if let direction = plan.direction, unit.direction != direction { continue }
             if let minimum = plan.minHandleSeconds, unit.handleSeconds < minimum { continue }
-            if unit.monitoringNotice == false {
+            // Unknown notice: notified where the site announces monitoring to every caller (the default),
+            // not where notice is given per contact (`privacy.monitoring_notice: per_contact`).
+            if unit.monitoringNotice == false || (unit.monitoringNotice == nil && plan.excludeUnknownNotice) {
                 exclusions[.noMonitoringNotice]! += 1
             } else if plan.excludeUnacknowledgedAgents, !unit.agentAcknowledged {
                 exclusions[.unacknowledgedAgent]! += 1

@@ -35,6 +35,9 @@ public struct SamplingPlan: Sendable, Equatable {
     public var excludeNoMonitoringNotice = true
     public var excludeUnacknowledgedAgents = true
     public var excludeAlreadyEvaluated = true
+    /// Contacts whose monitoring notice is unknown are excluded too (notice given per contact, not
+    /// announced to every caller). Set from the pipeline's `privacy.monitoring_notice: per_contact`.
+    public var excludeUnknownNotice = false
     public var strata: [StratumField] = []
     public var size: Size
     public var allocation = Allocation.proportional
@@ -115,7 +118,9 @@ public struct SamplingPlan: Sendable, Equatable {
                 guard v >= 0 else { throw node.error("min_handle_s must not be negative") }
                 plan.minHandleSeconds = v
             }
-            if let exclude = try frame["exclude"]?.dictionary(allowed: ["no_monitoring_notice", "unacknowledged_agents", "already_evaluated"]) {
+            if let exclude = try frame["exclude"]?.dictionary(allowed: ["no_monitoring_notice", "unacknowledged_agents", "already_evaluated",
+                                                                      "unknown_monitoring_notice"]) {
+                plan.excludeUnknownNotice = try exclude["unknown_monitoring_notice"]?.bool() ?? false
                 if let node = exclude["no_monitoring_notice"] {
                     guard try node.bool() else { throw node.error("contacts without monitoring notice are never sampled; this exclusion cannot be turned off") }
                 }
@@ -209,7 +214,7 @@ public struct SamplingPlan: Sendable, Equatable {
             ("no_monitoring_notice", .bool(excludeNoMonitoringNotice)),
             ("unacknowledged_agents", .bool(excludeUnacknowledgedAgents)),
             ("already_evaluated", .bool(excludeAlreadyEvaluated)),
-        ])))
+        ] + (excludeUnknownNotice ? [("unknown_monitoring_notice", JSONValue.bool(true))] : []))))
         let sizeJSON: JSONValue
         switch size {
         case .fixed(let n): sizeJSON = .object([("n", .int(n))])

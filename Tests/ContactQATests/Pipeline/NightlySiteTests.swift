@@ -691,3 +691,35 @@ struct CriticalFailTests {
         }
     }
 }
+
+extension NightlySiteTests {
+    /// `privacy.monitoring_notice`: where monitoring is announced to every caller, contacts without a
+    /// notice flag are sampled; where notice is given per contact, they never are — and the report says
+    /// which rule the site follows.
+    @Test(arguments: ["announced_to_all", "per_contact"])
+    func unknownMonitoringNoticeFollowsTheSiteRule(rule: String) throws {
+        let site = try Site()
+        site.dir.write("site.yaml", NightlySiteTests.pipelineText
+            .replacingOccurrences(of: "privacy: {key_file: site.key}", with: "privacy: {key_file: site.key, monitoring_notice: \(rule)}")
+            .replacingOccurrences(of: "  - {source: csv, mapping: pbx.yaml, path: \"inbox/pbx/*.csv\", optional: true}\n", with: ""))
+        for offset in 0..<8 {  // W45 and the Monday after, without a monitoring_notice column
+            let day = LocalDate(iso: "2026-11-02")!.adding(days: offset)
+            let lines = NightlySiteTests.exports(of: day).main.split(separator: "\n").map { line in
+                String(line[..<line.lastIndex(of: ",")!])
+            }
+            site.dir.write("inbox/main/calls-\(day).csv", lines.joined(separator: "\n") + "\n")
+        }
+        let result = try contactqa(["run", site.pipeline, "--week", "2026-W45", "--as-of", "2026-11-10", "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(site.dir.read("reports/2026-W45/report.md"))
+        if rule == "per_contact" {
+            #expect(site.manifest("2026-W45") == nil)
+            #expect(result.stderr.contains("no sample for 2026-W45"))
+            #expect(report.contains("- Monitoring notice is given per contact: contacts without a notice flag are never sampled."))
+        } else {
+            let manifest = try #require(site.manifest("2026-W45"))
+            #expect(manifest.contains("\"units\": 35"))
+            #expect(report.contains("- Monitoring is announced to every caller: contacts without a notice flag count as notified."))
+        }
+    }
+}
