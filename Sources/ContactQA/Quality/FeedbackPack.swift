@@ -43,6 +43,8 @@ public struct EvaluationLine: Sendable {
 /// with evidence).
 public struct FeedbackPack: Sendable {
     public var agent: String
+    /// The roster's display name, when the roster has one.
+    public var displayName: String?
     public var team: String?
     public var period: Period
     public var evaluations: Int
@@ -50,6 +52,8 @@ public struct FeedbackPack: Sendable {
     public var strengths: [CriterionPattern]
     public var development: [CriterionPattern]
     public var lines: [EvaluationLine]
+    /// The agent's action plans not yet reviewed.
+    public var openPlans: [ActionPlan] = []
 
     /// A criterion is a strength when at least this share of its ratings are at or above target, a
     /// development area when at least this share are below; every rating counts, and the pack says how
@@ -96,8 +100,15 @@ public struct FeedbackPack: Sendable {
                     leg: leg, card: card)
             }
         }
+        // The roster gives names and, for contacts whose source has no team, the team.
+        var roster: [String: (name: String?, team: String?)] = [:]
+        for r in try store.query("SELECT agent_id, display_name, team FROM roster") {
+            if let id = r[0].string { roster[id] = (r[1].string.flatMap { $0.isEmpty ? nil : $0 }, r[2].string.flatMap { $0.isEmpty ? nil : $0 }) }
+        }
+        let plans = try store.actionPlans().filter { $0.status == .agreed }
         return byAgent.keys.sorted().map { agent in
-            let (team, allAnswers, evaluationsByID) = byAgent[agent]!
+            let (legTeam, allAnswers, evaluationsByID) = byAgent[agent]!
+            let team = legTeam ?? roster[agent]?.team
             // A leg scored several times counts once: its latest routine evaluation.
             var latestOfLeg: [String: (date: String, id: String)] = [:]
             for e in evaluationsByID.values {
@@ -143,8 +154,9 @@ public struct FeedbackPack: Sendable {
                 return line
             }
             lines.sort { ($0.contactDate, $0.evaluationID) < ($1.contactDate, $1.evaluationID) }
-            return FeedbackPack(agent: agent, team: team, period: period, evaluations: kept.count, criticalFails: fails,
-                                strengths: strengths, development: development, lines: lines)
+            return FeedbackPack(agent: agent, displayName: roster[agent]?.name, team: team, period: period, evaluations: kept.count,
+                                criticalFails: fails, strengths: strengths, development: development, lines: lines,
+                                openPlans: plans.filter { $0.agent == agent })
         }
     }
 
@@ -156,7 +168,11 @@ public struct FeedbackPack: Sendable {
                     "coaching": p.coaching]
         }
         let coaching = Array(Set(development.flatMap(\.coaching) + criticalFails.flatMap(\.coaching))).sorted()
-        return ["agent": agent, "team": team ?? "(no team)", "from": period.from.description, "to": period.to.description, "evaluations": evaluations,
+        return ["agent": displayName.map { "\($0) (\(agent))" } ?? agent, "team": team ?? "(no team)",
+                "plans": openPlans.map { p in
+                    ["action": p.action, "criterion": p.criterion, "agreed": p.agreedOn.description, "review": p.reviewBy.description] as [String: Any]
+                },
+                "hasPlans": !openPlans.isEmpty, "from": period.from.description, "to": period.to.description, "evaluations": evaluations,
                 "critical": criticalFails.map { f in
                     ["label": f.label, "id": f.evaluationID, "date": f.date, "comment": f.comment ?? "", "hasComment": f.comment != nil] as [String: Any]
                 },
@@ -206,6 +222,14 @@ public struct FeedbackPack: Sendable {
         No coaching action proposed this period.
         {{/hasCoaching}}
 
+        {{#hasPlans}}
+        ## Your action plans
+
+        {{#plans}}
+        - {{{action}}} ({{{criterion}}}): agreed {{agreed}}, review by {{review}}
+        {{/plans}}
+
+        {{/hasPlans}}
         ## Your evaluations
 
         {{#lines}}
@@ -226,6 +250,7 @@ public struct FeedbackPack: Sendable {
         <h2>What you did well</h2><div class="good">{{#hasStrengths}}<ul>{{#strengths}}<li><strong>{{label}}</strong>: at or above target in {{atTarget}} of {{ratings}} ratings.<ul>{{#evidence}}<li>{{id}} ({{date}}){{#hasComment}}: “{{comment}}”{{/hasComment}}</li>{{/evidence}}</ul></li>{{/strengths}}</ul>{{/hasStrengths}}{{^hasStrengths}}<p>No criterion was at or above target in most of your ratings this period.</p>{{/hasStrengths}}</div>
         <h2>What would benefit from development</h2><div class="grow">{{#hasDevelopment}}<ul>{{#development}}<li><strong>{{label}}</strong>: below target in {{below}} of {{ratings}} ratings.<ul>{{#evidence}}<li>{{id}} ({{date}}){{#hasComment}}: “{{comment}}”{{/hasComment}}</li>{{/evidence}}</ul></li>{{/development}}</ul>{{/hasDevelopment}}{{^hasDevelopment}}<p>No criterion is below target in most of your ratings.</p>{{/hasDevelopment}}</div>
         <h2>Proposed coaching</h2>{{#hasCoaching}}<ul>{{#coaching}}<li>{{.}}</li>{{/coaching}}</ul>{{/hasCoaching}}{{^hasCoaching}}<p>No coaching action proposed this period.</p>{{/hasCoaching}}
+        {{#hasPlans}}<h2>Your action plans</h2><ul>{{#plans}}<li>{{action}} ({{criterion}}): agreed {{agreed}}, review by {{review}}</li>{{/plans}}</ul>{{/hasPlans}}
         <h2>Your evaluations</h2><ul>{{#lines}}<li>{{id}}: contact of {{contact}} ({{channel}}, recording {{recording}}), score {{score}}{{#critical}}, <strong>critical fail</strong>{{/critical}} — {{ratings}}</li>{{/lines}}</ul>
         </body></html>
         """
@@ -243,7 +268,7 @@ public struct FeedbackPack: Sendable {
         if !fails.isEmpty { text += "\n" }
         text += "| colleague | evaluations | critical fails | development areas |\n|---|---:|---:|---|\n"
         for p in packs {
-            text += "| \(p.agent) | \(p.evaluations) | \(p.criticalFails.count) | \(p.development.map(\.label).joined(separator: "; ")) |\n"
+            text += "| \(p.displayName.map { "\($0) (\(p.agent))" } ?? p.agent) | \(p.evaluations) | \(p.criticalFails.count) | \(p.development.map(\.label).joined(separator: "; ")) |\n"
         }
         return text
     }

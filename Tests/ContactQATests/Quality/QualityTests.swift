@@ -463,3 +463,23 @@ extension FeedbackTests {
         #expect(plan.improved == nil)
     }
 }
+
+extension FeedbackTests {
+    /// The roster's display name heads the pack and the team summary; the agent's open action plans are
+    /// listed with their review dates, and disappear once reviewed.
+    @Test func packsCarryRosterNamesAndOpenActionPlans() throws {
+        let dir = TemporaryDirectory()
+        let store = try FeedbackTests.store(dir)
+        _ = try store.loadRoster(fixture("roster/agents.csv"))
+        let id = try store.addActionPlan(agent: "A1", criterion: "accuracy", action: "Product knowledge session",
+                                         agreedOn: LocalDate(iso: "2026-11-26")!, reviewBy: LocalDate(iso: "2026-12-10")!)
+        let pack = try #require(try FeedbackPack.build(store: store, period: KPIEngineTests.week).first { $0.agent == "A1" })
+        let markdown = try pack.markdown()
+        #expect(markdown.hasPrefix("# Feedback for Asha Patel (A1)"))
+        #expect(markdown.contains("## Your action plans\n\n- Product knowledge session (accuracy): agreed 2026-11-26, review by 2026-12-10"))
+        #expect(FeedbackPack.teamSummary([pack], team: pack.team).contains("| Asha Patel (A1) | 4 | 0 | Gives accurate information |"))
+        try store.reviewActionPlan(id: id, on: LocalDate(iso: "2026-12-10")!, note: nil)
+        let reviewed = try #require(try FeedbackPack.build(store: store, period: KPIEngineTests.week).first { $0.agent == "A1" })
+        #expect(!(try reviewed.markdown()).contains("Your action plans"))
+    }
+}
