@@ -233,8 +233,24 @@ public struct WeeklyReport {
     }
 
     /// The data every format renders, with fixed key order.
+    /// Below this many contacts (or responses) last week's figure is shown as too few to compare.
+    static let tooFew = 10
+
+    /// "29 of 46" for a rate, "n 40" for a mean.
+    static func count(_ kpi: TrackedKPI, _ k: KPISet) -> String {
+        if let r = kpi.rate(k) { return "\(r.numerator) of \(r.denominator)" }
+        if let m = kpi.mean(k) { return "n \(m.n)" }
+        return "–"
+    }
+
+    static func size(_ kpi: TrackedKPI, _ k: KPISet) -> Int {
+        kpi.rate(k)?.denominator ?? kpi.mean(k)?.n ?? 0
+    }
+
     var context: [String: Any] {
         var headline: [[String: Any]] = []
+        var missed: [String] = []
+        var changes: [String] = []
         for kpi in TrackedKPI.allCases {
             var now = WeeklyReport.value(kpi, kpis.total)
             if let clustered = clustered[kpi] { now.ci = clustered.ci95 }
@@ -248,10 +264,21 @@ public struct WeeklyReport {
             }
             let target = targets[kpi.rawValue]
             var meets = ""
-            if let target, let v = now.value { meets = (kpi.higherIsBetter ? v >= target : v <= target) ? "meets target" : "below target" }
-            headline.append(["kpi": kpi.label, "value": WeeklyReport.format(kpi, now.value),
+            if let target, let v = now.value {
+                let met = kpi.higherIsBetter ? v >= target : v <= target
+                meets = met ? "meets target" : "misses target"
+                if !met { missed.append("\(kpi.label) \(WeeklyReport.format(kpi, v)) (target \(WeeklyReport.format(kpi, target)))") }
+            }
+            if !change.isEmpty { changes.append("\(kpi.label) \(change.dropFirst(2)) to \(WeeklyReport.format(kpi, now.value))") }
+            // The counts behind each figure: a rate's numerator of denominator, a mean's n; last week's too,
+            // marked when too few to compare.
+            let nowCount = WeeklyReport.count(kpi, kpis.total)
+            let lastCount = WeeklyReport.count(kpi, lastSet)
+            let lastN = WeeklyReport.size(kpi, lastSet)
+            headline.append(["kpi": kpi.label, "value": WeeklyReport.format(kpi, now.value), "n": nowCount,
                              "ci": now.ci.map { WeeklyReport.formatInterval(kpi, $0) } ?? "–",
-                             "last": WeeklyReport.format(kpi, before.value), "change": change,
+                             "last": WeeklyReport.format(kpi, before.value) + (before.value == nil ? "" : " (\(lastCount)\(lastN < WeeklyReport.tooFew ? ", too few" : ""))"),
+                             "change": change,
                              "target": target.map { WeeklyReport.format(kpi, $0) } ?? "–", "meets": meets])
         }
         func rows(_ r: KPIReport, _ d: GroupDimension) -> [[String: Any]] {
@@ -313,6 +340,17 @@ public struct WeeklyReport {
         context["offered"] = kpis.total.offered
         context["empty"] = kpis.total.offered == 0
         context["headline"] = headline
+        // One paragraph a manager can read in 30 seconds.
+        var summary = "\(kpis.total.offered) contacts offered. "
+        summary += changes.isEmpty ? "No significant change from last week. " : "Significant changes: \(changes.joined(separator: "; ")). "
+        summary += missed.isEmpty ? (targets.isEmpty ? "" : "Every KPI with a target meets it. ") : "Missing target: \(missed.joined(separator: "; ")). "
+        let criticalTotal = quality.evaluations.filter { $0.criticalFailed && !$0.calibration }.count
+        summary += "Critical fails: \(criticalTotal)."
+        if let sample {
+            let evaluated = quality.evaluations.filter(\.inSample).count
+            summary += " QA sample: \(evaluated) of \(sample.drawn) evaluated."
+        }
+        context["summary"] = summary
         // Many comparisons, some false alarms: say how many chance alone makes on a stable week.
         let changesCompared = TrackedKPI.allCases.filter { WeeklyReport.difference($0, kpis.total, $0 == .fcr ? lastWeekSameFollowUp?.set ?? lastWeek.total : lastWeek.total) != nil }.count
         context["changeNote"] = changesCompared == 0 ? "" : String(format: "Intervals: first contact resolution's counts customers, not contacts, as the independent units (a customer who calls back often is unresolved often); the speed of answer's counts days (waits within a day move together); the others, and the week-on-week changes, assume independent contacts. A change is marked when the 95%% interval of the difference from last week excludes zero. With %d KPIs compared, a stable week shows about %.2f such marks by chance alone.", changesCompared, Double(changesCompared) * 0.05)
@@ -409,13 +447,17 @@ public struct WeeklyReport {
         - {{{.}}}
         {{/waiting}}
 
+        **Summary.** {{{summary}}}
+
         ## Headline KPIs
 
-        | KPI | this week | 95% CI | last week | change | target | |
-        |---|---:|---|---:|---|---:|---|
+        | KPI | this week | of | 95% CI | last week | change | target | |
+        |---|---:|---|---|---:|---|---:|---|
         {{#headline}}
-        | {{{kpi}}} | {{{value}}} | {{{ci}}} | {{{last}}} | {{{change}}} | {{{target}}} | {{{meets}}} |
+        | {{{kpi}}} | {{{value}}} | {{{n}}} | {{{ci}}} | {{{last}}} | {{{change}}} | {{{target}}} | {{{meets}}} |
         {{/headline}}
+
+        Change: ▲/▼ a significant rise or fall from last week; blank, no significant change.
         {{#sameFollowUp}}
 
         {{{sameFollowUp}}}
@@ -524,15 +566,17 @@ public struct WeeklyReport {
         <title>Weekly quality report {{week}}</title>
         <style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:1.5rem auto;padding:0 1rem;color:#1b1b1b;line-height:1.45}
         table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left}
-        td.n{text-align:right}.scroll{overflow-x:auto}.status{display:inline-block;padding:.1rem .5rem;border-radius:.25rem;background:#eee}
+        td.n{text-align:right}td.n,td.c{white-space:nowrap}.scroll{overflow-x:auto}.status{display:inline-block;padding:.1rem .5rem;border-radius:.25rem;background:#eee}
         .up{color:#2e7d32}.down{color:#c62828}figure{margin:0 0 1rem}@media print{a{color:inherit}}</style></head>
         <body><h1>Weekly quality report — {{week}} <span class="status">{{status}}</span></h1>
         <p>{{from}} to {{to}}, {{timezone}}, as of {{asOf}}.{{#provisional}} FCR is provisional: repeat contacts can still arrive.{{/provisional}}</p>
         {{#empty}}<p><strong>No inbound contacts this week.</strong></p>{{/empty}}
         {{#revisions}}<p><strong>{{.}}</strong></p>{{/revisions}}
         {{#hasWaiting}}<p>This report stays a draft until the week's data is complete:</p><ul>{{/hasWaiting}}{{#waiting}}<li>{{.}}</li>{{/waiting}}{{#hasWaiting}}</ul>{{/hasWaiting}}
-        <h2>Headline KPIs</h2><div class="scroll"><table><tr><th>KPI</th><th>this week</th><th>95% CI</th><th>last week</th><th>change</th><th>target</th><th></th></tr>
-        {{#headline}}<tr><td>{{kpi}}</td><td class="n">{{value}}</td><td>{{ci}}</td><td class="n">{{last}}</td><td>{{change}}</td><td class="n">{{target}}</td><td>{{meets}}</td></tr>{{/headline}}</table></div>
+        <p><strong>Summary.</strong> {{summary}}</p>
+        <h2>Headline KPIs</h2><div class="scroll"><table><tr><th>KPI</th><th>this week</th><th>of</th><th>95% CI</th><th>last week</th><th>change</th><th>target</th><th></th></tr>
+        {{#headline}}<tr><td>{{kpi}}</td><td class="n">{{value}}</td><td class="c">{{n}}</td><td class="c">{{ci}}</td><td class="n">{{last}}</td><td>{{change}}</td><td class="n">{{target}}</td><td>{{meets}}</td></tr>{{/headline}}</table></div>
+        <p>Change: ▲/▼ a significant rise or fall from last week; blank, no significant change.</p>
         {{#sameFollowUp}}<p>{{sameFollowUp}}</p>{{/sameFollowUp}}
         <p>{{changeNote}}</p>
         <h2>Trends and control charts (13 weeks)</h2>

@@ -670,6 +670,11 @@ struct CriticalFailTests {
         let folder = dir.path + "/reports/2026-W47"
         let report = try #require(dir.read("reports/2026-W47/report.md"))
         #expect(report.contains("**Critical fails: \(fails.count)**"))
+        // The summary a manager reads first, and the counts behind each headline figure.
+        #expect(report.contains("**Summary.** 50 contacts offered. No significant change from last week. Missing target: Service level 63.0% (target 80.0%)"))
+        #expect(report.contains("Critical fails: \(fails.count). QA sample: 10 of 21 evaluated."))
+        #expect(report.contains("| Service level | 63.0% | 29 of 46 |"))
+        #expect(report.contains("| 100.0% (1 of 1, too few) |"))
         for (evaluation, agent, team) in fails {
             let teamFolder = FeedbackPack.safeName(team)
             let pack = try String(contentsOfFile: "\(folder)/feedback/\(teamFolder)/\(FeedbackPack.safeName(agent)).md", encoding: .utf8)
