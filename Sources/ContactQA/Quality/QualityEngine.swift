@@ -227,6 +227,9 @@ public struct QualityEngine {
             let zk = (u.y - mean) / totalWeight
             variance += (1 - pi) * (zk / pi) * (zk / pi)
         }
+        // One evaluated leg says nothing of its own spread: its deviation from the domain's mean is zero
+        // by construction, so any "interval" would be zero wide.
+        if domain.count < 2 { estimable = false }
         return QAEstimate(value: mean, se: estimable ? variance.squareRoot() : nil, n: domain.count,
                           degreesOfFreedom: estimable ? max(1, degreesOfFreedom) : nil)
     }

@@ -33,6 +33,8 @@ public struct WeeklyReport {
     public var clustered: [TrackedKPI: ClusteredRatio] = [:]
     /// How the site treats contacts without a monitoring-notice flag, said in the data-quality section.
     public var monitoringNotice: String?
+    /// Design-weighted QA scores by team (sampled evaluations only).
+    public var qualityByTeam: [(team: String?, estimate: QAEstimate)] = []
     /// Re-issues of a final report after late evaluations of its sample, oldest first.
     public var revisions: [Revision] = []
 
@@ -159,6 +161,7 @@ public struct WeeklyReport {
             readiness: readiness)
         report.lastWeekSameFollowUp = sameFollowUp
         report.clustered = try clusteredIntervals(store: store, period: period, parameters: parameters, asOf: asOf)
+        report.qualityByTeam = try QualityEngine(store: store).report(period: period, groupBy: .team).groups.map { ($0.key, $0.estimate) }
         return report
     }
 
@@ -378,6 +381,12 @@ public struct WeeklyReport {
             ["team": team, "count": members.count,
              "agents": members.map { "\($0.agent ?? "(none)") (\($0.evaluationID))" }.joined(separator: ", ")] as [String: Any]
         }
+        context["qaTeams"] = qualityByTeam.map { g -> [String: Any] in
+            ["team": g.team ?? "(no team)", "score": String(format: "%.1f", g.estimate.value),
+             "ci": g.estimate.ci95.map { String(format: "%.1f–%.1f", max(0, $0.lower), min(100, $0.upper)) } ?? "–",
+             "n": g.estimate.n, "df": g.estimate.degreesOfFreedom.map(String.init) ?? "–"]
+        }
+        context["hasQATeams"] = !qualityByTeam.isEmpty
         context["evaluations"] = quality.evaluations.count
         context["inSample"] = quality.evaluations.filter(\.inSample).count
         context["qaScore"] = overall.map { String(format: "%.1f", $0.value) } ?? "–"
@@ -512,6 +521,14 @@ public struct WeeklyReport {
 
         {{{evaluations}}} evaluations, {{{inSample}}} in the representative sample; QA score {{{qaScore}}} (95% CI {{{qaCI}}}).
 
+        {{#hasQATeams}}
+        | team | QA score | 95% CI | legs evaluated | df |
+        |---|---:|---|---:|---:|
+        {{#qaTeams}}
+        | {{{team}}} | {{{score}}} | {{{ci}}} | {{{n}}} | {{{df}}} |
+        {{/qaTeams}}
+
+        {{/hasQATeams}}
         **Critical fails: {{{criticalCount}}}**{{#criticalByTeam}}
         - {{{team}}}: {{{count}}} — {{{agents}}}{{/criticalByTeam}}
 
@@ -593,6 +610,7 @@ public struct WeeklyReport {
         <p>Each colleague with at least 5 contacts is compared with the rest of their team by an exact binomial test; on stable data chance alone puts at most {{expectedFalseFlags}} of these {{funnelCount}} comparisons on this list.</p>
         {{#funnels}}<figure><figcaption><strong>{{team}}</strong>: first contact resolution of {{agents}} colleagues against their volume; team rate {{rate}}, 95% (dashed) and 99.8% (solid) limits</figcaption>{{{svg}}}</figure>{{/funnels}}
         <h2>Quality</h2><p>{{evaluations}} evaluations, {{inSample}} in the representative sample; QA score {{qaScore}} (95% CI {{qaCI}}).</p>
+        {{#hasQATeams}}<div class="scroll"><table><tr><th>team</th><th>QA score</th><th>95% CI</th><th>legs evaluated</th><th>df</th></tr>{{#qaTeams}}<tr><td>{{team}}</td><td class="n">{{score}}</td><td class="c">{{ci}}</td><td class="n">{{n}}</td><td class="n">{{df}}</td></tr>{{/qaTeams}}</table></div>{{/hasQATeams}}
         <p><strong>Critical fails: {{criticalCount}}</strong></p><ul>{{#criticalByTeam}}<li>{{team}}: {{count}} — {{agents}}</li>{{/criticalByTeam}}</ul>
         {{#sample}}<p>Sample coverage: {{evaluated}} of {{drawn}} sampled interactions evaluated ({{coverage}}); the plan asked for {{requested}} from a frame of {{frame}}.</p>{{/sample}}
         {{#hasCriteria}}<p>Weakest criteria (share of ratings at target):</p><ul>{{#weakest}}<li>{{label}}: {{share}} ({{atTarget}} of {{ratings}})</li>{{/weakest}}</ul>{{/hasCriteria}}
@@ -619,6 +637,11 @@ public struct WeeklyReport {
                               ("kpis_changed", .bool(r.kpisChanged))])
                  })),
                  ("kpis", kpis.json), ("last_week", lastWeek.json), ("trends", trends.json), ("quality", quality.json),
+                 ("quality_by_team", .array(qualityByTeam.map { g in
+                     .object([("team", .text(g.team)), ("qa_score", .double(g.estimate.value)), ("se", .number(g.estimate.se)),
+                              ("ci95", g.estimate.ci95.map { .array([.double($0.lower), .double($0.upper)]) } ?? .null),
+                              ("n", .int(g.estimate.n)), ("df", g.estimate.degreesOfFreedom.map { .int($0) } ?? .null)])
+                 })),
                  ("critical_fails", .array(quality.evaluations.filter { $0.criticalFailed && !$0.calibration }.map { e in
                      .object([("evaluation_id", .string(e.evaluationID)), ("agent", .text(e.agent)), ("team", .text(e.team)),
                               ("interaction_id", .string(e.interactionID))])

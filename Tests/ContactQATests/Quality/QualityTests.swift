@@ -59,7 +59,8 @@ struct QualityTests {
         #expect(x.n == 4)
         let y = QualityEngine.hajek(sampled) { $0.agent == "Y" }!
         #expect(y.value == 70)
-        #expect(y.se != nil)
+        // Y's one evaluated leg deviates from Y's own mean by zero: no interval (it used to be 0 wide).
+        #expect(y.se == nil)
         // A domain whose only evaluation sits alone in its cell: its variance cannot be estimated —
         // nil, never 0 (other domains' cells say nothing about it).
         let z = QualityEngine.hajek(sampled + [e("c1", "C", 12, 40, "Z")]) { $0.agent == "Z" }!
