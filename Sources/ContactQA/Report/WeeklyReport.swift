@@ -33,6 +33,8 @@ public struct WeeklyReport {
     public var clustered: [TrackedKPI: ClusteredRatio] = [:]
     /// How the site treats contacts without a monitoring-notice flag, said in the data-quality section.
     public var monitoringNotice: String?
+    /// Action plans whose review is due by the as-of date.
+    public var plansDue: [ActionPlan] = []
     /// Design-weighted QA scores by team (sampled evaluations only).
     public var qualityByTeam: [(team: String?, estimate: QAEstimate)] = []
     /// Re-issues of a final report after late evaluations of its sample, oldest first.
@@ -162,6 +164,7 @@ public struct WeeklyReport {
         report.lastWeekSameFollowUp = sameFollowUp
         report.clustered = try clusteredIntervals(store: store, period: period, parameters: parameters, asOf: asOf)
         report.qualityByTeam = try QualityEngine(store: store).report(period: period, groupBy: .team).groups.map { ($0.key, $0.estimate) }
+        report.plansDue = try store.actionPlans().filter { $0.isDue(asOf: asOf) }
         return report
     }
 
@@ -228,6 +231,13 @@ public struct WeeklyReport {
     /// A time can't be negative: a t interval's lower bound below zero is shown as 0 s (docs/kpis.md).
     static func formatInterval(_ kpi: TrackedKPI, _ ci: (lower: Double, upper: Double)) -> String {
         "\(format(kpi, kpi.isRate ? ci.lower : max(0, ci.lower)))–\(format(kpi, ci.upper))"
+    }
+
+    /// 20 s, 5 min, 24 h.
+    static func duration(_ seconds: Double) -> String {
+        if seconds >= 3600, seconds.truncatingRemainder(dividingBy: 3600) == 0 { return "\(Int(seconds / 3600)) h" }
+        if seconds >= 60, seconds.truncatingRemainder(dividingBy: 60) == 0 { return "\(Int(seconds / 60)) min" }
+        return String(format: "%.0f s", seconds)
     }
 
     static func format(_ kpi: TrackedKPI, _ v: Double?) -> String {
@@ -387,6 +397,33 @@ public struct WeeklyReport {
              "n": g.estimate.n, "df": g.estimate.degreesOfFreedom.map(String.init) ?? "–"]
         }
         context["hasQATeams"] = !qualityByTeam.isEmpty
+        // More of what ContactQA computes, for the manager: thresholds, NPS, escalations, calibration,
+        // suggested targets and coaching reviews due.
+        let p = kpis.parameters
+        let channelsSeen = Set(byChannel.groups.compactMap { byChannel.display($0.key[0], .channel) })
+        context["thresholds"] = Channel.allCases.filter { channelsSeen.contains($0.rawValue) }
+            .map { "\($0.rawValue) \(WeeklyReport.duration(p.serviceLevelThreshold(for: $0)))" }.joined(separator: ", ")
+        let nps = kpis.total.nps
+        context["nps"] = nps.value.map { v in
+            String(format: "%.0f", v) + (nps.ci95.map { String(format: " (95%% CI %.0f to %.0f)", $0.lower, $0.upper) } ?? "") + " from \(nps.responses) responses"
+        } ?? "no responses"
+        let escalation = kpis.total.escalationRate
+        context["escalations"] = "\(escalation.numerator) of \(escalation.denominator) handled" + (escalation.value.map { String(format: " (%.1f%%)", $0 * 100) } ?? "")
+        context["evaluators"] = quality.evaluators.map { e -> [String: Any] in
+            ["evaluator": e.evaluator, "deviation": String(format: "%+.1f", e.meanDeviation), "n": e.n == 1 ? "1 leg" : "\(e.n) legs",
+             "drifting": e.drifting ? " — drifting" : ""]
+        }
+        context["hasEvaluators"] = !quality.evaluators.isEmpty
+        // Targets from history only when there is history: at least 8 earlier weeks with a value.
+        context["baselines"] = trends.baselines.compactMap { b -> [String: Any]? in
+            let history = (trends.series.first { $0.dimension == nil && $0.kpi == b.kpi }?.points.count ?? 0) - 1
+            guard history >= 8, b.baseline != nil || b.topQuartileAgents != nil else { return nil }
+            return ["kpi": b.kpi.label, "baseline": WeeklyReport.format(b.kpi, b.baseline), "top": WeeklyReport.format(b.kpi, b.topQuartileAgents),
+                    "improved": WeeklyReport.format(b.kpi, b.improved)]
+        }
+        context["hasBaselines"] = !(context["baselines"] as! [[String: Any]]).isEmpty
+        context["plansDue"] = plansDue.map { "\($0.agent): \($0.action) (\($0.criterion)), review by \($0.reviewBy)" }
+        context["hasPlansDue"] = !plansDue.isEmpty
         context["evaluations"] = quality.evaluations.count
         context["inSample"] = quality.evaluations.filter(\.inSample).count
         context["qaScore"] = overall.map { String(format: "%.1f", $0.value) } ?? "–"
@@ -466,7 +503,7 @@ public struct WeeklyReport {
         | {{{kpi}}} | {{{value}}} | {{{n}}} | {{{ci}}} | {{{last}}} | {{{change}}} | {{{target}}} | {{{meets}}} |
         {{/headline}}
 
-        Change: ▲/▼ a significant rise or fall from last week; blank, no significant change.
+        Change: ▲/▼ a significant rise or fall from last week; blank, no significant change. Service level counts contacts answered within: {{{thresholds}}}. NPS: {{{nps}}}. Escalations: {{{escalations}}}.
         {{#sameFollowUp}}
 
         {{{sameFollowUp}}}
@@ -546,6 +583,33 @@ public struct WeeklyReport {
         - calibration {{{criterion}}}: alpha {{{value}}}
         {{/alpha}}
 
+        {{#hasEvaluators}}
+        Evaluator calibration (mean deviation from the median of the others on shared legs):
+        {{#evaluators}}
+        - {{{evaluator}}}: {{{deviation}}} points over {{{n}}}{{{drifting}}}
+        {{/evaluators}}
+
+        {{/hasEvaluators}}
+        {{#hasPlansDue}}
+        Coaching reviews due:
+        {{#plansDue}}
+        - {{{.}}}
+        {{/plansDue}}
+
+        {{/hasPlansDue}}
+        ## Suggested targets
+
+        {{#hasBaselines}}
+        | KPI | baseline (median week) | top-quartile colleagues | baseline improved by 5% |
+        |---|---:|---:|---:|
+        {{#baselines}}
+        | {{{kpi}}} | {{{baseline}}} | {{{top}}} | {{{improved}}} |
+        {{/baselines}}
+        {{/hasBaselines}}
+        {{^hasBaselines}}
+        Suggested targets need at least 8 earlier weeks of history.
+        {{/hasBaselines}}
+
         ## Data quality
 
         | source | files | rows | rejected | failed files |
@@ -593,7 +657,7 @@ public struct WeeklyReport {
         <p><strong>Summary.</strong> {{summary}}</p>
         <h2>Headline KPIs</h2><div class="scroll"><table><tr><th>KPI</th><th>this week</th><th>of</th><th>95% CI</th><th>last week</th><th>change</th><th>target</th><th></th></tr>
         {{#headline}}<tr><td>{{kpi}}</td><td class="n">{{value}}</td><td class="c">{{n}}</td><td class="c">{{ci}}</td><td class="n">{{last}}</td><td>{{change}}</td><td class="n">{{target}}</td><td>{{meets}}</td></tr>{{/headline}}</table></div>
-        <p>Change: ▲/▼ a significant rise or fall from last week; blank, no significant change.</p>
+        <p>Change: ▲/▼ a significant rise or fall from last week; blank, no significant change. Service level counts contacts answered within: {{thresholds}}. NPS: {{nps}}. Escalations: {{escalations}}.</p>
         {{#sameFollowUp}}<p>{{sameFollowUp}}</p>{{/sameFollowUp}}
         <p>{{changeNote}}</p>
         <h2>Trends and control charts (13 weeks)</h2>
@@ -615,6 +679,9 @@ public struct WeeklyReport {
         {{#sample}}<p>Sample coverage: {{evaluated}} of {{drawn}} sampled interactions evaluated ({{coverage}}); the plan asked for {{requested}} from a frame of {{frame}}.</p>{{/sample}}
         {{#hasCriteria}}<p>Weakest criteria (share of ratings at target):</p><ul>{{#weakest}}<li>{{label}}: {{share}} ({{atTarget}} of {{ratings}})</li>{{/weakest}}</ul>{{/hasCriteria}}
         {{#alpha}}<p>Calibration {{criterion}}: alpha {{value}}</p>{{/alpha}}
+        {{#hasEvaluators}}<p>Evaluator calibration (mean deviation from the median of the others on shared legs):</p><ul>{{#evaluators}}<li>{{evaluator}}: {{deviation}} points over {{n}}{{drifting}}</li>{{/evaluators}}</ul>{{/hasEvaluators}}
+        {{#hasPlansDue}}<p>Coaching reviews due:</p><ul>{{#plansDue}}<li>{{.}}</li>{{/plansDue}}</ul>{{/hasPlansDue}}
+        <h2>Suggested targets</h2>{{#hasBaselines}}<div class="scroll"><table><tr><th>KPI</th><th>baseline (median week)</th><th>top-quartile colleagues</th><th>baseline improved by 5%</th></tr>{{#baselines}}<tr><td>{{kpi}}</td><td class="n">{{baseline}}</td><td class="n">{{top}}</td><td class="n">{{improved}}</td></tr>{{/baselines}}</table></div>{{/hasBaselines}}{{^hasBaselines}}<p>Suggested targets need at least 8 earlier weeks of history.</p>{{/hasBaselines}}
         <h2>Data quality</h2><div class="scroll"><table><tr><th>source</th><th>files</th><th>rows</th><th>rejected</th><th>failed files</th></tr>
         {{#ingest}}<tr><td>{{source}}</td><td class="n">{{files}}</td><td class="n">{{rows}}</td><td class="n">{{rejected}}</td><td class="n">{{failed}}</td></tr>{{/ingest}}</table></div>
         <ul>{{#sample}}<li>excluded from the sampling frame: {{noNotice}} without a monitoring notice, {{unacknowledged}} handled by agents who have not acknowledged monitoring, {{alreadyEvaluated}} already evaluated</li>{{/sample}}

@@ -675,6 +675,10 @@ struct CriticalFailTests {
         #expect(report.contains("Critical fails: \(fails.count). QA sample: 10 of 21 evaluated."))
         #expect(report.contains("| Service level | 63.0% | 29 of 46 |"))
         #expect(report.contains("| 100.0% (1 of 1, too few) |"))
+        #expect(report.contains("Service level counts contacts answered within: voice 20 s, chat 20 s, email 24 h."))
+        #expect(report.contains("NPS: 40 (95% CI -30 to 80) from 5 responses. Escalations: 4 of 40 handled (10.0%)."))
+        #expect(report.contains("| Team A | 79.0 | 58.7–99.2 | 5 | 3 |"))
+        #expect(report.contains("- Q1: +12.8 points over 1 leg"))
         for (evaluation, agent, team) in fails {
             let teamFolder = FeedbackPack.safeName(team)
             let pack = try String(contentsOfFile: "\(folder)/feedback/\(teamFolder)/\(FeedbackPack.safeName(agent)).md", encoding: .utf8)
