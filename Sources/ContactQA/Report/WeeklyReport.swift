@@ -242,7 +242,9 @@ public struct WeeklyReport {
 
     static func format(_ kpi: TrackedKPI, _ v: Double?) -> String {
         guard let v else { return "–" }
-        return kpi.isRate ? String(format: "%.1f%%", v * 100) : String(format: "%.0f s", v)
+        if kpi.isRate { return String(format: "%.1f%%", v * 100) }
+        // An e-mail's reply in hours, a call's answer in seconds.
+        return abs(v) >= 3600 ? String(format: "%.1f h", v / 3600) : String(format: "%.0f s", v)
     }
 
     /// The data every format renders, with fixed key order.
@@ -298,6 +300,7 @@ public struct WeeklyReport {
             r.groups.map { g in
                 ["name": r.display(g.key[0], d) ?? "(none)", "offered": g.kpis.offered,
                  "sl": WeeklyReport.format(.serviceLevel, g.kpis.serviceLevel.value), "aht": WeeklyReport.format(.ahtSeconds, g.kpis.aht.value),
+                 "asa": WeeklyReport.format(.asaSeconds, g.kpis.asa.value),
                  "fcr": WeeklyReport.format(.fcr, g.kpis.fcr.value), "csat": WeeklyReport.format(.csat, g.kpis.csat.value)]
             }
         }
@@ -414,6 +417,10 @@ public struct WeeklyReport {
              "drifting": e.drifting ? " — drifting" : ""]
         }
         context["hasEvaluators"] = !quality.evaluators.isEmpty
+        context["validation"] = trends.validation.filter { $0.name.hasPrefix("agents") }.map { v -> String in
+            guard let c = v.correlation else { return "\(v.name): \(v.note ?? "not enough data")" }
+            return String(format: "%@: Spearman ρ %.2f over %d colleagues", v.name, c.rho, c.n) + (c.p.map { String(format: ", p = %.3f", $0) } ?? "")
+        }
         // Targets from history only when there is history: at least 8 earlier weeks with a value.
         context["baselines"] = trends.baselines.compactMap { b -> [String: Any]? in
             let history = (trends.series.first { $0.dimension == nil && $0.kpi == b.kpi }?.points.count ?? 0) - 1
@@ -537,10 +544,12 @@ public struct WeeklyReport {
 
         ## By channel
 
-        | channel | offered | service level | AHT | FCR | CSAT |
-        |---|---:|---:|---:|---:|---:|
+        Speed of answer and handle time are best read per channel: an e-mail's reply takes hours where a call's answer takes seconds.
+
+        | channel | offered | service level | ASA | AHT | FCR | CSAT |
+        |---|---:|---:|---:|---:|---:|---:|
         {{#channels}}
-        | {{{name}}} | {{{offered}}} | {{{sl}}} | {{{aht}}} | {{{fcr}}} | {{{csat}}} |
+        | {{{name}}} | {{{offered}}} | {{{sl}}} | {{{asa}}} | {{{aht}}} | {{{fcr}}} | {{{csat}}} |
         {{/channels}}
 
         ## Colleagues outside their team's 99.8% funnel
@@ -582,6 +591,11 @@ public struct WeeklyReport {
         {{#alpha}}
         - calibration {{{criterion}}}: alpha {{{value}}}
         {{/alpha}}
+
+        Do QA scores agree with what customers say and do?
+        {{#validation}}
+        - {{{.}}}
+        {{/validation}}
 
         {{#hasEvaluators}}
         Evaluator calibration (mean deviation from the median of the others on shared legs):
@@ -667,8 +681,8 @@ public struct WeeklyReport {
         {{#teams}}<tr><td>{{name}}</td><td class="n">{{offered}}</td><td class="n">{{sl}}</td><td class="n">{{aht}}</td><td class="n">{{fcr}}</td><td class="n">{{csat}}</td></tr>{{/teams}}</table></div>
         <h2>By queue</h2><div class="scroll"><table><tr><th>queue</th><th>offered</th><th>service level</th><th>AHT</th><th>FCR</th><th>CSAT</th></tr>
         {{#queues}}<tr><td>{{name}}</td><td class="n">{{offered}}</td><td class="n">{{sl}}</td><td class="n">{{aht}}</td><td class="n">{{fcr}}</td><td class="n">{{csat}}</td></tr>{{/queues}}</table></div>
-        <h2>By channel</h2><div class="scroll"><table><tr><th>channel</th><th>offered</th><th>service level</th><th>AHT</th><th>FCR</th><th>CSAT</th></tr>
-        {{#channels}}<tr><td>{{name}}</td><td class="n">{{offered}}</td><td class="n">{{sl}}</td><td class="n">{{aht}}</td><td class="n">{{fcr}}</td><td class="n">{{csat}}</td></tr>{{/channels}}</table></div>
+        <h2>By channel</h2><p>Speed of answer and handle time are best read per channel: an e-mail's reply takes hours where a call's answer takes seconds.</p><div class="scroll"><table><tr><th>channel</th><th>offered</th><th>service level</th><th>ASA</th><th>AHT</th><th>FCR</th><th>CSAT</th></tr>
+        {{#channels}}<tr><td>{{name}}</td><td class="n">{{offered}}</td><td class="n">{{sl}}</td><td class="n">{{asa}}</td><td class="n">{{aht}}</td><td class="n">{{fcr}}</td><td class="n">{{csat}}</td></tr>{{/channels}}</table></div>
         <h2>Colleagues outside their team's 99.8% funnel</h2>
         {{#hasFlagged}}<ul>{{#flagged}}<li>{{agent}} ({{team}}): {{kpi}} {{value}} against the rest of the team's {{teamRate}}</li>{{/flagged}}</ul>{{/hasFlagged}}{{^hasFlagged}}<p>None.</p>{{/hasFlagged}}
         <p>Each colleague with at least 5 contacts is compared with the rest of their team by an exact binomial test; on stable data chance alone puts at most {{expectedFalseFlags}} of these {{funnelCount}} comparisons on this list.</p>
@@ -679,6 +693,7 @@ public struct WeeklyReport {
         {{#sample}}<p>Sample coverage: {{evaluated}} of {{drawn}} sampled interactions evaluated ({{coverage}}); the plan asked for {{requested}} from a frame of {{frame}}.</p>{{/sample}}
         {{#hasCriteria}}<p>Weakest criteria (share of ratings at target):</p><ul>{{#weakest}}<li>{{label}}: {{share}} ({{atTarget}} of {{ratings}})</li>{{/weakest}}</ul>{{/hasCriteria}}
         {{#alpha}}<p>Calibration {{criterion}}: alpha {{value}}</p>{{/alpha}}
+        <p>Do QA scores agree with what customers say and do?</p><ul>{{#validation}}<li>{{.}}</li>{{/validation}}</ul>
         {{#hasEvaluators}}<p>Evaluator calibration (mean deviation from the median of the others on shared legs):</p><ul>{{#evaluators}}<li>{{evaluator}}: {{deviation}} points over {{n}}{{drifting}}</li>{{/evaluators}}</ul>{{/hasEvaluators}}
         {{#hasPlansDue}}<p>Coaching reviews due:</p><ul>{{#plansDue}}<li>{{.}}</li>{{/plansDue}}</ul>{{/hasPlansDue}}
         <h2>Suggested targets</h2>{{#hasBaselines}}<div class="scroll"><table><tr><th>KPI</th><th>baseline (median week)</th><th>top-quartile colleagues</th><th>baseline improved by 5%</th></tr>{{#baselines}}<tr><td>{{kpi}}</td><td class="n">{{baseline}}</td><td class="n">{{top}}</td><td class="n">{{improved}}</td></tr>{{/baselines}}</table></div>{{/hasBaselines}}{{^hasBaselines}}<p>Suggested targets need at least 8 earlier weeks of history.</p>{{/hasBaselines}}
