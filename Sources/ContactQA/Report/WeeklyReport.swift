@@ -400,6 +400,12 @@ public struct WeeklyReport {
              "n": g.estimate.n, "df": g.estimate.degreesOfFreedom.map(String.init) ?? "–"]
         }
         context["hasQATeams"] = !qualityByTeam.isEmpty
+        context["qaAgents"] = quality.groups.map { g -> [String: Any] in
+            ["agent": g.key ?? "(none)", "score": String(format: "%.1f", g.estimate.value),
+             "ci": g.estimate.ci95.map { String(format: "%.1f–%.1f", max(0, $0.lower), min(100, $0.upper)) } ?? "–",
+             "n": g.estimate.n, "df": g.estimate.degreesOfFreedom.map(String.init) ?? "–"]
+        }
+        context["hasQAAgents"] = !quality.groups.isEmpty
         // More of what ContactQA computes, for the manager: thresholds, NPS, escalations, calibration,
         // suggested targets and coaching reviews due.
         let p = kpis.parameters
@@ -575,6 +581,14 @@ public struct WeeklyReport {
         {{/qaTeams}}
 
         {{/hasQATeams}}
+        {{#hasQAAgents}}
+        | colleague | QA score | 95% CI | legs evaluated | df |
+        |---|---:|---|---:|---:|
+        {{#qaAgents}}
+        | {{{agent}}} | {{{score}}} | {{{ci}}} | {{{n}}} | {{{df}}} |
+        {{/qaAgents}}
+
+        {{/hasQAAgents}}
         **Critical fails: {{{criticalCount}}}**{{#criticalByTeam}}
         - {{{team}}}: {{{count}}} — {{{agents}}}{{/criticalByTeam}}
 
@@ -689,6 +703,7 @@ public struct WeeklyReport {
         {{#funnels}}<figure><figcaption><strong>{{team}}</strong>: first contact resolution of {{agents}} colleagues against their volume; team rate {{rate}}, 95% (dashed) and 99.8% (solid) limits</figcaption>{{{svg}}}</figure>{{/funnels}}
         <h2>Quality</h2><p>{{evaluations}} evaluations, {{inSample}} in the representative sample; QA score {{qaScore}} (95% CI {{qaCI}}).</p>
         {{#hasQATeams}}<div class="scroll"><table><tr><th>team</th><th>QA score</th><th>95% CI</th><th>legs evaluated</th><th>df</th></tr>{{#qaTeams}}<tr><td>{{team}}</td><td class="n">{{score}}</td><td class="c">{{ci}}</td><td class="n">{{n}}</td><td class="n">{{df}}</td></tr>{{/qaTeams}}</table></div>{{/hasQATeams}}
+        {{#hasQAAgents}}<div class="scroll"><table><tr><th>colleague</th><th>QA score</th><th>95% CI</th><th>legs evaluated</th><th>df</th></tr>{{#qaAgents}}<tr><td>{{agent}}</td><td class="n">{{score}}</td><td class="c">{{ci}}</td><td class="n">{{n}}</td><td class="n">{{df}}</td></tr>{{/qaAgents}}</table></div>{{/hasQAAgents}}
         <p><strong>Critical fails: {{criticalCount}}</strong></p><ul>{{#criticalByTeam}}<li>{{team}}: {{count}} — {{agents}}</li>{{/criticalByTeam}}</ul>
         {{#sample}}<p>Sample coverage: {{evaluated}} of {{drawn}} sampled interactions evaluated ({{coverage}}); the plan asked for {{requested}} from a frame of {{frame}}.</p>{{/sample}}
         {{#hasCriteria}}<p>Weakest criteria (share of ratings at target):</p><ul>{{#weakest}}<li>{{label}}: {{share}} ({{atTarget}} of {{ratings}})</li>{{/weakest}}</ul>{{/hasCriteria}}
@@ -719,6 +734,7 @@ public struct WeeklyReport {
                               ("kpis_changed", .bool(r.kpisChanged))])
                  })),
                  ("kpis", kpis.json), ("last_week", lastWeek.json), ("trends", trends.json), ("quality", quality.json),
+                 ("summary", .string(context["summary"] as? String ?? "")),
                  ("quality_by_team", .array(qualityByTeam.map { g in
                      .object([("team", .text(g.team)), ("qa_score", .double(g.estimate.value)), ("se", .number(g.estimate.se)),
                               ("ci95", g.estimate.ci95.map { .array([.double($0.lower), .double($0.upper)]) } ?? .null),
