@@ -55,6 +55,12 @@ extension WeeklyReport {
         var copy = self
         copy.trends = trends.labellingAgents(labels)
         copy.quality = quality.labellingAgents(labels)
+        copy.agentsNotInRoster = agentsNotInRoster.compactMap(labels.label)
+        copy.plansDue = plansDue.map { plan in
+            var labelled = plan
+            labelled.agent = labels.label(plan.agent) ?? plan.agent
+            return labelled
+        }
         return copy
     }
 }

@@ -33,6 +33,8 @@ public struct WeeklyReport {
     public var clustered: [TrackedKPI: ClusteredRatio] = [:]
     /// How the site treats contacts without a monitoring-notice flag, said in the data-quality section.
     public var monitoringNotice: String?
+    /// Agents who handled contacts of the week but are missing from a loaded roster.
+    public var agentsNotInRoster: [String] = []
     /// Action plans whose review is due by the as-of date.
     public var plansDue: [ActionPlan] = []
     /// Design-weighted QA scores by team (sampled evaluations only).
@@ -165,6 +167,13 @@ public struct WeeklyReport {
         report.clustered = try clusteredIntervals(store: store, period: period, parameters: parameters, asOf: asOf)
         report.qualityByTeam = try QualityEngine(store: store).report(period: period, groupBy: .team).groups.map { ($0.key, $0.estimate) }
         report.plansDue = try store.actionPlans().filter { $0.isDue(asOf: asOf) }
+        if try (store.query("SELECT COUNT(*) FROM roster").first?.first?.int ?? 0) > 0 {
+            report.agentsNotInRoster = try store.query("""
+                SELECT DISTINCT l.agent_id FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id
+                WHERE c.arrived_at >= ? AND c.arrived_at < ? AND l.agent_id IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM roster r WHERE r.agent_id = l.agent_id) ORDER BY 1
+                """, [.integer(period.fromUTC), .integer(period.toUTC)]).compactMap { $0.first?.string }
+        }
         return report
     }
 
@@ -469,6 +478,7 @@ public struct WeeklyReport {
         context["hasWaiting"] = !waiting.isEmpty
         context["gaps"] = (readiness?.gaps ?? []).map { "\($0.source): no contacts on \($0.day)" }
         context["future"] = readiness?.futureNotes ?? []
+        context["notInRoster"] = agentsNotInRoster.isEmpty ? [] : ["\(agentsNotInRoster.count) agent\(agentsNotInRoster.count == 1 ? "" : "s") handled contacts but \(agentsNotInRoster.count == 1 ? "is" : "are") missing from the roster (no team, name or monitoring acknowledgement on record): \(agentsNotInRoster.joined(separator: ", "))"]
         if let monitoringNotice { context["monitoringNotice"] = monitoringNotice }
         context["weakest"] = criteria.prefix(3).map { c -> [String: Any] in
             ["label": c.label, "share": String(format: "%.0f%%", c.share * 100), "atTarget": c.atTarget, "ratings": c.ratings]
@@ -657,6 +667,9 @@ public struct WeeklyReport {
         {{#future}}
         - {{{.}}}
         {{/future}}
+        {{#notInRoster}}
+        - {{{.}}}
+        {{/notInRoster}}
         {{#monitoringNotice}}
         - {{{.}}}
         {{/monitoringNotice}}
@@ -715,7 +728,7 @@ public struct WeeklyReport {
         <h2>Data quality</h2><div class="scroll"><table><tr><th>source</th><th>files</th><th>rows</th><th>rejected</th><th>failed files</th></tr>
         {{#ingest}}<tr><td>{{source}}</td><td class="n">{{files}}</td><td class="n">{{rows}}</td><td class="n">{{rejected}}</td><td class="n">{{failed}}</td></tr>{{/ingest}}</table></div>
         <ul>{{#sample}}<li>excluded from the sampling frame: {{noNotice}} without a monitoring notice, {{unacknowledged}} handled by agents who have not acknowledged monitoring, {{alreadyEvaluated}} already evaluated</li>{{/sample}}
-        {{#provisional}}<li>FCR is provisional until the repeat-contact window has passed</li>{{/provisional}}{{#gaps}}<li>gap: {{.}}</li>{{/gaps}}{{#future}}<li>{{.}}</li>{{/future}}{{#monitoringNotice}}<li>{{.}}</li>{{/monitoringNotice}}
+        {{#provisional}}<li>FCR is provisional until the repeat-contact window has passed</li>{{/provisional}}{{#gaps}}<li>gap: {{.}}</li>{{/gaps}}{{#future}}<li>{{.}}</li>{{/future}}{{#notInRoster}}<li>{{.}}</li>{{/notInRoster}}{{#monitoringNotice}}<li>{{.}}</li>{{/monitoringNotice}}
         {{#rejectedFiles}}<li>file not loaded: {{file}} ({{source}}, rejected on {{date}}: {{reason}}); skipped each night until a corrected file arrives</li>{{/rejectedFiles}}
         {{#consistency}}<li>{{check}}: {{count}}</li>{{/consistency}}</ul>
         </body></html>
