@@ -25,10 +25,13 @@ public struct Pipeline: Sendable {
         }
     }
 
+    /// The problems of non-optional inputs whose glob matches no file now.
+    var missingInputs: [ConfigError] { inputs.filter { !$0.optional && Pipeline.expand($0.path).isEmpty }.map(\.matchesNothing) }
+
     /// What a run checks before it touches the store: every non-optional input's glob matches a
     /// file, and the report folder's parent can be created and written. Every problem is reported.
     public func preflight() throws {
-        var problems: [ConfigError] = inputs.filter { !$0.optional && Pipeline.expand($0.path).isEmpty }.map(\.matchesNothing)
+        var problems = missingInputs
         let parent = ((reportOut as NSString).deletingLastPathComponent as NSString).standardizingPath
         let probe = parent + "/.contactqa-write-check-\(getpid())"
         do {
@@ -46,7 +49,7 @@ public struct Pipeline: Sendable {
     /// `run --check`: everything a run would read, checked without touching the store or any folder —
     /// the input globs, the mapping files, the scorecards and the sampling plan. Every problem is reported.
     public func check() throws {
-        var problems: [ConfigError] = inputs.filter { !$0.optional && Pipeline.expand($0.path).isEmpty }.map(\.matchesNothing)
+        var problems = missingInputs
         func attempt(_ body: () throws -> Void) {
             do { try body() } catch let error as ConfigError { problems.append(error) } catch let error as ConfigProblems {
                 problems += error.problems

@@ -31,10 +31,6 @@ public struct PipelineRun {
         public var weeks: [(week: ISOWeek, status: String)] = []
         /// Reports that could not be mailed (`report.mail`); the next run tries again.
         public var mailFailures: [String] = []
-        /// Whether a file was rejected or failed tonight (exit 3).
-        public var rejectedTonight: Bool {
-            files.contains { if case .loaded = $0.outcome { false } else { true } }
-        }
     }
 
     /// Opens the pipeline's store and takes its run lock: a flock beside a SQLite file, a session
@@ -433,6 +429,11 @@ extension SQLStore {
     /// The latest log entry of a file with these exact bytes that was rejected or failed and never loaded.
     public func rejectedBefore(sha256: String) throws -> IngestLogEntry? {
         guard !(try hasLoaded(sha256: sha256)) else { return nil }
-        return try ingestLog().last { $0.sha256 == sha256 && $0.status != .loaded }
+        guard let row = try query("SELECT file, source, status, started_at, message FROM ingest_log WHERE sha256 = ? AND status <> 'loaded' ORDER BY id DESC LIMIT 1",
+                                  [.text(sha256)]).first else { return nil }
+        var entry = IngestLogEntry(file: row[0].string ?? "", sha256: sha256, source: row[1].string ?? "",
+                                   status: IngestLogEntry.Status(rawValue: row[2].string ?? "") ?? .failed, startedAt: row[3].string ?? "")
+        entry.message = row[4].string
+        return entry
     }
 }

@@ -15,9 +15,9 @@ public struct ActionPlan: Sendable, Equatable {
     public var reviewedOn: LocalDate?
     public var note: String?
     /// Mean rating of the criterion, as a share of its scale, in the agent's evaluations before the plan…
-    public var before: (mean: Double, n: Int)?
+    public var before: (mean: Double, n: Int)? { beforeRatings.n > 0 ? (beforeRatings.sum / Double(beforeRatings.n), beforeRatings.n) : nil }
     /// …and since it was agreed.
-    public var since: (mean: Double, n: Int)?
+    public var since: (mean: Double, n: Int)? { sinceRatings.n > 0 ? (sinceRatings.sum / Double(sinceRatings.n), sinceRatings.n) : nil }
 
     /// The ratings (shares of the scale) before and since, for the test of a change.
     public var beforeRatings = Moments()
@@ -90,22 +90,12 @@ extension SQLStore {
                 JOIN evaluation_answers a ON a.evaluation_id = e.evaluation_id
                 WHERE e.agent_id = ? AND a.criterion_id = ? AND a.rating IS NOT NULL
                 """, [.text(plan.agent), .text(plan.criterion)])
-            var before: [Double] = []
-            var since: [Double] = []
             for rating in ratings {
                 guard let card = cards["\(rating[2].string!)#\(rating[3].int!)"],
                       let criterion = card.criterion(plan.criterion), let date = LocalDate(iso: rating[0].string!) else { continue }
                 let share = (rating[1].double! - criterion.min) / (criterion.max - criterion.min)
-                if date < plan.agreedOn {
-                    before.append(share)
-                    plan.beforeRatings.add(share)
-                } else {
-                    since.append(share)
-                    plan.sinceRatings.add(share)
-                }
+                if date < plan.agreedOn { plan.beforeRatings.add(share) } else { plan.sinceRatings.add(share) }
             }
-            if !before.isEmpty { plan.before = (before.reduce(0, +) / Double(before.count), before.count) }
-            if !since.isEmpty { plan.since = (since.reduce(0, +) / Double(since.count), since.count) }
             return plan
         }
     }

@@ -271,7 +271,8 @@ public struct WeeklyReport {
         kpi.rate(k)?.denominator ?? kpi.mean(k)?.n ?? 0
     }
 
-    var context: [String: Any] {
+    /// The headline rows, and the KPIs that missed their target or changed significantly (for the summary).
+    func headline() -> (rows: [[String: Any]], missed: [String], changes: [String]) {
         var headline: [[String: Any]] = []
         var missed: [String] = []
         var changes: [String] = []
@@ -305,6 +306,32 @@ public struct WeeklyReport {
                              "change": change,
                              "target": target.map { WeeklyReport.format(kpi, $0) } ?? "–", "meets": meets])
         }
+        return (headline, missed, changes)
+    }
+
+    /// Critical fails of the week's evaluations, calibration re-scores left out.
+    var criticalFails: [EvaluationSummary] { quality.evaluations.filter { $0.criticalFailed && !$0.calibration } }
+
+    /// One paragraph a manager can read in 30 seconds.
+    public var summary: String {
+        let (_, missed, changes) = headline()
+        var summary = "\(kpis.total.offered) contacts offered. "
+        summary += changes.isEmpty ? "No significant change from last week. " : "Significant changes: \(changes.joined(separator: "; ")). "
+        summary += missed.isEmpty ? (targets.isEmpty ? "" : "Every KPI with a target meets it. ") : "Missing target: \(missed.joined(separator: "; ")). "
+        summary += "Critical fails: \(criticalFails.count)."
+        if let sample { summary += " QA sample: \(quality.evaluations.filter(\.inSample).count) of \(sample.drawn) evaluated." }
+        return summary
+    }
+
+    /// A QA estimate as a table row.
+    static func qaRow(_ key: String, _ name: String?, _ estimate: QAEstimate) -> [String: Any] {
+        [key: name ?? "(none)", "score": String(format: "%.1f", estimate.value),
+         "ci": estimate.ci95.map { String(format: "%.1f–%.1f", max(0, $0.lower), min(100, $0.upper)) } ?? "–",
+         "n": estimate.n, "df": estimate.degreesOfFreedom.map(String.init) ?? "–"]
+    }
+
+    var context: [String: Any] {
+        let headline = headline().rows
         func rows(_ r: KPIReport, _ d: GroupDimension) -> [[String: Any]] {
             r.groups.map { g in
                 ["name": r.display(g.key[0], d) ?? "(none)", "offered": g.kpis.offered,
@@ -365,16 +392,6 @@ public struct WeeklyReport {
         context["offered"] = kpis.total.offered
         context["empty"] = kpis.total.offered == 0
         context["headline"] = headline
-        // One paragraph a manager can read in 30 seconds.
-        var summary = "\(kpis.total.offered) contacts offered. "
-        summary += changes.isEmpty ? "No significant change from last week. " : "Significant changes: \(changes.joined(separator: "; ")). "
-        summary += missed.isEmpty ? (targets.isEmpty ? "" : "Every KPI with a target meets it. ") : "Missing target: \(missed.joined(separator: "; ")). "
-        let criticalTotal = quality.evaluations.filter { $0.criticalFailed && !$0.calibration }.count
-        summary += "Critical fails: \(criticalTotal)."
-        if let sample {
-            let evaluated = quality.evaluations.filter(\.inSample).count
-            summary += " QA sample: \(evaluated) of \(sample.drawn) evaluated."
-        }
         context["summary"] = summary
         // Many comparisons, some false alarms: say how many chance alone makes on a stable week.
         let changesCompared = TrackedKPI.allCases.filter { WeeklyReport.difference($0, kpis.total, $0 == .fcr ? lastWeekSameFollowUp?.set ?? lastWeek.total : lastWeek.total) != nil }.count
@@ -397,23 +414,15 @@ public struct WeeklyReport {
             ["reason": s.reason, "volume": s.volume, "share": String(format: "%.1f%%", s.share * 100), "since": s.firstWeek.description]
         }
         // Critical fails reach the report: every one, by team, with the agent (a label where names are hidden).
-        let fails = quality.evaluations.filter { $0.criticalFailed && !$0.calibration }
+        let fails = criticalFails
         context["criticalCount"] = fails.count
         context["criticalByTeam"] = Dictionary(grouping: fails, by: { $0.team ?? "(no team)" }).sorted { $0.key < $1.key }.map { team, members in
             ["team": team, "count": members.count,
              "agents": members.map { "\($0.agent ?? "(none)") (\($0.evaluationID))" }.joined(separator: ", ")] as [String: Any]
         }
-        context["qaTeams"] = qualityByTeam.map { g -> [String: Any] in
-            ["team": g.team ?? "(no team)", "score": String(format: "%.1f", g.estimate.value),
-             "ci": g.estimate.ci95.map { String(format: "%.1f–%.1f", max(0, $0.lower), min(100, $0.upper)) } ?? "–",
-             "n": g.estimate.n, "df": g.estimate.degreesOfFreedom.map(String.init) ?? "–"]
-        }
+        context["qaTeams"] = qualityByTeam.map { WeeklyReport.qaRow("team", $0.team ?? "(no team)", $0.estimate) }
         context["hasQATeams"] = !qualityByTeam.isEmpty
-        context["qaAgents"] = quality.groups.map { g -> [String: Any] in
-            ["agent": g.key ?? "(none)", "score": String(format: "%.1f", g.estimate.value),
-             "ci": g.estimate.ci95.map { String(format: "%.1f–%.1f", max(0, $0.lower), min(100, $0.upper)) } ?? "–",
-             "n": g.estimate.n, "df": g.estimate.degreesOfFreedom.map(String.init) ?? "–"]
-        }
+        context["qaAgents"] = quality.groups.map { WeeklyReport.qaRow("agent", $0.key, $0.estimate) }
         context["hasQAAgents"] = !quality.groups.isEmpty
         // More of what ContactQA computes, for the manager: thresholds, NPS, escalations, calibration,
         // suggested targets and coaching reviews due.
@@ -747,13 +756,13 @@ public struct WeeklyReport {
                               ("kpis_changed", .bool(r.kpisChanged))])
                  })),
                  ("kpis", kpis.json), ("last_week", lastWeek.json), ("trends", trends.json), ("quality", quality.json),
-                 ("summary", .string(context["summary"] as? String ?? "")),
+                 ("summary", .string(summary)),
                  ("quality_by_team", .array(qualityByTeam.map { g in
                      .object([("team", .text(g.team)), ("qa_score", .double(g.estimate.value)), ("se", .number(g.estimate.se)),
                               ("ci95", g.estimate.ci95.map { .array([.double($0.lower), .double($0.upper)]) } ?? .null),
                               ("n", .int(g.estimate.n)), ("df", g.estimate.degreesOfFreedom.map { .int($0) } ?? .null)])
                  })),
-                 ("critical_fails", .array(quality.evaluations.filter { $0.criticalFailed && !$0.calibration }.map { e in
+                 ("critical_fails", .array(criticalFails.map { e in
                      .object([("evaluation_id", .string(e.evaluationID)), ("agent", .text(e.agent)), ("team", .text(e.team)),
                               ("interaction_id", .string(e.interactionID))])
                  })),
