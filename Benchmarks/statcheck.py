@@ -52,7 +52,8 @@ def replicate(exe, seed, rows, work):
     out = {}
     rows_ = [line for line in report.splitlines() if line.startswith("| ") and not line.startswith("| KPI") and "---" not in line]
     headline = rows_[:7]
-    compared = [r for r in headline if r.split("|")[4].strip() not in ("–", "")]
+    # Columns: KPI | this week | of | 95% CI | last week | change | target | met
+    compared = [r for r in headline if r.split("|")[5].strip() not in ("–", "")]
     out["changes"] = sum("significant" in r for r in compared)
     out["compared"] = len(compared)
     comparisons = [f for f in trends["funnels"] if f["denominator"] >= 5]
@@ -67,8 +68,11 @@ def replicate(exe, seed, rows, work):
     for label, key in (("First contact resolution", "fcr"), ("Average speed of answer", "asa")):
         line = next(r for r in headline if r.startswith(f"| {label} |"))
         cells = [c.strip() for c in line.split("|")]
-        value = float(re.sub(r"[^0-9.]", "", cells[2]))
-        lo, hi = (float(re.sub(r"[^0-9.]", "", x)) for x in cells[3].split("–"))
+        def number(text):  # "63.0%", "878 s" or "2.4 h" (an hour or more)
+            v = float(re.sub(r"[^0-9.]", "", text))
+            return v * 3600 if text.strip().endswith("h") else v
+        value = number(cells[2])
+        lo, hi = (number(x) for x in cells[4].split("–"))
         out[key] = (value, lo, hi)
     return out
 

@@ -47,9 +47,11 @@ public enum SVGChart {
         svg += "<text x=\"4\" y=\"\(f(y(1) + 4))\" font-size=\"10\">\(format(1))</text><text x=\"4\" y=\"\(f(y(0)))\" font-size=\"10\">\(format(0))</text>"
         svg += "<line x1=\"\(f(x(0)))\" x2=\"\(f(x(nMax)))\" y1=\"\(f(y(centre)))\" y2=\"\(f(y(centre)))\" stroke=\"#1565c0\"/>"
         // Exact binomial limits around the team's rate, from the minimum volume on (no flag below it).
-        let steps = Array(Set((1...60).map { max(FunnelLimits.minimumVolume, Int((nMax * Double($0) / 60).rounded())) })).sorted()
+        // Inside the plot only: a team whose colleagues all have fewer contacts gets no limit lines.
+        let steps = Array(Set((1...60).map { max(FunnelLimits.minimumVolume, Int((nMax * Double($0) / 60).rounded())) }))
+            .filter { Double($0) <= nMax }.sorted()
         for (tail, dash) in [(FunnelLimits.warningTail, " stroke-dasharray=\"4 3\""), (FunnelLimits.flagTail, "")] {
-            for probability in [tail, 1 - tail] {
+            for probability in [tail, 1 - tail] where !steps.isEmpty {
                 let curve = steps.map { n in (Double(n), FunnelLimits(centre: centre, n: n).limit(at: probability)) }
                 svg += "<polyline fill=\"none\" stroke=\"#999\"\(dash) points=\"" + curve.map { "\(f(x($0.0))),\(f(y($0.1)))" }.joined(separator: " ") + "\"/>"
             }

@@ -19,6 +19,19 @@ struct SVGChartTests {
         #expect(svg.components(separatedBy: "stroke-dasharray").count - 1 == 2)
     }
 
+    /// Limit lines stay inside the plot: none for a team whose colleagues all have fewer than 5 contacts
+    /// (no one can be flagged there), and none past the largest volume drawn.
+    @Test func funnelLimitsStayInsideThePlot() throws {
+        let small = SVGChart.funnel([("A", 1, 2, false), ("B", 2, 2, false)], centre: 0.75, format: { "\($0)" })
+        #expect(!small.contains("<polyline"))
+        let svg = SVGChart.funnel([("A", 3, 8, false), ("B", 5, 6, false)], centre: 0.55, format: { "\($0)" })
+        let right = 560.0 - 12
+        for line in svg.components(separatedBy: "points=\"").dropFirst() {
+            let xs = line.prefix { $0 != "\"" }.split(separator: " ").compactMap { Double($0.split(separator: ",")[0]) }
+            #expect(xs.allSatisfy { $0 <= right }, "\(xs)")
+        }
+    }
+
     @Test func funnelOfNoVolumeIsEmpty() {
         #expect(SVGChart.funnel([("A", 0, 0, false)], centre: 0.5, format: { "\($0)" }) == "")
     }
