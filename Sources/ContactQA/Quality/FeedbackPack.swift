@@ -172,7 +172,7 @@ public struct FeedbackPack: Sendable {
                 "plans": openPlans.map { p in
                     ["action": p.action, "criterion": p.criterion, "agreed": p.agreedOn.description, "review": p.reviewBy.description] as [String: Any]
                 },
-                "hasPlans": !openPlans.isEmpty, "from": period.from.description, "to": period.to.description, "evaluations": evaluations,
+                "hasPlans": !openPlans.isEmpty, "from": period.from.description, "to": period.to.description, "evaluations": evaluations == 1 ? "1 evaluation" : "\(evaluations) evaluations",
                 "critical": criticalFails.map { f in
                     ["label": f.label, "id": f.evaluationID, "date": f.date, "comment": f.comment ?? "", "hasComment": f.comment != nil] as [String: Any]
                 },
@@ -190,7 +190,7 @@ public struct FeedbackPack: Sendable {
     static let markdownTemplate = """
         # Feedback for {{{agent}}}
 
-        {{{team}}} · evaluations of contacts from {{from}} to {{to}} · {{evaluations}} evaluations
+        {{{team}}} · evaluations of contacts from {{from}} to {{to}} · {{evaluations}}
         {{#hasCritical}}
 
         ## Critical: to put right first
@@ -245,7 +245,7 @@ public struct FeedbackPack: Sendable {
         h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}.good{border-left:4px solid #2e7d32;padding-left:.75rem}
         .grow{border-left:4px solid #ef6c00;padding-left:.75rem}.critical{border-left:4px solid #c62828;padding-left:.75rem}.meta{color:#555}</style></head>
         <body><h1>Feedback for {{agent}}</h1>
-        <p class="meta">{{team}} · evaluations of contacts from {{from}} to {{to}} · {{evaluations}} evaluations</p>
+        <p class="meta">{{team}} · evaluations of contacts from {{from}} to {{to}} · {{evaluations}}</p>
         {{#hasCritical}}<h2>Critical: to put right first</h2><div class="critical"><ul>{{#critical}}<li><strong>{{label}}</strong> failed in {{id}} ({{date}}){{#hasComment}}: “{{comment}}”{{/hasComment}}</li>{{/critical}}</ul></div>{{/hasCritical}}
         <h2>What you did well</h2><div class="good">{{#hasStrengths}}<ul>{{#strengths}}<li><strong>{{label}}</strong>: at or above target in {{atTarget}} of {{ratings}} ratings.<ul>{{#evidence}}<li>{{id}} ({{date}}){{#hasComment}}: “{{comment}}”{{/hasComment}}</li>{{/evidence}}</ul></li>{{/strengths}}</ul>{{/hasStrengths}}{{^hasStrengths}}<p>No criterion was at or above target in most of your ratings this period.</p>{{/hasStrengths}}</div>
         <h2>What would benefit from development</h2><div class="grow">{{#hasDevelopment}}<ul>{{#development}}<li><strong>{{label}}</strong>: below target in {{below}} of {{ratings}} ratings.<ul>{{#evidence}}<li>{{id}} ({{date}}){{#hasComment}}: “{{comment}}”{{/hasComment}}</li>{{/evidence}}</ul></li>{{/development}}</ul>{{/hasDevelopment}}{{^hasDevelopment}}<p>No criterion is below target in most of your ratings.</p>{{/hasDevelopment}}</div>
