@@ -276,7 +276,9 @@ final class RowMapper {
         func shown() -> String { text ?? String(decoding: bytes, as: UTF8.self) }
         switch field.kind {
         case .text:
-            return .text(text ?? String(decoding: bytes, as: UTF8.self))
+            let value = text ?? String(decoding: bytes, as: UTF8.self)
+            // A contact reason is free text a source may fill with whatever an agent typed.
+            return .text(field == .contactReason ? Redactor(countryCode: mapping.phoneCountryCode).redact(value) : value)
         case .identifier:
             guard let pseudonymiser, let raw = text else { return .null }
             let key = pseudonymiser.customerKey(for: raw, kind: entry.rule.identifierKind, countryCode: mapping.phoneCountryCode)

@@ -27,9 +27,21 @@ public struct EvaluationImporter {
         var entry = IngestLogEntry(file: name, sha256: IngestService.sha256(of: path) ?? "", source: "evaluations",
                                    startedAt: ISO8601DateFormatter().string(from: Date()))
         var rowErrors: [InputError] = []
+        var spoiled: Set<String> = []
         do {
             try CSVReader(path: path).forEachRecord { record in
-                let fields = (0..<record.count).map { record.string($0)?.trimmingCharacters(in: .whitespaces) ?? "" }
+                let decoded = (0..<record.count).map { record.string($0)?.trimmingCharacters(in: .whitespaces) }
+                if let bad = decoded.firstIndex(where: { $0 == nil }) {
+                    let column = header.isEmpty ? nil : (bad < header.count ? header[bad] : "field \(bad + 1)")
+                    let problem = InputError(file: name, position: record.line, field: column,
+                                             reason: "this field is not valid UTF-8 text; save the file as UTF-8")
+                    if header.isEmpty { throw problem }
+                    // The whole evaluation goes to quarantine with this row, never a part of it.
+                    if let idColumn = header.firstIndex(of: "evaluation_id"), idColumn < decoded.count, let id = decoded[idColumn] { spoiled.insert(id) }
+                    rowErrors.append(problem)
+                    return
+                }
+                let fields = decoded.map { $0! }
                 if header.isEmpty {
                     header = fields
                     // Wide form: no criterion_id/rating columns; every other column named like a criterion is its rating.
@@ -68,7 +80,7 @@ public struct EvaluationImporter {
         let cards = try store.scorecards()
         var rejections = rowErrors
         var accepted: [Evaluation] = []
-        for id in order {
+        for id in order where !spoiled.contains(id) {
             do { accepted.append(try validate(id, groups[id]!, cards: cards, store: store, file: name)) } catch let error as InputError { rejections.append(error) }
         }
         entry.rowsRead = order.count + rowErrors.count

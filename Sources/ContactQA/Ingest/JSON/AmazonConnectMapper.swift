@@ -68,7 +68,7 @@ public struct AmazonConnectMapper: JSONRecordMapper {
             }
             var reason: String?
             for name in reasonAttributes where reason == nil { reason = try f.string("Attributes.\(name)") }
-            b.contact("contact_reason", reason.fieldValue)
+            b.contact("contact_reason", reason.map { Redactor(countryCode: phoneCountryCode).redact($0) }.fieldValue)
             b.contact("arrived_at", .integer(enqueued ?? initiated))
             if let c = connected, let e = enqueued {
                 b.contact("wait_s", .real(Double(c - e) / 1000))

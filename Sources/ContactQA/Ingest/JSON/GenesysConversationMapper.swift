@@ -133,7 +133,7 @@ public struct GenesysConversationMapper: JSONRecordMapper {
             let cleaned = raw.replacingOccurrences(of: "tel:", with: "").replacingOccurrences(of: "sip:", with: "").replacingOccurrences(of: "mailto:", with: "")
             b.contact("customer_key", pseudonymiser.customerKey(for: cleaned, kind: .auto, countryCode: phoneCountryCode).fieldValue ?? .null)
         }
-        b.contact("contact_reason", (wrapUp.map { wrapUpNames[$0] ?? $0 }).fieldValue ?? .null)
+        b.contact("contact_reason", (wrapUp.map { Redactor(countryCode: phoneCountryCode).redact(wrapUpNames[$0] ?? $0) }).fieldValue ?? .null)
         b.contact("arrived_at", .integer(queueEntered ?? start))
         b.contact("wait_s", acdWait.fieldValue ?? .null)
         b.contact("transferred", .integer(transferred ? 1 : 0))
