@@ -22,7 +22,7 @@ public func tInterval(_ m: Moments, confidence: Double = 0.95) -> (lower: Double
     guard m.n >= 2 else { return nil }
     let n = Double(m.n)
     let mean = m.sum / n
-    let variance = max(0, (m.sumOfSquares - m.sum * mean) / (n - 1))
+    let variance = m.variance ?? 0
     let half = StudentT.quantile(1 - (1 - confidence) / 2, degreesOfFreedom: n - 1) * (variance / n).squareRoot()
     return (mean - half, mean + half)
 }
@@ -49,8 +49,7 @@ public func welchDifference(_ a: Moments, _ b: Moments, confidence: Double = 0.9
     guard a.n >= 2, b.n >= 2 else { return nil }
     func parts(_ m: Moments) -> (mean: Double, v: Double, n: Double) {
         let n = Double(m.n)
-        let mean = m.sum / n
-        return (mean, max(0, (m.sumOfSquares - m.sum * mean) / (n - 1)) / n, n)
+        return (m.sum / n, (m.variance ?? 0) / n, n)
     }
     let x = parts(a), y = parts(b)
     let se2 = x.v + y.v

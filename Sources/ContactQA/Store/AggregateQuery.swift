@@ -107,31 +107,50 @@ public struct AggregateQuery: Sendable {
 }
 
 /// Running count, sum and sum of squares: enough for a mean and its t-interval.
+///
+/// The squares are taken about a shift K (`Σ(x − K)²`), the first value added or a value of the data
+/// the store picks, so that large, nearly equal values (waits of a day ± a second) keep their variance:
+/// `Σx² − (Σx)²/n` would cancel to noise there (Chan, Golub & LeVeque 1983, "Algorithms for computing
+/// the sample variance: analysis and recommendations", The American Statistician 37:242–247, the
+/// shifted-data algorithm). With K = 0 the sums are the plain ones.
 public struct Moments: Sendable, Equatable {
     public var n = 0
+    /// Σx, unshifted.
     public var sum = 0.0
+    /// Σ(x − shift)².
     public var sumOfSquares = 0.0
+    public var shift = 0.0
 
-    public init(n: Int = 0, sum: Double = 0, sumOfSquares: Double = 0) {
+    public init(n: Int = 0, sum: Double = 0, sumOfSquares: Double = 0, shift: Double = 0) {
         self.n = n
         self.sum = sum
         self.sumOfSquares = sumOfSquares
+        self.shift = shift
     }
 
     public mutating func add(_ x: Double) {
+        if n == 0 { shift = x }
         n += 1
         sum += x
-        sumOfSquares += x * x
+        sumOfSquares += (x - shift) * (x - shift)
     }
 
     /// The sample variance from the sums, nil below two values.
     public var variance: Double? {
         guard n >= 2 else { return nil }
-        return max(0, (sumOfSquares - sum * sum / Double(n)) / Double(n - 1))
+        let count = Double(n)
+        let deviations = shift == 0 ? sum : sum - count * shift  // Σ(x − K)
+        return max(0, (sumOfSquares - deviations * (deviations / count)) / (count - 1))
     }
 
+    /// The moments of both sets of values, on `a`'s shift.
     public static func + (a: Moments, b: Moments) -> Moments {
-        Moments(n: a.n + b.n, sum: a.sum + b.sum, sumOfSquares: a.sumOfSquares + b.sumOfSquares)
+        if a.n == 0 { return b }
+        if b.n == 0 { return a }
+        let delta = b.shift - a.shift
+        let bDeviations = b.sum - Double(b.n) * b.shift
+        let bSquares = delta == 0 ? b.sumOfSquares : b.sumOfSquares + 2 * delta * bDeviations + Double(b.n) * delta * delta
+        return Moments(n: a.n + b.n, sum: a.sum + b.sum, sumOfSquares: a.sumOfSquares + bSquares, shift: a.shift)
     }
 }
 

@@ -225,19 +225,19 @@ public final class SQLiteStore: ContactStore {
                 SUM(abandoned = 0 AND wait_s IS NOT NULL AND wait_s <= CASE channel \(thresholds) ELSE 20 END),
                 SUM(abandoned = 0 AND (transferred = 1 OR leg_count > 1)), SUM(abandoned = 0 AND escalated = 1),
                 SUM(abandoned = 0 AND wait_s IS NOT NULL), TOTAL(CASE WHEN abandoned = 0 THEN wait_s END),
-                TOTAL(CASE WHEN abandoned = 0 THEN wait_s * wait_s END),
+                TOTAL(CASE WHEN abandoned = 0 THEN (wait_s - k.shift) * (wait_s - k.shift) END),
                 COUNT(csat), SUM(csat >= \(satisfied)),
                 TOTAL(CAST(csat - csat_min AS REAL) / (csat_max - csat_min)),
                 TOTAL(CAST(csat - csat_min AS REAL) / (csat_max - csat_min) * (csat - csat_min) / (csat_max - csat_min)),
                 COUNT(nps), SUM(nps >= 9), SUM(nps <= 6),
-                SUM(\(fcrJudged)), SUM(\(fcrJudged) AND \(fcrResolved))
-            FROM contacts c
+                SUM(\(fcrJudged)), SUM(\(fcrJudged) AND \(fcrResolved)), MAX(k.shift)
+            FROM contacts c, (\(SQLiteStore.waitShift("?", "?")) AS shift) k
             WHERE direction = 'inbound' AND arrived_at >= ? AND arrived_at < ?
             \(keys.isEmpty ? "" : "GROUP BY " + (1...keys.count).map(String.init).joined(separator: ", "))
             """
         return try queue.read { db in
             var result: [ContactAggregate] = []
-            let cursor = try Row.fetchCursor(db, sql: sql, arguments: [query.fromUTC, query.toUTC])
+            let cursor = try Row.fetchCursor(db, sql: sql, arguments: [query.fromUTC, query.toUTC, query.fromUTC, query.toUTC])
             while let row = try cursor.next() {
                 let k = keys.count
                 var a = ContactAggregate(key: SQLiteStore.groupKey(row, count: k))
@@ -249,7 +249,7 @@ public final class SQLiteStore: ContactStore {
                 a.serviceLevelMet = row[k + 4] ?? 0
                 a.transferred = row[k + 5] ?? 0
                 a.escalated = row[k + 6] ?? 0
-                a.wait = Moments(n: row[k + 7] ?? 0, sum: row[k + 8] ?? 0, sumOfSquares: row[k + 9] ?? 0)
+                a.wait = Moments(n: row[k + 7] ?? 0, sum: row[k + 8] ?? 0, sumOfSquares: row[k + 9] ?? 0, shift: row[k + 19] ?? 0)
                 a.csatResponses = row[k + 10] ?? 0
                 a.csatSatisfied = row[k + 11] ?? 0
                 a.csatNormalised = Moments(n: a.csatResponses, sum: row[k + 12] ?? 0, sumOfSquares: row[k + 13] ?? 0)
@@ -262,6 +262,16 @@ public final class SQLiteStore: ContactStore {
             }
             return result
         }
+    }
+
+    /// The shift of the waits' sum of squares (`Moments`): the wait of the period's first answered
+    /// contact (ties: the shortest wait), chosen by both stores the same way so their sums agree, found
+    /// on the arrival index in one probe.
+    static func waitShift(_ from: String, _ to: String) -> String {
+        """
+        SELECT COALESCE((SELECT wait_s FROM contacts WHERE direction = 'inbound' AND arrived_at >= \(from) AND arrived_at < \(to)
+                         AND abandoned = 0 AND wait_s IS NOT NULL ORDER BY arrived_at, wait_s LIMIT 1), 0)
+        """
     }
 
     /// Which handled contacts FCR judges, and which of them count as resolved first time.

@@ -72,6 +72,27 @@ struct IntervalTests {
     /// scipy 1.17.1: for a = [300, 320, 280, 310, 290] and b = [250, 260, 240, 270, 255, 265],
     /// `ttest_ind(a, b, equal_var=False)` gives df 6.883259911894273, and x̄a − x̄b ± t.ppf(0.975, df)·se
     /// = [23.560179995900086, 63.10648667076654].
+    /// Large, nearly equal values: a day and 1, 2, 3 seconds, and 10⁹ + 1, 2, 3 (variance 1 exactly);
+    /// Σx² − (Σx)²/n gives 0 or noise for the second, the shifted sums give 1.
+    @Test func varianceOfLargeNearlyEqualValuesDoesNotCollapse() throws {
+        for base in [86_400.0, 1e9, 1e12] {
+            var m = Moments()
+            for d in [1.0, 2, 3] { m.add(base + d) }
+            #expect(m.variance == 1, "base \(base): \(m.variance ?? -1)")
+            let interval = try #require(tInterval(m))
+            #expect(abs((interval.upper - interval.lower) / 2 - 4.302652729911275 / 3.0.squareRoot()) < 1e-6 * base / 1e9 + 1e-9)
+        }
+        // Combining moments kept on different shifts gives the moments of all the values.
+        var a = Moments(), b = Moments(), all = Moments()
+        for x in [1e9 + 1, 1e9 + 5] { a.add(x); all.add(x) }
+        for x in [1e9 + 2, 1e9 + 4, 1e9 + 3] { b.add(x); all.add(x) }
+        let combined = a + b
+        #expect(combined.n == 5 && combined.sum == all.sum)
+        #expect(combined.variance == 2.5 && all.variance == 2.5)
+        // Plain sums (shift 0), as a store that does not shift reads them, give the textbook variance.
+        #expect(Moments(n: 3, sum: 6, sumOfSquares: 14).variance == 1)
+    }
+
     @Test func welchDifferenceMatchesScipy() throws {
         var a = Moments(), b = Moments()
         for x in [300.0, 320, 280, 310, 290] { a.add(x) }

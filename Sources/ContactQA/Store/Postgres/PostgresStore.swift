@@ -261,12 +261,12 @@ public final class PostgresStore: ContactStore {
                 COUNT(*) FILTER (WHERE abandoned = 0 AND wait_s IS NOT NULL AND wait_s <= CASE channel \(thresholds) ELSE 20 END),
                 COUNT(*) FILTER (WHERE abandoned = 0 AND (transferred = 1 OR leg_count > 1)), COUNT(*) FILTER (WHERE abandoned = 0 AND escalated = 1),
                 COUNT(*) FILTER (WHERE abandoned = 0 AND wait_s IS NOT NULL),
-                COALESCE(SUM(wait_s) FILTER (WHERE abandoned = 0), 0), COALESCE(SUM(wait_s * wait_s) FILTER (WHERE abandoned = 0), 0),
+                COALESCE(SUM(wait_s) FILTER (WHERE abandoned = 0), 0), COALESCE(SUM((wait_s - k.shift) * (wait_s - k.shift)) FILTER (WHERE abandoned = 0), 0),
                 COUNT(csat), COUNT(*) FILTER (WHERE csat >= \(satisfied)),
                 COALESCE(SUM(\(normalised)), 0), COALESCE(SUM(\(normalised) * \(normalised)), 0),
                 COUNT(nps), COUNT(*) FILTER (WHERE nps >= 9), COUNT(*) FILTER (WHERE nps <= 6),
-                COUNT(*) FILTER (WHERE \(fcrJudged)), COUNT(*) FILTER (WHERE \(fcrJudged) AND \(fcrResolved))
-            FROM contacts c
+                COUNT(*) FILTER (WHERE \(fcrJudged)), COUNT(*) FILTER (WHERE \(fcrJudged) AND \(fcrResolved)), MAX(k.shift)
+            FROM contacts c, (\(SQLiteStore.waitShift("$1", "$2")) AS shift) k
             WHERE direction = 'inbound' AND arrived_at >= $1 AND arrived_at < $2
             \(keys.isEmpty ? "" : "GROUP BY " + (1...keys.count).map(String.init).joined(separator: ", "))
             """
@@ -283,7 +283,7 @@ public final class PostgresStore: ContactStore {
             a.serviceLevelMet = int(4)
             a.transferred = int(5)
             a.escalated = int(6)
-            a.wait = Moments(n: int(7), sum: double(8), sumOfSquares: double(9))
+            a.wait = Moments(n: int(7), sum: double(8), sumOfSquares: double(9), shift: double(19))
             a.csatResponses = int(10)
             a.csatSatisfied = int(11)
             a.csatNormalised = Moments(n: a.csatResponses, sum: double(12), sumOfSquares: double(13))
@@ -302,20 +302,22 @@ public final class PostgresStore: ContactStore {
     public func legAggregates(_ query: AggregateQuery) throws -> [LegAggregate] {
         let keys = query.groupBy.map { SQLiteStore.keyExpression($0, contactLevel: false, query) }
         let sql = """
-            SELECT \((0..<keys.count).map { "k\($0), " }.joined())COUNT(*), SUM(h), SUM(h * h),
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY h), percentile_cont(0.9) WITHIN GROUP (ORDER BY h)
-            FROM (SELECT \(keys.enumerated().map { "\($1) AS k\($0), " }.joined())
+            SELECT \((0..<keys.count).map { "k\($0), " }.joined())COUNT(*), SUM(h), SUM((h - m) * (h - m)),
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY h), percentile_cont(0.9) WITHIN GROUP (ORDER BY h), MIN(m)
+            FROM (SELECT *, MIN(h) OVER (\(keys.isEmpty ? "" : "PARTITION BY " + (0..<keys.count).map { "k\($0)" }.joined(separator: ", "))) AS m
+                  FROM (SELECT \(keys.enumerated().map { "\($1) AS k\($0), " }.joined())
                          COALESCE(l.talk_s, 0) + COALESCE(l.hold_s, 0) + COALESCE(l.acw_s, 0) AS h
                   FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id
                   WHERE c.direction = 'inbound' AND c.abandoned = 0 AND c.arrived_at >= $1 AND c.arrived_at < $2
-                    AND NOT (l.talk_s IS NULL AND l.hold_s IS NULL AND l.acw_s IS NULL)) AS x
+                    AND NOT (l.talk_s IS NULL AND l.hold_s IS NULL AND l.acw_s IS NULL)) AS x) AS shifted
             \(keys.isEmpty ? "" : "GROUP BY " + (1...keys.count).map(String.init).joined(separator: ", "))
             """
         return try connection.execute(sql, [String(query.fromUTC), String(query.toUTC)]).rows.compactMap { row in
             let k = keys.count
             guard let n = Int(row[k] ?? ""), n > 0 else { return nil }
             var a = LegAggregate(key: PostgresStore.groupKey(row, query.groupBy))
-            a.handle = Moments(n: n, sum: Double(row[k + 1] ?? "") ?? 0, sumOfSquares: Double(row[k + 2] ?? "") ?? 0)
+            // The shift is the group's shortest handle time: the first value the SQLite store's ordered stream adds.
+            a.handle = Moments(n: n, sum: Double(row[k + 1] ?? "") ?? 0, sumOfSquares: Double(row[k + 2] ?? "") ?? 0, shift: Double(row[k + 5] ?? "") ?? 0)
             a.quantiles = (Double(row[k + 3] ?? "") ?? 0, Double(row[k + 4] ?? "") ?? 0)
             return a
         }
