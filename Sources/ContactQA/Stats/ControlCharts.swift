@@ -31,6 +31,11 @@ public struct ChartSignal: Sendable, Equatable {
 /// Control charts (DESIGN.md §5): limits from the baseline weeks (the weeks before the current one),
 /// signals by the Western Electric rules 1–4 (Western Electric, *Statistical Quality Control Handbook*, 1956).
 public enum ControlChart {
+    /// The share of stable weeks in which a chart signals in its current week, with its limits
+    /// estimated from 12 baseline weeks (a seeded simulation in the tests measures it): a p-chart's
+    /// centre from 12 weeks of counts is close to known, ≈ 1/91.75 as for known limits; an XmR chart's
+    /// σ from 11 moving ranges is noisy, and its rate is about three times that (≈ 3%, stated as at most 3.5%).
+    public static func stableSignalRate(rate: Bool) -> Double { rate ? 0.011 : 0.035 }
     /// Why a chart cannot be drawn.
     public enum Refusal: Error, Equatable, Sendable, CustomStringConvertible {
         case tooShort(have: Int, need: Int)

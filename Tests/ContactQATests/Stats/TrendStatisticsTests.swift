@@ -213,6 +213,28 @@ struct TrendStatisticsTests {
         }
         #expect(trends <= 20 + 18, "\(trends) of 400 stable series called trending")
     }
+
+    /// How often a stable chart signals in its current week, with limits estimated from its 12
+    /// baseline weeks as the report draws them (not the 1/91.75 of known limits): 12,000 seeded XmR
+    /// charts of normal weekly means and 12,000 p-charts of 150 contacts a week at 70%. The report's
+    /// trend note states `ControlChart.stableSignalRate(rate:)`; this is where that figure comes from.
+    @Test func stableChartsSignalAtTheStatedRate() throws {
+        var rng = SplitMix64(seed: 16)
+        let weeks = (36...48).map { ISOWeek("2026-W\($0)")! }
+        var xmrSignals = 0, pSignals = 0
+        let charts = 12_000
+        for _ in 0..<charts {
+            let xmr = try ControlChart.xmr(weeks.map { ($0, 100 + 10 * rng.normal()) })
+            if ControlChart.westernElectric(xmr).contains(where: { $0.weeks.contains(weeks.last!) }) { xmrSignals += 1 }
+            let p = try ControlChart.p(weeks.map { w in (w, (0..<150).reduce(0) { n, _ in n + (rng.unit() < 0.7 ? 1 : 0) }, 150) })
+            if ControlChart.westernElectric(p).contains(where: { $0.weeks.contains(weeks.last!) }) { pSignals += 1 }
+        }
+        let xmrRate = Double(xmrSignals) / Double(charts), pRate = Double(pSignals) / Double(charts)
+        print("stable charts signalling in the current week: XmR \(xmrRate), p \(pRate)")
+        #expect(xmrRate <= ControlChart.stableSignalRate(rate: false) && pRate <= ControlChart.stableSignalRate(rate: true))
+        #expect(xmrRate > ControlChart.stableSignalRate(rate: false) - 0.01 && pRate > ControlChart.stableSignalRate(rate: true) - 0.005,
+                "a stated rate is far above what charts do")
+    }
 }
 
 /// Against scipy 1.17.1 `stats.spearmanr` (2026-11-23).
