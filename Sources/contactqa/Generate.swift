@@ -26,8 +26,8 @@ struct Generate: ParsableCommand {
     var out: String
 
     func validate() throws {
-        guard rows > 0 else { throw ValidationError("--rows must be positive") }
-        guard weeks > 0 else { throw ValidationError("--weeks must be positive") }
+        guard (1...100_000_000).contains(rows) else { throw ValidationError("--rows lies in 1–100000000, not \(rows)") }
+        guard (1...520).contains(weeks) else { throw ValidationError("--weeks lies in 1–520, not \(weeks)") }
         guard LocalDate(iso: start) != nil else { throw ValidationError("--start \(start) is not a date YYYY-MM-DD") }
     }
 

@@ -47,7 +47,8 @@ struct KPIs: ParsableCommand {
         if let asOf, LocalDate(iso: asOf) == nil { throw ValidationError("--as-of \(asOf) is not a date YYYY-MM-DD") }
         _ = try groupBy()
         _ = try parameters()
-        guard shortAbandonSeconds >= 0 else { throw ValidationError("--short-abandon-s must not be negative") }
+        guard shortAbandonSeconds >= 0, shortAbandonSeconds <= 86_400 else { throw ValidationError("--short-abandon-s lies in 0–86400 seconds") }
+        guard (1...366).contains(fcrWindowDays) else { throw ValidationError("--fcr-window-days lies in 1–366 days, not \(fcrWindowDays)") }
     }
 
     func groupBy() throws -> [GroupDimension] {

@@ -16,7 +16,7 @@ struct Trends: ParsableCommand {
     @Option(name: .customLong("as-of"), help: "The date the report is made; default today.") var asOf: String?
 
     func validate() throws {
-        guard weeks >= 2 else { throw ValidationError("--weeks must be at least 2 (8 or more for trend tests)") }
+        guard (2...520).contains(weeks) else { throw ValidationError("--weeks lies in 2–520 (8 or more for trend tests), not \(weeks)") }
         if let asOf, LocalDate(iso: asOf) == nil { throw ValidationError("--as-of \(asOf) is not a date YYYY-MM-DD") }
     }
 

@@ -30,6 +30,7 @@ public struct CSVImporter {
     public var pseudonymiser: Pseudonymiser?
     /// Where quarantine files go; beside the store by default.
     public var quarantineDirectory: String
+    public var bounds = PlausibilityBounds.today()
     public var logger: Logger
     /// Told the bytes read so far and the file's size as an import proceeds (for a progress display).
     public var progress: (@Sendable (_ file: String, _ done: Int, _ total: Int) -> Void)?
@@ -69,6 +70,7 @@ public struct CSVImporter {
         let mapping = self.mapping
         let pseudonymiser = self.pseudonymiser
         let quarantineDirectory = self.quarantineDirectory
+        let bounds = self.bounds
 
         do {
             entry = try store.load(entry) { writer in
@@ -83,6 +85,9 @@ public struct CSVImporter {
                     log.rowsRead += 1
                     do {
                         let row = try mapper.map(record)
+                        if let (field, reason) = bounds.violation(in: row, layout: mapper.layout) {
+                            throw InputError(file: name, position: record.line, field: field, reason: reason)
+                        }
                         if let (rowOutcome, duplicate) = try writer.enqueue(row, layout: mapper.layout) { log.count(rowOutcome, duplicate: duplicate) }
                     } catch let error as InputError {
                         log.rejected += 1

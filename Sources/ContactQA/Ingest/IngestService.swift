@@ -13,6 +13,8 @@ public struct IngestService {
     public var logger: Logger
     /// Progress of each CSV file's import, for a display on a terminal.
     public var progress: (@Sendable (_ file: String, _ done: Int, _ total: Int) -> Void)?
+    /// Values outside these are quarantined; by default timestamps up to tomorrow.
+    public var bounds = PlausibilityBounds.today()
 
     public init(store: any SQLStore, logger: Logger) {
         self.store = store
@@ -64,8 +66,9 @@ public struct IngestService {
                 case "zendesk-tickets": mapper = ZendeskTicketMapper()
                 default: mapper = try GenesysConversationMapper(lookupsIn: (file as NSString).deletingLastPathComponent)
                 }
-                return try JSONImporter(mapper: mapper, pseudonymiser: pseudonymiser, quarantineDirectory: quarantine, logger: logger)
-                    .importFile(file, into: store)
+                var importer = JSONImporter(mapper: mapper, pseudonymiser: pseudonymiser, quarantineDirectory: quarantine, logger: logger)
+                importer.bounds = bounds
+                return try importer.importFile(file, into: store)
             }
         }
         let mapping: Mapping
@@ -83,6 +86,7 @@ public struct IngestService {
         }
         var importer = CSVImporter(mapping: mapping, pseudonymiser: pseudonymiser, quarantineDirectory: quarantine, logger: logger)
         importer.progress = progress
+        importer.bounds = bounds
         var reports: [FileImportReport] = []
         for file in files {
             if skipLoaded, let digest = IngestService.sha256(of: file), try store.hasLoaded(sha256: digest) {

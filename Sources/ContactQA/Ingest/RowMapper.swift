@@ -347,7 +347,8 @@ func delimiterName(_ byte: UInt8) -> String {
 }
 
 func formatSeconds(_ value: Double) -> String {
-    value == value.rounded() ? String(Int64(value)) : String(value)
+    // Whole numbers print without ".0"; beyond 2⁵³ (or not finite) Double's own form, never a trapping conversion.
+    abs(value) < 9e15 && value == value.rounded() ? String(Int64(value)) : String(value)
 }
 
 /// A row's values by canonical field, in an array indexed by `CanonicalField.ordinal`.

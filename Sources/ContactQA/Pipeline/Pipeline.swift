@@ -105,6 +105,8 @@ public struct Pipeline: Sendable {
 
     /// Calendar settings of the nightly job (`schedule:`).
     public var schedule = Schedule()
+    /// `bounds:` — plausibility bounds of ingested values (the latest day follows the run's as-of date).
+    public var bounds = Bounds()
     /// `report.mode`: the mode of report files (folders get the matching search bits); nil keeps the
     /// owner-only default.
     public var reportMode: mode_t?
@@ -128,7 +130,23 @@ public struct Pipeline: Sendable {
     static let deliveredLater: Set<String> = ["evaluations"]
 
     static let topKeys = ["name", "timezone", "store", "inputs", "settle_s", "privacy", "kpis", "targets", "scorecards", "sampling", "report",
-                          "schedule", "log"]
+                          "schedule", "log", "bounds"]
+
+    /// The `bounds:` key: the earliest plausible day and the longest plausible duration and wait.
+    public struct Bounds: Sendable, Equatable {
+        public var earliest = LocalDate(year: 2000, month: 1, day: 1)
+        public var maximumDurationSeconds = 7 * 86_400.0
+        public var maximumWaitSeconds = 30 * 86_400.0
+
+        /// The bounds of a run standing on `asOf`.
+        public func plausibility(asOf: LocalDate) -> PlausibilityBounds {
+            var bounds = PlausibilityBounds(asOf: asOf)
+            bounds.earliest = earliest
+            bounds.maximumDurationSeconds = maximumDurationSeconds
+            bounds.maximumWaitSeconds = maximumWaitSeconds
+            return bounds
+        }
+    }
 
     /// Loads and checks a pipeline file. Every problem found is reported at once (``ConfigProblems``),
     /// each naming the file, line and key, so one pass shows all that is to mend.
@@ -268,7 +286,13 @@ public struct Pipeline: Sendable {
         }
         attempt {
             guard let kpis = try keys(top["kpis"], ["short_abandon_s", "service_level_s", "fcr", "csat_top_boxes"]) else { return }
-            if let node = kpis["short_abandon_s"] { attempt { pipeline.parameters.shortAbandonSeconds = try node.double() } }
+            if let node = kpis["short_abandon_s"] {
+                attempt {
+                    let seconds = try node.double()
+                    guard seconds >= 0, seconds <= 86_400 else { throw node.error("short_abandon_s lies in 0–86400 seconds") }
+                    pipeline.parameters.shortAbandonSeconds = seconds
+                }
+            }
             if let node = kpis["service_level_s"] {
                 attempt {
                     for (key, value) in try node.entries(allowed: Channel.allCases.map(\.rawValue)) {
@@ -303,6 +327,25 @@ public struct Pipeline: Sendable {
                     let boxes = try node.int()
                     guard boxes >= 1 else { throw node.error("csat_top_boxes must be at least 1") }
                     pipeline.parameters.csatTopBoxes = boxes
+                }
+            }
+        }
+        attempt {
+            guard let bounds = try keys(top["bounds"], ["earliest", "max_duration_s", "max_wait_s"]) else { return }
+            if let node = bounds["earliest"] {
+                attempt {
+                    guard let day = LocalDate(iso: try node.string()), day.components.year >= 1970 else {
+                        throw node.error("earliest is a date YYYY-MM-DD from 1970 on")
+                    }
+                    pipeline.bounds.earliest = day
+                }
+            }
+            for (key, path) in [("max_duration_s", \Bounds.maximumDurationSeconds), ("max_wait_s", \Bounds.maximumWaitSeconds)] {
+                guard let node = bounds[key] else { continue }
+                attempt {
+                    let seconds = try node.double()
+                    guard seconds >= 60, seconds <= 366 * 86_400 else { throw node.error("\(key) lies in 60–31622400 seconds (a minute to a year)") }
+                    pipeline.bounds[keyPath: path] = seconds
                 }
             }
         }

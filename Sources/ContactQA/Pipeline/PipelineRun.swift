@@ -57,7 +57,10 @@ public struct PipelineRun {
                               reason: "the as-of date \(today) is earlier than the last nightly run's \(last) (a clock set back?); nothing was changed. Re-run an earlier week with --week")
         }
         var outcome = Outcome()
-        try ingest(store: store, into: &outcome)
+        // Timestamps may run to the day after the later of the as-of date and the machine's date: a re-run
+        // of an old night must not quarantine what has happened since.
+        let latest = max(today, clock.localDate(atUTC: Int64(Date().timeIntervalSince1970)))
+        try ingest(store: store, bounds: pipeline.bounds.plausibility(asOf: latest), into: &outcome)
         var calendar = WeekCalendar(clock: clock, fcrWindowDays: pipeline.parameters.fcrWindowDays)
         calendar.lookBackWeeks = pipeline.schedule.lookBackWeeks
         calendar.settleDays = pipeline.schedule.settleDays
@@ -82,9 +85,10 @@ public struct PipelineRun {
 
     // MARK: - Ingest
 
-    private func ingest(store: any SQLStore, into outcome: inout Outcome) throws {
+    private func ingest(store: any SQLStore, bounds: PlausibilityBounds, into outcome: inout Outcome) throws {
         let started = Date()
         var service = IngestService(store: store, logger: logger)
+        service.bounds = bounds
         service.progress = progress
         let pseudonymiser = try IngestService.pseudonymiser(keyFile: pipeline.keyFile)
         for input in pipeline.inputs {

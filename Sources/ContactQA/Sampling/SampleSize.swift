@@ -17,7 +17,10 @@ public enum SampleSize {
 
     static func corrected(_ n0: Double, population: Int) -> Int {
         guard population > 0 else { return 0 }
-        return min(population, Int((n0 / (1 + (n0 - 1) / Double(population))).rounded(.up)))
+        let n = (n0 / (1 + (n0 - 1) / Double(population))).rounded(.up)
+        // A plan so demanding that n₀ overflows asks for the census; so does anything at or above N.
+        guard n.isFinite, n < Double(population) else { return population }
+        return max(0, Int(n))
     }
 }
 

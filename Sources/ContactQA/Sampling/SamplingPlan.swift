@@ -145,7 +145,7 @@ public struct SamplingPlan: Sendable, Equatable {
         if let node = top["stratum_sd"] {
             for (key, value) in try node.entries() {
                 let sd = try value.double()
-                guard sd > 0 else { throw value.error("a standard deviation must be positive") }
+                guard sd > 0, sd <= 1e6 else { throw value.error("a standard deviation lies in (0, 1000000]") }
                 plan.stratumSD[key] = sd
             }
         }
@@ -189,14 +189,14 @@ public struct SamplingPlan: Sendable, Equatable {
         guard let eNode = keys["margin_of_error"] else { throw node.error("give `n`, `rate`, or `margin_of_error` with `proportion` or `sd`") }
         let e = try eNode.double()
         let confidence = try keys["confidence"]?.double() ?? 0.95
-        guard confidence > 0, confidence < 1 else { throw keys["confidence"]!.error("confidence lies in (0, 1), e.g. 0.95") }
+        guard confidence >= 0.5, confidence <= 0.999999 else { throw keys["confidence"]!.error("confidence lies in 0.5–0.999999, e.g. 0.95") }
         if let sdNode = keys["sd"] {
-            guard e > 0 else { throw eNode.error("for a mean the margin of error is in score points and must be > 0") }
+            guard e >= 1e-6, e <= 1e6 else { throw eNode.error("for a mean the margin of error is in score points, 0.000001–1000000") }
             let sd = try sdNode.double()
-            guard sd > 0 else { throw sdNode.error("sd must be positive") }
+            guard sd > 0, sd <= 1e6 else { throw sdNode.error("sd lies in (0, 1000000] score points") }
             return .mean(marginOfError: e, confidence: confidence, sd: sd)
         }
-        guard e > 0, e < 1 else { throw eNode.error("for a proportion the margin of error lies in (0, 1), e.g. 0.05") }
+        guard e >= 1e-6, e < 1 else { throw eNode.error("for a proportion the margin of error lies in [0.000001, 1), e.g. 0.05") }
         let p = try keys["proportion"]?.double() ?? 0.5
         guard p > 0, p < 1 else { throw keys["proportion"]!.error("the anticipated proportion lies in (0, 1); 0.5 is the safe choice") }
         return .proportion(marginOfError: e, confidence: confidence, p: p)

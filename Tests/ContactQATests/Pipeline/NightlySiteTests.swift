@@ -488,8 +488,9 @@ extension RunDeliveryTests {
 }
 
 extension NightlySiteTests {
-    /// A contact dated in the future (a PBX clock gone wrong) must not make a source look complete.
-    @Test func aContactDatedInTheFutureDoesNotCompleteAWeek() throws {
+    /// A contact dated in the future (a PBX clock gone wrong) is quarantined naming the bound, and the
+    /// file it came in does not make its source look complete; the caller's number stays masked.
+    @Test func aContactDatedInTheFutureIsQuarantinedAndDoesNotCompleteAWeek() throws {
         let site = try Site()
         for offset in 0..<15 {  // as-of 3 … 17 November; the PBX stops after Sunday 8 November
             let asOf = LocalDate(iso: "2026-11-03")!.adding(days: offset)
@@ -500,12 +501,21 @@ extension NightlySiteTests {
                 let pbx = day.description == "2026-11-08" ? files.pbx + "P-FUTURE,2027-01-15 10:00:00,A1,Team 1,+44 161 496 2999,5,90,false\n" : files.pbx
                 site.dir.write("inbox/pbx/pbx-\(day).csv", pbx)
             }
-            #expect(try site.night(asOf, deliver: false).status == 0)
+            let night = try site.night(asOf, deliver: false)
+            if day.description == "2026-11-08" {
+                #expect(night.status == 3)
+                #expect(night.stderr.contains("pbx-2026-11-08.csv") && night.stderr.contains("2027-01-15T10:00:00Z is after"), "\(night.stderr)")
+                #expect(!night.stderr.contains("496 2999"))
+            } else {
+                #expect(night.status == 0, "night of \(asOf): \(night.stderr)")
+            }
         }
         #expect(site.status("2026-W45") == "draft")
         let report = try #require(site.dir.read("reports/2026-W45/report.md"))
-        #expect(report.contains("- pbx: data up to 2026-11-08, 8 days short of 2026-11-16"))
-        #expect(report.contains("- pbx: 1 contact dated after 2026-11-17, the as-of date (a clock or an export gone wrong?); they do not count towards completeness"))
+        #expect(report.contains("- pbx: data up to 2026-11-07, 9 days short of 2026-11-16"), "\(report)")
+        let quarantined = try FileManager.default.contentsOfDirectory(atPath: site.dir.path + "/quarantine")
+        #expect(!quarantined.isEmpty)
+        for file in quarantined { #expect(site.dir.read("quarantine/" + file)?.contains("496 2999") == false) }
     }
 }
 

@@ -161,7 +161,9 @@ struct KPIEngineTests {
             w53,voice,2027-01-03T23:59:59Z,true
             w01,voice,2027-01-04T00:00:00Z,true
             """)
-        _ = try CSVImporter(mapping: .canonical, pseudonymiser: testKey, quarantineDirectory: dir.path).importFile(file, into: store)
+        var importer = CSVImporter(mapping: .canonical, pseudonymiser: testKey, quarantineDirectory: dir.path)
+        importer.bounds = PlausibilityBounds(asOf: LocalDate(iso: "2027-02-01")!)  // the data runs into 2027
+        _ = try importer.importFile(file, into: store)
         let clock = ZoneClock(identifier: "Europe/London")!
         let october = try KPIEngine(store: store).report(period: Period(from: LocalDate(iso: "2026-10-25")!, to: LocalDate(iso: "2026-10-25")!, clock: clock),
                                                          groupBy: [.hour], parameters: KPIParameters(), asOf: LocalDate(iso: "2027-02-01")!)

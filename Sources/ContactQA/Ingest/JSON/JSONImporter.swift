@@ -20,6 +20,7 @@ public struct JSONImporter {
     public var mapper: any JSONRecordMapper
     public var pseudonymiser: Pseudonymiser?
     public var quarantineDirectory: String
+    public var bounds = PlausibilityBounds.today()
     public var rejectionThreshold = 0.01
     public var logger: Logger
 
@@ -45,6 +46,7 @@ public struct JSONImporter {
         let pseudonymiser = self.pseudonymiser
         let threshold = rejectionThreshold
         let directory = quarantineDirectory
+        let bounds = self.bounds
         do {
             entry = try store.load(entry) { writer in
                 var log = entry
@@ -61,6 +63,11 @@ public struct JSONImporter {
                             raw = object
                             let rows = try mapper.rows(from: object, number: record.number, file: name, pseudonymiser: pseudonymiser)
                             if rows.isEmpty { skipped += 1 }
+                            for (row, layout) in rows {
+                                if let (field, reason) = bounds.violation(in: row, layout: layout) {
+                                    throw InputError(file: name, position: record.number, unit: .record, field: field, reason: reason)
+                                }
+                            }
                             for (row, layout) in rows {
                                 if let (rowOutcome, duplicate) = try writer.enqueue(row, layout: layout) { log.count(rowOutcome, duplicate: duplicate) }
                             }

@@ -43,6 +43,10 @@ public struct ZendeskTicketMapper: JSONRecordMapper {
         }
         let firstReply = try f.number("metric_set.reply_time_in_minutes.calendar")
         if let minutes = firstReply, minutes < 0 { throw f.error("metric_set.reply_time_in_minutes.calendar", "negative reply time") }
+        // Past a year the number is no reply time (and would overflow an instant); the bounds then name the plausible limit.
+        if let minutes = firstReply, !(minutes <= 525_600) {
+            throw f.error("metric_set.reply_time_in_minutes.calendar", "a reply time of \(formatSeconds(minutes)) minutes is not plausible (more than a year)")
+        }
         b.contact("wait_s", firstReply.map { .real($0 * 60) } ?? .null)
         b.contact("abandoned", .integer(0))
         if let status = try f.string("status") {

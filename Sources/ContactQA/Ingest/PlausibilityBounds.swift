@@ -1,0 +1,71 @@
+import Foundation
+
+/// Values no contact centre produces. A row holding one is quarantined naming the bound, so that
+/// one contact dated 9999 or a wait of 10³⁰⁰ seconds cannot move a week's report, block later
+/// corrections of its record, or overflow a sum.
+///
+/// Defaults: timestamps from 2000-01-01 to the day after the as-of date (UTC), handle-time parts
+/// (talk, hold, after-call work) up to 7 days, waits up to 30 days. A site sets its own in the
+/// pipeline's `bounds:` key.
+public struct PlausibilityBounds: Sendable, Equatable {
+    public var earliest = LocalDate(year: 2000, month: 1, day: 1)
+    /// The last day (UTC) a timestamp may fall on.
+    public var latest: LocalDate
+    public var maximumDurationSeconds = 7 * 86_400.0
+    public var maximumWaitSeconds = 30 * 86_400.0
+
+    /// Bounds for data loaded on `asOf`: timestamps up to the next day.
+    public init(asOf: LocalDate) { latest = asOf.adding(days: 1) }
+
+    /// Bounds for data loaded now.
+    public static func today() -> PlausibilityBounds {
+        PlausibilityBounds(asOf: ZoneClock.utc.localDate(atUTC: Int64(Date().timeIntervalSince1970)))
+    }
+
+    private var earliestMilliseconds: Int64 { Int64(earliest.dayNumber) * 86_400_000 }
+    private var endMilliseconds: Int64 { Int64(latest.dayNumber + 1) * 86_400_000 }
+
+    /// The first value of a mapped row outside the bounds, as (canonical column, reason); nil when all hold.
+    func violation(in row: MappedRow, layout: RowLayout) -> (field: String, reason: String)? {
+        let columns = zip(layout.contactColumns, row.contact ?? []).map { ($0, $1) } + zip(layout.legColumns, row.legValues).map { ($0, $1) }
+        for (column, value) in columns {
+            guard let field = CanonicalField(rawValue: column) else { continue }
+            switch (field.kind, value) {
+            case (.instant, .integer(let ms)):
+                if let reason = instantProblem(ms) { return (column, reason) }
+            case (.seconds, .real(let seconds)):
+                let limit = field == .waitSeconds ? maximumWaitSeconds : maximumDurationSeconds
+                if !seconds.isFinite || seconds > limit {
+                    return (column, "\(column) is \(seconds.isFinite ? formatSeconds(seconds) + " s" : "not a number"), beyond the plausible "
+                            + "\(formatSeconds(limit)) s (\(Int(limit / 86_400)) days; a site sets its own in the pipeline's bounds:)")
+                }
+            default: continue
+            }
+        }
+        // A version that is a timestamp (ms since 2000) must not lie in the future: it would outrank every later correction.
+        for version in [row.version, row.legVersion] {
+            if let v = version, v >= earliestMilliseconds, v >= endMilliseconds {
+                return ("version", "the record's update time \(PlausibilityBounds.show(v)) lies after \(latest), the last plausible day")
+            }
+        }
+        return nil
+    }
+
+    /// A UTC instant as `YYYY-MM-DDTHH:MM:SSZ`.
+    static func show(_ ms: Int64) -> String {
+        let seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
+        let day = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let rest = Int(seconds - day * 86_400)
+        return "\(LocalDate(dayNumber: Int(day)))T" + String(format: "%02d:%02d:%02dZ", rest / 3600, rest / 60 % 60, rest % 60)
+    }
+
+    private func instantProblem(_ ms: Int64) -> String? {
+        if ms < earliestMilliseconds {
+            return "\(PlausibilityBounds.show(ms)) is before \(earliest), the earliest plausible day (a site sets its own in the pipeline's bounds:)"
+        }
+        if ms >= endMilliseconds {
+            return "\(PlausibilityBounds.show(ms)) is after \(latest), the last plausible day (the day after the as-of date)"
+        }
+        return nil
+    }
+}
