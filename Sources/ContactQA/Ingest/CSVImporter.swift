@@ -95,7 +95,8 @@ public struct CSVImporter {
                         if quarantine == nil {
                             quarantine = QuarantineFile(path: (quarantineDirectory as NSString).appendingPathComponent("\(writer.ingestID)-\(name).csv"))
                         }
-                        try quarantine?.append(error, record: record, delimiter: reader.delimiter ?? 0x2C, maskedColumn: mapper.customerColumn)
+                        try quarantine?.append(error, record: record, delimiter: reader.delimiter ?? 0x2C, maskedColumn: mapper.customerColumn,
+                                                    columnCount: mapper.columnCount)
                     }
                 }
                 for (rowOutcome, duplicate) in try writer.finish() { log.count(rowOutcome, duplicate: duplicate) }

@@ -2,6 +2,10 @@ import Foundation
 
 /// Collects rejected rows of one file in a CSV beside the store: file, line, field, reason, and the
 /// record itself with the customer identifier masked, so that nothing is lost and no one is exposed.
+///
+/// The identifier column is masked by the header's name for it, and only where the row lines up with
+/// the header; every field, in any row, also goes through `Redactor.display`, so a row whose columns
+/// have shifted (a changed delimiter, one extra field) still shows no phone number or e-mail address.
 final class QuarantineFile {
     static let header = ["file", "line", "field", "reason", "record"]
 
@@ -13,7 +17,8 @@ final class QuarantineFile {
 
     deinit { try? handle?.close() }
 
-    func append(_ error: InputError, record: CSVRecord?, delimiter: UInt8, maskedColumn: Int?, raw explicitRaw: String? = nil) throws {
+    func append(_ error: InputError, record: CSVRecord?, delimiter: UInt8, maskedColumn: Int?, columnCount: Int? = nil,
+                raw explicitRaw: String? = nil) throws {
         if handle == nil {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             _ = FileManager.default.createFile(atPath: path, contents: Data((CSVText.line(QuarantineFile.header) + "\n").utf8),
@@ -24,8 +29,10 @@ final class QuarantineFile {
         var raw = explicitRaw ?? ""
         if let record {
             var fields: [String] = []
+            let aligned = columnCount == nil || record.count == columnCount
             for i in 0..<record.count {
-                fields.append(i == maskedColumn && !record[i].isEmpty ? "[masked]" : String(decoding: record[i], as: UTF8.self))
+                let masked = aligned && i == maskedColumn && !record[i].isEmpty
+                fields.append(masked ? "[masked]" : Redactor.display(String(decoding: record[i], as: UTF8.self)))
             }
             raw = CSVText.line(fields, delimiter: delimiter)
         }
@@ -37,9 +44,25 @@ final class QuarantineFile {
         count += 1
     }
 
-    /// Appends a rejected record given as text (JSON), already masked.
+    /// Appends a rejected record given as text (JSON), its identifiers already masked; the rest is
+    /// redacted here (an unmapped attribute may hold the caller's number).
     func append(_ error: InputError, rawText: String) throws {
-        try append(error, record: nil, delimiter: 0x2C, maskedColumn: nil, raw: rawText)
+        try append(error, record: nil, delimiter: 0x2C, maskedColumn: nil, raw: rawText.isEmpty ? "" : Redactor().redact(QuarantineFile.maskingLongNumbers(rawText)))
+    }
+
+    private static let jsonValue = try! NSRegularExpression(pattern: #"([:\[,]\s*)("?)(\+?\d[\d \-().]*\d)("?)(?=\s*[,\]}])"#)
+
+    /// JSON text with every value that is a bare number of 9 or more digits, quoted or not, replaced by
+    /// `"[masked]"`: an identifier sent as a number (`"Address": 447700900123`) that no mapping names.
+    static func maskingLongNumbers(_ json: String) -> String {
+        let text = NSMutableString(string: json)
+        for match in jsonValue.matches(in: json, range: NSRange(location: 0, length: text.length)).reversed() {
+            let value = text.substring(with: match.range(at: 3))
+            guard value.utf8.filter({ $0 >= 0x30 && $0 <= 0x39 }).count >= 9 else { continue }
+            let quoted = NSRange(location: match.range(at: 2).location, length: NSMaxRange(match.range(at: 4)) - match.range(at: 2).location)
+            text.replaceCharacters(in: quoted, with: "\"[masked]\"")
+        }
+        return text as String
     }
 
     func close() throws {

@@ -33,7 +33,7 @@ final class RowMapper {
     private let mapping: Mapping
     private let clock: ZoneClock
     private let pseudonymiser: Pseudonymiser?
-    private let columnCount: Int
+    let columnCount: Int
     private let entries: [Entry]
     private let provided: Set<CanonicalField>
     private let deriveAbandoned: Bool
@@ -128,7 +128,7 @@ final class RowMapper {
             }
         } else {
             let hint = closest(column, in: names).map { " (did you mean \"\($0)\"?)" } ?? ""
-            reason += hint + "; the header has: " + names.joined(separator: ", ")
+            reason += hint + "; the header has: " + names.map(Redactor.display).joined(separator: ", ")
         }
         return InputError(file: file, position: line, field: column, reason: reason)
     }
@@ -273,7 +273,8 @@ final class RowMapper {
 
     private func convert(_ entry: Entry, _ bytes: UnsafeRawBufferPointer, text: String?, _ fail: (String) -> InputError) throws(InputError) -> FieldValue {
         let field = entry.field
-        func shown() -> String { text ?? String(decoding: bytes, as: UTF8.self) }
+        // A value echoed in a message is masked: a shifted column can put a phone number in any field.
+        func shown() -> String { Redactor.display(text ?? String(decoding: bytes, as: UTF8.self)) }
         switch field.kind {
         case .text:
             let value = text ?? String(decoding: bytes, as: UTF8.self)

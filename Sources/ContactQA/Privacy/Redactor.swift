@@ -50,6 +50,19 @@ public struct Redactor: Sendable {
         return out as String
     }
 
+    /// A value from input as it may be shown in a message or a quarantined record: a bare number of 9
+    /// or more digits (an identifier written without `+` or separators, `447700900123`) is `[masked]`,
+    /// anything else is redacted.
+    public static func display(_ value: String) -> String {
+        var digits = 0
+        var other = false
+        for b in value.utf8 {
+            if b >= 0x30 && b <= 0x39 { digits += 1 } else if ![0x20, 0x2B, 0x2D, 0x28, 0x29, 0x2E].contains(b) { other = true; break }
+        }
+        if !other && digits >= 9 { return "[masked]" }
+        return Redactor().redact(value)
+    }
+
     /// Redaction with no site-specific country plan.
     public static func redact(_ text: String) -> String { Redactor().redact(text) }
 

@@ -171,11 +171,12 @@ struct JSONFields {
 
     private func describe(_ v: Any) -> String {
         switch v {
-        case let s as String: "the text \"\(s)\""
+        // Only the type, or masked text: the field may be an identifier sent in the wrong type.
+        case let s as String: "the text \"\(Redactor.display(String(s.prefix(60))))\""
         case is [Any]: "a list"
         case is [String: Any]: "an object"
-        case let n as NSNumber: isBoolean(n) ? "\(n.boolValue)" : "the number \(n)"
-        default: "\(v)"
+        case let n as NSNumber: isBoolean(n) ? "true or false" : "a number"
+        default: "a value of another type"
         }
     }
 }
