@@ -10,9 +10,12 @@ public final class SQLiteStore: ContactStore {
         case unknownTimeZone(String)
         case timeZoneMismatch(stored: String, requested: String)
         case newerSchema(path: String)
+        /// The file exists but is not a ContactQA store; `what` says what it is.
+        case notAStore(path: String, what: String)
 
         public var description: String {
             switch self {
+            case .notAStore(let path, let what): "\(path) is not a ContactQA store: \(what); nothing was changed"
             case .needsTimeZone(let path):
                 "\(path) does not exist yet; creating a store needs the site timezone: pass --timezone (e.g. Europe/London)"
             case .unknownTimeZone(let zone): "unknown time zone \"\(zone)\" (use an IANA name such as Europe/London)"
@@ -33,17 +36,19 @@ public final class SQLiteStore: ContactStore {
 
     /// Opens the store at `path`, creating it (with `timeZone` as the site timezone) when absent.
     ///
+    /// A new store is built whole in a temporary file beside `path` and moved into place only when
+    /// complete, so a kill during creation leaves no half-store. An existing file must be a ContactQA
+    /// store: an empty file, a file that is not SQLite, or a SQLite database without ContactQA's
+    /// meta table is refused, never taken over.
     /// - Parameter create: the site timezone for a new store; when the store exists it must match or be nil.
     public init(path: String, createWithTimeZone timeZone: String? = nil) throws {
         self.path = path
-        let exists = FileManager.default.fileExists(atPath: path)
         if let timeZone, ZoneClock(identifier: timeZone) == nil { throw OpenError.unknownTimeZone(timeZone) }
-        if !exists {
-            guard timeZone != nil else { throw OpenError.needsTimeZone(path: path) }
-            let directory = (path as NSString).deletingLastPathComponent
-            if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-            _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        if !FileManager.default.fileExists(atPath: path) {
+            guard let timeZone else { throw OpenError.needsTimeZone(path: path) }
+            try SQLiteStore.create(path: path, timeZone: timeZone)
         }
+        try SQLiteStore.checkIsStore(path)
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL")
@@ -52,13 +57,54 @@ public final class SQLiteStore: ContactStore {
         let migrator = SQLiteStore.migrator
         if try queue.read({ try migrator.hasBeenSuperseded($0) }) { throw OpenError.newerSchema(path: path) }
         try migrator.migrate(queue)
-        let stored = try queue.write { db -> String in
-            if let zone = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'site_timezone'") { return zone }
-            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('site_timezone', ?)", arguments: [timeZone ?? "UTC"])
-            return timeZone ?? "UTC"
+        guard let stored = try queue.read({ try String.fetchOne($0, sql: "SELECT value FROM meta WHERE key = 'site_timezone'") }) else {
+            throw OpenError.notAStore(path: path, what: "its meta table has no site time zone")
         }
-        if let timeZone, exists, timeZone != stored { throw OpenError.timeZoneMismatch(stored: stored, requested: timeZone) }
+        if let timeZone, timeZone != stored { throw OpenError.timeZoneMismatch(stored: stored, requested: timeZone) }
         siteTimeZone = stored
+    }
+
+    /// Builds a new store in `path.creating-PID` and links it into place; another process creating the
+    /// same store at the same moment wins or loses whole.
+    private static func create(path: String, timeZone: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        let temporary = path + ".creating-\(getpid())"
+        try? FileManager.default.removeItem(atPath: temporary)
+        defer { try? FileManager.default.removeItem(atPath: temporary) }
+        _ = FileManager.default.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o600])
+        do {
+            let queue = try DatabaseQueue(path: temporary)
+            try migrator.migrate(queue)
+            try queue.write { try $0.execute(sql: "INSERT INTO meta (key, value) VALUES ('site_timezone', ?)", arguments: [timeZone]) }
+            try queue.close()
+        }
+        // link(2) fails when `path` appeared meanwhile: that store stands, this one is dropped.
+        if link(temporary, path) != 0, errno != EEXIST {
+            throw OpenError.notAStore(path: path, what: "it could not be created (\(String(cString: strerror(errno))))")
+        }
+    }
+
+    /// Refuses a file that is not a ContactQA store, saying what it is, before anything writes to it.
+    private static func checkIsStore(_ path: String) throws {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        if size == 0 {
+            throw OpenError.notAStore(path: path, what: "the file is empty (a creation that was interrupted, or a placeholder); remove it to create a new store")
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else { return }  // unreadable: the open below says why
+        let magic = (try? handle.read(upToCount: 16)) ?? Data()
+        try? handle.close()
+        guard magic == Data("SQLite format 3\u{0}".utf8) else {
+            throw OpenError.notAStore(path: path, what: "it is not a SQLite database")
+        }
+        var configuration = Configuration()
+        configuration.readonly = true
+        let tables = try DatabaseQueue(path: path, configuration: configuration).read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        guard tables.contains("meta"), tables.contains("grdb_migrations") else {
+            throw OpenError.notAStore(path: path, what: "it is a SQLite database without ContactQA's tables (\(tables.isEmpty ? "no tables" : tables.prefix(5).joined(separator: ", ")))")
+        }
     }
 
     static var migrator: DatabaseMigrator {
