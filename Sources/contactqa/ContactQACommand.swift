@@ -28,6 +28,10 @@ struct ContactQACommand: ParsableCommand {
                 exit(withError: error)
             }
             let code: Int32
+            if SQLiteStore.isBusy(error) {
+                FileHandle.standardError.write(Data("contactqa: error: the store is busy: another process kept writing to it for longer than the wait (--wait); nothing of this command's file in progress was loaded. Run it again when the other process has finished\n".utf8))
+                Foundation.exit(4)
+            }
             switch error {
             case is InputError: code = 3
             case let error as PostgresError: code = error.isConfiguration ? 2 : 1

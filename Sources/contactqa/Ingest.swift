@@ -29,6 +29,9 @@ struct Ingest: ParsableCommand {
     @Option(help: "Write a new pseudonymisation key to this file (mode 0600) and stop.")
     var generateKey: String?
 
+    @Option(help: "Seconds to wait while another process writes to the store, 0–86400 (then exit 4).")
+    var wait: Double = SQLiteStore.defaultWait
+
     @OptionGroup var logging: LoggingOptions
 
     @Argument(help: "The files to load.")
@@ -36,6 +39,7 @@ struct Ingest: ParsableCommand {
 
     func validate() throws {
         if generateKey != nil { return }
+        guard wait >= 0, wait <= 86_400 else { throw ValidationError("--wait lies in 0–86400 seconds") }
         guard store != nil else { throw ValidationError("--store is required") }
         guard source != nil else { throw ValidationError("--source is required (canonical or csv)") }
         guard !files.isEmpty else { throw ValidationError("name at least one file to load") }
@@ -49,7 +53,7 @@ struct Ingest: ParsableCommand {
             return
         }
         let logger = logging.bootstrap()
-        var service = IngestService(store: try openStore(store!, createWithTimeZone: timezone), logger: logger)
+        var service = IngestService(store: try openStore(store!, createWithTimeZone: timezone, wait: wait), logger: logger)
         if !logging.quiet { service.progress = ProgressDisplay.bar() }
         let reports = try service.ingest(source: source!, mappingFile: mapping, files: files,
                                          pseudonymiser: try IngestService.pseudonymiser(keyFile: keyFile))

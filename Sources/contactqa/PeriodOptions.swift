@@ -38,9 +38,9 @@ struct PeriodOptions: ParsableArguments {
 
 /// `--store`: a SQLite file (a path, or `sqlite:PATH`) or a PostgreSQL URL (`postgres://user@host:port/db`,
 /// the password from PGPASSWORD or a pgpass file, never the URL).
-func openStore(_ spec: String, createWithTimeZone timeZone: String? = nil) throws -> any SQLStore {
+func openStore(_ spec: String, createWithTimeZone timeZone: String? = nil, wait: TimeInterval = SQLiteStore.defaultWait) throws -> any SQLStore {
     if PostgresStore.isURL(spec) { return try PostgresStore(url: spec, createWithTimeZone: timeZone) }
-    return try SQLiteStore(path: sqlitePath(spec), createWithTimeZone: timeZone)
+    return try SQLiteStore(path: sqlitePath(spec), createWithTimeZone: timeZone, wait: wait)
 }
 
 private func sqlitePath(_ spec: String) -> String { spec.hasPrefix("sqlite:") ? String(spec.dropFirst("sqlite:".count)) : spec }

@@ -31,9 +31,13 @@ struct Run: ParsableCommand {
     @Flag(name: .customLong("stop-before-commit"), help: .hidden)
     var stopBeforeCommit = false
 
+    @Option(help: "Seconds to wait while another process writes to the store, 0–86400 (then exit 4).")
+    var wait: Double = SQLiteStore.defaultWait
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
+        guard wait >= 0, wait <= 86_400 else { throw ValidationError("--wait lies in 0–86400 seconds") }
         if let week, ISOWeek(week) == nil { throw ValidationError("--week \(week) is not an ISO week such as 2026-W47") }
         if let asOf, LocalDate(iso: asOf) == nil { throw ValidationError("--as-of \(asOf) is not a date YYYY-MM-DD") }
     }
@@ -54,6 +58,7 @@ struct Run: ParsableCommand {
             job.table = { title, text in print("\n\(title)\n\(text)", terminator: "") }
         }
         if stopBeforeCommit { job.beforeCommit = { _ in raise(SIGSTOP) } }
+        job.wait = wait
         let outcome: PipelineRun.Outcome
         do { outcome = try job.execute() } catch let held as RunLock.Held {
             FileHandle.standardError.write(Data("contactqa: error: \(held)\n".utf8))

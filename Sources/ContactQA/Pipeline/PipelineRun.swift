@@ -6,6 +6,8 @@ import Logging
 /// final and left alone. What `contactqa run` does.
 public struct PipelineRun {
     public var pipeline: Pipeline
+    /// How long SQLite statements wait for another process's write (a manual ingest) before giving up.
+    public var wait = SQLiteStore.defaultWait
     /// The date the run stands on; nil: today in the site's time zone.
     public var asOf: LocalDate?
     /// One week only (`run --week`); nil: every week due (the current one and the look-back).
@@ -36,19 +38,19 @@ public struct PipelineRun {
     /// Opens the pipeline's store and takes its run lock: a flock beside a SQLite file, a session
     /// advisory lock on PostgreSQL. Both end with the process, so a killed run leaves no stale lock.
     /// - Throws: `RunLock.Held` when another run holds the lock.
-    public static func openStore(_ pipeline: Pipeline) throws -> (store: any SQLStore, lock: RunLock?) {
+    public static func openStore(_ pipeline: Pipeline, wait: TimeInterval = SQLiteStore.defaultWait) throws -> (store: any SQLStore, lock: RunLock?) {
         if PostgresStore.isURL(pipeline.store) {
             let postgres = try PostgresStore(url: pipeline.store, createWithTimeZone: pipeline.timezone)
             guard try postgres.tryLockRun() else { throw RunLock.Held(path: "advisory lock on \(postgres.url)") }
             return (postgres, nil)
         }
         let lock = try RunLock(store: pipeline.store)
-        return (try SQLiteStore(path: pipeline.store, createWithTimeZone: pipeline.timezone), lock)
+        return (try SQLiteStore(path: pipeline.store, createWithTimeZone: pipeline.timezone, wait: wait), lock)
     }
 
     public func execute() throws -> Outcome {
         try pipeline.preflight()  // before the store is touched: inputs that match nothing, an unwritable report folder
-        let (store, lock) = try PipelineRun.openStore(pipeline)
+        let (store, lock) = try PipelineRun.openStore(pipeline, wait: wait)
         defer { withExtendedLifetime(lock) {} }
         let clock = ZoneClock(identifier: store.siteTimeZone) ?? .utc
         let today = asOf ?? clock.localDate(atUTC: Int64(Date().timeIntervalSince1970))

@@ -41,7 +41,9 @@ public final class SQLiteStore: ContactStore {
     /// store: an empty file, a file that is not SQLite, or a SQLite database without ContactQA's
     /// meta table is refused, never taken over.
     /// - Parameter create: the site timezone for a new store; when the store exists it must match or be nil.
-    public init(path: String, createWithTimeZone timeZone: String? = nil) throws {
+    /// - Parameter wait: how long a statement waits for another process's write to end before it fails
+    ///   as busy (`SQLiteStore.isBusy`); a line on standard error says so every 10 seconds.
+    public init(path: String, createWithTimeZone timeZone: String? = nil, wait: TimeInterval = SQLiteStore.defaultWait) throws {
         self.path = path
         if let timeZone, ZoneClock(identifier: timeZone) == nil { throw OpenError.unknownTimeZone(timeZone) }
         if !FileManager.default.fileExists(atPath: path) {
@@ -50,18 +52,42 @@ public final class SQLiteStore: ContactStore {
         }
         try SQLiteStore.checkIsStore(path)
         var configuration = Configuration()
+        configuration.busyMode = .callback(SQLiteStore.waiting(on: path, for: wait))
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL")
         }
         queue = try DatabaseQueue(path: path, configuration: configuration)
         let migrator = SQLiteStore.migrator
         if try queue.read({ try migrator.hasBeenSuperseded($0) }) { throw OpenError.newerSchema(path: path) }
-        try migrator.migrate(queue)
+        // Only a store that needs a migration is written on open: a reader never waits for a writer (WAL).
+        if try !queue.read({ try migrator.hasCompletedMigrations($0) }) { try migrator.migrate(queue) }
         guard let stored = try queue.read({ try String.fetchOne($0, sql: "SELECT value FROM meta WHERE key = 'site_timezone'") }) else {
             throw OpenError.notAStore(path: path, what: "its meta table has no site time zone")
         }
         if let timeZone, timeZone != stored { throw OpenError.timeZoneMismatch(stored: stored, requested: timeZone) }
         siteTimeZone = stored
+    }
+
+    /// Five minutes: long enough for a manual load to finish before the nightly job goes on.
+    public static let defaultWait: TimeInterval = 300
+
+    /// Whether `error` is a statement that gave up waiting for another process's write.
+    public static func isBusy(_ error: any Error) -> Bool {
+        guard let error = error as? DatabaseError else { return false }
+        return error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
+    }
+
+    /// SQLite's busy handler: sleeps 20 ms a try until `wait` has passed, saying every 10 s that it waits.
+    private static func waiting(on path: String, for wait: TimeInterval) -> Database.BusyCallback {
+        { tries in
+            let waited = Double(tries) * 0.02
+            guard waited < wait else { return false }
+            if tries > 0, tries % 500 == 0 {
+                FileHandle.standardError.write(Data("contactqa: waiting for \((path as NSString).lastPathComponent): another process is writing to it (\(Int(waited)) s of \(Int(wait)) s)\n".utf8))
+            }
+            usleep(20_000)
+            return true
+        }
     }
 
     /// Builds a new store in `path.creating-PID` and links it into place; another process creating the
