@@ -93,7 +93,7 @@ public struct CSVImporter {
                         log.rejected += 1
                         if samples.count < 5 { samples.append(error) }
                         if quarantine == nil {
-                            quarantine = QuarantineFile(path: (quarantineDirectory as NSString).appendingPathComponent("\(writer.ingestID)-\(name).csv"))
+                            quarantine = QuarantineFile(directory: quarantineDirectory, name: "\(writer.ingestID)-\(name)")
                         }
                         try quarantine?.append(error, record: record, delimiter: reader.delimiter ?? 0x2C, maskedColumn: mapper.customerColumn,
                                                     columnCount: mapper.columnCount)

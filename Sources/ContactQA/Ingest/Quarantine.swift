@@ -9,11 +9,19 @@ import Foundation
 final class QuarantineFile {
     static let header = ["file", "line", "field", "reason", "record"]
 
-    let path: String
+    /// Where the rows go; moved to `name-2.csv`, `name-3.csv`, … when another store sharing the folder
+    /// wrote that name first.
+    private(set) var path: String
     private var handle: FileHandle?
     private(set) var count = 0
 
     init(path: String) { self.path = path }
+
+    /// `NAME.csv` in `directory`, without doubling an extension that already is `.csv`.
+    convenience init(directory: String, name: String) {
+        let file = name.lowercased().hasSuffix(".csv") ? name : name + ".csv"
+        self.init(path: (directory as NSString).appendingPathComponent(file))
+    }
 
     deinit { try? handle?.close() }
 
@@ -21,6 +29,12 @@ final class QuarantineFile {
                 raw explicitRaw: String? = nil) throws {
         if handle == nil {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            let stem = (path as NSString).deletingPathExtension
+            var attempt = 1
+            while FileManager.default.fileExists(atPath: path) {
+                attempt += 1
+                path = stem + "-\(attempt).csv"
+            }
             _ = FileManager.default.createFile(atPath: path, contents: Data((CSVText.line(QuarantineFile.header) + "\n").utf8),
                                                attributes: [.posixPermissions: 0o600])
             handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))

@@ -63,6 +63,21 @@ final class RowMapper {
         func index(of column: String) -> Int? {
             names.firstIndex(of: column) ?? names.firstIndex { $0.caseInsensitiveCompare(column) == .orderedSame }
         }
+        // A mapped column named twice is ambiguous: which one holds the value? (An unmapped duplicate is harmless.)
+        let mappedColumns = mapping.fields.values.flatMap { rule -> [String] in
+            switch rule.origin {
+            case .column(let c): [c]
+            case .columns(let cs): cs
+            default: []
+            }
+        }
+        for column in mappedColumns {
+            let positions = names.indices.filter { names[$0].caseInsensitiveCompare(column) == .orderedSame }
+            if positions.count > 1 {
+                throw InputError(file: file, position: header.line, field: column,
+                                 reason: "the header names \"\(column)\" \(positions.count) times (columns \(positions.map { String($0 + 1) }.joined(separator: " and "))); rename one so the mapping knows which to read")
+            }
+        }
         var entries: [Entry] = []
         for field in CanonicalField.allCases {
             guard let rule = mapping.fields[field] else { continue }

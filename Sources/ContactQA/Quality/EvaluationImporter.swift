@@ -87,7 +87,7 @@ public struct EvaluationImporter {
         entry.rejected = rejections.count
         var quarantinePath: String?
         if !rejections.isEmpty {
-            let q = QuarantineFile(path: (quarantineDirectory as NSString).appendingPathComponent("evaluations-\(name)"))
+            let q = QuarantineFile(directory: quarantineDirectory, name: "evaluations-\(name)")
             for r in rejections { try q.append(r, rawText: "") }
             try q.close()
             quarantinePath = q.path
@@ -108,7 +108,7 @@ public struct EvaluationImporter {
             entry.rejected += 1
         }
         if !rejections.isEmpty, quarantinePath == nil || entry.rejected > rejections.count - rowErrors.count {
-            let q = QuarantineFile(path: (quarantineDirectory as NSString).appendingPathComponent("evaluations-\(name)"))
+            let q = QuarantineFile(directory: quarantineDirectory, name: "evaluations-\(name)")
             for r in rejections { try q.append(r, rawText: "") }
             try q.close()
             quarantinePath = q.path

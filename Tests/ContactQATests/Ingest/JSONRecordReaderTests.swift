@@ -26,10 +26,13 @@ struct JSONRecordReaderTests {
     }
 
     @Test func badFilesSayWhere() throws {
-        #expect { try records("{\"a\":1}\n{\"a\":") } throws: { ($0 as! InputError).reason == "the file ends inside record 2 (truncated JSON)" }
+        // Records spread over lines: a cut is a truncated file. One record per line (JSON Lines): a cut line is one bad record.
+        #expect { try records("{\n\"a\":1}\n{\"a\":") } throws: { ($0 as! InputError).reason == "the file ends inside record 2 (truncated JSON)" }
+        #expect(try records("{\"a\":1}\n{\"a\":").map { [String($0.0), String($0.1), $0.2] } == [["1", "1", "{\"a\":1}"], ["2", "2", "{\"a\":"]])
         #expect { try records("") } throws: { ($0 as! InputError).reason == "the file is empty" }
         #expect { try records("id,name\n1,x\n") } throws: { ($0 as! InputError).reason.hasPrefix("this is not JSON") }
-        #expect { try records("{\"a\":1} garbage") } throws: { ($0 as! InputError).reason.contains("between records") }
+        #expect { try records("{\n\"a\":1} garbage") } throws: { ($0 as! InputError).reason.contains("between records") }
+        #expect(try records("{\"a\":1}\ngarbage\n{\"a\":2}").map(\.2) == ["{\"a\":1}", "garbage", "{\"a\":2}"])
         #expect { try records("[{\"a\":\"\(String(repeating: "x", count: 70_000))\"}]", maxBytes: 1_024) } throws: {
             ($0 as! InputError).reason.hasPrefix("record 1 starting at line 1 is larger than")
         }

@@ -76,7 +76,7 @@ public struct JSONImporter {
                         log.rejected += 1
                         if samples.count < 5 { samples.append(error) }
                         if quarantine == nil {
-                            quarantine = QuarantineFile(path: (directory as NSString).appendingPathComponent("\(writer.ingestID)-\(name).csv"))
+                            quarantine = QuarantineFile(directory: directory, name: "\(writer.ingestID)-\(name)")
                         }
                         // The record's JSON, with the customer's identifiers masked; nothing when it did not parse.
                         var text = raw == nil ? "" : String(decoding: record.bytes, as: UTF8.self)

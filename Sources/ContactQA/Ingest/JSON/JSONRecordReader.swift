@@ -39,7 +39,8 @@ public final class JSONRecordReader {
                 }
                 return .success(object)
             } catch {
-                return .failure(InputError(file: "", position: number, unit: .record, reason: "not valid JSON (\((error as NSError).localizedDescription))"))
+                return .failure(InputError(file: "", position: number, unit: .record,
+                                           reason: "the record starting at line \(line) is not valid JSON (\((error as NSError).localizedDescription))"))
             }
         }
     }
@@ -71,12 +72,17 @@ public final class JSONRecordReader {
         var lastKey: String?
         var inWrapperArray = false
         var firstObjectBuffer: [UInt8]? = nil
+        // JSON Lines: known once the first record of a stream ends on the line it began. A line that
+        // breaks off inside a record, or holds no record, is then one rejected record, not a failed file.
+        var oneRecordPerLine: Bool?
+        var offset = 0
 
         func fail(_ reason: String, at position: Int? = nil) -> InputError {
             InputError(file: displayName, position: position ?? line, reason: reason)
         }
 
         func emit() throws {
+            if layout == .stream, oneRecordPerLine == nil { oneRecordPerLine = line == recordLine }
             count += 1
             try record.withUnsafeBytes { try body(Record(number: count, line: recordLine, bytes: $0)) }
             record.removeAll(keepingCapacity: true)
@@ -87,6 +93,17 @@ public final class JSONRecordReader {
             if data.isEmpty { break }
             try data.withUnsafeBytes { (chunk: UnsafeRawBufferPointer) throws in
                 for byte in chunk {
+                    offset += 1
+                    // A UTF-8 byte-order mark before the JSON.
+                    if offset <= 3, !sawAnything, byte == [0xEF, 0xBB, 0xBF][offset - 1] { continue }
+                    if byte == 0x0A, layout == .stream, oneRecordPerLine == true, inRecord {
+                        // The line ended inside its record: that record is broken; the next line starts afresh.
+                        inRecord = false
+                        depth = 0
+                        inString = false
+                        escaped = false
+                        try emit()
+                    }
                     if byte == 0x0A { line += 1 }
                     if inString {
                         if inRecord { record.append(byte) }
@@ -131,7 +148,9 @@ public final class JSONRecordReader {
                             continue
                         }
                         if !inRecord, depth == recordDepth, (layout != .wrapped || inWrapperArray), layout != .unknown {
-                            guard byte == 0x7B else { throw fail("expected a JSON object as record \(count + 1), found an array") }
+                            guard byte == 0x7B || (layout == .stream && oneRecordPerLine == true) else {
+                                throw fail("expected a JSON object as record \(count + 1), found an array")
+                            }
                             inRecord = true
                             recordLine = line
                         }
@@ -156,7 +175,12 @@ public final class JSONRecordReader {
                     default:
                         if inRecord { record.append(byte); break }
                         if layout == .stream, depth == 0 {
-                            throw fail("unexpected \(String(decoding: [byte], as: UTF8.self).debugDescription) between records")
+                            guard oneRecordPerLine == true else {
+                                throw fail("unexpected \(String(decoding: [byte], as: UTF8.self).debugDescription) between records")
+                            }
+                            inRecord = true  // a line of JSON Lines that is no record: rejected as one
+                            recordLine = line
+                            record.append(byte)
                         }
                     }
                 }
@@ -167,6 +191,12 @@ public final class JSONRecordReader {
             }
         }
         if !sawAnything { throw InputError(file: displayName, reason: "the file is empty") }
+        if inRecord, layout == .stream, oneRecordPerLine == true {
+            inRecord = false
+            depth = 0
+            inString = false
+            try emit()  // the last line broke off: one rejected record
+        }
         if inRecord || depth != 0 || inString || firstObjectBuffer != nil {
             throw InputError(file: displayName, position: recordLine, unit: .line,
                              reason: "the file ends inside record \(count + 1) (truncated JSON)")

@@ -1,0 +1,65 @@
+@testable import ContactQA
+import Foundation
+import Testing
+
+/// Malformed input handled as a data tool's user expects: one bad line is one rejected record, a BOM
+/// is read past, an ambiguous header is an error naming both columns, quarantine files keep their names.
+@Suite("Malformed input")
+struct MalformedInputTests {
+    static let lines = try! String(contentsOfFile: fixture("amazon-connect/ctr-2026-11-17.jsonl"), encoding: .utf8).split(separator: "\n").map(String.init)
+
+    static func importCTR(_ text: String, _ dir: TemporaryDirectory, threshold: Double = 1) throws -> FileImportReport {
+        let store = try makeStore(dir)
+        let file = dir.write("ctr.jsonl", text)
+        var importer = JSONImporter(mapper: AmazonConnectMapper(), pseudonymiser: testKey, quarantineDirectory: dir.path + "/q")
+        importer.rejectionThreshold = threshold
+        return try importer.importFile(file, into: store)
+    }
+
+    @Test func aBrokenLineOfJSONLinesIsOneRejectedRecord() throws {
+        let dir = TemporaryDirectory()
+        var lines = MalformedInputTests.lines
+        lines.insert(String(lines[1].prefix(80)), at: 2)  // a line cut off mid-record
+        lines.insert("not json at all", at: 4)
+        lines.append(String(lines[3].prefix(50)))  // and the file's last line cut off too
+        let report = try MalformedInputTests.importCTR(lines.joined(separator: "\n"), dir)
+        guard case .loaded = report.outcome else { Issue.record("\(report.outcome)"); return }
+        #expect(report.log.rejected == 3, "\(report.sampleRejections)")
+        #expect(report.log.rowsRead == MalformedInputTests.lines.count + 3)
+        let reasons = report.sampleRejections.map(\.description)
+        #expect(reasons.contains { $0.contains("record 3") && $0.contains("starting at line 3 is not valid JSON") }, "\(reasons)")
+        #expect(reasons.contains { $0.contains("starting at line 5 is not valid JSON") }, "\(reasons)")
+        #expect(report.log.inserted > 0)
+    }
+
+    @Test func jsonWithAByteOrderMarkReads() throws {
+        let dir = TemporaryDirectory()
+        let report = try MalformedInputTests.importCTR("\u{FEFF}" + MalformedInputTests.lines.joined(separator: "\n") + "\n", dir)
+        guard case .loaded = report.outcome else { Issue.record("\(report.outcome)"); return }
+        #expect(report.log.rejected == 0)
+        #expect(report.log.rowsRead == MalformedInputTests.lines.count)
+    }
+
+    @Test func aMappedColumnNamedTwiceIsAnErrorNamingBoth() throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        let file = dir.write("dup.csv", "interaction_id,channel,arrived_at,abandoned,channel\nX1,voice,2026-11-17T09:00:00Z,false,email\n")
+        let report = try CSVImporter(mapping: .canonical, pseudonymiser: testKey, quarantineDirectory: dir.path + "/q").importFile(file, into: store)
+        guard case .failed(let error) = report.outcome else { Issue.record("\(report.outcome)"); return }
+        #expect(error.description.contains("the header names \"channel\" 2 times (columns 2 and 5)"), "\(error)")
+    }
+
+    @Test func quarantineFilesAreNamedOnceAndNeverOverwritten() throws {
+        let dir = TemporaryDirectory()
+        let a = QuarantineFile(directory: dir.path, name: "2-calls.csv")
+        try a.append(InputError(file: "calls.csv", position: 2, reason: "x"), rawText: "")
+        try a.close()
+        #expect(a.path.hasSuffix("/2-calls.csv"))
+        let b = QuarantineFile(directory: dir.path, name: "2-calls.csv")  // another store in the same folder, its ingest 2
+        try b.append(InputError(file: "calls.csv", position: 3, reason: "y"), rawText: "")
+        try b.close()
+        #expect(b.path.hasSuffix("/2-calls-2.csv"))
+        #expect(QuarantineFile(directory: dir.path, name: "3-ctr.jsonl").path.hasSuffix("/3-ctr.jsonl.csv"))
+        #expect(try String(contentsOfFile: a.path, encoding: .utf8).contains(",x,"))
+    }
+}
