@@ -69,6 +69,17 @@ package.targets.append(
     )
 )
 
+// MARK: - Fuzzing
+
+// Fuzz targets over the readers of untrusted files; a libFuzzer binary when built by scripts/fuzz.sh,
+// a replayer of saved inputs otherwise.
+package.targets.append(
+    .executableTarget(
+        name: "contactqa-fuzz",
+        dependencies: ["ContactQA", .product(name: "Logging", package: "swift-log")]
+    )
+)
+
 // MARK: - Tests
 
 package.targets.append(
@@ -78,6 +89,7 @@ package.targets.append(
         dependencies: [
             "ContactQA",
             "contactqa",
+            "contactqa-fuzz",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ],
