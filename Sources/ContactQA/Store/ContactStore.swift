@@ -52,6 +52,18 @@ public struct IngestLogEntry: Sendable, Equatable {
         return true
     }
 
+    /// The entry of a load that was rolled back: what was read and rejected stays, what would have been
+    /// written is zero, since nothing was.
+    public func discardingWrites() -> IngestLogEntry {
+        var entry = self
+        entry.inserted = 0
+        entry.updated = 0
+        entry.unchanged = 0
+        entry.stale = 0
+        entry.duplicates = 0
+        return entry
+    }
+
     /// Marks the entry as a file that failed as a whole, with the error and, when known, how long it took.
     public mutating func fail(_ error: InputError, since started: Date? = nil) {
         status = .failed

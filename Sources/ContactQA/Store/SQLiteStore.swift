@@ -224,6 +224,7 @@ public final class SQLiteStore: ContactStore {
             }
             try db.execute(sql: "DELETE FROM temp.touched")
             if decision == .rollback {
+                result = result.discardingWrites()
                 result.id = try SQLiteSession(db: db).insertLog(result)
             }
         }

@@ -32,6 +32,21 @@ struct MalformedInputTests {
         #expect(report.log.inserted > 0)
     }
 
+    /// A file rolled back over its threshold logs what was read and rejected, and nothing as written.
+    @Test func aRolledBackFileLogsNoWrites() throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        var lines = MalformedInputTests.lines
+        lines.insert("not json", at: 2)
+        let file = dir.write("ctr.jsonl", lines.joined(separator: "\n"))
+        let report = try JSONImporter(mapper: AmazonConnectMapper(), pseudonymiser: testKey, quarantineDirectory: dir.path + "/q").importFile(file, into: store)
+        #expect(report.outcome == .rejectedOverThreshold)
+        let logged = try store.query("SELECT rows_read, inserted, updated, unchanged, rejected FROM ingest_log WHERE file = 'ctr.jsonl'")
+        #expect(logged.map { $0.map(\.int) } == [[lines.count, 0, 0, 0, 1]])
+        #expect(report.log.inserted == 0)
+        #expect(try store.query("SELECT count(*) FROM contacts")[0][0].int == 0)
+    }
+
     @Test func jsonWithAByteOrderMarkReads() throws {
         let dir = TemporaryDirectory()
         let report = try MalformedInputTests.importCTR("\u{FEFF}" + MalformedInputTests.lines.joined(separator: "\n") + "\n", dir)

@@ -182,6 +182,7 @@ public final class PostgresStore: ContactStore {
                 if result.inserted + result.updated > 10_000 { try connection.execute("ANALYZE contacts, legs") }
             } else {
                 try connection.execute("ROLLBACK")
+                result = result.discardingWrites()
                 result.id = try PostgresSession(connection: connection).insertLog(result)
             }
         } catch {
