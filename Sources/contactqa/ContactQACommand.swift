@@ -39,7 +39,8 @@ struct ContactQACommand: ParsableCommand {
             default: code = argumentCode == .validationFailure ? 2 : 1
             }
             let message = code == 2 && argumentCode == .validationFailure && !(error is ConfigError) ? fullMessage(for: error)
-                : error is CocoaError || (error as NSError).domain == NSPOSIXErrorDomain ? describeFileError(error) : "\(error)"
+                : error is CocoaError || (error as NSError).domain == NSPOSIXErrorDomain ? describeFileError(error)
+                : SQLiteStore.oneLine(error) ?? "\(error)"
             FileHandle.standardError.write(Data("contactqa: error: \(message)\n".utf8))
             Foundation.exit(code)
         }

@@ -71,6 +71,14 @@ public final class SQLiteStore: ContactStore {
     /// Five minutes: long enough for a manual load to finish before the nightly job goes on.
     public static let defaultWait: TimeInterval = 300
 
+    /// A SQLite failure in one line for a user — what failed and SQLite's code — without the SQL
+    /// statement and its arguments that the error's own description carries; nil for other errors.
+    public static func oneLine(_ error: any Error) -> String? {
+        guard let error = error as? DatabaseError else { return nil }
+        let message = (error.message ?? "\(error.resultCode)").replacingOccurrences(of: "\n", with: " ")
+        return "the store failed: \(message) (SQLite error \(error.resultCode.rawValue))"
+    }
+
     /// Whether `error` is a statement that gave up waiting for another process's write.
     public static func isBusy(_ error: any Error) -> Bool {
         guard let error = error as? DatabaseError else { return false }

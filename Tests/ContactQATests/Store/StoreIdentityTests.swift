@@ -28,6 +28,19 @@ struct StoreIdentityTests {
         #expect(result.stderr.contains("is not a ContactQA store: it is not a SQLite database"), "\(result.stderr)")
     }
 
+    /// A damaged store fails with one line saying so, not a dump of SQL.
+    @Test func aCorruptStoreFailsInOneLine() throws {
+        let dir = TemporaryDirectory()
+        var bytes = Data("SQLite format 3\u{0}".utf8)
+        bytes.append(Data(repeating: 0xAB, count: 4096))
+        let path = dir.path + "/store.sqlite"
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let result = try contactqa(["kpis", "--store", path, "--week", "2026-W47"])
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("contactqa: error: the store failed: ") && result.stderr.contains("(SQLite error 26)"), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
     @Test func aForeignSQLiteDatabaseIsRefusedAndGetsNoTables() throws {
         let dir = TemporaryDirectory()
         let path = dir.path + "/crm.sqlite"
