@@ -47,6 +47,28 @@ struct MalformedInputTests {
         #expect(try store.query("SELECT count(*) FROM contacts")[0][0].int == 0)
     }
 
+    /// A field of the wrong type is a rejected record naming its path and the type, never a value
+    /// quietly dropped (the queue, the wrap-up, the tags lost).
+    @Test func wrongJSONTypesAreRejectedWithTheirPath() throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        let genesys = try String(contentsOfFile: fixture("genesys/conversations-2026-11-19.json"), encoding: .utf8)
+        let lookups = fixture("genesys")
+        let file = dir.write("conversations.json", genesys.replacingOccurrences(of: "\"queueId\": \"q1\"", with: "\"queueId\": 17"))
+        var importer = JSONImporter(mapper: try GenesysConversationMapper(lookupsIn: lookups), pseudonymiser: testKey, quarantineDirectory: dir.path + "/q")
+        importer.rejectionThreshold = 1
+        let report = try importer.importFile(file, into: store)
+        #expect(report.log.rejected >= 1)
+        #expect(report.sampleRejections.first?.description.contains(".segments[") == true
+            && report.sampleRejections.first?.description.contains("queueId\": expected text, found a number") == true, "\(report.sampleRejections)")
+        let tickets = try String(contentsOfFile: fixture("zendesk/tickets-2026-11-18.json"), encoding: .utf8)
+        let zendesk = dir.write("tickets.json", tickets.replacingOccurrences(of: "\"tags\": []", with: "\"tags\": \"escalated\"", options: [], range: nil))
+        var zi = JSONImporter(mapper: ZendeskTicketMapper(), pseudonymiser: testKey, quarantineDirectory: dir.path + "/q")
+        zi.rejectionThreshold = 1
+        let z = try zi.importFile(zendesk, into: store)
+        #expect(z.sampleRejections.contains { $0.description.contains("field \"tags\": expected a list of text") }, "\(z.sampleRejections)")
+    }
+
     @Test func jsonWithAByteOrderMarkReads() throws {
         let dir = TemporaryDirectory()
         let report = try MalformedInputTests.importCTR("\u{FEFF}" + MalformedInputTests.lines.joined(separator: "\n") + "\n", dir)

@@ -65,19 +65,28 @@ public struct GenesysConversationMapper: JSONRecordMapper {
         var transferred = false
         var latest = start
         var legs: [(ref: String, values: [(String, FieldValue)])] = []
+        // Every field read is type-checked: a value of the wrong type is a rejected record naming its path, never dropped.
+        func text(_ object: [String: Any], _ key: String, at path: String) throws(InputError) -> String? {
+            try located(path) { () throws(InputError) in try JSONFields(object: object, number: number, file: file).string(key) }
+        }
+        func list(_ object: [String: Any], _ key: String, at path: String) throws(InputError) -> [[String: Any]] {
+            guard let value = object[key], !(value is NSNull) else { return [] }
+            guard let items = value as? [[String: Any]] else { throw f.error("\(path).\(key)", "expected a list of objects") }
+            return items
+        }
         for (p, participant) in participants.enumerated() {
             let path = "participants[\(p)]"
-            let purpose = participant["purpose"] as? String ?? ""
-            let sessions = participant["sessions"] as? [[String: Any]] ?? []
+            let purpose = try text(participant, "purpose", at: path) ?? ""
+            let sessions = try list(participant, "sessions", at: path)
             for (s, session) in sessions.enumerated() {
                 let sp = JSONFields(object: session, number: number, file: file)
                 let sessionPath = "\(path).sessions[\(s)]"
                 let media = try located(sessionPath) { () throws(InputError) in try sp.string("mediaType") }
                 if channel == nil, let media { channel = GenesysConversationMapper.channels[media] ?? "other" }
-                let segments = session["segments"] as? [[String: Any]] ?? []
+                let segments = try list(session, "segments", at: sessionPath)
                 var metrics: [String: Double] = [:]
-                for metric in session["metrics"] as? [[String: Any]] ?? [] {
-                    if let name = metric["name"] as? String {
+                for metric in try list(session, "metrics", at: sessionPath) {
+                    if let name = try text(metric, "name", at: "\(sessionPath).metrics") {
                         guard let value = (metric["value"] as? NSNumber)?.doubleValue, !(metric["value"] is String) else {
                             throw f.error("\(sessionPath).metrics.\(name)", "expected a number of milliseconds")
                         }
@@ -94,24 +103,30 @@ public struct GenesysConversationMapper: JSONRecordMapper {
                     let segmentStart = try located(segmentPath) { () throws(InputError) in try g2.instant("segmentStart") }
                     let segmentEnd = try located(segmentPath) { () throws(InputError) in try g2.instant("segmentEnd") }
                     if let e = segmentEnd { end = max(end ?? e, e); latest = max(latest, e) }
-                    let type = segment["segmentType"] as? String
-                    if purpose == "acd", queueID == nil, let q = segment["queueId"] as? String {
+                    let type = try text(segment, "segmentType", at: segmentPath)
+                    let segmentQueue = try text(segment, "queueId", at: segmentPath)
+                    if purpose == "acd", queueID == nil, let q = segmentQueue {
                         queueID = q
                         queueEntered = segmentStart
                     }
                     if purpose == "agent", type == "interact", interactStart == nil {
                         interactStart = segmentStart
-                        interactQueue = segment["queueId"] as? String
+                        interactQueue = segmentQueue
                     }
-                    if purpose == "agent", type == "wrapup", let code = segment["wrapUpCode"] as? String { wrapUp = code }
+                    if purpose == "agent", type == "wrapup", let code = try text(segment, "wrapUpCode", at: segmentPath) { wrapUp = code }
                 }
                 if purpose == "acd", acdWait == nil, let acd = metrics["tAcd"] ?? metrics["tAbandon"] { acdWait = acd / 1000 }
                 if (metrics["nTransferred"] ?? 0) > 0 { transferred = true }
-                if purpose == "customer" || purpose == "external", customer == nil { customer = (session["ani"] as? String) ?? (session["addressFrom"] as? String) }
+                if purpose == "customer" || purpose == "external", customer == nil {
+                    let ani = try text(session, "ani", at: sessionPath)
+                    let address = try text(session, "addressFrom", at: sessionPath)
+                    customer = ani ?? address
+                }
                 if purpose == "agent", let answered = interactStart {
-                    let user = participant["userId"] as? String
-                    let name = user.flatMap { userNames[$0] } ?? user ?? participant["participantName"] as? String
-                    let sessionID = session["sessionId"] as? String ?? "\(p).\(s)"
+                    let user = try text(participant, "userId", at: path)
+                    let participantName = try text(participant, "participantName", at: path)
+                    let name = user.flatMap { userNames[$0] } ?? user ?? participantName
+                    let sessionID = try text(session, "sessionId", at: sessionPath) ?? "\(p).\(s)"
                     legs.append((sessionID, [
                         ("queue", ((interactQueue ?? queueID).map { queueNames[$0] ?? $0 }).fieldValue ?? .null),
                         ("agent_id", name.fieldValue ?? .null),

@@ -52,7 +52,9 @@ public struct ZendeskTicketMapper: JSONRecordMapper {
         if let status = try f.string("status") {
             b.contact("resolved", .integer(status == "solved" || status == "closed" ? 1 : 0))
         }
-        let tags = (f.value("tags") as? [Any])?.compactMap { $0 as? String } ?? []
+        let tagValue = f.value("tags")
+        guard tagValue == nil || tagValue is [String] else { throw f.error("tags", "expected a list of text") }
+        let tags = tagValue as? [String] ?? []
         let priority = try f.string("priority")
         b.contact("escalated", .integer(tags.contains("escalated") || priority == "urgent" ? 1 : 0))
         b.contact("contact_reason", (try f.string("type")).fieldValue ?? .null)
