@@ -32,6 +32,13 @@ package.targets.append(.systemLibrary(name: "CRenameExchange"))
 
 package.targets.append(
     .systemLibrary(
+        name: "CZlib",
+        providers: [.apt(["zlib1g-dev"])]
+    )
+)
+
+package.targets.append(
+    .systemLibrary(
         name: "CLibPQ",
         providers: [.apt(["libpq-dev"])]
     )
@@ -46,6 +53,7 @@ package.targets.append(
             "CLibCSV",
             "CRenameExchange",
             "CLibPQ",
+            "CZlib",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),

@@ -88,19 +88,14 @@ public final class CSVReader {
     ///   unterminated quote, bad UTF-16), or whatever `body` throws.
     /// - Complexity: O(file size); memory O(chunk size + longest record).
     public func forEachRecord(_ body: (CSVRecord) throws -> Void) throws {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else {
-            throw InputError(file: displayName, reason: "cannot open: \(String(cString: strerror(errno)))")
-        }
-        defer { close(fd) }
+        let input = try InputFile(path: path)
         var raw = [UInt8](repeating: 0, count: options.chunkSize)
         var decoded: [UInt8] = []
         var decoder = InputDecoder(declared: options.encoding)
         var parser: LibCSVParser?
         var first = true
         while true {
-            let n = raw.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { throw InputError(file: displayName, reason: "read failed: \(String(cString: strerror(errno)))") }
+            let n = try raw.withUnsafeMutableBytes { (buffer) throws(InputError) in try input.read(into: buffer) }
             if n == 0 { break }
             bytesRead += n
             try raw.withUnsafeBytes { all in

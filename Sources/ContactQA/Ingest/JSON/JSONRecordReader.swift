@@ -52,10 +52,8 @@ public final class JSONRecordReader {
     /// - Throws: `InputError` for a file that is not such JSON (empty, truncated, a record over the
     ///   size limit, stray text between records), or what `body` throws.
     public func forEachRecord(_ body: (Record) throws -> Void) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw InputError(file: displayName, reason: "cannot open the file")
-        }
-        defer { try? handle.close() }
+        let input = try InputFile(path: path)
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
         var layout = Layout.unknown
         var record: [UInt8] = []
         var recordLine = 1
@@ -89,9 +87,10 @@ public final class JSONRecordReader {
         }
 
         while true {
-            let data = handle.readData(ofLength: 1 << 16)
-            if data.isEmpty { break }
-            try data.withUnsafeBytes { (chunk: UnsafeRawBufferPointer) throws in
+            let n = try buffer.withUnsafeMutableBytes { (space) throws(InputError) in try input.read(into: space) }
+            if n == 0 { break }
+            try buffer.withUnsafeBytes { (all: UnsafeRawBufferPointer) throws in
+                let chunk = UnsafeRawBufferPointer(rebasing: all[0..<n])
                 for byte in chunk {
                     offset += 1
                     // A UTF-8 byte-order mark before the JSON.
