@@ -25,7 +25,7 @@ seeds() {
     case "$1" in
         csv) ls fixtures/canonical/*.csv ;;
         mapped-csv) ls fixtures/eu-telephony/*.csv ;;
-        ctr) ls fixtures/amazon-connect/* ;;
+        ctr) find fixtures/amazon-connect -type f ;;
         genesys) ls fixtures/genesys/conversations-*.json ;;
         zendesk) ls fixtures/zendesk/*.json ;;
         evaluations) ls fixtures/evaluations/*.csv fixtures/qa-inbox/*.csv ;;
