@@ -28,6 +28,7 @@ public struct EvaluationImporter {
                                    startedAt: ISO8601DateFormatter().string(from: Date()))
         var rowErrors: [InputError] = []
         var spoiled: Set<String> = []
+        var listed: Set<String> = []
         do {
             try CSVReader(path: path).forEachRecord { record in
                 let decoded = (0..<record.count).map { record.string($0)?.trimmingCharacters(in: .whitespaces) }
@@ -58,7 +59,7 @@ public struct EvaluationImporter {
                 }
                 let row = Dictionary(header.enumerated().map { ($1, fields[$0]) }, uniquingKeysWith: { a, _ in a })
                 let id = row["evaluation_id"] ?? ""
-                if groups[id] == nil { order.append(id) }
+                if !listed.contains(id) { listed.insert(id); order.append(id) }
                 if header.contains("criterion_id") {
                     groups[id, default: []].append((record.line, row))
                 } else {
@@ -81,7 +82,13 @@ public struct EvaluationImporter {
         var rejections = rowErrors
         var accepted: [Evaluation] = []
         for id in order where !spoiled.contains(id) {
-            do { accepted.append(try validate(id, groups[id]!, cards: cards, store: store, file: name)) } catch let error as InputError { rejections.append(error) }
+            guard let rows = groups[id] else {
+                // A wide file whose only columns are the evaluation's own: no criterion was rated.
+                rejections.append(InputError(file: name, field: "evaluation_id",
+                                             reason: "evaluation \(id) rates no criterion: a wide file needs a column named after each criterion"))
+                continue
+            }
+            do { accepted.append(try validate(id, rows, cards: cards, store: store, file: name)) } catch let error as InputError { rejections.append(error) }
         }
         entry.rowsRead = order.count + rowErrors.count
         entry.rejected = rejections.count
