@@ -43,7 +43,8 @@ for target in "${targets[@]}"; do
     for seed in $(seeds "$target"); do cp "$seed" "$corpus/"; done
     for saved in Tests/Fuzz/regressions/"$target"/*; do [ -f "$saved" ] && cp "$saved" "$corpus/"; done
     log=".build-fuzz/$target.log"
-    if TMPDIR="${FUZZ_TMPDIR:-/dev/shm}" CONTACTQA_FUZZ_TARGET="$target" "$binary" "$corpus" -max_total_time="$seconds" -max_len=65536 -timeout=20 -rss_limit_mb=4096 \
+    # SWIFT_BACKTRACE off: libFuzzer, not the Swift runtime, must catch a trap to save the input that caused it.
+    if SWIFT_BACKTRACE=enable=no TMPDIR="${FUZZ_TMPDIR:-/dev/shm}" CONTACTQA_FUZZ_TARGET="$target" "$binary" "$corpus" -max_total_time="$seconds" -max_len=65536 -timeout=20 -rss_limit_mb=4096 \
         -print_final_stats=1 -artifact_prefix=".build-fuzz/crashes/$target-" > "$log" 2>&1; then
         runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
         echo "$target: $runs inputs in ${seconds} s, no crash"
