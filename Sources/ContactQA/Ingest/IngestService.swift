@@ -63,7 +63,7 @@ public struct IngestService {
                 let mapper: any JSONRecordMapper
                 switch source {
                 case "amazon-connect-ctr": mapper = AmazonConnectMapper()
-                case "zendesk-tickets": mapper = ZendeskTicketMapper()
+                case "zendesk-tickets": mapper = try ZendeskTicketMapper(lookupsIn: (file as NSString).deletingLastPathComponent)
                 default: mapper = try GenesysConversationMapper(lookupsIn: (file as NSString).deletingLastPathComponent)
                 }
                 var importer = JSONImporter(mapper: mapper, pseudonymiser: pseudonymiser, quarantineDirectory: quarantine, logger: logger)

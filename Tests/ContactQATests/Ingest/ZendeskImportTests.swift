@@ -1,6 +1,7 @@
 @testable import ContactQA
 import Foundation
 import GRDB
+import Logging
 import Testing
 
 /// fixtures/zendesk: the incremental ticket export with metric sets, two days.
@@ -13,6 +14,27 @@ import Testing
 /// then 1003 a day later → 3/4. Escalated: 1003 (tag) and 1004 (urgent) → 2/4. No handle time: AHT n = 0.
 @Suite("Zendesk tickets")
 struct ZendeskImportTests {
+    /// users.json and groups.json beside the export name agents and teams; an end-user in users.json
+    /// (a requester) is never read, and an id missing from the files stands as it is.
+    @Test func lookupFilesNameAgentsAndGroups() throws {
+        let dir = TemporaryDirectory()
+        let exports = TemporaryDirectory()
+        try FileManager.default.copyItem(atPath: fixture("zendesk/tickets-2026-11-18.json"), toPath: exports.path + "/tickets-2026-11-18.json")
+        _ = exports.write("users.json", """
+            {"users": [{"id": 501, "name": "Priya Shah", "role": "agent"}, {"id": 9001, "name": "Jo Customer", "role": "end-user"}],
+             "next_page": null, "count": 2}
+            """)
+        _ = exports.write("groups.json", #"{"groups": [{"id": 71, "name": "Billing North"}]}"#)
+        let store = try makeStore(dir)
+        var service = IngestService(store: store, logger: Logger(label: "test"))
+        service.bounds = PlausibilityBounds(asOf: LocalDate(iso: "2026-12-31")!)
+        _ = try service.ingest(source: "zendesk-tickets", mappingFile: nil, files: [exports.path + "/tickets-2026-11-18.json"], pseudonymiser: testKey)
+        let legs = try store.query("SELECT DISTINCT agent_id, team FROM legs ORDER BY 1").map { $0.map(\.string) }
+        #expect(legs == [["502", "72"], ["Priya Shah", "Billing North"]])
+        let everything = try store.query("SELECT * FROM legs").flatMap { $0.compactMap(\.string) } + store.query("SELECT * FROM contacts").flatMap { $0.compactMap(\.string) }
+        #expect(!everything.contains("Jo Customer"))
+    }
+
     @Test func ticketsAndTheirMetrics() throws {
         let dir = TemporaryDirectory()
         let store = try makeStore(dir)

@@ -5,11 +5,40 @@ import Foundation
 ///
 /// A ticket is one contact; its assignee is its one leg (agent = assignee, team = group). Tickets carry
 /// no handle time, so their legs have none and stay out of AHT. The latest `updated_at` wins.
+///
+/// Agents' and groups' names come from the Zendesk list APIs' files exported beside the tickets
+/// (`users.json`: `{"users": [{"id", "name", "role"}]}`, `groups.json`: `{"groups": [{"id", "name"}]}`),
+/// else the numeric ids stand. Only staff (role agent or admin) are read from `users.json`: the
+/// requesters' names in it are customers' personal data and never leave the file.
 public struct ZendeskTicketMapper: JSONRecordMapper {
     public var source = "zendesk"
     public var wrapperKey: String? = "tickets"
+    public var agentNames: [String: String] = [:]
+    public var groupNames: [String: String] = [:]
 
     public init() {}
+
+    /// Reads `users.json` and `groups.json` in `directory`, when they are there.
+    public init(lookupsIn directory: String) throws {
+        self.init()
+        func entries(_ file: String, _ key: String, staffOnly: Bool) throws -> [String: String] {
+            let path = (directory as NSString).appendingPathComponent(file)
+            guard FileManager.default.fileExists(atPath: path) else { return [:] }
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let items = object[key] as? [[String: Any]] else {
+                throw InputError(file: file, reason: "a Zendesk lookup file holds {\"\(key)\": [{\"id\": …, \"name\": …}]}, as the list API returns it")
+            }
+            var names: [String: String] = [:]
+            for item in items {
+                guard let id = item["id"].map({ "\($0)" }), let name = item["name"] as? String, !name.isEmpty else { continue }
+                if staffOnly, !["agent", "admin"].contains(item["role"] as? String ?? "") { continue }
+                names[id] = name
+            }
+            return names
+        }
+        agentNames = try entries("users.json", "users", staffOnly: true)
+        groupNames = try entries("groups.json", "groups", staffOnly: false)
+    }
 
     static let channels: [String: String] = [
         "email": "email", "web": "email", "api": "other", "voice": "voice", "chat": "chat", "native_messaging": "messaging",
@@ -66,8 +95,8 @@ public struct ZendeskTicketMapper: JSONRecordMapper {
         }
         b.contact("version", updated.fieldValue)
         if let assignee = f.value("assignee_id").map({ "\($0)" }) {
-            b.leg("agent_id", .text(assignee))
-            b.leg("team", f.value("group_id").map { .text("\($0)") } ?? .null)
+            b.leg("agent_id", .text(agentNames[assignee] ?? assignee))
+            b.leg("team", f.value("group_id").map { group in .text(groupNames["\(group)"] ?? "\(group)") } ?? .null)
             b.leg("answered_at", firstReply.map { .integer(created + Int64($0 * 60_000)) } ?? .null)
             b.leg("ended_at", (try f.instant("metric_set.solved_at")).fieldValue ?? .null)
         }
