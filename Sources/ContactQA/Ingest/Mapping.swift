@@ -91,7 +91,7 @@ public struct Mapping: Sendable {
     }
 
     static let topKeys = ["name", "source", "delimiter", "encoding", "strict_quotes", "decimal", "timezone",
-                          "ambiguous_time", "phone_country_code", "rejection_threshold", "fields"]
+                          "ambiguous_time", "phone_country_code", "rejection_threshold", "fields", "aliases"]
     static let ruleKeys = ["column", "value", "from", "to", "format", "unit", "values", "default", "kind"]
 
     /// Reads and checks a mapping file; every mistake names the file, line and key.
@@ -164,6 +164,15 @@ public struct Mapping: Sendable {
             let value = try node.double()
             guard value >= 0, value <= 1 else { throw node.error("rejection_threshold is a share between 0 and 1") }
             mapping.rejectionThreshold = value
+        }
+        // `aliases: {queue: {Tech: Technical Support}}`: one name for what a system spells several ways.
+        if let node = top["aliases"] {
+            for (key, names) in try node.entries(allowed: ["queue", "team", "contact_reason"]) {
+                let field = CanonicalField(rawValue: key)!
+                guard var rule = mapping.fields[field] else { throw names.error("aliases for \(key), but \(key) is not mapped") }
+                for (spelling, canonical) in try names.entries() where rule.values[spelling] == nil { rule.values[spelling] = try canonical.string() }
+                mapping.fields[field] = rule
+            }
         }
         for field in purpose.requiredFields where mapping.fields[field] == nil {
             let hint = field == .channel ? " (give a constant with `channel: {value: voice}` if the file has one channel)" : ""

@@ -225,6 +225,32 @@ struct CSVImporterTests {
             == "latin.csv, line 2, field \"agent\": agent_id is not valid UTF-8 text (declare the file's `encoding:` in the mapping)")
     }
 
+    /// One queue spelt three ways ("Tech", "Technique", "technical support") is one queue.
+    @Test func aliasesGiveOneNameToWhatASystemSpellsSeveralWays() throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        let yaml = CSVImporterTests.mappingYAML + """
+
+              queue: queue
+            aliases:
+              queue: {Tech: Technical Support, Technique: Technical Support, technical support: Technical Support}
+            """
+        let file = dir.write("calls.csv", """
+            id,start,answer,talk,agent,caller,queue
+            1,16/11/2026 09:00:00,16/11/2026 09:00:12,04:35,A1,07700 900123,Tech
+            2,16/11/2026 09:05:00,16/11/2026 09:05:12,01:00,A1,07700 900124,Technique
+            3,16/11/2026 09:06:00,16/11/2026 09:06:12,01:00,A1,07700 900125,Technical Support
+            4,16/11/2026 09:07:00,16/11/2026 09:07:12,01:00,A1,07700 900126,TECHNICAL SUPPORT
+            5,16/11/2026 09:08:00,16/11/2026 09:08:12,01:00,A1,07700 900127,Billing
+            """)
+        let report = try CSVImporter(mapping: try Mapping.parse(yaml: yaml, file: "pbx.yaml"), pseudonymiser: testKey, quarantineDirectory: dir.path + "/q")
+            .importFile(file, into: store)
+        #expect(report.outcome == .loaded)
+        #expect(try store.query("SELECT DISTINCT queue FROM contacts ORDER BY 1").map { $0[0].string } == ["Billing", "Technical Support"])
+        let unmapped = CSVImporterTests.mappingYAML + "\naliases:\n  team: {T1: Team One}\n"
+        #expect { try Mapping.parse(yaml: unmapped, file: "pbx.yaml") } throws: { "\($0)".contains("aliases for team, but team is not mapped") }
+    }
+
     @Test func customerIdentifiersWithoutAKeyStopTheImport() throws {
         let dir = TemporaryDirectory()
         let store = try makeStore(dir)
