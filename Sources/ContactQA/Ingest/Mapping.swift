@@ -211,7 +211,7 @@ public struct Mapping: Sendable {
         if let format = keys["format"] {
             guard field.kind == .instant || field.kind == .version else { throw format.error("`format` applies to timestamps") }
             guard let parsed = TimestampFormat(try format.string()) else {
-                throw format.error("cannot read this timestamp pattern; use letters yyyy MM dd HH mm ss S a XXX, or iso8601")
+                throw format.error("cannot read this timestamp pattern; use letters yyyy MM dd HH mm ss S a XXX, or iso8601, epoch_s, epoch_ms")
             }
             rule.format = parsed
         }

@@ -4,6 +4,8 @@
 /// (AM/PM); `mm` minute; `ss` second; `S` one or more fraction digits; `XXX` an offset (`Z`, `+01:00`,
 /// `+0100`, `+01`). A trailing `[…]` part is optional. Any other character must appear as written.
 /// `iso8601` accepts `yyyy-MM-dd`, then optionally `T` or a space, `HH:mm`, `:ss`, `.S`, and an offset.
+/// `epoch_s` and `epoch_ms` read Unix time, UTC: whole seconds (a fraction of up to 3 digits allowed,
+/// `1763370005.25`) or whole milliseconds, as Cisco CDRs and many APIs write them.
 public struct TimestampFormat: Sendable, Equatable, CustomStringConvertible {
     enum Token: Equatable, Sendable {
         case year, month(exact: Bool), day(exact: Bool), hour24(exact: Bool), hour12(exact: Bool)
@@ -20,21 +22,58 @@ public struct TimestampFormat: Sendable, Equatable, CustomStringConvertible {
 
     public let pattern: String
     let tokens: [Token]
+    /// Milliseconds per unit of a Unix-time format: 1000 for `epoch_s`, 1 for `epoch_ms`; nil for patterns.
+    let epochScale: Int64?
 
     public static let iso8601 = TimestampFormat(validPattern: "iso8601")
 
     /// - Returns: nil when the pattern uses no date letters or is malformed.
     public init?(_ pattern: String) {
         if pattern == "iso8601" { self = .iso8601; return }
+        if pattern == "epoch_s" || pattern == "epoch_ms" {
+            self.pattern = pattern
+            tokens = []
+            epochScale = pattern == "epoch_s" ? 1000 : 1
+            return
+        }
         guard let tokens = TimestampFormat.compile(Array(pattern.utf8)[...]),
               tokens.contains(.year) else { return nil }
         self.pattern = pattern
         self.tokens = tokens
+        epochScale = nil
     }
 
     private init(validPattern: String) {
         pattern = validPattern
         tokens = TimestampFormat.compile(Array("yyyy-MM-dd[THH:mm[:ss[.S]]][XXX]".utf8)[...])!
+        epochScale = nil
+    }
+
+    /// Unix time: digits (at most 15, so no overflow), for seconds an optional fraction of 1–3 digits.
+    private func parseEpoch(_ bytes: UnsafeRawBufferPointer, scale: Int64) -> Parsed? {
+        var whole: Int64 = 0
+        var digits = 0
+        var i = 0
+        while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 {
+            guard digits < 15 else { return nil }
+            whole = whole * 10 + Int64(bytes[i] - 0x30)
+            digits += 1
+            i += 1
+        }
+        guard digits > 0 else { return nil }
+        var milliseconds = whole * scale
+        if i < bytes.count {
+            guard scale == 1000, bytes[i] == 0x2E, bytes.count - i - 1 >= 1, bytes.count - i - 1 <= 3 else { return nil }
+            var fraction: Int64 = 0
+            var place: Int64 = 100
+            for b in bytes[(i + 1)...] {
+                guard b >= 0x30, b <= 0x39 else { return nil }
+                fraction += Int64(b - 0x30) * place
+                place /= 10
+            }
+            milliseconds += fraction
+        }
+        return Parsed(localMilliseconds: milliseconds, offsetSeconds: 0)
     }
 
     public var description: String { pattern }
@@ -79,6 +118,7 @@ public struct TimestampFormat: Sendable, Equatable, CustomStringConvertible {
 
     /// Reads a timestamp; nil when the bytes do not follow the pattern or name an impossible date or time.
     public func parse(_ bytes: UnsafeRawBufferPointer) -> Parsed? {
+        if let epochScale { return parseEpoch(bytes, scale: epochScale) }
         var state = State()
         var i = 0
         guard TimestampFormat.match(tokens, bytes, &i, &state), i == bytes.count else { return nil }

@@ -251,6 +251,40 @@ struct CSVImporterTests {
         #expect { try Mapping.parse(yaml: unmapped, file: "pbx.yaml") } throws: { "\($0)".contains("aliases for team, but team is not mapped") }
     }
 
+    /// Cisco CUCM CDRs write Unix seconds (`dateTimeOrigination` …); some APIs write milliseconds.
+    /// 1763370000 is 2025-11-17T09:00:00Z.
+    @Test func epochTimestampsRead() throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        let yaml = """
+            name: cucm
+            rejection_threshold: 0.5
+            fields:
+              interaction_id: globalCallID_callId
+              arrived_at: {column: dateTimeOrigination, format: epoch_s}
+              answered_at: {column: dateTimeConnect, format: epoch_s}
+              ended_at: {column: dateTimeDisconnect, format: epoch_ms}
+              channel: {value: voice}
+              agent_id: finalCalledPartyNumber
+            """
+        let file = dir.write("cdr.csv", """
+            globalCallID_callId,dateTimeOrigination,dateTimeConnect,dateTimeDisconnect,finalCalledPartyNumber
+            101,1763370000,1763370012.5,1763370312500,201
+            102,1763370100,,1763370130000,
+            103,17633x0100,,1763370130000,
+            104,1763370100,,1763370130.5,
+            """)
+        let report = try CSVImporter(mapping: try Mapping.parse(yaml: yaml, file: "cucm.yaml"), pseudonymiser: testKey, quarantineDirectory: dir.path + "/q")
+            .importFile(file, into: store)
+        #expect(report.log.inserted == 2 && report.log.rejected == 2, "\(report.sampleRejections)")
+        #expect(report.sampleRejections.map(\.description).contains { $0.contains("line 4") && $0.contains("as a timestamp in the format epoch_s") })
+        #expect(report.sampleRejections.map(\.description).contains { $0.contains("line 5") && $0.contains("in the format epoch_ms") })
+        let rows = try store.query("SELECT interaction_id, arrived_at, wait_s, abandoned FROM contacts ORDER BY 1")
+        #expect(rows.map { [$0[0].string, $0[1].int.map(String.init), $0[2].double.map { String($0) }, $0[3].int.map(String.init)] }
+            == [["101", "1763370000000", "12.5", "0"], ["102", "1763370100000", nil, "1"]])
+        #expect(try store.query("SELECT talk_s FROM legs WHERE interaction_id = '101'")[0][0].double == 300)
+    }
+
     @Test func customerIdentifiersWithoutAKeyStopTheImport() throws {
         let dir = TemporaryDirectory()
         let store = try makeStore(dir)
