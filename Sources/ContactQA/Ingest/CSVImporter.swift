@@ -77,11 +77,12 @@ public struct CSVImporter {
                 var log = entry
                 var mapper: RowMapper?
                 try reader.forEachRecord { record in
-                    guard let mapper else {
+                    if mapper == nil {
                         mapper = try RowMapper(mapping: mapping, header: record, file: name, delimiter: reader.delimiter ?? 0x2C,
                                                siteClock: clock, pseudonymiser: pseudonymiser)
-                        return
+                        if mapping.hasHeader { return }  // without a header the first line is a row like the others
                     }
+                    guard let mapper else { return }
                     log.rowsRead += 1
                     do {
                         let row = try mapper.map(record)

@@ -83,6 +83,9 @@ public struct Mapping: Sendable {
     public var fields: [CanonicalField: FieldRule]
     /// Columns a mapped field reads that may be missing from a file (the canonical layout's optional fields).
     public var optionalColumns = false
+    /// False for a file without a header line (Asterisk's `cdr_csv`): columns are then named by
+    /// position, 1 for the first.
+    public var hasHeader = true
 
     public init(name: String, source: String, fields: [CanonicalField: FieldRule]) {
         self.name = name
@@ -91,7 +94,7 @@ public struct Mapping: Sendable {
     }
 
     static let topKeys = ["name", "source", "delimiter", "encoding", "strict_quotes", "decimal", "timezone",
-                          "ambiguous_time", "phone_country_code", "rejection_threshold", "fields", "aliases"]
+                          "ambiguous_time", "phone_country_code", "rejection_threshold", "fields", "aliases", "header"]
     static let ruleKeys = ["column", "value", "from", "to", "format", "unit", "values", "default", "kind"]
 
     /// Reads and checks a mapping file; every mistake names the file, line and key.
@@ -164,6 +167,21 @@ public struct Mapping: Sendable {
             let value = try node.double()
             guard value >= 0, value <= 1 else { throw node.error("rejection_threshold is a share between 0 and 1") }
             mapping.rejectionThreshold = value
+        }
+        if let node = top["header"] {
+            mapping.hasHeader = try node.bool()
+            if !mapping.hasHeader {
+                for (key, rule) in mapping.fields {
+                    let columns: [String] = switch rule.origin {
+                    case .column(let c): [c]
+                    case .columns(let cs): cs
+                    default: []
+                    }
+                    for column in columns where !(Int(column).map { $0 >= 1 } ?? false) {
+                        throw fieldsNode.error("\(key.rawValue): a file without a header names columns by position (1, 2, …), not \"\(column)\"")
+                    }
+                }
+            }
         }
         // `aliases: {queue: {Tech: Technical Support}}`: one name for what a system spells several ways.
         if let node = top["aliases"] {

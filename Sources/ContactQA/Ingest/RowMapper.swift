@@ -54,11 +54,15 @@ final class RowMapper {
         clock = mapping.timezone.flatMap(ZoneClock.init(identifier:)) ?? siteClock
         columnCount = header.count
         var names: [String] = []
-        for i in 0..<header.count {
-            guard let name = header.string(i) else {
-                throw InputError(file: file, position: header.line, field: "#\(i + 1)", reason: "the header is not valid UTF-8 text")
+        if !mapping.hasHeader {
+            names = (1...max(header.count, 1)).map(String.init)  // the first line is data: columns go by position
+        } else {
+            for i in 0..<header.count {
+                guard let name = header.string(i) else {
+                    throw InputError(file: file, position: header.line, field: "#\(i + 1)", reason: "the header is not valid UTF-8 text")
+                }
+                names.append(name.trimmingCharacters(in: .whitespaces))
             }
-            names.append(name.trimmingCharacters(in: .whitespaces))
         }
         func index(of column: String) -> Int? {
             names.firstIndex(of: column) ?? names.firstIndex { $0.caseInsensitiveCompare(column) == .orderedSame }
@@ -88,13 +92,13 @@ final class RowMapper {
                 if let found {
                     entries.append(Entry(field: field, rule: rule, column: found, label: names[found]))
                 } else if !mapping.optionalColumns || mapping.purpose.requiredFields.contains(field) {
-                    throw RowMapper.missingColumn(column, field: field, names: names, file: file, line: header.line, delimiter: delimiter)
+                    throw RowMapper.missingColumn(column, field: field, names: names, file: file, line: header.line, delimiter: delimiter, headerless: !mapping.hasHeader)
                 }
             case .columns(let columns):
                 var indices: [Int] = []
                 for column in columns {
                     guard let found = index(of: column) else {
-                        throw RowMapper.missingColumn(column, field: field, names: names, file: file, line: header.line, delimiter: delimiter)
+                        throw RowMapper.missingColumn(column, field: field, names: names, file: file, line: header.line, delimiter: delimiter, headerless: !mapping.hasHeader)
                     }
                     indices.append(found)
                 }
@@ -134,7 +138,12 @@ final class RowMapper {
         legFields = legColumns.map { CanonicalField(rawValue: $0)! }
     }
 
-    private static func missingColumn(_ column: String, field: CanonicalField, names: [String], file: String, line: Int, delimiter: UInt8) -> InputError {
+    private static func missingColumn(_ column: String, field: CanonicalField, names: [String], file: String, line: Int, delimiter: UInt8,
+                                      headerless: Bool) -> InputError {
+        if headerless, let position = Int(column) {
+            return InputError(file: file, position: line, field: column,
+                              reason: "column \(position), mapped to \(field.rawValue), is beyond the \(names.count) columns of the first line (a file without a header)")
+        }
         var reason = "the column \"\(column)\" mapped to \(field.rawValue) is not in the header"
         if names.count == 1 {
             let other = CSVReader.candidateDelimiters.first { $0 != delimiter && names[0].utf8.contains($0) }

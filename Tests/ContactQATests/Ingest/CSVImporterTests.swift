@@ -285,6 +285,45 @@ struct CSVImporterTests {
         #expect(try store.query("SELECT talk_s FROM legs WHERE interaction_id = '101'")[0][0].double == 300)
     }
 
+    /// Asterisk's cdr_csv writes no header: columns by position (2 src, 3 dst, 10–12 start/answer/end,
+    /// 17 uniqueid); the first line is a call like the others. (dst is the number dialled, kept as the
+    /// queue: an unanswered call has one too.)
+    @Test func aFileWithoutAHeaderMapsColumnsByPosition() throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        let yaml = """
+            name: asterisk
+            header: false
+            timezone: Europe/London
+            fields:
+              interaction_id: 17
+              customer_id: {column: 2, kind: phone}
+              queue: 3
+              arrived_at: {column: 10, format: "yyyy-MM-dd HH:mm:ss"}
+              answered_at: {column: 11, format: "yyyy-MM-dd HH:mm:ss"}
+              ended_at: {column: 12, format: "yyyy-MM-dd HH:mm:ss"}
+              channel: {value: voice}
+            """
+        let file = dir.write("Master.csv", [
+            #""07700900123","201","from-internal","""Caller"" <07700900123>","SIP/trunk-0001","SIP/201-0002","Dial","SIP/201","2026-11-17 09:00:00","2026-11-17 09:00:12","2026-11-17 09:05:12",312,300,"ANSWERED","DOCUMENTATION","1763370000.1""#,
+            #""07700900124","201","from-internal","""Caller"" <07700900124>","SIP/trunk-0003","","Dial","SIP/201","2026-11-17 09:10:00","","2026-11-17 09:10:30",30,0,"NO ANSWER","DOCUMENTATION","1763370600.2""#,
+        ].map { "\"\"," + $0 }.joined(separator: "\n") + "\n")
+        let report = try CSVImporter(mapping: try Mapping.parse(yaml: yaml, file: "asterisk.yaml"), pseudonymiser: testKey, quarantineDirectory: dir.path + "/q")
+            .importFile(file, into: store)
+        #expect(report.outcome == .loaded)
+        #expect(report.log.rowsRead == 2 && report.log.inserted == 2, "\(report.sampleRejections)")
+        let rows = try store.query("SELECT interaction_id, wait_s, abandoned FROM contacts ORDER BY 1").map { [$0[0].string, $0[1].double.map { String($0) }, $0[2].int.map(String.init)] }
+        #expect(rows == [["1763370000.1", "12.0", "0"], ["1763370600.2", nil, "1"]])
+        let named = yaml.replacingOccurrences(of: "interaction_id: 17", with: "interaction_id: uniqueid")
+        #expect { try Mapping.parse(yaml: named, file: "asterisk.yaml") } throws: { "\($0)".contains("names columns by position (1, 2, …), not \"uniqueid\"") }
+        let beyond = yaml.replacingOccurrences(of: "queue: 3", with: "queue: 30")
+        let far = try CSVImporter(mapping: try Mapping.parse(yaml: beyond, file: "asterisk.yaml"), pseudonymiser: testKey, quarantineDirectory: dir.path + "/q")
+            .importFile(file, into: try makeStore(TemporaryDirectory()))
+        guard case .failed(let error) = far.outcome else { Issue.record("\(far.outcome)"); return }
+        #expect(error.reason == "column 30, mapped to queue, is beyond the 17 columns of the first line (a file without a header)")
+        #expect(!error.description.contains("7700900123"))
+    }
+
     @Test func customerIdentifiersWithoutAKeyStopTheImport() throws {
         let dir = TemporaryDirectory()
         let store = try makeStore(dir)
