@@ -14,6 +14,15 @@ public struct FieldRule: Sendable, Equatable {
     }
 
     public var origin: Origin
+
+    /// The columns of the file this rule reads; none for a constant or a derived value.
+    var columnNames: [String] {
+        switch origin {
+        case .column(let column): [column]
+        case .columns(let columns): columns
+        case .constant, .derived: []
+        }
+    }
     /// For instants (and timestamp versions): how the text is written.
     public var format: TimestampFormat?
     /// For durations.
@@ -172,12 +181,7 @@ public struct Mapping: Sendable {
             mapping.hasHeader = try node.bool()
             if !mapping.hasHeader {
                 for (key, rule) in mapping.fields {
-                    let columns: [String] = switch rule.origin {
-                    case .column(let c): [c]
-                    case .columns(let cs): cs
-                    default: []
-                    }
-                    for column in columns where !(Int(column).map { $0 >= 1 } ?? false) {
+                    for column in rule.columnNames where !(Int(column).map { $0 >= 1 } ?? false) {
                         throw fieldsNode.error("\(key.rawValue): a file without a header names columns by position (1, 2, …), not \"\(column)\"")
                     }
                 }

@@ -27,25 +27,35 @@ public struct PlausibilityBounds: Sendable, Equatable {
 
     /// The first value of a mapped row outside the bounds, as (canonical column, reason); nil when all hold.
     func violation(in row: MappedRow, layout: RowLayout) -> (field: String, reason: String)? {
-        let columns = zip(layout.contactColumns, row.contact ?? []).map { ($0, $1) } + zip(layout.legColumns, row.legValues).map { ($0, $1) }
-        for (column, value) in columns {
-            guard let field = CanonicalField(rawValue: column) else { continue }
-            switch (field.kind, value) {
-            case (.instant, .integer(let ms)):
-                if let reason = instantProblem(ms) { return (column, reason) }
-            case (.seconds, .real(let seconds)):
-                let limit = field == .waitSeconds ? maximumWaitSeconds : maximumDurationSeconds
+        // Per row, on the load's hot path: no arrays built, only the values checked in place.
+        if let contact = row.contact, let problem = violation(in: contact, columns: layout.contactColumns) { return problem }
+        if let problem = violation(in: row.legValues, columns: layout.legColumns) { return problem }
+        // A version that is a timestamp (ms since 2000) must not lie in the future: it would outrank every later correction.
+        for version in [row.version, row.legVersion] {
+            if let v = version, v >= earliestMilliseconds, v >= endMilliseconds {
+                return ("version", "the record's update time \(PlausibilityBounds.show(v)) lies after \(latest), the last plausible day")
+            }
+        }
+        return nil
+    }
+
+    private func violation(in values: [FieldValue], columns: [String]) -> (field: String, reason: String)? {
+        for (column, value) in zip(columns, values) {
+            switch value {
+            case .integer(let ms):
+                // Only instants are checked as instants (an integer column such as nps is not one).
+                guard ms < earliestMilliseconds || ms >= endMilliseconds, CanonicalField(rawValue: column)?.kind == .instant,
+                      let reason = instantProblem(ms) else { continue }
+                return (column, reason)
+            case .real(let seconds):
+                guard !seconds.isFinite || seconds > min(maximumWaitSeconds, maximumDurationSeconds),
+                      CanonicalField(rawValue: column)?.kind == .seconds else { continue }
+                let limit = column == CanonicalField.waitSeconds.rawValue ? maximumWaitSeconds : maximumDurationSeconds
                 if !seconds.isFinite || seconds > limit {
                     return (column, "\(column) is \(seconds.isFinite ? formatSeconds(seconds) + " s" : "not a number"), beyond the plausible "
                             + "\(formatSeconds(limit)) s (\(Int(limit / 86_400)) days; a site sets its own in the pipeline's bounds:)")
                 }
             default: continue
-            }
-        }
-        // A version that is a timestamp (ms since 2000) must not lie in the future: it would outrank every later correction.
-        for version in [row.version, row.legVersion] {
-            if let v = version, v >= earliestMilliseconds, v >= endMilliseconds {
-                return ("version", "the record's update time \(PlausibilityBounds.show(v)) lies after \(latest), the last plausible day")
             }
         }
         return nil

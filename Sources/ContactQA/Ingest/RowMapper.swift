@@ -68,14 +68,7 @@ final class RowMapper {
             names.firstIndex(of: column) ?? names.firstIndex { $0.caseInsensitiveCompare(column) == .orderedSame }
         }
         // A mapped column named twice is ambiguous: which one holds the value? (An unmapped duplicate is harmless.)
-        let mappedColumns = mapping.fields.values.flatMap { rule -> [String] in
-            switch rule.origin {
-            case .column(let c): [c]
-            case .columns(let cs): cs
-            default: []
-            }
-        }
-        for column in mappedColumns {
+        for column in mapping.fields.values.flatMap(\.columnNames) {
             let positions = names.indices.filter { names[$0].caseInsensitiveCompare(column) == .orderedSame }
             if positions.count > 1 {
                 throw InputError(file: file, position: header.line, field: column,
