@@ -60,6 +60,15 @@ package.targets.append(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Mustache", package: "swift-mustache"),
+        ],
+        // The report and pack templates, compiled into the binary so that it runs from anywhere.
+        resources: [
+            .embedInCode("Report/Templates/report.md.mustache"),
+            .embedInCode("Report/Templates/report.html.mustache"),
+            .embedInCode("Report/Templates/groups.md.mustache"),
+            .embedInCode("Report/Templates/groups.html.mustache"),
+            .embedInCode("Report/Templates/pack.md.mustache"),
+            .embedInCode("Report/Templates/pack.html.mustache"),
         ]
     )
 )

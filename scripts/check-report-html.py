@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Opens a weekly report.html in headless Chromium and checks what a manager's browser would see.
 
-    scripts/check-report-html.py REPORT.html [--screenshot OUT.png]
+    scripts/check-report-html.py REPORT.html [--screenshot PREFIX]
+    scripts/check-report-html.py --pack PACK.html [--screenshot PREFIX]
     scripts/check-report-html.py --self-test REPORT.html
 
 Chromium (Debian's `chromium` package) is driven over the DevTools protocol on a pipe
@@ -10,12 +11,17 @@ check needs nothing beyond Python's standard library. Every host name resolves t
 (--host-resolver-rules), so no traffic can leave the machine even if the page asked for it.
 
 The page passes when
-  * it loads, has a title, headline KPIs, SVG charts and tables;
+  * it loads and has a title; a report has headline KPIs, tables, and what a manager reads first:
+    the summary, the volume offered, counts beside the rates ("29 of 46", "n 40") and the
+    service-level thresholds; a feedback pack has its sections;
   * the page itself requests nothing but its own file: every request the page's target makes
     is recorded (the browser's own background traffic is on other targets and not counted);
   * nothing is logged at console level error or warning, and no exception is thrown;
-  * at a phone's width (390 CSS px) nothing is wider than the screen;
+  * at a phone's width (390 CSS px) and a desktop's (1280 CSS px) nothing is wider than the screen
+    outside a scrolling table box;
+  * at 390 px every chart label is drawn at least 9 px high;
   * it prints to PDF.
+--screenshot PREFIX writes full-page screenshots PREFIX-390.png and PREFIX-1280.png.
 Exit 0 when it passes, 1 with one line per failure when it does not, 2 when Chromium is missing.
 
 --self-test checks the checker: the report passes, and copies of it with an external image,
@@ -32,6 +38,9 @@ import tempfile
 import time
 
 PHONE_WIDTH = 390
+DESKTOP_WIDTH = 1280
+WIDTHS = (PHONE_WIDTH, DESKTOP_WIDTH)
+MINIMUM_LABEL_PX = 9
 
 
 class Browser:
@@ -131,7 +140,7 @@ def evaluate(browser, session, expression):
     return result["result"].get("value")
 
 
-def check(report, executable, screenshot=None):
+def check(report, executable, screenshot=None, kind="report"):
     """Returns the list of failures (empty when the page passes)."""
     url = pathlib.Path(report).resolve().as_uri()
     browser = Browser(executable)
@@ -167,38 +176,51 @@ def check(report, executable, screenshot=None):
         counts = evaluate(browser, session, """({
             svg: document.querySelectorAll('svg').length,
             tables: document.querySelectorAll('table').length,
-            scripts: document.querySelectorAll('script').length,
             height: document.documentElement.scrollHeight,
             text: document.body.innerText})""")
-        for label in ("Service level", "Average handle time", "First contact resolution"):
-            if label not in counts["text"]:
-                failures.append(f"the headline '{label}' is not on the page")
-        if counts["svg"] < 2:
-            failures.append(f"expected charts (SVG), found {counts['svg']}")
-        if counts["tables"] < 2:
-            failures.append(f"expected tables, found {counts['tables']}")
-        if counts["height"] < 800:
-            failures.append(f"the page is only {counts['height']} px tall: did it render?")
+        text = counts["text"]
+        if kind == "report":
+            failures += read_report(text)
+            if counts["tables"] < 2:
+                failures.append(f"expected tables, found {counts['tables']}")
+            if counts["height"] < 800:
+                failures.append(f"the page is only {counts['height']} px tall: did it render?")
+        else:
+            for section in ("What you did well", "What would benefit from development", "Your evaluations"):
+                if section not in text:
+                    failures.append(f"the pack has no section '{section}'")
 
-        browser.call("Emulation.setDeviceMetricsOverride",
-                     {"width": PHONE_WIDTH, "height": 844, "deviceScaleFactor": 2, "mobile": True},
-                     session)
-        browser.drain(0.3)
-        wide = evaluate(browser, session, f"""(() => {{
-            const limit = {PHONE_WIDTH};
-            const width = document.documentElement.scrollWidth;
-            const culprits = [...document.querySelectorAll('body *')]
-              .filter(e => e.getBoundingClientRect().right > limit + 1 && !e.closest('.scroll'))
-              .slice(0, 3).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''));
-            return {{width, culprits}};
-        }})()""")
-        if wide["width"] > PHONE_WIDTH + 1:
-            failures.append(f"at {PHONE_WIDTH} px the page is {wide['width']} px wide "
-                            f"(first too wide: {', '.join(map(str, wide['culprits']))})")
-        if screenshot:
-            import base64
-            shot = browser.call("Page.captureScreenshot", {"format": "png"}, session)
-            pathlib.Path(screenshot).write_bytes(base64.b64decode(shot["data"]))
+        for width in WIDTHS:
+            browser.call("Emulation.setDeviceMetricsOverride",
+                         {"width": width, "height": 844 if width == PHONE_WIDTH else 900,
+                          "deviceScaleFactor": 2 if width == PHONE_WIDTH else 1, "mobile": width == PHONE_WIDTH},
+                         session)
+            browser.drain(0.3)
+            wide = evaluate(browser, session, f"""(() => {{
+                const limit = {width};
+                const width = document.documentElement.scrollWidth;
+                const culprits = [...document.querySelectorAll('body *')]
+                  .filter(e => e.getBoundingClientRect().right > limit + 1 && !e.closest('.scroll'))
+                  .slice(0, 3).map(e => e.tagName.toLowerCase() + (e.className && e.className.baseVal === undefined ? '.' + e.className : ''));
+                const labels = [...document.querySelectorAll('svg text')].map(t => {{
+                  const ctm = t.getScreenCTM();
+                  return ctm ? parseFloat(t.getAttribute('font-size') || '16') * Math.hypot(ctm.a, ctm.b) : 99;
+                }});
+                return {{width, culprits, smallest: labels.length ? Math.min(...labels) : null}};
+            }})()""")
+            if wide["width"] > width + 1:
+                failures.append(f"at {width} px the page is {wide['width']} px wide "
+                                f"(first too wide: {', '.join(map(str, wide['culprits']))})")
+            if width == PHONE_WIDTH and wide["smallest"] is not None and wide["smallest"] < MINIMUM_LABEL_PX:
+                failures.append(f"at {width} px a chart label is {wide['smallest']:.1f} px high "
+                                f"(at least {MINIMUM_LABEL_PX} px to be read)")
+            if screenshot:
+                import base64
+                size = evaluate(browser, session, "({w: document.documentElement.scrollWidth, h: document.documentElement.scrollHeight})")
+                shot = browser.call("Page.captureScreenshot", {
+                    "format": "png", "captureBeyondViewport": True,
+                    "clip": {"x": 0, "y": 0, "width": size["w"], "height": min(size["h"], 16000), "scale": 1}}, session)
+                pathlib.Path(f"{screenshot}-{width}.png").write_bytes(base64.b64decode(shot["data"]))
         browser.call("Emulation.clearDeviceMetricsOverride", session=session)
 
         pdf = browser.call("Page.printToPDF", {"printBackground": True}, session, timeout=60)
@@ -206,6 +228,26 @@ def check(report, executable, screenshot=None):
             failures.append("printing to PDF gave nothing")
     finally:
         browser.close()
+    return failures
+
+
+def read_report(text):
+    """What a manager reads first, found in the page's text as a reader (or a screen reader) gets it."""
+    import re
+    failures = []
+    for label in ("Service level", "Average handle time", "First contact resolution"):
+        if label not in text:
+            failures.append(f"the headline '{label}' is not on the page")
+    if "Summary." not in text:
+        failures.append("no summary paragraph")
+    if not re.search(r"\b\d+ contacts offered\b", text):
+        failures.append("no volume: 'N contacts offered' is not on the page")
+    if not re.search(r"\b\d+ of \d+\b", text):
+        failures.append("no count beside a rate ('x of n')")
+    if not re.search(r"\bn \d+\b", text):
+        failures.append("no n beside a mean ('n 40')")
+    if not re.search(r"answered within: [a-z]+ \d+ (s|min|h)", text):
+        failures.append("the service-level thresholds are not stated")
     return failures
 
 
@@ -219,6 +261,8 @@ def self_test(report, executable):
         "the page requested": '<img src="https://example.com/pixel.png" alt="">',
         "console error": "<script>console.error('broken on purpose')</script>",
         f"at {PHONE_WIDTH} px the page is": '<div style="width:1200px">too wide</div>',
+        f"at {DESKTOP_WIDTH} px the page is": '<div style="width:1400px">too wide</div>',
+        f"at {PHONE_WIDTH} px a chart label is": '<svg viewBox="0 0 4000 100" width="100%"><text x="0" y="50" font-size="12">tiny</text></svg>',
     }
     with tempfile.TemporaryDirectory() as folder:
         for expected, injection in broken.items():
@@ -233,7 +277,8 @@ def self_test(report, executable):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("report")
-    parser.add_argument("--screenshot", help="write a phone-width screenshot (PNG) here")
+    parser.add_argument("--screenshot", help="write full-page screenshots PREFIX-390.png and PREFIX-1280.png")
+    parser.add_argument("--pack", action="store_true", help="the page is a feedback pack, not a weekly report")
     parser.add_argument("--self-test", action="store_true",
                         help="also check that broken copies of the report fail")
     parser.add_argument("--chromium", default=os.environ.get("CHROMIUM", "chromium"))
@@ -246,7 +291,7 @@ def main():
     if not pathlib.Path(arguments.report).is_file():
         print(f"check-report-html: {arguments.report}: no such file", file=sys.stderr)
         return 2
-    failures = check(arguments.report, executable, arguments.screenshot)
+    failures = check(arguments.report, executable, arguments.screenshot, "pack" if arguments.pack else "report")
     if arguments.self_test and not failures:
         failures = self_test(arguments.report, executable)
     for failure in failures:
@@ -254,7 +299,7 @@ def main():
     if failures:
         return 1
     print(f"{arguments.report}: renders in Chromium, no console errors, no network requests, "
-          f"fits {PHONE_WIDTH} px, prints" + (" (self-test passed)" if arguments.self_test else ""),
+          f"fits {PHONE_WIDTH} and {DESKTOP_WIDTH} px, prints" + (" (self-test passed)" if arguments.self_test else ""),
           file=sys.stderr)
     return 0
 

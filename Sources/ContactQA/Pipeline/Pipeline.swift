@@ -99,6 +99,9 @@ public struct Pipeline: Sendable {
     public var formats: Set<String> = Pipeline.allFormats
     /// `report.feedback_packs` (default true).
     public var feedbackPacks = true
+    /// `report.funnels: all` draws every team's FCR funnel; `flagged` (default) only those of teams with
+    /// a colleague flagged or warned.
+    public var allFunnels = false
     public static let allFormats: Set<String> = ["html", "md", "csv", "json"]
     /// The sampling plan the run draws the week's sample with (drawn once, then reused).
     public var samplingPlan: String?
@@ -387,7 +390,7 @@ public struct Pipeline: Sendable {
             }
         }
         var reportNode: [String: ConfigNode]?
-        attempt { reportNode = try keys(top["report"], ["out", "qa_out", "formats", "feedback_packs", "mode", "mail"]) }
+        attempt { reportNode = try keys(top["report"], ["out", "qa_out", "formats", "feedback_packs", "funnels", "mode", "mail"]) }
         if let node = reportNode?["qa_out"] { attempt { pipeline.qaOut = resolve(try node.string()) } }
         if let node = reportNode?["formats"] {
             attempt {
@@ -406,6 +409,13 @@ public struct Pipeline: Sendable {
             }
         }
         if let node = reportNode?["feedback_packs"] { attempt { pipeline.feedbackPacks = try node.bool() } }
+        if let node = reportNode?["funnels"] {
+            attempt {
+                let value = try node.string()
+                guard ["flagged", "all"].contains(value) else { throw node.error("funnels is \"flagged\" (teams with a colleague flagged or warned, the default) or \"all\", not \"\(value)\"") }
+                pipeline.allFunnels = value == "all"
+            }
+        }
         if let node = reportNode?["mode"] {
             attempt {
                 let text = try node.string()

@@ -369,6 +369,7 @@ public struct PipelineRun {
                                                     sample: WeeklyReport.SampleCoverage(folder: qaFolder + "/sample"),
                                                     readiness: readiness)
         var weekly = labels.map { computedWeekly.labellingAgents($0) } ?? computedWeekly
+        weekly.allFunnels = pipeline.allFunnels
         weekly.monitoringNotice = pipeline.noticePerContact
             ? "Monitoring notice is given per contact: contacts without a notice flag are never sampled."
             : "Monitoring is announced to every caller: contacts without a notice flag count as notified."

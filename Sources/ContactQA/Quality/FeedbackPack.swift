@@ -1,6 +1,5 @@
 import Foundation
 import GRDB
-import Mustache
 
 /// A criterion an agent is consistently at or above (a strength) or below (a development area) target on.
 public struct CriterionPattern: Sendable {
@@ -160,103 +159,90 @@ public struct FeedbackPack: Sendable {
         }
     }
 
-    var context: [String: Any] {
-        func pattern(_ p: CriterionPattern) -> [String: Any] {
-            let at = Int((p.shareAtTarget * Double(p.evaluations)).rounded())
-            return ["label": p.label, "ratings": p.evaluations, "atTarget": at, "below": p.evaluations - at,
-                    "evidence": p.evidence.map { e in ["id": e.evaluationID, "date": e.date, "comment": e.comment ?? "", "hasComment": e.comment != nil] },
-                    "coaching": p.coaching]
+    /// What the pack templates show, typed and formatted.
+    struct Page {
+        struct Evidence {
+            var id: String
+            var date: String
+            var comment: String?
         }
-        let coaching = Array(Set(development.flatMap(\.coaching) + criticalFails.flatMap(\.coaching))).sorted()
-        return ["agent": displayName.map { "\($0) (\(agent))" } ?? agent, "team": team ?? "(no team)",
-                "plans": openPlans.map { p in
-                    ["action": p.action, "criterion": p.criterion, "agreed": p.agreedOn.description, "review": p.reviewBy.description] as [String: Any]
-                },
-                "hasPlans": !openPlans.isEmpty, "from": period.from.description, "to": period.to.description, "evaluations": evaluations == 1 ? "1 evaluation" : "\(evaluations) evaluations",
-                "critical": criticalFails.map { f in
-                    ["label": f.label, "id": f.evaluationID, "date": f.date, "comment": f.comment ?? "", "hasComment": f.comment != nil] as [String: Any]
-                },
-                "hasCritical": !criticalFails.isEmpty,
-                "strengths": strengths.map(pattern), "hasStrengths": !strengths.isEmpty,
-                "development": development.map(pattern), "hasDevelopment": !development.isEmpty,
-                "coaching": coaching, "hasCoaching": !coaching.isEmpty,
-                "lines": lines.map { l in
-                    ["id": l.evaluationID, "contact": l.contactDate, "channel": l.channel, "recording": l.recordingRef ?? "–",
-                     "score": l.score.map { String(format: "%.0f", $0) } ?? "–", "critical": l.criticalFailed,
-                     "ratings": l.ratings.joined(separator: "; ")] as [String: Any]
-                }]
+
+        struct Pattern {
+            var label: String
+            var ratings: Int
+            var atTarget: Int
+            var below: Int
+            var evidence: [Evidence]
+        }
+
+        struct Critical {
+            var label: String
+            var id: String
+            var date: String
+            var comment: String?
+        }
+
+        struct Plan {
+            var action: String
+            var criterion: String
+            var agreed: String
+            var review: String
+        }
+
+        struct Line {
+            var id: String
+            var contact: String
+            var channel: String
+            var recording: String
+            var score: String
+            var critical: Bool
+            var ratings: String
+        }
+
+        var agent: String
+        var team: String
+        var from: String
+        var to: String
+        var evaluations: String
+        var critical: [Critical]
+        var hasCritical: Bool
+        var strengths: [Pattern]
+        var hasStrengths: Bool
+        var development: [Pattern]
+        var hasDevelopment: Bool
+        var coaching: [String]
+        var hasCoaching: Bool
+        var plans: [Plan]
+        var hasPlans: Bool
+        var lines: [Line]
     }
 
-    static let markdownTemplate = """
-        # Feedback for {{{agent}}}
+    var page: Page {
+        func pattern(_ p: CriterionPattern) -> Page.Pattern {
+            let at = Int((p.shareAtTarget * Double(p.evaluations)).rounded())
+            return Page.Pattern(label: p.label, ratings: p.evaluations, atTarget: at, below: p.evaluations - at,
+                                evidence: p.evidence.map { Page.Evidence(id: $0.evaluationID, date: $0.date, comment: $0.comment) })
+        }
+        let coaching = Array(Set(development.flatMap(\.coaching) + criticalFails.flatMap(\.coaching))).sorted()
+        return Page(agent: displayName.map { "\($0) (\(agent))" } ?? agent, team: team ?? "(no team)",
+                    from: period.from.description, to: period.to.description,
+                    evaluations: evaluations == 1 ? "1 evaluation" : "\(evaluations) evaluations",
+                    critical: criticalFails.map { Page.Critical(label: $0.label, id: $0.evaluationID, date: $0.date, comment: $0.comment) },
+                    hasCritical: !criticalFails.isEmpty,
+                    strengths: strengths.map(pattern), hasStrengths: !strengths.isEmpty,
+                    development: development.map(pattern), hasDevelopment: !development.isEmpty,
+                    coaching: coaching, hasCoaching: !coaching.isEmpty,
+                    plans: openPlans.map { Page.Plan(action: $0.action, criterion: $0.criterion, agreed: $0.agreedOn.description, review: $0.reviewBy.description) },
+                    hasPlans: !openPlans.isEmpty,
+                    lines: lines.map { l in
+                        Page.Line(id: l.evaluationID, contact: l.contactDate, channel: l.channel, recording: l.recordingRef ?? "–",
+                                  score: l.score.map { String(format: "%.0f", $0) } ?? "–", critical: l.criticalFailed,
+                                  ratings: l.ratings.joined(separator: "; "))
+                    })
+    }
 
-        {{{team}}} · evaluations of contacts from {{from}} to {{to}} · {{evaluations}}
-        {{#hasCritical}}
-
-        ## Critical: to put right first
-        {{#critical}}
-        - **{{{label}}}** failed in {{id}} ({{date}}){{#hasComment}}: “{{{comment}}}”{{/hasComment}}
-        {{/critical}}
-        {{/hasCritical}}
-
-        ## What you did well
-        {{#hasStrengths}}{{#strengths}}
-        - **{{{label}}}**: at or above target in {{atTarget}} of {{ratings}} ratings.{{#evidence}}
-          - {{id}} ({{date}}){{#hasComment}}: “{{{comment}}}”{{/hasComment}}{{/evidence}}
-        {{/strengths}}{{/hasStrengths}}{{^hasStrengths}}
-        No criterion was at or above target in most of your ratings this period.
-        {{/hasStrengths}}
-
-        ## What would benefit from development
-        {{#hasDevelopment}}{{#development}}
-        - **{{{label}}}**: below target in {{below}} of {{ratings}} ratings.{{#evidence}}
-          - {{id}} ({{date}}){{#hasComment}}: “{{{comment}}}”{{/hasComment}}{{/evidence}}
-        {{/development}}{{/hasDevelopment}}{{^hasDevelopment}}
-        No criterion is below target in most of your ratings.
-        {{/hasDevelopment}}
-
-        ## Proposed coaching
-        {{#hasCoaching}}{{#coaching}}
-        - {{{.}}}
-        {{/coaching}}{{/hasCoaching}}{{^hasCoaching}}
-        No coaching action proposed this period.
-        {{/hasCoaching}}
-
-        {{#hasPlans}}
-        ## Your action plans
-
-        {{#plans}}
-        - {{{action}}} ({{{criterion}}}): agreed {{agreed}}, review by {{review}}
-        {{/plans}}
-
-        {{/hasPlans}}
-        ## Your evaluations
-
-        {{#lines}}
-        - {{id}}: contact of {{contact}} ({{channel}}, recording {{{recording}}}), score {{score}}{{#critical}}, critical fail{{/critical}} — {{{ratings}}}
-        {{/lines}}
-        """
-
-    static let htmlTemplate = """
-        <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>Feedback for {{agent}}</title>
-        <style>body{font-family:system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b}
-        h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}.good{border-left:4px solid #2e7d32;padding-left:.75rem}
-        .grow{border-left:4px solid #ef6c00;padding-left:.75rem}.critical{border-left:4px solid #c62828;padding-left:.75rem}.meta{color:#555}</style></head>
-        <body><h1>Feedback for {{agent}}</h1>
-        <p class="meta">{{team}} · evaluations of contacts from {{from}} to {{to}} · {{evaluations}}</p>
-        {{#hasCritical}}<h2>Critical: to put right first</h2><div class="critical"><ul>{{#critical}}<li><strong>{{label}}</strong> failed in {{id}} ({{date}}){{#hasComment}}: “{{comment}}”{{/hasComment}}</li>{{/critical}}</ul></div>{{/hasCritical}}
-        <h2>What you did well</h2><div class="good">{{#hasStrengths}}<ul>{{#strengths}}<li><strong>{{label}}</strong>: at or above target in {{atTarget}} of {{ratings}} ratings.<ul>{{#evidence}}<li>{{id}} ({{date}}){{#hasComment}}: “{{comment}}”{{/hasComment}}</li>{{/evidence}}</ul></li>{{/strengths}}</ul>{{/hasStrengths}}{{^hasStrengths}}<p>No criterion was at or above target in most of your ratings this period.</p>{{/hasStrengths}}</div>
-        <h2>What would benefit from development</h2><div class="grow">{{#hasDevelopment}}<ul>{{#development}}<li><strong>{{label}}</strong>: below target in {{below}} of {{ratings}} ratings.<ul>{{#evidence}}<li>{{id}} ({{date}}){{#hasComment}}: “{{comment}}”{{/hasComment}}</li>{{/evidence}}</ul></li>{{/development}}</ul>{{/hasDevelopment}}{{^hasDevelopment}}<p>No criterion is below target in most of your ratings.</p>{{/hasDevelopment}}</div>
-        <h2>Proposed coaching</h2>{{#hasCoaching}}<ul>{{#coaching}}<li>{{.}}</li>{{/coaching}}</ul>{{/hasCoaching}}{{^hasCoaching}}<p>No coaching action proposed this period.</p>{{/hasCoaching}}
-        {{#hasPlans}}<h2>Your action plans</h2><ul>{{#plans}}<li>{{action}} ({{criterion}}): agreed {{agreed}}, review by {{review}}</li>{{/plans}}</ul>{{/hasPlans}}
-        <h2>Your evaluations</h2><ul>{{#lines}}<li>{{id}}: contact of {{contact}} ({{channel}}, recording {{recording}}), score {{score}}{{#critical}}, <strong>critical fail</strong>{{/critical}} — {{ratings}}</li>{{/lines}}</ul>
-        </body></html>
-        """
-
-    public func markdown() throws -> String { try MustacheTemplate(string: FeedbackPack.markdownTemplate).render(context) }
-    public func html() throws -> String { try MustacheTemplate(string: FeedbackPack.htmlTemplate).render(context) }
+    public func markdown() throws -> String { Templates.render(page, "pack.md") }
+    public func html() throws -> String { Templates.render(page, "pack.html") }
 
     /// The team lead's page: every colleague of the team with their evaluations and critical fails.
     public static func teamSummary(_ packs: [FeedbackPack], team: String?) -> String {

@@ -56,6 +56,7 @@ extension WeeklyReport {
         copy.trends = trends.labellingAgents(labels)
         copy.quality = quality.labellingAgents(labels)
         copy.agentsNotInRoster = agentsNotInRoster.compactMap(labels.label)
+        copy.agentNames = [:]
         copy.plansDue = plansDue.map { plan in
             var labelled = plan
             labelled.agent = labels.label(plan.agent) ?? plan.agent

@@ -1,51 +1,132 @@
 import Foundation
 
 /// Small inline SVG charts for self-contained reports: no scripts, no fonts to fetch.
+///
+/// Drawn on a 400-unit-wide canvas with 12-unit text, so labels stay readable where a phone shows the
+/// chart 358 px wide (about 11 px text) and where a wide screen shows it in a column of two. The legend
+/// is the page's, in text (``Legend``), so it survives mail clients that drop SVG.
 public enum SVGChart {
-    /// A weekly line chart with optional control limits, points outside them in red.
-    public static func line(_ points: [(label: String, value: Double)], lower: [Double]? = nil, upper: [Double]? = nil,
-                            format: (Double) -> String, width: Int = 560, height: Int = 160) -> String {
-        guard points.count >= 1 else { return "" }
-        let values = points.map(\.value) + (lower ?? []) + (upper ?? [])
+    static let width = 400.0
+    static let fontSize = 12
+
+    /// The colours the page's legend names.
+    public enum Colour {
+        public static let value = "#1565c0"
+        public static let outside = "#c62828"
+        public static let centre = "#555"
+        public static let band = "#dde3ea"
+        public static let target = "#2e7d32"
+        public static let limit = "#888"
+    }
+
+    /// One week of a line chart: its value and, on a control chart, its centre and limits.
+    public struct LinePoint: Sendable {
+        public var label: String
+        public var value: Double
+        public var centre: Double?
+        public var limits: (lower: Double, upper: Double)?
+
+        public init(label: String, value: Double, centre: Double? = nil, limits: (lower: Double, upper: Double)? = nil) {
+            self.label = label
+            self.value = value
+            self.centre = centre
+            self.limits = limits
+        }
+
+        var outside: Bool { limits.map { value < $0.lower || value > $0.upper } ?? false }
+    }
+
+    /// A weekly line chart: the control limits as a shaded band, the centre line, a target line when
+    /// there is one, points outside the limits in red. `bounds` clamps the axis (a rate stays in 0–1).
+    public static func line(_ points: [LinePoint], target: Double? = nil, bounds: ClosedRange<Double>? = nil,
+                            format: (Double) -> String, description: String) -> String {
+        guard !points.isEmpty else { return "" }
+        let height = 190.0
+        let left = 58.0, right = 10.0, top = 12.0, bottom = 34.0
+        let w = width - left - right, h = height - top - bottom
+        var values = points.map(\.value) + points.compactMap(\.centre) + [target].compactMap { $0 }
+        values += points.compactMap(\.limits).flatMap { [$0.lower, $0.upper] }
         var lo = values.min()!, hi = values.max()!
-        if hi - lo < 1e-9 { lo -= 1; hi += 1 }
-        let left = 48.0, right = 12.0, top = 10.0, bottom = 24.0
-        let w = Double(width) - left - right, h = Double(height) - top - bottom
+        if let bounds { lo = max(lo, bounds.lowerBound); hi = min(hi, bounds.upperBound) }
+        if hi - lo < 1e-9 { lo -= max(1e-3, abs(lo) * 0.05); hi += max(1e-3, abs(hi) * 0.05) }
+        let pad = (hi - lo) * 0.06
+        lo -= pad
+        hi += pad
         func x(_ i: Int) -> Double { left + (points.count == 1 ? w / 2 : w * Double(i) / Double(points.count - 1)) }
-        func y(_ v: Double) -> Double { top + h * (1 - (v - lo) / (hi - lo)) }
-        func f(_ d: Double) -> String { String(format: "%.1f", d) }
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(width) \(height)\" width=\"100%\" role=\"img\">"
-        svg += "<text x=\"4\" y=\"\(f(y(hi) + 4))\" font-size=\"10\">\(format(hi))</text><text x=\"4\" y=\"\(f(y(lo)))\" font-size=\"10\">\(format(lo))</text>"
-        for (band, color) in [(lower, "#999"), (upper, "#999")] {
-            if let band, band.count == points.count {
-                svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-dasharray=\"4 3\" points=\"" + band.enumerated().map { "\(f(x($0))),\(f(y($1)))" }.joined(separator: " ") + "\"/>"
-            }
+        func y(_ v: Double) -> Double { top + h * (1 - (min(hi, max(lo, v)) - lo) / (hi - lo)) }
+        var svg = open(height: height, description: description)
+        // Axis: three values on the left, a base line.
+        for v in [lo + pad, (lo + hi) / 2, hi - pad] {
+            svg += text(x: left - 6, y: y(v) + 4, anchor: "end", format(v))
+            svg += "<line x1=\"\(f(left))\" x2=\"\(f(width - right))\" y1=\"\(f(y(v)))\" y2=\"\(f(y(v)))\" stroke=\"#eee\"/>"
         }
-        svg += "<polyline fill=\"none\" stroke=\"#1565c0\" stroke-width=\"2\" points=\"" + points.enumerated().map { "\(f(x($0))),\(f(y($1.value)))" }.joined(separator: " ") + "\"/>"
+        // The control limits as a band, where the chart has them.
+        let limited = points.enumerated().filter { $0.element.limits != nil }
+        if limited.count >= 2 {
+            let upper = limited.map { "\(f(x($0.offset))),\(f(y($0.element.limits!.upper)))" }
+            let lower = limited.reversed().map { "\(f(x($0.offset))),\(f(y($0.element.limits!.lower)))" }
+            svg += "<polygon fill=\"\(Colour.band)\" stroke=\"none\" points=\"\((upper + lower).joined(separator: " "))\"/>"
+        }
+        let centred = points.enumerated().filter { $0.element.centre != nil }
+        if centred.count >= 2 {
+            svg += "<polyline fill=\"none\" stroke=\"\(Colour.centre)\" stroke-width=\"1.2\" points=\""
+                + centred.map { "\(f(x($0.offset))),\(f(y($0.element.centre!)))" }.joined(separator: " ") + "\"/>"
+        }
+        if let target {
+            svg += "<line x1=\"\(f(left))\" x2=\"\(f(width - right))\" y1=\"\(f(y(target)))\" y2=\"\(f(y(target)))\" stroke=\"\(Colour.target)\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>"
+        }
+        if points.count >= 2 {
+            svg += "<polyline fill=\"none\" stroke=\"\(Colour.value)\" stroke-width=\"2\" points=\""
+                + points.enumerated().map { "\(f(x($0))),\(f(y($1.value)))" }.joined(separator: " ") + "\"/>"
+        }
         for (i, p) in points.enumerated() {
-            let outside = (lower.map { i < $0.count && p.value < $0[i] } ?? false) || (upper.map { i < $0.count && p.value > $0[i] } ?? false)
-            svg += "<circle cx=\"\(f(x(i)))\" cy=\"\(f(y(p.value)))\" r=\"3\" fill=\"\(outside ? "#c62828" : "#1565c0")\"><title>\(p.label): \(format(p.value))</title></circle>"
+            svg += "<circle cx=\"\(f(x(i)))\" cy=\"\(f(y(p.value)))\" r=\"\(p.outside ? "5" : "3.5")\" fill=\"\(p.outside ? Colour.outside : Colour.value)\">"
+            svg += "<title>\(escape(p.label)): \(escape(format(p.value)))</title></circle>"
         }
-        svg += "<text x=\"\(f(x(0)))\" y=\"\(height - 6)\" font-size=\"10\">\(points.first!.label)</text>"
-        svg += "<text x=\"\(f(x(points.count - 1) - 40))\" y=\"\(height - 6)\" font-size=\"10\">\(points.last!.label)</text></svg>"
-        return svg
+        // Week labels: the first, the last and one between, never overlapping.
+        var labelled = [0, points.count - 1]
+        if points.count >= 5 { labelled.insert(points.count / 2, at: 1) }
+        for i in Set(labelled).sorted() {
+            let anchor = i == 0 ? "start" : i == points.count - 1 ? "end" : "middle"
+            svg += text(x: points.count == 1 ? x(i) : x(i), y: height - 12, anchor: points.count == 1 ? "middle" : anchor, points[i].label)
+        }
+        return svg + "</svg>"
+    }
+
+    /// One colleague on a funnel plot. `mark` numbers the colleagues the page names beside the chart.
+    public struct FunnelPoint: Sendable {
+        public var label: String
+        public var numerator: Int
+        public var denominator: Int
+        public var position: FunnelLimits.Position
+        public var mark: Int?
+
+        public init(label: String, numerator: Int, denominator: Int, position: FunnelLimits.Position, mark: Int? = nil) {
+            self.label = label
+            self.numerator = numerator
+            self.denominator = denominator
+            self.position = position
+            self.mark = mark
+        }
     }
 
     /// A funnel plot (Spiegelhalter 2005): each colleague's rate against their volume, with the team's
     /// rate and its 95% (dashed, a warning) and 99.8% (solid, a flag) limits as they narrow with n.
-    /// Points outside the 99.8% funnel are red.
-    public static func funnel(_ points: [(label: String, numerator: Int, denominator: Int, flagged: Bool)], centre: Double,
-                              format: (Double) -> String, width: Int = 560, height: Int = 160) -> String {
+    /// Flagged colleagues are red, warned ones orange; both carry their number, which the page explains.
+    public static func funnel(_ points: [FunnelPoint], centre: Double, format: (Double) -> String, description: String) -> String {
         guard let maxN = points.map(\.denominator).max(), maxN > 0 else { return "" }
-        let left = 48.0, right = 12.0, top = 10.0, bottom = 24.0
-        let w = Double(width) - left - right, h = Double(height) - top - bottom
+        let height = 210.0
+        let left = 58.0, right = 14.0, top = 12.0, bottom = 34.0
+        let w = width - left - right, h = height - top - bottom
         let nMax = Double(maxN) * 1.1
         func x(_ n: Double) -> Double { left + w * n / nMax }
         func y(_ v: Double) -> Double { top + h * (1 - min(1, max(0, v))) }
-        func f(_ d: Double) -> String { String(format: "%.1f", d) }
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(width) \(height)\" width=\"100%\" role=\"img\">"
-        svg += "<text x=\"4\" y=\"\(f(y(1) + 4))\" font-size=\"10\">\(format(1))</text><text x=\"4\" y=\"\(f(y(0)))\" font-size=\"10\">\(format(0))</text>"
-        svg += "<line x1=\"\(f(x(0)))\" x2=\"\(f(x(nMax)))\" y1=\"\(f(y(centre)))\" y2=\"\(f(y(centre)))\" stroke=\"#1565c0\"/>"
+        var svg = open(height: height, description: description)
+        for v in [0.0, 0.5, 1.0] {
+            svg += text(x: left - 6, y: y(v) + 4, anchor: "end", format(v))
+            svg += "<line x1=\"\(f(left))\" x2=\"\(f(width - right))\" y1=\"\(f(y(v)))\" y2=\"\(f(y(v)))\" stroke=\"#eee\"/>"
+        }
+        svg += "<line x1=\"\(f(x(0)))\" x2=\"\(f(x(nMax)))\" y1=\"\(f(y(centre)))\" y2=\"\(f(y(centre)))\" stroke=\"\(Colour.centre)\" stroke-width=\"1.2\"/>"
         // Exact binomial limits around the team's rate, from the minimum volume on (no flag below it).
         // Inside the plot only: a team whose colleagues all have fewer contacts gets no limit lines.
         let steps = Array(Set((1...60).map { max(FunnelLimits.minimumVolume, Int((nMax * Double($0) / 60).rounded())) }))
@@ -53,18 +134,40 @@ public enum SVGChart {
         for (tail, dash) in [(FunnelLimits.warningTail, " stroke-dasharray=\"4 3\""), (FunnelLimits.flagTail, "")] {
             for probability in [tail, 1 - tail] where !steps.isEmpty {
                 let curve = steps.map { n in (Double(n), FunnelLimits(centre: centre, n: n).limit(at: probability)) }
-                svg += "<polyline fill=\"none\" stroke=\"#999\"\(dash) points=\"" + curve.map { "\(f(x($0.0))),\(f(y($0.1)))" }.joined(separator: " ") + "\"/>"
+                svg += "<polyline fill=\"none\" stroke=\"\(Colour.limit)\"\(dash) points=\"" + curve.map { "\(f(x($0.0))),\(f(y($0.1)))" }.joined(separator: " ") + "\"/>"
             }
         }
         for p in points where p.denominator > 0 {
             let rate = Double(p.numerator) / Double(p.denominator)
-            svg += "<circle cx=\"\(f(x(Double(p.denominator))))\" cy=\"\(f(y(rate)))\" r=\"4\" fill=\"\(p.flagged ? "#c62828" : "#1565c0")\">"
-            svg += "<title>\(escape(p.label)): \(p.numerator)/\(p.denominator) = \(format(rate))</title></circle>"
+            let colour = switch p.position {
+            case .flagged: Colour.outside
+            case .warning: "#ef6c00"
+            case .inside: Colour.value
+            }
+            svg += "<circle cx=\"\(f(x(Double(p.denominator))))\" cy=\"\(f(y(rate)))\" r=\"\(p.position == .inside ? "3.5" : "5")\" fill=\"\(colour)\" fill-opacity=\"0.85\">"
+            svg += "<title>\(escape(p.label)): \(p.numerator)/\(p.denominator) = \(escape(format(rate)))</title></circle>"
+            if let mark = p.mark {
+                // The number beside the point, on the side with room.
+                let px = x(Double(p.denominator)), py = y(rate)
+                let leftSide = px > width - right - 24
+                svg += text(x: leftSide ? px - 8 : px + 8, y: py < top + 14 ? py + 14 : py - 6, anchor: leftSide ? "end" : "start", "\(mark)", bold: true)
+            }
         }
-        svg += "<text x=\"\(f(x(0)))\" y=\"\(height - 6)\" font-size=\"10\">0</text>"
-        svg += "<text x=\"\(f(x(nMax) - 60))\" y=\"\(height - 6)\" font-size=\"10\">n = \(Int(nMax.rounded()))</text></svg>"
-        return svg
+        svg += text(x: x(0), y: height - 12, anchor: "start", "0")
+        svg += text(x: x(nMax), y: height - 12, anchor: "end", "\(Int(nMax.rounded())) contacts")
+        return svg + "</svg>"
     }
+
+    static func open(height: Double, description: String) -> String {
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"100%\" role=\"img\" aria-label=\"\(escape(description))\">"
+            + "<title>\(escape(description))</title>"
+    }
+
+    static func text(x: Double, y: Double, anchor: String, _ content: String, bold: Bool = false) -> String {
+        "<text x=\"\(f(x))\" y=\"\(f(y))\" font-size=\"\(fontSize)\" text-anchor=\"\(anchor)\"\(bold ? " font-weight=\"bold\"" : "") fill=\"#333\">\(escape(content))</text>"
+    }
+
+    static func f(_ d: Double) -> String { String(format: "%.1f", d) }
 
     /// Text for SVG/XML content: names come from exports and may hold &, < or quotes.
     static func escape(_ text: String) -> String {

@@ -1,6 +1,5 @@
 import Foundation
 import GRDB
-import Mustache
 
 /// The weekly report for management (DESIGN.md §7): headline KPIs against last week and targets,
 /// 13-week trend charts, tables by team, queue and channel, flagged colleagues, QA and data quality.
@@ -41,6 +40,10 @@ public struct WeeklyReport {
     public var qualityByTeam: [(team: String?, estimate: QAEstimate)] = []
     /// Re-issues of a final report after late evaluations of its sample, oldest first.
     public var revisions: [Revision] = []
+    /// The roster's display names by agent id, shown beside the id; empty where names are hidden.
+    public var agentNames: [String: String] = [:]
+    /// Draw the FCR funnel of every team, not only of teams with a colleague flagged or warned.
+    public var allFunnels = false
 
     /// One re-issue of a final report: what changed in its quality section, and where the version it
     /// replaced is kept (`previous/<date>/` inside the week's folder).
@@ -167,6 +170,9 @@ public struct WeeklyReport {
         report.clustered = try clusteredIntervals(store: store, period: period, parameters: parameters, asOf: asOf)
         report.qualityByTeam = try QualityEngine(store: store).report(period: period, groupBy: .team).groups.map { ($0.key, $0.estimate) }
         report.plansDue = try store.actionPlans().filter { $0.isDue(asOf: asOf) }
+        for r in try store.query("SELECT agent_id, display_name FROM roster WHERE display_name IS NOT NULL AND display_name <> ''") {
+            if let id = r[0].string, let name = r[1].string { report.agentNames[id] = name }
+        }
         if try (store.query("SELECT COUNT(*) FROM roster").first?.first?.int ?? 0) > 0 {
             report.agentsNotInRoster = try store.query("""
                 SELECT DISTINCT l.agent_id FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id
@@ -272,8 +278,8 @@ public struct WeeklyReport {
     }
 
     /// The headline rows, and the KPIs that missed their target or changed significantly (for the summary).
-    func headline() -> (rows: [[String: Any]], missed: [String], changes: [String]) {
-        var headline: [[String: Any]] = []
+    func headline() -> (rows: [ReportPage.HeadlineRow], missed: [String], changes: [String]) {
+        var headline: [ReportPage.HeadlineRow] = []
         var missed: [String] = []
         var changes: [String] = []
         for kpi in TrackedKPI.allCases {
@@ -300,11 +306,10 @@ public struct WeeklyReport {
             let nowCount = WeeklyReport.count(kpi, kpis.total)
             let lastCount = WeeklyReport.count(kpi, lastSet)
             let lastN = WeeklyReport.size(kpi, lastSet)
-            headline.append(["kpi": kpi.label, "value": WeeklyReport.format(kpi, now.value), "n": nowCount,
-                             "ci": now.ci.map { WeeklyReport.formatInterval(kpi, $0) } ?? "–",
-                             "last": WeeklyReport.format(kpi, before.value) + (before.value == nil ? "" : " (\(lastCount)\(lastN < WeeklyReport.tooFew ? ", too few" : ""))"),
-                             "change": change,
-                             "target": target.map { WeeklyReport.format(kpi, $0) } ?? "–", "meets": meets])
+            headline.append(.init(kpi: kpi.label, value: WeeklyReport.format(kpi, now.value), n: nowCount,
+                                  ci: now.ci.map { WeeklyReport.formatInterval(kpi, $0) } ?? "–",
+                                  last: WeeklyReport.format(kpi, before.value) + (before.value == nil ? "" : " (\(lastCount)\(lastN < WeeklyReport.tooFew ? ", too few" : ""))"),
+                                  change: change, target: target.map { WeeklyReport.format(kpi, $0) } ?? "–", meets: meets))
         }
         return (headline, missed, changes)
     }
@@ -323,428 +328,8 @@ public struct WeeklyReport {
         return summary
     }
 
-    /// A QA estimate as a table row.
-    static func qaRow(_ key: String, _ name: String?, _ estimate: QAEstimate) -> [String: Any] {
-        [key: name ?? "(none)", "score": String(format: "%.1f", estimate.value),
-         "ci": estimate.ci95.map { String(format: "%.1f–%.1f", max(0, $0.lower), min(100, $0.upper)) } ?? "–",
-         "n": estimate.n, "df": estimate.degreesOfFreedom.map(String.init) ?? "–"]
-    }
-
-    var context: [String: Any] {
-        let headline = headline().rows
-        func rows(_ r: KPIReport, _ d: GroupDimension) -> [[String: Any]] {
-            r.groups.map { g in
-                ["name": r.display(g.key[0], d) ?? "(none)", "offered": g.kpis.offered,
-                 "sl": WeeklyReport.format(.serviceLevel, g.kpis.serviceLevel.value), "aht": WeeklyReport.format(.ahtSeconds, g.kpis.aht.value),
-                 "asa": WeeklyReport.format(.asaSeconds, g.kpis.asa.value),
-                 "fcr": WeeklyReport.format(.fcr, g.kpis.fcr.value), "csat": WeeklyReport.format(.csat, g.kpis.csat.value)]
-            }
-        }
-        let charts: [[String: Any]] = trends.series.filter { $0.dimension == nil && [.serviceLevel, .ahtSeconds, .fcr, .abandonmentRate].contains($0.kpi) }.map { s in
-            let chartPoints = s.chart.isEmpty ? s.points.map { ($0.week.description, $0.value) } : s.chart.map { ($0.week.description, $0.value) }
-            let svg = SVGChart.line(chartPoints, lower: s.chart.isEmpty ? nil : s.chart.map(\.lower), upper: s.chart.isEmpty ? nil : s.chart.map(\.upper),
-                                    format: { WeeklyReport.format(s.kpi, $0) })
-            var trend = s.trend.map { $0.significant() ? ($0.s > 0 ? "significant rising trend" : "significant falling trend") : "no significant trend" } ?? (s.trendNote ?? "")
-            if !s.provisionalWeeks.isEmpty {
-                trend += "; \(s.provisionalWeeks.map(\.description).joined(separator: ", ")) not charted yet: provisional until the repeat window has passed"
-            }
-            return ["kpi": s.kpi.label, "svg": svg, "trend": trend,
-                    "signals": s.signals.map { "rule \($0.rule): \($0.description) (\($0.weeks.map(\.description).joined(separator: ", ")))" }]
-        }
-        let flagged = trends.funnels.filter { $0.position == .flagged }.map { f -> [String: Any] in
-            let rate: String = String(format: "%.1f%%", f.limits.centre * 100)
-            return ["agent": f.agent ?? "(none)", "team": f.team ?? "(none)", "kpi": f.kpi.label, "value": "\(f.numerator)/\(f.denominator)", "teamRate": rate]
-        }
-        // One funnel chart of FCR per team of two or more colleagues: each colleague's rate against their volume.
-        let fcrFunnels = Dictionary(grouping: trends.funnels.filter { $0.kpi == .fcr && $0.team != nil }, by: { $0.team! })
-        let funnelCharts: [[String: Any]] = fcrFunnels.keys.sorted().compactMap { team in
-            let entries = fcrFunnels[team]!
-            guard entries.count >= 2, let centre = entries.first?.teamRate else { return nil }
-            let svg = SVGChart.funnel(entries.map { ($0.agent ?? "(none)", $0.numerator, $0.denominator, $0.position == .flagged) }, centre: centre,
-                                      format: { WeeklyReport.format(.fcr, $0) })
-            return ["team": team, "svg": svg, "rate": WeeklyReport.format(.fcr, centre), "agents": entries.count]
-        }
-        let overall = qaScore
-        var bySource: [[String: Any]] = []
-        for (source, entries) in Dictionary(grouping: ingest, by: { $0.source }).sorted(by: { $0.key < $1.key }) {
-            var row: [String: Any] = ["source": source, "files": entries.count]
-            row["rows"] = entries.reduce(0) { $0 + $1.rowsRead }
-            row["rejected"] = entries.reduce(0) { $0 + $1.rejected }
-            row["failed"] = entries.filter { $0.status != .loaded }.count
-            bySource.append(row)
-        }
-        var context: [String: Any] = [:]
-        context["week"] = week.description
-        context["from"] = kpis.period.from.description
-        context["to"] = kpis.period.to.description
-        context["timezone"] = kpis.period.clock.identifier
-        context["asOf"] = asOf.description
-        context["status"] = final ? (revisions.isEmpty ? "final" : "final, revised") : "draft"
-        context["revisions"] = revisions.map(\.sentence)
-        context["provisional"] = kpis.provisional
-        if let sameFollowUp = lastWeekSameFollowUp.map({ same -> String in
-            let local = kpis.period.clock.localSeconds(atUTC: same.upTo / 1000)
-            let time = String(format: "%02d:%02d", Int(local % 86_400 / 3600), Int(local % 3600 / 60))
-            return "First contact resolution is provisional: last week's is shown for its contacts up to \(kpis.period.clock.localDate(atUTC: same.upTo / 1000)) \(time), with repeats counted up to then — the same follow-up this week's contacts have had so far, so the two compare like with like."
-        }) {
-            context["sameFollowUp"] = sameFollowUp
-        }
-        context["offered"] = kpis.total.offered
-        context["empty"] = kpis.total.offered == 0
-        context["headline"] = headline
-        context["summary"] = summary
-        // Many comparisons, some false alarms: say how many chance alone makes on a stable week.
-        let changesCompared = TrackedKPI.allCases.filter { WeeklyReport.difference($0, kpis.total, $0 == .fcr ? lastWeekSameFollowUp?.set ?? lastWeek.total : lastWeek.total) != nil }.count
-        context["changeNote"] = changesCompared == 0 ? "" : String(format: "Intervals: first contact resolution's counts customers, not contacts, as the independent units (a customer who calls back often is unresolved often); the speed of answer's counts days (waits within a day move together); the others, and the week-on-week changes, assume independent contacts. A change is marked when the 95%% interval of the difference from last week excludes zero. With %d KPIs compared, a stable week shows about %.2f such marks by chance alone.", changesCompared, Double(changesCompared) * 0.05)
-        let tested = trends.series.filter { $0.dimension == nil && [.serviceLevel, .ahtSeconds, .fcr, .abandonmentRate].contains($0.kpi) && $0.trend != nil }.count
-        context["trendNote"] = tested == 0 ? "" : String(format: "Each trend is a Mann–Kendall test at the 5%% level: over these %d charts a stable history shows about %.2f trend calls by chance. A chart's Western Electric rules 1–4 signal in at most %.1f%% of stable weeks for a rate and %.1f%% for a mean: their limits come from the 12 weeks before, themselves noisy.", tested, Double(tested) * 0.05, 100 * ControlChart.stableSignalRate(rate: true), 100 * ControlChart.stableSignalRate(rate: false))
-        context["charts"] = charts
-        context["teams"] = rows(byTeam, .team)
-        context["queues"] = rows(byQueue, .queue)
-        context["channels"] = rows(byChannel, .channel)
-        context["flagged"] = flagged
-        context["hasFlagged"] = !flagged.isEmpty
-        // What chance alone may put on that list: at most 0.2% of the comparisons made (each colleague
-        // with enough contacts, per KPI) — a bound the seeded simulation of docs/trends.md holds to.
-        let compared = trends.funnels.filter { $0.denominator >= FunnelLimits.minimumVolume }.count
-        context["expectedFalseFlags"] = String(format: "%.2f", Double(compared) * 2 * FunnelLimits.flagTail)
-        context["funnelCount"] = compared
-        context["funnels"] = funnelCharts
-        context["surges"] = trends.surges.map { s -> [String: Any] in
-            ["reason": s.reason, "volume": s.volume, "share": String(format: "%.1f%%", s.share * 100), "since": s.firstWeek.description]
-        }
-        // Critical fails reach the report: every one, by team, with the agent (a label where names are hidden).
-        let fails = criticalFails
-        context["criticalCount"] = fails.count
-        context["criticalByTeam"] = Dictionary(grouping: fails, by: { $0.team ?? "(no team)" }).sorted { $0.key < $1.key }.map { team, members in
-            ["team": team, "count": members.count,
-             "agents": members.map { "\($0.agent ?? "(none)") (\($0.evaluationID))" }.joined(separator: ", ")] as [String: Any]
-        }
-        context["qaTeams"] = qualityByTeam.map { WeeklyReport.qaRow("team", $0.team ?? "(no team)", $0.estimate) }
-        context["hasQATeams"] = !qualityByTeam.isEmpty
-        context["qaAgents"] = quality.groups.map { WeeklyReport.qaRow("agent", $0.key, $0.estimate) }
-        context["hasQAAgents"] = !quality.groups.isEmpty
-        // More of what ContactQA computes, for the manager: thresholds, NPS, escalations, calibration,
-        // suggested targets and coaching reviews due.
-        let p = kpis.parameters
-        let channelsSeen = Set(byChannel.groups.compactMap { byChannel.display($0.key[0], .channel) })
-        context["thresholds"] = Channel.allCases.filter { channelsSeen.contains($0.rawValue) }
-            .map { "\($0.rawValue) \(WeeklyReport.duration(p.serviceLevelThreshold(for: $0)))" }.joined(separator: ", ")
-        let nps = kpis.total.nps
-        context["nps"] = nps.value.map { v in
-            String(format: "%.0f", v) + (nps.ci95.map { String(format: " (95%% CI %.0f to %.0f)", $0.lower, $0.upper) } ?? "") + " from \(nps.responses) responses"
-        } ?? "no responses"
-        let escalation = kpis.total.escalationRate
-        context["escalations"] = "\(escalation.numerator) of \(escalation.denominator) handled" + (escalation.value.map { String(format: " (%.1f%%)", $0 * 100) } ?? "")
-        context["evaluators"] = quality.evaluators.map { e -> [String: Any] in
-            ["evaluator": e.evaluator, "deviation": String(format: "%+.1f", e.meanDeviation), "n": e.n == 1 ? "1 leg" : "\(e.n) legs",
-             "drifting": e.drifting ? " — drifting" : ""]
-        }
-        context["hasEvaluators"] = !quality.evaluators.isEmpty
-        context["validation"] = trends.validation.filter { $0.name.hasPrefix("agents") }.map { v -> String in
-            guard let c = v.correlation else { return "\(v.name): \(v.note ?? "not enough data")" }
-            return String(format: "%@: Spearman ρ %.2f over %d colleagues", v.name, c.rho, c.n) + (c.p.map { String(format: ", p = %.3f", $0) } ?? "")
-        }
-        // Targets from history only when there is history: at least 8 earlier weeks with a value.
-        context["baselines"] = trends.baselines.compactMap { b -> [String: Any]? in
-            let history = (trends.series.first { $0.dimension == nil && $0.kpi == b.kpi }?.points.count ?? 0) - 1
-            guard history >= 8, b.baseline != nil || b.topQuartileAgents != nil else { return nil }
-            return ["kpi": b.kpi.label, "baseline": WeeklyReport.format(b.kpi, b.baseline), "top": WeeklyReport.format(b.kpi, b.topQuartileAgents),
-                    "improved": WeeklyReport.format(b.kpi, b.improved)]
-        }
-        context["hasBaselines"] = !(context["baselines"] as! [[String: Any]]).isEmpty
-        context["plansDue"] = plansDue.map { "\($0.agent): \($0.action) (\($0.criterion)), review by \($0.reviewBy)" }
-        context["hasPlansDue"] = !plansDue.isEmpty
-        context["evaluations"] = quality.evaluations.count
-        context["inSample"] = quality.evaluations.filter(\.inSample).count
-        context["qaScore"] = overall.map { String(format: "%.1f", $0.value) } ?? "–"
-        // A QA score lies in 0–100: an interval end beyond is shown at the bound (JSON keeps it as computed).
-        let qaCI: String = overall.flatMap { o in
-            o.ci95.map { String(format: "%.1f–%.1f", max(0, $0.lower), min(100, $0.upper)) + (o.degreesOfFreedom.map { ", \($0) df" } ?? "") }
-        } ?? "–"
-        context["qaCI"] = qaCI
-        context["alpha"] = quality.alpha.map { a -> [String: Any] in ["criterion": a.criterion, "value": a.value.map { String(format: "%.2f", $0) } ?? "–"] }
-        context["consistency"] = trends.consistency.map { c -> [String: Any] in ["check": c.name, "count": c.count] }
-        context["ingest"] = bySource
-        // Files rejected (or failed) and not since loaded: neither the same bytes nor a corrected file
-        // of the same name and source.
-        var superseded = Set<String>()
-        var seen = Set<String>()
-        var notLoaded: [IngestLogEntry] = []
-        for e in ingest.reversed() {
-            if e.status == .loaded {
-                superseded.insert(e.sha256)
-                superseded.insert(e.source + "/" + e.file)
-            } else if !superseded.contains(e.sha256), !superseded.contains(e.source + "/" + e.file), seen.insert(e.sha256).inserted {
-                notLoaded.append(e)
-            }
-        }
-        context["rejectedFiles"] = notLoaded.reversed().map { e -> [String: Any] in
-                ["file": e.file, "source": e.source, "date": String(e.startedAt.prefix(10)), "reason": e.message ?? e.status.rawValue]
-            }
-        let waiting = final ? [] : (readiness?.reasons ?? [])
-        context["waiting"] = waiting
-        context["hasWaiting"] = !waiting.isEmpty
-        context["gaps"] = (readiness?.gaps ?? []).map { "\($0.source): no contacts on \($0.day)" }
-        context["future"] = readiness?.futureNotes ?? []
-        context["notInRoster"] = agentsNotInRoster.isEmpty ? [] : ["\(agentsNotInRoster.count) agent\(agentsNotInRoster.count == 1 ? "" : "s") handled contacts but \(agentsNotInRoster.count == 1 ? "is" : "are") missing from the roster (no team, name or monitoring acknowledgement on record): \(agentsNotInRoster.joined(separator: ", "))"]
-        if let monitoringNotice { context["monitoringNotice"] = monitoringNotice }
-        context["weakest"] = criteria.prefix(3).map { c -> [String: Any] in
-            ["label": c.label, "share": String(format: "%.0f%%", c.share * 100), "atTarget": c.atTarget, "ratings": c.ratings]
-        }
-        context["hasCriteria"] = !criteria.isEmpty
-        if let sample {
-            let drawn = sample.drawn
-            let evaluated = quality.evaluations.filter(\.inSample).count
-            context["sample"] = ["frame": sample.frameUnits, "requested": sample.requested, "drawn": drawn, "evaluated": evaluated,
-                                 "coverage": drawn == 0 ? "–" : String(format: "%.0f%%", Double(evaluated) / Double(drawn) * 100),
-                                 "noNotice": sample.exclusions[.noMonitoringNotice] ?? 0,
-                                 "unacknowledged": sample.exclusions[.unacknowledgedAgent] ?? 0,
-                                 "alreadyEvaluated": sample.exclusions[.alreadyEvaluated] ?? 0] as [String: Any]
-        }
-        return context
-    }
-
-    static let markdownTemplate = """
-        # Weekly quality report — {{{week}}} ({{{status}}})
-
-        {{{from}}} to {{{to}}}, {{{timezone}}}, as of {{{asOf}}}.{{#provisional}} FCR is provisional: repeat contacts can still arrive.{{/provisional}}
-        {{#empty}}
-
-        **No inbound contacts this week.**
-        {{/empty}}
-        {{#revisions}}
-
-        **{{{.}}}**
-        {{/revisions}}
-        {{#hasWaiting}}
-
-        This report stays a draft until the week's data is complete:
-        {{/hasWaiting}}
-        {{#waiting}}
-        - {{{.}}}
-        {{/waiting}}
-
-        **Summary.** {{{summary}}}
-
-        ## Headline KPIs
-
-        | KPI | this week | of | 95% CI | last week | change | target | |
-        |---|---:|---|---|---:|---|---:|---|
-        {{#headline}}
-        | {{{kpi}}} | {{{value}}} | {{{n}}} | {{{ci}}} | {{{last}}} | {{{change}}} | {{{target}}} | {{{meets}}} |
-        {{/headline}}
-
-        Change: ▲/▼ a significant rise or fall from last week; blank, no significant change. Service level counts contacts answered within: {{{thresholds}}}. NPS: {{{nps}}}. Escalations: {{{escalations}}}.
-        {{#sameFollowUp}}
-
-        {{{sameFollowUp}}}
-        {{/sameFollowUp}}
-
-        {{{changeNote}}}
-
-        ## Trends (13 weeks)
-
-        {{#charts}}
-        - **{{{kpi}}}**: {{{trend}}}{{#signals}}; {{{.}}}{{/signals}}
-        {{/charts}}
-
-        {{{trendNote}}}
-
-        ## By team
-
-        | team | offered | service level | AHT | FCR | CSAT |
-        |---|---:|---:|---:|---:|---:|
-        {{#teams}}
-        | {{{name}}} | {{{offered}}} | {{{sl}}} | {{{aht}}} | {{{fcr}}} | {{{csat}}} |
-        {{/teams}}
-
-        ## By queue
-
-        | queue | offered | service level | AHT | FCR | CSAT |
-        |---|---:|---:|---:|---:|---:|
-        {{#queues}}
-        | {{{name}}} | {{{offered}}} | {{{sl}}} | {{{aht}}} | {{{fcr}}} | {{{csat}}} |
-        {{/queues}}
-
-        ## By channel
-
-        Speed of answer and handle time are best read per channel: an e-mail's reply takes hours where a call's answer takes seconds.
-
-        | channel | offered | service level | ASA | AHT | FCR | CSAT |
-        |---|---:|---:|---:|---:|---:|---:|
-        {{#channels}}
-        | {{{name}}} | {{{offered}}} | {{{sl}}} | {{{asa}}} | {{{aht}}} | {{{fcr}}} | {{{csat}}} |
-        {{/channels}}
-
-        ## Colleagues outside their team's 99.8% funnel
-
-        {{#flagged}}
-        - {{{agent}}} ({{{team}}}): {{{kpi}}} {{{value}}} against the rest of the team's {{{teamRate}}}
-        {{/flagged}}
-        {{^hasFlagged}}
-        None.
-        {{/hasFlagged}}
-
-        Each colleague with at least 5 contacts is compared with the rest of their team by an exact binomial test; on stable data chance alone puts at most {{{expectedFalseFlags}}} of these {{{funnelCount}}} comparisons on this list.
-
-        ## Quality
-
-        {{{evaluations}}} evaluations, {{{inSample}}} in the representative sample; QA score {{{qaScore}}} (95% CI {{{qaCI}}}).
-
-        {{#hasQATeams}}
-        | team | QA score | 95% CI | legs evaluated | df |
-        |---|---:|---|---:|---:|
-        {{#qaTeams}}
-        | {{{team}}} | {{{score}}} | {{{ci}}} | {{{n}}} | {{{df}}} |
-        {{/qaTeams}}
-
-        {{/hasQATeams}}
-        {{#hasQAAgents}}
-        | colleague | QA score | 95% CI | legs evaluated | df |
-        |---|---:|---|---:|---:|
-        {{#qaAgents}}
-        | {{{agent}}} | {{{score}}} | {{{ci}}} | {{{n}}} | {{{df}}} |
-        {{/qaAgents}}
-
-        {{/hasQAAgents}}
-        **Critical fails: {{{criticalCount}}}**{{#criticalByTeam}}
-        - {{{team}}}: {{{count}}} — {{{agents}}}{{/criticalByTeam}}
-
-        {{#sample}}
-        Sample coverage: {{{evaluated}}} of {{{drawn}}} sampled interactions evaluated ({{{coverage}}}); the plan asked for {{{requested}}} from a frame of {{{frame}}}.
-        {{/sample}}
-        {{#hasCriteria}}
-
-        Weakest criteria (share of ratings at target):
-        {{#weakest}}
-        - {{{label}}}: {{{share}}} ({{{atTarget}}} of {{{ratings}}})
-        {{/weakest}}
-        {{/hasCriteria}}
-        {{#alpha}}
-        - calibration {{{criterion}}}: alpha {{{value}}}
-        {{/alpha}}
-
-        Do QA scores agree with what customers say and do?
-        {{#validation}}
-        - {{{.}}}
-        {{/validation}}
-
-        {{#hasEvaluators}}
-        Evaluator calibration (mean deviation from the median of the others on shared legs):
-        {{#evaluators}}
-        - {{{evaluator}}}: {{{deviation}}} points over {{{n}}}{{{drifting}}}
-        {{/evaluators}}
-
-        {{/hasEvaluators}}
-        {{#hasPlansDue}}
-        Coaching reviews due:
-        {{#plansDue}}
-        - {{{.}}}
-        {{/plansDue}}
-
-        {{/hasPlansDue}}
-        ## Suggested targets
-
-        {{#hasBaselines}}
-        | KPI | baseline (median week) | top-quartile colleagues | baseline improved by 5% |
-        |---|---:|---:|---:|
-        {{#baselines}}
-        | {{{kpi}}} | {{{baseline}}} | {{{top}}} | {{{improved}}} |
-        {{/baselines}}
-        {{/hasBaselines}}
-        {{^hasBaselines}}
-        Suggested targets need at least 8 earlier weeks of history.
-        {{/hasBaselines}}
-
-        ## Data quality
-
-        | source | files | rows | rejected | failed files |
-        |---|---:|---:|---:|---:|
-        {{#ingest}}
-        | {{{source}}} | {{{files}}} | {{{rows}}} | {{{rejected}}} | {{{failed}}} |
-        {{/ingest}}
-        {{#sample}}
-        - excluded from the sampling frame: {{{noNotice}}} without a monitoring notice, {{{unacknowledged}}} handled by agents who have not acknowledged monitoring, {{{alreadyEvaluated}}} already evaluated
-        {{/sample}}
-        {{#provisional}}
-        - FCR is provisional until the repeat-contact window has passed
-        {{/provisional}}
-        {{#gaps}}
-        - gap: {{{.}}}
-        {{/gaps}}
-        {{#future}}
-        - {{{.}}}
-        {{/future}}
-        {{#notInRoster}}
-        - {{{.}}}
-        {{/notInRoster}}
-        {{#monitoringNotice}}
-        - {{{.}}}
-        {{/monitoringNotice}}
-        {{#rejectedFiles}}
-        - file not loaded: {{{file}}} ({{{source}}}, rejected on {{{date}}}: {{{reason}}}); skipped each night until a corrected file arrives
-        {{/rejectedFiles}}
-        {{#consistency}}
-        - {{{check}}}: {{{count}}}
-        {{/consistency}}
-
-        """
-
-    static let htmlTemplate = """
-        <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>Weekly quality report {{week}}</title>
-        <style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:1.5rem auto;padding:0 1rem;color:#1b1b1b;line-height:1.45}
-        table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left}
-        td.n{text-align:right}td.n,td.c{white-space:nowrap}.scroll{overflow-x:auto}.status{display:inline-block;padding:.1rem .5rem;border-radius:.25rem;background:#eee}
-        .up{color:#2e7d32}.down{color:#c62828}figure{margin:0 0 1rem}@media print{a{color:inherit}}</style></head>
-        <body><h1>Weekly quality report — {{week}} <span class="status">{{status}}</span></h1>
-        <p>{{from}} to {{to}}, {{timezone}}, as of {{asOf}}.{{#provisional}} FCR is provisional: repeat contacts can still arrive.{{/provisional}}</p>
-        {{#empty}}<p><strong>No inbound contacts this week.</strong></p>{{/empty}}
-        {{#revisions}}<p><strong>{{.}}</strong></p>{{/revisions}}
-        {{#hasWaiting}}<p>This report stays a draft until the week's data is complete:</p><ul>{{/hasWaiting}}{{#waiting}}<li>{{.}}</li>{{/waiting}}{{#hasWaiting}}</ul>{{/hasWaiting}}
-        <p><strong>Summary.</strong> {{summary}}</p>
-        <h2>Headline KPIs</h2><div class="scroll"><table><tr><th>KPI</th><th>this week</th><th>of</th><th>95% CI</th><th>last week</th><th>change</th><th>target</th><th></th></tr>
-        {{#headline}}<tr><td>{{kpi}}</td><td class="n">{{value}}</td><td class="c">{{n}}</td><td class="c">{{ci}}</td><td class="n">{{last}}</td><td>{{change}}</td><td class="n">{{target}}</td><td>{{meets}}</td></tr>{{/headline}}</table></div>
-        <p>Change: ▲/▼ a significant rise or fall from last week; blank, no significant change. Service level counts contacts answered within: {{thresholds}}. NPS: {{nps}}. Escalations: {{escalations}}.</p>
-        {{#sameFollowUp}}<p>{{sameFollowUp}}</p>{{/sameFollowUp}}
-        <p>{{changeNote}}</p>
-        <h2>Trends and control charts (13 weeks)</h2>
-        {{#charts}}<figure><figcaption><strong>{{kpi}}</strong>: {{trend}}{{#signals}}; {{.}}{{/signals}}</figcaption>{{{svg}}}</figure>{{/charts}}
-        <p>{{trendNote}}</p>
-        <h2>By team</h2><div class="scroll"><table><tr><th>team</th><th>offered</th><th>service level</th><th>AHT</th><th>FCR</th><th>CSAT</th></tr>
-        {{#teams}}<tr><td>{{name}}</td><td class="n">{{offered}}</td><td class="n">{{sl}}</td><td class="n">{{aht}}</td><td class="n">{{fcr}}</td><td class="n">{{csat}}</td></tr>{{/teams}}</table></div>
-        <h2>By queue</h2><div class="scroll"><table><tr><th>queue</th><th>offered</th><th>service level</th><th>AHT</th><th>FCR</th><th>CSAT</th></tr>
-        {{#queues}}<tr><td>{{name}}</td><td class="n">{{offered}}</td><td class="n">{{sl}}</td><td class="n">{{aht}}</td><td class="n">{{fcr}}</td><td class="n">{{csat}}</td></tr>{{/queues}}</table></div>
-        <h2>By channel</h2><p>Speed of answer and handle time are best read per channel: an e-mail's reply takes hours where a call's answer takes seconds.</p><div class="scroll"><table><tr><th>channel</th><th>offered</th><th>service level</th><th>ASA</th><th>AHT</th><th>FCR</th><th>CSAT</th></tr>
-        {{#channels}}<tr><td>{{name}}</td><td class="n">{{offered}}</td><td class="n">{{sl}}</td><td class="n">{{asa}}</td><td class="n">{{aht}}</td><td class="n">{{fcr}}</td><td class="n">{{csat}}</td></tr>{{/channels}}</table></div>
-        <h2>Colleagues outside their team's 99.8% funnel</h2>
-        {{#hasFlagged}}<ul>{{#flagged}}<li>{{agent}} ({{team}}): {{kpi}} {{value}} against the rest of the team's {{teamRate}}</li>{{/flagged}}</ul>{{/hasFlagged}}{{^hasFlagged}}<p>None.</p>{{/hasFlagged}}
-        <p>Each colleague with at least 5 contacts is compared with the rest of their team by an exact binomial test; on stable data chance alone puts at most {{expectedFalseFlags}} of these {{funnelCount}} comparisons on this list.</p>
-        {{#funnels}}<figure><figcaption><strong>{{team}}</strong>: first contact resolution of {{agents}} colleagues against their volume; team rate {{rate}}, 95% (dashed) and 99.8% (solid) limits</figcaption>{{{svg}}}</figure>{{/funnels}}
-        <h2>Quality</h2><p>{{evaluations}} evaluations, {{inSample}} in the representative sample; QA score {{qaScore}} (95% CI {{qaCI}}).</p>
-        {{#hasQATeams}}<div class="scroll"><table><tr><th>team</th><th>QA score</th><th>95% CI</th><th>legs evaluated</th><th>df</th></tr>{{#qaTeams}}<tr><td>{{team}}</td><td class="n">{{score}}</td><td class="c">{{ci}}</td><td class="n">{{n}}</td><td class="n">{{df}}</td></tr>{{/qaTeams}}</table></div>{{/hasQATeams}}
-        {{#hasQAAgents}}<div class="scroll"><table><tr><th>colleague</th><th>QA score</th><th>95% CI</th><th>legs evaluated</th><th>df</th></tr>{{#qaAgents}}<tr><td>{{agent}}</td><td class="n">{{score}}</td><td class="c">{{ci}}</td><td class="n">{{n}}</td><td class="n">{{df}}</td></tr>{{/qaAgents}}</table></div>{{/hasQAAgents}}
-        <p><strong>Critical fails: {{criticalCount}}</strong></p><ul>{{#criticalByTeam}}<li>{{team}}: {{count}} — {{agents}}</li>{{/criticalByTeam}}</ul>
-        {{#sample}}<p>Sample coverage: {{evaluated}} of {{drawn}} sampled interactions evaluated ({{coverage}}); the plan asked for {{requested}} from a frame of {{frame}}.</p>{{/sample}}
-        {{#hasCriteria}}<p>Weakest criteria (share of ratings at target):</p><ul>{{#weakest}}<li>{{label}}: {{share}} ({{atTarget}} of {{ratings}})</li>{{/weakest}}</ul>{{/hasCriteria}}
-        {{#alpha}}<p>Calibration {{criterion}}: alpha {{value}}</p>{{/alpha}}
-        <p>Do QA scores agree with what customers say and do?</p><ul>{{#validation}}<li>{{.}}</li>{{/validation}}</ul>
-        {{#hasEvaluators}}<p>Evaluator calibration (mean deviation from the median of the others on shared legs):</p><ul>{{#evaluators}}<li>{{evaluator}}: {{deviation}} points over {{n}}{{drifting}}</li>{{/evaluators}}</ul>{{/hasEvaluators}}
-        {{#hasPlansDue}}<p>Coaching reviews due:</p><ul>{{#plansDue}}<li>{{.}}</li>{{/plansDue}}</ul>{{/hasPlansDue}}
-        <h2>Suggested targets</h2>{{#hasBaselines}}<div class="scroll"><table><tr><th>KPI</th><th>baseline (median week)</th><th>top-quartile colleagues</th><th>baseline improved by 5%</th></tr>{{#baselines}}<tr><td>{{kpi}}</td><td class="n">{{baseline}}</td><td class="n">{{top}}</td><td class="n">{{improved}}</td></tr>{{/baselines}}</table></div>{{/hasBaselines}}{{^hasBaselines}}<p>Suggested targets need at least 8 earlier weeks of history.</p>{{/hasBaselines}}
-        <h2>Data quality</h2><div class="scroll"><table><tr><th>source</th><th>files</th><th>rows</th><th>rejected</th><th>failed files</th></tr>
-        {{#ingest}}<tr><td>{{source}}</td><td class="n">{{files}}</td><td class="n">{{rows}}</td><td class="n">{{rejected}}</td><td class="n">{{failed}}</td></tr>{{/ingest}}</table></div>
-        <ul>{{#sample}}<li>excluded from the sampling frame: {{noNotice}} without a monitoring notice, {{unacknowledged}} handled by agents who have not acknowledged monitoring, {{alreadyEvaluated}} already evaluated</li>{{/sample}}
-        {{#provisional}}<li>FCR is provisional until the repeat-contact window has passed</li>{{/provisional}}{{#gaps}}<li>gap: {{.}}</li>{{/gaps}}{{#future}}<li>{{.}}</li>{{/future}}{{#notInRoster}}<li>{{.}}</li>{{/notInRoster}}{{#monitoringNotice}}<li>{{.}}</li>{{/monitoringNotice}}
-        {{#rejectedFiles}}<li>file not loaded: {{file}} ({{source}}, rejected on {{date}}: {{reason}}); skipped each night until a corrected file arrives</li>{{/rejectedFiles}}
-        {{#consistency}}<li>{{check}}: {{count}}</li>{{/consistency}}</ul>
-        </body></html>
-        """
-
-    public func markdown() throws -> String { try MustacheTemplate(string: WeeklyReport.markdownTemplate).render(context) }
-    public func html() throws -> String { try MustacheTemplate(string: WeeklyReport.htmlTemplate).render(context) }
+    public func markdown() throws -> String { Templates.render(page, "report.md") }
+    public func html() throws -> String { Templates.render(page, "report.html") }
 
     /// `report.json`: the status, the week's KPIs (§6 shape), trends and quality, all machine-readable.
     public var json: JSONValue {

@@ -689,7 +689,8 @@ struct CriticalFailTests {
         #expect(report.contains("NPS: 40 (95% CI -30 to 80) from 5 responses. Escalations: 4 of 40 handled (10.0%)."))
         #expect(report.contains("| Team A | 79.0 | 58.7–99.2 | 5 | 3 |"))
         #expect(report.contains("- Q1: +12.8 points over 1 leg"))
-        #expect(report.contains("| A1 | 81.7 | 46.5–100.0 | 3 | 2 |"))
+        // Colleagues by their roster names where names are allowed.
+        #expect(report.contains("| Asha Patel (A1) | 81.7 | 46.5–100.0 | 3 | 2 |"))
         let summaryJSON = try JSONSerialization.jsonObject(with: Data(try #require(dir.read("reports/2026-W47/report.json")).utf8)) as! [String: Any]
         #expect((summaryJSON["summary"] as? String)?.hasPrefix("50 contacts offered.") == true)
         for (evaluation, agent, team) in fails {

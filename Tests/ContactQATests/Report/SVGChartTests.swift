@@ -4,17 +4,26 @@ import Testing
 
 @Suite("SVG charts")
 struct SVGChartTests {
-    /// The chart draws what the engine decided: flagged colleagues red, the others blue; names escaped.
+    static func funnel(_ points: [(String, Int, Int, FunnelLimits.Position)], centre: Double) -> String {
+        var mark = 0
+        return SVGChart.funnel(points.map { p in
+            SVGChart.FunnelPoint(label: p.0, numerator: p.1, denominator: p.2, position: p.3, mark: p.3 == .inside ? nil : { mark += 1; return mark }())
+        }, centre: centre, format: { String(format: "%.0f%%", $0 * 100) }, description: "test funnel")
+    }
+
+    /// The chart draws what the engine decided: flagged colleagues red, warned orange, the others blue,
+    /// each flagged or warned one numbered beside its point (the page names them); names escaped.
     /// Limits are exact binomial around the team's rate: at n = 10 and 0.5 the 99.8% upper limit is
     /// 1.0 (scipy.stats.binom.ppf(0.999, 10, 0.5) = 10, interpolated), so no curve leaves the chart.
-    @Test func funnelMarksOnlyColleaguesTheEngineFlagged() {
-        let svg = SVGChart.funnel([("A & <B>", 10, 10, true), ("C", 5, 10, false), ("D", 8, 10, false)], centre: 0.5,
-                                  format: { String(format: "%.0f%%", $0 * 100) })
+    @Test func funnelMarksAndNumbersOnlyColleaguesTheEngineFlaggedOrWarned() {
+        let svg = SVGChartTests.funnel([("A & <B>", 10, 10, .flagged), ("C", 5, 10, .inside), ("D", 8, 10, .inside), ("E", 9, 10, .warning)], centre: 0.5)
         #expect(svg.components(separatedBy: "fill=\"#c62828\"").count - 1 == 1)
+        #expect(svg.components(separatedBy: "fill=\"#ef6c00\"").count - 1 == 1)
         #expect(svg.components(separatedBy: "fill=\"#1565c0\"").count - 1 == 2)
         #expect(svg.contains("<title>A &amp; &lt;B&gt;: 10/10 = 100%</title>"))
         #expect(!svg.contains("<B>"))
-        // Two limit pairs (95% dashed, 99.8% solid) and the team line.
+        #expect(svg.contains("font-weight=\"bold\" fill=\"#333\">1</text>") && svg.contains("font-weight=\"bold\" fill=\"#333\">2</text>"))
+        // Two limit pairs (95% dashed, 99.8% solid).
         #expect(svg.components(separatedBy: "<polyline").count - 1 == 4)
         #expect(svg.components(separatedBy: "stroke-dasharray").count - 1 == 2)
     }
@@ -22,10 +31,10 @@ struct SVGChartTests {
     /// Limit lines stay inside the plot: none for a team whose colleagues all have fewer than 5 contacts
     /// (no one can be flagged there), and none past the largest volume drawn.
     @Test func funnelLimitsStayInsideThePlot() throws {
-        let small = SVGChart.funnel([("A", 1, 2, false), ("B", 2, 2, false)], centre: 0.75, format: { "\($0)" })
+        let small = SVGChartTests.funnel([("A", 1, 2, .inside), ("B", 2, 2, .inside)], centre: 0.75)
         #expect(!small.contains("<polyline"))
-        let svg = SVGChart.funnel([("A", 3, 8, false), ("B", 5, 6, false)], centre: 0.55, format: { "\($0)" })
-        let right = 560.0 - 12
+        let svg = SVGChartTests.funnel([("A", 3, 8, .inside), ("B", 5, 6, .inside)], centre: 0.55)
+        let right = SVGChart.width - 14
         for line in svg.components(separatedBy: "points=\"").dropFirst() {
             let xs = line.prefix { $0 != "\"" }.split(separator: " ").compactMap { Double($0.split(separator: ",")[0]) }
             #expect(xs.allSatisfy { $0 <= right }, "\(xs)")
@@ -33,7 +42,30 @@ struct SVGChartTests {
     }
 
     @Test func funnelOfNoVolumeIsEmpty() {
-        #expect(SVGChart.funnel([("A", 0, 0, false)], centre: 0.5, format: { "\($0)" }) == "")
+        #expect(SVGChartTests.funnel([("A", 0, 0, .inside)], centre: 0.5) == "")
+    }
+
+    /// A control chart shows its limits as one band, its centre, the target as a dashed line and the
+    /// point outside the limits in red; every label is 12 units on a 400-unit canvas (11 px on a phone).
+    @Test func lineChartDrawsBandCentreTargetAndOutliers() {
+        let points = (0..<5).map { i in
+            SVGChart.LinePoint(label: "W\(40 + i)", value: i == 4 ? 0.95 : 0.7, centre: 0.7, limits: (0.6, 0.8))
+        }
+        let svg = SVGChart.line(points, target: 0.8, bounds: 0...1, format: { String(format: "%.0f%%", $0 * 100) }, description: "Service level")
+        #expect(svg.components(separatedBy: "<polygon").count - 1 == 1)
+        #expect(svg.contains("stroke=\"\(SVGChart.Colour.target)\""))
+        #expect(svg.contains("stroke=\"\(SVGChart.Colour.centre)\""))
+        #expect(svg.components(separatedBy: "fill=\"\(SVGChart.Colour.outside)\"").count - 1 == 1)
+        #expect(svg.contains(">W40</text>") && svg.contains(">W42</text>") && svg.contains(">W44</text>") && !svg.contains(">W41</text>"))
+        #expect(!svg.contains("font-size=\"10\"") && svg.contains("font-size=\"12\""))
+        #expect(svg.contains("aria-label=\"Service level\""))
+    }
+
+    /// A rate's axis never leaves 0–100% even when a limit would.
+    @Test func rateAxisStaysWithinItsBounds() {
+        let points = (0..<4).map { SVGChart.LinePoint(label: "W\($0)", value: 0.98, centre: 0.97, limits: (0.9, 1.04)) }
+        let svg = SVGChart.line(points, bounds: 0...1, format: { String(format: "%.0f%%", $0 * 100) }, description: "FCR")
+        #expect(!svg.contains(">104%<") && svg.contains(">100%<"))
     }
 }
 
