@@ -72,7 +72,7 @@ public struct QualityEngine {
 
     public func report(period: Period, groupBy: QualityGrouping) throws -> QualityReport {
         let rows = try store.query("""
-            SELECT e.evaluation_id, e.interaction_id, e.leg, e.agent_id, l.team, e.evaluator_id, e.score, e.critical_failed,
+            SELECT e.evaluation_id, e.interaction_id, e.leg, e.agent_id, \(SQLiteStore.team("l.team", agent: "e.agent_id")), e.evaluator_id, e.score, e.critical_failed,
                    (SELECT u.cell FROM sample_units u JOIN samples s ON s.id = u.sample_id
                      WHERE u.source = e.source AND u.interaction_id = e.interaction_id AND u.leg = e.leg AND u.selected = 1
                        AND s.kind = 'routine' AND s.superseded_by IS NULL ORDER BY s.id DESC LIMIT 1),

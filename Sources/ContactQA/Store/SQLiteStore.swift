@@ -432,11 +432,19 @@ public final class SQLiteStore: ContactStore {
         case .hour: return "((\(localSeconds) % 86400) / 3600)"
         case .dow: return "((\(day) + 3) % 7 + 1)"
         case .agent: return contactLevel ? "c.closing_agent_id" : "l.agent_id"
-        case .team: return contactLevel ? "c.closing_team" : "l.team"
+        case .team: return contactLevel ? SQLiteStore.team("c.closing_team", agent: "c.closing_agent_id") : SQLiteStore.team("l.team", agent: "l.agent_id")
         case .queue: return contactLevel ? "c.queue" : "COALESCE(l.queue, c.queue)"
         case .channel: return "c.channel"
         case .reason: return "c.contact_reason"
         }
+    }
+}
+
+extension SQLiteStore {
+    /// A leg's or contact's team: the source's, else the roster's team of its agent (a Zendesk ticket
+    /// or a PBX call log often carries no team). The same SQL on both backends.
+    static func team(_ column: String, agent: String) -> String {
+        "COALESCE(\(column), (SELECT r.team FROM roster r WHERE r.agent_id = \(agent)))"
     }
 }
 

@@ -207,6 +207,36 @@ struct MemoryTests {
     }
 }
 
+@Suite("Teams from the roster")
+struct RosterTeamTests {
+    /// A source without teams (a PBX log, a Zendesk ticket without group): the roster's team of the
+    /// agent groups the KPIs; a team the source gives wins over the roster's.
+    @Test func contactsWithoutTeamTakeTheirAgentsRosterTeam() throws {
+        let dir = TemporaryDirectory()
+        let store = dir.path + "/s.sqlite"
+        let calls = dir.write("calls.csv", """
+            interaction_id,channel,agent_id,team,arrived_at,abandoned,talk_s
+            P1,voice,A1,,2026-11-17T09:00:00Z,false,300
+            P2,voice,A1,,2026-11-17T10:00:00Z,false,100
+            P3,voice,A3,Night shift,2026-11-17T11:00:00Z,false,200
+            P4,voice,X9,,2026-11-17T12:00:00Z,false,400
+
+            """)
+        #expect(try contactqa(["ingest", "--store", store, "--timezone", "Europe/London", "--source", "canonical", "--key-file", fixture("keys/demo.key"), calls]).status == 0)
+        #expect(try contactqa(["ingest", "--store", store, "--source", "roster", fixture("roster/agents.csv")]).status == 0)
+        let result = try contactqa(["kpis", "--store", store, "--week", "2026-W47", "--by", "team", "--format", "json", "--as-of", "2026-12-01"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let groups = (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any])["groups"] as! [[String: Any]]
+        func handled(_ team: String?) -> Int? {
+            groups.first { g in ((g["key"] as? [String: Any])?["team"] as? String) == team }.flatMap { ($0["kpis"] as? [String: Any])?["handled"] as? Int }
+        }
+        #expect(handled("Team A") == 2)        // A1's two calls: the roster's team
+        #expect(handled("Night shift") == 1)   // the source's team, though the roster puts A3 in Team B
+        #expect(handled("Team B") == nil)
+        #expect(handled(nil) == 1)             // X9 is in no roster
+    }
+}
+
 @Suite("contactqa sample")
 struct SampleCommandTests {
     @Test func drawReuseVerifyAndSpot() throws {
