@@ -161,9 +161,11 @@ public struct FeedbackPack: Sendable {
 
     /// What the pack templates show, typed and formatted.
     struct Page {
+        /// An evaluation cited as evidence, by the contact it evaluated ("voice contact of 2026-11-17"),
+        /// which the agent can recall, rather than the day it was evaluated.
         struct Evidence {
             var id: String
-            var date: String
+            var contact: String
             var comment: String?
         }
 
@@ -178,7 +180,7 @@ public struct FeedbackPack: Sendable {
         struct Critical {
             var label: String
             var id: String
-            var date: String
+            var contact: String
             var comment: String?
         }
 
@@ -196,7 +198,7 @@ public struct FeedbackPack: Sendable {
             var recording: String
             var score: String
             var critical: Bool
-            var ratings: String
+            var ratings: [String]
         }
 
         var agent: String
@@ -204,6 +206,8 @@ public struct FeedbackPack: Sendable {
         var from: String
         var to: String
         var evaluations: String
+        /// "Average score 78 over 6 evaluations (lowest 0); 1 critical fail."
+        var overview: String
         var critical: [Critical]
         var hasCritical: Bool
         var strengths: [Pattern]
@@ -218,16 +222,22 @@ public struct FeedbackPack: Sendable {
     }
 
     var page: Page {
+        let contacts = Dictionary(lines.map { ($0.evaluationID, "\($0.channel.isEmpty ? "" : $0.channel + " ")contact of \($0.contactDate)") },
+                                  uniquingKeysWith: { a, _ in a })
         func pattern(_ p: CriterionPattern) -> Page.Pattern {
             let at = Int((p.shareAtTarget * Double(p.evaluations)).rounded())
             return Page.Pattern(label: p.label, ratings: p.evaluations, atTarget: at, below: p.evaluations - at,
-                                evidence: p.evidence.map { Page.Evidence(id: $0.evaluationID, date: $0.date, comment: $0.comment) })
+                                evidence: p.evidence.map { Page.Evidence(id: $0.evaluationID, contact: contacts[$0.evaluationID] ?? "evaluated \($0.date)", comment: $0.comment) })
         }
+        let scores = lines.compactMap(\.score)
+        var overview = scores.isEmpty ? "No scored evaluation" : String(format: "Average score %.0f over %d scored evaluation%@", scores.reduce(0, +) / Double(scores.count), scores.count, scores.count == 1 ? "" : "s")
+        if scores.count > 1, scores.min()! < scores.max()! { overview += String(format: " (lowest %.0f, highest %.0f)", scores.min()!, scores.max()!) }
+        overview += criticalFails.isEmpty ? "; no critical fail." : "; \(criticalFails.count) critical fail\(criticalFails.count == 1 ? "" : "s"), listed first below."
         let coaching = Array(Set(development.flatMap(\.coaching) + criticalFails.flatMap(\.coaching))).sorted()
         return Page(agent: displayName.map { "\($0) (\(agent))" } ?? agent, team: team ?? "(no team)",
                     from: period.from.description, to: period.to.description,
-                    evaluations: evaluations == 1 ? "1 evaluation" : "\(evaluations) evaluations",
-                    critical: criticalFails.map { Page.Critical(label: $0.label, id: $0.evaluationID, date: $0.date, comment: $0.comment) },
+                    evaluations: evaluations == 1 ? "1 evaluation" : "\(evaluations) evaluations", overview: overview,
+                    critical: criticalFails.map { Page.Critical(label: $0.label, id: $0.evaluationID, contact: contacts[$0.evaluationID] ?? "evaluated \($0.date)", comment: $0.comment) },
                     hasCritical: !criticalFails.isEmpty,
                     strengths: strengths.map(pattern), hasStrengths: !strengths.isEmpty,
                     development: development.map(pattern), hasDevelopment: !development.isEmpty,
@@ -237,7 +247,7 @@ public struct FeedbackPack: Sendable {
                     lines: lines.map { l in
                         Page.Line(id: l.evaluationID, contact: l.contactDate, channel: l.channel, recording: l.recordingRef ?? "–",
                                   score: l.score.map { String(format: "%.0f", $0) } ?? "–", critical: l.criticalFailed,
-                                  ratings: l.ratings.joined(separator: "; "))
+                                  ratings: l.ratings)
                     })
     }
 

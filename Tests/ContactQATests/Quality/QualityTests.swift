@@ -207,29 +207,31 @@ struct FeedbackTests {
 
             Team A · evaluations of contacts from 2026-11-16 to 2026-11-22 · 4 evaluations
 
+            Average score 72 over 4 scored evaluations; no critical fail.
+
             ## What you did well
 
             - **Reads the required compliance statements**: at or above target in 4 of 4 ratings.
-              - F4 (2026-11-27)
-              - F3 (2026-11-26)
-              - F2 (2026-11-25)
+              - F4, voice contact of 2026-11-22
+              - F3, voice contact of 2026-11-20
+              - F2, email contact of 2026-11-19
 
             - **Greets and introduces self**: at or above target in 4 of 4 ratings.
-              - F4 (2026-11-27)
-              - F3 (2026-11-26)
-              - F2 (2026-11-25)
+              - F4, voice contact of 2026-11-22
+              - F3, voice contact of 2026-11-20
+              - F2, email contact of 2026-11-19
 
             - **Verifies identity per the data-protection procedure**: at or above target in 4 of 4 ratings.
-              - F4 (2026-11-27)
-              - F3 (2026-11-26)
-              - F2 (2026-11-25)
+              - F4, voice contact of 2026-11-22
+              - F3, voice contact of 2026-11-20
+              - F2, email contact of 2026-11-19
 
             ## What would benefit from development
 
             - **Gives accurate information**: below target in 4 of 4 ratings.
-              - F1 (2026-11-24)
-              - F2 (2026-11-25): “Quoted the old tariff”
-              - F3 (2026-11-26)
+              - F1, voice contact of 2026-11-16
+              - F2, email contact of 2026-11-19: “Quoted the old tariff”
+              - F3, voice contact of 2026-11-20
 
             ## Proposed coaching
 
@@ -239,12 +241,29 @@ struct FeedbackTests {
 
             ## Your evaluations
 
-            - F1: contact of 2026-11-16 (voice, recording rec/C1), score 72 — Greets and introduces self: 4 of 0–4; Verifies identity per the data-protection procedure: yes; Gives accurate information: 2 of 1–5; Reads the required compliance statements: yes
-            - F2: contact of 2026-11-19 (email, recording –), score 72 — Greets and introduces self: 4 of 0–4; Verifies identity per the data-protection procedure: yes; Gives accurate information: 2 of 1–5; Reads the required compliance statements: yes
-            - F3: contact of 2026-11-20 (voice, recording rec/C8), score 72 — Greets and introduces self: 4 of 0–4; Verifies identity per the data-protection procedure: yes; Gives accurate information: 2 of 1–5; Reads the required compliance statements: yes
-            - F4: contact of 2026-11-22 (voice, recording rec/C12), score 72 — Greets and introduces self: 4 of 0–4; Verifies identity per the data-protection procedure: yes; Gives accurate information: 2 of 1–5; Reads the required compliance statements: yes
+            - F1: contact of 2026-11-16 (voice, recording rec/C1), score 72
+              - Greets and introduces self: 4 of 0–4
+              - Verifies identity per the data-protection procedure: yes
+              - Gives accurate information: 2 of 1–5
+              - Reads the required compliance statements: yes
+            - F2: contact of 2026-11-19 (email, recording –), score 72
+              - Greets and introduces self: 4 of 0–4
+              - Verifies identity per the data-protection procedure: yes
+              - Gives accurate information: 2 of 1–5
+              - Reads the required compliance statements: yes
+            - F3: contact of 2026-11-20 (voice, recording rec/C8), score 72
+              - Greets and introduces self: 4 of 0–4
+              - Verifies identity per the data-protection procedure: yes
+              - Gives accurate information: 2 of 1–5
+              - Reads the required compliance statements: yes
+            - F4: contact of 2026-11-22 (voice, recording rec/C12), score 72
+              - Greets and introduces self: 4 of 0–4
+              - Verifies identity per the data-protection procedure: yes
+              - Gives accurate information: 2 of 1–5
+              - Reads the required compliance statements: yes
 
             """
+        if markdown != expected { try? markdown.write(toFile: NSTemporaryDirectory() + "actual-pack-A1.md", atomically: true, encoding: .utf8) }
         #expect(markdown == expected, "\(markdown)")
         #expect(markdown.range(of: "What you did well")!.lowerBound < markdown.range(of: "What would benefit")!.lowerBound)
         #expect(!markdown.contains("a@b.com"))
