@@ -50,17 +50,27 @@ public final class SQLiteStore: ContactStore {
             guard let timeZone else { throw OpenError.needsTimeZone(path: path) }
             try SQLiteStore.create(path: path, timeZone: timeZone)
         }
-        try SQLiteStore.checkIsStore(path)
+        let openPath = SQLiteStore.readOnlyFolder(path) ? SQLiteStore.immutableURI(path) : path
+        try SQLiteStore.checkIsStore(path, openPath: openPath)
         var configuration = Configuration()
-        configuration.busyMode = .callback(SQLiteStore.waiting(on: path, for: wait))
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL")
+        if openPath != path {
+            // A folder this process cannot write to (a share mounted read-only, an archive): SQLite
+            // could not create the WAL's -shm beside the file, so the store is read as immutable.
+            configuration.readonly = true
+        } else {
+            configuration.busyMode = .callback(SQLiteStore.waiting(on: path, for: wait))
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL")
+            }
         }
-        queue = try DatabaseQueue(path: path, configuration: configuration)
+        queue = try DatabaseQueue(path: openPath, configuration: configuration)
         let migrator = SQLiteStore.migrator
         if try queue.read({ try migrator.hasBeenSuperseded($0) }) { throw OpenError.newerSchema(path: path) }
         // Only a store that needs a migration is written on open: a reader never waits for a writer (WAL).
-        if try !queue.read({ try migrator.hasCompletedMigrations($0) }) { try migrator.migrate(queue) }
+        if try !queue.read({ try migrator.hasCompletedMigrations($0) }) {
+            guard openPath == path else { throw OpenError.notAStore(path: path, what: "it needs an upgrade, which cannot be written in a read-only folder") }
+            try migrator.migrate(queue)
+        }
         guard let stored = try queue.read({ try String.fetchOne($0, sql: "SELECT value FROM meta WHERE key = 'site_timezone'") }) else {
             throw OpenError.notAStore(path: path, what: "its meta table has no site time zone")
         }
@@ -75,6 +85,9 @@ public final class SQLiteStore: ContactStore {
     /// statement and its arguments that the error's own description carries; nil for other errors.
     public static func oneLine(_ error: any Error) -> String? {
         guard let error = error as? DatabaseError else { return nil }
+        if error.resultCode.primaryResultCode == .SQLITE_READONLY {
+            return "the store cannot be written: its file or its folder is read-only for this user (commands that only read it still work)"
+        }
         let message = (error.message ?? "\(error.resultCode)").replacingOccurrences(of: "\n", with: " ")
         return "the store failed: \(message) (SQLite error \(error.resultCode.rawValue))"
     }
@@ -119,8 +132,23 @@ public final class SQLiteStore: ContactStore {
         }
     }
 
+    /// Whether the store's folder is not writable by this process and no write-ahead log is in use:
+    /// then the store can only be read, as an immutable file.
+    static func readOnlyFolder(_ path: String) -> Bool {
+        let directory = (path as NSString).deletingLastPathComponent
+        return access(directory.isEmpty ? "." : directory, W_OK) != 0 && !FileManager.default.fileExists(atPath: path + "-wal")
+    }
+
+    /// `file:` URI that opens `path` as immutable: no lock, no -shm, no -wal (SQLite's URI filenames).
+    static func immutableURI(_ path: String) -> String {
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "?#")
+        return "file:" + (absolute.addingPercentEncoding(withAllowedCharacters: allowed) ?? absolute) + "?immutable=1"
+    }
+
     /// Refuses a file that is not a ContactQA store, saying what it is, before anything writes to it.
-    private static func checkIsStore(_ path: String) throws {
+    private static func checkIsStore(_ path: String, openPath: String) throws {
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         if size == 0 {
             throw OpenError.notAStore(path: path, what: "the file is empty (a creation that was interrupted, or a placeholder); remove it to create a new store")
@@ -133,7 +161,7 @@ public final class SQLiteStore: ContactStore {
         }
         var configuration = Configuration()
         configuration.readonly = true
-        let tables = try DatabaseQueue(path: path, configuration: configuration).read { db in
+        let tables = try DatabaseQueue(path: openPath, configuration: configuration).read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
         }
         guard tables.contains("meta"), tables.contains("grdb_migrations") else {

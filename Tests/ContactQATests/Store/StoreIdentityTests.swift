@@ -76,3 +76,57 @@ struct StoreIdentityTests {
         #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o600)
     }
 }
+
+/// A store in a folder its reader cannot write to (an archive, a read-only share): SQLite could not
+/// create the write-ahead log's files there, so the store is opened as immutable and read; a write says
+/// why it cannot be done. Run as an unprivileged user (root ignores folder permissions).
+@Suite("A store in a read-only folder")
+struct ReadOnlyFolderTests {
+    @Test func kpisReadAStoreInAReadOnlyFolderAndAWriteSaysWhy() throws {
+        let dir = TemporaryDirectory()
+        let folder = dir.path + "/archive"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let store = folder + "/s.sqlite"
+        #expect(try contactqa(["ingest", "--store", store, "--timezone", "Europe/London", "--source", "canonical", "--key-file", fixture("keys/demo.key"),
+                               fixture("canonical/contacts_2026-W47.csv")]).status == 0)
+        let binary = dir.path + "/contactqa"
+        try FileManager.default.copyItem(atPath: try contactqaBinary(), toPath: binary)
+        var prefix: [String] = []
+        if getuid() == 0 {
+            guard FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
+                print("note: skipping the read-only folder test: running as root without setpriv")
+                return
+            }
+            prefix = ["/usr/bin/setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]
+        }
+        chmod(dir.path, 0o755)
+        chmod(binary, 0o755)
+        chmod(store, 0o644)
+        chmod(folder, 0o555)
+        defer { chmod(folder, 0o755) }
+        func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: prefix.first ?? binary)
+            process.arguments = Array(prefix.dropFirst()) + (prefix.isEmpty ? [] : [binary]) + arguments
+            process.currentDirectoryURL = URL(fileURLWithPath: dir.path)
+            let out = Pipe(), err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, stdout, stderr)
+        }
+        let kpis = try run(["kpis", "--store", store, "--week", "2026-W47", "--format", "csv"])
+        #expect(kpis.status == 0, "\(kpis.stderr)")
+        #expect(kpis.stdout.contains("offered"))
+        let late = dir.path + "/late.csv"
+        try FileManager.default.copyItem(atPath: fixture("canonical/fcr_repeats.csv"), toPath: late)
+        chmod(late, 0o644)
+        let write = try run(["ingest", "--store", store, "--source", "canonical", late])
+        #expect(write.status != 0)
+        #expect(write.stderr.contains("the store cannot be written: its file or its folder is read-only"), "\(write.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["s.sqlite"])
+    }
+}
