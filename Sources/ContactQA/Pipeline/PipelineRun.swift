@@ -220,8 +220,10 @@ public struct PipelineRun {
                 if let qaStaging { try PipelineRun.setMode(mode, under: qaStaging.staging) }
             }
             beforeCommit?(isoWeek)
-            try qaStaging?.commit()
-            try staging.commit()
+            for folder in [qaStaging, staging].compactMap({ $0 }) {
+                for leftover in folder.leftovers { logger.warning("\(isoWeek): \(leftover)") }
+                if let leftover = try folder.commit() { logger.warning("\(isoWeek): \(leftover)") }
+            }
         } catch {
             qaStaging?.abandon()
             staging.abandon()

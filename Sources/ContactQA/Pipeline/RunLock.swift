@@ -48,6 +48,9 @@ extension SQLStore {
 public struct AtomicFolder {
     public let destination: String
     public let staging: String
+    /// Leftovers of earlier runs that could not be removed, each with the reason: the caller reports
+    /// them (they take space and hold personal data until someone removes them).
+    public private(set) var leftovers: [String] = []
 
     /// Starts a staging folder beside `destination` (hidden: `.NAME.partial-PID`). Call it holding
     /// the run lock: staging and swapped-out folders left by a killed run are removed here.
@@ -60,7 +63,8 @@ public struct AtomicFolder {
         try fm.createDirectory(atPath: parent.isEmpty ? "." : parent, withIntermediateDirectories: true)
         for leftover in (try? fm.contentsOfDirectory(atPath: parent.isEmpty ? "." : parent)) ?? []
         where leftover.hasPrefix(".\(name).partial-") || leftover.hasPrefix(".\(name).old-") {
-            try? fm.removeItem(atPath: (parent.isEmpty ? "" : parent + "/") + leftover)
+            let path = (parent.isEmpty ? "" : parent + "/") + leftover
+            if let problem = AtomicFolder.remove(path) { leftovers.append(problem) }
         }
         try fm.createDirectory(atPath: staging, withIntermediateDirectories: true)
     }
@@ -68,17 +72,37 @@ public struct AtomicFolder {
     /// Puts the staged folder in place. Replacing an existing folder is one atomic swap
     /// (renameat2 RENAME_EXCHANGE), so a kill at any instant leaves the old or the new folder,
     /// never neither; the swapped-out old folder is removed afterwards (or by the next run).
-    public func commit() throws {
+    /// - Returns: the swapped-out previous version when it could not be removed, with the reason.
+    @discardableResult
+    public func commit() throws -> String? {
         let fm = FileManager.default
         guard fm.fileExists(atPath: destination) else {
             try fm.moveItem(atPath: staging, toPath: destination)
-            return
+            return nil
         }
         guard contactqa_rename_exchange(staging, destination) == 0 else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: destination,
                 NSLocalizedDescriptionKey: "cannot swap \(staging) into \(destination): \(String(cString: strerror(errno)))"])
         }
-        try? fm.removeItem(atPath: staging)  // now holds the previous version
+        return AtomicFolder.remove(staging)  // now holds the previous version
+    }
+
+    /// Removes a folder; nil when done, else what is left and why.
+    static func remove(_ path: String) -> String? {
+        do {
+            try FileManager.default.removeItem(atPath: path)
+            return nil
+        } catch {
+            let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+            let reason = if let underlying, underlying.domain == NSPOSIXErrorDomain {
+                String(cString: strerror(Int32(underlying.code)))
+            } else if (error as? CocoaError)?.code == .fileWriteNoPermission {
+                "no permission to remove it or something inside it"
+            } else {
+                error.localizedDescription
+            }
+            return "\(path) could not be removed (\(reason)); it holds an earlier version of the report — remove it by hand"
+        }
     }
 
     public func abandon() { try? FileManager.default.removeItem(atPath: staging) }

@@ -746,3 +746,47 @@ extension NightlySiteTests {
         }
     }
 }
+
+/// A staging or swapped-out report folder that cannot be removed is named, with the reason, instead of
+/// staying hidden for ever.
+@Suite("Leftover report folders")
+struct LeftoverFolderTests {
+    /// Makes `file` impossible to remove: `chattr +i` as root (permissions do not stop root), a
+    /// read-only parent folder otherwise. Returns the undo, or nil when neither works here.
+    static func pin(_ file: String) -> (() -> Void)? {
+        if getuid() != 0 {
+            let folder = (file as NSString).deletingLastPathComponent
+            chmod(folder, 0o555)
+            return { chmod(folder, 0o755) }
+        }
+        func chattr(_ flag: String) -> Bool {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["chattr", flag, file]
+            process.standardError = FileHandle.nullDevice
+            guard (try? process.run()) != nil else { return false }
+            process.waitUntilExit()
+            return process.terminationStatus == 0
+        }
+        return chattr("+i") ? { _ = chattr("-i") } : nil
+    }
+
+    @Test func aLeftoverThatCannotBeRemovedIsReported() throws {
+        let dir = TemporaryDirectory()
+        let leftover = dir.path + "/reports/.2026-W47.partial-99999"
+        try FileManager.default.createDirectory(atPath: leftover, withIntermediateDirectories: true)
+        let file = dir.write("reports/.2026-W47.partial-99999/report.md", "an interrupted run's report")
+        guard let undo = LeftoverFolderTests.pin(file) else {
+            print("note: skipping: this file system cannot make a file unremovable (chattr)")
+            return
+        }
+        defer { undo() }
+        let folder = try AtomicFolder(destination: dir.path + "/reports/2026-W47")
+        #expect(folder.leftovers.count == 1)
+        #expect(folder.leftovers.first?.hasPrefix(leftover + " could not be removed (no permission to remove it or something inside it)") == true
+                || folder.leftovers.first?.hasPrefix(leftover + " could not be removed (Operation not permitted)") == true, "\(folder.leftovers)")
+        #expect(folder.leftovers.first?.hasSuffix("remove it by hand") == true)
+        try folder.commit()
+        #expect(FileManager.default.fileExists(atPath: dir.path + "/reports/2026-W47"))
+    }
+}
