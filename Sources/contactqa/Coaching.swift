@@ -54,7 +54,7 @@ struct Coaching: ParsableCommand {
     struct Review: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Mark an action plan reviewed.")
         @Option(help: "The store.") var store: String
-        @Option(help: "The plan's number.") var id: Int64
+        @Option(parsing: .unconditional, help: "The plan's number.") var id: Int64
         @Option(help: "The review date (YYYY-MM-DD); default today.") var on: String?
         @Option(help: "What the review concluded.") var note: String?
 

@@ -38,9 +38,11 @@ struct ContactQACommand: ParsableCommand {
             case is ConfigError, is ConfigProblems, is SQLiteStore.OpenError, is Pseudonymiser.KeyError, is ValidationError, is ParameterError, is SamplingError: code = 2
             default: code = argumentCode == .validationFailure ? 2 : 1
             }
-            let message = code == 2 && argumentCode == .validationFailure && !(error is ConfigError) ? fullMessage(for: error)
+            var message = code == 2 && argumentCode == .validationFailure && !(error is ConfigError) ? fullMessage(for: error)
                 : error is CocoaError || (error as NSError).domain == NSPOSIXErrorDomain ? describeFileError(error)
                 : SQLiteStore.oneLine(error) ?? "\(error)"
+            // The argument parser's own "Error: " would read "error: Error: …".
+            if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
             FileHandle.standardError.write(Data("contactqa: error: \(message)\n".utf8))
             Foundation.exit(code)
         }

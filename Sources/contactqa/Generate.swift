@@ -7,16 +7,16 @@ struct Generate: ParsableCommand {
         abstract: "Write synthetic contacts in the canonical CSV layout (deterministic by seed), for benchmarks and tests."
     )
 
-    @Option(help: "How many contacts.")
+    @Option(parsing: .unconditional, help: "How many contacts.")
     var rows: Int
 
-    @Option(help: "The random seed; the same seed writes the same file.")
+    @Option(parsing: .unconditional, help: "The random seed; the same seed writes the same file.")
     var seed: UInt64 = 1
 
     @Option(help: "The Monday the data starts on.")
     var start: String = "2026-10-26"
 
-    @Option(help: "How many weeks the contacts spread over.")
+    @Option(parsing: .unconditional, help: "How many weeks the contacts spread over.")
     var weeks: Int = 4
 
     @Option(help: "Prefix of the interaction ids (batches generated apart must differ).")

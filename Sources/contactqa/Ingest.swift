@@ -29,7 +29,7 @@ struct Ingest: ParsableCommand {
     @Option(help: "Write a new pseudonymisation key to this file (mode 0600) and stop.")
     var generateKey: String?
 
-    @Option(help: "Seconds to wait while another process writes to the store, 0–86400 (then exit 4).")
+    @Option(parsing: .unconditional, help: "Seconds to wait while another process writes to the store, 0–86400 (then exit 4).")
     var wait: Double = SQLiteStore.defaultWait
 
     @OptionGroup var logging: LoggingOptions

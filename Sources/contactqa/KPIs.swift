@@ -22,13 +22,13 @@ struct KPIs: ParsableCommand {
     @Option(help: "table, json or csv.")
     var format: Format = .table
 
-    @Option(name: .customLong("short-abandon-s"), help: "Abandons with a known wait below this many seconds are short abandons.")
+    @Option(name: .customLong("short-abandon-s"), parsing: .unconditional, help: "Abandons with a known wait below this many seconds are short abandons.")
     var shortAbandonSeconds: Double = 5
 
     @Option(name: .customLong("service-level-s"), help: "Service-level thresholds per channel, e.g. voice=20,email=86400.")
     var serviceLevel: String?
 
-    @Option(name: .customLong("fcr-window-days"), help: "FCR: a later contact within this many days is a repeat (SQM's internal method uses 30).")
+    @Option(name: .customLong("fcr-window-days"), parsing: .unconditional, help: "FCR: a later contact within this many days is a repeat (SQM's internal method uses 30).")
     var fcrWindowDays: Int = 7
 
     @Option(name: .customLong("fcr-match"), help: "FCR: customer, or customer+reason.")
@@ -37,7 +37,7 @@ struct KPIs: ParsableCommand {
     @Option(name: .customLong("fcr-method"), help: "FCR: repeat_contact, or resolved (the source's resolved flag).")
     var fcrMethod: String = "repeat_contact"
 
-    @Option(name: .customLong("csat-top-boxes"), help: "CSAT: how many top boxes count as satisfied (default: 2 on 4+ point scales, 1 on 2–3).")
+    @Option(name: .customLong("csat-top-boxes"), parsing: .unconditional, help: "CSAT: how many top boxes count as satisfied (default: 2 on 4+ point scales, 1 on 2–3).")
     var csatTopBoxes: Int?
 
     @Option(name: .customLong("as-of"), help: "The date the report is made (decides provisional periods); default today.")

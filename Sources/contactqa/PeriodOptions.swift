@@ -49,6 +49,10 @@ private func sqlitePath(_ spec: String) -> String { spec.hasPrefix("sqlite:") ? 
 func openExistingStore(_ spec: String) throws -> any SQLStore {
     if PostgresStore.isURL(spec) { return try PostgresStore(url: spec) }
     let path = sqlitePath(spec)
-    guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no store at \(path)") }
+    var info = stat()
+    guard stat(path, &info) == 0 else {
+        // A folder on the way that this user may not enter is not a missing store.
+        throw ValidationError(errno == EACCES ? "cannot reach \(path): permission denied on a folder of its path" : "no store at \(path)")
+    }
     return try SQLiteStore(path: path)
 }

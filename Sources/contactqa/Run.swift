@@ -31,7 +31,7 @@ struct Run: ParsableCommand {
     @Flag(name: .customLong("stop-before-commit"), help: .hidden)
     var stopBeforeCommit = false
 
-    @Option(help: "Seconds to wait while another process writes to the store, 0–86400 (then exit 4).")
+    @Option(parsing: .unconditional, help: "Seconds to wait while another process writes to the store, 0–86400 (then exit 4).")
     var wait: Double = SQLiteStore.defaultWait
 
     @OptionGroup var logging: LoggingOptions

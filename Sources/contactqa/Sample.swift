@@ -20,7 +20,7 @@ extension Sample {
         @Option(help: "The store.") var store: String
         @Option(help: "The sampling plan (YAML).") var plan: String
         @OptionGroup var period: PeriodOptions
-        @Option(help: "Overrides the plan's seed.") var seed: UInt64?
+        @Option(parsing: .unconditional, help: "Overrides the plan's seed.") var seed: UInt64?
         @Option(help: "The folder for sample.csv and manifest.json.") var out: String
         @Flag(help: "Record a new draw when the recorded sample of this period used another plan or seed.") var redraw = false
 
@@ -77,8 +77,8 @@ extension Sample {
         @Option(help: "The store.") var store: String
         @OptionGroup var period: PeriodOptions
         @Option(help: "The agent to spot-check.") var agent: String
-        @Option(help: "How many units.") var n: Int
-        @Option(help: "The seed of the spot draw.") var seed: UInt64 = 1
+        @Option(parsing: .unconditional, help: "How many units.") var n: Int
+        @Option(parsing: .unconditional, help: "The seed of the spot draw.") var seed: UInt64 = 1
         @Option(help: "The folder for sample.csv and manifest.json.") var out: String
 
         func validate() throws {

@@ -11,7 +11,7 @@ struct Trends: ParsableCommand {
 
     @Option(help: "The store.") var store: String
     @OptionGroup var period: PeriodOptions
-    @Option(help: "Weeks of history, the current one included (at least 8 for tests and charts).") var weeks: Int = 13
+    @Option(parsing: .unconditional, help: "Weeks of history, the current one included (at least 8 for tests and charts).") var weeks: Int = 13
     @Option(help: "table or json.") var format: Format = .table
     @Option(name: .customLong("as-of"), help: "The date the report is made; default today.") var asOf: String?
 

@@ -86,10 +86,15 @@ struct PlausibilityTests {
             (["kpis", "--store", store, "--week", "2026-W47", "--short-abandon-s", "1e300"], "--short-abandon-s lies in 0–86400 seconds"),
             (["trends", "--store", store, "--week", "2026-W47", "--weeks", "9223372036854775807"], "--weeks lies in 2–520"),
             (["generate", "--rows", "10", "--weeks", "9223372036854775807", "--out", dir.path + "/g.csv"], "--weeks lies in 1–520"),
+            // A negative number is a value out of range, not a missing value.
+            (["kpis", "--store", store, "--week", "2026-W47", "--fcr-window-days", "-5"], "the FCR window must be at least 1 day, not -5"),
+            (["generate", "--rows", "-5", "--out", dir.path + "/g.csv"], "--rows lies in 1–100000000, not -5"),
+            (["ingest", "--store", store, "--source", "canonical", "--wait", "-1", fixture("canonical/fcr_repeats.csv")], "--wait lies in 0–86400"),
         ] {
             let result = try contactqa(arguments)
             #expect(result.status == 2, "\(arguments): \(result.status) \(result.stderr)")
             #expect(result.stderr.contains(range), "\(result.stderr)")
+            #expect(!result.stderr.contains("Missing value") && !result.stderr.contains("error: Error:"), "\(result.stderr)")
         }
     }
 

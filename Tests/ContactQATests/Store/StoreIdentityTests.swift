@@ -128,5 +128,10 @@ struct ReadOnlyFolderTests {
         #expect(write.status != 0)
         #expect(write.stderr.contains("the store cannot be written: its file or its folder is read-only"), "\(write.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["s.sqlite"])
+        // A folder this user may not even enter: not "no store", but why it cannot be reached.
+        chmod(folder, 0o000)
+        let unreachable = try run(["kpis", "--store", store, "--week", "2026-W47"])
+        #expect(unreachable.status == 2)
+        #expect(unreachable.stderr.contains("cannot reach \(store): permission denied on a folder of its path"), "\(unreachable.stderr)")
     }
 }
