@@ -31,6 +31,7 @@ public struct IngestService {
     public func ingest(source: String, mappingFile: String?, files: [String], pseudonymiser: Pseudonymiser?,
                        skipLoaded: Bool = false) throws -> [FileImportReport] {
         let quarantine = store.quarantineDirectory
+        (store as? SQLiteStore)?.absorbDeferredLog()
         switch source {
         case "roster":
             for file in files {
@@ -48,7 +49,7 @@ public struct IngestService {
         case "evaluations":
             return try files.compactMap { file in
                 if skipLoaded, let digest = IngestService.sha256(of: file), try store.hasLoaded(sha256: digest) { return nil }
-                let report = try EvaluationImporter(quarantineDirectory: quarantine).importFile(file, into: store)
+                let report = try recordingBusy(file, source: "evaluations") { try EvaluationImporter(quarantineDirectory: quarantine).importFile(file, into: store) }
                 logger.info("\(report.log.file): \(report.log.rowsRead) evaluations, \(report.log.inserted) new, \(report.log.unchanged) unchanged, \(report.log.rejected) rejected")
                 return report
             }
@@ -68,7 +69,7 @@ public struct IngestService {
                 }
                 var importer = JSONImporter(mapper: mapper, pseudonymiser: pseudonymiser, quarantineDirectory: quarantine, logger: logger)
                 importer.bounds = bounds
-                return try importer.importFile(file, into: store)
+                return try recordingBusy(file, source: source) { try importer.importFile(file, into: store) }
             }
         }
         let mapping: Mapping
@@ -93,9 +94,26 @@ public struct IngestService {
                 logger.info("\((file as NSString).lastPathComponent): already loaded (same SHA-256), skipped")
                 continue
             }
-            reports.append(try importer.importFile(file, into: store))
+            reports.append(try recordingBusy(file, source: mapping.source) { try importer.importFile(file, into: store) })
         }
         return reports
+    }
+
+    /// Loads one file; when another process kept the store busy past the wait, the file is recorded as
+    /// not loaded, with the reason, before the error goes on (exit 4). The store cannot be written then,
+    /// so the record waits beside it (``SQLiteStore/deferLog(_:)``) and enters the ingest log with the
+    /// next command that writes to the store.
+    func recordingBusy<T>(_ file: String, source: String, _ load: () throws -> T) throws -> T {
+        do {
+            return try load()
+        } catch where SQLiteStore.isBusy(error) {
+            guard let sqlite = store as? SQLiteStore else { throw error }
+            var entry = IngestLogEntry(file: (file as NSString).lastPathComponent, sha256: IngestService.sha256(of: file) ?? "", source: source,
+                                       status: .failed, startedAt: ISO8601DateFormatter().string(from: Date()))
+            entry.message = IngestLogEntry.busyMessage
+            sqlite.deferLog(entry)
+            throw error
+        }
     }
 
     /// SHA-256 of a file as hex, or nil when it cannot be read.

@@ -438,8 +438,11 @@ extension SQLStore {
     /// The latest log entry of a file with these exact bytes that was rejected or failed and never loaded.
     public func rejectedBefore(sha256: String) throws -> IngestLogEntry? {
         guard !(try hasLoaded(sha256: sha256)) else { return nil }
-        guard let row = try query("SELECT file, source, status, started_at, message FROM ingest_log WHERE sha256 = ? AND status <> 'loaded' ORDER BY id DESC LIMIT 1",
-                                  [.text(sha256)]).first else { return nil }
+        // A file refused because the store was busy is not rejected: it loads the next night.
+        guard let row = try query("""
+            SELECT file, source, status, started_at, message FROM ingest_log
+            WHERE sha256 = ? AND status <> 'loaded' AND COALESCE(message, '') NOT LIKE ? ORDER BY id DESC LIMIT 1
+            """, [.text(sha256), .text(IngestLogEntry.busyMessage + "%")]).first else { return nil }
         var entry = IngestLogEntry(file: row[0].string ?? "", sha256: sha256, source: row[1].string ?? "",
                                    status: IngestLogEntry.Status(rawValue: row[2].string ?? "") ?? .failed, startedAt: row[3].string ?? "")
         entry.message = row[4].string

@@ -42,6 +42,10 @@ public struct IngestLogEntry: Sendable, Equatable {
     public var durationMilliseconds = 0
     public var message: String?
 
+    /// The message of a file refused because another process kept the store busy: not a rejection,
+    /// the next run loads it.
+    public static let busyMessage = "not loaded: another process kept the store busy for longer than the wait (--wait); load it again"
+
     /// DESIGN.md §2's rule for a whole file: when its rejected share exceeds `threshold`, marks the
     /// entry rejected with the reason and returns true — nothing of the file may load.
     /// - Parameter unit: what the file counts ("rows", "records", "evaluations").

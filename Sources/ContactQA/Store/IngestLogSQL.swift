@@ -1,3 +1,5 @@
+import Foundation
+
 /// The ingest log in the SQL both backends share: written inside a file's transaction through its
 /// session, read through the store.
 enum IngestLogSQL {
@@ -54,6 +56,43 @@ extension SQLStore {
             e.durationMilliseconds = r[14].int ?? 0
             e.message = r[15].string
             return e
+        }
+    }
+}
+
+extension SQLiteStore {
+    /// Where ingest-log entries wait that could not be written because the store was busy.
+    var deferredLogPath: String { path + ".not-loaded.jsonl" }
+
+    /// Keeps `entry` beside the store (one JSON line, owner-only) until ``absorbDeferredLog()`` can
+    /// write it; best effort, since it only records a failure that is also on standard error.
+    func deferLog(_ entry: IngestLogEntry) {
+        let line: [String: String] = ["file": entry.file, "sha256": entry.sha256, "source": entry.source, "status": entry.status.rawValue,
+                                      "started_at": entry.startedAt, "message": entry.message ?? ""]
+        guard let data = try? JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]) else { return }
+        let descriptor = open(deferredLogPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        let bytes = Array(data) + [0x0A]
+        _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+    }
+
+    /// Writes the waiting entries into the ingest log in one transaction and removes their file; left
+    /// for a later command when the store is busy again.
+    public func absorbDeferredLog() {
+        guard let data = FileManager.default.contents(atPath: deferredLogPath) else { return }
+        let entries = data.split(separator: 0x0A).compactMap { line -> IngestLogEntry? in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: String], let file = object["file"] else { return nil }
+            var entry = IngestLogEntry(file: file, sha256: object["sha256"] ?? "", source: object["source"] ?? "",
+                                       status: IngestLogEntry.Status(rawValue: object["status"] ?? "") ?? .failed, startedAt: object["started_at"] ?? "")
+            entry.message = object["message"]
+            return entry
+        }
+        do {
+            try transaction { session in for entry in entries { _ = try session.insertLog(entry) } }
+            try FileManager.default.removeItem(atPath: deferredLogPath)
+        } catch {
+            return
         }
     }
 }

@@ -32,6 +32,18 @@ struct StoreWaitTests {
         #expect(!writer.stderr.contains("database is locked"))
         #expect(Date().timeIntervalSince(started) >= 1)
         try holder.inDatabase { try $0.execute(sql: "ROLLBACK") }
+        // The file refused is recorded as not loaded, with the reason, by the next command that writes.
+        #expect(FileManager.default.fileExists(atPath: path + ".not-loaded.jsonl"))
+        let next = try contactqa(["ingest", "--store", path, "--source", "roster", fixture("roster/agents.csv")])
+        #expect(next.status == 0, "\(next.stderr)")
+        let logged = try SQLiteStore(path: path).query("SELECT status, source, sha256, message FROM ingest_log WHERE file = 'fcr_repeats.csv'")
+        #expect(logged.count == 1)
+        #expect(logged.first?[0].string == "failed" && logged.first?[1].string == "canonical")
+        #expect(logged.first?[2].string == IngestService.sha256(of: fixture("canonical/fcr_repeats.csv")))
+        #expect(logged.first?[3].string?.hasPrefix("not loaded: another process kept the store busy") == true)
+        #expect(!FileManager.default.fileExists(atPath: path + ".not-loaded.jsonl"))
+        // Not a rejection: the nightly job loads the same bytes the next night.
+        #expect(try SQLiteStore(path: path).rejectedBefore(sha256: IngestService.sha256(of: fixture("canonical/fcr_repeats.csv"))!) == nil)
     }
 
     @Test func aWriterStartedDuringAnotherWriteLoadsWhenItEnds() throws {
