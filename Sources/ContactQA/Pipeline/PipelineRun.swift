@@ -54,7 +54,7 @@ public struct PipelineRun {
         defer { withExtendedLifetime(lock) {} }
         let clock = ZoneClock(identifier: store.siteTimeZone) ?? .utc
         let today = asOf ?? clock.localDate(atUTC: Int64(Date().timeIntervalSince1970))
-        if week == nil, let last = try lastAsOf(store), today < last {
+        if week == nil, let last = try store.lastRunAsOf(), today < last {
             throw ConfigError(file: "command line", line: nil, path: "--as-of",
                               reason: "the as-of date \(today) is earlier than the last nightly run's \(last) (a clock set back?); nothing was changed. Re-run an earlier week with --week")
         }
@@ -79,7 +79,7 @@ public struct PipelineRun {
             if let status = try report(isoWeek, store: store, calendar: calendar, today: today) { outcome.weeks.append((isoWeek, status)) }
             if let failure = mailIfDue(isoWeek, today: today) { outcome.mailFailures.append(failure) }
         }
-        if week == nil { try recordAsOf(today, store) }
+        if week == nil { try store.recordRunAsOf(today) }
         let written = outcome.weeks.map { "\($0.week) \($0.status)" }.joined(separator: ", ")
         logger.notice("run of \(today): \(written.isEmpty ? "no report written" : written)")
         return outcome
@@ -124,9 +124,7 @@ public struct PipelineRun {
         for input in pipeline.inputs where input.complete {
             for file in Pipeline.expand(input.path) {
                 guard let digest = IngestService.sha256(of: file) else { continue }
-                for r in try store.query("SELECT DISTINCT source FROM ingest_log WHERE sha256 = ? AND status = 'loaded'", [.text(digest)]) {
-                    if let source = r[0].string { sources.insert(source) }
-                }
+                sources.formUnion(try store.sourcesLoaded(sha256: digest))
             }
         }
         return sources
@@ -140,23 +138,16 @@ public struct PipelineRun {
         let ids = outcome.files.compactMap { $0.outcome == .loaded ? $0.log.id : nil }
         guard !ids.isEmpty else { return }
         let limit = clock.startOfDay(cutoff) * 1000
-        var old: [Int64: Int] = [:]
-        for r in try store.query("SELECT ingest_id, COUNT(*) FROM contacts WHERE arrived_at < ? AND ingest_id IN (\(ids.map { _ in "?" }.joined(separator: ", "))) GROUP BY ingest_id",
-                                 [.integer(limit)] + ids.map { FieldValue.integer($0) }) {
-            if let id = r[0].int64, let n = r[1].int { old[id] = n }
-        }
+        let counts = try store.contactsOfIngests(ids, arrivedBefore: limit)
         for i in outcome.files.indices {
-            guard let id = outcome.files[i].log.id, let count = old[id] else { continue }
-            let total = try store.query("SELECT COUNT(*) FROM contacts WHERE ingest_id = ?", [.integer(id)]).first?.first?.int ?? 0
+            guard let id = outcome.files[i].log.id, let (count, total) = counts[id], count > 0 else { continue }
             let name = outcome.files[i].log.file
             if count == total {
                 let reason = "all \(count) contacts are older than the retention limit (\(cutoff): privacy.retention_days \(days)); refused rather than loaded and deleted. Raise retention_days to keep such history"
                 var entry = outcome.files[i].log
                 entry.status = .rejected
                 entry.message = reason
-                _ = try store.transaction { session in
-                    try session.execute("UPDATE ingest_log SET status = 'rejected', message = ? WHERE id = ?", [.text(reason), .integer(id)])
-                }
+                try store.markRejected(ingest: id, reason: reason)
                 outcome.files[i].log = entry
                 outcome.files[i].outcome = .failed(InputError(file: name, reason: reason))
             } else {
@@ -175,17 +166,6 @@ public struct PipelineRun {
         logger.notice("stage retention: \(deleted) contacts before \(cutoff) deleted\(kept) (\(Int(Date().timeIntervalSince(started) * 1000)) ms)")
     }
 
-    private func lastAsOf(_ store: any SQLStore) throws -> LocalDate? {
-        try store.query("SELECT value FROM meta WHERE key = 'last_run_as_of'").first?.first?.string.flatMap { LocalDate(iso: $0) }
-    }
-
-    private func recordAsOf(_ date: LocalDate, _ store: any SQLStore) throws {
-        _ = try store.transaction { session in
-            try session.execute("INSERT INTO meta (key, value) VALUES ('last_run_as_of', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                                [.text(date.description)])
-        }
-    }
-
     // MARK: - One week
 
     /// Writes one week's folders, unless its final report exists or it has no data at all.
@@ -199,8 +179,7 @@ public struct PipelineRun {
             guard let due = try lateEvaluations(isoWeek, folder: folder, period: period, store: store, today: today) else { return nil }
             (revision, previous) = due
         }
-        let contacts = try store.query("SELECT COUNT(*) FROM contacts WHERE arrived_at >= ? AND arrived_at < ?",
-                                       [.integer(period.fromUTC), .integer(period.toUTC)]).first?.first?.int ?? 0
+        let contacts = try store.contactCount(in: period)
         if revision == nil, contacts == 0, !FileManager.default.fileExists(atPath: folder), week == nil {
             logger.info("\(isoWeek): no contacts loaded yet; no report")
             return nil
@@ -435,17 +414,4 @@ extension WeekCalendar {
 }
 
 extension SQLStore {
-    /// The latest log entry of a file with these exact bytes that was rejected or failed and never loaded.
-    public func rejectedBefore(sha256: String) throws -> IngestLogEntry? {
-        guard !(try hasLoaded(sha256: sha256)) else { return nil }
-        // A file refused because the store was busy is not rejected: it loads the next night.
-        guard let row = try query("""
-            SELECT file, source, status, started_at, message FROM ingest_log
-            WHERE sha256 = ? AND status <> 'loaded' AND COALESCE(message, '') NOT LIKE ? ORDER BY id DESC LIMIT 1
-            """, [.text(sha256), .text(IngestLogEntry.busyMessage + "%")]).first else { return nil }
-        var entry = IngestLogEntry(file: row[0].string ?? "", sha256: sha256, source: row[1].string ?? "",
-                                   status: IngestLogEntry.Status(rawValue: row[2].string ?? "") ?? .failed, startedAt: row[3].string ?? "")
-        entry.message = row[4].string
-        return entry
-    }
 }

@@ -64,16 +64,6 @@ public struct ReportStatus: Sendable, Equatable {
 
     /// The count and fingerprint of the evaluations of a period's contacts.
     public static func evaluations(store: any SQLStore, period: Period) throws -> (count: Int, fingerprint: String) {
-        var hasher = SHA256()
-        var count = 0
-        try store.forEachRow("""
-            SELECT e.evaluation_id, e.fingerprint FROM evaluations e
-            JOIN contacts c ON c.source = e.source AND c.interaction_id = e.interaction_id
-            WHERE c.arrived_at >= ? AND c.arrived_at < ? ORDER BY e.evaluation_id
-            """, [.integer(period.fromUTC), .integer(period.toUTC)]) { row in
-            count += 1
-            hasher.update(data: Data("\(row[0].string ?? "")|\(row[1].string ?? "")\n".utf8))
-        }
-        return (count, hasher.finalize().map { pad16($0) }.joined())
+        try store.evaluationFingerprint(period)
     }
 }

@@ -30,19 +30,6 @@ public final class RunLock {
     }
 }
 
-extension SQLStore {
-    /// Deletes contacts (and their legs) that arrived before `cutoff` (UTC ms): the privacy retention.
-    /// Recorded samples keep their unit ids (no personal data). - Returns: contacts deleted.
-    public func applyRetention(before cutoff: Int64) throws -> Int {
-        try transaction { db in
-            try db.execute("""
-                DELETE FROM legs WHERE (source, interaction_id) IN (SELECT source, interaction_id FROM contacts WHERE arrived_at < ?)
-                """, [.integer(cutoff)])
-            return try db.execute("DELETE FROM contacts WHERE arrived_at < ?", [.integer(cutoff)])
-        }
-    }
-}
-
 /// Writes a folder completely or not at all: everything goes into a sibling folder that is renamed
 /// into place at the end, replacing the old one, so readers never see a half-written report.
 public struct AtomicFolder {

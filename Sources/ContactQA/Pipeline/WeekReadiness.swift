@@ -101,16 +101,8 @@ public struct WeekCalendar: Sendable {
         let fcrEnd = nextMonday.adding(days: fcrWindowDays)
         // Latest contact of every source active in the four weeks before the week's end.
         // Contacts dated after the as-of day (a clock or an export gone wrong) say nothing of completeness.
-        let rows = try store.query("""
-            SELECT source, MAX(arrived_at) FROM contacts WHERE arrived_at >= ? AND arrived_at < ? GROUP BY source ORDER BY source
-            """, [.integer(ms(week.monday.adding(days: -28))), .integer(ms(asOf.adding(days: 1)))])
-        var latest: [String: Int64] = [:]
-        for r in rows { if let source = r[0].string, let at = r[1].int64 { latest[source] = at } }
-        var future: [String: Int] = [:]
-        for r in try store.query("SELECT source, COUNT(*) FROM contacts WHERE arrived_at >= ? GROUP BY source ORDER BY source",
-                                 [.integer(ms(asOf.adding(days: 1)))]) {
-            if let source = r[0].string, let n = r[1].int { future[source] = n }
-        }
+        let latest = try store.latestArrivalBySource(fromUTC: ms(week.monday.adding(days: -28)), toUTC: ms(asOf.adding(days: 1)))
+        let future = try store.contactCountBySource(fromUTC: ms(asOf.adding(days: 1)))
         let waited = latest.keys.filter { !completeSources.contains($0) }.sorted()
         func lags(until date: LocalDate) -> [WeekReadiness.Lag] {
             waited.compactMap { source in
@@ -152,10 +144,6 @@ public struct WeekCalendar: Sendable {
     }
 
     private func dayCounts(_ day: LocalDate, store: any SQLStore) throws -> [String: Int] {
-        let rows = try store.query("SELECT source, COUNT(*) FROM contacts WHERE arrived_at >= ? AND arrived_at < ? GROUP BY source",
-                                   [.integer(clock.startOfDay(day) * 1000), .integer(clock.startOfDay(day.adding(days: 1)) * 1000)])
-        var counts: [String: Int] = [:]
-        for r in rows { if let source = r[0].string, let n = r[1].int { counts[source] = n } }
-        return counts
+        try store.contactCountBySource(fromUTC: clock.startOfDay(day) * 1000, toUTC: clock.startOfDay(day.adding(days: 1)) * 1000)
     }
 }
