@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 
 /// Imports QA evaluations in the long form of DESIGN.md §2 (one row per answer): evaluation_id,
 /// interaction_id, leg, agent_id, evaluator_id, evaluated_at, scorecard_id, scorecard_version,
@@ -106,7 +105,7 @@ public struct EvaluationImporter {
         // An id stored already: identical is a re-import (unchanged), different is a duplicate (quarantined).
         var fresh: [Evaluation] = []
         for e in accepted {
-            let stored = try store.query("SELECT fingerprint FROM evaluations WHERE evaluation_id = ?", [.text(e.id)]).first?.first?.string
+            let stored = try store.evaluationFingerprint(id: e.id)
             if stored == nil { fresh.append(e); continue }
             if stored == e.fingerprint { entry.unchanged += 1; continue }
             let error = InputError(file: name, position: groups[e.id]?.first?.line, field: "evaluation_id",
@@ -120,22 +119,8 @@ public struct EvaluationImporter {
             try q.close()
             quarantinePath = q.path
         }
-        try store.transaction { db in
-            for e in fresh {
-                try db.execute("""
-                    INSERT INTO evaluations (evaluation_id, source, interaction_id, leg, agent_id, evaluator_id, evaluated_at, scorecard_id,
-                        scorecard_version, calibration_session, score, critical_failed, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, [.text(e.id), .text(e.source), .text(e.interactionID), FieldValue(e.leg), FieldValue(e.agent), .text(e.evaluator),
-                          .text(e.evaluatedAt), .text(e.scorecard.id), FieldValue(e.scorecard.version), FieldValue(e.calibrationSession),
-                          FieldValue(e.score), FieldValue(e.criticalFailed), .text(e.fingerprint)])
-                for (criterion, answer) in e.answers.sorted(by: { $0.key < $1.key }) {
-                    try db.execute("INSERT INTO evaluation_answers (evaluation_id, criterion_id, rating, comment) VALUES (?, ?, ?, ?)",
-                                   [.text(e.id), .text(criterion), FieldValue(answer.rating), FieldValue(answer.comment)])
-                }
-                entry.inserted += 1
-            }
-            _ = try db.insertLog(entry)
-        }
+        entry.inserted = fresh.count
+        try store.insertEvaluations(fresh, log: entry)
         return FileImportReport(outcome: .loaded, log: entry, quarantinePath: quarantinePath, sampleRejections: Array(rejections.prefix(5)), warnings: [])
     }
 
@@ -164,7 +149,7 @@ public struct EvaluationImporter {
                 throw InputError(file: file, position: row.line, field: column, reason: "evaluation \(id): rows of one evaluation disagree on \(column)")
             }
         }
-        guard let version = Int(first["scorecard_version"] ?? ""), let card = cards["\(first["scorecard_id"] ?? "")#\(version)"] else {
+        guard let version = Int(first["scorecard_version"] ?? ""), let card = cards[Scorecard.key(first["scorecard_id"] ?? "", version)] else {
             throw fail("scorecard_version", "scorecard \(first["scorecard_id"] ?? "") version \(first["scorecard_version"] ?? "") is not registered (contactqa ingest --source scorecard FILE)")
         }
         guard LocalDate(iso: String((first["evaluated_at"] ?? "").prefix(10))) != nil else {
@@ -173,14 +158,12 @@ public struct EvaluationImporter {
         let interaction = first["interaction_id"] ?? ""
         let leg = Int(first["leg"] ?? "") ?? 1
         let sourceFilter = first["source"].flatMap { $0.isEmpty ? nil : $0 }
-        let matches = try store.query("""
-            SELECT l.source, l.agent_id FROM legs l WHERE l.interaction_id = ? AND l.leg = ? \(sourceFilter == nil ? "" : "AND l.source = ?")
-            """, [.text(interaction), FieldValue(leg)] + (sourceFilter.map { [.text($0)] } ?? []))
-        guard matches.count == 1, let source = matches[0][0].string else {
+        let matches = try store.legs(interaction: interaction, leg: leg, source: sourceFilter)
+        guard matches.count == 1, let source = matches[0].source else {
             throw fail("interaction_id", matches.isEmpty ? "no handled leg \(leg) of interaction \(interaction) in the store (an unknown interaction)"
                        : "interaction \(interaction) exists in several sources; add a source column")
         }
-        let agent = first["agent_id"].flatMap { $0.isEmpty ? nil : $0 } ?? matches[0][1].string
+        let agent = first["agent_id"].flatMap { $0.isEmpty ? nil : $0 } ?? matches[0].agent
         let evaluator = first["evaluator_id"] ?? ""
         if let agent, agent == evaluator { throw fail("evaluator_id", "the evaluator \(evaluator) evaluated their own contact") }
         var answers: [String: (rating: Double?, comment: String?)] = [:]

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// A criterion an agent is consistently at or above (a strength) or below (a development area) target on.
 public struct CriterionPattern: Sendable {
@@ -64,15 +63,7 @@ public struct FeedbackPack: Sendable {
     /// calibration re-scores compare evaluators and stay out).
     public static func build(store: any SQLStore, period: Period) throws -> [FeedbackPack] {
         let cards = try store.scorecards()
-        let rows = try store.query("""
-            SELECT e.agent_id, l.team, e.evaluation_id, e.evaluated_at, e.scorecard_id, e.scorecard_version, a.criterion_id, a.rating, a.comment,
-                   e.interaction_id, e.leg, c.arrived_at, c.channel, l.recording_ref, e.score, e.critical_failed
-            FROM evaluations e JOIN contacts c ON c.source = e.source AND c.interaction_id = e.interaction_id
-            JOIN evaluation_answers a ON a.evaluation_id = e.evaluation_id
-            LEFT JOIN legs l ON l.source = e.source AND l.interaction_id = e.interaction_id AND l.leg = e.leg
-            WHERE c.arrived_at >= ? AND c.arrived_at < ? AND e.agent_id IS NOT NULL AND e.calibration_session IS NULL
-            ORDER BY e.agent_id, e.evaluated_at, e.evaluation_id, a.criterion_id
-            """, [.integer(period.fromUTC), .integer(period.toUTC)])
+        let rows = try store.evaluatedAnswers(in: period)
         struct Answer {
             var evaluation, date: String
             var rating: Double?
@@ -84,26 +75,23 @@ public struct FeedbackPack: Sendable {
         struct Evaluation { var line: EvaluationLine; var leg: String; var card: Scorecard }
         var byAgent: [String: (team: String?, answers: [Answer], evaluations: [String: Evaluation])] = [:]
         for r in rows {
-            let agent = r[0].string!
-            guard let card = cards["\(r[4].string!)#\(r[5].int!)"], let criterion = card.criterion(r[6].string!) else { continue }
-            let evaluation = r[2].string!
-            let leg = "\(r[9].string!)|\(r[10].int ?? 1)"
-            byAgent[agent, default: (r[1].string, [], [:])].answers.append(
-                Answer(evaluation: evaluation, date: r[3].string!, rating: r[7].double, comment: r[8].string, card: card, criterion: criterion, leg: leg))
+            let agent = r.agent
+            guard let card = cards[Scorecard.key(r.scorecardID, r.scorecardVersion)], let criterion = card.criterion(r.criterion) else { continue }
+            let evaluation = r.evaluation
+            let leg = "\(r.interaction)|\(r.leg)"
+            byAgent[agent, default: (r.team, [], [:])].answers.append(
+                Answer(evaluation: evaluation, date: r.evaluatedAt, rating: r.rating, comment: r.comment, card: card, criterion: criterion, leg: leg))
             if byAgent[agent]!.evaluations[evaluation] == nil {
-                let contactDate = r[11].int64.map { period.clock.localDate(atUTC: $0 / 1000).description } ?? ""
+                let contactDate = r.arrivedAt.map { period.clock.localDate(atUTC: $0 / 1000).description } ?? ""
                 byAgent[agent]!.evaluations[evaluation] = Evaluation(
-                    line: EvaluationLine(evaluationID: evaluation, evaluatedOn: String(r[3].string!.prefix(10)), contactDate: contactDate,
-                                         channel: r[12].string ?? "", recordingRef: r[13].string, score: r[14].double,
-                                         criticalFailed: r[15].int == 1, ratings: []),
+                    line: EvaluationLine(evaluationID: evaluation, evaluatedOn: String(r.evaluatedAt.prefix(10)), contactDate: contactDate,
+                                         channel: r.channel ?? "", recordingRef: r.recordingRef, score: r.score,
+                                         criticalFailed: r.criticalFailed, ratings: []),
                     leg: leg, card: card)
             }
         }
         // The roster gives names and, for contacts whose source has no team, the team.
-        var roster: [String: (name: String?, team: String?)] = [:]
-        for r in try store.query("SELECT agent_id, display_name, team FROM roster") {
-            if let id = r[0].string { roster[id] = (r[1].string.flatMap { $0.isEmpty ? nil : $0 }, r[2].string.flatMap { $0.isEmpty ? nil : $0 }) }
-        }
+        let roster = try store.rosterNamesAndTeams()
         let plans = try store.actionPlans().filter { $0.status == .agreed }
         return byAgent.keys.sorted().map { agent in
             let (legTeam, allAnswers, evaluationsByID) = byAgent[agent]!

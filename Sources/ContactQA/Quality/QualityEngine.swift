@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// One evaluation as `quality` reports it (DESIGN.md §6).
 public struct EvaluationSummary: Sendable {
@@ -71,54 +70,7 @@ public struct QualityEngine {
     public init(store: any SQLStore) { self.store = store }
 
     public func report(period: Period, groupBy: QualityGrouping) throws -> QualityReport {
-        let rows = try store.query("""
-            SELECT e.evaluation_id, e.interaction_id, e.leg, e.agent_id, \(SQLiteStore.team("l.team", agent: "e.agent_id")), e.evaluator_id, e.score, e.critical_failed,
-                   (SELECT u.cell FROM sample_units u JOIN samples s ON s.id = u.sample_id
-                     WHERE u.source = e.source AND u.interaction_id = e.interaction_id AND u.leg = e.leg AND u.selected = 1
-                       AND s.kind = 'routine' AND s.superseded_by IS NULL ORDER BY s.id DESC LIMIT 1),
-                   (SELECT u.sample_id FROM sample_units u JOIN samples s ON s.id = u.sample_id
-                     WHERE u.source = e.source AND u.interaction_id = e.interaction_id AND u.leg = e.leg AND u.selected = 1
-                       AND s.kind = 'routine' AND s.superseded_by IS NULL ORDER BY s.id DESC LIMIT 1),
-                   c.arrived_at,
-                   (SELECT u.inclusion_probability FROM sample_units u JOIN samples s ON s.id = u.sample_id
-                     WHERE u.source = e.source AND u.interaction_id = e.interaction_id AND u.leg = e.leg AND u.selected = 1
-                       AND s.kind = 'routine' AND s.superseded_by IS NULL ORDER BY s.id DESC LIMIT 1),
-                   e.calibration_session
-            FROM evaluations e JOIN contacts c ON c.source = e.source AND c.interaction_id = e.interaction_id
-            LEFT JOIN legs l ON l.source = e.source AND l.interaction_id = e.interaction_id AND l.leg = e.leg
-            WHERE c.arrived_at >= ? AND c.arrived_at < ?
-            ORDER BY e.evaluation_id
-            """, [.integer(period.fromUTC), .integer(period.toUTC)])
-        var evaluations = rows.map { r in
-            EvaluationSummary(evaluationID: r[0].string!, interactionID: r[1].string!, leg: r[2].int!,
-                              agent: r[3].string, team: r[4].string, evaluator: r[5].string!,
-                              score: r[6].double, criticalFailed: r[7].int == 1,
-                              // A calibration session re-scores legs to compare evaluators: never an estimate's unit.
-                              inSample: !r[8].isNull && r[12].isNull,
-                              week: r[10].int64.map { period.clock.localDate(atUTC: $0 / 1000).isoWeek.description },
-                              calibration: !r[12].isNull, cell: r[8].string, sampleID: r[9].int64)
-        }
-        // Poisson samples (a daily release, `method: poisson`) weight each unit by 1/π.
-        var poisson: [Int64: Bool] = [:]
-        for (i, r) in rows.enumerated() where evaluations[i].inSample {
-            let id = evaluations[i].sampleID!
-            if poisson[id] == nil {
-                let manifest = try store.query("SELECT manifest FROM samples WHERE id = ?", [.integer(id)]).first?.first?.string ?? ""
-                let top = (try? JSONSerialization.jsonObject(with: Data(manifest.utf8))) as? [String: Any]
-                poisson[id] = (top?["plan"] as? [String: Any])?["method"] as? String == "poisson"
-            }
-            if poisson[id] == true { evaluations[i].poissonProbability = r[11].double }
-        }
-        // N_cell of each sampled evaluation's cell, from the recorded frame.
-        var populations: [String: Int] = [:]
-        for i in evaluations.indices where evaluations[i].inSample {
-            let key = "\(evaluations[i].sampleID!)|\(evaluations[i].cell!)"
-            if populations[key] == nil {
-                populations[key] = try store.query("SELECT COUNT(*) FROM sample_units WHERE sample_id = ? AND cell = ?",
-                                                   [.integer(evaluations[i].sampleID!), .text(evaluations[i].cell!)]).first?.first?.int
-            }
-            evaluations[i].cellPopulation = populations[key]
-        }
+        let evaluations = try store.evaluationSummaries(in: period)
         let sampled = evaluations.filter { $0.inSample && $0.score != nil }
         func key(_ e: EvaluationSummary) -> String? {
             switch groupBy {
@@ -240,20 +192,14 @@ public struct QualityEngine {
         let byLeg = Dictionary(grouping: evaluations) { "\($0.interactionID)|\($0.leg)" }.filter { $0.value.count >= 2 }
         guard !byLeg.isEmpty else { return ([], []) }
         let ids = byLeg.values.flatMap { $0.map(\.evaluationID) }
-        let answers = try store.query("""
-            SELECT a.evaluation_id, a.criterion_id, a.rating, e.scorecard_id, e.scorecard_version
-            FROM evaluation_answers a JOIN evaluations e ON e.evaluation_id = a.evaluation_id
-            WHERE a.evaluation_id IN (\(ids.map { _ in "?" }.joined(separator: ", "))) AND a.rating IS NOT NULL
-            """, ids.map(FieldValue.text))
+        let answers = try store.ratedAnswers(ofEvaluations: ids)
         let cards = try store.scorecards()
         var ratings: [String: [String: [Double]]] = [:]  // criterion → leg → values
         var yesNo: [String: Bool] = [:]
         let legOf = Dictionary(uniqueKeysWithValues: byLeg.flatMap { leg, members in members.map { ($0.evaluationID, leg) } })
-        for row in answers {
-            let evaluation = row[0].string!
-            let criterion = row[1].string!
-            ratings[criterion, default: [:]][legOf[evaluation]!, default: []].append(row[2].double!)
-            if let card = cards["\(row[3].string!)#\(row[4].int!)"] { yesNo[criterion] = card.criterion(criterion)?.yesNo }
+        for answer in answers {
+            ratings[answer.criterion, default: [:]][legOf[answer.evaluation]!, default: []].append(answer.rating)
+            if let card = cards[answer.scorecardKey] { yesNo[answer.criterion] = card.criterion(answer.criterion)?.yesNo }
         }
         let alpha = ratings.keys.sorted().map { criterion in
             (criterion, KrippendorffAlpha.alpha(Array(ratings[criterion]!.values), metric: yesNo[criterion] == true ? .nominal : .interval))

@@ -4,6 +4,10 @@ import Foundation
 /// A versioned scorecard (DESIGN.md §2): sections of criteria, each with a scale, weight, N/A rule,
 /// critical flag, target and the coaching actions that address it. Versions are immutable once registered.
 public struct Scorecard: Sendable, Equatable {
+    /// How stores and lookups name one version of a scorecard: `id#version`.
+    public static func key(_ id: String, _ version: Int) -> String { "\(id)#\(version)" }
+    public var key: String { Scorecard.key(id, version) }
+
     public struct Criterion: Sendable, Equatable {
         public var id: String
         public var label: String

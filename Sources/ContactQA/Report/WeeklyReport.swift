@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// The weekly report for management (DESIGN.md §7): headline KPIs against last week and targets,
 /// 13-week trend charts, tables by team, queue and channel, flagged colleagues, QA and data quality.
@@ -142,7 +141,7 @@ public struct WeeklyReport {
         // Last week's contacts are then taken up to the same point of their week, and their repeats
         // counted up to it.
         let lastPeriod = Period(week: last, clock: clock)
-        let horizon = min(try store.query("SELECT MAX(arrived_at) FROM contacts").first?.first?.int64 ?? .max,
+        let horizon = min(try store.latestArrival() ?? .max,
                           clock.startOfDay(asOf.adding(days: 1)) * 1000)
         let windowEnd = clock.startOfDay(week.sunday.adding(days: 1 + parameters.fcrWindowDays)) * 1000
         var sameFollowUp: (set: KPISet, upTo: Int64)?
@@ -170,16 +169,9 @@ public struct WeeklyReport {
         report.clustered = try clusteredIntervals(store: store, period: period, parameters: parameters, asOf: asOf)
         report.qualityByTeam = try QualityEngine(store: store).report(period: period, groupBy: .team).groups.map { ($0.key, $0.estimate) }
         report.plansDue = try store.actionPlans().filter { $0.isDue(asOf: asOf) }
-        for r in try store.query("SELECT agent_id, display_name FROM roster WHERE display_name IS NOT NULL AND display_name <> ''") {
-            if let id = r[0].string, let name = r[1].string { report.agentNames[id] = name }
-        }
-        if try (store.query("SELECT COUNT(*) FROM roster").first?.first?.int ?? 0) > 0 {
-            report.agentsNotInRoster = try store.query("""
-                SELECT DISTINCT l.agent_id FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id
-                WHERE c.arrived_at >= ? AND c.arrived_at < ? AND l.agent_id IS NOT NULL
-                  AND NOT EXISTS (SELECT 1 FROM roster r WHERE r.agent_id = l.agent_id) ORDER BY 1
-                """, [.integer(period.fromUTC), .integer(period.toUTC)]).compactMap { $0.first?.string }
-        }
+        let roster = try store.rosterNamesAndTeams()
+        report.agentNames = roster.compactMapValues(\.name)
+        if !roster.isEmpty { report.agentsNotInRoster = try store.agentsNotInRoster(period) }
         return report
     }
 
@@ -187,18 +179,8 @@ public struct WeeklyReport {
     /// independent contacts.
     static func clusteredIntervals(store: any SQLStore, period: Period, parameters: KPIParameters, asOf: LocalDate) throws -> [TrackedKPI: ClusteredRatio] {
         var result: [TrackedKPI: ClusteredRatio] = [:]
-        if parameters.fcrMethod == .repeatContact {
-            let (judged, resolved) = SQLiteStore.fcrExpressions(parameters)
-            let row = try store.query("""
-                SELECT COUNT(*), SUM(y), SUM(m), SUM(y * y), SUM(y * m), SUM(m * m) FROM (
-                    SELECT COUNT(*) AS m, SUM(CASE WHEN \(resolved) THEN 1 ELSE 0 END) AS y
-                    FROM contacts c WHERE c.direction = 'inbound' AND c.arrived_at >= ? AND c.arrived_at < ? AND \(judged)
-                    GROUP BY c.customer_key) t
-                """, [.integer(period.fromUTC), .integer(period.toUTC)]).first ?? []
-            func number(_ i: Int) -> Double { i < row.count ? row[i].double ?? row[i].int64.map(Double.init) ?? 0 : 0 }
-            if let clusters = row.first?.int, clusters > 0 {
-                result[.fcr] = ClusteredRatio(clusters: clusters, sumY: number(1), sumM: number(2), sumYY: number(3), sumYM: number(4), sumMM: number(5))
-            }
+        if parameters.fcrMethod == .repeatContact, let clustered = try store.fcrByCustomer(period, parameters: parameters) {
+            result[.fcr] = clustered
         }
         let days = try KPIEngine(store: store).report(period: period, groupBy: [.day], parameters: parameters, asOf: asOf)
         result[.asaSeconds] = ClusteredRatio(days.groups.map { g in (g.kpis.asa.moments.sum, Double(g.kpis.asa.moments.n)) })
@@ -209,16 +191,11 @@ public struct WeeklyReport {
     /// a criterion without a target counts ratings at its scale maximum, as the feedback packs do.
     static func criterionShares(store: any SQLStore, period: Period) throws -> [CriterionShare] {
         let cards = try store.scorecards()
-        let rows = try store.query("""
-            SELECT e.scorecard_id, e.scorecard_version, a.criterion_id, a.rating
-            FROM evaluations e JOIN contacts c ON c.source = e.source AND c.interaction_id = e.interaction_id
-            JOIN evaluation_answers a ON a.evaluation_id = e.evaluation_id
-            WHERE c.arrived_at >= ? AND c.arrived_at < ? AND a.rating IS NOT NULL
-            """, [.integer(period.fromUTC), .integer(period.toUTC)])
+        let rows = try store.ratings(in: period)
         var shares: [String: CriterionShare] = [:]
         for r in rows {
-            guard let card = cards["\(r[0].string!)#\(r[1].int!)"],
-                  let criterion = card.criterion(r[2].string!), let rating = r[3].double else { continue }
+            guard let card = cards[r.scorecardKey], let criterion = card.criterion(r.criterion) else { continue }
+            let rating = r.rating
             // Criteria of different scorecards are different criteria, even when they share an id
             // (voice and written both have `empathy`, with their own wording and targets).
             let key = "\(card.id)/\(criterion.id)"

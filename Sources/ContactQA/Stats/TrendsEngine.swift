@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// A KPI followed over weeks (DESIGN.md §5).
 public enum TrackedKPI: String, CaseIterable, Sendable {
@@ -315,27 +314,14 @@ public struct TrendsEngine {
             result.append(EvidenceCorrelation(name: "agents: qa_score ~ \(kpi.rawValue)", correlation: c,
                                               note: c == nil ? "not enough data: \(x.count) agents with both a QA score and \(kpi.rawValue)" : nil))
         }
-        let window = Int64(parameters.fcrWindowDays) * 86_400_000
-        let rows = try store.query("""
-            SELECT a.criterion_id, a.rating, e.scorecard_id, e.scorecard_version,
-                   CASE WHEN c.csat IS NULL THEN NULL
-                        WHEN c.csat >= CASE WHEN c.csat_max - c.csat_min + 1 >= 4 THEN c.csat_max - 1 ELSE c.csat_max END THEN 1 ELSE 0 END,
-                   CASE WHEN c.customer_key IS NULL THEN NULL
-                        WHEN EXISTS (SELECT 1 FROM contacts r WHERE r.customer_key = c.customer_key AND r.direction = 'inbound'
-                                     AND r.arrived_at > c.arrived_at AND r.arrived_at <= c.arrived_at + \(window)) THEN 0 ELSE 1 END
-            FROM evaluation_answers a JOIN evaluations e ON e.evaluation_id = a.evaluation_id
-            JOIN contacts c ON c.source = e.source AND c.interaction_id = e.interaction_id
-            WHERE c.arrived_at >= ? AND c.arrived_at < ? AND a.rating IS NOT NULL
-            ORDER BY a.criterion_id
-            """, [.integer(span.fromUTC), .integer(span.toUTC)])
+        let rows = try store.criterionOutcomes(in: span, parameters: parameters)
         let cards = try store.scorecards()
         var byCriterion: [String: (csat: [(Double, Double)], fcr: [(Double, Double)])] = [:]
         for r in rows {
-            let criterionID = r[0].string!
-            guard let card = cards["\(r[2].string!)#\(r[3].int!)"], let criterion = card.criterion(criterionID) else { continue }
-            let share = (r[1].double! - criterion.min) / (criterion.max - criterion.min)
-            if let satisfied = r[4].double { byCriterion[criterionID, default: ([], [])].csat.append((share, satisfied)) }
-            if let resolved = r[5].double { byCriterion[criterionID, default: ([], [])].fcr.append((share, resolved)) }
+            guard let card = cards[r.scorecardKey], let criterion = card.criterion(r.criterion) else { continue }
+            let share = (r.rating - criterion.min) / (criterion.max - criterion.min)
+            if let satisfied = r.satisfied { byCriterion[r.criterion, default: ([], [])].csat.append((share, satisfied ? 1 : 0)) }
+            if let resolved = r.resolved { byCriterion[r.criterion, default: ([], [])].fcr.append((share, resolved ? 1 : 0)) }
         }
         for criterion in byCriterion.keys.sorted() {
             for (outcome, pairs) in [("csat", byCriterion[criterion]!.csat), ("fcr", byCriterion[criterion]!.fcr)] {
@@ -375,36 +361,6 @@ public struct TrendsEngine {
                 return b * (1 - improvement)
             }
             return Baseline(kpi: kpi, baseline: baseline, topQuartileAgents: top, improved: improved)
-        }
-    }
-}
-
-extension SQLStore {
-    /// Data-consistency checks over a period's contacts (DESIGN.md §5), each with up to five example ids.
-    func consistencyChecks(_ period: Period, windowDays: Int) throws -> [ConsistencyCheck] {
-        let range = "c.arrived_at >= \(period.fromUTC) AND c.arrived_at < \(period.toUTC)"
-        let checks: [(String, String)] = [
-            ("talk and hold longer than the leg's answered-to-ended time by over a minute", """
-                SELECT l.interaction_id FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id
-                WHERE \(range) AND l.answered_at IS NOT NULL AND l.ended_at IS NOT NULL
-                  AND COALESCE(l.talk_s, 0) + COALESCE(l.hold_s, 0) > (l.ended_at - l.answered_at) / 1000.0 + 60
-                """),
-            ("answered without an agent", """
-                SELECT l.interaction_id FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id
-                WHERE \(range) AND l.answered_at IS NOT NULL AND l.agent_id IS NULL
-                """),
-            ("handled without any leg", "SELECT c.interaction_id FROM contacts c WHERE \(range) AND c.abandoned = 0 AND c.leg_count = 0 AND c.direction = 'inbound'"),
-            ("survey responses for contacts not loaded", "SELECT interaction_id FROM pending_surveys"),
-            ("resolved yet repeated within the FCR window", """
-                SELECT c.interaction_id FROM contacts c WHERE \(range) AND c.resolved = 1 AND c.customer_key IS NOT NULL AND EXISTS (
-                    SELECT 1 FROM contacts r WHERE r.customer_key = c.customer_key AND r.direction = 'inbound'
-                      AND r.arrived_at > c.arrived_at AND r.arrived_at <= c.arrived_at + \(Int64(windowDays) * 86_400_000))
-                """),
-        ]
-        return try checks.map { name, sql in
-            let count = try query("SELECT COUNT(*) FROM (\(sql)) AS x").first?.first?.int ?? 0
-            let examples = try query("SELECT * FROM (\(sql)) AS x ORDER BY 1 LIMIT 5").compactMap { $0[0].string }
-            return ConsistencyCheck(name: name, count: count, examples: examples)
         }
     }
 }

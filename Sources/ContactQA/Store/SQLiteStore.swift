@@ -325,7 +325,7 @@ public final class SQLiteStore: ContactStore {
         let keys = query.groupBy.map { SQLiteStore.keyExpression($0, contactLevel: true, query) }
         let p = query.parameters
         let thresholds = Channel.allCases.map { "WHEN '\($0.rawValue)' THEN \(p.serviceLevelThreshold(for: $0))" }.joined(separator: " ")
-        let satisfied = p.csatTopBoxes.map { "csat_max - \($0 - 1)" } ?? "CASE WHEN csat_max - csat_min + 1 >= 4 THEN csat_max - 1 ELSE csat_max END"
+        let satisfied = SQLiteStore.csatSatisfiedFrom(p)
         let (fcrJudged, fcrResolved) = SQLiteStore.fcrExpressions(p)
         let sql = """
             SELECT \(keys.map { $0 + ", " }.joined())
@@ -381,6 +381,13 @@ public final class SQLiteStore: ContactStore {
         SELECT COALESCE((SELECT wait_s FROM contacts WHERE direction = 'inbound' AND arrived_at >= \(from) AND arrived_at < \(to)
                          AND abandoned = 0 AND wait_s IS NOT NULL ORDER BY arrived_at, wait_s LIMIT 1), 0)
         """
+    }
+
+    /// The lowest CSAT rating that counts as satisfied: the top `csat_top_boxes` boxes, by default two
+    /// on scales of four or more points and one on smaller scales. `prefix` qualifies the columns.
+    static func csatSatisfiedFrom(_ p: KPIParameters, prefix: String = "") -> String {
+        p.csatTopBoxes.map { "\(prefix)csat_max - \($0 - 1)" }
+            ?? "CASE WHEN \(prefix)csat_max - \(prefix)csat_min + 1 >= 4 THEN \(prefix)csat_max - 1 ELSE \(prefix)csat_max END"
     }
 
     /// Which handled contacts FCR judges, and which of them count as resolved first time.

@@ -46,7 +46,7 @@ extension SQLStore {
         var result: [String: Scorecard] = [:]
         for row in try query("SELECT id, version, definition FROM scorecards") {
             let card = try Scorecard.parse(yaml: row[2].string ?? "", file: "\(row[0].string ?? "") v\(row[1].int ?? 0)")
-            result["\(card.id)#\(card.version)"] = card
+            result[card.key] = card
         }
         return result
     }

@@ -1,0 +1,26 @@
+import Foundation
+import Testing
+
+/// The store owns SQL: no file outside Sources/ContactQA/Store/ writes a statement or imports the
+/// database libraries, so the two backends' SQL lives in one place and the stages cannot drift from it.
+@Suite("The store's boundary")
+struct StoreBoundaryTests {
+    @Test func noSQLAndNoDatabaseImportOutsideTheStore() throws {
+        let sources = repositoryRoot + "/Sources"
+        let statement = try Regex(#""[^"\n]*\b(SELECT|INSERT INTO|UPDATE [a-z_]+ SET|DELETE FROM|CREATE TABLE)\b|^\s*(SELECT|INSERT INTO|DELETE FROM|CREATE TABLE)\b"#)
+        var offenders: [String] = []
+        let files = FileManager.default.enumerator(atPath: sources)!.compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") }
+        #expect(files.count > 50)
+        for file in files where !file.hasPrefix("ContactQA/Store/") {
+            let text = try String(contentsOfFile: sources + "/" + file, encoding: .utf8)
+            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                if trimmed.hasPrefix("//") { continue }
+                if trimmed.hasPrefix("import GRDB") || trimmed.hasPrefix("import CLibPQ") || trimmed.contains(statement) {
+                    offenders.append("\(file):\(number + 1): \(trimmed.prefix(80))")
+                }
+            }
+        }
+        #expect(offenders.isEmpty, "\(offenders.joined(separator: "\n"))")
+    }
+}
