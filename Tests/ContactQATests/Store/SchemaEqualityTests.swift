@@ -1,0 +1,37 @@
+@testable import ContactQA
+import Foundation
+import Testing
+
+/// Both backends hold the same tables with the same columns: a column added to one schema and not the
+/// other fails here, before a query that needs it fails at a site.
+@Suite("One schema on both backends")
+struct SchemaEqualityTests {
+    /// Tables each backend keeps for its own bookkeeping.
+    static let ownTables: Set<String> = ["grdb_migrations", "sqlite_sequence", "schema_migrations"]
+
+    static func columns(_ store: any SQLStore, _ sql: String) throws -> [String: [String]] {
+        var tables: [String: [String]] = [:]
+        for row in try store.query(sql) {
+            guard let table = row[0].string, let column = row[1].string, !ownTables.contains(table) else { continue }
+            tables[table, default: []].append(column)
+        }
+        return tables.mapValues { $0.sorted() }
+    }
+
+    @Test func theTwoBackendsHaveTheSameTablesAndColumns() throws {
+        let dir = TemporaryDirectory()
+        let sqlite = try #require(try makeStore(.sqlite, dir))
+        guard let postgres = try makeStore(.postgres, dir) else { return }
+        let lite = try SchemaEqualityTests.columns(sqlite, """
+            SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table' ORDER BY 1, 2
+            """)
+        let pg = try SchemaEqualityTests.columns(postgres, """
+            SELECT table_name::text, column_name::text FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY 1, 2
+            """)
+        #expect(lite.count >= 10)
+        #expect(Set(lite.keys) == Set(pg.keys), "tables only in SQLite: \(Set(lite.keys).subtracting(pg.keys).sorted()); only in PostgreSQL: \(Set(pg.keys).subtracting(lite.keys).sorted())")
+        for table in Set(lite.keys).intersection(pg.keys).sorted() {
+            #expect(lite[table] == pg[table], "\(table): SQLite \(lite[table]!) vs PostgreSQL \(pg[table]!)")
+        }
+    }
+}
