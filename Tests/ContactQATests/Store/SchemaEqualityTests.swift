@@ -35,3 +35,20 @@ struct SchemaEqualityTests {
         }
     }
 }
+
+@Suite("PostgreSQL errors")
+struct PostgresErrorTests {
+    /// A failed statement carries the server's SQLSTATE and the statement, for the log and for debugging.
+    @Test func aFailedStatementCarriesItsSQLStateAndStatement() throws {
+        guard let base = PostgresTestServer.available() else { return }
+        let connection = try PostgresConnection(url: try PostgresTestServer.freshDatabase(base))
+        do {
+            try connection.execute("SELECT * FROM no_such_table WHERE x = $1", ["1"])
+            Issue.record("the statement should fail")
+        } catch let error as PostgresError {
+            #expect(error.sqlState == "42P01")  // undefined_table
+            #expect(error.statement == "SELECT * FROM no_such_table WHERE x = $1")
+            #expect(error.message.contains("no_such_table"))
+        }
+    }
+}

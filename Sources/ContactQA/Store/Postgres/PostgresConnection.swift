@@ -5,6 +5,8 @@ import Foundation
 public struct PostgresError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var sqlState: String?
+    /// The statement that failed (for the log and for whoever debugs it; messages to users leave it out).
+    public var statement: String?
     /// A mistake of configuration (exit 2) rather than a failure (exit 1): a password in the URL,
     /// a database that holds no store yet or one of a newer schema.
     public var isConfiguration = false
@@ -72,7 +74,7 @@ final class PostgresConnection {
     /// Runs one statement with text parameters ($1, $2, …).
     @discardableResult
     func execute(_ sql: String, _ parameters: [String?] = []) throws -> Result {
-        try withParameters(parameters) { values in
+        try withParameters(parameters, sql: sql) { values in
             PQexecParams(connection, sql, Int32(parameters.count), nil, values, nil, nil, 0)
         }
     }
@@ -89,7 +91,7 @@ final class PostgresConnection {
             _ = try check(result, sql: sql)
             prepared[sql] = name
         }
-        return try withParameters(parameters) { values in
+        return try withParameters(parameters, sql: sql) { values in
             PQexecPrepared(connection, name, Int32(parameters.count), values, nil, nil, 0)
         }
     }
@@ -99,11 +101,11 @@ final class PostgresConnection {
         _ = try check(PQexec(connection, sql), sql: sql)
     }
 
-    private func withParameters(_ parameters: [String?], _ body: ([UnsafePointer<CChar>?]) -> OpaquePointer?) throws -> Result {
+    private func withParameters(_ parameters: [String?], sql: String, _ body: ([UnsafePointer<CChar>?]) -> OpaquePointer?) throws -> Result {
         let owned: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.map { strdup($0) } }
         defer { for pointer in owned { free(pointer) } }
         let values = owned.map { UnsafePointer($0) }
-        return try check(body(values), sql: nil)
+        return try check(body(values), sql: sql)
     }
 
     private func check(_ result: OpaquePointer?, sql: String?) throws -> Result {
@@ -131,7 +133,7 @@ final class PostgresConnection {
             let message = String(cString: PQresultErrorMessage(result)).trimmingCharacters(in: .whitespacesAndNewlines)
             let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
             let lost = PQstatus(connection) != CONNECTION_OK
-            throw PostgresError(message: lost ? "\(displayURL): the connection to the server was lost: \(message)" : message, sqlState: state)
+            throw PostgresError(message: lost ? "\(displayURL): the connection to the server was lost: \(message)" : message, sqlState: state, statement: sql)
         }
     }
 }
