@@ -15,7 +15,7 @@ struct Ingest: ParsableCommand {
     var store: String?
 
     @Option(help: "What the files are: canonical, csv or surveys (with --mapping), amazon-connect-ctr, genesys-conversations, zendesk-tickets, roster, scorecard or evaluations.")
-    var source: String?
+    var source: SourceKind?
 
     @Option(help: "The mapping file (YAML) for --source csv.")
     var mapping: String?
@@ -41,9 +41,9 @@ struct Ingest: ParsableCommand {
         if generateKey != nil { return }
         guard wait >= 0, wait <= 86_400 else { throw ValidationError("--wait lies in 0–86400 seconds") }
         guard store != nil else { throw ValidationError("--store is required") }
-        guard source != nil else { throw ValidationError("--source is required (canonical or csv)") }
+        guard let source else { throw ValidationError("--source is required: one of \(SourceKind.names)") }
         guard !files.isEmpty else { throw ValidationError("name at least one file to load") }
-        if source == "csv" || source == "surveys", mapping == nil { throw ValidationError("--source \(source!) needs --mapping FILE") }
+        if source.needsMapping, mapping == nil { throw ValidationError("--source \(source.rawValue) needs --mapping FILE") }
     }
 
     func run() throws {
@@ -55,7 +55,7 @@ struct Ingest: ParsableCommand {
         let logger = logging.bootstrap()
         var service = IngestService(store: try openStore(store!, createWithTimeZone: timezone, wait: wait), logger: logger)
         if !logging.quiet { service.progress = ProgressDisplay.bar() }
-        let reports = try service.ingest(source: source!, mappingFile: mapping, files: files,
+        let reports = try service.ingest(source!, mappingFile: mapping, files: files,
                                          pseudonymiser: try IngestService.pseudonymiser(keyFile: keyFile))
         try finish(reports)
     }
@@ -80,3 +80,5 @@ func finish(_ reports: [FileImportReport]) throws {
     }
     if rejected { throw ExitCode(3) }
 }
+
+extension SourceKind: ExpressibleByArgument {}

@@ -5,9 +5,8 @@ import Logging
 /// Ingests files of one source kind into a store: chooses the mapping, loads the key, and imports
 /// each file in its own transaction. Shared by `contactqa ingest` and `contactqa run`.
 public struct IngestService {
-    /// Source kinds this version reads (DESIGN.md §6 lists the rest, which later importers add).
-    public static let supportedSources = ["canonical", "csv", "surveys", "amazon-connect-ctr", "genesys-conversations", "zendesk-tickets",
-                                          "roster", "scorecard", "evaluations"]
+    /// Source kinds this version reads.
+    public static var supportedSources: [String] { SourceKind.allCases.map(\.rawValue) }
 
     public var store: any SQLStore
     public var logger: Logger
@@ -30,73 +29,81 @@ public struct IngestService {
     /// - Parameter skipLoaded: leave out files whose exact bytes were loaded before (the nightly job).
     public func ingest(source: String, mappingFile: String?, files: [String], pseudonymiser: Pseudonymiser?,
                        skipLoaded: Bool = false) throws -> [FileImportReport] {
-        let quarantine = store.quarantineDirectory
+        guard let kind = SourceKind(rawValue: source) else {
+            throw ConfigError(file: "command line", line: nil, path: "--source",
+                              reason: "source \"\(source)\" is not supported yet; this version reads \(SourceKind.names)")
+        }
+        return try ingest(kind, mappingFile: mappingFile, files: files, pseudonymiser: pseudonymiser, skipLoaded: skipLoaded)
+    }
+
+    public func ingest(_ kind: SourceKind, mappingFile: String?, files: [String], pseudonymiser: Pseudonymiser?,
+                       skipLoaded: Bool = false) throws -> [FileImportReport] {
         (store as? SQLiteStore)?.absorbDeferredLog()
-        switch source {
-        case "roster":
+        switch kind {
+        case .roster:
             for file in files {
                 let count = try store.loadRoster(file)
                 logger.info("\((file as NSString).lastPathComponent): \(count) agents in the roster")
             }
             return []
-        case "scorecard":
+        case .scorecard:
             for file in files {
                 let card = try Scorecard.load(file: file)
                 let added = try store.register(card, definition: try String(contentsOfFile: file, encoding: .utf8))
                 logger.info("\((file as NSString).lastPathComponent): scorecard \(card.id) version \(card.version) \(added ? "registered" : "already registered")")
             }
             return []
-        case "evaluations":
-            return try files.compactMap { file in
-                if skipLoaded, let digest = IngestService.sha256(of: file), try store.hasLoaded(sha256: digest) { return nil }
-                let report = try recordingBusy(file, source: "evaluations") { try EvaluationImporter(quarantineDirectory: quarantine).importFile(file, into: store) }
-                logger.info("\(report.log.file): \(report.log.rowsRead) evaluations, \(report.log.inserted) new, \(report.log.unchanged) unchanged, \(report.log.rejected) rejected")
-                return report
-            }
-        default: break
-        }
-        if ["amazon-connect-ctr", "genesys-conversations", "zendesk-tickets"].contains(source) {
-            return try files.compactMap { file in
-                if skipLoaded, let digest = IngestService.sha256(of: file), try store.hasLoaded(sha256: digest) {
-                    logger.info("\((file as NSString).lastPathComponent): already loaded (same SHA-256), skipped")
-                    return nil
-                }
-                let mapper: any JSONRecordMapper
-                switch source {
-                case "amazon-connect-ctr": mapper = AmazonConnectMapper()
-                case "zendesk-tickets": mapper = try ZendeskTicketMapper(lookupsIn: (file as NSString).deletingLastPathComponent)
-                default: mapper = try GenesysConversationMapper(lookupsIn: (file as NSString).deletingLastPathComponent)
-                }
-                var importer = JSONImporter(mapper: mapper, pseudonymiser: pseudonymiser, quarantineDirectory: quarantine, logger: logger)
-                importer.bounds = bounds
-                return try recordingBusy(file, source: source) { try importer.importFile(file, into: store) }
-            }
-        }
-        let mapping: Mapping
-        switch source {
-        case "canonical": mapping = .canonical
-        case "csv":
-            guard let mappingFile else { throw ConfigError(file: "command line", line: nil, path: "--mapping", reason: "--source csv needs --mapping FILE") }
-            mapping = try Mapping.load(file: mappingFile)
-        case "surveys":
-            guard let mappingFile else { throw ConfigError(file: "command line", line: nil, path: "--mapping", reason: "--source surveys needs --mapping FILE") }
-            mapping = try Mapping.load(file: mappingFile, purpose: .surveys)
         default:
-            throw ConfigError(file: "command line", line: nil, path: "--source",
-                              reason: "source \"\(source)\" is not supported yet; this version reads \(IngestService.supportedSources.joined(separator: ", "))")
+            break
         }
-        var importer = CSVImporter(mapping: mapping, pseudonymiser: pseudonymiser, quarantineDirectory: quarantine, logger: logger)
-        importer.progress = progress
-        importer.bounds = bounds
         var reports: [FileImportReport] = []
         for file in files {
             if skipLoaded, let digest = IngestService.sha256(of: file), try store.hasLoaded(sha256: digest) {
                 logger.info("\((file as NSString).lastPathComponent): already loaded (same SHA-256), skipped")
                 continue
             }
-            reports.append(try recordingBusy(file, source: mapping.source) { try importer.importFile(file, into: store) })
+            let (importer, logSource) = try importer(for: kind, file: file, mappingFile: mappingFile, pseudonymiser: pseudonymiser)
+            let report = try recordingBusy(file, source: logSource) { try importer.importFile(file, into: store) }
+            if kind == .evaluations {
+                logger.info("\(report.log.file): \(report.log.rowsRead) evaluations, \(report.log.inserted) new, \(report.log.unchanged) unchanged, \(report.log.rejected) rejected")
+            }
+            reports.append(report)
         }
         return reports
+    }
+
+    /// The importer of one file of `kind` (the JSON sources read lookup files beside it), and the source
+    /// name its log entries carry.
+    func importer(for kind: SourceKind, file: String, mappingFile: String?, pseudonymiser: Pseudonymiser?) throws -> (any FileImporter, String) {
+        let quarantine = store.quarantineDirectory
+        let folder = (file as NSString).deletingLastPathComponent
+        func json(_ mapper: any JSONRecordMapper) -> JSONImporter {
+            var importer = JSONImporter(mapper: mapper, pseudonymiser: pseudonymiser, quarantineDirectory: quarantine, logger: logger)
+            importer.bounds = bounds
+            return importer
+        }
+        switch kind {
+        case .evaluations: return (EvaluationImporter(quarantineDirectory: quarantine), "evaluations")
+        case .amazonConnectCTR: return (json(AmazonConnectMapper()), kind.rawValue)
+        case .zendeskTickets: return (json(try ZendeskTicketMapper(lookupsIn: folder)), kind.rawValue)
+        case .genesysConversations: return (json(try GenesysConversationMapper(lookupsIn: folder)), kind.rawValue)
+        case .canonical, .csv, .surveys:
+            let mapping: Mapping
+            if kind == .canonical {
+                mapping = .canonical
+            } else {
+                guard let mappingFile else {
+                    throw ConfigError(file: "command line", line: nil, path: "--mapping", reason: "--source \(kind.rawValue) needs --mapping FILE")
+                }
+                mapping = try Mapping.load(file: mappingFile, purpose: kind == .surveys ? .surveys : .contacts)
+            }
+            var importer = CSVImporter(mapping: mapping, pseudonymiser: pseudonymiser, quarantineDirectory: quarantine, logger: logger)
+            importer.progress = progress
+            importer.bounds = bounds
+            return (importer, mapping.source)
+        case .roster, .scorecard:
+            preconditionFailure("\(kind) files are registered, not imported")
+        }
     }
 
     /// Loads one file; when another process kept the store busy past the wait, the file is recorded as

@@ -57,9 +57,9 @@ public struct Pipeline: Sendable {
         }
         for input in inputs {
             if let mapping = input.mapping {
-                attempt { _ = try Mapping.load(file: mapping, purpose: input.source == "surveys" ? .surveys : .contacts) }
+                attempt { _ = try Mapping.load(file: mapping, purpose: input.source == SourceKind.surveys.rawValue ? .surveys : .contacts) }
             }
-            if input.source == "scorecard" { for file in Pipeline.expand(input.path) { attempt { _ = try Scorecard.load(file: file) } } }
+            if input.source == SourceKind.scorecard.rawValue { for file in Pipeline.expand(input.path) { attempt { _ = try Scorecard.load(file: file) } } }
         }
         if let samplingPlan { attempt { _ = try SamplingPlan.load(file: samplingPlan) } }
         // The nearest folder that exists must be writable for the report folders to be created.
@@ -215,7 +215,7 @@ public struct Pipeline: Sendable {
                         let path = resolve(try mappingNode.string())
                         guard FileManager.default.fileExists(atPath: path) else { throw mappingNode.error("mapping file \(path) does not exist") }
                         mapping = path
-                    } else if source == "csv" || source == "surveys" {
+                    } else if SourceKind(rawValue: source)?.needsMapping == true {
                         throw node.error("a \(source) input needs `mapping:`")
                     }
                     let path = resolve(try pathNode.string())
