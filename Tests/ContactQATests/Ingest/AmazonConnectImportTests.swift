@@ -103,3 +103,26 @@ struct AmazonConnectImportTests {
         #expect(try store.rows("SELECT COUNT(*) FROM contacts") == [[0.databaseValue]])
     }
 }
+
+/// fixtures/amazon-connect/dashboard/ctr-2026-11-19.jsonl: what Amazon Connect's own metrics count, counted the
+/// same way (docs/sources.md).
+@Suite("Amazon Connect as its dashboard counts")
+struct AmazonConnectVendorSemanticsTests {
+    /// Hand count: w1 waited 19 s in queue (connected at 21 s after the whisper), w2 25 s (27 s), x1 5 s,
+    /// r1 8 s. Connect's service level at 20 s counts w1, x1 and r1: 3 of 4 (connected-minus-enqueued
+    /// would give 2 of 4); its average queue answer time is (19 + 25 + 5 + 8) / 4 = 14.25 s.
+    @Test func waitIsQueueDurationExternalTransfersCountAndRecordingsAreRead() throws {
+        let dir = TemporaryDirectory()
+        let (reports, store) = try AmazonConnectImportTests.load([fixture("amazon-connect/dashboard/ctr-2026-11-19.jsonl")], dir: dir)
+        #expect(reports[0].outcome == .loaded && reports[0].log.rejected == 0)
+        #expect(try store.rows("SELECT interaction_id, wait_s, transferred FROM contacts ORDER BY 1") == [
+            ["r1", 8.0, 0], ["w1", 19.0, 0], ["w2", 25.0, 0], ["x1", 5.0, 1],
+        ].map { $0.map { ($0 as (any DatabaseValueConvertible)?)?.databaseValue ?? .null } })
+        #expect(try store.rows("SELECT recording_ref FROM legs WHERE interaction_id = 'r1'") == [["connect-recordings/2026/11/19/r1.wav".databaseValue]])
+        let day = Period(from: LocalDate(iso: "2026-11-19")!, to: LocalDate(iso: "2026-11-19")!, clock: .utc)
+        let kpis = try KPIEngine(store: store).report(period: day, groupBy: [], parameters: KPIParameters(), asOf: LocalDate(iso: "2026-12-01")!).total
+        #expect(kpis.serviceLevel.numerator == 3 && kpis.serviceLevel.denominator == 4)
+        #expect(abs((kpis.asa.value ?? 0) - 14.25) < 1e-9)
+        #expect(kpis.transferRate.numerator == 1 && kpis.transferRate.denominator == 4)
+    }
+}

@@ -70,12 +70,19 @@ public struct AmazonConnectMapper: JSONRecordMapper {
             for name in reasonAttributes where reason == nil { reason = try f.string("Attributes.\(name)") }
             b.contact("contact_reason", reason.map { Redactor(countryCode: phoneCountryCode).redact($0) }.fieldValue)
             b.contact("arrived_at", .integer(enqueued ?? initiated))
-            if let c = connected, let e = enqueued {
+            // Amazon Connect's own "Average queue answer time" and service level are computed from
+            // Queue.Duration (docs/sources.md); the agent's connection can come seconds later (whisper).
+            if let duration = try f.number("Queue.Duration") {
+                b.contact("wait_s", .real(duration))
+            } else if let c = connected, let e = enqueued {
                 b.contact("wait_s", .real(Double(c - e) / 1000))
             } else {
-                b.contact("wait_s", try f.number("Queue.Duration").fieldValue ?? .null)
+                b.contact("wait_s", .null)
             }
-            b.contact("transferred", .integer(try f.string("NextContactId") == nil ? 0 : 1))
+            // A transfer to another contact (NextContactId) or to an external number, which leaves no
+            // further CTR (TransferCompletedTimestamp, TransferredToEndpoint).
+            let external = try f.string("TransferCompletedTimestamp") != nil || f.value("TransferredToEndpoint") != nil
+            b.contact("transferred", .integer(try f.string("NextContactId") == nil && !external ? 0 : 1))
             if let csat = try attributeInteger(f, csatAttribute) {
                 let scale = try attributeInteger(f, csatScaleAttribute) ?? 5
                 guard csat >= (scale == 1 ? 0 : 1), csat <= scale else { throw f.error("Attributes.\(csatAttribute)", "csat \(csat) is outside its scale 1–\(scale)") }
@@ -108,7 +115,7 @@ public struct AmazonConnectMapper: JSONRecordMapper {
             b.leg("talk_s", try f.number("Agent.AgentInteractionDuration").fieldValue ?? .null)
             b.leg("hold_s", try f.number("Agent.CustomerHoldDuration").fieldValue ?? .null)
             b.leg("acw_s", try f.number("Agent.AfterContactWorkDuration").fieldValue ?? .null)
-            b.leg("recording_ref", try f.string("Recording.Location").fieldValue ?? .null)
+            b.leg("recording_ref", try recordingLocation(f).fieldValue ?? .null)
         }
         if b.contact.isEmpty && b.leg.isEmpty { return [] }
         let row = MappedRow(source: source, interactionID: root, contact: b.contact.isEmpty ? nil : b.contact.map(\.1),
@@ -124,5 +131,18 @@ public struct AmazonConnectMapper: JSONRecordMapper {
             throw f.error("Attributes.\(name)", "expected a whole number, found \"\(text)\"")
         }
         return value
+    }
+
+    /// The first recording's location: `Recordings[]` (current CTRs), else the deprecated `Recording`.
+    private func recordingLocation(_ f: JSONFields) throws(InputError) -> String? {
+        if let list = f.value("Recordings") {
+            guard let recordings = list as? [[String: Any]] else { throw f.error("Recordings", "expected a list of objects") }
+            for (i, recording) in recordings.enumerated() {
+                guard let location = recording["Location"] else { continue }
+                guard let text = location as? String else { throw f.error("Recordings[\(i)].Location", "expected text") }
+                if !text.isEmpty { return text }
+            }
+        }
+        return try f.string("Recording.Location")
     }
 }
