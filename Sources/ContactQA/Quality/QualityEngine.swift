@@ -81,7 +81,8 @@ public struct QualityEngine {
             }
         }
         let domains = Set(sampled.map(key)).sorted { ($0 ?? "\u{10FFFF}") < ($1 ?? "\u{10FFFF}") }
-        let groups = domains.compactMap { d in QualityEngine.hajek(sampled, inDomain: { key($0) == d }).map { (d, $0) } }
+        let legs = SampledLegs(sampled)
+        let groups = domains.compactMap { d in QualityEngine.hajek(legs, inDomain: { key($0) == d }).map { (d, $0) } }
         let (alpha, deviations) = try calibration(evaluations)
         return QualityReport(period: period, groupBy: groupBy, evaluations: evaluations, groups: groups, alpha: alpha, evaluators: deviations)
     }
@@ -97,6 +98,45 @@ public struct QualityEngine {
     /// ratio under Poisson sampling, V = Σ_k (1 − π_k) (z_k/π_k)² with z_k = (y_k − ŷ) 1[k ∈ d] / Σ_d w
     /// (Särndal, Swensson & Wretman 1992, §3.4 for the Poisson design, §5.6 for the ratio).
     static func hajek(_ evaluations: [EvaluationSummary], inDomain: (EvaluationSummary) -> Bool) -> QAEstimate? {
+        hajek(SampledLegs(evaluations), inDomain: inDomain)
+    }
+
+    /// A sample's evaluated legs, worked out once for all the domains estimated from it (every agent,
+    /// every team): which evaluations score the same leg, and how many legs each cell had evaluated.
+    struct SampledLegs {
+        let evaluations: [EvaluationSummary]
+        /// For each evaluation, the index of its leg (same sample, cell, interaction and leg).
+        let legOf: [Int]
+        /// For each evaluation, its `sample|cell`.
+        let cellOf: [String]
+        /// Distinct evaluated legs per `sample|cell`, Poisson samples left out.
+        let legsInCell: [String: Int]
+
+        init(_ evaluations: [EvaluationSummary]) {
+            self.evaluations = evaluations
+            var ids: [String: Int] = [:]
+            var legOf: [Int] = []
+            legOf.reserveCapacity(evaluations.count)
+            for e in evaluations {
+                let key = "\(e.sampleID!)|\(e.cell!)|\(e.interactionID)|\(e.leg)"
+                if let id = ids[key] {
+                    legOf.append(id)
+                } else {
+                    ids[key] = ids.count
+                    legOf.append(ids.count - 1)
+                }
+            }
+            self.legOf = legOf
+            cellOf = evaluations.map { "\($0.sampleID!)|\($0.cell!)" }
+            var legs: [String: Set<String>] = [:]
+            for e in evaluations where e.poissonProbability == nil {
+                legs["\(e.sampleID!)|\(e.cell!)", default: []].insert("\(e.interactionID)|\(e.leg)")
+            }
+            legsInCell = legs.mapValues(\.count)
+        }
+    }
+
+    static func hajek(_ sample: SampledLegs, inDomain: (EvaluationSummary) -> Bool) -> QAEstimate? {
         // One sampled unit, one value: a leg evaluated several times (routine re-scores) enters once,
         // with the mean of its scores; m_h counts distinct evaluated legs, never evaluations.
         struct Unit {
@@ -106,27 +146,28 @@ public struct QualityEngine {
             var population: Int?
             var pi: Double?
         }
-        var grouped: [String: [EvaluationSummary]] = [:]
-        var order: [String] = []
-        for e in evaluations {
-            let key = "\(e.sampleID!)|\(e.cell!)|\(e.interactionID)|\(e.leg)|\(inDomain(e))"
-            if grouped[key] == nil { order.append(key) }
-            grouped[key, default: []].append(e)
+        let evaluations = sample.evaluations
+        var slot: [Int: Int] = [:]
+        var grouped: [[Int]] = []
+        for (i, e) in evaluations.enumerated() {
+            let key = sample.legOf[i] * 2 + (inDomain(e) ? 1 : 0)
+            if let index = slot[key] {
+                grouped[index].append(i)
+            } else {
+                slot[key] = grouped.count
+                grouped.append([i])
+            }
         }
-        let units = order.map { key -> Unit in
-            let members = grouped[key]!
-            let first = members[0]
-            return Unit(cell: "\(first.sampleID!)|\(first.cell!)", y: members.reduce(0) { $0 + $1.score! } / Double(members.count),
+        let units = grouped.map { members -> Unit in
+            let first = evaluations[members[0]]
+            return Unit(cell: sample.cellOf[members[0]], y: members.reduce(0) { $0 + evaluations[$1].score! } / Double(members.count),
                         inDomain: inDomain(first), population: first.cellPopulation, pi: first.poissonProbability)
         }
-        var legsInCell: [String: Set<String>] = [:]
-        for e in evaluations where e.poissonProbability == nil {
-            legsInCell["\(e.sampleID!)|\(e.cell!)", default: []].insert("\(e.interactionID)|\(e.leg)")
-        }
+        let legsInCell = sample.legsInCell
         func weight(_ u: Unit) -> Double {
             if let pi = u.pi { return 1 / pi }
             // 0 < m_h ≤ N_h: a cell cannot hold more evaluated legs than its frame had units.
-            let m = legsInCell[u.cell]!.count
+            let m = legsInCell[u.cell]!
             return Double(max(u.population ?? m, m)) / Double(m)
         }
         let domain = units.filter(\.inDomain)

@@ -221,6 +221,11 @@ public final class SQLiteStore: ContactStore {
         }
         SQLiteStore.registerQualityMigration(&migrator)
         SQLiteStore.registerCoachingMigration(&migrator)
+        migrator.registerMigration("v7: sample units found by their leg") { db in
+            // QA estimates look up each evaluated leg's sample unit: without this index every lookup
+            // scanned all recorded samples (PostgreSQL had it from the start).
+            try db.execute(sql: "CREATE INDEX sample_units_leg ON sample_units(source, interaction_id, leg)")
+        }
         return migrator
     }
 

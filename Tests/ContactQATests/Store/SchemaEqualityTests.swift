@@ -33,6 +33,12 @@ struct SchemaEqualityTests {
         for table in Set(lite.keys).intersection(pg.keys).sorted() {
             #expect(lite[table] == pg[table], "\(table): SQLite \(lite[table]!) vs PostgreSQL \(pg[table]!)")
         }
+        // The same indexes (primary keys aside): a query fast on one backend is fast on the other.
+        let liteIndexes = try SchemaEqualityTests.columns(sqlite, "SELECT tbl_name, name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY 1, 2")
+        let pgIndexes = try SchemaEqualityTests.columns(postgres, """
+            SELECT tablename::text, indexname::text FROM pg_indexes WHERE schemaname = current_schema() AND indexname NOT LIKE '%_pkey' ORDER BY 1, 2
+            """)
+        #expect(liteIndexes == pgIndexes)
     }
 }
 
