@@ -166,6 +166,15 @@ public enum Sampler {
             }
         }
 
+        // A targeted design: every leg's own π, proportional to its risk, over the whole frame.
+        var ppsPi: [Double] = []
+        if plan.design == .pps {
+            ppsPi = ppsProbabilities(sizes: plan.risk.sizes(frame.units), ids: frame.units.map(\.id), expected: requested, floor: plan.piMin)
+            let expected = ppsPi.reduce(0, +)
+            if expected > Double(requested) + 0.5 {
+                adjustments.append(String(format: "pi_min %g raised the expected size from %d to %.1f", plan.piMin, requested, expected))
+            }
+        }
         var sampled: [SampledUnit] = []
         sampled.reserveCapacity(total)
         for c in cells.indices {
@@ -178,7 +187,21 @@ public enum Sampler {
             }
             units.sort(by: SampledUnit.selectionOrder)
             let pi: Double
-            if case .rate(let planRate) = plan.size {
+            if plan.design == .pps {
+                let indices = members[cell.label]!
+                var piOf: [String: Double] = [:]
+                for index in indices { piOf[frame.units[index].id] = ppsPi[index] }
+                for i in units.indices {
+                    let p = piOf[units[i].unit.id]!
+                    units[i].inclusionProbability = p
+                    if p >= 1 || units[i].bits < UInt64(min(p * 18_446_744_073_709_551_616.0, 18_446_744_073_709_549_568.0)) { units[i].selected = true }
+                }
+                cells[c].size = units.filter(\.selected).count
+                // The cell's expected fraction; each unit keeps its own π.
+                cells[c].inclusionProbability = units.reduce(0) { $0 + $1.inclusionProbability } / Double(max(1, units.count))
+                sampled += units
+                continue
+            } else if case .rate(let planRate) = plan.size {
                 let r = plan.stratumRates[cell.stratum] ?? planRate
                 pi = r
                 // u < π, compared on the integers: bits < π · 2^64.

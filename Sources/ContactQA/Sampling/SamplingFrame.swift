@@ -19,6 +19,8 @@ public struct FrameUnit: Sendable, Equatable {
     public var agentAcknowledged: Bool
     /// The leg already has a quality evaluation.
     public var evaluated: Bool
+    /// What makes a problem likely on this leg (read only for targeted designs).
+    public var signals = RiskSignals()
 
     public init(source: String, interactionID: String, leg: Int, agent: String? = nil, team: String? = nil, channel: String,
                 queue: String? = nil, direction: String = "inbound", reason: String? = nil, arrivedAt: Int64,

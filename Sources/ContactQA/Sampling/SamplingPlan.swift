@@ -59,6 +59,15 @@ public struct SamplingPlan: Sendable, Equatable {
 
     public enum Release: String, Sendable { case weekly, daily }
 
+    /// `design: cells` (the default): fixed sizes or rates per stratum cell. `design: pps`: Poisson
+    /// sampling with each leg's inclusion probability proportional to its risk (``RiskWeights``).
+    public enum Design: String, Sendable { case cells, pps }
+    public var design = Design.cells
+    /// The weights of the risk signals, for `design: pps`.
+    public var risk = RiskWeights()
+    /// The least inclusion probability of a leg under `design: pps`.
+    public var piMin = 0.02
+
     public init(name: String, size: Size, seed: UInt64) {
         self.name = name
         self.size = size
@@ -66,7 +75,7 @@ public struct SamplingPlan: Sendable, Equatable {
     }
 
     static let topKeys = ["name", "frame", "strata", "size", "allocation", "stratum_sd", "per_agent", "method", "seed", "evaluate_within_days",
-                          "release", "stratum_rates"]
+                          "release", "stratum_rates", "design", "risk", "pi_min"]
 
     public static func load(file: String) throws -> SamplingPlan {
         try parse(ConfigNode.load(file: file))
@@ -166,7 +175,47 @@ public struct SamplingPlan: Sendable, Equatable {
         if plan.release == .daily, plan.perAgentMin != nil || plan.perAgentMax != nil {
             throw (top["per_agent"] ?? root).error("per_agent cannot be kept with release: daily (each day's units are drawn by Poisson sampling, not in fixed numbers per agent)")
         }
-        if plan.method == .poisson {
+        if let node = top["design"] {
+            guard let design = Design(rawValue: try node.string()) else { throw node.error("design is cells or pps") }
+            plan.design = design
+        }
+        if plan.design == .pps {
+            // Risk-targeted Poisson sampling: the size is the expected number of legs drawn.
+            if case .rate = plan.size { throw sizeNode.error("design pps takes the expected size as `n` or from a margin of error, not a rate") }
+            if plan.perAgentMin != nil || plan.perAgentMax != nil { throw (top["per_agent"] ?? root).error("per_agent cannot be kept with design: pps (legs are drawn by Poisson sampling)") }
+            if plan.release == .daily { throw (top["release"] ?? root).error("release: daily is not available with design: pps yet") }
+            if let node = top["method"], try node.string() != "poisson" { throw node.error("design pps draws by Poisson sampling: leave method out or write poisson") }
+            plan.method = .poisson
+            if let node = top["pi_min"] {
+                let value = try node.double()
+                guard value > 0, value <= 1 else { throw node.error("pi_min lies in (0, 1]: every leg must keep a chance to be drawn") }
+                plan.piMin = value
+            }
+            if let risk = try top["risk"]?.dictionary(allowed: RiskWeights.keys) {
+                func weight(_ key: String, _ path: WritableKeyPath<RiskWeights, Double>, range: ClosedRange<Double>) throws {
+                    guard let node = risk[key] else { return }
+                    let value = try node.double()
+                    guard range.contains(value) else { throw node.error("\(key) lies in \(range.lowerBound)–\(range.upperBound)") }
+                    plan.risk[keyPath: path] = value
+                }
+                try weight("repeat", \.repeatContact, range: 0...100)
+                try weight("transfer", \.transfer, range: 0...100)
+                try weight("low_csat", \.lowCSAT, range: 0...100)
+                try weight("detractor", \.detractor, range: 0...100)
+                try weight("escalation", \.escalation, range: 0...100)
+                try weight("long_hold", \.longHold, range: 0...100)
+                try weight("long_handle", \.longHandle, range: 0...100)
+                try weight("hold_s", \.holdSeconds, range: 0...86_400)
+                try weight("handle_ratio", \.handleRatio, range: 1...100)
+                if let node = risk["repeat_window_days"] {
+                    let days = try node.int()
+                    guard (1...366).contains(days) else { throw node.error("repeat_window_days lies in 1–366") }
+                    plan.risk.repeatWindowDays = days
+                }
+            }
+        } else if top["risk"] != nil || top["pi_min"] != nil {
+            throw (top["risk"] ?? top["pi_min"]!).error("risk and pi_min belong to `design: pps`")
+        } else if plan.method == .poisson {
             guard case .rate = plan.size else { throw sizeNode.error("method poisson needs `size: {rate: r}` (each unit is selected with probability r)") }
         } else if case .rate = plan.size {
             throw sizeNode.error("`size: {rate: …}` goes with `method: poisson`")
@@ -222,7 +271,7 @@ public struct SamplingPlan: Sendable, Equatable {
         case .proportion(let e, let c, let p): sizeJSON = .object([("margin_of_error", .double(e)), ("confidence", .double(c)), ("proportion", .double(p))])
         case .mean(let e, let c, let sd): sizeJSON = .object([("margin_of_error", .double(e)), ("confidence", .double(c)), ("sd", .double(sd))])
         }
-        return .object([
+        var fields: [(String, JSONValue)] = [
             ("name", .string(name)),
             ("frame", .object(frame)),
             ("strata", .array(strata.map { .string($0.rawValue) })),
@@ -234,9 +283,17 @@ public struct SamplingPlan: Sendable, Equatable {
             ("method", .string(method.rawValue)),
             ("seed", .string(String(seed))),
         ]
-            // Only when used, so that the fingerprints of plans written before these keys stay as they were.
-            + (release == .daily ? [("release", JSONValue.string(release.rawValue))] : [])
-            + (stratumRates.isEmpty ? [] : [("stratum_rates", JSONValue.object(stratumRates.sorted { $0.key < $1.key }.map { ($0.key, .double($0.value)) }))]))
+        // Only when used, so that the fingerprints of plans written before these keys stay as they were.
+        if release == .daily { fields.append(("release", .string(release.rawValue))) }
+        if !stratumRates.isEmpty {
+            fields.append(("stratum_rates", .object(stratumRates.sorted { $0.key < $1.key }.map { ($0.key, .double($0.value)) })))
+        }
+        if design == .pps {
+            fields.append(("design", .string(design.rawValue)))
+            fields.append(("risk", risk.json))
+            fields.append(("pi_min", .double(piMin)))
+        }
+        return .object(fields)
     }
 
     /// SHA-256 of the plan's JSON: two plans with the same fingerprint draw the same sample from the same frame.

@@ -60,8 +60,17 @@ extension SQLStore {
     /// A leg counts as already evaluated when it has an evaluation and no recorded sample of the same
     /// period (routine or spot) selected it: evaluations that a sample of the period caused never change
     /// its frame, so `sample verify` still re-derives it.
-    public func frameCandidates(_ period: Period) throws -> [FrameUnit] {
+    /// - Parameter risk: also read each leg's risk signals (for targeted designs), with this repeat window.
+    public func frameCandidates(_ period: Period, risk: RiskWeights? = nil) throws -> [FrameUnit] {
         var units: [FrameUnit] = []
+        let window = Int64(risk?.repeatWindowDays ?? 7) * 86_400_000
+        let signals = risk == nil ? "" : """
+            , COALESCE(l.hold_s, 0), c.transferred, c.escalated,
+              CASE WHEN c.csat IS NULL THEN NULL WHEN c.csat >= \(SQLiteStore.csatSatisfiedFrom(KPIParameters(), prefix: "c.")) THEN 1 ELSE 0 END,
+              c.nps,
+              CASE WHEN c.customer_key IS NOT NULL AND EXISTS (SELECT 1 FROM contacts r WHERE r.customer_key = c.customer_key AND r.direction = 'inbound'
+                   AND r.arrived_at > c.arrived_at AND r.arrived_at <= c.arrived_at + \(window)) THEN 1 ELSE 0 END
+            """
         try forEachRow("""
             SELECT l.source, l.interaction_id, l.leg, l.agent_id, l.team, c.channel, COALESCE(l.queue, c.queue), c.direction,
                    c.contact_reason, c.arrived_at, l.recording_ref,
@@ -70,17 +79,26 @@ extension SQLStore {
                    CASE WHEN EXISTS (SELECT 1 FROM evaluations e WHERE e.source = l.source AND e.interaction_id = l.interaction_id AND e.leg = l.leg)
                          AND NOT EXISTS (SELECT 1 FROM sample_units u JOIN samples s ON s.id = u.sample_id
                                          WHERE u.source = l.source AND u.interaction_id = l.interaction_id AND u.leg = l.leg AND u.selected = 1
-                                           AND s.period_from = ? AND s.period_to = ?) THEN 1 ELSE 0 END
+                                           AND s.period_from = ? AND s.period_to = ?) THEN 1 ELSE 0 END\(signals)
             FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id
             LEFT JOIN roster r ON r.agent_id = l.agent_id
             WHERE c.arrived_at >= ? AND c.arrived_at < ? AND c.abandoned = 0
             ORDER BY l.source, l.interaction_id, l.leg
             """, [.text(period.to.description), .text(period.from.description), .text(period.to.description),
                   .integer(period.fromUTC), .integer(period.toUTC)]) { row in
-            units.append(FrameUnit(source: row[0].string ?? "", interactionID: row[1].string ?? "", leg: row[2].int ?? 0, agent: row[3].string, team: row[4].string,
-                                   channel: row[5].string ?? "", queue: row[6].string, direction: row[7].string ?? "inbound", reason: row[8].string,
-                                   arrivedAt: row[9].int64 ?? 0, recordingRef: row[10].string, handleSeconds: row[11].double ?? 0,
-                                   monitoringNotice: row[12].bool, agentAcknowledged: row[13].bool ?? false, evaluated: row[14].bool ?? false))
+            var unit = FrameUnit(source: row[0].string ?? "", interactionID: row[1].string ?? "", leg: row[2].int ?? 0, agent: row[3].string, team: row[4].string,
+                                 channel: row[5].string ?? "", queue: row[6].string, direction: row[7].string ?? "inbound", reason: row[8].string,
+                                 arrivedAt: row[9].int64 ?? 0, recordingRef: row[10].string, handleSeconds: row[11].double ?? 0,
+                                 monitoringNotice: row[12].bool, agentAcknowledged: row[13].bool ?? false, evaluated: row[14].bool ?? false)
+            if risk != nil {
+                unit.signals.holdSeconds = row[15].double ?? 0
+                unit.signals.transferred = row[16].bool ?? false
+                unit.signals.escalated = row[17].bool ?? false
+                unit.signals.satisfied = row[18].bool
+                unit.signals.nps = row[19].int
+                unit.signals.repeated = row[20].bool ?? false
+            }
+            units.append(unit)
         }
         return units
     }
