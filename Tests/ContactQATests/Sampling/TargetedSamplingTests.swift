@@ -101,3 +101,51 @@ struct TargetedSamplingTests {
         print("pps simulation: truth \(truth), mean estimate \(mean(estimates)) (MC SE \(mcse)), raw mean \(mean(rawMeans)), coverage \(coverage), problem share of reviews \(mean(problemsPerReview))")
     }
 }
+
+/// A PPS plan on a real store: risky legs get larger π, each unit's π is recorded, and the sample verifies.
+@Suite("Targeted sampling on a store")
+struct TargetedSamplingStoreTests {
+    @Test func riskyLegsGetLargerProbabilitiesAndTheSampleVerifies() throws {
+        let dir = TemporaryDirectory()
+        let store = dir.path + "/s.sqlite"
+        #expect(try contactqa(["ingest", "--store", store, "--timezone", "Europe/London", "--source", "canonical", "--key-file", fixture("keys/demo.key"),
+                               fixture("canonical/contacts_2026-W47.csv"), fixture("canonical/fcr_repeats.csv")]).status == 0)
+        let plan = dir.write("pps.yaml", """
+            name: targeted
+            design: pps
+            frame: {exclude: {unacknowledged_agents: false}}
+            size: {n: 4}
+            risk: {repeat: 3, transfer: 2, low_csat: 3}
+            pi_min: 0.05
+            seed: 11
+            """)
+        let draw = try contactqa(["sample", "--store", store, "--plan", plan, "--week", "2026-W47", "--out", dir.path + "/w47"])
+        #expect(draw.status == 0, "\(draw.stderr)")
+        let rows = try #require(dir.read("w47/sample.csv")).split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let header = try #require(dir.read("w47/sample.csv")).split(separator: "\n").first!.split(separator: ",").map(String.init)
+        let piColumn = try #require(header.firstIndex(of: "inclusion_probability"))
+        let probabilities = rows.compactMap { Double($0[piColumn]) }
+        #expect(!probabilities.isEmpty)
+        // The frame, with its signals, read the way the sampler reads it: risky legs get a larger π.
+        let opened = try SQLiteStore(path: store)
+        let candidates = try opened.frameCandidates(Period(week: ISOWeek("2026-W47")!, clock: ZoneClock(identifier: "Europe/London")!), risk: RiskWeights())
+        let units = SamplingFrame(candidates: candidates, plan: try SamplingPlan.load(file: plan)).units
+        let sizes = RiskWeights().sizes(units)
+        #expect(sizes.contains { $0 > 1 } && sizes.contains { $0 == 1 })
+        // Every frame unit's π is recorded; a leg of larger size never has a smaller π.
+        var recorded: [String: Double] = [:]
+        for row in try opened.query("SELECT source || '|' || interaction_id || '|' || leg, inclusion_probability FROM sample_units") {
+            recorded[row[0].string!] = row[1].double!
+        }
+        #expect(recorded.count == units.count)
+        let bySize = zip(units, sizes).map { (recorded[$0.0.id]!, $0.1) }
+        for a in bySize { for b in bySize where a.1 > b.1 { #expect(a.0 >= b.0) } }
+        #expect(Set(recorded.values).count >= 2)
+        #expect(abs(recorded.values.reduce(0, +) - 4) < 1.0)  // the expected size, up to the floor's lift
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.path + "/w47/manifest.json"))) as! [String: Any]
+        #expect(((manifest["plan"] as? [String: Any])?["design"] as? String) == "pps")
+        #expect(((manifest["plan"] as? [String: Any])?["method"] as? String) == "poisson")
+        let verify = try contactqa(["sample", "verify", dir.path + "/w47/manifest.json"])
+        #expect(verify.status == 0 && verify.stdout.hasPrefix("identical"), "\(verify.stdout) \(verify.stderr)")
+    }
+}
