@@ -182,6 +182,8 @@ struct ReportPage {
 
     var evaluations: Int
     var inSample: Int
+    /// For a risk-targeted sample: what the reviewed legs' own mean says, beside the centre's estimate.
+    var targeted: String?
     var qaScore: String
     var qaCI: String
     var qaTeams: [QARow]

@@ -82,6 +82,16 @@ extension WeeklyReport {
         return (charts, leftOut)
     }
 
+    /// A targeted (pps) sample's reviewed legs were chosen for their risk: their own mean describes
+    /// them, the design-weighted score the centre. Both, side by side.
+    var targetedNote: String? {
+        guard sample?.design == "pps" else { return nil }
+        let scored = quality.evaluations.filter { $0.inSample && !$0.calibration }.compactMap(\.score)
+        guard !scored.isEmpty, let centre = qaScore else { return nil }
+        return String(format: "Targeted sample: the %d reviewed legs were chosen for their risk; their own mean score is %.1f and describes them. The QA score of %.1f weights each by the inverse of its chance of being drawn and describes the whole centre.",
+                      scored.count, scored.reduce(0, +) / Double(scored.count), centre.value)
+    }
+
     var page: ReportPage {
         func rows(_ r: KPIReport, _ d: GroupDimension) -> [ReportPage.GroupRow] {
             r.groups.map { g in
@@ -179,6 +189,7 @@ extension WeeklyReport {
             funnels: funnels.charts, funnelsLeftOut: funnels.leftOut,
             surges: trends.surges.map { .init(reason: $0.reason, volume: $0.volume, share: String(format: "%.1f%%", $0.share * 100), since: $0.firstWeek.description) },
             evaluations: quality.evaluations.count, inSample: evaluated,
+            targeted: targetedNote,
             qaScore: overall.map { String(format: "%.1f", $0.value) } ?? "–",
             // A QA score lies in 0–100: an interval end beyond is shown at the bound (JSON keeps it as computed).
             qaCI: overall.flatMap { o in

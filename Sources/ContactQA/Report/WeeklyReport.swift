@@ -85,6 +85,8 @@ public struct WeeklyReport {
         public var requested: Int
         public var drawn: Int
         public var exclusions: [ExclusionReason: Int]
+        /// The plan's design: `pps` for a risk-targeted sample, nil for the default.
+        public var design: String?
 
         /// The week's sample folder: its `manifest.json`, or for a daily release the sum of its days'
         /// (`<date>/manifest.json`); nil when there is none.
@@ -112,6 +114,7 @@ public struct WeeklyReport {
                   let units = frame["units"] as? Int, let requested = size["requested"] as? Int, let drawn = size["drawn"] as? Int
             else { return nil }
             let excluded = frame["excluded"] as? [String: Any] ?? [:]
+            design = (top["plan"] as? [String: Any])?["design"] as? String
             frameUnits = units
             self.requested = requested
             self.drawn = drawn
@@ -334,6 +337,7 @@ public struct WeeklyReport {
                  })),
                  ("sample", sample.map { s in
                      .object([("frame_units", .int(s.frameUnits)), ("requested", .int(s.requested)), ("drawn", .int(s.drawn)),
+                              ("design", .string(s.design ?? "cells")),
                               ("evaluated", .int(quality.evaluations.filter(\.inSample).count)),
                               ("excluded", .object(ExclusionReason.allCases.map { ($0.rawValue, .int(s.exclusions[$0] ?? 0)) }))])
                  } ?? .null)])

@@ -85,3 +85,25 @@ struct ReportSnapshotTests {
         #expect(written == recorded)
     }
 }
+
+@Suite("Targeted samples in the report")
+struct TargetedReportTests {
+    /// With a pps sample, the report shows the reviewed legs' own mean beside the centre's estimate.
+    @Test func theReviewedMeanIsShownBesideTheCentresEstimate() throws {
+        let dir = TemporaryDirectory()
+        let (store, pipeline) = try ReportSnapshotTests.demoStore(dir)
+        let week = try #require(ISOWeek("2026-W47"))
+        var report = try WeeklyReport.build(store: store, week: week, asOf: try #require(LocalDate(iso: "2026-12-01")), parameters: pipeline.parameters,
+                                            targets: pipeline.targets, sample: WeeklyReport.SampleCoverage(folder: dir.path + "/reports/2026-W47/sample"))
+        #expect(!(try report.markdown()).contains("Targeted sample"))
+        report.sample?.design = "pps"
+        let scores = report.quality.evaluations.filter { $0.inSample && !$0.calibration }.compactMap(\.score)
+        let expected = String(format: "Targeted sample: the %d reviewed legs were chosen for their risk; their own mean score is %.1f", scores.count,
+                              scores.reduce(0, +) / Double(scores.count))
+        #expect(scores.count == 10)
+        let markdown = try report.markdown()
+        #expect(markdown.contains(expected), "\(markdown)")
+        #expect(markdown.contains("The QA score of 70.3 weights each by the inverse of its chance"))
+        #expect(try report.html().contains(expected))
+    }
+}
