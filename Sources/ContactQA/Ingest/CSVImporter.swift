@@ -86,10 +86,10 @@ public struct CSVImporter {
                     log.rowsRead += 1
                     do {
                         let row = try mapper.map(record)
-                        if let (field, reason) = bounds.violation(in: row, layout: mapper.layout) {
+                        if let (field, reason) = bounds.violation(in: row, layout: mapper.layout(of: row)) {
                             throw InputError(file: name, position: record.line, field: field, reason: reason)
                         }
-                        if let (rowOutcome, duplicate) = try writer.enqueue(row, layout: mapper.layout) { log.count(rowOutcome, duplicate: duplicate) }
+                        if let (rowOutcome, duplicate) = try writer.enqueue(row, layout: mapper.layout(of: row)) { log.count(rowOutcome, duplicate: duplicate) }
                     } catch let error as InputError {
                         log.rejected += 1
                         if samples.count < 5 { samples.append(error) }

@@ -95,6 +95,10 @@ public struct Mapping: Sendable {
     /// False for a file without a header line (Asterisk's `cdr_csv`): columns are then named by
     /// position, 1 for the first.
     public var hasHeader = true
+    /// `combine: attempts`: rows sharing an interaction id are attempts of one call (a PBX ring group
+    /// writes one row per phone dialled): the call is answered if any attempt was, each answered
+    /// attempt is a leg, and an unanswered attempt never overwrites an answer.
+    public var combineAttempts = false
 
     public init(name: String, source: String, fields: [CanonicalField: FieldRule]) {
         self.name = name
@@ -103,7 +107,7 @@ public struct Mapping: Sendable {
     }
 
     static let topKeys = ["name", "source", "delimiter", "encoding", "strict_quotes", "decimal", "timezone",
-                          "ambiguous_time", "phone_country_code", "rejection_threshold", "fields", "aliases", "header"]
+                          "ambiguous_time", "phone_country_code", "rejection_threshold", "fields", "aliases", "header", "combine"]
     static let ruleKeys = ["column", "value", "from", "to", "format", "unit", "values", "default", "kind"]
 
     /// Reads and checks a mapping file; every mistake names the file, line and key.
@@ -186,6 +190,18 @@ public struct Mapping: Sendable {
                     }
                 }
             }
+        }
+        if let node = top["combine"] {
+            guard try node.string() == "attempts" else { throw node.error("combine is `attempts` (rows sharing an interaction id are attempts of one call)") }
+            guard purpose == .contacts else { throw node.error("combine applies to contact exports, not survey files") }
+            guard mapping.fields[.abandoned] == nil else {
+                throw node.error("with combine: attempts a call is abandoned when no attempt was answered: leave abandoned unmapped")
+            }
+            guard mapping.fields[.answeredAt] != nil || mapping.fields[.talkSeconds] != nil || mapping.fields[.agentID] != nil else {
+                throw node.error("combine: attempts needs answered_at, talk_s or agent_id mapped, to tell an answered attempt")
+            }
+            guard mapping.fields[.leg] == nil else { throw node.error("with combine: attempts each answered attempt is a leg: leave leg unmapped") }
+            mapping.combineAttempts = true
         }
         // `aliases: {queue: {Tech: Technical Support}}`: one name for what a system spells several ways.
         if let node = top["aliases"] {

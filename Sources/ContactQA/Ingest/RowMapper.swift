@@ -26,6 +26,15 @@ final class RowMapper {
     }
 
     let layout: RowLayout
+    /// With `combine: attempts`: the layouts of an answered and an unanswered attempt.
+    private(set) var attemptLayouts: (answered: RowLayout, unanswered: RowLayout)?
+    private var unansweredContactColumns: [String] = []
+
+    /// The layout of one mapped row (attempts of a call differ by whether they were answered).
+    func layout(of row: MappedRow) -> RowLayout {
+        guard let attemptLayouts else { return layout }
+        return row.leg == nil ? attemptLayouts.unanswered : attemptLayouts.answered
+    }
     /// The fields behind `layout`'s columns, in the same order.
     private let contactFields: [CanonicalField]
     private let legFields: [CanonicalField]
@@ -127,6 +136,14 @@ final class RowMapper {
             }
         }
         layout = RowLayout(contactColumns: contactColumns, legColumns: legColumns, attachesToContacts: mapping.purpose == .surveys)
+        if mapping.combineAttempts {
+            // Attempts of one call: abandoned follows from the legs, and only an answered attempt says
+            // how long the caller waited.
+            let answered = contactColumns.filter { $0 != "abandoned" }
+            unansweredContactColumns = answered.filter { $0 != "wait_s" }
+            attemptLayouts = (RowLayout(contactColumns: answered, legColumns: legColumns, abandonedFromLegs: true),
+                              RowLayout(contactColumns: unansweredContactColumns, legColumns: [], abandonedFromLegs: true))
+        }
         contactFields = contactColumns.map { $0 == "customer_key" ? .customerID : CanonicalField(rawValue: $0)! }
         legFields = legColumns.map { CanonicalField(rawValue: $0)! }
     }
@@ -205,6 +222,24 @@ final class RowMapper {
             if let number = values[.leg]?.integerValue { leg = Int(number) } else if !abandoned { leg = 1 }
         }
         let source = values[.source]?.textValue.flatMap { $0.isEmpty ? nil : $0 } ?? mapping.source
+        if let layouts = attemptLayouts {
+            // One attempt of a call: answered, it is a leg of its own (numbered by answer time); not
+            // answered, it only says the call happened.
+            // An attempt is answered when it has an answer time or talk time; the phone that rang is
+            // named on unanswered attempts too, so the agent tells only where neither is mapped.
+            let timed = provided.contains(.answeredAt) || provided.contains(.talkSeconds)
+            let attemptAnswered = timed ? answered != nil || (values[.talkSeconds]?.realValue ?? 0) > 0 : !abandoned
+            let columns = attemptAnswered ? layouts.answered.contactColumns : layouts.unanswered.contactColumns
+            let contact = columns.map { values[$0 == "customer_key" ? .customerID : CanonicalField(rawValue: $0)!] ?? .null }
+            guard attemptAnswered else {
+                return MappedRow(source: source, interactionID: interactionID, contact: contact, leg: nil, legValues: [],
+                                 version: values[.version]?.integerValue, position: record.line)
+            }
+            let reference = "\(values[.agentID]?.textValue ?? "")@\(answered.map(String.init) ?? "line \(record.line)")"
+            return MappedRow(source: source, interactionID: interactionID, contact: contact, leg: 1, legValues: legFields.map { values[$0] ?? .null },
+                             version: values[.version]?.integerValue, position: record.line, legRef: reference,
+                             legVersion: values[.version]?.integerValue)
+        }
         let contact: [FieldValue]? = (leg ?? 1) > 1 ? nil : contactFields.map { values[$0] ?? .null }
         let legValues = leg == nil ? [] : legFields.map { values[$0] ?? .null }
         return MappedRow(source: source, interactionID: interactionID, contact: contact, leg: leg, legValues: legValues,

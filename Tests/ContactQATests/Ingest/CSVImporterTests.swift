@@ -383,3 +383,57 @@ extension CSVImporterTests {
         #expect(report.sampleRejections.map(\.description) == ["c.csv, line 202, field \"abandoned\": abandoned is empty; true or false is required"])
     }
 }
+
+/// fixtures/asterisk: a PBX ring group writes one row per phone dialled for one call.
+@Suite("Ring-group calls (combine: attempts)")
+struct RingGroupTests {
+    /// Hand count: four calls. U1 rang 201 (no answer) then 202 (answered after 8 s); U2 was answered by
+    /// 201 after 5 s, the unanswered row of 202 written after it; U3 rang both and nobody answered; U4
+    /// was a direct call answered after 12 s. Abandoned: U3 only (1 of 4 = 25%); answered within 20 s:
+    /// 3 of 4; ASA (8 + 5 + 12) / 3 = 8.33 s; one leg per answered call. With "the later row wins", U2
+    /// would read abandoned (2 of 4) and swapping its rows would flip it.
+    @Test func attemptsOfOneCallAreOneContactAnsweredIfAnyAttemptWas() throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        let mapping = try Mapping.load(file: fixture("asterisk/mapping.yaml"))
+        let report = try CSVImporter(mapping: mapping, pseudonymiser: testKey, quarantineDirectory: dir.path + "/q")
+            .importFile(fixture("asterisk/Master.csv"), into: store)
+        #expect(report.outcome == .loaded && report.log.rejected == 0, "\(report.sampleRejections)")
+        let rows = try store.query("SELECT interaction_id, abandoned, wait_s, leg_count, closing_agent_id FROM contacts ORDER BY 1").map {
+            "\($0[0].string!) \($0[1].int!) \($0[2].double.map { String($0) } ?? "-") \($0[3].int!) \($0[4].string ?? "-")"
+        }
+        #expect(rows == ["1763370000.1 0 8.0 1 SIP/202-0003", "1763370600.2 0 5.0 1 SIP/201-0005", "1763371200.3 1 - 0 -", "1763371800.4 0 12.0 1 SIP/203-0011"])
+        let day = Period(from: LocalDate(iso: "2026-11-17")!, to: LocalDate(iso: "2026-11-17")!, clock: ZoneClock(identifier: "Europe/London")!)
+        let kpis = try KPIEngine(store: store).report(period: day, groupBy: [], parameters: KPIParameters(), asOf: LocalDate(iso: "2026-12-01")!).total
+        #expect(kpis.abandonmentRate.numerator == 1 && kpis.abandonmentRate.denominator == 4)
+        #expect(kpis.serviceLevel.numerator == 3 && kpis.serviceLevel.denominator == 4)
+        #expect(abs((kpis.asa.value ?? 0) - 25.0 / 3) < 1e-9)
+        // The same file with every call's rows in the other order: the same contacts.
+        let lines = try String(contentsOfFile: fixture("asterisk/Master.csv"), encoding: .utf8).split(separator: "\n")
+        var swapped: [Substring] = []
+        for pair in stride(from: 0, to: 6, by: 2) { swapped += [lines[pair + 1], lines[pair]] }
+        swapped.append(lines[6])
+        let other = TemporaryDirectory()
+        let store2 = try makeStore(other)
+        _ = try CSVImporter(mapping: mapping, pseudonymiser: testKey, quarantineDirectory: other.path + "/q")
+            .importFile(other.write("Master.csv", swapped.joined(separator: "\n") + "\n"), into: store2)
+        let again = try store2.query("SELECT interaction_id, abandoned, wait_s, leg_count, closing_agent_id FROM contacts ORDER BY 1").map {
+            "\($0[0].string!) \($0[1].int!) \($0[2].double.map { String($0) } ?? "-") \($0[3].int!) \($0[4].string ?? "-")"
+        }
+        #expect(again == rows)
+        // Loading the file again changes nothing.
+        let reload = try CSVImporter(mapping: mapping, pseudonymiser: testKey, quarantineDirectory: dir.path + "/q")
+            .importFile(fixture("asterisk/Master.csv"), into: store)
+        #expect(reload.log.inserted == 0 && reload.log.updated == 0)
+    }
+
+    @Test func combineRefusesWhatWouldContradictIt() {
+        for (extra, message) in [("  abandoned: {value: \"false\"}\n", "leave abandoned unmapped"), ("  leg: 5\n", "leave leg unmapped")] {
+            let yaml = "combine: attempts\nfields:\n  interaction_id: id\n  arrived_at: {column: at, format: iso8601}\n  channel: {value: voice}\n  agent_id: agent\n" + extra
+            do {
+                _ = try Mapping.parse(yaml: yaml, file: "m.yaml")
+                Issue.record("\(extra) should be refused")
+            } catch { #expect("\(error)".contains(message), "\(error)") }
+        }
+    }
+}
