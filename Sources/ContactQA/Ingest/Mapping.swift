@@ -33,6 +33,9 @@ public struct FieldRule: Sendable, Equatable {
     public var defaultValue: String?
     /// For `customer_id`: how to normalise it before hashing.
     public var identifierKind: IdentifierKind
+    /// `extract:` a regular expression; the field is its first capture group (or the whole match)
+    /// in the column's text, read before value maps ("SIP/201-0000a1b2" with `SIP/(\d+)-` → 201).
+    public var extract: String?
 
     public init(origin: Origin, format: TimestampFormat? = nil, duration: DurationFormat? = nil,
                 values: [String: String] = [:], defaultValue: String? = nil, identifierKind: IdentifierKind = .auto) {
@@ -108,7 +111,7 @@ public struct Mapping: Sendable {
 
     static let topKeys = ["name", "source", "delimiter", "encoding", "strict_quotes", "decimal", "timezone",
                           "ambiguous_time", "phone_country_code", "rejection_threshold", "fields", "aliases", "header", "combine"]
-    static let ruleKeys = ["column", "value", "from", "to", "format", "unit", "values", "default", "kind"]
+    static let ruleKeys = ["column", "value", "from", "to", "format", "unit", "values", "default", "kind", "extract"]
 
     /// Reads and checks a mapping file; every mistake names the file, line and key.
     public static func load(file: String, purpose: Purpose = .contacts) throws -> Mapping {
@@ -264,6 +267,12 @@ public struct Mapping: Sendable {
             for (raw, canonical) in try values.entries() { rule.values[raw] = try canonical.string() }
         }
         if let fallback = keys["default"] { rule.defaultValue = try fallback.string() }
+        if let node = keys["extract"] {
+            let pattern = try node.string()
+            do { _ = try Regex(pattern) } catch { throw node.error("extract is not a valid regular expression: \(error)") }
+            if case .constant = rule.origin { throw node.error("extract reads a column, not a constant value") }
+            rule.extract = pattern
+        }
         if let kind = keys["kind"] {
             guard field == .customerID else { throw kind.error("`kind` applies to customer_id") }
             guard let parsed = IdentifierKind(rawValue: try kind.string()) else {

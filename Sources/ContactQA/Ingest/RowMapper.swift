@@ -13,6 +13,8 @@ final class RowMapper {
         let joined: [Int]
         /// Whether the value goes through `String` (value maps, defaults, text kinds) rather than bytes.
         let viaText: Bool
+        /// The rule's `extract:` pattern, compiled once.
+        nonisolated(unsafe) let extract: Regex<AnyRegexOutput>?
 
         init(field: CanonicalField, rule: FieldRule, column: Int?, label: String, joined: [Int] = []) {
             self.field = field
@@ -20,8 +22,9 @@ final class RowMapper {
             self.column = column
             self.label = label
             self.joined = joined
-            viaText = !rule.values.isEmpty || rule.defaultValue != nil
+            viaText = !rule.values.isEmpty || rule.defaultValue != nil || rule.extract != nil
                 || [.text, .identifier, .channel, .direction].contains(field.kind)
+            extract = rule.extract.flatMap { try? Regex($0) }
         }
     }
 
@@ -303,6 +306,13 @@ final class RowMapper {
         if entry.viaText {
             // libcsv already trimmed spaces around unquoted fields; spaces inside quotes are data.
             var value = text ?? String(decoding: bytes, as: UTF8.self)
+            if !value.isEmpty, let pattern = entry.extract {
+                guard let match = value.firstMatch(of: pattern) else {
+                    throw fail("\(field.rawValue): the value does not match the mapping's extract pattern \(entry.rule.extract ?? "")")
+                }
+                let groups = match.output
+                value = String((groups.count > 1 ? groups[1].substring : groups[0].substring) ?? "")
+            }
             if value.isEmpty, let fallback = entry.rule.defaultValue { value = fallback }
             if !value.isEmpty, !entry.rule.values.isEmpty {
                 let rules = entry.rule.values

@@ -402,7 +402,8 @@ struct RingGroupTests {
         let rows = try store.query("SELECT interaction_id, abandoned, wait_s, leg_count, closing_agent_id FROM contacts ORDER BY 1").map {
             "\($0[0].string!) \($0[1].int!) \($0[2].double.map { String($0) } ?? "-") \($0[3].int!) \($0[4].string ?? "-")"
         }
-        #expect(rows == ["1763370000.1 0 8.0 1 SIP/202-0003", "1763370600.2 0 5.0 1 SIP/201-0005", "1763371200.3 1 - 0 -", "1763371800.4 0 12.0 1 SIP/203-0011"])
+        // The agent is the extension, extracted from the channel name ("SIP/202-0003" → 202).
+        #expect(rows == ["1763370000.1 0 8.0 1 202", "1763370600.2 0 5.0 1 201", "1763371200.3 1 - 0 -", "1763371800.4 0 12.0 1 203"])
         let day = Period(from: LocalDate(iso: "2026-11-17")!, to: LocalDate(iso: "2026-11-17")!, clock: ZoneClock(identifier: "Europe/London")!)
         let kpis = try KPIEngine(store: store).report(period: day, groupBy: [], parameters: KPIParameters(), asOf: LocalDate(iso: "2026-12-01")!).total
         #expect(kpis.abandonmentRate.numerator == 1 && kpis.abandonmentRate.denominator == 4)
@@ -425,6 +426,31 @@ struct RingGroupTests {
         let reload = try CSVImporter(mapping: mapping, pseudonymiser: testKey, quarantineDirectory: dir.path + "/q")
             .importFile(fixture("asterisk/Master.csv"), into: store)
         #expect(reload.log.inserted == 0 && reload.log.updated == 0)
+    }
+
+    /// `extract:` takes the first capture group; a value it does not match is a rejected row naming the
+    /// field and the pattern, never the value; an invalid pattern is a mapping error.
+    @Test func extractTakesTheCaptureGroupAndRejectsWhatItDoesNotMatch() throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        let mapping = try Mapping.parse(yaml: """
+            fields:
+              interaction_id: id
+              arrived_at: {column: at, format: iso8601}
+              channel: {value: voice}
+              agent_id: {column: chan, extract: "^SIP/([0-9]+)-"}
+            rejection_threshold: 0.5
+            """, file: "m.yaml")
+        let file = dir.write("calls.csv", "id,at,chan\nA,2026-11-17T09:00:00Z,SIP/201-00a1\nB,2026-11-17T09:05:00Z,PJSIP/alice-0002\nC,2026-11-17T09:06:00Z,SIP/305-0003\n")
+        let report = try CSVImporter(mapping: mapping, pseudonymiser: testKey, quarantineDirectory: dir.path + "/q").importFile(file, into: store)
+        #expect(report.log.rejected == 1)
+        #expect(report.sampleRejections.first?.description.contains("agent_id: the value does not match the mapping's extract pattern ^SIP/([0-9]+)-") == true,
+                "\(report.sampleRejections)")
+        #expect(try store.query("SELECT agent_id FROM legs ORDER BY 1").map { $0[0].string! } == ["201", "305"])
+        do {
+            _ = try Mapping.parse(yaml: "fields:\n  interaction_id: id\n  arrived_at: {column: at, format: iso8601}\n  channel: {value: voice}\n  agent_id: {column: c, extract: \"SIP/(\"}\n", file: "m.yaml")
+            Issue.record("an invalid pattern should be refused")
+        } catch { #expect("\(error)".contains("extract is not a valid regular expression"), "\(error)") }
     }
 
     @Test func combineRefusesWhatWouldContradictIt() {
