@@ -90,6 +90,9 @@ public struct Mapping: Sendable {
     public var ambiguousTime: ZoneClock.AmbiguousTime = .earlier
     /// Calling code for national phone numbers (`44`), used to write them as E.164.
     public var phoneCountryCode: String?
+    /// `phone_trunk_prefix`: what national numbers start with before the country code replaces it
+    /// (default by country: 0; 1 for +1, 8 for +7, none for +39).
+    public var phoneTrunkPrefix: String?
     /// The largest share of rejected rows a file may have and still load.
     public var rejectionThreshold = 0.01
     public var fields: [CanonicalField: FieldRule]
@@ -110,7 +113,7 @@ public struct Mapping: Sendable {
     }
 
     static let topKeys = ["name", "source", "delimiter", "encoding", "strict_quotes", "decimal", "timezone",
-                          "ambiguous_time", "phone_country_code", "rejection_threshold", "fields", "aliases", "header", "combine"]
+                          "ambiguous_time", "phone_country_code", "phone_trunk_prefix", "rejection_threshold", "fields", "aliases", "header", "combine"]
     static let ruleKeys = ["column", "value", "from", "to", "format", "unit", "values", "default", "kind", "extract"]
 
     /// Reads and checks a mapping file; every mistake names the file, line and key.
@@ -178,6 +181,12 @@ public struct Mapping: Sendable {
             let code = try node.string().trimmingCharacters(in: CharacterSet(charactersIn: "+ "))
             guard !code.isEmpty, code.allSatisfy(\.isASCII), code.allSatisfy(\.isNumber) else { throw node.error("expected a calling code such as 44") }
             mapping.phoneCountryCode = code
+        }
+        if let node = top["phone_trunk_prefix"] {
+            let prefix = try node.string()
+            guard prefix.count <= 3, prefix.allSatisfy({ $0.isASCII && $0.isNumber }) else { throw node.error("phone_trunk_prefix is up to three digits, or \"\" for none") }
+            guard mapping.phoneCountryCode != nil else { throw node.error("phone_trunk_prefix goes with phone_country_code") }
+            mapping.phoneTrunkPrefix = prefix
         }
         if let node = top["rejection_threshold"] {
             let value = try node.double()

@@ -60,8 +60,8 @@ public struct Pseudonymiser: @unchecked Sendable {
 
     /// The stored key of an identifier: the first 128 bits of HMAC-SHA256 over its normal form, as hex.
     /// Nil when the identifier is empty after normalising.
-    public func customerKey(for raw: String, kind: IdentifierKind, countryCode: String?) -> String? {
-        guard let normal = Pseudonymiser.normalise(raw, kind: kind, countryCode: countryCode) else { return nil }
+    public func customerKey(for raw: String, kind: IdentifierKind, countryCode: String?, trunkPrefix: String? = nil) -> String? {
+        guard let normal = Pseudonymiser.normalise(raw, kind: kind, countryCode: countryCode, trunkPrefix: trunkPrefix) else { return nil }
         let mac = HMAC<SHA256>.authenticationCode(for: Data(normal.utf8), using: key)
         return hexString(mac.prefix(16))
     }
@@ -77,7 +77,13 @@ public struct Pseudonymiser: @unchecked Sendable {
     /// Phone → E.164 (`+441632960000`), email → lower case, anything else → trimmed.
     ///
     /// Works on UTF-8 bytes: it runs once per imported row.
-    public static func normalise(_ raw: String, kind: IdentifierKind, countryCode: String?) -> String? {
+    /// The national trunk prefix dialled before a national number, where it is not `0`: `1` in the
+    /// North American plan, `8` in Russia and Kazakhstan; none in Italy, San Marino and the Vatican,
+    /// whose national numbers keep their leading 0 after the country code (ITU-T E.164 national
+    /// numbering plans).
+    static let trunkPrefixes = ["1": "1", "7": "8", "39": "", "378": "", "379": ""]
+
+    public static func normalise(_ raw: String, kind: IdentifierKind, countryCode: String?, trunkPrefix: String? = nil) -> String? {
         var bytes = Array(raw.utf8)
         while let last = bytes.last, last == 0x20 || last == 0x09 || last == 0x0A || last == 0x0D { bytes.removeLast() }
         var start = 0
@@ -108,7 +114,12 @@ public struct Pseudonymiser: @unchecked Sendable {
             let text = String(decoding: digits, as: UTF8.self)
             if trimmed.first == UInt8(ascii: "+") { return "+" + text }
             if text.hasPrefix("00") { return "+" + text.dropFirst(2) }
-            if let countryCode { return "+" + countryCode + (text.hasPrefix("0") ? String(text.dropFirst()) : text) }
+            if let countryCode {
+                let trunk = trunkPrefix ?? trunkPrefixes[countryCode] ?? "0"
+                // A national number: its trunk prefix gives way to the country code.
+                let national = !trunk.isEmpty && text.hasPrefix(trunk) && text.count > trunk.count + 4 ? String(text.dropFirst(trunk.count)) : text
+                return "+" + countryCode + national
+            }
             return "+" + text
         case .other, .auto:
             return String(decoding: trimmed, as: UTF8.self)

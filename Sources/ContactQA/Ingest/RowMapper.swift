@@ -344,7 +344,8 @@ final class RowMapper {
             return .text(field == .contactReason ? Redactor(countryCode: mapping.phoneCountryCode).redact(value) : value)
         case .identifier:
             guard let pseudonymiser, let raw = text else { return .null }
-            let key = pseudonymiser.customerKey(for: raw, kind: entry.rule.identifierKind, countryCode: mapping.phoneCountryCode)
+            let key = pseudonymiser.customerKey(for: raw, kind: entry.rule.identifierKind, countryCode: mapping.phoneCountryCode,
+                                                trunkPrefix: mapping.phoneTrunkPrefix)
             return key.map(FieldValue.text) ?? .null
         case .channel:
             guard let channel = Channel(rawValue: shown().lowercased()) else {

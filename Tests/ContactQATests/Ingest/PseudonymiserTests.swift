@@ -13,6 +13,13 @@ struct PseudonymiserTests {
         #expect(Pseudonymiser.normalise("0044 20 7946 0001", kind: .phone, countryCode: nil) == "+442079460001")
         #expect(Pseudonymiser.normalise("(212) 555-0143", kind: .phone, countryCode: "1") == "+12125550143")
         #expect(Pseudonymiser.normalise("  ACC-123 ", kind: .auto, countryCode: nil) == "ACC-123")
+        // National trunk prefixes: 8 in Russia, 1 in the North American plan, none in Italy (the 0 stays);
+        // a site can name its own.
+        #expect(Pseudonymiser.normalise("8 (916) 123-45-67", kind: .phone, countryCode: "7") == "+79161234567")
+        #expect(Pseudonymiser.normalise("+7 916 123-45-67", kind: .phone, countryCode: "7") == "+79161234567")
+        #expect(Pseudonymiser.normalise("1 (212) 555-0143", kind: .phone, countryCode: "1") == "+12125550143")
+        #expect(Pseudonymiser.normalise("06 6982 1234", kind: .phone, countryCode: "39") == "+390669821234")
+        #expect(Pseudonymiser.normalise("06 12 34 56 78", kind: .phone, countryCode: "36", trunkPrefix: "06") == "+3612345678")
         #expect(Pseudonymiser.normalise("   ", kind: .auto, countryCode: nil) == nil)
     }
 
