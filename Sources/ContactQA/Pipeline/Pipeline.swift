@@ -56,8 +56,13 @@ public struct Pipeline: Sendable {
             } catch { problems.append(ConfigError(file: name, line: nil, path: "", reason: "\(error)")) }
         }
         for input in inputs {
-            if let mapping = input.mapping {
-                attempt { _ = try Mapping.load(file: mapping, purpose: input.source == SourceKind.surveys.rawValue ? .surveys : .contacts) }
+            if let mapping = input.mapping, let kind = SourceKind(rawValue: input.source) {
+                switch kind {
+                case .amazonConnectCTR, .genesysConversations, .zendeskTickets:
+                    attempt { _ = try JSONMapperOptions.load(file: mapping, kind: kind) }
+                default:
+                    attempt { _ = try Mapping.load(file: mapping, purpose: kind == .surveys ? .surveys : .contacts) }
+                }
             }
             if input.source == SourceKind.scorecard.rawValue { for file in Pipeline.expand(input.path) { attempt { _ = try Scorecard.load(file: file) } } }
         }

@@ -126,3 +126,31 @@ struct AmazonConnectVendorSemanticsTests {
         #expect(kpis.transferRate.numerator == 1 && kpis.transferRate.denominator == 4)
     }
 }
+
+@Suite("Amazon Connect options without code")
+struct AmazonConnectOptionsTests {
+    /// The site's attribute names and hierarchy level come from a mapping file, not from Swift.
+    @Test func attributeNamesAndTeamLevelComeFromTheMappingFile() throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        var service = IngestService(store: store, logger: .init(label: "test"))
+        service.bounds = PlausibilityBounds(asOf: LocalDate(iso: "2026-12-01")!)
+        let file = fixture("amazon-connect/dashboard/ctr-2026-11-19-site-attributes.jsonl")
+        let reports = try service.ingest(.amazonConnectCTR, mappingFile: fixture("amazon-connect/dashboard/connect-options.yaml"),
+                                         files: [file], pseudonymiser: testKey)
+        #expect(reports.first?.log.rejected == 0)
+        #expect(try store.query("SELECT contact_reason, csat, csat_max FROM contacts").map { "\($0[0].string ?? "-") \($0[1].int ?? -1) \($0[2].int ?? -1)" } == ["refund 2 5"])
+        #expect(try store.query("SELECT team FROM legs").map { $0[0].string ?? "-" } == ["Team Thames"])
+        // Without the file: the default names find nothing, and the team is level 1.
+        let plain = TemporaryDirectory()
+        let other = try makeStore(plain)
+        var defaults = IngestService(store: other, logger: .init(label: "test"))
+        defaults.bounds = service.bounds
+        _ = try defaults.ingest(.amazonConnectCTR, mappingFile: nil, files: [file], pseudonymiser: testKey)
+        #expect(try other.query("SELECT contact_reason, csat FROM contacts").map { "\($0[0].string ?? "-") \($0[1].int ?? -1)" } == ["- -1"])
+        #expect(try other.query("SELECT team FROM legs").map { $0[0].string ?? "-" } == ["UK"])
+        // A key the source does not take is a mapping error naming the file.
+        let bad = dir.write("bad.yaml", "team_level: 9\n")
+        #expect(throws: (any Error).self) { try service.ingest(.amazonConnectCTR, mappingFile: bad, files: [file], pseudonymiser: testKey) }
+    }
+}

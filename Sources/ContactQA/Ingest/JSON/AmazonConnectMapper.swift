@@ -18,6 +18,8 @@ public struct AmazonConnectMapper: JSONRecordMapper {
     public var csatScaleAttribute = "csat_scale"
     public var npsAttribute = "nps"
     public var monitoringNoticeAttribute = "monitoring_notice"
+    /// The agent hierarchy level whose group is the team (`Agent.HierarchyGroups.LevelN.GroupName`).
+    public var teamLevel = 1
 
     public init() {}
 
@@ -105,7 +107,7 @@ public struct AmazonConnectMapper: JSONRecordMapper {
         let agent = try f.string("Agent.Username")
         if connected != nil || agent != nil {
             b.leg("queue", try f.string("Queue.Name").fieldValue ?? .null)
-            let group = try f.string("Agent.HierarchyGroups.Level1.GroupName")
+            let group = try f.string("Agent.HierarchyGroups.Level\(teamLevel).GroupName")
             let profile = try f.string("Agent.RoutingProfile.Name")
             b.leg("team", (group ?? profile).fieldValue ?? .null)
             b.leg("agent_id", agent.fieldValue ?? .null)
