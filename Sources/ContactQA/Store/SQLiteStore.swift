@@ -51,7 +51,7 @@ public final class SQLiteStore: ContactStore {
             try SQLiteStore.create(path: path, timeZone: timeZone)
         }
         let openPath = SQLiteStore.readOnlyFolder(path) ? SQLiteStore.immutableURI(path) : path
-        try SQLiteStore.checkIsStore(path, openPath: openPath)
+        try SQLiteStore.checkIsStore(path, openPath: openPath, wait: wait)
         var configuration = Configuration()
         if openPath != path {
             // A folder this process cannot write to (a share mounted read-only, an archive): SQLite
@@ -148,7 +148,7 @@ public final class SQLiteStore: ContactStore {
     }
 
     /// Refuses a file that is not a ContactQA store, saying what it is, before anything writes to it.
-    private static func checkIsStore(_ path: String, openPath: String) throws {
+    private static func checkIsStore(_ path: String, openPath: String, wait: TimeInterval) throws {
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         if size == 0 {
             throw OpenError.notAStore(path: path, what: "the file is empty (a creation that was interrupted, or a placeholder); remove it to create a new store")
@@ -160,7 +160,11 @@ public final class SQLiteStore: ContactStore {
             throw OpenError.notAStore(path: path, what: "it is not a SQLite database")
         }
         var configuration = Configuration()
-        configuration.readonly = true
+        // Read-only, so that a foreign database is left exactly as it was; but a write-ahead log left
+        // by a killed writer must be recovered first, which only a read-write connection can do.
+        configuration.readonly = openPath != path || !FileManager.default.fileExists(atPath: path + "-wal")
+        // Another process's write can hold the log's index for a moment: wait as the store's connection does.
+        if openPath == path { configuration.busyMode = .callback(SQLiteStore.waiting(on: path, for: wait)) }
         let tables = try DatabaseQueue(path: openPath, configuration: configuration).read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
         }

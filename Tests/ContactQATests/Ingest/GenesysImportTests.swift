@@ -42,3 +42,37 @@ struct GenesysImportTests {
             == [["Billing".databaseValue, "wc1".databaseValue, "u1".databaseValue]])
     }
 }
+
+/// Genesys records as its own semantics read them: a call between colleagues is not a contact, the
+/// agent's team comes from `teamId`, and a queue has one name for the contact and its legs.
+@Suite("Genesys Cloud semantics")
+struct GenesysSemanticsTests {
+    @Test func internalCallsAreSkippedTeamsReadAndQueuesNamedOnce() throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        let file = dir.write("conversations.json", #"""
+            {"conversations": [
+              {"conversationId": "c1", "conversationStart": "2026-11-19T09:00:00Z", "originatingDirection": "inbound", "participants": [
+                {"purpose": "customer", "sessions": [{"mediaType": "voice", "ani": "tel:+442079460401"}]},
+                {"purpose": "acd", "participantName": "Billing", "sessions": [{"mediaType": "voice", "segments": [{"segmentType": "interact", "queueId": "q-bill", "segmentStart": "2026-11-19T09:00:00Z", "segmentEnd": "2026-11-19T09:00:12Z"}], "metrics": [{"name": "tAcd", "value": 12000}]}]},
+                {"purpose": "acd", "participantName": "Retentions", "sessions": [{"mediaType": "voice", "segments": [{"segmentType": "interact", "queueId": "q-ret", "segmentStart": "2026-11-19T09:03:00Z", "segmentEnd": "2026-11-19T09:03:10Z"}]}]},
+                {"purpose": "agent", "userId": "u1", "teamId": "t-north", "sessions": [{"mediaType": "voice", "sessionId": "s1", "segments": [{"segmentType": "interact", "queueId": "q-bill", "segmentStart": "2026-11-19T09:00:12Z", "segmentEnd": "2026-11-19T09:03:00Z"}], "metrics": [{"name": "tTalkComplete", "value": 168000}, {"name": "nTransferred", "value": 1}]}]},
+                {"purpose": "agent", "userId": "u2", "teamId": "t-south", "sessions": [{"mediaType": "voice", "sessionId": "s2", "segments": [{"segmentType": "interact", "queueId": "q-ret", "segmentStart": "2026-11-19T09:03:10Z", "segmentEnd": "2026-11-19T09:06:10Z"}], "metrics": [{"name": "tTalkComplete", "value": 180000}]}]}
+              ]},
+              {"conversationId": "c2", "conversationStart": "2026-11-19T10:00:00Z", "originatingDirection": "inbound", "participants": [
+                {"purpose": "user", "userId": "u1", "sessions": [{"mediaType": "voice", "segments": [{"segmentType": "interact", "segmentStart": "2026-11-19T10:00:00Z", "segmentEnd": "2026-11-19T10:02:00Z"}]}]},
+                {"purpose": "agent", "userId": "u2", "sessions": [{"mediaType": "voice", "sessionId": "s3", "segments": [{"segmentType": "interact", "segmentStart": "2026-11-19T10:00:02Z", "segmentEnd": "2026-11-19T10:02:00Z"}]}]}
+              ]}
+            ]}
+            """#)
+        var mapper = GenesysConversationMapper()
+        mapper.teamNames = ["t-north": "Team North"]
+        let report = try JSONImporter(mapper: mapper, pseudonymiser: testKey, quarantineDirectory: dir.path + "/q").importFile(file, into: store)
+        #expect(report.log.rejected == 0)
+        #expect(report.log.message?.contains("1 records skipped") == true, "\(report.log.message ?? "")")
+        #expect(try store.query("SELECT interaction_id, queue FROM contacts").map { "\($0[0].string!) \($0[1].string ?? "-")" } == ["c1 Billing"])
+        // Without queues.json the legs take the ACD participants' names too, each its own queue's.
+        #expect(try store.query("SELECT leg, queue, team FROM legs ORDER BY leg").map { "\($0[0].int!) \($0[1].string ?? "-") \($0[2].string ?? "-")" }
+                == ["1 Billing Team North", "2 Retentions t-south"])
+    }
+}

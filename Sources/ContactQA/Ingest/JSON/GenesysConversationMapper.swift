@@ -15,6 +15,7 @@ public struct GenesysConversationMapper: JSONRecordMapper {
     public var queueNames: [String: String] = [:]
     public var wrapUpNames: [String: String] = [:]
     public var userNames: [String: String] = [:]
+    public var teamNames: [String: String] = [:]
     public var phoneCountryCode: String?
 
     public init() {}
@@ -37,6 +38,7 @@ public struct GenesysConversationMapper: JSONRecordMapper {
         queueNames = try names("queues.json")
         wrapUpNames = try names("wrapupcodes.json")
         userNames = try names("users.json")
+        teamNames = try names("teams.json")
     }
 
     static let channels = ["voice": "voice", "callback": "voice", "chat": "chat", "email": "email", "message": "messaging",
@@ -55,6 +57,10 @@ public struct GenesysConversationMapper: JSONRecordMapper {
         guard let participants = f.value("participants") as? [[String: Any]] else { throw f.error("participants", "participants is missing or not a list") }
         let direction = try f.string("originatingDirection") ?? "inbound"
         guard direction == "inbound" || direction == "outbound" else { throw f.error("originatingDirection", "expected inbound or outbound, found \"\(direction)\"") }
+        // A call between colleagues (a `user` party, no customer or external one) is not a customer's
+        // contact: it is skipped and counted like a supervisor's record.
+        let parties = participants.compactMap { $0["purpose"] as? String }
+        if parties.contains("user"), !parties.contains("customer"), !parties.contains("external") { return [] }
 
         var channel: String?
         var customer: String?
@@ -124,11 +130,14 @@ public struct GenesysConversationMapper: JSONRecordMapper {
                 }
                 if purpose == "agent", let answered = interactStart {
                     let user = try text(participant, "userId", at: path)
+                    let team = try text(participant, "teamId", at: path)
                     let participantName = try text(participant, "participantName", at: path)
                     let name = user.flatMap { userNames[$0] } ?? user ?? participantName
                     let sessionID = try text(session, "sessionId", at: sessionPath) ?? "\(p).\(s)"
                     legs.append((sessionID, [
-                        ("queue", ((interactQueue ?? queueID).map { queueNames[$0] ?? $0 }).fieldValue ?? .null),
+                        // One name for a queue, whether the contact or the leg names it.
+                        ("queue", ((interactQueue ?? queueID).map { queueNames[$0] ?? acdName(participants, $0) ?? $0 }).fieldValue ?? .null),
+                        ("team", (team.map { teamNames[$0] ?? $0 }).fieldValue ?? .null),
                         ("agent_id", name.fieldValue ?? .null),
                         ("answered_at", .integer(answered)),
                         ("ended_at", end.fieldValue ?? .null),
@@ -166,8 +175,13 @@ public struct GenesysConversationMapper: JSONRecordMapper {
         return rows
     }
 
+    /// The name of the ACD participant that held `queue` (its segments carry the queue id).
     private func acdName(_ participants: [[String: Any]], _ queue: String) -> String? {
-        participants.first { $0["purpose"] as? String == "acd" }?["participantName"] as? String
+        participants.first { participant in
+            participant["purpose"] as? String == "acd" && (participant["sessions"] as? [[String: Any]] ?? []).contains { session in
+                (session["segments"] as? [[String: Any]] ?? []).contains { $0["queueId"] as? String == queue }
+            }
+        }?["participantName"] as? String
     }
 
     /// Runs a field read inside a nested object, prefixing the error's field with the object's path.
