@@ -60,3 +60,26 @@ struct ZendeskImportTests {
         #expect(try store.rows("SELECT agent_id, team FROM legs WHERE interaction_id = '1002'") == [["502".databaseValue, "72".databaseValue]])
     }
 }
+
+/// fixtures/zendesk/reassigned: tickets moved between groups and agents, and one reopened.
+@Suite("Zendesk reassignments and reopens")
+struct ZendeskReassignmentTests {
+    /// By hand: 2003 passed through two groups and 2004 two agents: transfers, 2 of 4. With
+    /// `fcr.method: resolved`, 2001 and 2003 were solved and never reopened; 2002 was reopened and 2004
+    /// is still open: FCR 2 of 4.
+    @Test func reassignedTicketsAreTransfersAndReopenedOnesNotResolvedFirstTime() throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        let importer = JSONImporter(mapper: ZendeskTicketMapper(), pseudonymiser: testKey, quarantineDirectory: dir.path + "/q")
+        let report = try importer.importFile(fixture("zendesk/reassigned/tickets-2026-11-20.json"), into: store)
+        #expect(report.log.rejected == 0)
+        #expect(try store.query("SELECT interaction_id, transferred, resolved FROM contacts ORDER BY 1").map { "\($0[0].string!) \($0[1].int!) \($0[2].int!)" }
+                == ["2001 0 1", "2002 0 0", "2003 1 1", "2004 1 0"])
+        let day = Period(from: LocalDate(iso: "2026-11-20")!, to: LocalDate(iso: "2026-11-20")!, clock: .utc)
+        var parameters = KPIParameters()
+        parameters.fcrMethod = .resolved
+        let kpis = try KPIEngine(store: store).report(period: day, groupBy: [], parameters: parameters, asOf: LocalDate(iso: "2026-12-01")!).total
+        #expect(kpis.transferRate.numerator == 2 && kpis.transferRate.denominator == 4)
+        #expect(kpis.fcr.numerator == 2 && kpis.fcr.denominator == 4)
+    }
+}

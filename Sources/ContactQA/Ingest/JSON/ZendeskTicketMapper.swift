@@ -78,9 +78,16 @@ public struct ZendeskTicketMapper: JSONRecordMapper {
         }
         b.contact("wait_s", firstReply.map { .real($0 * 60) } ?? .null)
         b.contact("abandoned", .integer(0))
+        // Resolved first time: solved (or closed) and never reopened (Zendesk's `reopens` metric).
+        let reopens = try f.number("metric_set.reopens") ?? 0
         if let status = try f.string("status") {
-            b.contact("resolved", .integer(status == "solved" || status == "closed" ? 1 : 0))
+            b.contact("resolved", .integer((status == "solved" || status == "closed") && reopens == 0 ? 1 : 0))
         }
+        // A ticket moved to another group or agent was transferred (`group_stations`, `assignee_stations`
+        // count the groups and assignees it had).
+        let groups = try f.number("metric_set.group_stations") ?? 1
+        let assignees = try f.number("metric_set.assignee_stations") ?? 1
+        b.contact("transferred", .integer(groups > 1 || assignees > 1 ? 1 : 0))
         let tagValue = f.value("tags")
         guard tagValue == nil || tagValue is [String] else { throw f.error("tags", "expected a list of text") }
         let tags = tagValue as? [String] ?? []
