@@ -17,7 +17,7 @@ struct Ingest: ParsableCommand {
     @Option(help: "What the files are: canonical, csv or surveys (with --mapping), amazon-connect-ctr, genesys-conversations, zendesk-tickets, roster, scorecard or evaluations.")
     var source: SourceKind?
 
-    @Option(help: "The mapping file (YAML) for --source csv.")
+    @Option(help: "The mapping file (YAML): required for csv and surveys; for amazon-connect-ctr and genesys-conversations an optional options file (attribute names, team level, country code).")
     var mapping: String?
 
     @Option(help: "The site timezone, when creating the store (e.g. Europe/London).")
