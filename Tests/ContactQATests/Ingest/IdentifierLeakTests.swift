@@ -69,3 +69,72 @@ struct IdentifierLeakTests {
             == #"{"a":"[masked]","b":"[masked]","c":1001,"d":"2026-11-17T10:05:50Z","e":["[masked]"]}"#)
     }
 }
+
+/// Every fixture with customer identifiers, loaded through the command: no phone number or e-mail
+/// address of the fixture appears in the store file, its write-ahead log, the quarantine or the
+/// command's output — in the fixture's spelling or as bare digits.
+@Suite("No identifier of any fixture escapes")
+struct FixtureIdentifierLeakTests {
+    static let inputs: [(source: String, mapping: String?, files: [String])] = [
+        ("canonical", nil, ["canonical/contacts_2026-W47.csv", "canonical/fcr_repeats.csv"]),
+        ("csv", "cloud-callcenter/mapping.yaml", ["cloud-callcenter/call_log_2026-11-16.csv"]),
+        ("csv", "eu-telephony/mapping.yaml", ["eu-telephony/appels_2026-W47.csv"]),
+        ("csv", "asterisk/mapping.yaml", ["asterisk/Master.csv"]),
+        ("amazon-connect-ctr", nil, ["amazon-connect/ctr-2026-11-17.jsonl", "amazon-connect/ctr-2026-11-18.json",
+                                     "amazon-connect/dashboard/ctr-2026-11-19.jsonl"]),
+        ("genesys-conversations", nil, ["genesys/conversations-2026-11-19.json"]),
+        ("zendesk-tickets", nil, ["zendesk/tickets-2026-11-18.json", "zendesk/reassigned/tickets-2026-11-20.json"]),
+    ]
+
+    /// Phone-like tokens (a + or 0 and at least nine digits in all) and e-mail addresses of a text.
+    static func identifiers(in text: String) throws -> Set<String> {
+        var found = Set<String>()
+        for match in text.matches(of: try Regex(#"[+0][0-9][0-9 ()\-]{7,}[0-9]"#)) {
+            // Not the tail of a longer number or of an id (1763370000.1, A-0001).
+            if match.range.lowerBound > text.startIndex {
+                let before = text[text.index(before: match.range.lowerBound)]
+                if before.isNumber || before.isLetter || before == "." || before == "-" { continue }
+            }
+            let token = String(text[match.range])
+            let digits = String(token.filter(\.isNumber))
+            if digits.count >= 9 {
+                found.insert(digits)
+                found.insert(token)
+            }
+        }
+        for match in text.matches(of: try Regex(#"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"#)) {
+            found.insert(String(text[match.range]).lowercased())
+        }
+        return found
+    }
+
+    @Test func noFixtureIdentifierIsWrittenAnywhere() throws {
+        let dir = TemporaryDirectory()
+        let store = dir.path + "/s.sqlite"
+        var wanted = Set<String>()
+        var output = ""
+        for (i, input) in FixtureIdentifierLeakTests.inputs.enumerated() {
+            for file in input.files { wanted.formUnion(try FixtureIdentifierLeakTests.identifiers(in: String(contentsOfFile: fixture(file), encoding: .utf8))) }
+            var arguments = ["ingest", "--store", store, "--source", input.source] + (i == 0 ? ["--timezone", "Europe/London"] : [])
+            if let mapping = input.mapping { arguments += ["--mapping", fixture(mapping)] }
+            let result = try contactqa(arguments + input.files.map(fixture), environment: ["CONTACTQA_KEY_FILE": fixture("keys/demo.key")])
+            #expect(result.status == 0 || result.status == 3, "\(input.files): \(result.stderr)")
+            output += result.stdout + result.stderr
+        }
+        #expect(wanted.count >= 20, "\(wanted.count) identifiers found in the fixtures")
+        var written: [(String, String)] = [("output", output)]
+        for name in (try FileManager.default.subpathsOfDirectory(atPath: dir.path)) {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir.path + "/" + name, isDirectory: &isDirectory), !isDirectory.boolValue,
+                  let data = FileManager.default.contents(atPath: dir.path + "/" + name) else { continue }
+            written.append((name, String(decoding: data, as: UTF8.self)))
+        }
+        #expect(written.contains { $0.0 == "s.sqlite" })
+        for (name, text) in written {
+            let lower = text.lowercased()
+            for identifier in wanted {
+                #expect(!(identifier.contains("@") ? lower.contains(identifier) : text.contains(identifier)), "\(identifier) appears in \(name)")
+            }
+        }
+    }
+}
