@@ -83,19 +83,18 @@ public struct IngestService {
             return importer
         }
         // A JSON source's options (attribute names, team level, country code) from its `mapping:` file.
-        let options = try kind.needsMapping || kind == .evaluations || kind == .canonical ? nil
-            : mappingFile.map { try JSONMapperOptions.load(file: $0, kind: kind) }
+        func options() throws -> JSONMapperOptions? { try mappingFile.map { try JSONMapperOptions.load(file: $0, kind: kind) } }
         switch kind {
         case .evaluations: return (EvaluationImporter(quarantineDirectory: quarantine), "evaluations")
         case .amazonConnectCTR:
             var mapper = AmazonConnectMapper()
-            options?.apply(to: &mapper)
+            try options()?.apply(to: &mapper)
             return (json(mapper), kind.rawValue)
         case .zendeskTickets:
             return (json(try ZendeskTicketMapper(lookupsIn: folder)), kind.rawValue)
         case .genesysConversations:
             var mapper = try GenesysConversationMapper(lookupsIn: folder)
-            if let code = options?.phoneCountryCode { mapper.phoneCountryCode = code }
+            if let code = try options()?.phoneCountryCode { mapper.phoneCountryCode = code }
             return (json(mapper), kind.rawValue)
         case .canonical, .csv, .surveys:
             let mapping: Mapping

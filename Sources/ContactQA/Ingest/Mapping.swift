@@ -114,6 +114,13 @@ public struct Mapping: Sendable {
 
     static let topKeys = ["name", "source", "delimiter", "encoding", "strict_quotes", "decimal", "timezone",
                           "ambiguous_time", "phone_country_code", "phone_trunk_prefix", "rejection_threshold", "fields", "aliases", "header", "combine"]
+    /// `phone_country_code: 44` (or `+44`): the calling code of national numbers.
+    static func callingCode(_ node: ConfigNode) throws -> String {
+        let code = try node.string().trimmingCharacters(in: CharacterSet(charactersIn: "+ "))
+        guard !code.isEmpty, code.allSatisfy({ $0.isASCII && $0.isNumber }) else { throw node.error("expected a calling code such as 44") }
+        return code
+    }
+
     static let ruleKeys = ["column", "value", "from", "to", "format", "unit", "values", "default", "kind", "extract"]
 
     /// Reads and checks a mapping file; every mistake names the file, line and key.
@@ -177,11 +184,7 @@ public struct Mapping: Sendable {
             }
             mapping.ambiguousTime = value
         }
-        if let node = top["phone_country_code"] {
-            let code = try node.string().trimmingCharacters(in: CharacterSet(charactersIn: "+ "))
-            guard !code.isEmpty, code.allSatisfy(\.isASCII), code.allSatisfy(\.isNumber) else { throw node.error("expected a calling code such as 44") }
-            mapping.phoneCountryCode = code
-        }
+        if let node = top["phone_country_code"] { mapping.phoneCountryCode = try Mapping.callingCode(node) }
         if let node = top["phone_trunk_prefix"] {
             let prefix = try node.string()
             guard prefix.count <= 3, prefix.allSatisfy({ $0.isASCII && $0.isNumber }) else { throw node.error("phone_trunk_prefix is up to three digits, or \"\" for none") }

@@ -31,7 +31,8 @@ final class RowMapper {
     let layout: RowLayout
     /// With `combine: attempts`: the layouts of an answered and an unanswered attempt.
     private(set) var attemptLayouts: (answered: RowLayout, unanswered: RowLayout)?
-    private var unansweredContactColumns: [String] = []
+    /// The contact fields of an answered and an unanswered attempt, in their layouts' order.
+    private var attemptFields: (answered: [CanonicalField], unanswered: [CanonicalField]) = ([], [])
 
     /// The layout of one mapped row (attempts of a call differ by whether they were answered).
     func layout(of row: MappedRow) -> RowLayout {
@@ -139,16 +140,18 @@ final class RowMapper {
             }
         }
         layout = RowLayout(contactColumns: contactColumns, legColumns: legColumns, attachesToContacts: mapping.purpose == .surveys)
+        contactFields = contactColumns.map { $0 == "customer_key" ? .customerID : CanonicalField(rawValue: $0)! }
+        legFields = legColumns.map { CanonicalField(rawValue: $0)! }
         if mapping.combineAttempts {
             // Attempts of one call: abandoned follows from the legs, and only an answered attempt says
             // how long the caller waited.
-            let answered = contactColumns.filter { $0 != "abandoned" }
-            unansweredContactColumns = answered.filter { $0 != "wait_s" }
-            attemptLayouts = (RowLayout(contactColumns: answered, legColumns: legColumns, abandonedFromLegs: true),
-                              RowLayout(contactColumns: unansweredContactColumns, legColumns: [], abandonedFromLegs: true))
+            let answered = contactFields.filter { $0 != .abandoned }
+            let unanswered = answered.filter { $0 != .waitSeconds }
+            attemptFields = (answered, unanswered)
+            func columns(_ fields: [CanonicalField]) -> [String] { fields.map { $0 == .customerID ? "customer_key" : $0.rawValue } }
+            attemptLayouts = (RowLayout(contactColumns: columns(answered), legColumns: legColumns, abandonedFromLegs: true),
+                              RowLayout(contactColumns: columns(unanswered), legColumns: [], abandonedFromLegs: true))
         }
-        contactFields = contactColumns.map { $0 == "customer_key" ? .customerID : CanonicalField(rawValue: $0)! }
-        legFields = legColumns.map { CanonicalField(rawValue: $0)! }
     }
 
     private static func missingColumn(_ column: String, field: CanonicalField, names: [String], file: String, line: Int, delimiter: UInt8,
@@ -225,15 +228,14 @@ final class RowMapper {
             if let number = values[.leg]?.integerValue { leg = Int(number) } else if !abandoned { leg = 1 }
         }
         let source = values[.source]?.textValue.flatMap { $0.isEmpty ? nil : $0 } ?? mapping.source
-        if let layouts = attemptLayouts {
+        if attemptLayouts != nil {
             // One attempt of a call: answered, it is a leg of its own (numbered by answer time); not
             // answered, it only says the call happened.
             // An attempt is answered when it has an answer time or talk time; the phone that rang is
             // named on unanswered attempts too, so the agent tells only where neither is mapped.
             let timed = provided.contains(.answeredAt) || provided.contains(.talkSeconds)
             let attemptAnswered = timed ? answered != nil || (values[.talkSeconds]?.realValue ?? 0) > 0 : !abandoned
-            let columns = attemptAnswered ? layouts.answered.contactColumns : layouts.unanswered.contactColumns
-            let contact = columns.map { values[$0 == "customer_key" ? .customerID : CanonicalField(rawValue: $0)!] ?? .null }
+            let contact = (attemptAnswered ? attemptFields.answered : attemptFields.unanswered).map { values[$0] ?? .null }
             guard attemptAnswered else {
                 return MappedRow(source: source, interactionID: interactionID, contact: contact, leg: nil, legValues: [],
                                  version: values[.version]?.integerValue, position: record.line)

@@ -38,8 +38,7 @@ extension WeeklyReport {
                                 format: { WeeklyReport.format(s.kpi, $0) },
                                 description: "\(s.kpi.label) by week, \(first) to \(last)")
         } else {
-            notes = []
-            notes.append("Not charted: \(points.count) of the \(trends.weeks.count) weeks \(points.count == 1 ? "has" : "have") at least \(WeeklyReport.tooFew) \(s.kpi == .csat ? "responses" : "contacts"); a chart needs \(WeeklyReport.minimumChartedWeeks).")
+            notes = ["Not charted: \(points.count) of the \(trends.weeks.count) weeks \(points.count == 1 ? "has" : "have") at least \(WeeklyReport.tooFew) \(s.kpi == .csat ? "responses" : "contacts"); a chart needs \(WeeklyReport.minimumChartedWeeks)."]
         }
         if s.chart.isEmpty, let why = s.chartNote, !svg.isEmpty { notes.append("No control limits: \(why).") }
         return ReportPage.Chart(kpi: s.kpi.label, svg: svg, trend: trend,

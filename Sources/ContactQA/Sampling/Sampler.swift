@@ -183,17 +183,14 @@ public enum Sampler {
                 let unit = frame.units[index]
                 return SampledUnit(unit: unit, cell: cell.label, stratum: cell.stratum,
                             bits: PermanentRandomNumber.bits(seed: plan.seed, source: unit.source, interactionID: unit.interactionID, leg: unit.leg),
-                            inclusionProbability: 0, selected: false)
+                            inclusionProbability: ppsPi.isEmpty ? 0 : ppsPi[index], selected: false)
             }
             units.sort(by: SampledUnit.selectionOrder)
             let pi: Double
             if plan.design == .pps {
-                let indices = members[cell.label]!
-                var piOf: [String: Double] = [:]
-                for index in indices { piOf[frame.units[index].id] = ppsPi[index] }
+                // Each unit's own π, set when it was made: u < π, compared on the integers.
                 for i in units.indices {
-                    let p = piOf[units[i].unit.id]!
-                    units[i].inclusionProbability = p
+                    let p = units[i].inclusionProbability
                     if p >= 1 || units[i].bits < UInt64(min(p * 18_446_744_073_709_551_616.0, 18_446_744_073_709_549_568.0)) { units[i].selected = true }
                 }
                 cells[c].size = units.filter(\.selected).count

@@ -81,5 +81,9 @@ struct ZendeskReassignmentTests {
         let kpis = try KPIEngine(store: store).report(period: day, groupBy: [], parameters: parameters, asOf: LocalDate(iso: "2026-12-01")!).total
         #expect(kpis.transferRate.numerator == 2 && kpis.transferRate.denominator == 4)
         #expect(kpis.fcr.numerator == 2 && kpis.fcr.denominator == 4)
+        // A later export of 2003 without the station counts says nothing of transfers: it stays one.
+        let later = dir.write("later.json", #"{"tickets": [{"id": 2003, "via": {"channel": "email"}, "created_at": "2026-11-20T08:00:00Z", "updated_at": "2026-11-21T09:00:00Z", "status": "closed", "requester_id": 9103, "metric_set": {"reopens": 0}}]}"#)
+        _ = try importer.importFile(later, into: store)
+        #expect(try store.query("SELECT transferred, resolved FROM contacts WHERE interaction_id = '2003'").map { "\($0[0].int!) \($0[1].int!)" } == ["1 1"])
     }
 }

@@ -29,11 +29,7 @@ struct JSONMapperOptions {
         }
         let top = try root.dictionary(allowed: allowed)
         var options = JSONMapperOptions()
-        if let node = top["phone_country_code"] {
-            let code = try node.string().trimmingCharacters(in: CharacterSet(charactersIn: "+ "))
-            guard !code.isEmpty, code.allSatisfy({ $0.isASCII && $0.isNumber }) else { throw node.error("expected a calling code such as 44") }
-            options.phoneCountryCode = code
-        }
+        if let node = top["phone_country_code"] { options.phoneCountryCode = try Mapping.callingCode(node) }
         if let node = top["team_level"] {
             let level = try node.int()
             guard (1...5).contains(level) else { throw node.error("team_level is a hierarchy level, 1 to 5") }

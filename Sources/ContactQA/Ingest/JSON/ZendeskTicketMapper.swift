@@ -85,9 +85,12 @@ public struct ZendeskTicketMapper: JSONRecordMapper {
         }
         // A ticket moved to another group or agent was transferred (`group_stations`, `assignee_stations`
         // count the groups and assignees it had).
-        let groups = try f.number("metric_set.group_stations") ?? 1
-        let assignees = try f.number("metric_set.assignee_stations") ?? 1
-        b.contact("transferred", .integer(groups > 1 || assignees > 1 ? 1 : 0))
+        // Only an export that carries the counts says anything: absent is not "not transferred".
+        let groups = try f.number("metric_set.group_stations")
+        let assignees = try f.number("metric_set.assignee_stations")
+        if groups != nil || assignees != nil {
+            b.contact("transferred", .integer((groups ?? 1) > 1 || (assignees ?? 1) > 1 ? 1 : 0))
+        }
         let tagValue = f.value("tags")
         guard tagValue == nil || tagValue is [String] else { throw f.error("tags", "expected a list of text") }
         let tags = tagValue as? [String] ?? []
