@@ -338,6 +338,7 @@ final class RowMapper {
     private func convert(_ entry: Entry, _ bytes: UnsafeRawBufferPointer, text: String?, _ fail: (String) -> InputError) throws(InputError) -> FieldValue {
         let field = entry.field
         // A value echoed in a message is masked: a shifted column can put a phone number in any field.
+        // (Only messages use it: a valid value is read as it is.)
         func shown() -> String { Redactor.display(text ?? String(decoding: bytes, as: UTF8.self)) }
         switch field.kind {
         case .text:
@@ -350,12 +351,12 @@ final class RowMapper {
                                                 trunkPrefix: mapping.phoneTrunkPrefix)
             return key.map(FieldValue.text) ?? .null
         case .channel:
-            guard let channel = Channel(rawValue: shown().lowercased()) else {
+            guard let channel = Channel(rawValue: (text ?? String(decoding: bytes, as: UTF8.self)).lowercased()) else {
                 throw fail("unknown channel \"\(shown())\"; map it with `values:` to one of \(Channel.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             return .text(channel.rawValue)
         case .direction:
-            guard let direction = Direction(rawValue: shown().lowercased()) else {
+            guard let direction = Direction(rawValue: (text ?? String(decoding: bytes, as: UTF8.self)).lowercased()) else {
                 throw fail("unknown direction \"\(shown())\"; map it with `values:` to inbound or outbound")
             }
             return .text(direction.rawValue)

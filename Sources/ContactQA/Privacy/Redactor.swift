@@ -98,11 +98,14 @@ public struct Redactor: Sendable {
     /// recognisers: every class needs a digit, an `@`, a spelled-out `at`, or a title or salutation.
     static func mightHoldPersonalData(_ text: String) -> Bool {
         if text.utf8.contains(where: { ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x40 }) { return true }
-        let lower = text.lowercased()
-        if ["at", "ät", "arobase", "arroba"].contains(where: { lower.contains(" \($0) ") || lower.contains("(\($0))") || lower.contains("[\($0)]") }) {
-            return true
+        // One pass into words; the spelled "at" of an address is looked for only when such a word is there.
+        let words = text.split(whereSeparator: { !$0.isLetter })
+        let spelledAt = ["at", "ät", "arobase", "arroba"]
+        if words.contains(where: { spelledAt.contains($0.lowercased()) }) {
+            let lower = text.lowercased()
+            if spelledAt.contains(where: { lower.contains(" \($0) ") || lower.contains("(\($0))") || lower.contains("[\($0)]") }) { return true }
         }
-        return text.split(whereSeparator: { !$0.isLetter }).contains { openers.contains(String($0)) }
+        return words.contains { openers.contains(String($0)) }
     }
 
     /// The first words of the titles and salutations a name may follow.
