@@ -11,14 +11,13 @@ struct Coaching: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List action plans.")
-        @Option(help: "The store.") var store: String
+        @OptionGroup var store: StoreOptions
         @Flag(help: "Only plans whose review is due.") var due = false
-        @Option(name: .customLong("as-of"), help: "Today, for due reviews (YYYY-MM-DD).") var asOf: String?
+        @Option(name: .customLong("as-of"), help: ArgumentHelp("Today, for due reviews (YYYY-MM-DD).", valueName: "yyyy-mm-dd")) var asOf: LocalDate?
 
         func run() throws {
-            let opened = try openExistingStore(store)
-            let clock = ZoneClock(identifier: opened.siteTimeZone) ?? .utc
-            let today = asOf.flatMap { LocalDate(iso: $0) } ?? clock.localDate(atUTC: Int64(Date().timeIntervalSince1970))
+            let opened = try store.open()
+            let today = dateOrToday(asOf, clock: ZoneClock(identifier: opened.siteTimeZone) ?? .utc)
             let plans = try opened.actionPlans().filter { !due || $0.isDue(asOf: today) }
             if plans.isEmpty { print(due ? "no review is due" : "no action plan recorded") }
             for p in plans {
@@ -37,31 +36,29 @@ struct Coaching: ParsableCommand {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Record an agreed action plan.")
-        @Option(help: "The store.") var store: String
+        @OptionGroup var store: StoreOptions
         @Option(help: "The agent.") var agent: String
         @Option(help: "The scorecard criterion the plan addresses.") var criterion: String
         @Option(help: "The coaching or training action.") var action: String
-        @Option(name: .customLong("agreed-on"), help: "YYYY-MM-DD") var agreedOn: String
-        @Option(name: .customLong("review-by"), help: "YYYY-MM-DD") var reviewBy: String
+        @Option(name: .customLong("agreed-on"), help: ArgumentHelp("YYYY-MM-DD", valueName: "yyyy-mm-dd")) var agreedOn: LocalDate
+        @Option(name: .customLong("review-by"), help: ArgumentHelp("YYYY-MM-DD", valueName: "yyyy-mm-dd")) var reviewBy: LocalDate
 
         func run() throws {
-            guard let agreed = LocalDate(iso: agreedOn), let review = LocalDate(iso: reviewBy) else { throw ValidationError("dates are YYYY-MM-DD") }
-            let id = try openExistingStore(store).addActionPlan(agent: agent, criterion: criterion, action: action, agreedOn: agreed, reviewBy: review)
+            let id = try store.open().addActionPlan(agent: agent, criterion: criterion, action: action, agreedOn: agreedOn, reviewBy: reviewBy)
             print("recorded action plan #\(id)")
         }
     }
 
     struct Review: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Mark an action plan reviewed.")
-        @Option(help: "The store.") var store: String
+        @OptionGroup var store: StoreOptions
         @Option(parsing: .unconditional, help: "The plan's number.") var id: Int64
-        @Option(help: "The review date (YYYY-MM-DD); default today.") var on: String?
+        @Option(help: ArgumentHelp("The review date (YYYY-MM-DD); default today.", valueName: "yyyy-mm-dd")) var on: LocalDate?
         @Option(help: "What the review concluded.") var note: String?
 
         func run() throws {
-            let opened = try openExistingStore(store)
-            let clock = ZoneClock(identifier: opened.siteTimeZone) ?? .utc
-            let date = on.flatMap { LocalDate(iso: $0) } ?? clock.localDate(atUTC: Int64(Date().timeIntervalSince1970))
+            let opened = try store.open()
+            let date = dateOrToday(on, clock: ZoneClock(identifier: opened.siteTimeZone) ?? .utc)
             try opened.reviewActionPlan(id: id, on: date, note: note)
             print("action plan #\(id) reviewed on \(date)")
         }

@@ -14,7 +14,7 @@ struct Generate: ParsableCommand {
     var seed: UInt64 = 1
 
     @Option(help: "The Monday the data starts on.")
-    var start: String = "2026-10-26"
+    var start = LocalDate(year: 2026, month: 10, day: 26)
 
     @Option(parsing: .unconditional, help: "How many weeks the contacts spread over.")
     var weeks: Int = 4
@@ -28,11 +28,10 @@ struct Generate: ParsableCommand {
     func validate() throws {
         guard (1...100_000_000).contains(rows) else { throw ValidationError("--rows lies in 1–100000000, not \(rows)") }
         guard (1...520).contains(weeks) else { throw ValidationError("--weeks lies in 1–520, not \(weeks)") }
-        guard LocalDate(iso: start) != nil else { throw ValidationError("--start \(start) is not a date YYYY-MM-DD") }
     }
 
     func run() throws {
-        var export = SyntheticExport(rows: rows, seed: seed, start: LocalDate(iso: start)!, weeks: weeks)
+        var export = SyntheticExport(rows: rows, seed: seed, start: start, weeks: weeks)
         export.idPrefix = idPrefix
         let bytes = try export.write(to: out)
         FileHandle.standardError.write(Data("wrote \(rows) contacts, \(bytes) bytes, to \(out)\n".utf8))

@@ -4,7 +4,36 @@ import Foundation
 
 struct Ingest: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Load export files into the store (one transaction per file).",
+        abstract: "Load export files into the store (one transaction per file); make a pseudonymisation key.",
+        discussion: "contactqa ingest --store S --source K FILE… loads (see contactqa ingest load --help for every option).",
+        subcommands: [Load.self, GenerateKey.self],
+        defaultSubcommand: Load.self
+    )
+}
+
+extension Ingest {
+    struct GenerateKey: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "generate-key",
+            abstract: "Write a new pseudonymisation key (mode 0600): once per site, kept secret and kept for ever."
+        )
+
+        @Argument(help: "The key file to write; an existing file is never overwritten.")
+        var file: String
+
+        func run() throws { try Self.write(key: file) }
+
+        static func write(key file: String) throws {
+            try Pseudonymiser.generateKey(at: file)
+            print("wrote a new key to \(file) (mode 0600); keep it secret and keep it: without it, new data will not link to old")
+        }
+    }
+}
+
+struct Load: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load",
+        abstract: "Load export files into the store (one transaction per file); the default of ingest.",
         discussion: """
             Rejected rows go to quarantine/ beside the store with file, line, field and reason. A file whose \
             rejected rows exceed its mapping's threshold (default 1%) loads nothing, and the command exits 3.
@@ -26,7 +55,8 @@ struct Ingest: ParsableCommand {
     @Option(help: "The pseudonymisation key file (default: $CONTACTQA_KEY_FILE).")
     var keyFile: String?
 
-    @Option(help: "Write a new pseudonymisation key to this file (mode 0600) and stop.")
+    /// The spelling before `ingest generate-key`, kept for scripts that use it.
+    @Option(help: .hidden)
     var generateKey: String?
 
     @Option(parsing: .unconditional, help: "Seconds to wait while another process writes to the store, 0–86400 (then exit 4).")
@@ -48,9 +78,7 @@ struct Ingest: ParsableCommand {
 
     func run() throws {
         if let generateKey {
-            try Pseudonymiser.generateKey(at: generateKey)
-            print("wrote a new key to \(generateKey) (mode 0600); keep it secret and keep it: without it, new data will not link to old")
-            return
+            return try Ingest.GenerateKey.write(key: generateKey)
         }
         let logger = logging.bootstrap()
         var service = IngestService(store: try openStore(store!, createWithTimeZone: timezone, wait: wait), logger: logger)

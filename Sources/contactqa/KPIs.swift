@@ -11,8 +11,7 @@ struct KPIs: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json, csv }
 
-    @Option(help: "The store: a SQLite file, or a postgres://user@host:port/db URL.")
-    var store: String
+    @OptionGroup var store: StoreOptions
 
     @OptionGroup var period: PeriodOptions
 
@@ -40,11 +39,10 @@ struct KPIs: ParsableCommand {
     @Option(name: .customLong("csat-top-boxes"), parsing: .unconditional, help: "CSAT: how many top boxes count as satisfied (default: 2 on 4+ point scales, 1 on 2–3).")
     var csatTopBoxes: Int?
 
-    @Option(name: .customLong("as-of"), help: "The date the report is made (decides provisional periods); default today.")
-    var asOf: String?
+    @Option(name: .customLong("as-of"), help: ArgumentHelp("The date the report is made (decides provisional periods); default today.", valueName: "yyyy-mm-dd"))
+    var asOf: LocalDate?
 
     func validate() throws {
-        if let asOf, LocalDate(iso: asOf) == nil { throw ValidationError("--as-of \(asOf) is not a date YYYY-MM-DD") }
         _ = try groupBy()
         _ = try parameters()
         guard shortAbandonSeconds >= 0, shortAbandonSeconds <= 86_400 else { throw ValidationError("--short-abandon-s lies in 0–86400 seconds") }
@@ -81,10 +79,10 @@ struct KPIs: ParsableCommand {
     }
 
     func run() throws {
-        let opened = try openExistingStore(store)
+        let opened = try store.open()
         let period = try period.period(siteTimeZone: opened.siteTimeZone)
-        let today = asOf.flatMap { LocalDate(iso: $0) } ?? period.clock.localDate(atUTC: Int64(Date().timeIntervalSince1970))
-        let report = try KPIEngine(store: opened).report(period: period, groupBy: try groupBy(), parameters: try parameters(), asOf: today)
+        let report = try KPIEngine(store: opened).report(period: period, groupBy: try groupBy(), parameters: try parameters(),
+                                                         asOf: dateOrToday(asOf, clock: period.clock))
         switch format {
         case .table:
             print(report.table, terminator: "")

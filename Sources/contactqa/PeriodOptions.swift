@@ -2,16 +2,24 @@ import ArgumentParser
 import ContactQA
 import Foundation
 
+/// `--store` of a command that reads or adds to an existing store.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "The store: a SQLite file, or a postgres://user@host:port/db URL (password from PGPASSWORD or ~/.pgpass).")
+    var store: String
+
+    func open() throws -> any SQLStore { try openExistingStore(store) }
+}
+
 /// `--week` or `--from`/`--to`, as local dates of the store's site timezone or `--timezone`.
 struct PeriodOptions: ParsableArguments {
-    @Option(help: "An ISO week, e.g. 2026-W47.")
-    var week: String?
+    @Option(help: ArgumentHelp("An ISO week, e.g. 2026-W47.", valueName: "yyyy-Www"))
+    var week: ISOWeek?
 
-    @Option(help: "First local date (YYYY-MM-DD), with --to.")
-    var from: String?
+    @Option(help: ArgumentHelp("First local date (YYYY-MM-DD), with --to.", valueName: "yyyy-mm-dd"))
+    var from: LocalDate?
 
-    @Option(help: "Last local date, inclusive.")
-    var to: String?
+    @Option(help: ArgumentHelp("Last local date, inclusive.", valueName: "yyyy-mm-dd"))
+    var to: LocalDate?
 
     @Option(help: "The zone of the dates (default: the store's site timezone).")
     var timezone: String?
@@ -19,21 +27,31 @@ struct PeriodOptions: ParsableArguments {
     func validate() throws {
         if week == nil, from == nil || to == nil { throw ValidationError("give --week W, or --from D and --to D") }
         if week != nil, from != nil || to != nil { throw ValidationError("give either --week or --from/--to, not both") }
-        if let week, ISOWeek(week) == nil { throw ValidationError("--week \(week) is not an ISO week such as 2026-W47") }
-        for (name, value) in [("--from", from), ("--to", to)] {
-            if let value, LocalDate(iso: value) == nil { throw ValidationError("\(name) \(value) is not a date YYYY-MM-DD") }
-        }
-        if let from, let to, let a = LocalDate(iso: from), let b = LocalDate(iso: to), b < a {
-            throw ValidationError("--to \(to) is before --from \(from)")
-        }
+        if let from, let to, to < from { throw ValidationError("--to \(to) is before --from \(from)") }
     }
 
     func period(siteTimeZone: String) throws -> Period {
         let zone = timezone ?? siteTimeZone
         guard let clock = ZoneClock(identifier: zone) else { throw ValidationError("unknown time zone \"\(zone)\"") }
-        if let week = week.flatMap(ISOWeek.init) { return Period(week: week, clock: clock) }
-        return Period(from: LocalDate(iso: from!)!, to: LocalDate(iso: to!)!, clock: clock)
+        if let week { return Period(week: week, clock: clock) }
+        return Period(from: from!, to: to!, clock: clock)
     }
+}
+
+/// A date given on the command line, or today in the zone of `clock`.
+func dateOrToday(_ date: LocalDate?, clock: ZoneClock) -> LocalDate {
+    date ?? clock.localDate(atUTC: Int64(Date().timeIntervalSince1970))
+}
+
+// Dates and weeks are read and checked by the argument parser, which names the option in its error.
+extension LocalDate: ExpressibleByArgument {
+    public init?(argument: String) { self.init(iso: argument) }
+    public var defaultValueDescription: String { description }
+}
+
+extension ISOWeek: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+    public var defaultValueDescription: String { description }
 }
 
 /// `--store`: a SQLite file (a path, or `sqlite:PATH`) or a PostgreSQL URL (`postgres://user@host:port/db`,

@@ -9,7 +9,7 @@ struct Quality: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
 
-    @Option(help: "The store.") var store: String
+    @OptionGroup var store: StoreOptions
     @OptionGroup var period: PeriodOptions
     @Option(help: "agent, team, evaluator or week.") var by: QualityGrouping = .agent
     @Option(help: "table or json.") var format: Format = .table
@@ -17,7 +17,7 @@ struct Quality: ParsableCommand {
     var feedbackPacks: String?
 
     func run() throws {
-        let opened = try openExistingStore(store)
+        let opened = try store.open()
         let span = try period.period(siteTimeZone: opened.siteTimeZone)
         let report = try QualityEngine(store: opened).report(period: span, groupBy: by)
         if let feedbackPacks {

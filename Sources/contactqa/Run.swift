@@ -18,11 +18,11 @@ struct Run: ParsableCommand {
     @Argument(help: "The pipeline file (YAML).")
     var pipeline: String
 
-    @Option(name: .customLong("as-of"), help: "The date the run stands on (YYYY-MM-DD); default today in the site's time zone.")
-    var asOf: String?
+    @Option(name: .customLong("as-of"), help: ArgumentHelp("The date the run stands on (YYYY-MM-DD); default today in the site's time zone.", valueName: "yyyy-mm-dd"))
+    var asOf: LocalDate?
 
-    @Option(help: "One ISO week to report, e.g. 2026-W47, instead of every week due.")
-    var week: String?
+    @Option(help: ArgumentHelp("One ISO week to report, e.g. 2026-W47, instead of every week due.", valueName: "yyyy-Www"))
+    var week: ISOWeek?
 
     @Flag(help: "Check the pipeline, its mappings, scorecards and plan; report every problem; change nothing.")
     var check = false
@@ -38,8 +38,6 @@ struct Run: ParsableCommand {
 
     func validate() throws {
         guard wait >= 0, wait <= 86_400 else { throw ValidationError("--wait lies in 0–86400 seconds") }
-        if let week, ISOWeek(week) == nil { throw ValidationError("--week \(week) is not an ISO week such as 2026-W47") }
-        if let asOf, LocalDate(iso: asOf) == nil { throw ValidationError("--as-of \(asOf) is not a date YYYY-MM-DD") }
     }
 
     func run() throws {
@@ -51,8 +49,8 @@ struct Run: ParsableCommand {
         let config = try Pipeline.load(file: pipeline)
         let logger = logging.bootstrap(logFile: config.logPath)
         var job = PipelineRun(pipeline: config, logger: logger)
-        job.asOf = asOf.flatMap { LocalDate(iso: $0) }
-        job.week = week.flatMap(ISOWeek.init)
+        job.asOf = asOf
+        job.week = week
         if !logging.quiet {
             job.progress = ProgressDisplay.bar()
             job.table = { title, text in print("\n\(title)\n\(text)", terminator: "") }

@@ -17,7 +17,7 @@ extension Sample {
             abstract: "Draw the plan's sample of a period (or write again the one recorded) into --out: sample.csv and manifest.json."
         )
 
-        @Option(help: "The store.") var store: String
+        @OptionGroup var store: StoreOptions
         @Option(help: "The sampling plan (YAML).") var plan: String
         @OptionGroup var period: PeriodOptions
         @Option(parsing: .unconditional, help: "Overrides the plan's seed.") var seed: UInt64?
@@ -25,7 +25,7 @@ extension Sample {
         @Flag(help: "Record a new draw when the recorded sample of this period used another plan or seed.") var redraw = false
 
         func run() throws {
-            let opened = try openExistingStore(store)
+            let opened = try store.open()
             var samplingPlan = try SamplingPlan.load(file: plan)
             if let seed { samplingPlan.seed = seed }
             let (manifest, outcome) = try SamplingService(store: opened).sample(plan: samplingPlan, period: try period.period(siteTimeZone: opened.siteTimeZone),
@@ -74,7 +74,7 @@ extension Sample {
             abstract: "Draw extra spot checks of one agent (reason spot; kept out of representative estimates)."
         )
 
-        @Option(help: "The store.") var store: String
+        @OptionGroup var store: StoreOptions
         @OptionGroup var period: PeriodOptions
         @Option(help: "The agent to spot-check.") var agent: String
         @Option(parsing: .unconditional, help: "How many units.") var n: Int
@@ -86,7 +86,7 @@ extension Sample {
         }
 
         func run() throws {
-            let opened = try openExistingStore(store)
+            let opened = try store.open()
             let manifest = try SamplingService(store: opened).spot(period: try period.period(siteTimeZone: opened.siteTimeZone), agent: agent,
                                                                    n: n, seed: seed, out: out)
             FileHandle.standardError.write(Data("drew \(manifest.sample.selected.count) spot checks of \(agent) into \(out)\n".utf8))

@@ -1,4 +1,4 @@
-import CZlib
+private import CZlib
 import Foundation
 
 /// An input file read in chunks, gzip-compressed or not: content that starts with gzip's magic bytes
@@ -18,7 +18,7 @@ final class InputFile {
 
     init(path: String) throws(InputError) {
         displayName = (path as NSString).lastPathComponent
-        fd = open(path, O_RDONLY)
+        fd = POSIX.open(path, O_RDONLY)
         compressed = .allocate(capacity: compressedCapacity)
         guard fd >= 0 else {
             let reason = errno == EACCES ? "cannot open the file: permission denied" : "cannot open the file: \(String(cString: strerror(errno)))"
@@ -26,7 +26,7 @@ final class InputFile {
             throw InputError(file: displayName, reason: reason)
         }
         // Peek at the first bytes: gzip content starts 1F 8B.
-        let n = Glibc.read(fd, compressed, compressedCapacity)
+        let n = POSIX.read(fd, compressed, compressedCapacity)
         isGzip = n >= 2 && compressed[0] == 0x1F && compressed[1] == 0x8B
         let magic = Array(UnsafeBufferPointer(start: compressed, count: max(0, min(n, 4))))
         for (prefix, format, tool) in [([0x50, 0x4B, 0x03, 0x04], "a zip archive", "unzip"), ([0x42, 0x5A, 0x68], "bzip2-compressed", "bunzip2"),
@@ -77,13 +77,13 @@ final class InputFile {
                 pendingPlain -= n
                 return n
             }
-            let n = Glibc.read(fd, base, buffer.count)
+            let n = POSIX.read(fd, base, buffer.count)
             if n < 0 { throw InputError(file: displayName, reason: "read failed: \(String(cString: strerror(errno)))") }
             return n
         }
         while !finished {
             if z.pointee.avail_in == 0, !endOfFile {
-                let n = Glibc.read(fd, compressed, compressedCapacity)
+                let n = POSIX.read(fd, compressed, compressedCapacity)
                 if n < 0 { throw InputError(file: displayName, reason: "read failed: \(String(cString: strerror(errno)))") }
                 if n == 0 { endOfFile = true } else {
                     z.pointee.next_in = compressed
@@ -118,7 +118,7 @@ final class InputFile {
 
     /// Reads the next compressed bytes after a member's end; false at the end of the file.
     private func peekMore(_ z: UnsafeMutablePointer<z_stream>) -> Bool {
-        let n = Glibc.read(fd, compressed, compressedCapacity)
+        let n = POSIX.read(fd, compressed, compressedCapacity)
         guard n > 0 else { endOfFile = true; return false }
         z.pointee.next_in = compressed
         z.pointee.avail_in = UInt32(n)

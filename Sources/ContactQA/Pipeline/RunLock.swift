@@ -1,4 +1,4 @@
-import CRenameExchange
+private import CRenameExchange
 import Foundation
 
 /// One run per store at a time: an exclusive `flock` on `<store>.lock`, released when the process ends
@@ -16,16 +16,16 @@ public final class RunLock {
         path = store + ".lock"
         let directory = (store as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-        fd = open(path, O_RDWR | O_CREAT, 0o600)
+        fd = POSIX.open(path, O_RDWR | O_CREAT, 0o600)
         guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+        guard POSIX.flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
             throw Held(path: path)
         }
     }
 
     deinit {
-        flock(fd, LOCK_UN)
+        _ = POSIX.flock(fd, LOCK_UN)
         close(fd)
     }
 }

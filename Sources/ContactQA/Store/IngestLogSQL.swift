@@ -70,11 +70,11 @@ extension SQLiteStore {
         let line: [String: String] = ["file": entry.file, "sha256": entry.sha256, "source": entry.source, "status": entry.status.rawValue,
                                       "started_at": entry.startedAt, "message": entry.message ?? ""]
         guard let data = try? JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]) else { return }
-        let descriptor = open(deferredLogPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        let descriptor = POSIX.open(deferredLogPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         guard descriptor >= 0 else { return }
         defer { close(descriptor) }
         let bytes = Array(data) + [0x0A]
-        _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        _ = bytes.withUnsafeBytes { POSIX.writeAll(descriptor, $0) }
     }
 
     /// Writes the waiting entries into the ingest log in one transaction and removes their file; left

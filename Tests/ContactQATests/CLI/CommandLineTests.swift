@@ -102,10 +102,34 @@ struct CommandLineTests {
 
     @Test func generateKey() throws {
         let dir = TemporaryDirectory()
-        let result = try contactqa(["ingest", "--generate-key", dir.path + "/k"])
+        let result = try contactqa(["ingest", "generate-key", dir.path + "/k"])
         #expect(result.status == 0)
         #expect((try FileManager.default.attributesOfItem(atPath: dir.path + "/k")[.posixPermissions] as? NSNumber)?.intValue == 0o600)
-        #expect(try contactqa(["ingest", "--generate-key", dir.path + "/k"]).status == 2)
+        let again = try contactqa(["ingest", "generate-key", dir.path + "/k"])
+        #expect(again.status == 2)
+        #expect(again.stderr.contains("already exists; a key is never overwritten"))
+        // The spelling scripts used before the subcommand.
+        #expect(try contactqa(["ingest", "--generate-key", dir.path + "/k2"]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: dir.path + "/k2"))
+    }
+
+    /// Dates and weeks are typed arguments: a value that is not one is a usage error naming the option.
+    @Test func datesAndWeeksAreCheckedByTheParser() throws {
+        let dir = TemporaryDirectory()
+        let store = dir.path + "/s.sqlite"
+        #expect(try contactqa(["ingest", "--store", store, "--source", "canonical", "--timezone", "Europe/London",
+                               "--key-file", key, fixture("canonical/contacts_2026-W47.csv")]).status == 0)
+        for (arguments, option) in [(["kpis", "--store", store, "--week", "2025-W53"], "--week"),  // 2025 has 52 weeks
+                                    (["kpis", "--store", store, "--from", "2026-02-30", "--to", "2026-03-01"], "--from"),
+                                    (["trends", "--store", store, "--week", "2026-W47", "--as-of", "yesterday"], "--as-of"),
+                                    (["coaching", "list", "--store", store, "--as-of", "2026-11-31"], "--as-of"),
+                                    (["generate", "--rows", "5", "--start", "26/10/2026", "--out", dir.path + "/g.csv"], "--start")] {
+            let result = try contactqa(arguments)
+            #expect(result.status == 2, "\(arguments)")
+            #expect(result.stderr.contains("is invalid for '\(option)"), "\(arguments): \(result.stderr)")
+        }
+        #expect(try contactqa(["kpis", "--store", store, "--week", "2026-W47", "--as-of", "2026-12-01"]).status == 0)
+        #expect(try contactqa(["coaching", "list", "--store", store, "--as-of", "2026-12-01"]).status == 0)
     }
 
     @Test func demoPipelineRunsTwiceWithTheSameResult() throws {

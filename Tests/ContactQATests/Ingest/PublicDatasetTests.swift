@@ -8,10 +8,9 @@ import Testing
 /// (Python 3.11, 2026-11-23), independently of ContactQA.
 @Suite("Public datasets", .enabled(if: FileManager.default.fileExists(atPath: sharedData), "../shared/data is absent"))
 struct PublicDatasetTests {
-    func importFile(_ data: String, mapping: String, timeZone: String = "America/New_York", backend: Backend = .sqlite,
-                    _ test: String = #function) throws -> (FileImportReport, any SQLStore, TemporaryDirectory)? {
+    func importFile(_ data: String, mapping: String, timeZone: String = "America/New_York", backend: Backend = .sqlite) throws -> (FileImportReport, any SQLStore, TemporaryDirectory)? {
         let dir = TemporaryDirectory()
-        guard let store = try makeStore(backend, dir, timeZone: timeZone, test) else { return nil }
+        guard let store = try makeStore(backend, dir, timeZone: timeZone) else { return nil }
         let importer = CSVImporter(mapping: try Mapping.load(file: fixture(mapping)), pseudonymiser: testKey, quarantineDirectory: dir.path + "/q")
         return (try importer.importFile(sharedData + "/" + data, into: store), store, dir)
     }

@@ -248,7 +248,7 @@ struct PipelineTemplateTests {
         try copy(repositoryRoot + "/pipelines/scorecards/voice-standard.yaml", "scorecards/voice-standard.yaml")
         try copy(repositoryRoot + "/pipelines/plans/weekly-routine.yaml", "plans/weekly-routine.yaml")
         try fm.createDirectory(atPath: dir.path + "/secrets", withIntermediateDirectories: true)
-        #expect(try contactqa(["ingest", "--generate-key", dir.path + "/secrets/site.key"]).status == 0)
+        #expect(try contactqa(["ingest", "generate-key", dir.path + "/secrets/site.key"]).status == 0)
         // The exports were written an hour ago: past the template's settle_s.
         let enumerator = fm.enumerator(atPath: dir.path + "/inbox")
         while let file = enumerator?.nextObject() as? String {

@@ -35,12 +35,12 @@ struct SampleRecordTests {
     }
 
     /// A fresh store on the backend with the contacts and a roster in which A0–A6 acknowledged monitoring.
-    static func store(_ backend: Backend, _ csv: String, dir: TemporaryDirectory, _ test: String = #function) throws -> (any SQLStore)? {
+    static func store(_ backend: Backend, _ csv: String, dir: TemporaryDirectory) throws -> (any SQLStore)? {
         let store: any SQLStore
         switch backend {
         case .sqlite: store = try SQLiteStore(path: dir.path + "/store-\(UUID().uuidString).sqlite", createWithTimeZone: "Europe/London")
         case .postgres:
-            guard let postgres = try makeStore(.postgres, dir, test) as? PostgresStore else { return nil }
+            guard let postgres = try makeStore(.postgres, dir) as? PostgresStore else { return nil }
             store = postgres
         }
         try load(csv, into: store, dir: dir)

@@ -18,8 +18,8 @@ import Testing
 /// has no reason (a contact without a reason matches any) → 5/10.
 @Suite("First-contact resolution")
 struct FCRTests {
-    static func store(_ dir: TemporaryDirectory, _ backend: Backend = .sqlite, _ test: String = #function) throws -> (any ContactStore)? {
-        guard let store = try makeStore(backend, dir, test) else { return nil }
+    static func store(_ dir: TemporaryDirectory, _ backend: Backend = .sqlite) throws -> (any ContactStore)? {
+        guard let store = try makeStore(backend, dir) else { return nil }
         let report = try CSVImporter(mapping: .canonical, pseudonymiser: testKey, quarantineDirectory: dir.path + "/q")
             .importFile(fixture("canonical/fcr_repeats.csv"), into: store)
         #expect(report.log.rejected == 0)

@@ -19,8 +19,8 @@ import Testing
 ///   later, other spelling of the email) → 7/8. C9 (outbound) repeats nothing.
 @Suite("KPI engine on a hand-checked fixture")
 struct KPIEngineTests {
-    static func loadedStore(_ dir: TemporaryDirectory, _ backend: Backend = .sqlite, _ test: String = #function) throws -> (any ContactStore)? {
-        guard let store = try makeStore(backend, dir, test) else { return nil }
+    static func loadedStore(_ dir: TemporaryDirectory, _ backend: Backend = .sqlite) throws -> (any ContactStore)? {
+        guard let store = try makeStore(backend, dir) else { return nil }
         let importer = CSVImporter(mapping: .canonical, pseudonymiser: testKey, quarantineDirectory: dir.path + "/q")
         let report = try importer.importFile(fixture("canonical/contacts_2026-W47.csv"), into: store)
         #expect(report.outcome == .loaded)

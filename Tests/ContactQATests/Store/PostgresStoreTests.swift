@@ -7,7 +7,7 @@ import Testing
 @Suite("PostgreSQL store")
 struct PostgresStoreTests {
     @Test func badURLsAndCredentialsGetClearMessagesAndExitCodes() throws {
-        guard let url = PostgresTestServer.available() else { return }
+        guard let url = try PostgresTestServer.available() else { return }
         let unreachable = try contactqa(["kpis", "--store", "postgres://contactqa@127.0.0.1:1/contactqa", "--week", "2026-W47"])
         #expect(unreachable.status == 1)
         #expect(unreachable.stderr.contains("cannot connect to postgres://contactqa@127.0.0.1:1/contactqa"))
@@ -31,7 +31,7 @@ struct PostgresStoreTests {
     }
 
     @Test func aNewerSchemaIsRefusedAnOlderOneMigrated() throws {
-        guard let base = PostgresTestServer.available() else { return }
+        guard let base = try PostgresTestServer.available() else { return }
         let url = try PostgresTestServer.freshDatabase(base)
         _ = try PostgresStore(url: url, createWithTimeZone: "Europe/London")
         let admin = try PostgresConnection(url: url)
@@ -50,7 +50,7 @@ struct PostgresStoreTests {
 
     /// The server drops the connection in the middle of a file: an error, and the store as it was.
     @Test func aConnectionDroppedMidIngestLeavesTheStoreAsItWas() throws {
-        guard let base = PostgresTestServer.available() else { return }
+        guard let base = try PostgresTestServer.available() else { return }
         let dir = TemporaryDirectory()
         let url = try PostgresTestServer.freshDatabase(base)
         let store = try PostgresStore(url: url, createWithTimeZone: "Europe/London")
@@ -81,7 +81,7 @@ struct PostgresStoreTests {
     /// Two `contactqa ingest` processes at once into one database, their files sharing 3,000 contacts:
     /// every contact and leg lands exactly once, identical to one SQLite store loading both in turn.
     @Test func twoConcurrentIngestProcessesLandEveryRowExactlyOnce() throws {
-        guard let base = PostgresTestServer.available() else { return }
+        guard let base = try PostgresTestServer.available() else { return }
         let dir = TemporaryDirectory()
         let url = try PostgresTestServer.freshDatabase(base)
         _ = try PostgresStore(url: url, createWithTimeZone: "Europe/London")
@@ -130,7 +130,7 @@ struct PostgresStoreTests {
     /// The runner's lock on PostgreSQL: a session advisory lock, held by one connection at a time and
     /// gone when that connection ends (a killed run leaves none behind).
     @Test func theRunLockIsAnAdvisoryLockThatEndsWithItsSession() throws {
-        guard let base = PostgresTestServer.available() else { return }
+        guard let base = try PostgresTestServer.available() else { return }
         let url = try PostgresTestServer.freshDatabase(base)
         var first: PostgresStore? = try PostgresStore(url: url, createWithTimeZone: "Europe/London")
         let second = try PostgresStore(url: url)
@@ -149,7 +149,7 @@ struct PostgresStoreTests {
     /// trends, feedback packs and the weekly report — gives the same files as on SQLite; only the
     /// manifest's store location differs.
     @Test func theDemoPipelineGivesTheSameReportsOnBothBackends() throws {
-        guard let base = PostgresTestServer.available() else { return }
+        guard let base = try PostgresTestServer.available() else { return }
         let dir = TemporaryDirectory()
         let sqlitePipeline = try RunnerTests.pipeline(dir)
         let postgresURL = try PostgresTestServer.freshDatabase(base)

@@ -46,7 +46,7 @@ struct SchemaEqualityTests {
 struct PostgresErrorTests {
     /// A failed statement carries the server's SQLSTATE and the statement, for the log and for debugging.
     @Test func aFailedStatementCarriesItsSQLStateAndStatement() throws {
-        guard let base = PostgresTestServer.available() else { return }
+        guard let base = try PostgresTestServer.available() else { return }
         let connection = try PostgresConnection(url: try PostgresTestServer.freshDatabase(base))
         do {
             try connection.execute("SELECT * FROM no_such_table WHERE x = $1", ["1"])

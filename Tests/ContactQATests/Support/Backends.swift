@@ -5,8 +5,9 @@ import Testing
 
 /// The two store backends. Suites that take `Backend.allCases` run once on each; on PostgreSQL they
 /// need the throw-away test server (`eval "$(scripts/postgres-test-server.sh start)"`, which sets
-/// CONTACTQA_TEST_POSTGRES_URL and PGPASSWORD). Without it they skip with a printed note, except
-/// under CI=true, where a missing server is a failure, never a silent pass.
+/// CONTACTQA_TEST_POSTGRES_URL and PGPASSWORD). Without it their PostgreSQL cases are skipped with the
+/// reason (cancelled, so the run lists them as skipped rather than passed), except under CI=true,
+/// where a missing server is a failure.
 enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite, postgres
     var testDescription: String { rawValue }
@@ -15,15 +16,14 @@ enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
 enum PostgresTestServer {
     static var url: String? { ProcessInfo.processInfo.environment["CONTACTQA_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 } }
 
-    /// The server's URL, or nil after recording why the test does not run.
-    static func available(_ test: String = #function) -> String? {
+    /// The server's URL; without one the test is skipped with the reason (or, under CI=true, fails and nil).
+    static func available() throws -> String? {
         if let url { return url }
         if ProcessInfo.processInfo.environment["CI"] == "true" {
             Issue.record("CI=true but CONTACTQA_TEST_POSTGRES_URL is not set: start scripts/postgres-test-server.sh")
-        } else {
-            print("note: skipping \(test) on PostgreSQL: no test server (eval \"$(scripts/postgres-test-server.sh start)\")")
+            return nil
         }
-        return nil
+        try Test.cancel("skipped on PostgreSQL: no test server (eval \"$(scripts/postgres-test-server.sh start)\")")
     }
 
     /// A new, empty database on the test server; its URL.
@@ -37,11 +37,11 @@ enum PostgresTestServer {
 }
 
 /// A fresh store on the backend with the Europe/London site timezone; nil when PostgreSQL is not available.
-func makeStore(_ backend: Backend, _ dir: TemporaryDirectory, timeZone: String = "Europe/London", _ test: String = #function) throws -> (any SQLStore)? {
+func makeStore(_ backend: Backend, _ dir: TemporaryDirectory, timeZone: String = "Europe/London") throws -> (any SQLStore)? {
     switch backend {
     case .sqlite: return try SQLiteStore(path: dir.path + "/store.sqlite", createWithTimeZone: timeZone)
     case .postgres:
-        guard let base = PostgresTestServer.available(test) else { return nil }
+        guard let base = try PostgresTestServer.available() else { return nil }
         return try PostgresStore(url: try PostgresTestServer.freshDatabase(base), createWithTimeZone: timeZone)
     }
 }

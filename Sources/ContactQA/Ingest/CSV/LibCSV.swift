@@ -1,4 +1,4 @@
-import CLibCSV
+private import CLibCSV
 
 // Every call into libcsv lives in this file, behind `LibCSVParser`, the one owner of a parser handle.
 
@@ -22,42 +22,52 @@ enum LibCSVFailure: Error, Equatable {
 
 /// Owns one `csv_parser` and frees it in `deinit`. Not thread-safe: one reader owns it.
 final class LibCSVParser {
-    private var parser = csv_parser()
+    /// Allocated once, so that libcsv keeps one address for its state across calls (a stored property
+    /// passed with `&` is not promised a stable address).
+    private let parser: UnsafeMutablePointer<csv_parser>
     private let sink: any LibCSVSink
 
     /// - Parameters:
     ///   - delimiter: the field separator byte (`,` `;` tab `|`).
     ///   - strictQuotes: reject stray quotes instead of keeping them as data.
     init(delimiter: UInt8, strictQuotes: Bool, sink: any LibCSVSink) throws(LibCSVFailure) {
-        self.sink = sink
         var options = UInt8(CSV_STRICT_FINI)
         if strictQuotes { options |= UInt8(CSV_STRICT) }
-        guard csv_init(&parser, options) == 0 else { throw .outOfMemory }
-        csv_set_delim(&parser, delimiter)
+        let parser = UnsafeMutablePointer<csv_parser>.allocate(capacity: 1)
+        guard csv_init(parser, options) == 0 else {
+            parser.deallocate()
+            throw .outOfMemory  // thrown before self is complete: deinit does not run
+        }
+        self.parser = parser
+        self.sink = sink
+        csv_set_delim(parser, delimiter)
         // libcsv trims spaces and tabs around unquoted fields; a tab that separates fields must not be trimmed.
         if delimiter == UInt8(CSV_TAB) {
-            csv_set_space_func(&parser, isSpaceOnly)
+            csv_set_space_func(parser, isSpaceOnly)
         } else {
-            csv_set_space_func(&parser, isSpaceOrTab)
+            csv_set_space_func(parser, isSpaceOrTab)
         }
     }
 
-    deinit { csv_free(&parser) }
+    deinit {
+        csv_free(parser)
+        parser.deallocate()
+    }
 
     /// Feeds bytes; fields and row ends reach the sink before this returns.
     func parse(_ bytes: UnsafeRawBufferPointer) throws(LibCSVFailure) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         let context = Unmanaged.passUnretained(self).toOpaque()
-        let consumed = csv_parse(&parser, base, bytes.count, onField, onRow, context)
-        if consumed != bytes.count { throw failure(csv_error(&parser)) }
+        let consumed = csv_parse(parser, base, bytes.count, onField, onRow, context)
+        if consumed != bytes.count { throw failure(csv_error(parser)) }
     }
 
     /// Flushes the last row of input that does not end with a newline.
     func finish() throws(LibCSVFailure) {
         let context = Unmanaged.passUnretained(self).toOpaque()
-        let status = csv_fini(&parser, onField, onRow, context)
+        let status = csv_fini(parser, onField, onRow, context)
         if status != 0 {
-            let code = csv_error(&parser)
+            let code = csv_error(parser)
             throw code == CSV_EPARSE ? .unterminatedQuote : failure(code)
         }
     }

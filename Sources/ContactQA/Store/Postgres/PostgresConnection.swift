@@ -1,4 +1,4 @@
-import CLibPQ
+private import CLibPQ
 import Foundation
 
 /// An error from PostgreSQL or from reaching it, with the server's SQLSTATE when there is one.
@@ -101,17 +101,48 @@ final class PostgresConnection {
         _ = try check(PQexec(connection, sql), sql: sql)
     }
 
-    private func withParameters(_ parameters: [String?], sql: String, _ body: ([UnsafePointer<CChar>?]) -> OpaquePointer?) throws -> Result {
-        let owned: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.map { strdup($0) } }
-        defer { for pointer in owned { free(pointer) } }
-        let values = owned.map { UnsafePointer($0) }
-        return try check(body(values), sql: sql)
+    /// Runs one statement and hands its rows to `body` one at a time, as they arrive (libpq's
+    /// single-row mode): a large result is never held whole in memory. `body` gets each row's text
+    /// values and the columns' type OIDs.
+    func stream(_ sql: String, _ parameters: [String?], _ body: ([String?], [UInt32]) throws -> Void) throws {
+        let sent = withCStrings(parameters) { values in PQsendQueryParams(connection, sql, Int32(parameters.count), nil, values, nil, nil, 0) }
+        guard sent == 1 else { throw PostgresError(message: "\(displayURL): \(lastError)", statement: sql) }
+        PQsetSingleRowMode(connection)
+        var failure: (any Error)?
+        var types: [UInt32] = []
+        // Every result is read, even after a failure: the connection takes no new statement before.
+        while let result = PQgetResult(connection) {
+            defer { PQclear(result) }
+            guard failure == nil else { continue }
+            switch PQresultStatus(result) {
+            case PGRES_SINGLE_TUPLE:
+                let columns = Int(PQnfields(result))
+                if types.isEmpty { types = (0..<columns).map { PQftype(result, Int32($0)) } }
+                let row = (0..<columns).map { c in PQgetisnull(result, 0, Int32(c)) == 1 ? nil : String(cString: PQgetvalue(result, 0, Int32(c))) }
+                do { try body(row, types) } catch { failure = error }
+            case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+                break
+            default:
+                failure = self.failure(result, sql: sql)
+            }
+        }
+        if let failure { throw failure }
     }
 
+    private func withParameters(_ parameters: [String?], sql: String, _ body: ([UnsafePointer<CChar>?]) -> OpaquePointer?) throws -> Result {
+        try check(withCStrings(parameters, body), sql: sql)
+    }
+
+    private func withCStrings<T>(_ parameters: [String?], _ body: ([UnsafePointer<CChar>?]) -> T) -> T {
+        let owned: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.map { strdup($0) } }
+        defer { for pointer in owned { free(pointer) } }
+        return body(owned.map { UnsafePointer($0) })
+    }
+
+    private var lastError: String { String(cString: PQerrorMessage(connection)).trimmingCharacters(in: .whitespacesAndNewlines) }
+
     private func check(_ result: OpaquePointer?, sql: String?) throws -> Result {
-        guard let result else {
-            throw PostgresError(message: "\(displayURL): \(String(cString: PQerrorMessage(connection)).trimmingCharacters(in: .whitespacesAndNewlines))")
-        }
+        guard let result else { throw PostgresError(message: "\(displayURL): \(lastError)", statement: sql) }
         defer { PQclear(result) }
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
@@ -130,10 +161,15 @@ final class PostgresConnection {
             return Result(rows: rows, types: (0..<columnCount).map { PQftype(result, Int32($0)) },
                           affected: Int(String(cString: PQcmdTuples(result))) ?? 0)
         default:
-            let message = String(cString: PQresultErrorMessage(result)).trimmingCharacters(in: .whitespacesAndNewlines)
-            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
-            let lost = PQstatus(connection) != CONNECTION_OK
-            throw PostgresError(message: lost ? "\(displayURL): the connection to the server was lost: \(message)" : message, sqlState: state, statement: sql)
+            throw failure(result, sql: sql)
         }
+    }
+
+    /// The server's error of a failed result, with its SQLSTATE.
+    private func failure(_ result: OpaquePointer, sql: String?) -> PostgresError {
+        let message = String(cString: PQresultErrorMessage(result)).trimmingCharacters(in: .whitespacesAndNewlines)
+        let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+        let lost = PQstatus(connection) != CONNECTION_OK
+        return PostgresError(message: lost ? "\(displayURL): the connection to the server was lost: \(message)" : message, sqlState: state, statement: sql)
     }
 }

@@ -580,7 +580,7 @@ extension PostgresStore: SQLStore {
     }
 
     public func forEachRow(_ sql: String, _ arguments: [FieldValue], _ body: ([FieldValue]) throws -> Void) throws {
-        for row in try query(sql, arguments) { try body(row) }
+        try connection.stream(PostgresSession.numbered(sql), arguments.map(\.string)) { row, types in try body(PostgresSession.typed(row, types)) }
     }
 
     public func transaction<T>(_ body: (any SQLSession) throws -> T) throws -> T {
@@ -624,18 +624,21 @@ struct PostgresSession: SQLSession {
 
     func query(_ sql: String, _ arguments: [FieldValue]) throws -> [[FieldValue]] {
         let result = try connection.run(PostgresSession.numbered(sql), arguments.map(\.string))
-        return result.rows.map { row in
-            zip(row, result.types).map { text, type in
-                guard let text else { return .null }
-                switch type {
-                case 16: return .integer(text == "t" ? 1 : 0)  // bool
-                case 20, 21, 23, 26: return Int64(text).map(FieldValue.integer) ?? .text(text)  // int8, int2, int4, oid
-                case 700, 701: return Double(text).map(FieldValue.real) ?? .text(text)  // float4, float8
-                case 1700:  // numeric: SUM over bigint, AVG
-                    if !text.contains("."), let i = Int64(text) { return .integer(i) }
-                    return Double(text).map(FieldValue.real) ?? .text(text)
-                default: return .text(text)
-                }
+        return result.rows.map { PostgresSession.typed($0, result.types) }
+    }
+
+    /// A row's text values as typed values, by their columns' type OIDs.
+    static func typed(_ row: [String?], _ types: [UInt32]) -> [FieldValue] {
+        zip(row, types).map { text, type in
+            guard let text else { return .null }
+            switch type {
+            case 16: return .integer(text == "t" ? 1 : 0)  // bool
+            case 20, 21, 23, 26: return Int64(text).map(FieldValue.integer) ?? .text(text)  // int8, int2, int4, oid
+            case 700, 701: return Double(text).map(FieldValue.real) ?? .text(text)  // float4, float8
+            case 1700:  // numeric: SUM over bigint, AVG
+                if !text.contains("."), let i = Int64(text) { return .integer(i) }
+                return Double(text).map(FieldValue.real) ?? .text(text)
+            default: return .text(text)
             }
         }
     }
