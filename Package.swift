@@ -99,12 +99,21 @@ package.targets.append(
 
 // MARK: - Tests
 
+// What tests share: fixtures, temporary folders and stores on either backend, snapshots.
+package.targets.append(
+    .target(
+        name: "ContactQATesting",
+        dependencies: ["ContactQA", .product(name: "GRDB", package: "GRDB.swift")]
+    )
+)
+
 package.targets.append(
     .testTarget(
         name: "ContactQATests",
         // The command is a dependency so that end-to-end tests can run the built binary.
         dependencies: [
             "ContactQA",
+            "ContactQATesting",
             "contactqa",
             "contactqa-fuzz",
             .product(name: "GRDB", package: "GRDB.swift"),

@@ -1,9 +1,10 @@
+import ContactQATesting
 import Foundation
 import Testing
 
 /// The benchmark harness itself (Benchmarks/run.py) on 2,000 generated contacts, without peers, with the
 /// debug binary: it must run every stage to the end and write its table. Never timed.
-@Suite("Benchmark harness smoke run")
+@Suite("Benchmark harness smoke run", .tags(.slow))
 struct BenchmarkSmokeTests {
     @Test func harnessRunsEveryStage() throws {
         let dir = TemporaryDirectory()

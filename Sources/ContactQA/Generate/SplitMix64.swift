@@ -1,11 +1,11 @@
 /// A small, fast, seedable random number generator (Steele, Lea & Flood 2014), so generated data
 /// and tests replay exactly from a seed.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
+struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    public init(seed: UInt64) { state = seed }
+    package init(seed: UInt64) { state = seed }
 
-    public mutating func next() -> UInt64 {
+    mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -14,10 +14,10 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     }
 
     /// A uniform double in [0, 1).
-    public mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    package mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 
     /// A standard normal deviate (Box–Muller).
-    public mutating func normal() -> Double {
+    mutating func normal() -> Double {
         let u1 = max(unit(), .leastNonzeroMagnitude)
         return (-2 * _log(u1)).squareRoot() * _cos(2 * .pi * unit())
     }

@@ -4,25 +4,25 @@ import Foundation
 /// skewed agent, queue and channel volumes, lognormal handle times, abandons with short abandons,
 /// repeat contacts from a customer pool (for FCR), sparse CSAT, and quoted reasons holding commas and
 /// the occasional line break — the traps a parser meets in real exports.
-public struct SyntheticExport: Sendable {
-    public var rows: Int
-    public var seed: UInt64
+package struct SyntheticExport: Sendable {
+    package var rows: Int
+    package var seed: UInt64
     /// The Monday the data starts on; contacts spread evenly over `weeks` weeks.
-    public var start: LocalDate
-    public var weeks: Int
-    public var agents = 200
-    public var teams = 20
+    package var start: LocalDate
+    package var weeks: Int
+    var agents = 200
+    var teams = 20
     /// Prefix of the interaction ids, so that batches generated apart do not collide.
-    public var idPrefix = "G"
+    package var idPrefix = "G"
 
-    public init(rows: Int, seed: UInt64, start: LocalDate = LocalDate(iso: "2026-10-26")!, weeks: Int = 4) {
+    package init(rows: Int, seed: UInt64, start: LocalDate = LocalDate(iso: "2026-10-26")!, weeks: Int = 4) {
         self.rows = rows
         self.seed = seed
         self.start = start
         self.weeks = weeks
     }
 
-    public static let header = "interaction_id,channel,direction,queue,team,agent_id,customer_id,contact_reason,arrived_at,wait_s,abandoned,talk_s,hold_s,acw_s,csat,csat_scale,nps,monitoring_notice"
+    static let header = "interaction_id,channel,direction,queue,team,agent_id,customer_id,contact_reason,arrived_at,wait_s,abandoned,talk_s,hold_s,acw_s,csat,csat_scale,nps,monitoring_notice"
 
     static let queues = ["Billing", "Technical", "Sales", "Moves", "Complaints", "Retention", "Payments", "General"]
     static let reasons = ["billing", "broadband fault", "\"upgrade, new contract\"", "moving home", "\"complaint, escalated\"",
@@ -30,7 +30,7 @@ public struct SyntheticExport: Sendable {
 
     /// Writes the file; returns its size in bytes.
     @discardableResult
-    public func write(to path: String) throws -> Int {
+    package func write(to path: String) throws -> Int {
         guard FileManager.default.createFile(atPath: path, contents: nil) else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
         }

@@ -4,30 +4,30 @@ import Logging
 
 /// Ingests files of one source kind into a store: chooses the mapping, loads the key, and imports
 /// each file in its own transaction. Shared by `contactqa ingest` and `contactqa run`.
-public struct IngestService {
+package struct IngestService {
     /// Source kinds this version reads.
-    public static var supportedSources: [String] { SourceKind.allCases.map(\.rawValue) }
+    static var supportedSources: [String] { SourceKind.allCases.map(\.rawValue) }
 
-    public var store: any SQLStore
-    public var logger: Logger
+    package var store: any SQLStore
+    package var logger: Logger
     /// Progress of each CSV file's import, for a display on a terminal.
-    public var progress: (@Sendable (_ file: String, _ done: Int, _ total: Int) -> Void)?
+    package var progress: (@Sendable (_ file: String, _ done: Int, _ total: Int) -> Void)?
     /// Values outside these are quarantined; by default timestamps up to tomorrow.
-    public var bounds = PlausibilityBounds.today()
+    var bounds = PlausibilityBounds.today()
 
-    public init(store: any SQLStore, logger: Logger) {
+    package init(store: any SQLStore, logger: Logger) {
         self.store = store
         self.logger = logger
     }
 
     /// The key from `--key-file`, else `CONTACTQA_KEY_FILE`; nil when neither is set.
-    public static func pseudonymiser(keyFile: String?) throws -> Pseudonymiser? {
+    package static func pseudonymiser(keyFile: String?) throws -> Pseudonymiser? {
         let path = keyFile ?? ProcessInfo.processInfo.environment["CONTACTQA_KEY_FILE"]
         return try path.map(Pseudonymiser.load(keyFile:))
     }
 
     /// - Parameter skipLoaded: leave out files whose exact bytes were loaded before (the nightly job).
-    public func ingest(source: String, mappingFile: String?, files: [String], pseudonymiser: Pseudonymiser?,
+    package func ingest(source: String, mappingFile: String?, files: [String], pseudonymiser: Pseudonymiser?,
                        skipLoaded: Bool = false) throws -> [FileImportReport] {
         guard let kind = SourceKind(rawValue: source) else {
             throw ConfigError(file: "command line", line: nil, path: "--source",
@@ -36,7 +36,7 @@ public struct IngestService {
         return try ingest(kind, mappingFile: mappingFile, files: files, pseudonymiser: pseudonymiser, skipLoaded: skipLoaded)
     }
 
-    public func ingest(_ kind: SourceKind, mappingFile: String?, files: [String], pseudonymiser: Pseudonymiser?,
+    package func ingest(_ kind: SourceKind, mappingFile: String?, files: [String], pseudonymiser: Pseudonymiser?,
                        skipLoaded: Bool = false) throws -> [FileImportReport] {
         (store as? SQLiteStore)?.absorbDeferredLog()
         switch kind {
@@ -133,7 +133,7 @@ public struct IngestService {
     }
 
     /// SHA-256 of a file as hex, or nil when it cannot be read.
-    public static func sha256(of path: String) -> String? {
+    static func sha256(of path: String) -> String? {
         guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
         defer { try? handle.close() }
         var hasher = SHA256()

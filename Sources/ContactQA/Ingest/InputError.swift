@@ -1,16 +1,16 @@
 /// Bad input, located: the file, the line (or record, for JSON) and the field it concerns.
 ///
 /// Row-level errors go to the quarantine file; file-level ones reject the whole file.
-public struct InputError: Error, Equatable, Sendable, CustomStringConvertible {
-    public enum Unit: String, Sendable { case line, record }
+package struct InputError: Error, Equatable, Sendable, CustomStringConvertible {
+    package enum Unit: String, Sendable { case line, record }
 
-    public var file: String
-    public var position: Int?
-    public var unit: Unit
-    public var field: String?
-    public var reason: String
+    package var file: String
+    var position: Int?
+    package var unit: Unit
+    package var field: String?
+    package var reason: String
 
-    public init(file: String, position: Int? = nil, unit: Unit = .line, field: String? = nil, reason: String) {
+    package init(file: String, position: Int? = nil, unit: Unit = .line, field: String? = nil, reason: String) {
         self.file = file
         self.position = position
         self.unit = unit
@@ -19,7 +19,7 @@ public struct InputError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     /// `calls.csv, line 12, field "arrived_at": reason`
-    public var description: String {
+    package var description: String {
         var text = file
         if let position { text += ", \(unit.rawValue) \(position)" }
         if let field { text += ", field \"\(field)\"" }

@@ -125,3 +125,7 @@ final class InputFile {
         return true
     }
 }
+
+/// Not `Sendable`: a file descriptor and zlib stream read in order.
+@available(*, unavailable)
+extension InputFile: Sendable {}

@@ -1,8 +1,8 @@
 import Foundation
 
 /// How one canonical field is read from a source row.
-public struct FieldRule: Sendable, Equatable {
-    public enum Origin: Sendable, Equatable {
+package struct FieldRule: Sendable, Equatable {
+    package enum Origin: Sendable, Equatable {
         /// A column of the file, by header name.
         case column(String)
         /// Several columns read as one value, joined by a space (a date and a time kept apart).
@@ -13,7 +13,7 @@ public struct FieldRule: Sendable, Equatable {
         case derived(from: CanonicalField, to: CanonicalField)
     }
 
-    public var origin: Origin
+    var origin: Origin
 
     /// The columns of the file this rule reads; none for a constant or a derived value.
     var columnNames: [String] {
@@ -24,20 +24,20 @@ public struct FieldRule: Sendable, Equatable {
         }
     }
     /// For instants (and timestamp versions): how the text is written.
-    public var format: TimestampFormat?
+    package var format: TimestampFormat?
     /// For durations.
-    public var duration: DurationFormat?
+    var duration: DurationFormat?
     /// Source values translated before reading (`"Y": true`, `Phone: voice`); matched exactly, then case-insensitively.
-    public var values: [String: String]
+    var values: [String: String]
     /// Used when the column is empty.
-    public var defaultValue: String?
+    var defaultValue: String?
     /// For `customer_id`: how to normalise it before hashing.
-    public var identifierKind: IdentifierKind
+    var identifierKind: IdentifierKind
     /// `extract:` a regular expression; the field is its first capture group (or the whole match)
     /// in the column's text, read before value maps ("SIP/201-0000a1b2" with `SIP/(\d+)-` → 201).
-    public var extract: String?
+    var extract: String?
 
-    public init(origin: Origin, format: TimestampFormat? = nil, duration: DurationFormat? = nil,
+    package init(origin: Origin, format: TimestampFormat? = nil, duration: DurationFormat? = nil,
                 values: [String: String] = [:], defaultValue: String? = nil, identifierKind: IdentifierKind = .auto) {
         self.origin = origin
         self.format = format
@@ -51,9 +51,9 @@ public struct FieldRule: Sendable, Equatable {
 /// A mapping file: how the columns of one system's CSV export become canonical contacts and legs.
 ///
 /// See docs/mapping.md for the file format.
-public struct Mapping: Sendable {
+package struct Mapping: Sendable {
     /// What the rows of a file are.
-    public enum Purpose: String, Sendable {
+    package enum Purpose: String, Sendable {
         /// Contacts (and their legs): the rows create or update contacts.
         case contacts
         /// Survey responses keyed by interaction id, arriving after their contact: they attach to it,
@@ -61,7 +61,7 @@ public struct Mapping: Sendable {
         case surveys
 
         /// Fields a mapping must provide.
-        public var requiredFields: [CanonicalField] {
+        var requiredFields: [CanonicalField] {
             switch self {
             case .contacts: CanonicalField.required
             case .surveys: [.interactionID]
@@ -69,7 +69,7 @@ public struct Mapping: Sendable {
         }
 
         /// Fields a mapping may provide.
-        public func allows(_ field: CanonicalField) -> Bool {
+        func allows(_ field: CanonicalField) -> Bool {
             switch self {
             case .contacts: true
             case .surveys: [.source, .interactionID, .csat, .csatMin, .csatMax, .nps, .resolved].contains(field)
@@ -77,36 +77,36 @@ public struct Mapping: Sendable {
         }
     }
 
-    public var name: String
-    public var purpose = Purpose.contacts
+    package var name: String
+    var purpose = Purpose.contacts
     /// The `source` stored with each contact, unless a `source` field is mapped.
-    public var source: String
-    public var delimiter: UInt8?
-    public var encoding: TextEncoding?
-    public var strictQuotes = true
-    public var decimalSeparator = UInt8(ascii: ".")
+    package var source: String
+    var delimiter: UInt8?
+    package var encoding: TextEncoding?
+    var strictQuotes = true
+    var decimalSeparator = UInt8(ascii: ".")
     /// The zone of local times without offset; the site timezone when nil.
-    public var timezone: String?
-    public var ambiguousTime: ZoneClock.AmbiguousTime = .earlier
+    package var timezone: String?
+    var ambiguousTime: ZoneClock.AmbiguousTime = .earlier
     /// Calling code for national phone numbers (`44`), used to write them as E.164.
-    public var phoneCountryCode: String?
+    var phoneCountryCode: String?
     /// `phone_trunk_prefix`: what national numbers start with before the country code replaces it
     /// (default by country: 0; 1 for +1, 8 for +7, none for +39).
-    public var phoneTrunkPrefix: String?
+    var phoneTrunkPrefix: String?
     /// The largest share of rejected rows a file may have and still load.
-    public var rejectionThreshold = 0.01
-    public var fields: [CanonicalField: FieldRule]
+    var rejectionThreshold = 0.01
+    package var fields: [CanonicalField: FieldRule]
     /// Columns a mapped field reads that may be missing from a file (the canonical layout's optional fields).
-    public var optionalColumns = false
+    var optionalColumns = false
     /// False for a file without a header line (Asterisk's `cdr_csv`): columns are then named by
     /// position, 1 for the first.
-    public var hasHeader = true
+    var hasHeader = true
     /// `combine: attempts`: rows sharing an interaction id are attempts of one call (a PBX ring group
     /// writes one row per phone dialled): the call is answered if any attempt was, each answered
     /// attempt is a leg, and an unanswered attempt never overwrites an answer.
-    public var combineAttempts = false
+    var combineAttempts = false
 
-    public init(name: String, source: String, fields: [CanonicalField: FieldRule]) {
+    package init(name: String, source: String, fields: [CanonicalField: FieldRule]) {
         self.name = name
         self.source = source
         self.fields = fields
@@ -124,12 +124,12 @@ public struct Mapping: Sendable {
     static let ruleKeys = ["column", "value", "from", "to", "format", "unit", "values", "default", "kind", "extract"]
 
     /// Reads and checks a mapping file; every mistake names the file, line and key.
-    public static func load(file: String, purpose: Purpose = .contacts) throws -> Mapping {
+    package static func load(file: String, purpose: Purpose = .contacts) throws -> Mapping {
         try parse(ConfigNode.load(file: file), defaultName: ((file as NSString).lastPathComponent as NSString).deletingPathExtension, purpose: purpose)
     }
 
     /// Parses mapping YAML text (for tests and embedded mappings).
-    public static func parse(yaml: String, file: String, purpose: Purpose = .contacts) throws -> Mapping {
+    package static func parse(yaml: String, file: String, purpose: Purpose = .contacts) throws -> Mapping {
         try parse(ConfigNode.parse(yaml, file: file), defaultName: (file as NSString).deletingPathExtension, purpose: purpose)
     }
 
@@ -298,7 +298,7 @@ public struct Mapping: Sendable {
     /// The project's own CSV layout (DESIGN.md §6): canonical field names as headers, ISO-8601 instants
     /// with offsets, `true`/`false`, seconds as decimals, `csat_scale` as an alias of `csat_max`.
     /// Only the fields present in a file's header are read.
-    public static var canonical: Mapping {
+    package static var canonical: Mapping {
         var fields: [CanonicalField: FieldRule] = [:]
         for field in CanonicalField.allCases {
             var rule = FieldRule(origin: .column(field.rawValue))

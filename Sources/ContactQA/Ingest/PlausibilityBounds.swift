@@ -7,18 +7,18 @@ import Foundation
 /// Defaults: timestamps from 2000-01-01 to the day after the as-of date (UTC), handle-time parts
 /// (talk, hold, after-call work) up to 7 days, waits up to 30 days. A site sets its own in the
 /// pipeline's `bounds:` key.
-public struct PlausibilityBounds: Sendable, Equatable {
-    public var earliest = LocalDate(year: 2000, month: 1, day: 1)
+struct PlausibilityBounds: Sendable, Equatable {
+    var earliest = LocalDate(year: 2000, month: 1, day: 1)
     /// The last day (UTC) a timestamp may fall on.
-    public var latest: LocalDate
-    public var maximumDurationSeconds = 7 * 86_400.0
-    public var maximumWaitSeconds = 30 * 86_400.0
+    var latest: LocalDate
+    var maximumDurationSeconds = 7 * 86_400.0
+    var maximumWaitSeconds = 30 * 86_400.0
 
     /// Bounds for data loaded on `asOf`: timestamps up to the next day.
-    public init(asOf: LocalDate) { latest = asOf.adding(days: 1) }
+    package init(asOf: LocalDate) { latest = asOf.adding(days: 1) }
 
     /// Bounds for data loaded now.
-    public static func today() -> PlausibilityBounds {
+    package static func today() -> PlausibilityBounds {
         PlausibilityBounds(asOf: ZoneClock.utc.localDate(atUTC: Int64(Date().timeIntervalSince1970)))
     }
 

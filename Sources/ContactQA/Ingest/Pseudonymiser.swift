@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 
 /// How a customer identifier is normalised before it is hashed (DESIGN.md §2).
-public enum IdentifierKind: String, Sendable, CaseIterable {
+package enum IdentifierKind: String, Sendable, CaseIterable {
     /// An email when it holds `@`, a phone number when it is digits and phone punctuation, else other.
     case auto
     case phone, email, other
@@ -15,14 +15,14 @@ public enum IdentifierKind: String, Sendable, CaseIterable {
 ///
 /// `@unchecked Sendable`: the only state is a `SymmetricKey` set once in `init` and only read after,
 /// and swift-crypto does not mark that immutable value type `Sendable` on Linux.
-public struct Pseudonymiser: @unchecked Sendable {
-    public enum KeyError: Error, CustomStringConvertible {
+package struct Pseudonymiser: @unchecked Sendable {
+    package enum KeyError: Error, CustomStringConvertible {
         case missing
         case unreadable(path: String, reason: String)
         case malformed(path: String)
         case exists(path: String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .missing:
                 "no pseudonymisation key: pass --key-file FILE or set CONTACTQA_KEY_FILE (create one with `contactqa ingest --generate-key FILE`)"
@@ -35,10 +35,10 @@ public struct Pseudonymiser: @unchecked Sendable {
 
     private let key: SymmetricKey
 
-    public init(keyBytes: [UInt8]) { key = SymmetricKey(data: keyBytes) }
+    package init(keyBytes: [UInt8]) { key = SymmetricKey(data: keyBytes) }
 
     /// Reads a key file: hexadecimal text of at least 32 bytes.
-    public static func load(keyFile path: String) throws -> Pseudonymiser {
+    package static func load(keyFile path: String) throws -> Pseudonymiser {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw KeyError.unreadable(path: path, reason: (error as NSError).localizedDescription)
@@ -49,7 +49,7 @@ public struct Pseudonymiser: @unchecked Sendable {
     }
 
     /// Writes a new random 256-bit key, readable by its owner only.
-    public static func generateKey(at path: String) throws {
+    package static func generateKey(at path: String) throws {
         if FileManager.default.fileExists(atPath: path) { throw KeyError.exists(path: path) }
         let key = SymmetricKey(size: .bits256)
         let hex = key.withUnsafeBytes { $0.map { pad16($0) }.joined() } + "\n"
@@ -60,7 +60,7 @@ public struct Pseudonymiser: @unchecked Sendable {
 
     /// The stored key of an identifier: the first 128 bits of HMAC-SHA256 over its normal form, as hex.
     /// Nil when the identifier is empty after normalising.
-    public func customerKey(for raw: String, kind: IdentifierKind, countryCode: String?, trunkPrefix: String? = nil) -> String? {
+    func customerKey(for raw: String, kind: IdentifierKind, countryCode: String?, trunkPrefix: String? = nil) -> String? {
         guard let normal = Pseudonymiser.normalise(raw, kind: kind, countryCode: countryCode, trunkPrefix: trunkPrefix) else { return nil }
         let mac = HMAC<SHA256>.authenticationCode(for: Data(normal.utf8), using: key)
         return hexString(mac.prefix(16))
@@ -69,7 +69,7 @@ public struct Pseudonymiser: @unchecked Sendable {
     /// A colleague's pseudonymous label for reports whose pipeline hides agent names
     /// (`privacy.agent_names: false`): `agent-` and the first 32 bits of HMAC-SHA256 over `agent:<id>`,
     /// stable across weeks and runs with the same key, and not reversible without it.
-    public func agentLabel(for id: String) -> String {
+    func agentLabel(for id: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data("agent:\(id)".utf8), using: key)
         return "agent-" + hexString(mac.prefix(4))
     }
@@ -83,7 +83,7 @@ public struct Pseudonymiser: @unchecked Sendable {
     /// numbering plans).
     static let trunkPrefixes = ["1": "1", "7": "8", "39": "", "378": "", "379": ""]
 
-    public static func normalise(_ raw: String, kind: IdentifierKind, countryCode: String?, trunkPrefix: String? = nil) -> String? {
+    static func normalise(_ raw: String, kind: IdentifierKind, countryCode: String?, trunkPrefix: String? = nil) -> String? {
         var bytes = Array(raw.utf8)
         while let last = bytes.last, last == 0x20 || last == 0x09 || last == 0x0A || last == 0x0D { bytes.removeLast() }
         var start = 0

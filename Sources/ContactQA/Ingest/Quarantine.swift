@@ -98,3 +98,7 @@ enum CSVText {
         fields.map { field($0, delimiter: delimiter) }.joined(separator: String(Character(Unicode.Scalar(delimiter))))
     }
 }
+
+/// Not `Sendable`: an open file written in order.
+@available(*, unavailable)
+extension QuarantineFile: Sendable {}

@@ -437,3 +437,7 @@ struct FieldValues {
         }
     }
 }
+
+/// Not `Sendable`: per-row scratch buffers reused across rows.
+@available(*, unavailable)
+extension RowMapper: Sendable {}

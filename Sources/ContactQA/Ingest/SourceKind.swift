@@ -1,7 +1,7 @@
 import Foundation
 
 /// What an input file is: the `--source` of `contactqa ingest` and the `source:` of a pipeline input.
-public enum SourceKind: String, CaseIterable, Sendable {
+package enum SourceKind: String, CaseIterable, Sendable {
     case canonical
     case csv
     case surveys
@@ -13,20 +13,20 @@ public enum SourceKind: String, CaseIterable, Sendable {
     case evaluations
 
     /// Whether files of this kind are read through a mapping file (`--mapping`, `mapping:`).
-    public var needsMapping: Bool { self == .csv || self == .surveys }
+    package var needsMapping: Bool { self == .csv || self == .surveys }
 
     /// Whether files of this kind carry contacts (loaded once by SHA-256, counted in week readiness).
-    public var carriesContacts: Bool { ![.roster, .scorecard, .evaluations].contains(self) }
+    var carriesContacts: Bool { ![.roster, .scorecard, .evaluations].contains(self) }
 
     /// The names this version reads, for messages.
-    public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
+    package static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
 }
 
 /// One file-at-a-time importer: each source kind that loads files into the store through the ingest
 /// log conforms (CSV through a mapping, the JSON sources, evaluations). A conformance owns how a file's
 /// records become rows; the transaction, the rejection threshold, the quarantine and the log entry
 /// follow the store contract (docs/architecture.md).
-public protocol FileImporter {
+protocol FileImporter {
     /// Imports one file.
     /// - Returns: the report; a file that fails as a whole is reported, not thrown, so the next file can go on.
     /// - Throws: only errors of the store itself and a missing pseudonymisation key.
@@ -34,13 +34,13 @@ public protocol FileImporter {
 }
 
 extension CSVImporter: FileImporter {
-    public func importFile(_ path: String, into store: any SQLStore) throws -> FileImportReport {
+    package func importFile(_ path: String, into store: any SQLStore) throws -> FileImportReport {
         try importFile(path, into: store as any ContactStore)
     }
 }
 
 extension JSONImporter: FileImporter {
-    public func importFile(_ path: String, into store: any SQLStore) throws -> FileImportReport {
+    package func importFile(_ path: String, into store: any SQLStore) throws -> FileImportReport {
         try importFile(path, into: store as any ContactStore)
     }
 }

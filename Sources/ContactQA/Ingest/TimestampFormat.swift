@@ -6,7 +6,7 @@
 /// `iso8601` accepts `yyyy-MM-dd`, then optionally `T` or a space, `HH:mm`, `:ss`, `.S`, and an offset.
 /// `epoch_s` and `epoch_ms` read Unix time, UTC: whole seconds (a fraction of up to 3 digits allowed,
 /// `1763370005.25`) or whole milliseconds, as Cisco CDRs and many APIs write them.
-public struct TimestampFormat: Sendable, Equatable, CustomStringConvertible {
+package struct TimestampFormat: Sendable, Equatable, CustomStringConvertible {
     enum Token: Equatable, Sendable {
         case year, month(exact: Bool), day(exact: Bool), hour24(exact: Bool), hour12(exact: Bool)
         case minute, second, fraction, meridiem, offset
@@ -15,20 +15,20 @@ public struct TimestampFormat: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// What a timestamp field held: local wall-clock milliseconds, and the offset when it carried one.
-    public struct Parsed: Equatable, Sendable {
-        public var localMilliseconds: Int64
-        public var offsetSeconds: Int?
+    package struct Parsed: Equatable, Sendable {
+        var localMilliseconds: Int64
+        var offsetSeconds: Int?
     }
 
-    public let pattern: String
+    let pattern: String
     let tokens: [Token]
     /// Milliseconds per unit of a Unix-time format: 1000 for `epoch_s`, 1 for `epoch_ms`; nil for patterns.
     let epochScale: Int64?
 
-    public static let iso8601 = TimestampFormat(validPattern: "iso8601")
+    static let iso8601 = TimestampFormat(validPattern: "iso8601")
 
     /// - Returns: nil when the pattern uses no date letters or is malformed.
-    public init?(_ pattern: String) {
+    package init?(_ pattern: String) {
         if pattern == "iso8601" { self = .iso8601; return }
         if pattern == "epoch_s" || pattern == "epoch_ms" {
             self.pattern = pattern
@@ -76,7 +76,7 @@ public struct TimestampFormat: Sendable, Equatable, CustomStringConvertible {
         return Parsed(localMilliseconds: milliseconds, offsetSeconds: 0)
     }
 
-    public var description: String { pattern }
+    package var description: String { pattern }
 
     private static func compile(_ p: ArraySlice<UInt8>) -> [Token]? {
         var tokens: [Token] = []
@@ -117,7 +117,7 @@ public struct TimestampFormat: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Reads a timestamp; nil when the bytes do not follow the pattern or name an impossible date or time.
-    public func parse(_ bytes: UnsafeRawBufferPointer) -> Parsed? {
+    package func parse(_ bytes: UnsafeRawBufferPointer) -> Parsed? {
         if let epochScale { return parseEpoch(bytes, scale: epochScale) }
         var state = State()
         var i = 0

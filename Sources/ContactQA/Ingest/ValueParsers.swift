@@ -1,5 +1,5 @@
 /// How a duration is written in a source: plain seconds, minutes, or clock notation.
-public enum DurationFormat: String, Sendable, CaseIterable {
+package enum DurationFormat: String, Sendable, CaseIterable {
     case seconds
     case milliseconds
     case minutes

@@ -1,5 +1,5 @@
 /// A field of the canonical model (DESIGN.md §2) that an importer can fill.
-public enum CanonicalField: String, CaseIterable, Sendable, Hashable {
+package enum CanonicalField: String, CaseIterable, Sendable, Hashable {
     // Contact fields.
     case source
     case interactionID = "interaction_id"
@@ -28,7 +28,7 @@ public enum CanonicalField: String, CaseIterable, Sendable, Hashable {
 
     /// The field's position in `allCases`, for array-indexed rows (hashing a `String` raw value per
     /// field and row is measurably slow on the import path).
-    public var ordinal: Int {
+    var ordinal: Int {
         switch self {
         case .source: 0
         case .interactionID: 1
@@ -62,11 +62,11 @@ public enum CanonicalField: String, CaseIterable, Sendable, Hashable {
     }
 
     /// How a field's text is read.
-    public enum Kind: Sendable {
+    enum Kind: Sendable {
         case text, instant, seconds, boolean, integer, channel, direction, identifier, version
     }
 
-    public var kind: Kind {
+    var kind: Kind {
         switch self {
         case .source, .interactionID, .queue, .contactReason, .team, .agentID, .recordingRef: .text
         case .arrivedAt, .answeredAt, .endedAt: .instant
@@ -81,15 +81,15 @@ public enum CanonicalField: String, CaseIterable, Sendable, Hashable {
     }
 
     /// Fields every contact must have, from a column, a constant or a default.
-    public static let required: [CanonicalField] = [.interactionID, .arrivedAt, .channel]
+    package static let required: [CanonicalField] = [.interactionID, .arrivedAt, .channel]
 
     /// Fields that belong to a leg rather than to the contact (`queue` belongs to both).
-    public var isLegField: Bool {
+    var isLegField: Bool {
         switch self {
         case .leg, .team, .agentID, .answeredAt, .endedAt, .talkSeconds, .holdSeconds, .acwSeconds, .recordingRef, .queue: true
         default: false
         }
     }
 
-    public var isContactField: Bool { !isLegField || self == .queue }
+    var isContactField: Bool { !isLegField || self == .queue }
 }

@@ -1,44 +1,44 @@
 /// A value bound for the store: what a mapped field became after parsing and validation.
-public enum FieldValue: Equatable, Sendable {
+package enum FieldValue: Equatable, Sendable {
     case null
     case text(String)
     case integer(Int64)
     case real(Double)
 
-    public var isNull: Bool { self == .null }
+    var isNull: Bool { self == .null }
 
-    public var integerValue: Int64? { if case .integer(let v) = self { v } else { nil } }
-    public var realValue: Double? {
+    var integerValue: Int64? { if case .integer(let v) = self { v } else { nil } }
+    var realValue: Double? {
         switch self {
         case .real(let v): v
         case .integer(let v): Double(v)
         default: nil
         }
     }
-    public var textValue: String? { if case .text(let v) = self { v } else { nil } }
+    var textValue: String? { if case .text(let v) = self { v } else { nil } }
 }
 
 /// One source row, mapped, validated and pseudonymised: what the store loads.
-public struct MappedRow: Sendable {
-    public var source: String
-    public var interactionID: String
+package struct MappedRow: Sendable {
+    package var source: String
+    var interactionID: String
     /// Aligned with `RowLayout.contactColumns`; nil when this row only carries a later leg.
-    public var contact: [FieldValue]?
+    package var contact: [FieldValue]?
     /// The leg number when the row carries a leg.
-    public var leg: Int?
+    var leg: Int?
     /// Aligned with `RowLayout.legColumns`.
-    public var legValues: [FieldValue]
+    var legValues: [FieldValue]
     /// The source's version of the record (update time in ms, or a number); nil orders by ingest.
-    public var version: Int64?
+    package var version: Int64?
     /// The line (or record) the row came from.
-    public var position: Int
+    var position: Int
     /// The source's own id of the leg (an Amazon Connect ContactId, a Genesys session id). Legs with
     /// a reference are matched by it and numbered 1, 2, … by answer time once the file is loaded.
-    public var legRef: String?
+    var legRef: String?
     /// The version of the leg's own record, for sources whose legs are separate records.
-    public var legVersion: Int64?
+    var legVersion: Int64?
 
-    public init(source: String, interactionID: String, contact: [FieldValue]?, leg: Int?, legValues: [FieldValue], version: Int64?,
+    package init(source: String, interactionID: String, contact: [FieldValue]?, leg: Int?, legValues: [FieldValue], version: Int64?,
                 position: Int, legRef: String? = nil, legVersion: Int64? = nil) {
         self.source = source
         self.interactionID = interactionID
@@ -53,17 +53,17 @@ public struct MappedRow: Sendable {
 }
 
 /// The store columns a file provides, fixed for the whole file: absent columns are left untouched.
-public struct RowLayout: Sendable, Equatable {
+package struct RowLayout: Sendable, Equatable {
     /// Contact columns other than `source` and `interaction_id`.
-    public var contactColumns: [String]
+    var contactColumns: [String]
     /// Leg columns other than `source`, `interaction_id` and `leg`.
-    public var legColumns: [String]
+    var legColumns: [String]
     /// Survey responses: the rows update existing contacts, or wait for them, and never create one.
-    public var attachesToContacts = false
+    var attachesToContacts = false
     /// A contact is abandoned exactly when it has no leg (sources whose contact records do not say).
-    public var abandonedFromLegs = false
+    var abandonedFromLegs = false
 
-    public init(contactColumns: [String], legColumns: [String], attachesToContacts: Bool = false, abandonedFromLegs: Bool = false) {
+    package init(contactColumns: [String], legColumns: [String], attachesToContacts: Bool = false, abandonedFromLegs: Bool = false) {
         self.contactColumns = contactColumns
         self.legColumns = legColumns
         self.attachesToContacts = attachesToContacts

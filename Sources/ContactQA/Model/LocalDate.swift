@@ -2,14 +2,14 @@
 ///
 /// Pure arithmetic (Howard Hinnant's civil-date algorithms), so that grouping millions of rows
 /// by day or ISO week never touches `Calendar`.
-public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible {
+package struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Days since 1970-01-01 (a Thursday).
-    public var dayNumber: Int
+    var dayNumber: Int
 
-    public init(dayNumber: Int) { self.dayNumber = dayNumber }
+    package init(dayNumber: Int) { self.dayNumber = dayNumber }
 
     /// - Precondition: `month` in 1...12 and `day` valid for the month.
-    public init(year: Int, month: Int, day: Int) {
+    package init(year: Int, month: Int, day: Int) {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -20,7 +20,7 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     /// Parses `YYYY-MM-DD`; nil when malformed or not a real date.
-    public init?(iso text: some StringProtocol) {
+    package init?(iso text: some StringProtocol) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
               let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
@@ -29,7 +29,7 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
         self.init(year: y, month: m, day: d)
     }
 
-    public var components: (year: Int, month: Int, day: Int) {
+    var components: (year: Int, month: Int, day: Int) {
         let z = dayNumber + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097
@@ -42,24 +42,24 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     /// ISO 8601 weekday: Monday = 1 … Sunday = 7.
-    public var isoWeekday: Int {
+    var isoWeekday: Int {
         let w = (dayNumber + 3) % 7  // 1970-01-01 was a Thursday (3 with Monday = 0)
         return (w < 0 ? w + 7 : w) + 1
     }
 
-    public var isoWeek: ISOWeek { ISOWeek(containing: self) }
+    package var isoWeek: ISOWeek { ISOWeek(containing: self) }
 
     /// English names of the ISO weekdays, Monday first.
-    public static let weekdayNames = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    static let weekdayNames = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
-    public func adding(days: Int) -> LocalDate { LocalDate(dayNumber: dayNumber + days) }
+    func adding(days: Int) -> LocalDate { LocalDate(dayNumber: dayNumber + days) }
 
-    public var description: String {
+    package var description: String {
         let c = components
         return "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))"
     }
 
-    public static func < (a: LocalDate, b: LocalDate) -> Bool { a.dayNumber < b.dayNumber }
+    package static func < (a: LocalDate, b: LocalDate) -> Bool { a.dayNumber < b.dayNumber }
 
     static func isLeap(_ year: Int) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }
 
@@ -73,18 +73,18 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
 }
 
 /// An ISO 8601 week (`2026-W53`): Monday to Sunday, week 1 holds the year's first Thursday.
-public struct ISOWeek: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public let year: Int
-    public let week: Int
+package struct ISOWeek: Hashable, Comparable, Sendable, CustomStringConvertible {
+    package let year: Int
+    package let week: Int
 
-    public init(containing date: LocalDate) {
+    package init(containing date: LocalDate) {
         let thursday = date.adding(days: 4 - date.isoWeekday)
         year = thursday.components.year
         week = (thursday.dayNumber - LocalDate(year: year, month: 1, day: 1).dayNumber) / 7 + 1
     }
 
     /// Parses `2026-W47`; nil when malformed or when the year has no such week.
-    public init?(_ text: some StringProtocol) {
+    package init?(_ text: some StringProtocol) {
         let parts = text.split(separator: "-")
         guard parts.count == 2, parts[0].count == 4, let y = Int(parts[0]),
               parts[1].count == 3, parts[1].first == "W", let w = Int(parts[1].dropFirst()),
@@ -95,22 +95,22 @@ public struct ISOWeek: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     /// Number of ISO weeks in a year: 53 when it starts on a Thursday, or on a Wednesday in a leap year.
-    public static func weeks(in year: Int) -> Int {
+    package static func weeks(in year: Int) -> Int {
         let jan1 = LocalDate(year: year, month: 1, day: 1).isoWeekday
         return jan1 == 4 || (jan1 == 3 && LocalDate.isLeap(year)) ? 53 : 52
     }
 
     /// The Monday that opens the week.
-    public var monday: LocalDate {
+    var monday: LocalDate {
         let jan4 = LocalDate(year: year, month: 1, day: 4)
         return jan4.adding(days: 1 - jan4.isoWeekday + (week - 1) * 7)
     }
 
-    public var sunday: LocalDate { monday.adding(days: 6) }
+    var sunday: LocalDate { monday.adding(days: 6) }
 
-    public var description: String { "\(pad(year, 4))-W\(pad(week, 2))" }
+    package var description: String { "\(pad(year, 4))-W\(pad(week, 2))" }
 
-    public static func < (a: ISOWeek, b: ISOWeek) -> Bool { (a.year, a.week) < (b.year, b.week) }
+    package static func < (a: ISOWeek, b: ISOWeek) -> Bool { (a.year, a.week) < (b.year, b.week) }
 }
 
 func pad(_ value: Int, _ width: Int) -> String {

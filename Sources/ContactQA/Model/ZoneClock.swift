@@ -4,28 +4,28 @@ import Foundation
 ///
 /// The zone's offset changes are read once from the system's tz data into a sorted table, so each
 /// conversion is a binary search instead of a `TimeZone` call on the hot path of an import.
-public struct ZoneClock: Sendable {
+package struct ZoneClock: Sendable {
     /// How to read a wall-clock time that happens twice, in the hour repeated when clocks go back.
-    public enum AmbiguousTime: String, Sendable, CaseIterable {
+    enum AmbiguousTime: String, Sendable, CaseIterable {
         case earlier, later, reject
     }
 
     /// What a local wall-clock time means as an instant.
-    public enum Resolution: Equatable, Sendable {
+    enum Resolution: Equatable, Sendable {
         case unique(Int64)
         case ambiguous(earlier: Int64, later: Int64)
         /// The time was skipped when clocks went forward.
         case gap
     }
 
-    public let identifier: String
+    package let identifier: String
     /// Instants (seconds since the epoch, UTC) where the offset changes, ascending.
     private let changes: [Int64]
     /// `offsets[i]` holds before `changes[i]`; the last one after the last change.
     private let offsets: [Int]
 
     /// - Returns: nil when the identifier is not a known IANA time zone.
-    public init?(identifier: String) {
+    package init?(identifier: String) {
         guard let zone = TimeZone(identifier: identifier) else { return nil }
         self.identifier = identifier
         var changes: [Int64] = []
@@ -46,10 +46,10 @@ public struct ZoneClock: Sendable {
         self.offsets = offsets
     }
 
-    public static let utc = ZoneClock(identifier: "UTC")!
+    package static let utc = ZoneClock(identifier: "UTC")!
 
     /// The zone's offset from UTC, in seconds, at an instant.
-    public func offset(atUTC seconds: Int64) -> Int {
+    package func offset(atUTC seconds: Int64) -> Int {
         var lo = 0
         var hi = changes.count
         while lo < hi {
@@ -60,12 +60,12 @@ public struct ZoneClock: Sendable {
     }
 
     /// Local wall-clock seconds (as if the zone were UTC) at an instant.
-    public func localSeconds(atUTC seconds: Int64) -> Int64 {
+    func localSeconds(atUTC seconds: Int64) -> Int64 {
         seconds + Int64(offset(atUTC: seconds))
     }
 
     /// The local calendar date of an instant.
-    public func localDate(atUTC seconds: Int64) -> LocalDate {
+    package func localDate(atUTC seconds: Int64) -> LocalDate {
         let local = localSeconds(atUTC: seconds)
         return LocalDate(dayNumber: Int(local >= 0 ? local / 86_400 : (local - 86_399) / 86_400))
     }
@@ -74,7 +74,7 @@ public struct ZoneClock: Sendable {
     ///
     /// - Parameter local: wall-clock seconds since 1970-01-01T00:00 in this zone.
     /// - Complexity: O(log t) for t offset changes.
-    public func resolve(local: Int64) -> Resolution {
+    func resolve(local: Int64) -> Resolution {
         let before = offset(atUTC: local - 86_400)
         let after = offset(atUTC: local + 86_400)
         var candidates: [Int64] = []
@@ -91,7 +91,7 @@ public struct ZoneClock: Sendable {
     }
 
     /// The instant local midnight opens `date`; when midnight is skipped, the first instant of the day.
-    public func startOfDay(_ date: LocalDate) -> Int64 {
+    func startOfDay(_ date: LocalDate) -> Int64 {
         let local = Int64(date.dayNumber) * 86_400
         switch resolve(local: local) {
         case .unique(let t), .ambiguous(let t, _): return t
@@ -101,7 +101,7 @@ public struct ZoneClock: Sendable {
 
     /// The offset changes inside `[from, to)` with the offset in force before each, for building
     /// a SQL `CASE` that turns instants into local time inside the database.
-    public func offsetSegments(fromUTC from: Int64, toUTC to: Int64) -> (initial: Int, changes: [(at: Int64, offset: Int)]) {
+    func offsetSegments(fromUTC from: Int64, toUTC to: Int64) -> (initial: Int, changes: [(at: Int64, offset: Int)]) {
         var result: [(at: Int64, offset: Int)] = []
         for (i, change) in changes.enumerated() where change >= from && change < to {
             result.append((change, offsets[i + 1]))

@@ -2,21 +2,21 @@ import Foundation
 
 /// A pipeline file (DESIGN.md §7), checked on load: unknown keys, wrong types and missing files are
 /// errors naming the file, line and key. Relative paths are resolved against the pipeline's folder.
-public struct Pipeline: Sendable {
-    public struct Input: Sendable {
-        public var source: String
+package struct Pipeline: Sendable {
+    package struct Input: Sendable {
+        package var source: String
         /// A glob pattern (absolute, after resolving).
-        public var path: String
-        public var mapping: String?
+        package var path: String
+        package var mapping: String?
         /// A source that may deliver nothing some nights: a glob matching no file is then not an error.
-        public var optional = false
+        package var optional = false
         /// The error to give when the glob matches no file, naming the pipeline's line.
-        public var matchesNothing: ConfigError
+        var matchesNothing: ConfigError
         /// `complete: true`: the files are complete exports (a one-off file, a backfill): weeks do not
         /// wait for later data from the sources they load.
-        public var complete = false
+        package var complete = false
 
-        public init(source: String, path: String, mapping: String?, optional: Bool, matchesNothing: ConfigError) {
+        package init(source: String, path: String, mapping: String?, optional: Bool, matchesNothing: ConfigError) {
             self.source = source
             self.path = path
             self.mapping = mapping
@@ -30,7 +30,7 @@ public struct Pipeline: Sendable {
 
     /// What a run checks before it touches the store: every non-optional input's glob matches a
     /// file, and the report folder's parent can be created and written. Every problem is reported.
-    public func preflight() throws {
+    func preflight() throws {
         var problems = missingInputs
         let parent = ((reportOut as NSString).deletingLastPathComponent as NSString).standardizingPath
         let probe = parent + "/.contactqa-write-check-\(getpid())"
@@ -48,7 +48,7 @@ public struct Pipeline: Sendable {
 
     /// `run --check`: everything a run would read, checked without touching the store or any folder —
     /// the input globs, the mapping files, the scorecards and the sampling plan. Every problem is reported.
-    public func check() throws {
+    package func check() throws {
         var problems = missingInputs
         func attempt(_ body: () throws -> Void) {
             do { try body() } catch let error as ConfigError { problems.append(error) } catch let error as ConfigProblems {
@@ -80,58 +80,58 @@ public struct Pipeline: Sendable {
     }
 
     /// Where the pipeline file sets `report.out` (file, line), for errors about the output folder.
-    public var reportOutSite = ConfigError(file: "pipeline", line: nil, path: "report.out", reason: "")
+    var reportOutSite = ConfigError(file: "pipeline", line: nil, path: "report.out", reason: "")
 
-    public var name: String
-    public var timezone: String
-    public var store: String
-    public var inputs: [Input]
-    public var keyFile: String?
+    package var name: String
+    package var timezone: String
+    package var store: String
+    package var inputs: [Input]
+    package var keyFile: String?
     /// Contacts older than this many days (before the as-of date) are deleted by each run.
-    public var retentionDays: Int?
+    var retentionDays: Int?
     /// `privacy.agent_names` (default true): false puts pseudonymous agent labels in the management
     /// outputs and moves the QA working files (sample, feedback packs) out of the report folder.
-    public var agentNames = true
-    public var targets: [String: Double] = [:]
-    public var parameters = KPIParameters()
+    var agentNames = true
+    package var targets: [String: Double] = [:]
+    package var parameters = KPIParameters()
     /// The report folder pattern; `{week}` becomes the ISO week.
-    public var reportOut: String
+    var reportOut: String
     /// Where the QA working files go (sample, feedback packs) when they must stay out of the report
     /// folder (`privacy.agent_names: false`); nil: inside it.
-    public var qaOut: String?
-    public var settleSeconds = 0.0
+    var qaOut: String?
+    var settleSeconds = 0.0
     /// `report.formats`: which of html, md, csv and json the run writes (default all four).
-    public var formats: Set<String> = Pipeline.allFormats
+    var formats: Set<String> = Pipeline.allFormats
     /// `report.feedback_packs` (default true).
-    public var feedbackPacks = true
+    package var feedbackPacks = true
     /// `report.funnels: all` draws every team's FCR funnel; `flagged` (default) only those of teams with
     /// a colleague flagged or warned.
-    public var allFunnels = false
-    public static let allFormats: Set<String> = ["html", "md", "csv", "json"]
+    var allFunnels = false
+    static let allFormats: Set<String> = ["html", "md", "csv", "json"]
     /// The sampling plan the run draws the week's sample with (drawn once, then reused).
-    public var samplingPlan: String?
+    package var samplingPlan: String?
 
     /// Calendar settings of the nightly job (`schedule:`).
-    public var schedule = Schedule()
+    var schedule = Schedule()
     /// `bounds:` — plausibility bounds of ingested values (the latest day follows the run's as-of date).
-    public var bounds = Bounds()
+    var bounds = Bounds()
     /// `report.mode`: the mode of report files (folders get the matching search bits); nil keeps the
     /// owner-only default.
-    public var reportMode: mode_t?
+    var reportMode: mode_t?
     /// `log.path`: a file every run appends its log lines to, as well as standard error.
-    public var logPath: String?
+    package var logPath: String?
     /// `privacy.monitoring_notice: per_contact`: monitoring is announced per contact, so a contact whose
     /// notice flag is unknown is never sampled; `announced_to_all` (the default) counts it as notified.
-    public var noticePerContact = false
+    var noticePerContact = false
     /// `report.mail`: where final reports are mailed, through the machine's sendmail interface.
-    public var mail: ReportMail?
+    var mail: ReportMail?
 
     /// `schedule:` — which weeks a run without `--week` looks at, and when one may be final.
-    public struct Schedule: Sendable {
-        public var lookBackWeeks = 4
-        public var settleDays = 0
-        public var closedDays: Set<LocalDate> = []
-        public var retiredSources: [String: LocalDate] = [:]
+    struct Schedule: Sendable {
+        var lookBackWeeks = 4
+        var settleDays = 0
+        var closedDays: Set<LocalDate> = []
+        var retiredSources: [String: LocalDate] = [:]
     }
 
     /// Sources the QA team delivers after the sample is drawn: optional unless the pipeline says otherwise.
@@ -141,13 +141,13 @@ public struct Pipeline: Sendable {
                           "schedule", "log", "bounds"]
 
     /// The `bounds:` key: the earliest plausible day and the longest plausible duration and wait.
-    public struct Bounds: Sendable, Equatable {
-        public var earliest = LocalDate(year: 2000, month: 1, day: 1)
-        public var maximumDurationSeconds = 7 * 86_400.0
-        public var maximumWaitSeconds = 30 * 86_400.0
+    struct Bounds: Sendable, Equatable {
+        var earliest = LocalDate(year: 2000, month: 1, day: 1)
+        var maximumDurationSeconds = 7 * 86_400.0
+        var maximumWaitSeconds = 30 * 86_400.0
 
         /// The bounds of a run standing on `asOf`.
-        public func plausibility(asOf: LocalDate) -> PlausibilityBounds {
+        func plausibility(asOf: LocalDate) -> PlausibilityBounds {
             var bounds = PlausibilityBounds(asOf: asOf)
             bounds.earliest = earliest
             bounds.maximumDurationSeconds = maximumDurationSeconds
@@ -158,14 +158,14 @@ public struct Pipeline: Sendable {
 
     /// Loads and checks a pipeline file. Every problem found is reported at once (``ConfigProblems``),
     /// each naming the file, line and key, so one pass shows all that is to mend.
-    public static func load(file: String) throws -> Pipeline {
+    package static func load(file: String) throws -> Pipeline {
         let (pipeline, problems) = try parse(file: file)
         if !problems.isEmpty { throw ConfigProblems(problems) }
         return pipeline
     }
 
     /// `run --check`: the pipeline file's problems and those of everything it names (``check()``), all at once.
-    public static func check(file: String) throws {
+    package static func check(file: String) throws {
         var (pipeline, problems) = try parse(file: file)
         do { try pipeline.check() } catch let more as ConfigProblems { problems += more.problems }
         if !problems.isEmpty { throw ConfigProblems(problems) }
@@ -475,7 +475,7 @@ public struct Pipeline: Sendable {
     }
 
     /// The files an input's pattern matches now, sorted by name.
-    public static func expand(_ pattern: String) -> [String] {
+    static func expand(_ pattern: String) -> [String] {
         var result = glob_t()
         defer { globfree(&result) }
         guard glob(pattern, 0, nil, &result) == 0 else { return [] }

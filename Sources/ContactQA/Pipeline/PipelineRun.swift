@@ -4,41 +4,41 @@ import Logging
 /// The nightly job: loads a pipeline's new files, applies retention, works out which weeks are due,
 /// and for each writes its report folder — a draft until the data says the week is complete, then
 /// final and left alone. What `contactqa run` does.
-public struct PipelineRun {
-    public var pipeline: Pipeline
+package struct PipelineRun {
+    package var pipeline: Pipeline
     /// How long SQLite statements wait for another process's write (a manual ingest) before giving up.
-    public var wait = SQLiteStore.defaultWait
+    package var wait = SQLiteStore.defaultWait
     /// The date the run stands on; nil: today in the site's time zone.
-    public var asOf: LocalDate?
+    package var asOf: LocalDate?
     /// One week only (`run --week`); nil: every week due (the current one and the look-back).
-    public var week: ISOWeek?
-    public var logger: Logger
-    public var progress: (@Sendable (_ file: String, _ done: Int, _ total: Int) -> Void)?
+    package var week: ISOWeek?
+    package var logger: Logger
+    package var progress: (@Sendable (_ file: String, _ done: Int, _ total: Int) -> Void)?
     /// Called for each KPI table a week's report computes (the command prints them unless quiet).
-    public var table: ((_ title: String, _ text: String) -> Void)?
+    package var table: ((_ title: String, _ text: String) -> Void)?
     /// Called with a week's folders staged, just before they are swapped into place.
-    public var beforeCommit: ((ISOWeek) -> Void)?
+    package var beforeCommit: ((ISOWeek) -> Void)?
 
-    public init(pipeline: Pipeline, logger: Logger) {
+    package init(pipeline: Pipeline, logger: Logger) {
         self.pipeline = pipeline
         self.logger = logger
     }
 
     /// What a run did.
-    public struct Outcome: Sendable {
-        public var files: [FileImportReport] = []
+    package struct Outcome: Sendable {
+        package var files: [FileImportReport] = []
         /// Files skipped because the same bytes were rejected on an earlier night.
-        public var skippedRejected: [IngestLogEntry] = []
+        var skippedRejected: [IngestLogEntry] = []
         /// Each week written, with its status ("draft" or "final"); finals left alone are not listed.
-        public var weeks: [(week: ISOWeek, status: String)] = []
+        package var weeks: [(week: ISOWeek, status: String)] = []
         /// Reports that could not be mailed (`report.mail`); the next run tries again.
-        public var mailFailures: [String] = []
+        package var mailFailures: [String] = []
     }
 
     /// Opens the pipeline's store and takes its run lock: a flock beside a SQLite file, a session
     /// advisory lock on PostgreSQL. Both end with the process, so a killed run leaves no stale lock.
     /// - Throws: `RunLock.Held` when another run holds the lock.
-    public static func openStore(_ pipeline: Pipeline, wait: TimeInterval = SQLiteStore.defaultWait) throws -> (store: any SQLStore, lock: RunLock?) {
+    package static func openStore(_ pipeline: Pipeline, wait: TimeInterval = SQLiteStore.defaultWait) throws -> (store: any SQLStore, lock: RunLock?) {
         if PostgresStore.isURL(pipeline.store) {
             let postgres = try PostgresStore(url: pipeline.store, createWithTimeZone: pipeline.timezone)
             guard try postgres.tryLockRun() else { throw RunLock.Held(path: "advisory lock on \(postgres.url)") }
@@ -48,7 +48,7 @@ public struct PipelineRun {
         return (try SQLiteStore(path: pipeline.store, createWithTimeZone: pipeline.timezone, wait: wait), lock)
     }
 
-    public func execute() throws -> Outcome {
+    package func execute() throws -> Outcome {
         try pipeline.preflight()  // before the store is touched: inputs that match nothing, an unwritable report folder
         let (store, lock) = try PipelineRun.openStore(pipeline, wait: wait)
         defer { withExtendedLifetime(lock) {} }
@@ -263,7 +263,7 @@ public struct PipelineRun {
 
     /// Whether the week's folder holds a final report: its `.status`, or for folders written before
     /// `.status` existed, the status in report.json.
-    public static func isFinal(_ folder: String) -> Bool {
+    static func isFinal(_ folder: String) -> Bool {
         if let status = try? String(contentsOfFile: folder + "/.status", encoding: .utf8) { return status.hasPrefix("final") }
         guard let existing = try? Data(contentsOf: URL(fileURLWithPath: folder + "/report.json")),
               let object = try? JSONSerialization.jsonObject(with: existing) as? [String: Any] else { return false }

@@ -7,29 +7,29 @@ import Foundation
 /// The message is what management may see: report.md and report.html as the body (a plain-text and an
 /// HTML alternative), the top-level CSV and JSON files of the week's folder attached. The sample and the
 /// feedback packs, which name colleagues and the contacts they handled, are never mailed.
-public struct ReportMail: Sendable, Equatable {
-    public var to: [String]
-    public var from: String
+struct ReportMail: Sendable, Equatable {
+    package var to: [String]
+    package var from: String
     /// `{week}` becomes the ISO week, `{status}` "final" or "final, revised".
-    public var subject = "Weekly quality report {week} ({status})"
+    var subject = "Weekly quality report {week} ({status})"
     /// The command and its arguments; the message goes to its standard input.
-    public var sendmail = ["/usr/sbin/sendmail", "-t", "-oi"]
+    var sendmail = ["/usr/sbin/sendmail", "-t", "-oi"]
 
-    public init(to: [String], from: String) {
+    package init(to: [String], from: String) {
         self.to = to
         self.from = from
     }
 
     /// A failure to hand the message over, with what the sendmail program said.
-    public struct Failure: Error, CustomStringConvertible {
-        public var description: String
+    struct Failure: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// The message for the week's folder.
     /// - Parameters:
     ///   - date: the `Date:` header (RFC 5322 form).
     ///   - boundary: a MIME boundary that occurs in none of the parts (their base64 text cannot hold it).
-    public func message(folder: String, week: ISOWeek, status: String, date: String, boundary: String = "contactqa-part") throws -> Data {
+    package func message(folder: String, week: ISOWeek, status: String, date: String, boundary: String = "contactqa-part") throws -> Data {
         let fm = FileManager.default
         var text = ""
         func header(_ name: String, _ value: String) { text += "\(name): \(value)\r\n" }
@@ -64,7 +64,7 @@ public struct ReportMail: Sendable, Equatable {
 
     /// Hands the message to the sendmail program.
     /// - Throws: `Failure` when it cannot be started or exits non-zero.
-    public func send(_ message: Data) throws {
+    func send(_ message: Data) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: sendmail[0])
         process.arguments = Array(sendmail.dropFirst())
@@ -105,7 +105,7 @@ public struct ReportMail: Sendable, Equatable {
     }
 
     /// The `Date:` header form of an instant.
-    public static func headerDate(_ date: Date) -> String {
+    static func headerDate(_ date: Date) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")

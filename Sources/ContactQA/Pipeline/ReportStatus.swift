@@ -12,20 +12,20 @@ import Foundation
 /// qa_score: 70.3288317962
 /// revision: 2026-12-08 13 98 70.3288317962 61.4 2026-12-01 0
 /// ```
-public struct ReportStatus: Sendable, Equatable {
-    public var final: Bool
-    public var written: LocalDate?
-    public var evaluations: Int?
-    public var fingerprint: String?
-    public var qaScore: Double?
-    public var revisions: [WeeklyReport.Revision] = []
+struct ReportStatus: Sendable, Equatable {
+    package var final: Bool
+    package var written: LocalDate?
+    package var evaluations: Int?
+    var fingerprint: String?
+    var qaScore: Double?
+    var revisions: [WeeklyReport.Revision] = []
     /// When the report (as it now stands) was mailed (`report.mail`).
-    public var mailed: LocalDate?
+    var mailed: LocalDate?
 
-    public init(final: Bool) { self.final = final }
+    package init(final: Bool) { self.final = final }
 
     /// Reads a folder's `.status`; nil when there is none.
-    public init?(folder: String) {
+    package init?(folder: String) {
         guard let text = try? String(contentsOfFile: folder + "/.status", encoding: .utf8) else { return nil }
         let lines = text.split(separator: "\n").map(String.init)
         final = lines.first?.hasPrefix("final") ?? false
@@ -50,7 +50,7 @@ public struct ReportStatus: Sendable, Equatable {
         }
     }
 
-    public var text: String {
+    package var text: String {
         var lines = [final ? "final" : "draft"]
         if let written { lines.append("written: \(written)") }
         if let evaluations, let fingerprint { lines.append("evaluations: \(evaluations) \(fingerprint)") }
@@ -63,7 +63,7 @@ public struct ReportStatus: Sendable, Equatable {
     }
 
     /// The count and fingerprint of the evaluations of a period's contacts.
-    public static func evaluations(store: any SQLStore, period: Period) throws -> (count: Int, fingerprint: String) {
+    package static func evaluations(store: any SQLStore, period: Period) throws -> (count: Int, fingerprint: String) {
         try store.evaluationFingerprint(period)
     }
 }

@@ -3,16 +3,16 @@ import Foundation
 
 /// One run per store at a time: an exclusive `flock` on `<store>.lock`, released when the process ends
 /// (even when it is killed), so a crashed run never leaves a stale lock behind.
-public final class RunLock {
-    public struct Held: Error, CustomStringConvertible {
-        public let path: String
-        public var description: String { "another run holds the store's lock (\(path)); try again when it has finished" }
+package final class RunLock {
+    package struct Held: Error, CustomStringConvertible {
+        package let path: String
+        package var description: String { "another run holds the store's lock (\(path)); try again when it has finished" }
     }
 
     private let fd: Int32
-    public let path: String
+    package let path: String
 
-    public init(store: String) throws {
+    package init(store: String) throws {
         path = store + ".lock"
         let directory = (store as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
@@ -32,16 +32,16 @@ public final class RunLock {
 
 /// Writes a folder completely or not at all: everything goes into a sibling folder that is renamed
 /// into place at the end, replacing the old one, so readers never see a half-written report.
-public struct AtomicFolder {
-    public let destination: String
-    public let staging: String
+struct AtomicFolder {
+    let destination: String
+    let staging: String
     /// Leftovers of earlier runs that could not be removed, each with the reason: the caller reports
     /// them (they take space and hold personal data until someone removes them).
-    public private(set) var leftovers: [String] = []
+    private(set) var leftovers: [String] = []
 
     /// Starts a staging folder beside `destination` (hidden: `.NAME.partial-PID`). Call it holding
     /// the run lock: staging and swapped-out folders left by a killed run are removed here.
-    public init(destination: String) throws {
+    package init(destination: String) throws {
         self.destination = destination
         let parent = (destination as NSString).deletingLastPathComponent
         let name = (destination as NSString).lastPathComponent
@@ -61,7 +61,7 @@ public struct AtomicFolder {
     /// never neither; the swapped-out old folder is removed afterwards (or by the next run).
     /// - Returns: the swapped-out previous version when it could not be removed, with the reason.
     @discardableResult
-    public func commit() throws -> String? {
+    package func commit() throws -> String? {
         let fm = FileManager.default
         guard fm.fileExists(atPath: destination) else {
             try fm.moveItem(atPath: staging, toPath: destination)
@@ -92,5 +92,9 @@ public struct AtomicFolder {
         }
     }
 
-    public func abandon() { try? FileManager.default.removeItem(atPath: staging) }
+    package func abandon() { try? FileManager.default.removeItem(atPath: staging) }
 }
+
+/// Not `Sendable`: a lock held by this process, released when it is freed.
+@available(*, unavailable)
+extension RunLock: Sendable {}

@@ -15,45 +15,45 @@ import Foundation
 ///
 /// A source declared complete (its files are a one-off export or a backfill) is not waited for; a
 /// source retired on a date is waited for only until its data reaches that date.
-public struct WeekReadiness: Sendable, Equatable {
+struct WeekReadiness: Sendable, Equatable {
     /// A source whose loaded data stops before what the week needs.
-    public struct Lag: Sendable, Equatable {
-        public var source: String
+    struct Lag: Sendable, Equatable {
+        package var source: String
         /// The local date of its latest contact.
-        public var latest: LocalDate
+        var latest: LocalDate
         /// The first local date it must reach.
-        public var needed: LocalDate
-        public var days: Int { needed.dayNumber - latest.dayNumber }
+        var needed: LocalDate
+        package var days: Int { needed.dayNumber - latest.dayNumber }
     }
 
     /// A day of the week without a single contact from a source that delivers on that weekday.
-    public struct Gap: Sendable, Equatable {
-        public var source: String
-        public var day: LocalDate
+    struct Gap: Sendable, Equatable {
+        package var source: String
+        package var day: LocalDate
     }
 
-    public var week: ISOWeek
-    public var asOf: LocalDate
-    public var frameComplete: Bool
-    public var final: Bool
+    package var week: ISOWeek
+    package var asOf: LocalDate
+    var frameComplete: Bool
+    package var final: Bool
     /// Sources behind the week's end (frame) or behind the end + FCR window (final).
-    public var behind: [Lag]
-    public var gaps: [Gap]
+    package var behind: [Lag]
+    var gaps: [Gap]
     /// The date from which the settle period lets the week be final, when that is still ahead.
-    public var settlesOn: LocalDate?
+    var settlesOn: LocalDate?
     /// Contacts per source dated after the as-of day: left out of the completeness rules, reported.
-    public var future: [String: Int] = [:]
+    var future: [String: Int] = [:]
     /// The last day every waited-for source has delivered contacts of (the day before the as-of date
     /// when no source is waited for): what a daily release may draw.
-    public var deliveredThrough: LocalDate?
+    var deliveredThrough: LocalDate?
 
     /// Sentences for the data-quality section: contacts dated in the future.
-    public var futureNotes: [String] {
+    var futureNotes: [String] {
         future.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value) contact\($0.value == 1 ? "" : "s") dated after \(asOf), the as-of date (a clock or an export gone wrong?); they do not count towards completeness" }
     }
 
     /// Sentences for the report and the log: why the week is still a draft. Empty when final.
-    public var reasons: [String] {
+    var reasons: [String] {
         var lines: [String] = []
         for lag in behind {
             lines.append("\(lag.source): data up to \(lag.latest), \(lag.days) day\(lag.days == 1 ? "" : "s") short of \(lag.needed)")
@@ -70,32 +70,32 @@ public struct WeekReadiness: Sendable, Equatable {
 }
 
 /// The site calendar of a nightly job: which weeks are due, and how ready each one is.
-public struct WeekCalendar: Sendable {
-    public var clock: ZoneClock
-    public var fcrWindowDays: Int
+struct WeekCalendar: Sendable {
+    package var clock: ZoneClock
+    package var fcrWindowDays: Int
     /// Whole days after the week's end + FCR window before a week may be final.
-    public var settleDays = 0
+    var settleDays = 0
     /// Earlier weeks still re-computed until final (the current week is always due).
-    public var lookBackWeeks = 4
+    var lookBackWeeks = 4
     /// Sources whose files are complete exports: weeks never wait for more of their data.
-    public var completeSources: Set<String> = []
+    var completeSources: Set<String> = []
     /// Sources retired on a date: weeks ending after it do not wait for them.
-    public var retiredSources: [String: LocalDate] = [:]
+    var retiredSources: [String: LocalDate] = [:]
     /// Dates the site was closed: no gap is flagged on them.
-    public var closedDays: Set<LocalDate> = []
+    var closedDays: Set<LocalDate> = []
 
-    public init(clock: ZoneClock, fcrWindowDays: Int) {
+    package init(clock: ZoneClock, fcrWindowDays: Int) {
         self.clock = clock
         self.fcrWindowDays = fcrWindowDays
     }
 
     /// The weeks a run on `asOf` looks at, oldest first: the current week and `lookBackWeeks` before it.
-    public func weeksDue(asOf: LocalDate) -> [ISOWeek] {
+    func weeksDue(asOf: LocalDate) -> [ISOWeek] {
         (0...lookBackWeeks).reversed().map { ISOWeek(containing: asOf.adding(days: -7 * $0)) }
     }
 
     /// How ready `week` is on `asOf`, from what the store holds.
-    public func readiness(of week: ISOWeek, asOf: LocalDate, store: any SQLStore) throws -> WeekReadiness {
+    func readiness(of week: ISOWeek, asOf: LocalDate, store: any SQLStore) throws -> WeekReadiness {
         let ms: (LocalDate) -> Int64 = { clock.startOfDay($0) * 1000 }
         let nextMonday = week.sunday.adding(days: 1)
         let fcrEnd = nextMonday.adding(days: fcrWindowDays)

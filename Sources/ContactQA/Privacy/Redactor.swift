@@ -1,14 +1,14 @@
 import Foundation
 
 /// A class of personal data that free text is cleaned of, and the marker that replaces it.
-public enum PersonalDataKind: String, CaseIterable, Sendable {
+enum PersonalDataKind: String, CaseIterable, Sendable {
     case email, phone, card, iban
     case nationalID = "national-id"
     case postcode, name
     case dateOfBirth = "dob"
 
     /// The text written in place of the data: `[email]`, `[phone]`, ….
-    public var marker: String { "[\(rawValue)]" }
+    var marker: String { "[\(rawValue)]" }
 }
 
 /// Removes personal data from free text (evaluators' comments, reasons a source carries) before it is
@@ -28,21 +28,21 @@ public enum PersonalDataKind: String, CaseIterable, Sendable {
 /// Known limits (docs/quality.md): names without a title, street addresses, postcodes of other
 /// countries, and a reference that happens to be a valid card number with nothing saying it is a
 /// reference stay as written or are marked as a card.
-public struct Redactor: Sendable {
+struct Redactor: Sendable {
     /// One piece of personal data: where it is in the text (UTF-16 offsets) and what it is.
-    public struct Finding: Equatable, Sendable {
-        public var range: NSRange
-        public var kind: PersonalDataKind
+    struct Finding: Equatable, Sendable {
+        var range: NSRange
+        var kind: PersonalDataKind
     }
 
     /// The site's country calling code (`44`, `33`, …), which adds that country's plan for numbers
     /// written without a trunk prefix.
-    public var countryCode: String?
+    var countryCode: String?
 
-    public init(countryCode: String? = nil) { self.countryCode = countryCode }
+    package init(countryCode: String? = nil) { self.countryCode = countryCode }
 
     /// The text with every finding replaced by its class's marker.
-    public func redact(_ text: String) -> String {
+    func redact(_ text: String) -> String {
         let found = findings(in: text)
         guard !found.isEmpty else { return text }
         let out = NSMutableString(string: text)
@@ -53,7 +53,7 @@ public struct Redactor: Sendable {
     /// A value from input as it may be shown in a message or a quarantined record: a bare number of 9
     /// or more digits (an identifier written without `+` or separators, `447700900123`) is `[masked]`,
     /// anything else is redacted.
-    public static func display(_ value: String) -> String {
+    static func display(_ value: String) -> String {
         var digits = 0
         var other = false
         for b in value.utf8 {
@@ -64,7 +64,7 @@ public struct Redactor: Sendable {
     }
 
     /// Redaction with no site-specific country plan.
-    public static func redact(_ text: String) -> String { Redactor().redact(text) }
+    static func redact(_ text: String) -> String { Redactor().redact(text) }
 
     /// Every piece of personal data in `text`, in order, none overlapping.
     ///
@@ -72,7 +72,7 @@ public struct Redactor: Sendable {
     /// postcode, a name); a later one never takes text an earlier one took, so the digits of an IBAN
     /// are never read again as a phone number.
     /// - Complexity: O(n) in the length of the text for each recogniser.
-    public func findings(in text: String) -> [Finding] {
+    func findings(in text: String) -> [Finding] {
         let ns = text as NSString
         guard ns.length > 0, Redactor.mightHoldPersonalData(text) else { return [] }
         var taken = [Bool](repeating: false, count: ns.length)

@@ -8,17 +8,17 @@ import Foundation
 /// An evaluation is checked as a whole against its scorecard version and quarantined with the line of
 /// its first row and every reason; comments are stored with PII redacted. Evaluation files are small:
 /// their rows are grouped by evaluation in memory.
-public struct EvaluationImporter {
-    public var quarantineDirectory: String
-    public var rejectionThreshold = 0.01
+package struct EvaluationImporter {
+    package var quarantineDirectory: String
+    var rejectionThreshold = 0.01
 
-    public init(quarantineDirectory: String) { self.quarantineDirectory = quarantineDirectory }
+    package init(quarantineDirectory: String) { self.quarantineDirectory = quarantineDirectory }
 
     static let columns = ["evaluation_id", "interaction_id", "leg", "agent_id", "evaluator_id", "evaluated_at", "scorecard_id",
                           "scorecard_version", "criterion_id", "rating", "comment", "calibration_session", "source"]
     static let required = ["evaluation_id", "interaction_id", "evaluator_id", "evaluated_at", "scorecard_id", "scorecard_version", "criterion_id", "rating"]
 
-    public func importFile(_ path: String, into store: any SQLStore) throws -> FileImportReport {
+    package func importFile(_ path: String, into store: any SQLStore) throws -> FileImportReport {
         let name = (path as NSString).lastPathComponent
         var header: [String] = []
         var groups: [String: [(line: Int, fields: [String: String])]] = [:]

@@ -1,67 +1,67 @@
 import Foundation
 
 /// A criterion an agent is consistently at or above (a strength) or below (a development area) target on.
-public struct CriterionPattern: Sendable {
-    public var criterionID: String
-    public var label: String
-    public var evaluations: Int
+struct CriterionPattern: Sendable {
+    var criterionID: String
+    package var label: String
+    package var evaluations: Int
     /// Share of the agent's ratings of this criterion at or above its target.
-    public var shareAtTarget: Double
+    var shareAtTarget: Double
     /// Evidence: evaluation id, date, and the evaluator's (redacted) comment when there is one.
-    public var evidence: [(evaluationID: String, date: String, comment: String?)]
-    public var coaching: [String]
+    var evidence: [(evaluationID: String, date: String, comment: String?)]
+    package var coaching: [String]
 }
 
 /// A critical criterion failed in one evaluation: always reported first, whatever else the agent did.
-public struct CriticalFail: Sendable {
-    public var evaluationID: String
-    public var date: String
-    public var criterionID: String
-    public var label: String
-    public var comment: String?
-    public var coaching: [String]
+struct CriticalFail: Sendable {
+    var evaluationID: String
+    package var date: String
+    var criterionID: String
+    package var label: String
+    var comment: String?
+    package var coaching: [String]
 }
 
 /// One evaluation as its agent reads it: the contact, the score and each criterion's rating.
-public struct EvaluationLine: Sendable {
-    public var evaluationID: String
-    public var evaluatedOn: String
-    public var contactDate: String
-    public var channel: String
-    public var recordingRef: String?
-    public var score: Double?
-    public var criticalFailed: Bool
+package struct EvaluationLine: Sendable {
+    var evaluationID: String
+    var evaluatedOn: String
+    var contactDate: String
+    package var channel: String
+    var recordingRef: String?
+    var score: Double?
+    var criticalFailed: Bool
     /// "label: rating" per rated criterion, in the scorecard's order.
-    public var ratings: [String]
+    var ratings: [String]
 }
 
 /// One colleague's feedback: critical fails first (they cannot wait), then what they do well, then
 /// what would benefit from development, with evidence, then the coaching actions the scorecard
 /// proposes, and every evaluation of the period (the QA standard's order: positives before development,
 /// with evidence).
-public struct FeedbackPack: Sendable {
-    public var agent: String
+package struct FeedbackPack: Sendable {
+    package var agent: String
     /// The roster's display name, when the roster has one.
-    public var displayName: String?
-    public var team: String?
-    public var period: Period
-    public var evaluations: Int
-    public var criticalFails: [CriticalFail]
-    public var strengths: [CriterionPattern]
-    public var development: [CriterionPattern]
-    public var lines: [EvaluationLine]
+    var displayName: String?
+    package var team: String?
+    package var period: Period
+    package var evaluations: Int
+    var criticalFails: [CriticalFail]
+    var strengths: [CriterionPattern]
+    var development: [CriterionPattern]
+    package var lines: [EvaluationLine]
     /// The agent's action plans not yet reviewed.
-    public var openPlans: [ActionPlan] = []
+    var openPlans: [ActionPlan] = []
 
     /// A criterion is a strength when at least this share of its ratings are at or above target, a
     /// development area when at least this share are below; every rating counts, and the pack says how
     /// many there were ("2 of 2 ratings").
-    public static let consistency = 0.75
+    static let consistency = 0.75
 
     /// Critical fails, strengths and development areas of every agent evaluated in the period, from
     /// their routine evaluations (a leg scored several times counts once, its latest evaluation;
     /// calibration re-scores compare evaluators and stay out).
-    public static func build(store: any SQLStore, period: Period) throws -> [FeedbackPack] {
+    package static func build(store: any SQLStore, period: Period) throws -> [FeedbackPack] {
         let cards = try store.scorecards()
         let rows = try store.evaluatedAnswers(in: period)
         struct Answer {
@@ -239,11 +239,11 @@ public struct FeedbackPack: Sendable {
                     })
     }
 
-    public func markdown() throws -> String { Templates.render(page, "pack.md") }
-    public func html() throws -> String { Templates.render(page, "pack.html") }
+    func markdown() throws -> String { Templates.render(page, "pack.md") }
+    func html() throws -> String { Templates.render(page, "pack.html") }
 
     /// The team lead's page: every colleague of the team with their evaluations and critical fails.
-    public static func teamSummary(_ packs: [FeedbackPack], team: String?) -> String {
+    static func teamSummary(_ packs: [FeedbackPack], team: String?) -> String {
         var text = "# Team summary — \(team ?? "(no team)")\n\n"
         if let first = packs.first { text += "Evaluations of contacts from \(first.period.from) to \(first.period.to).\n\n" }
         let fails = packs.flatMap { p in p.criticalFails.map { (p.agent, $0) } }
@@ -258,7 +258,7 @@ public struct FeedbackPack: Sendable {
     }
 
     /// Writes every pack as Markdown and HTML into one folder per team, so each team lead gets only theirs.
-    public static func write(_ packs: [FeedbackPack], to directory: String) throws -> [String] {
+    package static func write(_ packs: [FeedbackPack], to directory: String) throws -> [String] {
         var written: [String] = []
         for (team, members) in Dictionary(grouping: packs, by: { $0.team }) {
             let folder = (directory as NSString).appendingPathComponent(safeName(team ?? "no-team"))

@@ -2,12 +2,12 @@
 /// *Content Analysis*, 2004, ch. 11; "Computing Krippendorff's Alpha-Reliability", 2011):
 /// α = 1 − D_o/D_e, with D_o the disagreement within units over pairable values and D_e the
 /// disagreement expected between any two pairable values. Units with fewer than two values are not pairable.
-public enum KrippendorffAlpha {
-    public enum Metric: Sendable { case nominal, interval }
+enum KrippendorffAlpha {
+    enum Metric: Sendable { case nominal, interval }
 
     /// - Parameter units: for each unit, the values the evaluators gave it.
     /// - Returns: nil when fewer than two values are pairable or every value is the same (D_e = 0).
-    public static func alpha(_ units: [[Double]], metric: Metric) -> Double? {
+    static func alpha(_ units: [[Double]], metric: Metric) -> Double? {
         let pairable = units.filter { $0.count >= 2 }
         let values = pairable.flatMap { $0 }
         let n = Double(values.count)

@@ -1,21 +1,21 @@
 import Foundation
 
 /// One evaluation as `quality` reports it (DESIGN.md §6).
-public struct EvaluationSummary: Sendable {
-    public var evaluationID: String
-    public var interactionID: String
-    public var leg: Int
-    public var agent: String?
-    public var team: String?
-    public var evaluator: String
-    public var score: Double?
-    public var criticalFailed: Bool
+package struct EvaluationSummary: Sendable {
+    var evaluationID: String
+    var interactionID: String
+    var leg: Int
+    package var agent: String?
+    package var team: String?
+    package var evaluator: String
+    var score: Double?
+    var criticalFailed: Bool
     /// Selected by a recorded routine sample: counts in the design-weighted estimates.
-    public var inSample: Bool
+    var inSample: Bool
     /// The ISO week of the evaluated contact, in the period's zone.
-    public var week: String?
+    package var week: String?
     /// Made in a calibration session: compares evaluators, never a finding about the agent.
-    public var calibration = false
+    package var calibration = false
     var cell: String?
     var sampleID: Int64?
     var cellPopulation: Int?
@@ -24,15 +24,15 @@ public struct EvaluationSummary: Sendable {
 }
 
 /// A design-weighted QA score of a domain.
-public struct QAEstimate: Sendable, Equatable {
-    public var value: Double
-    public var se: Double?
+struct QAEstimate: Sendable, Equatable {
+    package var value: Double
+    var se: Double?
     /// Evaluated legs in the domain.
-    public var n: Int
+    package var n: Int
     /// Degrees of freedom of the variance: evaluated legs less variance strata (cells, collapsed pairs).
-    public var degreesOfFreedom: Int?
+    var degreesOfFreedom: Int?
 
-    public init(value: Double, se: Double?, n: Int, degreesOfFreedom: Int? = nil) {
+    package init(value: Double, se: Double?, n: Int, degreesOfFreedom: Int? = nil) {
         self.value = value
         self.se = se
         self.n = n
@@ -40,36 +40,36 @@ public struct QAEstimate: Sendable, Equatable {
     }
 
     /// ŷ ± t(0.975; df)·SE: with a handful of evaluations the normal 1.96 covers far less than 95%.
-    public var ci95: (lower: Double, upper: Double)? {
+    var ci95: (lower: Double, upper: Double)? {
         guard let se else { return nil }
         let t = degreesOfFreedom.map { StudentT.quantile(0.975, degreesOfFreedom: Double(max(1, $0))) } ?? z95
         return (value - t * se, value + t * se)
     }
 
-    public static func == (a: QAEstimate, b: QAEstimate) -> Bool {
+    static func == (a: QAEstimate, b: QAEstimate) -> Bool {
         a.value == b.value && a.se == b.se && a.n == b.n && a.degreesOfFreedom == b.degreesOfFreedom
     }
 }
 
 /// The result of `contactqa quality`.
-public struct QualityReport: Sendable {
-    public var period: Period
-    public var groupBy: QualityGrouping
-    public var evaluations: [EvaluationSummary]
-    public var groups: [(key: String?, estimate: QAEstimate)]
-    public var alpha: [(criterion: String, value: Double?)]
-    public var evaluators: [(evaluator: String, meanDeviation: Double, n: Int, drifting: Bool)]
+package struct QualityReport: Sendable {
+    package var period: Period
+    package var groupBy: QualityGrouping
+    package var evaluations: [EvaluationSummary]
+    var groups: [(key: String?, estimate: QAEstimate)]
+    var alpha: [(criterion: String, value: Double?)]
+    var evaluators: [(evaluator: String, meanDeviation: Double, n: Int, drifting: Bool)]
 }
 
-public enum QualityGrouping: String, CaseIterable, Sendable { case agent, team, evaluator, week }
+package enum QualityGrouping: String, CaseIterable, Sendable { case agent, team, evaluator, week }
 
 /// QA scores and their design-weighted estimates (DESIGN.md §3, §4), and calibration (§5).
-public struct QualityEngine {
-    public let store: any SQLStore
+package struct QualityEngine {
+    package let store: any SQLStore
 
-    public init(store: any SQLStore) { self.store = store }
+    package init(store: any SQLStore) { self.store = store }
 
-    public func report(period: Period, groupBy: QualityGrouping) throws -> QualityReport {
+    package func report(period: Period, groupBy: QualityGrouping) throws -> QualityReport {
         let evaluations = try store.evaluationSummaries(in: period)
         let sampled = evaluations.filter { $0.inSample && $0.score != nil }
         func key(_ e: EvaluationSummary) -> String? {
@@ -270,7 +270,7 @@ public struct QualityEngine {
 
 extension QualityReport {
     /// `contactqa quality --format json` (DESIGN.md §6).
-    public var json: JSONValue {
+    package var json: JSONValue {
         .object([
             ("period", .object([("from", .string(period.from.description)), ("to", .string(period.to.description)), ("timezone", .string(period.clock.identifier))])),
             ("group_by", .array([.string(groupBy.rawValue)])),
@@ -299,7 +299,7 @@ extension QualityReport {
     /// A drifting evaluator: at least 3 legs, 10 points or more from the consensus on average, and that
     /// mean clear of zero — |mean|/(sd/√n) beyond t(0.995; n − 1), a two-sided test at 1% — so that the
     /// scatter of a few legs is not read as a bias.
-    public static func isDrifting(_ deviations: [Double]) -> Bool {
+    static func isDrifting(_ deviations: [Double]) -> Bool {
         let n = deviations.count
         guard n >= 3 else { return false }
         let mean = deviations.reduce(0, +) / Double(n)
@@ -309,7 +309,7 @@ extension QualityReport {
         return abs(mean) / (variance / Double(n)).squareRoot() >= StudentT.quantile(0.995, degreesOfFreedom: Double(n - 1))
     }
 
-    public var table: String {
+    package var table: String {
         var out = "QA scores \(period.from) to \(period.to): \(evaluations.count) evaluations, \(evaluations.filter(\.inSample).count) in a representative sample\n"
         out += "\(groupBy.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)) score   95% CI          n\n"
         for g in groups {

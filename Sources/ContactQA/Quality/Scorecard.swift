@@ -3,33 +3,33 @@ import Foundation
 
 /// A versioned scorecard (DESIGN.md §2): sections of criteria, each with a scale, weight, N/A rule,
 /// critical flag, target and the coaching actions that address it. Versions are immutable once registered.
-public struct Scorecard: Sendable, Equatable {
+package struct Scorecard: Sendable, Equatable {
     /// How stores and lookups name one version of a scorecard: `id#version`.
-    public static func key(_ id: String, _ version: Int) -> String { "\(id)#\(version)" }
-    public var key: String { Scorecard.key(id, version) }
+    package static func key(_ id: String, _ version: Int) -> String { "\(id)#\(version)" }
+    package var key: String { Scorecard.key(id, version) }
 
-    public struct Criterion: Sendable, Equatable {
-        public var id: String
-        public var label: String
-        public var section: String
-        public var min: Double
-        public var max: Double
-        public var yesNo: Bool
-        public var weight: Double
-        public var naAllowed: Bool
-        public var critical: Bool
-        public var target: Double?
-        public var coaching: [String]
+    package struct Criterion: Sendable, Equatable {
+        package var id: String
+        package var label: String
+        var section: String
+        package var min: Double
+        var max: Double
+        var yesNo: Bool
+        var weight: Double
+        var naAllowed: Bool
+        var critical: Bool
+        package var target: Double?
+        package var coaching: [String]
     }
 
-    public var id: String
-    public var version: Int
-    public var criteria: [Criterion]
+    package var id: String
+    package var version: Int
+    var criteria: [Criterion]
 
-    public func criterion(_ id: String) -> Criterion? { criteria.first { $0.id == id } }
+    package func criterion(_ id: String) -> Criterion? { criteria.first { $0.id == id } }
 
-    public static func load(file: String) throws -> Scorecard { try parse(ConfigNode.load(file: file)) }
-    public static func parse(yaml: String, file: String) throws -> Scorecard { try parse(ConfigNode.parse(yaml, file: file)) }
+    package static func load(file: String) throws -> Scorecard { try parse(ConfigNode.load(file: file)) }
+    package static func parse(yaml: String, file: String) throws -> Scorecard { try parse(ConfigNode.parse(yaml, file: file)) }
 
     static func parse(_ root: ConfigNode) throws -> Scorecard {
         let top = try root.dictionary(allowed: ["id", "version", "label", "channels", "sections"])
@@ -74,7 +74,7 @@ public struct Scorecard: Sendable, Equatable {
     }
 
     /// A canonical text of the definition, to tell an identical re-registration from a changed version.
-    public var fingerprint: String {
+    var fingerprint: String {
         let text = criteria.map { "\($0.id)|\($0.section)|\($0.min)|\($0.max)|\($0.yesNo)|\($0.weight)|\($0.naAllowed)|\($0.critical)|\($0.target.map { "\($0)" } ?? "")|\($0.coaching.joined(separator: ";"))" }
             .joined(separator: "\n")
         return hexString(SHA256.hash(data: Data("\(id)|\(version)\n\(text)".utf8)))
@@ -83,7 +83,7 @@ public struct Scorecard: Sendable, Equatable {
     /// The QA score of one evaluation (DESIGN.md §3): 100 × Σ w·(r − min)/(max − min) / Σ w over the
     /// rated criteria; 0 when a critical criterion is rated its scale's minimum; nil when all are N/A.
     /// - Parameter ratings: criterion id → rating, nil for N/A.
-    public func score(_ ratings: [String: Double?]) -> (score: Double?, criticalFailed: Bool) {
+    func score(_ ratings: [String: Double?]) -> (score: Double?, criticalFailed: Bool) {
         var weighted = 0.0
         var weights = 0.0
         var criticalFailed = false

@@ -3,17 +3,17 @@ import Foundation
 /// Management outputs of a pipeline with `privacy.agent_names: false` name colleagues by pseudonymous
 /// labels (`Pseudonymiser.agentLabel`) instead of their ids. The data and the QA working files (the
 /// sample and the feedback packs, which the QA team and team leads act on) keep the ids.
-public struct AgentLabels: Sendable {
-    public let pseudonymiser: Pseudonymiser
+struct AgentLabels: Sendable {
+    package let pseudonymiser: Pseudonymiser
 
-    public init(_ pseudonymiser: Pseudonymiser) { self.pseudonymiser = pseudonymiser }
+    package init(_ pseudonymiser: Pseudonymiser) { self.pseudonymiser = pseudonymiser }
 
-    public func label(_ id: String?) -> String? { id.map(pseudonymiser.agentLabel(for:)) }
+    package func label(_ id: String?) -> String? { id.map(pseudonymiser.agentLabel(for:)) }
 }
 
 extension KPIReport {
     /// The same report with every agent key replaced by its label.
-    public func labellingAgents(_ labels: AgentLabels) -> KPIReport {
+    func labellingAgents(_ labels: AgentLabels) -> KPIReport {
         guard let position = groupBy.firstIndex(of: .agent) else { return self }
         var copy = self
         copy.groups = groups.map { group in
@@ -26,7 +26,7 @@ extension KPIReport {
 }
 
 extension QualityReport {
-    public func labellingAgents(_ labels: AgentLabels) -> QualityReport {
+    func labellingAgents(_ labels: AgentLabels) -> QualityReport {
         var copy = self
         copy.evaluations = evaluations.map { e in
             var e = e
@@ -39,7 +39,7 @@ extension QualityReport {
 }
 
 extension TrendsReport {
-    public func labellingAgents(_ labels: AgentLabels) -> TrendsReport {
+    func labellingAgents(_ labels: AgentLabels) -> TrendsReport {
         var copy = self
         copy.funnels = funnels.map { f in
             var f = f
@@ -51,7 +51,7 @@ extension TrendsReport {
 }
 
 extension WeeklyReport {
-    public func labellingAgents(_ labels: AgentLabels) -> WeeklyReport {
+    func labellingAgents(_ labels: AgentLabels) -> WeeklyReport {
         var copy = self
         copy.trends = trends.labellingAgents(labels)
         copy.quality = quality.labellingAgents(labels)

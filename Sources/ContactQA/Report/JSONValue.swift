@@ -1,6 +1,6 @@
 /// A JSON document with keys in the order they were written, explicit nulls and stable number
 /// formatting, so the same data always prints the same bytes.
-public indirect enum JSONValue: Equatable, Sendable {
+package indirect enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
     case int(Int)
@@ -9,13 +9,13 @@ public indirect enum JSONValue: Equatable, Sendable {
     case array([JSONValue])
     case object([(String, JSONValue)])
 
-    public static func == (a: JSONValue, b: JSONValue) -> Bool { a.rendered() == b.rendered() }
+    package static func == (a: JSONValue, b: JSONValue) -> Bool { a.rendered() == b.rendered() }
 
-    public static func number(_ value: Double?) -> JSONValue { value.map(JSONValue.double) ?? .null }
-    public static func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+    package static func number(_ value: Double?) -> JSONValue { value.map(JSONValue.double) ?? .null }
+    package static func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
 
     /// Pretty-printed with two-space indentation and a final newline at the top level.
-    public func rendered(indent: Int = 0) -> String {
+    package func rendered(indent: Int = 0) -> String {
         let pad = String(repeating: "  ", count: indent + 1)
         let close = String(repeating: "  ", count: indent)
         switch self {

@@ -2,7 +2,7 @@ import Foundation
 
 extension KPIReport {
     /// The `kpis --format json` document of DESIGN.md §6.
-    public var json: JSONValue {
+    package var json: JSONValue {
         .object([
             ("period", .object([
                 ("from", .string(period.from.description)),
@@ -86,7 +86,7 @@ extension KPIReport {
     }()
 
     /// The parameters in one line: `as_of=2026-11-30; short_abandon_s=5; service_level_s=voice:20,…; fcr=…`.
-    public var parameterSummary: String {
+    var parameterSummary: String {
         let levels = Channel.allCases.map { "\($0.rawValue):\(JSONValue.double(parameters.serviceLevelThreshold(for: $0)).rendered())" }
         return "as_of=\(asOf); short_abandon_s=\(JSONValue.double(parameters.shortAbandonSeconds).rendered()); service_level_s=\(levels.joined(separator: ","))"
             + "; fcr=\(parameters.fcrMethod.rawValue),window_days:\(parameters.fcrWindowDays),match:\(parameters.fcrMatch.rawValue)"
@@ -95,7 +95,7 @@ extension KPIReport {
 
     /// One row per group then a `total` row; empty cells for unknown values; the period, the
     /// parameters and the provisional flag in leading columns.
-    public var csv: String {
+    package var csv: String {
         var lines = [CSVText.line(["from", "to", "timezone", "parameters", "provisional"] + groupBy.map(\.rawValue) + KPIReport.csvColumns)]
         let lead = [period.from.description, period.to.description, period.clock.identifier, parameterSummary]
         for group in groups {
@@ -120,7 +120,7 @@ extension KPIReport {
     }
 
     /// An aligned table for the terminal: rates as percentages with their 95% interval.
-    public var table: String {
+    package var table: String {
         let headers = groupBy.map(\.rawValue) + ["offered", "handled", "aband", "short", "aband_rate", "service_level", "asa_s", "aht_s", "aht_med", "aht_p90", "transfer", "fcr", "csat", "nps"]
         var rows: [[String]] = groups.map { group in zip(groupBy, group.key).map { display($1, $0) ?? "(none)" } + KPIReport.tableCells(group.kpis) }
         rows.append((groupBy.isEmpty ? [] : ["TOTAL"] + Array(repeating: "", count: groupBy.count - 1)) + KPIReport.tableCells(total))

@@ -5,28 +5,28 @@ import Foundation
 /// Drawn on a 400-unit-wide canvas with 12-unit text, so labels stay readable where a phone shows the
 /// chart 358 px wide (about 11 px text) and where a wide screen shows it in a column of two. The legend
 /// is the page's, in text (``Legend``), so it survives mail clients that drop SVG.
-public enum SVGChart {
+enum SVGChart {
     static let width = 400.0
     static let fontSize = 12
 
     /// The colours the page's legend names.
-    public enum Colour {
-        public static let value = "#1565c0"
-        public static let outside = "#c62828"
-        public static let centre = "#555"
-        public static let band = "#dde3ea"
-        public static let target = "#2e7d32"
-        public static let limit = "#888"
+    enum Colour {
+        package static let value = "#1565c0"
+        static let outside = "#c62828"
+        package static let centre = "#555"
+        static let band = "#dde3ea"
+        package static let target = "#2e7d32"
+        static let limit = "#888"
     }
 
     /// One week of a line chart: its value and, on a control chart, its centre and limits.
-    public struct LinePoint: Sendable {
-        public var label: String
-        public var value: Double
-        public var centre: Double?
-        public var limits: (lower: Double, upper: Double)?
+    struct LinePoint: Sendable {
+        package var label: String
+        package var value: Double
+        package var centre: Double?
+        var limits: (lower: Double, upper: Double)?
 
-        public init(label: String, value: Double, centre: Double? = nil, limits: (lower: Double, upper: Double)? = nil) {
+        package init(label: String, value: Double, centre: Double? = nil, limits: (lower: Double, upper: Double)? = nil) {
             self.label = label
             self.value = value
             self.centre = centre
@@ -38,7 +38,7 @@ public enum SVGChart {
 
     /// A weekly line chart: the control limits as a shaded band, the centre line, a target line when
     /// there is one, points outside the limits in red. `bounds` clamps the axis (a rate stays in 0–1).
-    public static func line(_ points: [LinePoint], target: Double? = nil, bounds: ClosedRange<Double>? = nil,
+    package static func line(_ points: [LinePoint], target: Double? = nil, bounds: ClosedRange<Double>? = nil,
                             format: (Double) -> String, description: String) -> String {
         guard !points.isEmpty else { return "" }
         let height = 190.0
@@ -94,14 +94,14 @@ public enum SVGChart {
     }
 
     /// One colleague on a funnel plot. `mark` numbers the colleagues the page names beside the chart.
-    public struct FunnelPoint: Sendable {
-        public var label: String
-        public var numerator: Int
-        public var denominator: Int
-        public var position: FunnelLimits.Position
-        public var mark: Int?
+    struct FunnelPoint: Sendable {
+        package var label: String
+        var numerator: Int
+        var denominator: Int
+        var position: FunnelLimits.Position
+        var mark: Int?
 
-        public init(label: String, numerator: Int, denominator: Int, position: FunnelLimits.Position, mark: Int? = nil) {
+        package init(label: String, numerator: Int, denominator: Int, position: FunnelLimits.Position, mark: Int? = nil) {
             self.label = label
             self.numerator = numerator
             self.denominator = denominator
@@ -113,7 +113,7 @@ public enum SVGChart {
     /// A funnel plot (Spiegelhalter 2005): each colleague's rate against their volume, with the team's
     /// rate and its 95% (dashed, a warning) and 99.8% (solid, a flag) limits as they narrow with n.
     /// Flagged colleagues are red, warned ones orange; both carry their number, which the page explains.
-    public static func funnel(_ points: [FunnelPoint], centre: Double, format: (Double) -> String, description: String) -> String {
+    static func funnel(_ points: [FunnelPoint], centre: Double, format: (Double) -> String, description: String) -> String {
         guard let maxN = points.map(\.denominator).max(), maxN > 0 else { return "" }
         let height = 210.0
         let left = 58.0, right = 14.0, top = 12.0, bottom = 34.0

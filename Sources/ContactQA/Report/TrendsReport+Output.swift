@@ -2,7 +2,7 @@ import Foundation
 
 extension TrendsReport {
     /// `contactqa trends --format json`: one object, keys in a fixed order (docs/cli.md).
-    public var json: JSONValue {
+    package var json: JSONValue {
         .object([
             ("week", .string(week.description)),
             ("weeks", .array(weeks.map { .string($0.description) })),
@@ -67,7 +67,7 @@ extension TrendsReport {
     }
 
     /// A short table for the terminal: what changed, and only what is significant.
-    public var table: String {
+    package var table: String {
         var out = "Trends for \(week) over \(weeks.count) weeks (\(weeks.first!)…\(weeks.last!))\n"
         let totals = series.filter { $0.dimension == nil }
         out += "\nKPI                now        baseline   trend\n"

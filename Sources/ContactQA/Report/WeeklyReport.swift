@@ -3,61 +3,61 @@ import Foundation
 /// The weekly report for management (DESIGN.md §7): headline KPIs against last week and targets,
 /// 13-week trend charts, tables by team, queue and channel, flagged colleagues, QA and data quality.
 /// A draft until the as-of date passes the week's end + the FCR window, then final.
-public struct WeeklyReport {
-    public var week: ISOWeek
-    public var asOf: LocalDate
-    public var final: Bool
-    public var kpis: KPIReport
-    public var lastWeek: KPIReport
-    public var byTeam: KPIReport
-    public var byQueue: KPIReport
-    public var byChannel: KPIReport
-    public var trends: TrendsReport
-    public var quality: QualityReport
-    public var targets: [String: Double]
-    public var ingest: [IngestLogEntry]
+struct WeeklyReport {
+    package var week: ISOWeek
+    package var asOf: LocalDate
+    package var final: Bool
+    package var kpis: KPIReport
+    var lastWeek: KPIReport
+    var byTeam: KPIReport
+    var byQueue: KPIReport
+    var byChannel: KPIReport
+    package var trends: TrendsReport
+    package var quality: QualityReport
+    package var targets: [String: Double]
+    package var ingest: [IngestLogEntry]
     /// The week's routine sample, when the pipeline has a plan: coverage and frame exclusions.
-    public var sample: SampleCoverage?
+    package var sample: SampleCoverage?
     /// Criteria rated in the week's evaluations, weakest first (share of ratings at or above target).
-    public var criteria: [CriterionShare]
+    var criteria: [CriterionShare]
     /// What the nightly job knows of the week's data: which sources are behind, gaps. Nil when the
     /// report was built outside a pipeline run (then the calendar alone decides `final`).
-    public var readiness: WeekReadiness?
+    var readiness: WeekReadiness?
     /// Set while this week's repeat window is still open in the data: last week's KPIs of its contacts
     /// up to the same point of the week (`upTo`, UTC milliseconds), repeats counted up to it too — what
     /// this week's FCR is compared with.
-    public var lastWeekSameFollowUp: (set: KPISet, upTo: Int64)?
+    var lastWeekSameFollowUp: (set: KPISet, upTo: Int64)?
     /// FCR clustered by customer and ASA by day (``ClusteredRatio``): the headline's intervals for them.
-    public var clustered: [TrackedKPI: ClusteredRatio] = [:]
+    var clustered: [TrackedKPI: ClusteredRatio] = [:]
     /// How the site treats contacts without a monitoring-notice flag, said in the data-quality section.
-    public var monitoringNotice: String?
+    var monitoringNotice: String?
     /// Agents who handled contacts of the week but are missing from a loaded roster.
-    public var agentsNotInRoster: [String] = []
+    var agentsNotInRoster: [String] = []
     /// Action plans whose review is due by the as-of date.
-    public var plansDue: [ActionPlan] = []
+    var plansDue: [ActionPlan] = []
     /// Design-weighted QA scores by team (sampled evaluations only).
-    public var qualityByTeam: [(team: String?, estimate: QAEstimate)] = []
+    var qualityByTeam: [(team: String?, estimate: QAEstimate)] = []
     /// Re-issues of a final report after late evaluations of its sample, oldest first.
-    public var revisions: [Revision] = []
+    var revisions: [Revision] = []
     /// The roster's display names by agent id, shown beside the id; empty where names are hidden.
-    public var agentNames: [String: String] = [:]
+    var agentNames: [String: String] = [:]
     /// Draw the FCR funnel of every team, not only of teams with a colleague flagged or warned.
-    public var allFunnels = false
+    var allFunnels = false
 
     /// One re-issue of a final report: what changed in its quality section, and where the version it
     /// replaced is kept (`previous/<date>/` inside the week's folder).
-    public struct Revision: Sendable, Equatable {
-        public var date: LocalDate
-        public var evaluationsBefore: Int
-        public var evaluationsAfter: Int
-        public var qaBefore: Double?
-        public var qaAfter: Double?
+    struct Revision: Sendable, Equatable {
+        package var date: LocalDate
+        var evaluationsBefore: Int
+        var evaluationsAfter: Int
+        var qaBefore: Double?
+        var qaAfter: Double?
         /// The date of the version this one replaced.
-        public var previous: LocalDate
+        var previous: LocalDate
         /// Set when the week's KPIs differ from the version replaced (contact rows loaded since).
-        public var kpisChanged = false
+        var kpisChanged = false
 
-        public init(date: LocalDate, evaluationsBefore: Int, evaluationsAfter: Int, qaBefore: Double?, qaAfter: Double?, previous: LocalDate) {
+        package init(date: LocalDate, evaluationsBefore: Int, evaluationsAfter: Int, qaBefore: Double?, qaAfter: Double?, previous: LocalDate) {
             self.date = date
             self.evaluationsBefore = evaluationsBefore
             self.evaluationsAfter = evaluationsAfter
@@ -66,7 +66,7 @@ public struct WeeklyReport {
             self.previous = previous
         }
 
-        public var sentence: String {
+        var sentence: String {
             let added = evaluationsAfter - evaluationsBefore
             let what = added >= 0 ? "\(added) evaluation\(added == 1 ? "" : "s") added" : "\(-added) evaluation\(added == -1 ? "" : "s") withdrawn"
             let qa = qaBefore == qaAfter ? "" : "; QA score \(qaBefore.map { String(format: "%.1f", $0) } ?? "–") → \(qaAfter.map { String(format: "%.1f", $0) } ?? "–")"
@@ -77,20 +77,20 @@ public struct WeeklyReport {
     }
 
     /// The week's design-weighted QA score over its sampled evaluations.
-    public var qaScore: QAEstimate? { QualityEngine.hajek(quality.evaluations.filter { $0.inSample && $0.score != nil }) { _ in true } }
+    var qaScore: QAEstimate? { QualityEngine.hajek(quality.evaluations.filter { $0.inSample && $0.score != nil }) { _ in true } }
 
     /// What the week's sample manifest records: frame size, exclusions, requested and drawn size.
-    public struct SampleCoverage: Sendable, Equatable {
-        public var frameUnits: Int
-        public var requested: Int
-        public var drawn: Int
-        public var exclusions: [ExclusionReason: Int]
+    struct SampleCoverage: Sendable, Equatable {
+        var frameUnits: Int
+        var requested: Int
+        package var drawn: Int
+        var exclusions: [ExclusionReason: Int]
         /// The plan's design: `pps` for a risk-targeted sample, nil for the default.
-        public var design: String?
+        package var design: String?
 
         /// The week's sample folder: its `manifest.json`, or for a daily release the sum of its days'
         /// (`<date>/manifest.json`); nil when there is none.
-        public init?(folder: String) {
+        package init?(folder: String) {
             if let data = FileManager.default.contents(atPath: folder + "/manifest.json") {
                 self.init(manifest: data)
                 return
@@ -108,7 +108,7 @@ public struct WeeklyReport {
         }
 
         /// Reads the numbers of a `manifest.json` (the same file whether the sample was drawn or reused).
-        public init?(manifest data: Data) {
+        package init?(manifest data: Data) {
             guard let top = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
                   let frame = top["frame"] as? [String: Any], let size = top["size"] as? [String: Any],
                   let units = frame["units"] as? Int, let requested = size["requested"] as? Int, let drawn = size["drawn"] as? Int
@@ -123,16 +123,16 @@ public struct WeeklyReport {
     }
 
     /// How often a criterion was rated at or above its target in a week's evaluations.
-    public struct CriterionShare: Sendable, Equatable {
+    struct CriterionShare: Sendable, Equatable {
         /// `scorecard/criterion`, e.g. `voice-standard/empathy`.
-        public var criterionID: String
-        public var label: String
-        public var ratings: Int
-        public var atTarget: Int
-        public var share: Double { ratings == 0 ? 0 : Double(atTarget) / Double(ratings) }
+        var criterionID: String
+        package var label: String
+        var ratings: Int
+        var atTarget: Int
+        var share: Double { ratings == 0 ? 0 : Double(atTarget) / Double(ratings) }
     }
 
-    public static func build(store: any SQLStore, week: ISOWeek, asOf: LocalDate, parameters: KPIParameters, targets: [String: Double],
+    package static func build(store: any SQLStore, week: ISOWeek, asOf: LocalDate, parameters: KPIParameters, targets: [String: Double],
                              sample: SampleCoverage? = nil, readiness: WeekReadiness? = nil) throws -> WeeklyReport {
         let clock = ZoneClock(identifier: store.siteTimeZone) ?? .utc
         let period = Period(week: week, clock: clock)
@@ -298,7 +298,7 @@ public struct WeeklyReport {
     var criticalFails: [EvaluationSummary] { quality.evaluations.filter { $0.criticalFailed && !$0.calibration } }
 
     /// One paragraph a manager can read in 30 seconds.
-    public var summary: String {
+    package var summary: String {
         let (_, missed, changes) = headline()
         var summary = "\(kpis.total.offered) contacts offered. "
         summary += changes.isEmpty ? "No significant change from last week. " : "Significant changes: \(changes.joined(separator: "; ")). "
@@ -308,11 +308,11 @@ public struct WeeklyReport {
         return summary
     }
 
-    public func markdown() throws -> String { Templates.render(page, "report.md") }
-    public func html() throws -> String { Templates.render(page, "report.html") }
+    func markdown() throws -> String { Templates.render(page, "report.md") }
+    func html() throws -> String { Templates.render(page, "report.html") }
 
     /// `report.json`: the status, the week's KPIs (§6 shape), trends and quality, all machine-readable.
-    public var json: JSONValue {
+    package var json: JSONValue {
         .object([("week", .string(week.description)), ("status", .string(final ? "final" : "draft")), ("as_of", .string(asOf.description)),
                  ("revisions", .array(revisions.map { r in
                      .object([("date", .string(r.date.description)), ("evaluations_before", .int(r.evaluationsBefore)),
@@ -345,7 +345,7 @@ public struct WeeklyReport {
 
     /// Writes report.md, report.html and report.json (those of `formats`) into a folder, and `.status`
     /// ("draft" or "final"), which later runs read to leave a final report alone whatever its formats.
-    public func write(to folder: String, formats: Set<String> = ["md", "html", "json"]) throws {
+    package func write(to folder: String, formats: Set<String> = ["md", "html", "json"]) throws {
         if formats.contains("md") { try markdown().write(toFile: folder + "/report.md", atomically: true, encoding: .utf8) }
         if formats.contains("html") { try html().write(toFile: folder + "/report.html", atomically: true, encoding: .utf8) }
         if formats.contains("json") { try (json.rendered() + "\n").write(toFile: folder + "/report.json", atomically: true, encoding: .utf8) }

@@ -1,6 +1,6 @@
 /// Integer allocation of a total over parts by the largest-remainder method (Hamilton's method),
 /// never giving a part more than it holds.
-public enum Apportionment {
+enum Apportionment {
     /// Splits `total` over parts in proportion to `weights`, each at most its `capacity`.
     ///
     /// Quotas are `total · wᵢ / Σw`; each part gets its floor, and the units left go one each to the
@@ -9,7 +9,7 @@ public enum Apportionment {
     ///
     /// - Returns: shares summing to `min(total, Σ capacity)`.
     /// - Complexity: O(k² log k) for k parts in the worst case (one re-run per capped part).
-    public static func largestRemainder(total: Int, weights: [Double], capacities: [Int]) -> [Int] {
+    static func largestRemainder(total: Int, weights: [Double], capacities: [Int]) -> [Int] {
         precondition(weights.count == capacities.count)
         var shares = [Int](repeating: 0, count: weights.count)
         var open = weights.indices.filter { capacities[$0] > 0 && weights[$0] > 0 }

@@ -16,17 +16,17 @@ import Foundation
 ///
 /// Under Poisson sampling the realised size is random (expected n); the estimates weight each
 /// evaluated unit by 1/π (docs/quality.md).
-public struct DailyRelease {
-    public let store: any SQLStore
-    public let plan: SamplingPlan
+struct DailyRelease {
+    package let store: any SQLStore
+    package let plan: SamplingPlan
 
-    public init(store: any SQLStore, plan: SamplingPlan) {
+    package init(store: any SQLStore, plan: SamplingPlan) {
         self.store = store
         self.plan = plan
     }
 
     /// The plan of one day: Poisson on the week's inclusion probabilities.
-    public func dayPlan(week: ISOWeek, clock: ZoneClock, firstDay: LocalDate) throws -> SamplingPlan {
+    func dayPlan(week: ISOWeek, clock: ZoneClock, firstDay: LocalDate) throws -> SamplingPlan {
         var day = plan
         day.method = .poisson
         day.perAgentMin = nil
@@ -96,7 +96,7 @@ public struct DailyRelease {
     /// has delivered (`deliveredThrough`), written to `out/<date>/`.
     /// - Returns: the manifests of the week's days drawn so far.
     @discardableResult
-    public func release(week: ISOWeek, clock: ZoneClock, asOf: LocalDate, deliveredThrough: LocalDate?, out: String) throws -> [SampleManifest] {
+    func release(week: ISOWeek, clock: ZoneClock, asOf: LocalDate, deliveredThrough: LocalDate?, out: String) throws -> [SampleManifest] {
         var manifests: [SampleManifest] = []
         let service = SamplingService(store: store)
         var dayPlan: SamplingPlan?

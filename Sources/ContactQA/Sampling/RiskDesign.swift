@@ -2,39 +2,39 @@ import Foundation
 
 /// What the store says about a leg that makes a problem likely: the signals a targeted (`design: pps`)
 /// sample weights its inclusion probabilities by.
-public struct RiskSignals: Sendable, Equatable {
-    public var holdSeconds: Double = 0
-    public var transferred = false
-    public var escalated = false
+struct RiskSignals: Sendable, Equatable {
+    var holdSeconds: Double = 0
+    var transferred = false
+    var escalated = false
     /// Another inbound contact from the same customer within the repeat window after this one.
-    public var repeated = false
+    var repeated = false
     /// Whether the customer's CSAT counts as satisfied (top boxes); nil without a response.
-    public var satisfied: Bool?
+    package var satisfied: Bool?
     /// The customer's NPS answer, 0–10; nil without one.
-    public var nps: Int?
+    var nps: Int?
 
-    public init() {}
+    package init() {}
 }
 
 /// The weight of each risk signal in a leg's size measure, and the thresholds that make a signal fire
 /// (`risk:` in a plan). A leg's size is 1 + the sum of the weights of its signals; every leg keeps a
 /// size of at least 1, so every leg can be drawn.
-public struct RiskWeights: Sendable, Equatable {
-    public var repeatContact = 3.0
-    public var transfer = 2.0
-    public var lowCSAT = 3.0
-    public var detractor = 2.0
-    public var escalation = 3.0
-    public var longHold = 1.0
-    public var longHandle = 1.0
+struct RiskWeights: Sendable, Equatable {
+    var repeatContact = 3.0
+    var transfer = 2.0
+    var lowCSAT = 3.0
+    var detractor = 2.0
+    var escalation = 3.0
+    var longHold = 1.0
+    var longHandle = 1.0
     /// A hold longer than this many seconds is a signal.
-    public var holdSeconds = 60.0
+    var holdSeconds = 60.0
     /// A handle time above this multiple of its queue's median (in the frame) is a signal.
-    public var handleRatio = 2.0
+    var handleRatio = 2.0
     /// The repeat window in days (the FCR window).
-    public var repeatWindowDays = 7
+    var repeatWindowDays = 7
 
-    public init() {}
+    package init() {}
 
     static let keys = ["repeat", "transfer", "low_csat", "detractor", "escalation", "long_hold", "long_handle", "hold_s", "handle_ratio", "repeat_window_days"]
 

@@ -3,15 +3,15 @@ import Foundation
 /// What a drawn sample writes for the QA team (DESIGN.md §4): `sample.csv`, the units to review,
 /// and `manifest.json`, everything needed to re-derive and defend the draw. Both are deterministic:
 /// no wall-clock time, rows and keys in a fixed order.
-public struct SampleManifest: Sendable {
-    public var sample: DrawnSample
-    public var period: Period
-    public var store: String
-    public var kind: String
+package struct SampleManifest: Sendable {
+    package var sample: DrawnSample
+    package var period: Period
+    package var store: String
+    var kind: String
     /// Computed once: hashing a million-unit frame is not free.
-    public let frameFingerprint: String
+    let frameFingerprint: String
 
-    public init(sample: DrawnSample, period: Period, store: String, kind: String = "routine") {
+    package init(sample: DrawnSample, period: Period, store: String, kind: String = "routine") {
         self.sample = sample
         self.period = period
         self.store = store
@@ -19,11 +19,11 @@ public struct SampleManifest: Sendable {
         frameFingerprint = sample.frameFingerprint
     }
 
-    public static let csvHeader = ["source", "interaction_id", "leg", "agent", "team", "channel", "arrived_at", "recording_ref",
+    static let csvHeader = ["source", "interaction_id", "leg", "agent", "team", "channel", "arrived_at", "recording_ref",
                                    "stratum", "u", "inclusion_probability", "design_weight", "reason"]
 
     /// `sample.csv`: the selected units, by cell then u.
-    public var csv: String {
+    package var csv: String {
         var lines = [CSVText.line(SampleManifest.csvHeader)]
         for s in sample.selected {
             let u = s.unit
@@ -35,7 +35,7 @@ public struct SampleManifest: Sendable {
     }
 
     /// `manifest.json`.
-    public var json: JSONValue {
+    package var json: JSONValue {
         var margin: JSONValue = .null
         if let e = sample.marginOfError {
             var sd: Double?
@@ -75,18 +75,18 @@ public struct SampleManifest: Sendable {
     }
 
     /// Writes `sample.csv` and `manifest.json` into `directory`, each written beside its place and renamed in.
-    public func write(to directory: String, manifestText: String? = nil) throws {
+    package func write(to directory: String, manifestText: String? = nil) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try csv.write(toFile: directory + "/sample.csv", atomically: true, encoding: .utf8)
         try (manifestText ?? text).write(toFile: directory + "/manifest.json", atomically: true, encoding: .utf8)
     }
 
     /// `manifest.json` as written.
-    public var text: String { json.rendered() + "\n" }
+    package var text: String { json.rendered() + "\n" }
 }
 
 /// The library's version, recorded in manifests.
-public let contactQALibraryVersion = "0.1.0"
+let contactQALibraryVersion = "0.1.0"
 
 /// `2026-11-16T09:00:00Z` (with milliseconds when there are any) for UTC milliseconds.
 func isoUTC(_ milliseconds: Int64) -> String {

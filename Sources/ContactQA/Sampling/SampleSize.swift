@@ -2,15 +2,15 @@ import Foundation
 
 /// Sample sizes by Cochran's formulas (W. G. Cochran, *Sampling Techniques*, 3rd ed., Wiley 1977,
 /// §4.4 and §2.11), with the finite-population correction, rounded up only at the end.
-public enum SampleSize {
+enum SampleSize {
     /// n0 = z²·p(1−p)/e², n = ⌈n0 / (1 + (n0 − 1)/N)⌉.
-    public static func forProportion(marginOfError e: Double, confidence: Double, p: Double, population: Int) -> Int {
+    static func forProportion(marginOfError e: Double, confidence: Double, p: Double, population: Int) -> Int {
         let z = NormalDistribution.quantile(1 - (1 - confidence) / 2)
         return corrected(z * z * p * (1 - p) / (e * e), population: population)
     }
 
     /// n0 = z²·sd²/e², n = ⌈n0 / (1 + (n0 − 1)/N)⌉.
-    public static func forMean(marginOfError e: Double, confidence: Double, sd: Double, population: Int) -> Int {
+    static func forMean(marginOfError e: Double, confidence: Double, sd: Double, population: Int) -> Int {
         let z = NormalDistribution.quantile(1 - (1 - confidence) / 2)
         return corrected(z * z * sd * sd / (e * e), population: population)
     }
@@ -25,11 +25,11 @@ public enum SampleSize {
 }
 
 /// The standard normal distribution.
-public enum NormalDistribution {
-    public static func cdf(_ x: Double) -> Double { 0.5 * erfc(-x / 2.0.squareRoot()) }
+enum NormalDistribution {
+    static func cdf(_ x: Double) -> Double { 0.5 * erfc(-x / 2.0.squareRoot()) }
 
     /// Φ⁻¹(p) by bisection on the CDF to full double precision.
-    public static func quantile(_ p: Double) -> Double {
+    static func quantile(_ p: Double) -> Double {
         precondition(p > 0 && p < 1, "p must lie in (0, 1)")
         var lo = -40.0
         var hi = 40.0

@@ -2,28 +2,28 @@ import Crypto
 import Foundation
 
 /// A cell of a design: a stratum, or a stratum and agent when the plan sets per-agent limits.
-public struct SampleCell: Sendable, Equatable {
-    public var label: String
-    public var stratum: String
-    public var agent: String?
+struct SampleCell: Sendable, Equatable {
+    package var label: String
+    var stratum: String
+    package var agent: String?
     /// N_cell: frame units in the cell.
-    public var population: Int
+    var population: Int
     /// n_cell: units drawn (for Poisson sampling, the units that fell below π).
-    public var size: Int
+    package var size: Int
     /// π_cell: n/N for fixed sizes, the plan's rate for Poisson sampling.
-    public var inclusionProbability: Double
+    var inclusionProbability: Double
 }
 
 /// A frame unit with its permanent random number and its fate in the draw.
-public struct SampledUnit: Sendable, Equatable {
-    public var unit: FrameUnit
-    public var cell: String
-    public var stratum: String
-    public var bits: UInt64
-    public var u: Double { PermanentRandomNumber.unit(bits) }
-    public var inclusionProbability: Double
-    public var designWeight: Double { 1 / inclusionProbability }
-    public var selected: Bool
+package struct SampledUnit: Sendable, Equatable {
+    package var unit: FrameUnit
+    var cell: String
+    var stratum: String
+    var bits: UInt64
+    var u: Double { PermanentRandomNumber.unit(bits) }
+    var inclusionProbability: Double
+    var designWeight: Double { 1 / inclusionProbability }
+    package var selected: Bool
 
     /// Cell, then u, then identity: the order of `sample.csv`.
     static func manifestOrder(_ a: SampledUnit, _ b: SampledUnit) -> Bool {
@@ -39,28 +39,28 @@ public struct SampledUnit: Sendable, Equatable {
 }
 
 /// Why a plan cannot be drawn as written.
-public struct SamplingError: Error, Equatable, Sendable, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct SamplingError: Error, Equatable, Sendable, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }
 
 /// A drawn sample: the design (cells and sizes), every frame unit with its u, and what was adjusted.
-public struct DrawnSample: Sendable {
-    public var plan: SamplingPlan
-    public var units: [SampledUnit]
-    public var cells: [SampleCell]
-    public var exclusions: [ExclusionReason: Int]
+package struct DrawnSample: Sendable {
+    package var plan: SamplingPlan
+    package var units: [SampledUnit]
+    var cells: [SampleCell]
+    var exclusions: [ExclusionReason: Int]
     /// The total the plan asked for (after Cochran), before per-agent limits moved it.
-    public var requestedSize: Int
+    var requestedSize: Int
     /// How the requested size was found, in words.
-    public var sizeRule: String
+    var sizeRule: String
     /// Every departure from the plan, reported: a minimum larger than an agent's units, n above the frame.
-    public var adjustments: [String]
+    package var adjustments: [String]
 
-    public var selected: [SampledUnit] { units.filter(\.selected) }
+    package var selected: [SampledUnit] { units.filter(\.selected) }
 
     /// SHA-256 over the frame's unit ids and cells, sorted: equal fingerprints, equal frames.
-    public var frameFingerprint: String { DrawnSample.fingerprint(units) }
+    var frameFingerprint: String { DrawnSample.fingerprint(units) }
 
     static func fingerprint(_ units: [SampledUnit]) -> String {
         var hasher = SHA256()
@@ -71,7 +71,7 @@ public struct DrawnSample: Sendable {
     /// The margin of error the drawn design gives at 95%, for a proportion (at p = 0.5, the widest)
     /// and for a mean per unit of standard deviation: z·√(Σ W_h² (1 − f_h) σ² / n_h) over the cells
     /// (Cochran 1977, eq. 5.6 with p(1 − p) for σ²). Nil when a cell of the frame got no unit.
-    public var marginOfError: (proportion: Double, meanPerSD: Double)? {
+    var marginOfError: (proportion: Double, meanPerSD: Double)? {
         let total = Double(cells.reduce(0) { $0 + $1.population })
         guard total > 0, cells.allSatisfy({ $0.size > 0 }) else { return nil }
         var sum = 0.0
@@ -85,13 +85,13 @@ public struct DrawnSample: Sendable {
 }
 
 /// Draws samples by permanent random numbers (DESIGN.md §4).
-public enum Sampler {
+enum Sampler {
     /// Draws the plan's sample from a frame.
     ///
     /// The result depends only on the plan, its seed and the set of frame units — not on their order
     /// and, within a cell, not on units of other cells.
     /// - Complexity: O(N log N) for N frame units (one SHA-256 each, one sort per cell).
-    public static func draw(_ plan: SamplingPlan, frame: SamplingFrame) throws(SamplingError) -> DrawnSample {
+    package static func draw(_ plan: SamplingPlan, frame: SamplingFrame) throws(SamplingError) -> DrawnSample {
         guard !frame.units.isEmpty else {
             let excluded = frame.exclusions.values.reduce(0, +)
             throw SamplingError("the frame is empty: no handled leg of the period passes the plan's filters" + (excluded > 0 ? " (\(excluded) excluded: \(describe(frame.exclusions)))" : ""))

@@ -1,28 +1,28 @@
 /// One unit of a sampling frame: a handled leg, with what the plan filters and stratifies on.
-public struct FrameUnit: Sendable, Equatable {
-    public var source: String
-    public var interactionID: String
-    public var leg: Int
-    public var agent: String?
-    public var team: String?
-    public var channel: String
-    public var queue: String?
-    public var direction: String
-    public var reason: String?
+package struct FrameUnit: Sendable, Equatable {
+    package var source: String
+    var interactionID: String
+    var leg: Int
+    package var agent: String?
+    package var team: String?
+    package var channel: String
+    var queue: String?
+    var direction: String
+    package var reason: String?
     /// UTC milliseconds.
-    public var arrivedAt: Int64
-    public var recordingRef: String?
-    public var handleSeconds: Double
+    var arrivedAt: Int64
+    var recordingRef: String?
+    var handleSeconds: Double
     /// nil when the source does not say.
-    public var monitoringNotice: Bool?
+    var monitoringNotice: Bool?
     /// The agent acknowledged monitoring (in the roster) on or before the period's end.
-    public var agentAcknowledged: Bool
+    var agentAcknowledged: Bool
     /// The leg already has a quality evaluation.
-    public var evaluated: Bool
+    var evaluated: Bool
     /// What makes a problem likely on this leg (read only for targeted designs).
-    public var signals = RiskSignals()
+    var signals = RiskSignals()
 
-    public init(source: String, interactionID: String, leg: Int, agent: String? = nil, team: String? = nil, channel: String,
+    package init(source: String, interactionID: String, leg: Int, agent: String? = nil, team: String? = nil, channel: String,
                 queue: String? = nil, direction: String = "inbound", reason: String? = nil, arrivedAt: Int64,
                 recordingRef: String? = nil, handleSeconds: Double = 0, monitoringNotice: Bool? = true,
                 agentAcknowledged: Bool = true, evaluated: Bool = false) {
@@ -44,9 +44,9 @@ public struct FrameUnit: Sendable, Equatable {
     }
 
     /// `source|interaction_id|leg`: the unit's identity in manifests.
-    public var id: String { "\(source)|\(interactionID)|\(leg)" }
+    package var id: String { "\(source)|\(interactionID)|\(leg)" }
 
-    public func value(of field: SamplingPlan.StratumField) -> String? {
+    package func value(of field: SamplingPlan.StratumField) -> String? {
         switch field {
         case .channel: channel
         case .team: team
@@ -59,20 +59,20 @@ public struct FrameUnit: Sendable, Equatable {
 }
 
 /// Why a unit of the period is not in the frame.
-public enum ExclusionReason: String, Sendable, CaseIterable {
+enum ExclusionReason: String, Sendable, CaseIterable {
     case noMonitoringNotice = "no_monitoring_notice"
     case unacknowledgedAgent = "unacknowledged_agent"
     case alreadyEvaluated = "already_evaluated"
 }
 
 /// The handled legs of a period that a plan's filters keep, and those its exclusions remove, counted.
-public struct SamplingFrame: Sendable {
-    public var units: [FrameUnit]
-    public var exclusions: [ExclusionReason: Int]
+struct SamplingFrame: Sendable {
+    package var units: [FrameUnit]
+    var exclusions: [ExclusionReason: Int]
 
     /// Applies the plan's filters and exclusions to the period's handled legs. A unit excluded for
     /// several reasons is counted under the first: no monitoring notice, unacknowledged agent, already evaluated.
-    public init(candidates: [FrameUnit], plan: SamplingPlan) {
+    package init(candidates: [FrameUnit], plan: SamplingPlan) {
         var units: [FrameUnit] = []
         var exclusions = Dictionary(uniqueKeysWithValues: ExclusionReason.allCases.map { ($0, 0) })
         for unit in candidates {

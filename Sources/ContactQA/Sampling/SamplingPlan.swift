@@ -3,15 +3,15 @@ import Foundation
 
 /// A sampling plan (DESIGN.md §4): which handled legs form the frame, how it is stratified, how many
 /// units to draw and how, from which seed.
-public struct SamplingPlan: Sendable, Equatable {
+package struct SamplingPlan: Sendable, Equatable {
     /// A field a frame unit can be stratified on.
-    public enum StratumField: String, Sendable, CaseIterable, Comparable {
+    package enum StratumField: String, Sendable, CaseIterable, Comparable {
         case channel, team, agent, queue, direction, reason
 
-        public static func < (a: StratumField, b: StratumField) -> Bool { a.rawValue < b.rawValue }
+        package static func < (a: StratumField, b: StratumField) -> Bool { a.rawValue < b.rawValue }
     }
 
-    public enum Size: Sendable, Equatable {
+    package enum Size: Sendable, Equatable {
         /// A fixed total n.
         case fixed(Int)
         /// Cochran's n for a proportion: margin of error e in (0, 1), confidence, anticipated p.
@@ -22,53 +22,53 @@ public struct SamplingPlan: Sendable, Equatable {
         case rate(Double)
     }
 
-    public enum Allocation: String, Sendable, CaseIterable { case proportional, equal, neyman }
+    enum Allocation: String, Sendable, CaseIterable { case proportional, equal, neyman }
 
-    public enum Method: String, Sendable, CaseIterable { case fixed, poisson }
+    enum Method: String, Sendable, CaseIterable { case fixed, poisson }
 
-    public var name: String
-    public var channels: [String]?
-    public var queues: [String]?
-    public var teams: [String]?
-    public var direction: String?
-    public var minHandleSeconds: Double?
-    public var excludeNoMonitoringNotice = true
-    public var excludeUnacknowledgedAgents = true
-    public var excludeAlreadyEvaluated = true
+    package var name: String
+    var channels: [String]?
+    var queues: [String]?
+    var teams: [String]?
+    var direction: String?
+    var minHandleSeconds: Double?
+    var excludeNoMonitoringNotice = true
+    var excludeUnacknowledgedAgents = true
+    var excludeAlreadyEvaluated = true
     /// Contacts whose monitoring notice is unknown are excluded too (notice given per contact, not
     /// announced to every caller). Set from the pipeline's `privacy.monitoring_notice: per_contact`.
-    public var excludeUnknownNotice = false
-    public var strata: [StratumField] = []
-    public var size: Size
-    public var allocation = Allocation.proportional
+    var excludeUnknownNotice = false
+    var strata: [StratumField] = []
+    package var size: Size
+    var allocation = Allocation.proportional
     /// For Neyman allocation: the standard deviation of each stratum, by stratum label.
-    public var stratumSD: [String: Double] = [:]
-    public var perAgentMin: Int?
-    public var perAgentMax: Int?
-    public var method = Method.fixed
-    public var seed: UInt64
+    var stratumSD: [String: Double] = [:]
+    var perAgentMin: Int?
+    var perAgentMax: Int?
+    var method = Method.fixed
+    package var seed: UInt64
     /// How many days after a week's final report its evaluations are awaited: late ones revise the
     /// report's quality section until then. Not part of the draw (nor of the fingerprint).
-    public var evaluateWithinDays = 14
+    var evaluateWithinDays = 14
     /// `release: daily`: each day's units drawn the morning after, by Poisson sampling with the week's
     /// inclusion probabilities (``DailyRelease``); `weekly` (the default) draws the complete week once.
-    public var release = Release.weekly
+    var release = Release.weekly
     /// Inclusion probability per stratum label for Poisson sampling, overriding `size.rate`: what a daily
     /// release records in each day's plan, so that anyone can re-derive the day's sample.
-    public var stratumRates: [String: Double] = [:]
+    var stratumRates: [String: Double] = [:]
 
-    public enum Release: String, Sendable { case weekly, daily }
+    enum Release: String, Sendable { case weekly, daily }
 
     /// `design: cells` (the default): fixed sizes or rates per stratum cell. `design: pps`: Poisson
     /// sampling with each leg's inclusion probability proportional to its risk (``RiskWeights``).
-    public enum Design: String, Sendable { case cells, pps }
-    public var design = Design.cells
+    enum Design: String, Sendable { case cells, pps }
+    var design = Design.cells
     /// The weights of the risk signals, for `design: pps`.
-    public var risk = RiskWeights()
+    var risk = RiskWeights()
     /// The least inclusion probability of a leg under `design: pps`.
-    public var piMin = 0.02
+    var piMin = 0.02
 
-    public init(name: String, size: Size, seed: UInt64) {
+    package init(name: String, size: Size, seed: UInt64) {
         self.name = name
         self.size = size
         self.seed = seed
@@ -77,11 +77,11 @@ public struct SamplingPlan: Sendable, Equatable {
     static let topKeys = ["name", "frame", "strata", "size", "allocation", "stratum_sd", "per_agent", "method", "seed", "evaluate_within_days",
                           "release", "stratum_rates", "design", "risk", "pi_min"]
 
-    public static func load(file: String) throws -> SamplingPlan {
+    package static func load(file: String) throws -> SamplingPlan {
         try parse(ConfigNode.load(file: file))
     }
 
-    public static func parse(yaml: String, file: String) throws -> SamplingPlan {
+    package static func parse(yaml: String, file: String) throws -> SamplingPlan {
         try parse(ConfigNode.parse(yaml, file: file))
     }
 
@@ -252,7 +252,7 @@ public struct SamplingPlan: Sendable, Equatable {
     }
 
     /// The plan as JSON, every choice spelled out, for the manifest.
-    public var json: JSONValue {
+    package var json: JSONValue {
         var frame: [(String, JSONValue)] = []
         frame.append(("channels", channels.map { .array($0.map(JSONValue.string)) } ?? .null))
         frame.append(("queues", queues.map { .array($0.map(JSONValue.string)) } ?? .null))
@@ -297,7 +297,7 @@ public struct SamplingPlan: Sendable, Equatable {
     }
 
     /// SHA-256 of the plan's JSON: two plans with the same fingerprint draw the same sample from the same frame.
-    public var fingerprint: String {
+    var fingerprint: String {
         SHA256.hash(data: Data(json.rendered().utf8)).map { pad16($0) }.joined()
     }
 }

@@ -1,17 +1,17 @@
 import Foundation
 
 /// Draws, reuses, verifies and extends samples against a store: what `contactqa sample` does.
-public struct SamplingService {
-    public enum Outcome: Equatable, Sendable {
+package struct SamplingService {
+    package enum Outcome: Equatable, Sendable {
         /// A new sample, recorded under this id.
         case drawn(Int64)
         /// The sample recorded before for the same plan and period, written again.
         case reused(Int64)
     }
 
-    public let store: any SQLStore
+    package let store: any SQLStore
 
-    public init(store: any SQLStore) { self.store = store }
+    package init(store: any SQLStore) { self.store = store }
 
     /// Draws the plan's sample of a period, or reuses the recorded one, and writes `sample.csv` and
     /// `manifest.json` into `out`.
@@ -19,7 +19,7 @@ public struct SamplingService {
     /// - Parameter redraw: record a new draw when the plan or seed changed; the old record stays, superseded.
     /// - Throws: `SamplingError` when the period already has a sample of this plan drawn differently and
     ///   `redraw` is false, or when the plan cannot be drawn.
-    public func sample(plan: SamplingPlan, period: Period, out: String, redraw: Bool = false) throws -> (SampleManifest, Outcome) {
+    package func sample(plan: SamplingPlan, period: Period, out: String, redraw: Bool = false) throws -> (SampleManifest, Outcome) {
         var supersedes: Int64?
         if let recorded = try store.recordedSample(planName: plan.name, from: period.from, to: period.to) {
             if recorded.planFingerprint == plan.fingerprint {
@@ -63,14 +63,14 @@ public struct SamplingService {
     }
 
     /// What `sample verify` found.
-    public struct Verification: Sendable {
-        public var differences: [String]
-        public var identical: Bool { differences.isEmpty }
+    package struct Verification: Sendable {
+        package var differences: [String]
+        package var identical: Bool { differences.isEmpty }
     }
 
     /// Re-derives the sample a manifest describes from the store's current data and compares it with
     /// the record: identical, or which units differ and why.
-    public func verify(manifestPath: String) throws -> Verification {
+    package func verify(manifestPath: String) throws -> Verification {
         let root = try ConfigNode.load(file: manifestPath)
         let top = try root.dictionary(allowed: nil)
         guard let planNode = top["plan"], let periodNode = top["period"] else { throw root.error("not a ContactQA sample manifest (no plan or period)") }
@@ -116,7 +116,7 @@ public struct SamplingService {
 
     /// Draws `n` spot checks of one agent's handled legs in a period, beyond the units already sampled,
     /// records them (reason spot; they stay out of representative estimates) and writes them to `out`.
-    public func spot(period: Period, agent: String, n: Int, seed: UInt64, out: String) throws -> SampleManifest {
+    package func spot(period: Period, agent: String, n: Int, seed: UInt64, out: String) throws -> SampleManifest {
         guard n >= 1 else { throw SamplingError("--n must be at least 1") }
         let taken = try store.sampledUnitIDs(from: period.from, to: period.to)
         // The same data-protection exclusions as a routine sample: no monitoring notice, an agent who has

@@ -9,16 +9,16 @@ import Foundation
 /// Contacts of one customer are not independent (a customer who calls back often is unresolved often),
 /// nor are the waits of one day (a queue that builds up keeps every wait of the afternoon long): the
 /// binomial and t intervals that assume independent contacts cover far less than 95% then.
-public struct ClusteredRatio: Sendable, Equatable {
+struct ClusteredRatio: Sendable, Equatable {
     /// Clusters with m > 0.
-    public var clusters: Int
-    public var sumY = 0.0
-    public var sumM = 0.0
-    public var sumYY = 0.0
-    public var sumYM = 0.0
-    public var sumMM = 0.0
+    var clusters: Int
+    var sumY = 0.0
+    var sumM = 0.0
+    var sumYY = 0.0
+    var sumYM = 0.0
+    var sumMM = 0.0
 
-    public init(clusters: Int, sumY: Double, sumM: Double, sumYY: Double, sumYM: Double, sumMM: Double) {
+    package init(clusters: Int, sumY: Double, sumM: Double, sumYY: Double, sumYM: Double, sumMM: Double) {
         self.clusters = clusters
         self.sumY = sumY
         self.sumM = sumM
@@ -28,7 +28,7 @@ public struct ClusteredRatio: Sendable, Equatable {
     }
 
     /// From each cluster's (y, m).
-    public init(_ totals: [(y: Double, m: Double)]) {
+    package init(_ totals: [(y: Double, m: Double)]) {
         let used = totals.filter { $0.m > 0 }
         clusters = used.count
         for (y, m) in used {
@@ -40,10 +40,10 @@ public struct ClusteredRatio: Sendable, Equatable {
         }
     }
 
-    public var value: Double? { sumM > 0 ? sumY / sumM : nil }
+    package var value: Double? { sumM > 0 ? sumY / sumM : nil }
 
     /// The 95% interval; nil with fewer than two clusters.
-    public var ci95: (lower: Double, upper: Double)? {
+    var ci95: (lower: Double, upper: Double)? {
         guard clusters >= 2, let r = value else { return nil }
         let residual = max(0, sumYY - 2 * r * sumYM + r * r * sumMM)
         let c = Double(clusters)

@@ -1,47 +1,47 @@
 import Foundation
 
 /// One point of a control chart with its limits.
-public struct ChartPoint: Sendable, Equatable {
-    public var week: ISOWeek
-    public var value: Double
+struct ChartPoint: Sendable, Equatable {
+    package var week: ISOWeek
+    package var value: Double
     /// The denominator of a rate (p-charts); nil for means.
-    public var n: Int?
-    public var centre: Double
+    package var n: Int?
+    package var centre: Double
     /// One standard error at this point: √(p̄(1 − p̄)/n) for p-charts, 2.66·MR̄/3 (≈ MR̄/1.128) for XmR charts.
-    public var sigma: Double
+    var sigma: Double
     /// Exact binomial limits (0.135% and 99.865% quantiles of Bin(n, p̄)/n) where n·p̄(1 − p̄) < 5 and the
     /// normal limits would not hold: a rate near 0% or 100% on a small count.
-    public var exactLimits: (lower: Double, upper: Double)?
-    public var lower: Double { exactLimits?.lower ?? centre - 3 * sigma }
-    public var upper: Double { exactLimits?.upper ?? centre + 3 * sigma }
+    var exactLimits: (lower: Double, upper: Double)?
+    var lower: Double { exactLimits?.lower ?? centre - 3 * sigma }
+    var upper: Double { exactLimits?.upper ?? centre + 3 * sigma }
 
-    public static func == (a: ChartPoint, b: ChartPoint) -> Bool {
+    static func == (a: ChartPoint, b: ChartPoint) -> Bool {
         a.week == b.week && a.value == b.value && a.n == b.n && a.centre == b.centre && a.sigma == b.sigma
             && a.exactLimits?.lower == b.exactLimits?.lower && a.exactLimits?.upper == b.exactLimits?.upper
     }
 }
 
 /// A Western Electric rule broken, with the weeks that break it.
-public struct ChartSignal: Sendable, Equatable {
-    public var rule: Int
-    public var weeks: [ISOWeek]
-    public var description: String
+struct ChartSignal: Sendable, Equatable {
+    var rule: Int
+    package var weeks: [ISOWeek]
+    package var description: String
 }
 
 /// Control charts (DESIGN.md §5): limits from the baseline weeks (the weeks before the current one),
 /// signals by the Western Electric rules 1–4 (Western Electric, *Statistical Quality Control Handbook*, 1956).
-public enum ControlChart {
+enum ControlChart {
     /// The share of stable weeks in which a chart signals in its current week, with its limits
     /// estimated from 12 baseline weeks (a seeded simulation in the tests measures it): a p-chart's
     /// centre from 12 weeks of counts is close to known, ≈ 1/91.75 as for known limits; an XmR chart's
     /// σ from 11 moving ranges is noisy, and its rate is about three times that (≈ 3%, stated as at most 3.5%).
-    public static func stableSignalRate(rate: Bool) -> Double { rate ? 0.011 : 0.035 }
+    static func stableSignalRate(rate: Bool) -> Double { rate ? 0.011 : 0.035 }
     /// Why a chart cannot be drawn.
-    public enum Refusal: Error, Equatable, Sendable, CustomStringConvertible {
+    enum Refusal: Error, Equatable, Sendable, CustomStringConvertible {
         case tooShort(have: Int, need: Int)
         case noVariation
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .tooShort(let have, let need): "not enough data: \(have) baseline week\(have == 1 ? "" : "s") with data, limits need at least \(need)"
             case .noVariation: "not enough data: the baseline has no variation, limits would be zero wide"
@@ -52,7 +52,7 @@ public enum ControlChart {
     /// A p-chart for a rate with varying denominators: centre p̄ = Σx/Σn over the baseline, limits
     /// p̄ ± 3·√(p̄(1 − p̄)/n_i) at each week. Weeks with n = 0 are left out.
     /// - Parameter points: (week, numerator, denominator) in time order; the last is the current week.
-    public static func p(_ points: [(week: ISOWeek, x: Int, n: Int)], minimumBaseline: Int = 8) throws(Refusal) -> [ChartPoint] {
+    package static func p(_ points: [(week: ISOWeek, x: Int, n: Int)], minimumBaseline: Int = 8) throws(Refusal) -> [ChartPoint] {
         let usable = points.filter { $0.n > 0 }
         let baseline = usable.dropLast()
         guard baseline.count >= minimumBaseline else { throw .tooShort(have: baseline.count, need: minimumBaseline) }
@@ -71,7 +71,7 @@ public enum ControlChart {
 
     /// An XmR (individuals) chart for a mean: centre x̄ of the baseline, limits x̄ ± 2.66·MR̄ with MR̄
     /// the mean moving range of the baseline (σ = 2.66·MR̄/3 ≈ MR̄/d₂, d₂ = 1.128 for n = 2).
-    public static func xmr(_ points: [(week: ISOWeek, value: Double)], minimumBaseline: Int = 8) throws(Refusal) -> [ChartPoint] {
+    static func xmr(_ points: [(week: ISOWeek, value: Double)], minimumBaseline: Int = 8) throws(Refusal) -> [ChartPoint] {
         let baseline = points.dropLast()
         guard baseline.count >= minimumBaseline else { throw .tooShort(have: baseline.count, need: minimumBaseline) }
         let values = baseline.map(\.value)
@@ -91,7 +91,7 @@ public enum ControlChart {
     ///
     /// Points with exact binomial limits take part in rule 1 (against those limits) and rule 4 (a side of
     /// the centre line) only: the zones of rules 2 and 3 assume the normal approximation.
-    public static func westernElectric(_ points: [ChartPoint]) -> [ChartSignal] {
+    static func westernElectric(_ points: [ChartPoint]) -> [ChartSignal] {
         let zs = points.map { $0.exactLimits == nil ? ($0.value - $0.centre) / $0.sigma : ($0.value > $0.centre ? 0.5 : $0.value < $0.centre ? -0.5 : 0) }
         var signals: [ChartSignal] = []
         func add(_ rule: Int, _ indices: [Int], _ text: String) {

@@ -11,24 +11,24 @@ import Foundation
 /// discrete test is conservative: a colleague whose true rate is p is flagged with probability at most
 /// 0.2% at every n (``falseFlagProbability`` gives it exactly). Below ``minimumVolume`` contacts nobody
 /// is flagged or warned.
-public struct FunnelLimits: Sendable, Equatable {
+struct FunnelLimits: Sendable, Equatable {
     /// One-sided tail of the flag (99.8% two-sided).
-    public static let flagTail = 0.001
+    static let flagTail = 0.001
     /// One-sided tail of the warning line (95% two-sided): drawn, never a flag.
-    public static let warningTail = 0.025
+    static let warningTail = 0.025
     /// Fewer contacts than this say too little of a colleague to flag or warn them.
-    public static let minimumVolume = 5
+    static let minimumVolume = 5
 
     /// The comparison rate p (the rest of the team's).
-    public var centre: Double
-    public var n: Int
+    package var centre: Double
+    package var n: Int
 
-    public init(centre: Double, n: Int) {
+    package init(centre: Double, n: Int) {
         self.centre = centre
         self.n = n
     }
 
-    public enum Position: String, Sendable { case inside, warning, flagged }
+    enum Position: String, Sendable { case inside, warning, flagged }
 
     /// Bin(n, p) probabilities of 0…n, from log-gamma (stable for large n).
     var probabilities: [Double] {
@@ -48,7 +48,7 @@ public struct FunnelLimits: Sendable, Equatable {
     }
 
     /// Where a count of `x` of `n` falls.
-    public func classify(count x: Int) -> Position {
+    func classify(count x: Int) -> Position {
         guard n >= FunnelLimits.minimumVolume, centre > 0, centre < 1 else { return .inside }
         let pmf = probabilities
         let below = pmf[0...x].reduce(0, +)
@@ -59,7 +59,7 @@ public struct FunnelLimits: Sendable, Equatable {
     }
 
     /// The probability that a colleague whose true rate is the centre is flagged at this volume.
-    public var falseFlagProbability: Double {
+    var falseFlagProbability: Double {
         guard n >= FunnelLimits.minimumVolume, centre > 0, centre < 1 else { return 0 }
         let pmf = probabilities
         var below = 0.0
@@ -80,7 +80,7 @@ public struct FunnelLimits: Sendable, Equatable {
     /// The limit as a rate, for drawing: the binomial quantile at `probability`, interpolated between
     /// counts as in Spiegelhalter (2005, appendix A.1.1): r the smallest count with F(r) ≥ probability,
     /// α = (F(r) − probability) / (F(r) − F(r − 1)), limit (r − α) / n.
-    public func limit(at probability: Double) -> Double {
+    func limit(at probability: Double) -> Double {
         guard n > 0 else { return centre }
         let pmf = probabilities
         var cumulative = 0.0
@@ -96,7 +96,7 @@ public struct FunnelLimits: Sendable, Equatable {
     }
 
     /// The 95% warning limits as rates.
-    public var warning: (lower: Double, upper: Double) { (limit(at: FunnelLimits.warningTail), limit(at: 1 - FunnelLimits.warningTail)) }
+    package var warning: (lower: Double, upper: Double) { (limit(at: FunnelLimits.warningTail), limit(at: 1 - FunnelLimits.warningTail)) }
     /// The 99.8% flag limits as rates.
-    public var flag: (lower: Double, upper: Double) { (limit(at: FunnelLimits.flagTail), limit(at: 1 - FunnelLimits.flagTail)) }
+    package var flag: (lower: Double, upper: Double) { (limit(at: FunnelLimits.flagTail), limit(at: 1 - FunnelLimits.flagTail)) }
 }

@@ -1,12 +1,12 @@
 import Foundation
 
 /// The z of a two-sided 95% interval, Φ⁻¹(0.975), to the digits DESIGN.md §3 fixes.
-public let z95 = 1.959963984540054
+let z95 = 1.959963984540054
 
 /// A 95% Wilson score interval for a binomial proportion (Wilson, 1927; Brown, Cai & DasGupta, 2001).
 ///
 /// - Returns: nil when `denominator` is 0.
-public func wilsonInterval(successes: Int, trials: Int, z: Double = z95) -> (lower: Double, upper: Double)? {
+func wilsonInterval(successes: Int, trials: Int, z: Double = z95) -> (lower: Double, upper: Double)? {
     guard trials > 0 else { return nil }
     let n = Double(trials)
     let p = Double(successes) / n
@@ -18,7 +18,7 @@ public func wilsonInterval(successes: Int, trials: Int, z: Double = z95) -> (low
 }
 
 /// A 95% Student t confidence interval for a mean from its moments; nil below n = 2.
-public func tInterval(_ m: Moments, confidence: Double = 0.95) -> (lower: Double, upper: Double)? {
+func tInterval(_ m: Moments, confidence: Double = 0.95) -> (lower: Double, upper: Double)? {
     guard m.n >= 2 else { return nil }
     let n = Double(m.n)
     let mean = m.sum / n
@@ -32,7 +32,7 @@ public func tInterval(_ m: Moments, confidence: Double = 0.95) -> (lower: Double
 /// proportions", Statistics in Medicine 17:873–890, method 10), built from each proportion's Wilson
 /// interval (l, u): p₁ − p₂ − √((p₁ − l₁)² + (u₂ − p₂)²) to p₁ − p₂ + √((u₁ − p₁)² + (p₂ − l₂)²).
 /// Nil when either proportion has no trials.
-public func newcombeDifference(_ x1: Int, of n1: Int, _ x2: Int, of n2: Int, z: Double = z95) -> (lower: Double, upper: Double)? {
+func newcombeDifference(_ x1: Int, of n1: Int, _ x2: Int, of n2: Int, z: Double = z95) -> (lower: Double, upper: Double)? {
     guard let (l1, u1) = wilsonInterval(successes: x1, trials: n1, z: z), let (l2, u2) = wilsonInterval(successes: x2, trials: n2, z: z) else { return nil }
     let p1 = Double(x1) / Double(n1)
     let p2 = Double(x2) / Double(n2)
@@ -45,7 +45,7 @@ public func newcombeDifference(_ x1: Int, of n1: Int, _ x2: Int, of n2: Int, z: 
 /// "The generalization of 'Student's' problem when several different population variances are
 /// involved", Biometrika 34:28–35): x̄₁ − x̄₂ ± t₀.₉₇₅,ν · √(s₁²/n₁ + s₂²/n₂), ν by Welch–Satterthwaite.
 /// Nil below two values on either side, or when both variances are zero.
-public func welchDifference(_ a: Moments, _ b: Moments, confidence: Double = 0.95) -> (lower: Double, upper: Double)? {
+func welchDifference(_ a: Moments, _ b: Moments, confidence: Double = 0.95) -> (lower: Double, upper: Double)? {
     guard a.n >= 2, b.n >= 2 else { return nil }
     func parts(_ m: Moments) -> (mean: Double, v: Double, n: Double) {
         let n = Double(m.n)
@@ -61,16 +61,16 @@ public func welchDifference(_ a: Moments, _ b: Moments, confidence: Double = 0.9
 }
 
 /// Student's t distribution through the regularised incomplete beta function.
-public enum StudentT {
+enum StudentT {
     /// P(T ≤ t) with ν degrees of freedom.
-    public static func cdf(_ t: Double, degreesOfFreedom v: Double) -> Double {
+    static func cdf(_ t: Double, degreesOfFreedom v: Double) -> Double {
         let x = v / (v + t * t)
         let tail = 0.5 * regularizedIncompleteBeta(x, a: v / 2, b: 0.5)
         return t >= 0 ? 1 - tail : tail
     }
 
     /// The p-quantile, by bisection to full double precision (the CDF is monotone).
-    public static func quantile(_ p: Double, degreesOfFreedom v: Double) -> Double {
+    static func quantile(_ p: Double, degreesOfFreedom v: Double) -> Double {
         precondition(p > 0 && p < 1, "p must lie in (0, 1)")
         if p == 0.5 { return 0 }
         if p < 0.5 { return -quantile(1 - p, degreesOfFreedom: v) }
@@ -131,7 +131,7 @@ private func betaContinuedFraction(_ x: Double, a: Double, b: Double) -> Double 
 /// statistics; R's default and numpy's `linear`). Nil for no values.
 ///
 /// - Complexity: O(1).
-public func quantileType7(_ sorted: [Double], _ p: Double) -> Double? {
+func quantileType7(_ sorted: [Double], _ p: Double) -> Double? {
     guard !sorted.isEmpty else { return nil }
     let h = Double(sorted.count - 1) * p
     let lo = Int(h.rounded(.down))

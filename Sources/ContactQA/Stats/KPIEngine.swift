@@ -1,58 +1,58 @@
 import Foundation
 
 /// A reporting period: local dates, both inclusive, in one zone.
-public struct Period: Sendable, Equatable {
-    public var from: LocalDate
-    public var to: LocalDate
-    public var clock: ZoneClock
+package struct Period: Sendable, Equatable {
+    package var from: LocalDate
+    package var to: LocalDate
+    package var clock: ZoneClock
 
-    public init(from: LocalDate, to: LocalDate, clock: ZoneClock) {
+    package init(from: LocalDate, to: LocalDate, clock: ZoneClock) {
         self.from = from
         self.to = to
         self.clock = clock
     }
 
-    public init(week: ISOWeek, clock: ZoneClock) {
+    package init(week: ISOWeek, clock: ZoneClock) {
         self.init(from: week.monday, to: week.sunday, clock: clock)
     }
 
     /// First instant of the period, UTC milliseconds.
-    public var fromUTC: Int64 { clock.startOfDay(from) * 1000 }
+    var fromUTC: Int64 { clock.startOfDay(from) * 1000 }
     /// First instant after the period, UTC milliseconds.
-    public var toUTC: Int64 { clock.startOfDay(to.adding(days: 1)) * 1000 }
+    var toUTC: Int64 { clock.startOfDay(to.adding(days: 1)) * 1000 }
 
-    public static func == (a: Period, b: Period) -> Bool {
+    package static func == (a: Period, b: Period) -> Bool {
         a.from == b.from && a.to == b.to && a.clock.identifier == b.clock.identifier
     }
 }
 
 /// KPIs of one group of a report.
-public struct KPIGroup: Sendable, Equatable {
+struct KPIGroup: Sendable, Equatable {
     /// One value per grouping dimension; nil is the unassigned group.
-    public var key: [GroupValue?]
-    public var kpis: KPISet
+    package var key: [GroupValue?]
+    package var kpis: KPISet
 }
 
 /// The result of `contactqa kpis`: KPIs per group and in total, with the parameters used.
-public struct KPIReport: Sendable {
-    public var period: Period
+package struct KPIReport: Sendable {
+    package var period: Period
     /// The as-of date decides whether FCR for the period is still provisional.
-    public var asOf: LocalDate
-    public var parameters: KPIParameters
-    public var groupBy: [GroupDimension]
-    public var groups: [KPIGroup]
-    public var total: KPISet
+    package var asOf: LocalDate
+    package var parameters: KPIParameters
+    package var groupBy: [GroupDimension]
+    var groups: [KPIGroup]
+    package var total: KPISet
 
     /// Provisional until the as-of date is past the period's end + the FCR window (DESIGN.md §3).
-    public var provisional: Bool { isProvisional(lastDay: period.to) }
+    package var provisional: Bool { isProvisional(lastDay: period.to) }
 
     /// Whether FCR of contacts up to `lastDay` can still change on the as-of date.
-    public func isProvisional(lastDay: LocalDate) -> Bool {
+    func isProvisional(lastDay: LocalDate) -> Bool {
         parameters.fcrMethod == .repeatContact && asOf.dayNumber <= lastDay.dayNumber + parameters.fcrWindowDays
     }
 
     /// A group is provisional when its own last day is: an early week of a long period can be final already.
-    public func isProvisional(_ group: KPIGroup) -> Bool {
+    func isProvisional(_ group: KPIGroup) -> Bool {
         for (dimension, value) in zip(groupBy, group.key) {
             guard case .integer(let n)? = value else { continue }
             switch dimension {
@@ -65,7 +65,7 @@ public struct KPIReport: Sendable {
     }
 
     /// How a key value reads: ISO week, ISO date, hour 0–23, weekday 1–7 (Monday = 1), or the text.
-    public func display(_ value: GroupValue?, _ dimension: GroupDimension) -> String? {
+    func display(_ value: GroupValue?, _ dimension: GroupDimension) -> String? {
         guard let value else { return nil }
         switch (dimension, value) {
         case (.week, .integer(let thursday)): return ISOWeek(containing: LocalDate(dayNumber: Int(thursday))).description
@@ -77,15 +77,15 @@ public struct KPIReport: Sendable {
 }
 
 /// Computes KPIs from the store's grouped aggregates (DESIGN.md §3, §8).
-public struct KPIEngine {
-    public let store: any ContactStore
+package struct KPIEngine {
+    package let store: any ContactStore
 
-    public init(store: any ContactStore) { self.store = store }
+    package init(store: any ContactStore) { self.store = store }
 
     /// - Parameters:
     ///   - asOf: today's date in the reporting zone (decides the provisional flags).
     /// - Throws: `ParameterError` for parameters out of range; errors of the store.
-    public func report(period: Period, groupBy: [GroupDimension], parameters: KPIParameters,
+    package func report(period: Period, groupBy: [GroupDimension], parameters: KPIParameters,
                        asOf: LocalDate) throws -> KPIReport {
         try parameters.validate()
         if Set(groupBy).count != groupBy.count { throw ParameterError("a grouping cannot be used twice: \(groupBy.map(\.rawValue).joined(separator: ","))") }

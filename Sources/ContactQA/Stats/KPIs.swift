@@ -1,46 +1,46 @@
 /// A rate with what it was computed from (DESIGN.md §6 `RATE`).
-public struct RateEstimate: Sendable, Equatable {
-    public var numerator: Int
-    public var denominator: Int
-    public var value: Double? { denominator > 0 ? Double(numerator) / Double(denominator) : nil }
-    public var ci95: (lower: Double, upper: Double)? { wilsonInterval(successes: numerator, trials: denominator) }
+package struct RateEstimate: Sendable, Equatable {
+    var numerator: Int
+    var denominator: Int
+    package var value: Double? { denominator > 0 ? Double(numerator) / Double(denominator) : nil }
+    var ci95: (lower: Double, upper: Double)? { wilsonInterval(successes: numerator, trials: denominator) }
 
-    public init(_ numerator: Int, of denominator: Int) {
+    package init(_ numerator: Int, of denominator: Int) {
         self.numerator = numerator
         self.denominator = denominator
     }
 
-    public static func == (a: RateEstimate, b: RateEstimate) -> Bool {
+    package static func == (a: RateEstimate, b: RateEstimate) -> Bool {
         a.numerator == b.numerator && a.denominator == b.denominator
     }
 }
 
 /// A mean with its sample size and 95% t-interval (DESIGN.md §6 `MEAN`).
-public struct MeanEstimate: Sendable, Equatable {
-    public var moments: Moments
-    public var n: Int { moments.n }
-    public var value: Double? { moments.n > 0 ? moments.sum / Double(moments.n) : nil }
-    public var ci95: (lower: Double, upper: Double)? { tInterval(moments) }
+struct MeanEstimate: Sendable, Equatable {
+    var moments: Moments
+    package var n: Int { moments.n }
+    package var value: Double? { moments.n > 0 ? moments.sum / Double(moments.n) : nil }
+    var ci95: (lower: Double, upper: Double)? { tInterval(moments) }
 
-    public init(_ moments: Moments) { self.moments = moments }
+    package init(_ moments: Moments) { self.moments = moments }
 
-    public static func == (a: MeanEstimate, b: MeanEstimate) -> Bool { a.moments == b.moments }
+    static func == (a: MeanEstimate, b: MeanEstimate) -> Bool { a.moments == b.moments }
 }
 
 /// Net promoter score from its counts.
-public struct NPSEstimate: Sendable, Equatable {
-    public var responses: Int
-    public var promoters: Int
-    public var detractors: Int
+struct NPSEstimate: Sendable, Equatable {
+    var responses: Int
+    var promoters: Int
+    var detractors: Int
     /// % promoters − % detractors, −100…100.
-    public var value: Double? {
+    package var value: Double? {
         responses > 0 ? 100 * Double(promoters - detractors) / Double(responses) : nil
     }
 
     /// The 95% **adjusted Wald** interval (Rocks, "Interval estimation for the 'Net Promoter Score'", *The
     /// American Statistician* 70, 2016, the method it found best): ¾ added to the promoters and to the
     /// detractors and 3 to n, then p − d ± z·√((p + d − (p − d)²)/n), within −100…100. Nil without responses.
-    public var ci95: (lower: Double, upper: Double)? {
+    var ci95: (lower: Double, upper: Double)? {
         guard responses > 0 else { return nil }
         let n = Double(responses) + 3
         let p = (Double(promoters) + 0.75) / n
@@ -51,31 +51,31 @@ public struct NPSEstimate: Sendable, Equatable {
 }
 
 /// Every KPI of DESIGN.md §3 for one group.
-public struct KPISet: Sendable, Equatable {
-    public var offered: Int
-    public var handled: Int
-    public var abandoned: Int
-    public var shortAbandoned: Int
-    public var transferred: Int
-    public var escalated: Int
-    public var abandonmentRate: RateEstimate
-    public var serviceLevel: RateEstimate
-    public var transferRate: RateEstimate
-    public var escalationRate: RateEstimate
-    public var fcr: RateEstimate
+package struct KPISet: Sendable, Equatable {
+    package var offered: Int
+    var handled: Int
+    var abandoned: Int
+    var shortAbandoned: Int
+    var transferred: Int
+    var escalated: Int
+    var abandonmentRate: RateEstimate
+    package var serviceLevel: RateEstimate
+    var transferRate: RateEstimate
+    var escalationRate: RateEstimate
+    package var fcr: RateEstimate
     /// 1 − FCR, with the complementary numerator.
-    public var repeatContactRate: RateEstimate
-    public var csat: RateEstimate
-    public var asa: MeanEstimate
-    public var csatMean: MeanEstimate
-    public var aht: MeanEstimate
-    public var ahtMedian: Double?
-    public var ahtP90: Double?
-    public var nps: NPSEstimate
+    var repeatContactRate: RateEstimate
+    package var csat: RateEstimate
+    var asa: MeanEstimate
+    var csatMean: MeanEstimate
+    var aht: MeanEstimate
+    var ahtMedian: Double?
+    var ahtP90: Double?
+    var nps: NPSEstimate
 
     /// Turns a group's aggregates into KPIs. Either side may be missing (a group with legs but no
     /// contacts of its own, or the reverse, e.g. agent groups).
-    public init(contacts c: ContactAggregate?, legs l: LegAggregate?) {
+    package init(contacts c: ContactAggregate?, legs l: LegAggregate?) {
         let c = c ?? ContactAggregate(key: [])
         offered = c.offered
         handled = c.handled

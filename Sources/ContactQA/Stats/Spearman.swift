@@ -3,13 +3,13 @@ import Foundation
 /// Spearman's rank correlation (C. Spearman, 1904): Pearson's correlation of the ranks, ties given
 /// their average rank; two-sided p from t = r·√((n − 2)/(1 − r²)) with n − 2 degrees of freedom — the
 /// approximation scipy's `spearmanr` uses.
-public struct SpearmanCorrelation: Sendable, Equatable {
-    public var rho: Double
-    public var n: Int
-    public var p: Double?
+struct SpearmanCorrelation: Sendable, Equatable {
+    var rho: Double
+    package var n: Int
+    package var p: Double?
 
     /// - Returns: nil with fewer than 3 pairs, or when either side is constant.
-    public init?(_ x: [Double], _ y: [Double]) {
+    package init?(_ x: [Double], _ y: [Double]) {
         precondition(x.count == y.count)
         let n = x.count
         guard n >= 3 else { return nil }

@@ -7,23 +7,23 @@ import Foundation
 /// Z = (S − 1)/√Var(S) for S > 0, (S + 1)/√Var(S) for S < 0, 0 otherwise (continuity correction);
 /// two-sided p = 2(1 − Φ(|Z|)). Theil–Sen (Theil 1950; Sen 1968): the median of the pairwise slopes
 /// (x_j − x_i)/(j − i), in units per week.
-public struct TrendTest: Sendable, Equatable {
-    public var n: Int
-    public var s: Int
-    public var variance: Double
-    public var z: Double
-    public var p: Double
-    public var slope: Double
+struct TrendTest: Sendable, Equatable {
+    package var n: Int
+    package var s: Int
+    var variance: Double
+    var z: Double
+    package var p: Double
+    var slope: Double
 
     /// A trend is called only when p < α.
-    public func significant(alpha: Double = 0.05) -> Bool { p < alpha }
+    func significant(alpha: Double = 0.05) -> Bool { p < alpha }
 
     /// Why a series cannot be tested, in words.
-    public enum Refusal: Error, Equatable, Sendable, CustomStringConvertible {
+    enum Refusal: Error, Equatable, Sendable, CustomStringConvertible {
         case tooShort(have: Int, need: Int)
         case constant
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .tooShort(let have, let need): "not enough data: \(have) week\(have == 1 ? "" : "s") with a value, the trend test needs at least \(need)"
             case .constant: "not enough data: every week has the same value, there is no trend to test"
@@ -36,7 +36,7 @@ public struct TrendTest: Sendable, Equatable {
     ///   - positions: each value's week number (e.g. its index in the history), so that the slope is per
     ///     week even when weeks are missing; nil: consecutive weeks.
     /// - Complexity: O(n²) pairs; n is a few dozen weeks.
-    public init(_ values: [Double], positions: [Int]? = nil, minimumLength: Int = 8) throws(Refusal) {
+    package init(_ values: [Double], positions: [Int]? = nil, minimumLength: Int = 8) throws(Refusal) {
         let n = values.count
         let x = positions ?? Array(0..<n)
         precondition(x.count == n, "one position per value")

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A KPI followed over weeks (DESIGN.md §5).
-public enum TrackedKPI: String, CaseIterable, Sendable {
+enum TrackedKPI: String, CaseIterable, Sendable {
     case serviceLevel = "service_level"
     case abandonmentRate = "abandonment_rate"
     case fcr
@@ -10,10 +10,10 @@ public enum TrackedKPI: String, CaseIterable, Sendable {
     case ahtSeconds = "aht_s"
     case asaSeconds = "asa_s"
 
-    public var isRate: Bool { ![.ahtSeconds, .asaSeconds].contains(self) }
+    var isRate: Bool { ![.ahtSeconds, .asaSeconds].contains(self) }
 
     /// The name a manager reads in the reports.
-    public var label: String {
+    package var label: String {
         switch self {
         case .serviceLevel: "Service level"
         case .abandonmentRate: "Abandonment rate"
@@ -25,7 +25,7 @@ public enum TrackedKPI: String, CaseIterable, Sendable {
         }
     }
     /// Whether a higher value is better (for targets and funnel wording).
-    public var higherIsBetter: Bool { [.serviceLevel, .fcr, .csat].contains(self) }
+    var higherIsBetter: Bool { [.serviceLevel, .fcr, .csat].contains(self) }
 
     func rate(_ k: KPISet) -> RateEstimate? {
         switch self {
@@ -55,98 +55,98 @@ public enum TrackedKPI: String, CaseIterable, Sendable {
 }
 
 /// One KPI of one group over the weeks, with its trend test and control chart, or why not.
-public struct KPISeries: Sendable {
-    public var kpi: TrackedKPI
-    public var dimension: GroupDimension?
-    public var group: String?
-    public var points: [(week: ISOWeek, value: Double, n: Int)]
-    public var trend: TrendTest?
-    public var trendNote: String?
-    public var chart: [ChartPoint]
-    public var chartNote: String?
-    public var signals: [ChartSignal]
+struct KPISeries: Sendable {
+    var kpi: TrackedKPI
+    package var dimension: GroupDimension?
+    var group: String?
+    var points: [(week: ISOWeek, value: Double, n: Int)]
+    package var trend: TrendTest?
+    var trendNote: String?
+    var chart: [ChartPoint]
+    var chartNote: String?
+    var signals: [ChartSignal]
     /// Weeks left out of the chart and the trend because their FCR is still provisional.
-    public var provisionalWeeks: [ISOWeek] = []
+    var provisionalWeeks: [ISOWeek] = []
 }
 
 /// An agent's rate against the funnel of their team.
-public struct FunnelEntry: Sendable {
-    public var kpi: TrackedKPI
-    public var team: String?
-    public var agent: String?
-    public var numerator: Int
-    public var denominator: Int
+package struct FunnelEntry: Sendable {
+    var kpi: TrackedKPI
+    package var team: String?
+    package var agent: String?
+    var numerator: Int
+    var denominator: Int
     /// Limits around the rest of the team's rate (the colleague left out of their own comparison).
-    public var limits: FunnelLimits
-    public var position: FunnelLimits.Position
+    var limits: FunnelLimits
+    var position: FunnelLimits.Position
     /// The whole team's rate, the colleague included: the centre line of the team's chart.
-    public var teamRate: Double
+    var teamRate: Double
 }
 
 /// A contact reason whose weekly share broke its upper control limit: a customer issue to look at.
-public struct ReasonSurge: Sendable {
-    public var reason: String
-    public var week: ISOWeek
-    public var volume: Int
-    public var share: Double
-    public var upperLimit: Double
+package struct ReasonSurge: Sendable {
+    package var reason: String
+    package var week: ISOWeek
+    var volume: Int
+    var share: Double
+    var upperLimit: Double
     /// The first week of the surge (consecutive weeks above the limit, ending at `week`).
-    public var firstWeek: ISOWeek
+    var firstWeek: ISOWeek
 }
 
 /// A data-consistency check: how many records fail it, with example ids.
-public struct ConsistencyCheck: Sendable {
-    public var name: String
-    public var count: Int
-    public var examples: [String]
+struct ConsistencyCheck: Sendable {
+    package var name: String
+    package var count: Int
+    var examples: [String]
 }
 
 /// Whether quality scores agree with other evidence: a rank correlation and what it was computed over.
-public struct EvidenceCorrelation: Sendable {
+struct EvidenceCorrelation: Sendable {
     /// `agents: qa_score ~ csat`, `criterion accuracy ~ fcr`, …
-    public var name: String
-    public var correlation: SpearmanCorrelation?
-    public var note: String?
+    package var name: String
+    var correlation: SpearmanCorrelation?
+    package var note: String?
 }
 
 /// A KPI's baseline and a suggested target.
-public struct Baseline: Sendable {
-    public var kpi: TrackedKPI
+struct Baseline: Sendable {
+    var kpi: TrackedKPI
     /// Median of the trailing weeks' values.
-    public var baseline: Double?
+    var baseline: Double?
     /// The top-quartile agent level over the same weeks (75th percentile, or 25th where lower is better).
-    public var topQuartileAgents: Double?
+    var topQuartileAgents: Double?
     /// The baseline improved by the configured share.
-    public var improved: Double?
+    package var improved: Double?
 }
 
 /// Everything `contactqa trends` reports, and the report writers consume.
-public struct TrendsReport: Sendable {
-    public var week: ISOWeek
-    public var weeks: [ISOWeek]
-    public var series: [KPISeries]
-    public var funnels: [FunnelEntry]
-    public var surges: [ReasonSurge]
+package struct TrendsReport: Sendable {
+    package var week: ISOWeek
+    package var weeks: [ISOWeek]
+    var series: [KPISeries]
+    package var funnels: [FunnelEntry]
+    package var surges: [ReasonSurge]
     /// Offered, service level and AHT by weekday (1–7) and hour of the current week.
-    public var timePattern: [KPIGroup]
-    public var consistency: [ConsistencyCheck]
-    public var baselines: [Baseline]
+    var timePattern: [KPIGroup]
+    var consistency: [ConsistencyCheck]
+    var baselines: [Baseline]
     /// QA scores against CSAT and FCR, for agents and per criterion (DESIGN.md §5).
-    public var validation: [EvidenceCorrelation]
-    public var parameters: KPIParameters
+    var validation: [EvidenceCorrelation]
+    package var parameters: KPIParameters
 }
 
 /// Builds the trends of a week against its history from the store's aggregates.
-public struct TrendsEngine {
-    public let store: any SQLStore
-    public var history = 13
-    public var minimumWeeks = 8
+package struct TrendsEngine {
+    package let store: any SQLStore
+    package var history = 13
+    var minimumWeeks = 8
     /// Targets suggested as the baseline improved by this share (0.05 = 5%).
-    public var improvement = 0.05
+    package var improvement = 0.05
 
-    public init(store: any SQLStore) { self.store = store }
+    package init(store: any SQLStore) { self.store = store }
 
-    public func report(week: ISOWeek, clock: ZoneClock, parameters: KPIParameters, asOf: LocalDate) throws -> TrendsReport {
+    package func report(week: ISOWeek, clock: ZoneClock, parameters: KPIParameters, asOf: LocalDate) throws -> TrendsReport {
         guard history >= 2 else { throw ParameterError("--weeks must be at least 2") }
         let first = LocalDate(dayNumber: week.monday.dayNumber - 7 * (history - 1))
         let span = Period(from: first, to: week.sunday, clock: clock)

@@ -19,7 +19,7 @@ extension SQLiteStore {
 extension SQLStore {
     /// Records an action plan. The criterion must exist in a registered scorecard.
     @discardableResult
-    public func addActionPlan(agent: String, criterion: String, action: String, agreedOn: LocalDate, reviewBy: LocalDate) throws -> Int64 {
+    package func addActionPlan(agent: String, criterion: String, action: String, agreedOn: LocalDate, reviewBy: LocalDate) throws -> Int64 {
         guard reviewBy >= agreedOn else { throw ParameterError("the review date \(reviewBy) is before the date the plan was agreed, \(agreedOn)") }
         guard try scorecards().values.contains(where: { $0.criterion(criterion) != nil }) else {
             throw ParameterError("no registered scorecard has a criterion \"\(criterion)\"")
@@ -31,7 +31,7 @@ extension SQLStore {
     }
 
     /// Marks a plan reviewed on a date, with an optional note.
-    public func reviewActionPlan(id: Int64, on date: LocalDate, note: String?) throws {
+    package func reviewActionPlan(id: Int64, on date: LocalDate, note: String?) throws {
         try transaction { db in
             let changed = try db.execute("UPDATE action_plans SET status = 'reviewed', reviewed_on = ?, note = ? WHERE id = ?",
                                          [.text(date.description), FieldValue(note), .integer(id)])
@@ -40,7 +40,7 @@ extension SQLStore {
     }
 
     /// Every action plan with the criterion's mean rating before and since it was agreed.
-    public func actionPlans() throws -> [ActionPlan] {
+    package func actionPlans() throws -> [ActionPlan] {
         let cards = try scorecards()
         let plans = try query("SELECT id, agent_id, criterion_id, action, agreed_on, review_by, status, reviewed_on, note FROM action_plans ORDER BY review_by, id")
         return try plans.map { r in

@@ -1,17 +1,17 @@
 /// A way to group KPIs (DESIGN.md §3).
-public enum GroupDimension: String, CaseIterable, Sendable {
+package enum GroupDimension: String, CaseIterable, Sendable {
     case week, day, hour, dow, agent, team, queue, channel, reason
 
-    public var isTime: Bool { [.week, .day, .hour, .dow].contains(self) }
+    var isTime: Bool { [.week, .day, .hour, .dow].contains(self) }
 }
 
 /// The value of one grouping dimension for a group; nil (unassigned) is represented by `Optional`.
-public enum GroupValue: Hashable, Sendable, Comparable {
+package enum GroupValue: Hashable, Sendable, Comparable {
     /// Week (the day number of its Thursday), day (day number), hour 0–23, or ISO weekday 1–7.
     case integer(Int64)
     case text(String)
 
-    public static func < (a: GroupValue, b: GroupValue) -> Bool {
+    package static func < (a: GroupValue, b: GroupValue) -> Bool {
         switch (a, b) {
         case (.integer(let x), .integer(let y)): x < y
         case (.text(let x), .text(let y)): x < y
@@ -22,9 +22,9 @@ public enum GroupValue: Hashable, Sendable, Comparable {
 }
 
 /// Parameters of the contact-level KPIs, recorded in every output (DESIGN.md §3).
-public struct KPIParameters: Sendable, Equatable {
+package struct KPIParameters: Sendable, Equatable {
     /// How first-contact resolution is measured.
-    public enum FCRMethod: String, Sendable, CaseIterable {
+    package enum FCRMethod: String, Sendable, CaseIterable {
         /// No later inbound contact of the same customer within the window (the default).
         case repeatContact = "repeat_contact"
         /// The source's own `resolved` flag (a CRM field, or a survey's "was it resolved?" mapped to it).
@@ -32,7 +32,7 @@ public struct KPIParameters: Sendable, Equatable {
     }
 
     /// What makes a later contact a repeat.
-    public enum FCRMatch: String, Sendable, CaseIterable {
+    package enum FCRMatch: String, Sendable, CaseIterable {
         /// Any later inbound contact of the same customer.
         case customer
         /// Only one with the same contact reason; a contact without a reason matches any.
@@ -40,22 +40,22 @@ public struct KPIParameters: Sendable, Equatable {
     }
 
     /// Abandons with a known wait below this are short abandons [5 s].
-    public var shortAbandonSeconds: Double = 5
+    package var shortAbandonSeconds: Double = 5
     /// Service-level threshold per channel; channels not listed take `Channel.defaultServiceLevelSeconds`.
-    public var serviceLevelSeconds: [Channel: Double] = [:]
+    package var serviceLevelSeconds: [Channel: Double] = [:]
     /// W of the FCR definition, in days [7]; SQM's internal method uses 30.
-    public var fcrWindowDays = 7
-    public var fcrMatch = FCRMatch.customer
-    public var fcrMethod = FCRMethod.repeatContact
+    package var fcrWindowDays = 7
+    package var fcrMatch = FCRMatch.customer
+    package var fcrMethod = FCRMethod.repeatContact
     /// How many top boxes count as satisfied; nil applies DESIGN.md's rule (two on scales of 4 or
     /// more points, one on 2–3 points).
-    public var csatTopBoxes: Int?
+    package var csatTopBoxes: Int?
     /// When set (UTC milliseconds), only contacts before this instant count as repeats: last week's FCR
     /// measured over the same follow-up as a week whose repeat window is still open, so that the two
     /// compare like with like.
-    public var followUpBeforeUTC: Int64?
+    var followUpBeforeUTC: Int64?
 
-    public init(shortAbandonSeconds: Double = 5, serviceLevelSeconds: [Channel: Double] = [:], fcrWindowDays: Int = 7,
+    package init(shortAbandonSeconds: Double = 5, serviceLevelSeconds: [Channel: Double] = [:], fcrWindowDays: Int = 7,
                 fcrMatch: FCRMatch = .customer, fcrMethod: FCRMethod = .repeatContact, csatTopBoxes: Int? = nil) {
         self.shortAbandonSeconds = shortAbandonSeconds
         self.serviceLevelSeconds = serviceLevelSeconds
@@ -65,12 +65,12 @@ public struct KPIParameters: Sendable, Equatable {
         self.csatTopBoxes = csatTopBoxes
     }
 
-    public func serviceLevelThreshold(for channel: Channel) -> Double {
+    func serviceLevelThreshold(for channel: Channel) -> Double {
         serviceLevelSeconds[channel] ?? channel.defaultServiceLevelSeconds
     }
 
     /// Checks the parameters, with a message fit for the user.
-    public func validate() throws(ParameterError) {
+    package func validate() throws(ParameterError) {
         guard shortAbandonSeconds >= 0 else { throw ParameterError("the short-abandon threshold must not be negative") }
         guard fcrWindowDays >= 1 else { throw ParameterError("the FCR window must be at least 1 day, not \(fcrWindowDays)") }
         for (channel, seconds) in serviceLevelSeconds where seconds < 0 {
@@ -81,23 +81,23 @@ public struct KPIParameters: Sendable, Equatable {
 }
 
 /// A KPI parameter out of range.
-public struct ParameterError: Error, Equatable, Sendable, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct ParameterError: Error, Equatable, Sendable, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }
 
 /// A period and grouping to aggregate over.
-public struct AggregateQuery: Sendable {
+package struct AggregateQuery: Sendable {
     /// First instant of the period, UTC milliseconds.
-    public var fromUTC: Int64
+    var fromUTC: Int64
     /// First instant after the period, UTC milliseconds.
-    public var toUTC: Int64
+    var toUTC: Int64
     /// The zone whose local days and weeks group the contacts.
-    public var clock: ZoneClock
-    public var groupBy: [GroupDimension]
-    public var parameters: KPIParameters
+    package var clock: ZoneClock
+    package var groupBy: [GroupDimension]
+    package var parameters: KPIParameters
 
-    public init(fromUTC: Int64, toUTC: Int64, clock: ZoneClock, groupBy: [GroupDimension], parameters: KPIParameters) {
+    package init(fromUTC: Int64, toUTC: Int64, clock: ZoneClock, groupBy: [GroupDimension], parameters: KPIParameters) {
         self.fromUTC = fromUTC
         self.toUTC = toUTC
         self.clock = clock
@@ -113,22 +113,22 @@ public struct AggregateQuery: Sendable {
 /// `Σx² − (Σx)²/n` would cancel to noise there (Chan, Golub & LeVeque 1983, "Algorithms for computing
 /// the sample variance: analysis and recommendations", The American Statistician 37:242–247, the
 /// shifted-data algorithm). With K = 0 the sums are the plain ones.
-public struct Moments: Sendable, Equatable {
-    public var n = 0
+struct Moments: Sendable, Equatable {
+    package var n = 0
     /// Σx, unshifted.
-    public var sum = 0.0
+    var sum = 0.0
     /// Σ(x − shift)².
-    public var sumOfSquares = 0.0
-    public var shift = 0.0
+    var sumOfSquares = 0.0
+    var shift = 0.0
 
-    public init(n: Int = 0, sum: Double = 0, sumOfSquares: Double = 0, shift: Double = 0) {
+    package init(n: Int = 0, sum: Double = 0, sumOfSquares: Double = 0, shift: Double = 0) {
         self.n = n
         self.sum = sum
         self.sumOfSquares = sumOfSquares
         self.shift = shift
     }
 
-    public mutating func add(_ x: Double) {
+    package mutating func add(_ x: Double) {
         if n == 0 { shift = x }
         n += 1
         sum += x
@@ -136,7 +136,7 @@ public struct Moments: Sendable, Equatable {
     }
 
     /// The sample variance from the sums, nil below two values.
-    public var variance: Double? {
+    var variance: Double? {
         guard n >= 2 else { return nil }
         let count = Double(n)
         let deviations = shift == 0 ? sum : sum - count * shift  // Σ(x − K)
@@ -144,7 +144,7 @@ public struct Moments: Sendable, Equatable {
     }
 
     /// The moments of both sets of values, on `a`'s shift.
-    public static func + (a: Moments, b: Moments) -> Moments {
+    static func + (a: Moments, b: Moments) -> Moments {
         if a.n == 0 { return b }
         if b.n == 0 { return a }
         let delta = b.shift - a.shift
@@ -155,34 +155,34 @@ public struct Moments: Sendable, Equatable {
 }
 
 /// Contact-level sums for one group.
-public struct ContactAggregate: Sendable, Equatable {
-    public var key: [GroupValue?]
-    public var offered = 0
-    public var handled = 0
-    public var abandoned = 0
-    public var shortAbandoned = 0
+package struct ContactAggregate: Sendable, Equatable {
+    package var key: [GroupValue?]
+    package var offered = 0
+    var handled = 0
+    var abandoned = 0
+    var shortAbandoned = 0
     /// Handled contacts answered within their channel's service-level threshold.
-    public var serviceLevelMet = 0
-    public var transferred = 0
-    public var escalated = 0
+    var serviceLevelMet = 0
+    var transferred = 0
+    var escalated = 0
     /// Waits of handled contacts with a known wait (for ASA).
-    public var wait = Moments()
+    var wait = Moments()
     /// Handled contacts FCR judges (with a customer key, or with a resolved flag for that method).
-    public var fcrJudged = 0
+    var fcrJudged = 0
     /// Of those, the ones resolved first time.
-    public var fcrResolved = 0
-    public var csatResponses = 0
-    public var csatSatisfied = 0
+    var fcrResolved = 0
+    var csatResponses = 0
+    var csatSatisfied = 0
     /// Responses normalised to 0–1 on their own scale.
-    public var csatNormalised = Moments()
-    public var npsResponses = 0
-    public var promoters = 0
-    public var detractors = 0
+    var csatNormalised = Moments()
+    var npsResponses = 0
+    var promoters = 0
+    var detractors = 0
 
-    public init(key: [GroupValue?]) { self.key = key }
+    package init(key: [GroupValue?]) { self.key = key }
 
     /// Adds another group's sums (for totals over groups).
-    public mutating func add(_ o: ContactAggregate) {
+    package mutating func add(_ o: ContactAggregate) {
         offered += o.offered
         handled += o.handled
         abandoned += o.abandoned
@@ -203,24 +203,24 @@ public struct ContactAggregate: Sendable, Equatable {
 }
 
 /// Handle times of the handled legs in one group.
-public struct LegAggregate: Sendable, Equatable {
-    public var key: [GroupValue?]
-    public var handle = Moments()
+package struct LegAggregate: Sendable, Equatable {
+    package var key: [GroupValue?]
+    var handle = Moments()
     /// Every leg's handle time, ascending, for the median and p90 (stores that ship the values).
-    public var sortedHandleTimes: [Double] = []
+    var sortedHandleTimes: [Double] = []
     /// The median and p90 computed inside the database (stores that push quantiles down); then
     /// `sortedHandleTimes` stays empty.
-    public var quantiles: (median: Double, p90: Double)?
+    var quantiles: (median: Double, p90: Double)?
 
-    public static func == (a: LegAggregate, b: LegAggregate) -> Bool {
+    package static func == (a: LegAggregate, b: LegAggregate) -> Bool {
         a.key == b.key && a.handle == b.handle && a.sortedHandleTimes == b.sortedHandleTimes
             && a.quantiles?.median == b.quantiles?.median && a.quantiles?.p90 == b.quantiles?.p90
     }
 
-    public init(key: [GroupValue?]) { self.key = key }
+    package init(key: [GroupValue?]) { self.key = key }
 
     /// The union of several groups' legs, values sorted again.
-    public init(merging parts: [LegAggregate]) {
+    package init(merging parts: [LegAggregate]) {
         key = []
         for part in parts {
             handle = handle + part.handle

@@ -1,7 +1,7 @@
 import Foundation
 
 /// What became of one mapped row in the store.
-public enum RowOutcome: Sendable {
+package enum RowOutcome: Sendable {
     case inserted, updated, unchanged
     /// An older version of a record already stored in a newer one: nothing changed.
     case stale
@@ -21,35 +21,35 @@ extension RowOutcome {
 }
 
 /// A record of one file's import (the ingest log).
-public struct IngestLogEntry: Sendable, Equatable {
-    public enum Status: String, Sendable { case loaded, rejected, failed }
+package struct IngestLogEntry: Sendable, Equatable {
+    package enum Status: String, Sendable { case loaded, rejected, failed }
 
-    public var id: Int64?
-    public var file: String
-    public var sha256: String
-    public var source: String
-    public var status: Status
-    public var startedAt: String
-    public var rowsRead = 0
-    public var inserted = 0
-    public var updated = 0
-    public var unchanged = 0
-    public var stale = 0
+    package var id: Int64?
+    package var file: String
+    var sha256: String
+    package var source: String
+    package var status: Status
+    var startedAt: String
+    var rowsRead = 0
+    var inserted = 0
+    var updated = 0
+    var unchanged = 0
+    var stale = 0
     /// Survey responses waiting for their contact.
-    public var pending = 0
-    public var duplicates = 0
-    public var rejected = 0
-    public var durationMilliseconds = 0
-    public var message: String?
+    var pending = 0
+    var duplicates = 0
+    package var rejected = 0
+    var durationMilliseconds = 0
+    package var message: String?
 
     /// The message of a file refused because another process kept the store busy: not a rejection,
     /// the next run loads it.
-    public static let busyMessage = "not loaded: another process kept the store busy for longer than the wait (--wait); load it again"
+    static let busyMessage = "not loaded: another process kept the store busy for longer than the wait (--wait); load it again"
 
     /// DESIGN.md §2's rule for a whole file: when its rejected share exceeds `threshold`, marks the
     /// entry rejected with the reason and returns true — nothing of the file may load.
     /// - Parameter unit: what the file counts ("rows", "records", "evaluations").
-    public mutating func exceedsRejectionThreshold(_ threshold: Double, unit: String) -> Bool {
+    mutating func exceedsRejectionThreshold(_ threshold: Double, unit: String) -> Bool {
         guard rowsRead > 0, Double(rejected) / Double(rowsRead) > threshold else { return false }
         status = .rejected
         message = "\(rejected) of \(rowsRead) \(unit) rejected, above the threshold of \(percent(threshold)); nothing loaded"
@@ -58,7 +58,7 @@ public struct IngestLogEntry: Sendable, Equatable {
 
     /// The entry of a load that was rolled back: what was read and rejected stays, what would have been
     /// written is zero, since nothing was.
-    public func discardingWrites() -> IngestLogEntry {
+    func discardingWrites() -> IngestLogEntry {
         var entry = self
         entry.inserted = 0
         entry.updated = 0
@@ -69,14 +69,14 @@ public struct IngestLogEntry: Sendable, Equatable {
     }
 
     /// Marks the entry as a file that failed as a whole, with the error and, when known, how long it took.
-    public mutating func fail(_ error: InputError, since started: Date? = nil) {
+    mutating func fail(_ error: InputError, since started: Date? = nil) {
         status = .failed
         message = error.description
         if let started { durationMilliseconds = Int(Date().timeIntervalSince(started) * 1000) }
     }
 
     /// Counts what became of one written row.
-    public mutating func count(_ outcome: RowOutcome, duplicate: Bool) {
+    package mutating func count(_ outcome: RowOutcome, duplicate: Bool) {
         if duplicate { duplicates += 1 }
         switch outcome {
         case .inserted: inserted += 1
@@ -87,7 +87,7 @@ public struct IngestLogEntry: Sendable, Equatable {
         }
     }
 
-    public init(file: String, sha256: String, source: String, status: Status = .loaded, startedAt: String) {
+    package init(file: String, sha256: String, source: String, status: Status = .loaded, startedAt: String) {
         self.file = file
         self.sha256 = sha256
         self.source = source
@@ -97,7 +97,7 @@ public struct IngestLogEntry: Sendable, Equatable {
 }
 
 /// Writes the rows of one file inside the file's transaction.
-public protocol StoreWriter {
+package protocol StoreWriter {
     /// The ingest log id of the file being loaded.
     var ingestID: Int64 { get }
     /// Upserts one row by (source, interaction_id) and leg, following DESIGN.md §2's loading rules.
@@ -111,14 +111,14 @@ public protocol StoreWriter {
 }
 
 extension StoreWriter {
-    public mutating func enqueue(_ row: MappedRow, layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool)? {
+    mutating func enqueue(_ row: MappedRow, layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool)? {
         try write(row, layout: layout)
     }
-    public mutating func finish() throws -> [(outcome: RowOutcome, duplicate: Bool)] { [] }
+    package mutating func finish() throws -> [(outcome: RowOutcome, duplicate: Bool)] { [] }
 }
 
 /// How a file's load ends.
-public enum LoadDecision: Sendable {
+package enum LoadDecision: Sendable {
     case commit
     /// Undo everything the file wrote (too many rejections); the log still records the attempt.
     case rollback
@@ -126,7 +126,7 @@ public enum LoadDecision: Sendable {
 
 /// The one door to stored data. The KPI engine asks it for grouped aggregates instead of rows
 /// (DESIGN.md §8), so that a database server can do the heavy work.
-public protocol ContactStore: AnyObject {
+package protocol ContactStore: AnyObject {
     /// The IANA zone the site reports in, fixed when the store was created.
     var siteTimeZone: String { get }
 
@@ -159,7 +159,7 @@ public protocol ContactStore: AnyObject {
 /// coaching, retention): `?` placeholders, values and results as `FieldValue`. The statements are
 /// written in the SQL both dialects accept — `CASE` rather than boolean sums, `COALESCE(SUM(…), 0)`
 /// rather than `TOTAL`, `RETURNING id` rather than the last row id — so one text serves both.
-public protocol SQLSession {
+package protocol SQLSession {
     func query(_ sql: String, _ arguments: [FieldValue]) throws -> [[FieldValue]]
     /// - Returns: the rows the statement changed.
     @discardableResult
@@ -167,13 +167,13 @@ public protocol SQLSession {
 }
 
 extension SQLSession {
-    public func query(_ sql: String, _ arguments: FieldValue...) throws -> [[FieldValue]] { try query(sql, arguments) }
+    func query(_ sql: String, _ arguments: FieldValue...) throws -> [[FieldValue]] { try query(sql, arguments) }
     @discardableResult
-    public func execute(_ sql: String, _ arguments: FieldValue...) throws -> Int { try execute(sql, arguments) }
+    package func execute(_ sql: String, _ arguments: FieldValue...) throws -> Int { try execute(sql, arguments) }
 }
 
 /// A store that runs shared SQL: both `SQLiteStore` and `PostgresStore`.
-public protocol SQLStore: ContactStore {
+package protocol SQLStore: ContactStore {
     /// Where the store is, for manifests and messages: a file path or a URL without password.
     var location: String { get }
     /// A read outside any write transaction.
@@ -185,22 +185,22 @@ public protocol SQLStore: ContactStore {
 }
 
 extension SQLStore {
-    public func query(_ sql: String, _ arguments: FieldValue...) throws -> [[FieldValue]] { try query(sql, arguments) }
+    func query(_ sql: String, _ arguments: FieldValue...) throws -> [[FieldValue]] { try query(sql, arguments) }
 }
 
 extension FieldValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral {
-    public init(stringLiteral value: String) { self = .text(value) }
-    public init(integerLiteral value: Int64) { self = .integer(value) }
-    public init(floatLiteral value: Double) { self = .real(value) }
+    package init(stringLiteral value: String) { self = .text(value) }
+    package init(integerLiteral value: Int64) { self = .integer(value) }
+    package init(floatLiteral value: Double) { self = .real(value) }
 
-    public init(_ value: String?) { self = value.map(FieldValue.text) ?? .null }
-    public init(_ value: Int?) { self = value.map { .integer(Int64($0)) } ?? .null }
-    public init(_ value: Int64?) { self = value.map(FieldValue.integer) ?? .null }
-    public init(_ value: Double?) { self = value.map(FieldValue.real) ?? .null }
-    public init(_ value: Bool) { self = .integer(value ? 1 : 0) }
+    package init(_ value: String?) { self = value.map(FieldValue.text) ?? .null }
+    package init(_ value: Int?) { self = value.map { .integer(Int64($0)) } ?? .null }
+    package init(_ value: Int64?) { self = value.map(FieldValue.integer) ?? .null }
+    package init(_ value: Double?) { self = value.map(FieldValue.real) ?? .null }
+    package init(_ value: Bool) { self = .integer(value ? 1 : 0) }
 
     /// The value read as each Swift type (integers and reals convert; text parses nothing).
-    public var string: String? {
+    package var string: String? {
         switch self {
         case .text(let s): s
         case .integer(let i): String(i)
@@ -208,8 +208,8 @@ extension FieldValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, E
         case .null: nil
         }
     }
-    public var int: Int? { int64.map { Int($0) } }
-    public var int64: Int64? {
+    var int: Int? { int64.map { Int($0) } }
+    var int64: Int64? {
         switch self {
         case .integer(let i): i
         case .real(let d): Int64(exactly: d.rounded(.towardZero))
@@ -217,7 +217,7 @@ extension FieldValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, E
         case .null: nil
         }
     }
-    public var double: Double? {
+    var double: Double? {
         switch self {
         case .integer(let i): Double(i)
         case .real(let d): d
@@ -225,5 +225,5 @@ extension FieldValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, E
         case .null: nil
         }
     }
-    public var bool: Bool? { int64.map { $0 != 0 } }
+    var bool: Bool? { int64.map { $0 != 0 } }
 }

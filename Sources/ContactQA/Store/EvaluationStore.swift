@@ -25,7 +25,7 @@ extension SQLStore {
     /// Registers a scorecard version; the same version again must be identical (versions are immutable).
     /// - Returns: false when that exact version was registered already.
     @discardableResult
-    public func register(_ scorecard: Scorecard, definition: String) throws -> Bool {
+    package func register(_ scorecard: Scorecard, definition: String) throws -> Bool {
         try transaction { db in
             if let stored = try db.query("SELECT fingerprint FROM scorecards WHERE id = ? AND version = ?",
                                          [.text(scorecard.id), .integer(Int64(scorecard.version))]).first?.first?.string {
@@ -42,7 +42,7 @@ extension SQLStore {
     }
 
     /// Every registered scorecard version.
-    public func scorecards() throws -> [String: Scorecard] {
+    package func scorecards() throws -> [String: Scorecard] {
         var result: [String: Scorecard] = [:]
         for row in try query("SELECT id, version, definition FROM scorecards") {
             let card = try Scorecard.parse(yaml: row[2].string ?? "", file: "\(row[0].string ?? "") v\(row[1].int ?? 0)")

@@ -28,19 +28,19 @@ extension SQLSession {
 }
 
 extension SQLStore {
-    public func logFailure(_ entry: IngestLogEntry) throws { _ = try transaction { try $0.insertLog(entry) } }
+    package func logFailure(_ entry: IngestLogEntry) throws { _ = try transaction { try $0.insertLog(entry) } }
 
-    public func hasLoaded(sha256: String) throws -> Bool {
+    package func hasLoaded(sha256: String) throws -> Bool {
         try query("SELECT COUNT(*) FROM ingest_log WHERE sha256 = ? AND status = 'loaded'", [.text(sha256)]).first?.first?.int ?? 0 > 0
     }
 
-    public func latestArrivalDate() throws -> LocalDate? {
+    package func latestArrivalDate() throws -> LocalDate? {
         try query("SELECT MAX(arrived_at) FROM contacts").first?.first?.int64.map {
             (ZoneClock(identifier: siteTimeZone) ?? .utc).localDate(atUTC: $0 / 1000)
         }
     }
 
-    public func ingestLog() throws -> [IngestLogEntry] {
+    package func ingestLog() throws -> [IngestLogEntry] {
         try query("SELECT id, \(IngestLogSQL.columns.joined(separator: ", ")) FROM ingest_log ORDER BY id").map { r in
             var e = IngestLogEntry(file: r[1].string ?? "", sha256: r[2].string ?? "", source: r[3].string ?? "",
                                    status: IngestLogEntry.Status(rawValue: r[4].string ?? "") ?? .failed, startedAt: r[5].string ?? "")
@@ -79,7 +79,7 @@ extension SQLiteStore {
 
     /// Writes the waiting entries into the ingest log in one transaction and removes their file; left
     /// for a later command when the store is busy again.
-    public func absorbDeferredLog() {
+    func absorbDeferredLog() {
         guard let data = FileManager.default.contents(atPath: deferredLogPath) else { return }
         let entries = data.split(separator: 0x0A).compactMap { line -> IngestLogEntry? in
             guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: String], let file = object["file"] else { return nil }

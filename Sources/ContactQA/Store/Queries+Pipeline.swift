@@ -69,7 +69,7 @@ extension SQLStore {
 
     /// Deletes contacts (and their legs) that arrived before `cutoff` (UTC ms): the privacy retention.
     /// Recorded samples keep their unit ids (no personal data). - Returns: contacts deleted.
-    public func applyRetention(before cutoff: Int64) throws -> Int {
+    func applyRetention(before cutoff: Int64) throws -> Int {
         try transaction { db in
             try db.execute("""
                 DELETE FROM legs WHERE (source, interaction_id) IN (SELECT source, interaction_id FROM contacts WHERE arrived_at < ?)
@@ -80,7 +80,7 @@ extension SQLStore {
 
     /// The last not-loaded entry of a file with these bytes, unless the same bytes loaded since; a file
     /// refused because the store was busy is not a rejection and is left out.
-    public func rejectedBefore(sha256: String) throws -> IngestLogEntry? {
+    func rejectedBefore(sha256: String) throws -> IngestLogEntry? {
         guard !(try hasLoaded(sha256: sha256)) else { return nil }
         guard let row = try query("""
             SELECT file, source, status, started_at, message FROM ingest_log

@@ -3,31 +3,31 @@ import GRDB
 
 /// A sample as recorded in the store: its frame's unit ids, cells, PRNs and π — no personal data,
 /// so the record can outlive the retention of the contacts themselves (DESIGN.md §4).
-public struct RecordedSample: Sendable {
-    public struct Unit: Sendable, Equatable {
-        public var source: String
-        public var interactionID: String
-        public var leg: Int
-        public var cell: String
-        public var bits: UInt64
-        public var inclusionProbability: Double
-        public var selected: Bool
-        public var reason: String
+struct RecordedSample: Sendable {
+    struct Unit: Sendable, Equatable {
+        package var source: String
+        var interactionID: String
+        var leg: Int
+        var cell: String
+        var bits: UInt64
+        var inclusionProbability: Double
+        package var selected: Bool
+        package var reason: String
 
-        public var id: String { "\(source)|\(interactionID)|\(leg)" }
+        package var id: String { "\(source)|\(interactionID)|\(leg)" }
     }
 
-    public var id: Int64
-    public var kind: String
-    public var planName: String
-    public var from: LocalDate
-    public var to: LocalDate
-    public var timeZone: String
-    public var planFingerprint: String
-    public var seed: String
-    public var frameFingerprint: String
-    public var manifest: String
-    public var units: [Unit]
+    package var id: Int64
+    var kind: String
+    var planName: String
+    package var from: LocalDate
+    package var to: LocalDate
+    package var timeZone: String
+    var planFingerprint: String
+    package var seed: String
+    var frameFingerprint: String
+    package var manifest: String
+    package var units: [Unit]
 }
 
 extension SQLiteStore {
@@ -61,7 +61,7 @@ extension SQLStore {
     /// period (routine or spot) selected it: evaluations that a sample of the period caused never change
     /// its frame, so `sample verify` still re-derives it.
     /// - Parameter risk: also read each leg's risk signals (for targeted designs), with this repeat window.
-    public func frameCandidates(_ period: Period, risk: RiskWeights? = nil) throws -> [FrameUnit] {
+    func frameCandidates(_ period: Period, risk: RiskWeights? = nil) throws -> [FrameUnit] {
         var units: [FrameUnit] = []
         let window = Int64(risk?.repeatWindowDays ?? 7) * 86_400_000
         let signals = risk == nil ? "" : """
@@ -104,7 +104,7 @@ extension SQLStore {
     }
 
     /// The latest sample of a kind recorded for a plan and period, unless superseded.
-    public func recordedSample(planName: String, from: LocalDate, to: LocalDate, kind: String = "routine") throws -> RecordedSample? {
+    func recordedSample(planName: String, from: LocalDate, to: LocalDate, kind: String = "routine") throws -> RecordedSample? {
         guard let row = try query("""
             SELECT id, kind, plan_name, period_from, period_to, timezone, plan_fingerprint, seed, frame_fingerprint, manifest
             FROM samples WHERE plan_name = ? AND period_from = ? AND period_to = ? AND kind = ? AND superseded_by IS NULL
@@ -121,7 +121,7 @@ extension SQLStore {
     }
 
     /// Every spot check recorded for a period.
-    public func spotUnits(from: LocalDate, to: LocalDate) throws -> [RecordedSample.Unit] {
+    func spotUnits(from: LocalDate, to: LocalDate) throws -> [RecordedSample.Unit] {
         try query("""
             SELECT u.source, u.interaction_id, u.leg, u.cell, u.u_bits, u.inclusion_probability, u.selected, u.reason
             FROM sample_units u JOIN samples s ON s.id = u.sample_id
@@ -138,7 +138,7 @@ extension SQLStore {
 
     /// Records a drawn sample with its whole frame; `supersedes` marks an earlier record as replaced.
     @discardableResult
-    public func record(_ manifest: SampleManifest, text: String? = nil, supersedes: Int64? = nil) throws -> Int64 {
+    func record(_ manifest: SampleManifest, text: String? = nil, supersedes: Int64? = nil) throws -> Int64 {
         let sample = manifest.sample
         let manifestText = text ?? manifest.text
         // Key order makes the inserts append-like instead of random.
@@ -173,7 +173,7 @@ extension SQLStore {
 
     /// Loads an agent roster (DESIGN.md §2): `agent_id, display_name, team, start_date, monitoring_acknowledged_on`.
     /// The latest file wins for each agent.
-    public func loadRoster(_ path: String) throws -> Int {
+    func loadRoster(_ path: String) throws -> Int {
         let name = (path as NSString).lastPathComponent
         var rows: [[String?]] = []
         var header: [String] = []

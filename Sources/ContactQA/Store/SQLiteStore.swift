@@ -4,8 +4,8 @@ import GRDB
 /// The embedded store: one SQLite file through GRDB, created on first use, migrated on open.
 ///
 /// Instants are stored as UTC milliseconds since the epoch; see docs/architecture.md for the schema.
-public final class SQLiteStore: ContactStore {
-    public enum OpenError: Error, CustomStringConvertible {
+package final class SQLiteStore: ContactStore {
+    package enum OpenError: Error, CustomStringConvertible {
         case needsTimeZone(path: String)
         case unknownTimeZone(String)
         case timeZoneMismatch(stored: String, requested: String)
@@ -13,7 +13,7 @@ public final class SQLiteStore: ContactStore {
         /// The file exists but is not a ContactQA store; `what` says what it is.
         case notAStore(path: String, what: String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .notAStore(let path, let what): "\(path) is not a ContactQA store: \(what); nothing was changed"
             case .needsTimeZone(let path):
@@ -26,10 +26,10 @@ public final class SQLiteStore: ContactStore {
         }
     }
 
-    public let path: String
-    public let siteTimeZone: String
+    package let path: String
+    package let siteTimeZone: String
     /// `quarantine/` beside the store file.
-    public var quarantineDirectory: String {
+    package var quarantineDirectory: String {
         ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("quarantine")
     }
     private let queue: DatabaseQueue
@@ -43,7 +43,7 @@ public final class SQLiteStore: ContactStore {
     /// - Parameter create: the site timezone for a new store; when the store exists it must match or be nil.
     /// - Parameter wait: how long a statement waits for another process's write to end before it fails
     ///   as busy (`SQLiteStore.isBusy`); a line on standard error says so every 10 seconds.
-    public init(path: String, createWithTimeZone timeZone: String? = nil, wait: TimeInterval = SQLiteStore.defaultWait) throws {
+    package init(path: String, createWithTimeZone timeZone: String? = nil, wait: TimeInterval = SQLiteStore.defaultWait) throws {
         self.path = path
         if let timeZone, ZoneClock(identifier: timeZone) == nil { throw OpenError.unknownTimeZone(timeZone) }
         if !FileManager.default.fileExists(atPath: path) {
@@ -79,11 +79,11 @@ public final class SQLiteStore: ContactStore {
     }
 
     /// Five minutes: long enough for a manual load to finish before the nightly job goes on.
-    public static let defaultWait: TimeInterval = 300
+    package static let defaultWait: TimeInterval = 300
 
     /// A SQLite failure in one line for a user — what failed and SQLite's code — without the SQL
     /// statement and its arguments that the error's own description carries; nil for other errors.
-    public static func oneLine(_ error: any Error) -> String? {
+    package static func oneLine(_ error: any Error) -> String? {
         guard let error = error as? DatabaseError else { return nil }
         if error.resultCode.primaryResultCode == .SQLITE_READONLY {
             return "the store cannot be written: its file or its folder is read-only for this user (commands that only read it still work)"
@@ -93,7 +93,7 @@ public final class SQLiteStore: ContactStore {
     }
 
     /// Whether `error` is a statement that gave up waiting for another process's write.
-    public static func isBusy(_ error: any Error) -> Bool {
+    package static func isBusy(_ error: any Error) -> Bool {
         guard let error = error as? DatabaseError else { return false }
         return error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
     }
@@ -235,7 +235,7 @@ public final class SQLiteStore: ContactStore {
 
     // MARK: Loading
 
-    public func load(_ entry: IngestLogEntry, _ body: (inout any StoreWriter) throws -> (LoadDecision, IngestLogEntry)) throws -> IngestLogEntry {
+    package func load(_ entry: IngestLogEntry, _ body: (inout any StoreWriter) throws -> (LoadDecision, IngestLogEntry)) throws -> IngestLogEntry {
         var result = entry
         try queue.writeWithoutTransaction { db in
             // The contacts a file touched; `refresh` marks those whose leg summary must be recomputed
@@ -321,16 +321,9 @@ public final class SQLiteStore: ContactStore {
             """)
     }
 
-    /// Runs a read-only SQL query (for tests and diagnostics).
-    public func rows(_ sql: String, _ arguments: [(any DatabaseValueConvertible)?] = []) throws -> [[DatabaseValue]] {
-        try queue.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in row.databaseValues.map { $0 } }
-        }
-    }
-
     // MARK: Aggregates
 
-    public func contactAggregates(_ query: AggregateQuery) throws -> [ContactAggregate] {
+    package func contactAggregates(_ query: AggregateQuery) throws -> [ContactAggregate] {
         let keys = query.groupBy.map { SQLiteStore.keyExpression($0, contactLevel: true, query) }
         let p = query.parameters
         let thresholds = Channel.allCases.map { "WHEN '\($0.rawValue)' THEN \(p.serviceLevelThreshold(for: $0))" }.joined(separator: " ")
@@ -419,7 +412,7 @@ public final class SQLiteStore: ContactStore {
         }
     }
 
-    public func legAggregates(_ query: AggregateQuery) throws -> [LegAggregate] {
+    package func legAggregates(_ query: AggregateQuery) throws -> [LegAggregate] {
         let keys = query.groupBy.map { SQLiteStore.keyExpression($0, contactLevel: false, query) }
         let sql = """
             SELECT \(keys.map { $0 + ", " }.joined())
@@ -493,17 +486,17 @@ extension SQLiteStore {
 }
 
 extension SQLiteStore: SQLStore {
-    public var location: String { path }
+    package var location: String { path }
 
-    public func query(_ sql: String, _ arguments: [FieldValue]) throws -> [[FieldValue]] {
+    package func query(_ sql: String, _ arguments: [FieldValue]) throws -> [[FieldValue]] {
         try queue.read { db in try SQLiteSession(db: db).query(sql, arguments) }
     }
 
-    public func transaction<T>(_ body: (any SQLSession) throws -> T) throws -> T {
+    package func transaction<T>(_ body: (any SQLSession) throws -> T) throws -> T {
         try queue.write { db in try body(SQLiteSession(db: db)) }
     }
 
-    public func forEachRow(_ sql: String, _ arguments: [FieldValue], _ body: ([FieldValue]) throws -> Void) throws {
+    package func forEachRow(_ sql: String, _ arguments: [FieldValue], _ body: ([FieldValue]) throws -> Void) throws {
         try queue.read { db in
             let cursor = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments.map(\.databaseValue)))
             while let row = try cursor.next() { try body(row.databaseValues.map(SQLiteSession.fieldValue)) }
@@ -701,3 +694,7 @@ extension FieldValue {
         }
     }
 }
+
+/// Not `Sendable`: one connection (GRDB DatabaseQueue) used by one command at a time.
+@available(*, unavailable)
+extension SQLiteStore: Sendable {}

@@ -2,13 +2,13 @@ import Foundation
 import Yams
 
 /// A mistake in a configuration file (mapping, pipeline, plan), located by file, line and key path.
-public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var file: String
-    public var line: Int?
-    public var path: String
-    public var reason: String
+package struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
+    package var file: String
+    package var line: Int?
+    package var path: String
+    package var reason: String
 
-    public var description: String {
+    package var description: String {
         var text = file
         if let line { text += ":\(line)" }
         if !path.isEmpty { text += ": \(path)" }
@@ -17,12 +17,12 @@ public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// Several configuration mistakes found in one pass, reported together (one per line).
-public struct ConfigProblems: Error, Sendable, CustomStringConvertible {
-    public var problems: [ConfigError]
+package struct ConfigProblems: Error, Sendable, CustomStringConvertible {
+    var problems: [ConfigError]
 
-    public init(_ problems: [ConfigError]) { self.problems = problems }
+    package init(_ problems: [ConfigError]) { self.problems = problems }
 
-    public var description: String {
+    package var description: String {
         problems.count == 1 ? problems[0].description
             : "\(problems.count) problems:\n" + problems.map { "  " + $0.description }.joined(separator: "\n")
     }
@@ -148,7 +148,7 @@ private func editDistance(_ a: [Character], _ b: [Character]) -> Int {
 }
 
 /// A file-system error as a person reads it: "PATH: reason" rather than an NSError dump.
-public func describeFileError(_ error: any Error) -> String {
+package func describeFileError(_ error: any Error) -> String {
     let ns = error as NSError
     let path = ns.userInfo[NSFilePathErrorKey] as? String ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path
     var reason: String

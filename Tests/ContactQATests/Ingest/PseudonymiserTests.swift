@@ -1,4 +1,5 @@
 @testable import ContactQA
+import ContactQATesting
 import Crypto
 import Foundation
 import GRDB

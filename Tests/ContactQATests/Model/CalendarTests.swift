@@ -1,4 +1,5 @@
 @testable import ContactQA
+import ContactQATesting
 import Testing
 
 @Suite("Dates, ISO weeks and time zones")

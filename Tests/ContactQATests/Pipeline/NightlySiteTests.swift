@@ -1,10 +1,11 @@
 @testable import ContactQA
+import ContactQATesting
 import Foundation
 import Testing
 
 /// A site played night after night as cron runs it: `contactqa run` with the as-of date advancing one
 /// day at a time and each day's exports of two systems arriving the next morning.
-@Suite("The nightly job over several weeks")
+@Suite("The nightly job over several weeks", .tags(.slow))
 struct NightlySiteTests {
     /// Two sources: the main platform's canonical exports and a PBX's call log (CSV with a mapping).
     static let pipelineText = """

@@ -1,4 +1,5 @@
-import ContactQA
+@testable import ContactQA
+import ContactQATesting
 import Foundation
 
 /// A seeded, labelled corpus of QA comments in English, French, German and Spanish: each comment

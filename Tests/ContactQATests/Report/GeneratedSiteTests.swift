@@ -1,11 +1,12 @@
 @testable import ContactQA
+import ContactQATesting
 import Foundation
 import Testing
 
 /// A generated site of real size (scripts/generated-site.py: 14 weeks, about 200 agents in 20 teams,
 /// every sampled leg evaluated, 25 seeded critical fails), read as its managers, team leads and agents
 /// would read it.
-@Suite("A generated site as its people read it")
+@Suite("A generated site as its people read it", .tags(.slow))
 struct GeneratedSiteTests {
     static func python(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
         let process = Process()

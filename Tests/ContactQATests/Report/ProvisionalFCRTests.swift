@@ -1,4 +1,5 @@
-import ContactQA
+@testable import ContactQA
+import ContactQATesting
 import Foundation
 import Testing
 

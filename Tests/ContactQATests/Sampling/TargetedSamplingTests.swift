@@ -1,10 +1,11 @@
 @testable import ContactQA
+import ContactQATesting
 import Foundation
 import Testing
 
 /// `design: pps`: reviews go where problems are likely, and the design-weighted estimate still describes
 /// the whole centre.
-@Suite("Targeted sampling (pps)")
+@Suite("Targeted sampling (pps)", .tags(.slow))
 struct TargetedSamplingTests {
     /// Sizes 1, 1, 1, 4 and n = 2: the fourth would get 2·4/7 > 1, so it is certain and the other
     /// three share the remaining 1 (1/3 each); Σπ = 2. A floor of 0.5 raises the three to 0.5.

@@ -1,4 +1,5 @@
 @testable import ContactQA
+import ContactQATesting
 import Testing
 
 /// Reference values computed once with statsmodels 0.15.0 `proportion_confint(x, n, alpha=0.05, method="wilson")`

@@ -1,10 +1,11 @@
 @testable import ContactQA
+import ContactQATesting
 import Foundation
 import Testing
 
 /// `kill -9` at 24 seeded moments of an ingest: each time the store holds all of the file or none of
 /// it, and the next ingest of the same file loads it whole.
-@Suite("Kill -9 during ingest")
+@Suite("Kill -9 during ingest", .tags(.slow))
 struct KillDuringIngestTests {
     @Test func everyKillLeavesAllOrNothing() throws {
         let dir = TemporaryDirectory()

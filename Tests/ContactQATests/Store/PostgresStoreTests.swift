@@ -1,4 +1,5 @@
 @testable import ContactQA
+import ContactQATesting
 import Foundation
 import Testing
 

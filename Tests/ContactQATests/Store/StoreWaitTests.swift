@@ -1,10 +1,11 @@
 @testable import ContactQA
+import ContactQATesting
 import Foundation
 import GRDB
 import Testing
 
 /// Writers wait their turn on a busy store, readers never wait, and a wait that runs out is exit 4.
-@Suite("A store that waits its turn")
+@Suite("A store that waits its turn", .tags(.slow))
 struct StoreWaitTests {
     static let key = ["CONTACTQA_KEY_FILE": fixture("keys/demo.key")]
 

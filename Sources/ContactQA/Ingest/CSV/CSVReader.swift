@@ -3,9 +3,9 @@ import Foundation
 /// One CSV record as bytes, valid only inside the closure it is passed to.
 ///
 /// Fields are never turned into `String` unless the caller asks for one.
-public struct CSVRecord {
+struct CSVRecord {
     /// The line of the file where the record starts (1-based; the header is usually line 1).
-    public let line: Int
+    package let line: Int
     private let bytes: UnsafeRawBufferPointer
     private let ends: UnsafeBufferPointer<Int>
     private let firstField: Int
@@ -19,16 +19,16 @@ public struct CSVRecord {
         start = fields.lowerBound == 0 ? 0 : ends[fields.lowerBound - 1]
     }
 
-    public var count: Int { ends.count }
+    package var count: Int { ends.count }
 
     /// The bytes of field `index` (0-based).
-    public subscript(index: Int) -> UnsafeRawBufferPointer {
+    package subscript(index: Int) -> UnsafeRawBufferPointer {
         let from = index == 0 ? start : ends[index - 1]
         return UnsafeRawBufferPointer(rebasing: bytes[from..<ends[index]])
     }
 
     /// Field `index` decoded as UTF-8, or nil when it is not valid UTF-8.
-    public func string(_ index: Int) -> String? {
+    package func string(_ index: Int) -> String? {
         String(validating: self[index], as: UTF8.self)
     }
 }
@@ -38,17 +38,17 @@ public struct CSVRecord {
 /// The file is read in fixed-size chunks, decoded to UTF-8 and fed to libcsv one line at a time, so
 /// memory is bounded by the chunk size and the longest record, whatever the size of the file, and
 /// each record knows the line it starts on.
-public final class CSVReader {
-    public struct Options: Sendable {
+final class CSVReader {
+    package struct Options: Sendable {
         /// The field separator; sniffed from the first line among `,` `;` tab `|` when nil.
-        public var delimiter: UInt8?
+        var delimiter: UInt8?
         /// Reject a quote inside an unquoted field or after a closing quote.
-        public var strictQuotes: Bool
+        var strictQuotes: Bool
         /// The declared encoding; a byte-order mark overrides it. UTF-8 when nil.
-        public var encoding: TextEncoding?
-        public var chunkSize: Int
+        package var encoding: TextEncoding?
+        var chunkSize: Int
 
-        public init(delimiter: UInt8? = nil, strictQuotes: Bool = true, encoding: TextEncoding? = nil, chunkSize: Int = 1 << 16) {
+        package init(delimiter: UInt8? = nil, strictQuotes: Bool = true, encoding: TextEncoding? = nil, chunkSize: Int = 1 << 16) {
             self.delimiter = delimiter
             self.strictQuotes = strictQuotes
             self.encoding = encoding
@@ -56,23 +56,23 @@ public final class CSVReader {
         }
     }
 
-    public static let candidateDelimiters: [UInt8] = [UInt8(ascii: ","), UInt8(ascii: ";"), 0x09, UInt8(ascii: "|")]
+    static let candidateDelimiters: [UInt8] = [UInt8(ascii: ","), UInt8(ascii: ";"), 0x09, UInt8(ascii: "|")]
 
-    public let path: String
-    public let options: Options
+    package let path: String
+    package let options: Options
     /// The delimiter in use: the configured one, or the sniffed one once reading has started.
-    public private(set) var delimiter: UInt8?
+    private(set) var delimiter: UInt8?
     /// The encoding in use, known once reading has started.
-    public private(set) var encoding: TextEncoding?
+    package private(set) var encoding: TextEncoding?
     /// Bytes of the file read so far.
-    public private(set) var bytesRead = 0
+    private(set) var bytesRead = 0
 
     private let displayName: String
     private let assembler = RecordAssembler()
     /// Sees every raw chunk of the file as read (to hash it in the same pass).
-    public var chunkObserver: ((UnsafeRawBufferPointer) -> Void)?
+    var chunkObserver: ((UnsafeRawBufferPointer) -> Void)?
 
-    public init(path: String, options: Options = Options()) {
+    package init(path: String, options: Options = Options()) {
         self.path = path
         self.options = options
         displayName = (path as NSString).lastPathComponent
@@ -80,14 +80,14 @@ public final class CSVReader {
     }
 
     /// The most bytes the reader has held for records at once; bounded by the longest record, not the file.
-    public var retainedCapacity: Int { assembler.capacity }
+    var retainedCapacity: Int { assembler.capacity }
 
     /// Calls `body` with each record in file order, the header included.
     ///
     /// - Throws: `InputError` for a file that cannot be read as CSV (empty, binary, a stray or
     ///   unterminated quote, bad UTF-16), or whatever `body` throws.
     /// - Complexity: O(file size); memory O(chunk size + longest record).
-    public func forEachRecord(_ body: (CSVRecord) throws -> Void) throws {
+    func forEachRecord(_ body: (CSVRecord) throws -> Void) throws {
         let input = try InputFile(path: path)
         var raw = [UInt8](repeating: 0, count: options.chunkSize)
         var decoded: [UInt8] = []
@@ -254,3 +254,7 @@ private final class RecordAssembler: LibCSVSink {
         if inRecord { rowFieldStart = 0 }
     }
 }
+
+/// Not `Sendable`: a reading position in one file and its byte arena.
+@available(*, unavailable)
+extension CSVReader: Sendable {}

@@ -1,5 +1,5 @@
 /// A text encoding an input file may use (DESIGN.md §2). A byte-order mark overrides the declared one.
-public enum TextEncoding: String, Sendable, CaseIterable {
+package enum TextEncoding: String, Sendable, CaseIterable {
     case utf8 = "utf-8"
     case utf16LE = "utf-16le"
     case utf16BE = "utf-16be"
@@ -7,7 +7,7 @@ public enum TextEncoding: String, Sendable, CaseIterable {
     case latin1 = "iso-8859-1"
 
     /// Accepts the usual spellings: `UTF8`, `utf-16`, `cp1252`, `latin1`.
-    public init?(name: String) {
+    package init?(name: String) {
         switch name.lowercased().replacingOccurrences(of: "_", with: "-") {
         case "utf-8", "utf8": self = .utf8
         case "utf-16le", "utf16le", "utf-16", "utf16": self = .utf16LE

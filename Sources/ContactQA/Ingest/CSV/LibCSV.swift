@@ -99,3 +99,7 @@ private func onRow(_ terminator: Int32, _ context: UnsafeMutableRawPointer?) {
     guard let context else { return }
     Unmanaged<LibCSVParser>.fromOpaque(context).takeUnretainedValue().deliverRowEnd()
 }
+
+/// Not `Sendable`: libcsv parser state.
+@available(*, unavailable)
+extension LibCSVParser: Sendable {}

@@ -7,21 +7,21 @@ import Foundation
 /// `PreviousContactId`); each CTR with an agent is one leg, keyed by its own ContactId, so a transfer
 /// never counts as an FCR repeat and handle time stays with each agent. Records arrive at least once:
 /// the one with the highest `LastUpdateTimestamp` wins.
-public struct AmazonConnectMapper: JSONRecordMapper {
-    public var source = "amazon-connect"
-    public var wrapperKey: String? = nil
+package struct AmazonConnectMapper: JSONRecordMapper {
+    package var source = "amazon-connect"
+    package var wrapperKey: String? = nil
     /// Calling code for national numbers (Connect addresses are E.164 already).
-    public var phoneCountryCode: String?
+    var phoneCountryCode: String?
     /// Contact attributes (`Attributes`) that carry the contact reason and survey answers, where a site stores them.
-    public var reasonAttributes = ["contact_reason", "reason"]
-    public var csatAttribute = "csat"
-    public var csatScaleAttribute = "csat_scale"
-    public var npsAttribute = "nps"
-    public var monitoringNoticeAttribute = "monitoring_notice"
+    var reasonAttributes = ["contact_reason", "reason"]
+    var csatAttribute = "csat"
+    var csatScaleAttribute = "csat_scale"
+    var npsAttribute = "nps"
+    var monitoringNoticeAttribute = "monitoring_notice"
     /// The agent hierarchy level whose group is the team (`Agent.HierarchyGroups.LevelN.GroupName`).
-    public var teamLevel = 1
+    var teamLevel = 1
 
-    public init() {}
+    package init() {}
 
     static let channels = ["VOICE": "voice", "CHAT": "chat", "TASK": "other", "EMAIL": "email"]
     static let inboundMethods: Set<String> = ["INBOUND", "TRANSFER", "QUEUE_TRANSFER", "CALLBACK", "API"]
@@ -29,11 +29,11 @@ public struct AmazonConnectMapper: JSONRecordMapper {
     /// Records that are not a customer's contact: a supervisor listening in, the flow after a disconnect.
     static let skippedMethods: Set<String> = ["MONITOR", "DISCONNECT"]
 
-    public func identifiers(in record: [String: Any]) -> [String] {
+    package func identifiers(in record: [String: Any]) -> [String] {
         [(record["CustomerEndpoint"] as? [String: Any])?["Address"] as? String].compactMap { $0 }
     }
 
-    public func rows(from record: [String: Any], number: Int, file: String, pseudonymiser: Pseudonymiser?) throws(InputError) -> [(MappedRow, RowLayout)] {
+    package func rows(from record: [String: Any], number: Int, file: String, pseudonymiser: Pseudonymiser?) throws(InputError) -> [(MappedRow, RowLayout)] {
         let f = JSONFields(object: record, number: number, file: file)
         let contactID = try f.requiredString("ContactId")
         let method = try f.string("InitiationMethod") ?? "INBOUND"

@@ -9,19 +9,19 @@ import Foundation
 /// its reason. Queue, wrap-up and user names come from lookup files exported beside the data
 /// (`queues.json`, `wrapupcodes.json`, `users.json`: `{"entities": [{"id", "name"}]}`), else from
 /// participant names, else ids.
-public struct GenesysConversationMapper: JSONRecordMapper {
-    public var source = "genesys"
-    public var wrapperKey: String? = "conversations"
-    public var queueNames: [String: String] = [:]
-    public var wrapUpNames: [String: String] = [:]
-    public var userNames: [String: String] = [:]
-    public var teamNames: [String: String] = [:]
-    public var phoneCountryCode: String?
+package struct GenesysConversationMapper: JSONRecordMapper {
+    package var source = "genesys"
+    package var wrapperKey: String? = "conversations"
+    var queueNames: [String: String] = [:]
+    var wrapUpNames: [String: String] = [:]
+    var userNames: [String: String] = [:]
+    var teamNames: [String: String] = [:]
+    var phoneCountryCode: String?
 
-    public init() {}
+    package init() {}
 
     /// Reads the lookup files found in `directory`, when there are any.
-    public init(lookupsIn directory: String) throws {
+    package init(lookupsIn directory: String) throws {
         self.init()
         func names(_ file: String) throws -> [String: String] {
             let path = (directory as NSString).appendingPathComponent(file)
@@ -44,13 +44,13 @@ public struct GenesysConversationMapper: JSONRecordMapper {
     static let channels = ["voice": "voice", "callback": "voice", "chat": "chat", "email": "email", "message": "messaging",
                            "cobrowse": "other", "video": "other", "screenshare": "other"]
 
-    public func identifiers(in record: [String: Any]) -> [String] {
+    package func identifiers(in record: [String: Any]) -> [String] {
         let participants = record["participants"] as? [[String: Any]] ?? []
         return participants.filter { $0["purpose"] as? String == "customer" || $0["purpose"] as? String == "external" }
             .flatMap { ($0["sessions"] as? [[String: Any]] ?? []).compactMap { $0["ani"] as? String } + [$0["participantName"] as? String].compactMap { $0 } }
     }
 
-    public func rows(from record: [String: Any], number: Int, file: String, pseudonymiser: Pseudonymiser?) throws(InputError) -> [(MappedRow, RowLayout)] {
+    package func rows(from record: [String: Any], number: Int, file: String, pseudonymiser: Pseudonymiser?) throws(InputError) -> [(MappedRow, RowLayout)] {
         let f = JSONFields(object: record, number: number, file: file)
         let id = try f.requiredString("conversationId")
         guard let start = try f.instant("conversationStart") else { throw f.error("conversationStart", "conversationStart is missing") }

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 
 /// Turns one vendor JSON record into canonical rows: a contact, a leg, or both.
-public protocol JSONRecordMapper {
+package protocol JSONRecordMapper {
     /// The `source` stored with the contacts.
     var source: String { get }
     /// The key of the records array inside a top-level object, when the export wraps them.
@@ -16,15 +16,15 @@ public protocol JSONRecordMapper {
 
 /// Imports vendor JSON exports: stream records → map → validate → pseudonymise → load, one
 /// transaction per file, rejected records quarantined with their number (DESIGN.md §2).
-public struct JSONImporter {
-    public var mapper: any JSONRecordMapper
-    public var pseudonymiser: Pseudonymiser?
-    public var quarantineDirectory: String
-    public var bounds = PlausibilityBounds.today()
-    public var rejectionThreshold = 0.01
-    public var logger: Logger
+package struct JSONImporter {
+    package var mapper: any JSONRecordMapper
+    package var pseudonymiser: Pseudonymiser?
+    package var quarantineDirectory: String
+    var bounds = PlausibilityBounds.today()
+    var rejectionThreshold = 0.01
+    package var logger: Logger
 
-    public init(mapper: any JSONRecordMapper, pseudonymiser: Pseudonymiser?, quarantineDirectory: String,
+    package init(mapper: any JSONRecordMapper, pseudonymiser: Pseudonymiser?, quarantineDirectory: String,
                 logger: Logger = Logger(label: "contactqa.ingest")) {
         self.mapper = mapper
         self.pseudonymiser = pseudonymiser
@@ -32,82 +32,55 @@ public struct JSONImporter {
         self.logger = logger
     }
 
-    public func importFile(_ path: String, into store: any ContactStore) throws -> FileImportReport {
+    package func importFile(_ path: String, into store: any ContactStore) throws -> FileImportReport {
         let name = (path as NSString).lastPathComponent
-        let started = Date()
-        var entry = IngestLogEntry(file: name, sha256: IngestService.sha256(of: path) ?? "", source: mapper.source,
-                                   startedAt: ISO8601DateFormatter().string(from: started))
+        let load = FileLoad(file: name, quarantineDirectory: quarantineDirectory)
+        let entry = IngestLogEntry(file: name, sha256: IngestService.sha256(of: path) ?? "", source: mapper.source,
+                                   startedAt: ISO8601DateFormatter().string(from: load.started))
         let reader = JSONRecordReader(path: path, wrapperKey: mapper.wrapperKey)
-        var quarantine: QuarantineFile?
-        var samples: [InputError] = []
-        var warnings: [String] = []
-        var outcome = FileImportReport.Outcome.loaded
         let mapper = self.mapper
         let pseudonymiser = self.pseudonymiser
-        let threshold = rejectionThreshold
-        let directory = quarantineDirectory
         let bounds = self.bounds
-        do {
-            entry = try store.load(entry) { writer in
-                var log = entry
-                var skipped = 0
-                try reader.forEachRecord { record in
-                    log.rowsRead += 1
-                    var raw: [String: Any]?
-                    do {
-                        switch record.object() {
-                        case .failure(var error):
-                            error.file = name
-                            throw error
-                        case .success(let object):
-                            raw = object
-                            let rows = try mapper.rows(from: object, number: record.number, file: name, pseudonymiser: pseudonymiser)
-                            if rows.isEmpty { skipped += 1 }
-                            for (row, layout) in rows {
-                                if let (field, reason) = bounds.violation(in: row, layout: layout) {
-                                    throw InputError(file: name, position: record.number, unit: .record, field: field, reason: reason)
-                                }
-                            }
-                            for (row, layout) in rows {
-                                if let (rowOutcome, duplicate) = try writer.enqueue(row, layout: layout) { log.count(rowOutcome, duplicate: duplicate) }
+        return try load.run(entry, into: store, threshold: rejectionThreshold, unit: "records", logger: logger) { writer, log in
+            var skipped = 0
+            try reader.forEachRecord { record in
+                log.rowsRead += 1
+                var raw: [String: Any]?
+                do {
+                    switch record.object() {
+                    case .failure(var error):
+                        error.file = name
+                        throw error
+                    case .success(let object):
+                        raw = object
+                        let rows = try mapper.rows(from: object, number: record.number, file: name, pseudonymiser: pseudonymiser)
+                        if rows.isEmpty { skipped += 1 }
+                        for (row, layout) in rows {
+                            if let (field, reason) = bounds.violation(in: row, layout: layout) {
+                                throw InputError(file: name, position: record.number, unit: .record, field: field, reason: reason)
                             }
                         }
-                    } catch let error as InputError {
-                        log.rejected += 1
-                        if samples.count < 5 { samples.append(error) }
-                        if quarantine == nil {
-                            quarantine = QuarantineFile(directory: directory, name: "\(writer.ingestID)-\(name)")
+                        for (row, layout) in rows {
+                            if let (rowOutcome, duplicate) = try writer.enqueue(row, layout: layout) { log.count(rowOutcome, duplicate: duplicate) }
                         }
+                    }
+                } catch let error as InputError {
+                    try load.reject(error, log: &log, ingestID: writer.ingestID) { quarantine in
                         // The record's JSON, with the customer's identifiers masked; nothing when it did not parse.
                         var text = raw == nil ? "" : String(decoding: record.bytes, as: UTF8.self)
                         for identifier in raw.map(mapper.identifiers) ?? [] where !identifier.isEmpty {
                             text = text.replacingOccurrences(of: identifier, with: "[masked]")
                         }
-                        try quarantine?.append(error, rawText: text)
+                        try quarantine.append(error, rawText: text)
                     }
                 }
-                for (rowOutcome, duplicate) in try writer.finish() { log.count(rowOutcome, duplicate: duplicate) }
-                log.durationMilliseconds = Int(Date().timeIntervalSince(started) * 1000)
-                if log.rowsRead == 0 { warnings.append("\(name): the file holds no records; nothing to load") }
-                if log.exceedsRejectionThreshold(threshold, unit: "records") {
-                    outcome = .rejectedOverThreshold
-                    return (.rollback, log)
-                }
-                var notes: [String] = []
-                if log.rejected > 0 { notes.append("\(log.rejected) records quarantined") }
-                if skipped > 0 { notes.append("\(skipped) records skipped: not a customer's contact (supervisor monitoring, post-disconnect flows, deleted tickets)") }
-                log.message = notes.isEmpty ? nil : notes.joined(separator: "; ")
-                return (.commit, log)
             }
-        } catch let error as InputError {
-            entry.fail(error, since: started)
-            try store.logFailure(entry)
-            outcome = .failed(error)
+            if log.rowsRead == 0 { load.warnings.append("\(name): the file holds no records; nothing to load") }
+            var notes: [String] = []
+            if log.rejected > 0 { notes.append("\(log.rejected) records quarantined") }
+            if skipped > 0 { notes.append("\(skipped) records skipped: not a customer's contact (supervisor monitoring, post-disconnect flows, deleted tickets)") }
+            return notes.isEmpty ? nil : notes.joined(separator: "; ")
         }
-        try quarantine?.close()
-        let report = FileImportReport(outcome: outcome, log: entry, quarantinePath: quarantine?.path, sampleRejections: samples, warnings: warnings)
-        logger.info("\(report.summary)")
-        return report
     }
 }
 

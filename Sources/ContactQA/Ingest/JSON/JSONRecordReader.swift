@@ -6,18 +6,18 @@ import Foundation
 ///
 /// A byte scanner finds each record's extent (tracking strings, escapes and depth); only that record
 /// is held and parsed. Arrays are therefore read incrementally: a 1 GB array costs one record of memory.
-public final class JSONRecordReader {
+final class JSONRecordReader {
     /// The largest record accepted; a larger one is not a contact record (the file is probably one
     /// huge document) and fails the file with a clear message.
-    public static let defaultMaxRecordBytes = 64 << 20
+    static let defaultMaxRecordBytes = 64 << 20
 
-    public let path: String
+    package let path: String
     /// Where records sit inside a top-level object, e.g. "conversations"; nil for streams and arrays only.
-    public let wrapperKey: String?
-    public let maxRecordBytes: Int
+    let wrapperKey: String?
+    let maxRecordBytes: Int
     private let displayName: String
 
-    public init(path: String, wrapperKey: String? = nil, maxRecordBytes: Int = JSONRecordReader.defaultMaxRecordBytes) {
+    package init(path: String, wrapperKey: String? = nil, maxRecordBytes: Int = JSONRecordReader.defaultMaxRecordBytes) {
         self.path = path
         self.wrapperKey = wrapperKey
         self.maxRecordBytes = maxRecordBytes
@@ -25,13 +25,13 @@ public final class JSONRecordReader {
     }
 
     /// A record as found: its 1-based number, the line it starts on, and its bytes (valid during the call).
-    public struct Record {
-        public let number: Int
-        public let line: Int
-        public let bytes: UnsafeRawBufferPointer
+    package struct Record {
+        package let number: Int
+        package let line: Int
+        package let bytes: UnsafeRawBufferPointer
 
         /// The record parsed; nil with the reason when it is not a valid JSON object.
-        public func object() -> Result<[String: Any], InputError> {
+        package func object() -> Result<[String: Any], InputError> {
             do {
                 let value = try JSONSerialization.jsonObject(with: Data(bytes), options: [])
                 guard let object = value as? [String: Any] else {
@@ -51,7 +51,7 @@ public final class JSONRecordReader {
     ///
     /// - Throws: `InputError` for a file that is not such JSON (empty, truncated, a record over the
     ///   size limit, stray text between records), or what `body` throws.
-    public func forEachRecord(_ body: (Record) throws -> Void) throws {
+    func forEachRecord(_ body: (Record) throws -> Void) throws {
         let input = try InputFile(path: path)
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         var layout = Layout.unknown
@@ -206,3 +206,7 @@ public final class JSONRecordReader {
 private func describeSize(_ bytes: Int) -> String {
     bytes >= 1 << 20 ? "\(bytes >> 20) MiB" : "\(bytes >> 10) KiB"
 }
+
+/// Not `Sendable`: a reading position in one file.
+@available(*, unavailable)
+extension JSONRecordReader: Sendable {}

@@ -10,16 +10,16 @@ import Foundation
 /// (`users.json`: `{"users": [{"id", "name", "role"}]}`, `groups.json`: `{"groups": [{"id", "name"}]}`),
 /// else the numeric ids stand. Only staff (role agent or admin) are read from `users.json`: the
 /// requesters' names in it are customers' personal data and never leave the file.
-public struct ZendeskTicketMapper: JSONRecordMapper {
-    public var source = "zendesk"
-    public var wrapperKey: String? = "tickets"
-    public var agentNames: [String: String] = [:]
-    public var groupNames: [String: String] = [:]
+package struct ZendeskTicketMapper: JSONRecordMapper {
+    package var source = "zendesk"
+    package var wrapperKey: String? = "tickets"
+    var agentNames: [String: String] = [:]
+    var groupNames: [String: String] = [:]
 
-    public init() {}
+    package init() {}
 
     /// Reads `users.json` and `groups.json` in `directory`, when they are there.
-    public init(lookupsIn directory: String) throws {
+    package init(lookupsIn directory: String) throws {
         self.init()
         func entries(_ file: String, _ key: String, staffOnly: Bool) throws -> [String: String] {
             let path = (directory as NSString).appendingPathComponent(file)
@@ -46,11 +46,11 @@ public struct ZendeskTicketMapper: JSONRecordMapper {
         "instagram_dm": "social", "any_channel": "other",
     ]
 
-    public func identifiers(in record: [String: Any]) -> [String] {
+    package func identifiers(in record: [String: Any]) -> [String] {
         [record["requester_id"]].compactMap { $0.map { "\($0)" } }.filter { $0.count > 3 }
     }
 
-    public func rows(from record: [String: Any], number: Int, file: String, pseudonymiser: Pseudonymiser?) throws(InputError) -> [(MappedRow, RowLayout)] {
+    package func rows(from record: [String: Any], number: Int, file: String, pseudonymiser: Pseudonymiser?) throws(InputError) -> [(MappedRow, RowLayout)] {
         let f = JSONFields(object: record, number: number, file: file)
         guard let idValue = f.value("id") else { throw f.error("id", "id is missing") }
         let id: String

@@ -2,15 +2,15 @@ private import CLibPQ
 import Foundation
 
 /// An error from PostgreSQL or from reaching it, with the server's SQLSTATE when there is one.
-public struct PostgresError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public var sqlState: String?
+package struct PostgresError: Error, CustomStringConvertible, Sendable {
+    package var message: String
+    var sqlState: String?
     /// The statement that failed (for the log and for whoever debugs it; messages to users leave it out).
-    public var statement: String?
+    var statement: String?
     /// A mistake of configuration (exit 2) rather than a failure (exit 1): a password in the URL,
     /// a database that holds no store yet or one of a newer schema.
-    public var isConfiguration = false
-    public var description: String { message }
+    package var isConfiguration = false
+    package var description: String { message }
 }
 
 /// One libpq connection, used from one thread at a time (the store's).
@@ -18,14 +18,14 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
 /// libpq is PostgreSQL's own client library: it reads the password from `PGPASSWORD` or a pgpass
 /// file (`PGPASSFILE`, else `~/.pgpass`), and takes `postgres://user@host:port/db` URLs as they are.
 /// Parameters and results travel as text; the store converts.
-final class PostgresConnection {
+package final class PostgresConnection {
     private let connection: OpaquePointer
     /// The URL without any password, for messages.
     let displayURL: String
     private var prepared: [String: String] = [:]
 
     /// - Throws: `PostgresError` naming the server when it is unreachable or refuses the login.
-    init(url: String) throws {
+    package init(url: String) throws {
         displayURL = url
         if PostgresConnection.hasPassword(url) {
             throw PostgresError(message: "\(PostgresConnection.redacted(url)): a password in the store URL would show in process lists and shell history; "
@@ -63,17 +63,17 @@ final class PostgresConnection {
         return url[..<scheme.upperBound] + user + ":…" + url[at...]
     }
 
-    struct Result {
-        var rows: [[String?]]
+    package struct Result {
+        package var rows: [[String?]]
         /// Each column's type OID (pg_type), for typed values.
-        var types: [UInt32] = []
+        package var types: [UInt32] = []
         /// Rows an INSERT, UPDATE or DELETE touched.
-        var affected: Int
+        package var affected: Int
     }
 
     /// Runs one statement with text parameters ($1, $2, …).
     @discardableResult
-    func execute(_ sql: String, _ parameters: [String?] = []) throws -> Result {
+    package func execute(_ sql: String, _ parameters: [String?] = []) throws -> Result {
         try withParameters(parameters, sql: sql) { values in
             PQexecParams(connection, sql, Int32(parameters.count), nil, values, nil, nil, 0)
         }
@@ -173,3 +173,7 @@ final class PostgresConnection {
         return PostgresError(message: lost ? "\(displayURL): the connection to the server was lost: \(message)" : message, sqlState: state, statement: sql)
     }
 }
+
+/// Not `Sendable`: libpq connections are not thread-safe.
+@available(*, unavailable)
+extension PostgresConnection: Sendable {}

@@ -8,26 +8,26 @@ import Foundation
 /// processes) serialise their writes and each row lands exactly once; grouped counts, sums, sums of
 /// squares, handle-time quantiles (`percentile_cont`, Hyndman–Fan type 7) and the repeat-contact
 /// search for FCR run inside the server, and only one row per group comes back.
-public final class PostgresStore: ContactStore {
+package final class PostgresStore: ContactStore {
     /// The schema version this build writes; a database of a newer one is refused, an older one migrated.
-    public static let schemaVersion = 2
+    static let schemaVersion = 2
     /// Advisory lock keys (pg_advisory_*): one for schema changes, one serialising file loads, one per run.
     static let migrationLock: Int64 = 0x436F_6E74_0001
     static let ingestLock: Int64 = 0x436F_6E74_0002
     static let runLock: Int64 = 0x436F_6E74_0003
 
-    public let url: String
-    public let siteTimeZone: String
+    package let url: String
+    package let siteTimeZone: String
     let connection: PostgresConnection
     /// Where rejected rows go: `quarantine/` in the working directory, or `CONTACTQA_QUARANTINE`.
-    public let quarantineDirectory: String
+    package let quarantineDirectory: String
 
-    public static func isURL(_ store: String) -> Bool {
+    package static func isURL(_ store: String) -> Bool {
         store.hasPrefix("postgres://") || store.hasPrefix("postgresql://")
     }
 
     /// Connects, creates or migrates the schema, and fixes or checks the site timezone.
-    public init(url: String, createWithTimeZone timeZone: String? = nil) throws {
+    package init(url: String, createWithTimeZone timeZone: String? = nil) throws {
         self.url = url
         if let timeZone, ZoneClock(identifier: timeZone) == nil { throw SQLiteStore.OpenError.unknownTimeZone(timeZone) }
         connection = try PostgresConnection(url: url)
@@ -148,7 +148,7 @@ public final class PostgresStore: ContactStore {
 
     // MARK: Loading
 
-    public func load(_ entry: IngestLogEntry, _ body: (inout any StoreWriter) throws -> (LoadDecision, IngestLogEntry)) throws -> IngestLogEntry {
+    package func load(_ entry: IngestLogEntry, _ body: (inout any StoreWriter) throws -> (LoadDecision, IngestLogEntry)) throws -> IngestLogEntry {
         var result = entry
         var decision = LoadDecision.rollback
         try connection.execute("BEGIN")
@@ -232,23 +232,18 @@ public final class PostgresStore: ContactStore {
             """)
     }
 
-    /// Runs a read-only query (tests and diagnostics); values as text.
-    public func rows(_ sql: String, _ parameters: [String?] = []) throws -> [[String?]] {
-        try connection.execute(sql, parameters).rows
-    }
-
     // MARK: Run lock
 
     /// Holds the run lock of this database (a session advisory lock) for as long as this connection
     /// lives; false when another run holds it. A killed run's lock ends with its connection.
-    public func tryLockRun() throws -> Bool {
+    func tryLockRun() throws -> Bool {
         try connection.execute("SELECT pg_try_advisory_lock($1)", [String(PostgresStore.runLock)]).rows.first?.first == "t"
     }
 
 
     // MARK: Aggregates
 
-    public func contactAggregates(_ query: AggregateQuery) throws -> [ContactAggregate] {
+    package func contactAggregates(_ query: AggregateQuery) throws -> [ContactAggregate] {
         let keys = query.groupBy.map { SQLiteStore.keyExpression($0, contactLevel: true, query) }
         let p = query.parameters
         let thresholds = Channel.allCases.map { "WHEN '\($0.rawValue)' THEN \(p.serviceLevelThreshold(for: $0))" }.joined(separator: " ")
@@ -300,7 +295,7 @@ public final class PostgresStore: ContactStore {
     /// Count, sum and sum of squares of handle time per group, and its median and p90 by
     /// `percentile_cont` (linear interpolation between order statistics at (n − 1)p: Hyndman–Fan
     /// type 7, as `quantileType7`): one row per group leaves the server.
-    public func legAggregates(_ query: AggregateQuery) throws -> [LegAggregate] {
+    package func legAggregates(_ query: AggregateQuery) throws -> [LegAggregate] {
         let keys = query.groupBy.map { SQLiteStore.keyExpression($0, contactLevel: false, query) }
         let sql = """
             SELECT \((0..<keys.count).map { "k\($0), " }.joined())COUNT(*), SUM(h), SUM((h - m) * (h - m)),
@@ -573,17 +568,17 @@ private struct PostgresWriter: RowWriting {
 // MARK: - Shared SQL
 
 extension PostgresStore: SQLStore {
-    public var location: String { url }
+    package var location: String { url }
 
-    public func query(_ sql: String, _ arguments: [FieldValue]) throws -> [[FieldValue]] {
+    package func query(_ sql: String, _ arguments: [FieldValue]) throws -> [[FieldValue]] {
         try PostgresSession(connection: connection).query(sql, arguments)
     }
 
-    public func forEachRow(_ sql: String, _ arguments: [FieldValue], _ body: ([FieldValue]) throws -> Void) throws {
+    package func forEachRow(_ sql: String, _ arguments: [FieldValue], _ body: ([FieldValue]) throws -> Void) throws {
         try connection.stream(PostgresSession.numbered(sql), arguments.map(\.string)) { row, types in try body(PostgresSession.typed(row, types)) }
     }
 
-    public func transaction<T>(_ body: (any SQLSession) throws -> T) throws -> T {
+    package func transaction<T>(_ body: (any SQLSession) throws -> T) throws -> T {
         try connection.execute("BEGIN")
         do {
             let result = try body(PostgresSession(connection: connection))
@@ -647,3 +642,7 @@ struct PostgresSession: SQLSession {
         try connection.run(PostgresSession.numbered(sql), arguments.map(\.string)).affected
     }
 }
+
+/// Not `Sendable`: one libpq connection, used by one thread at a time.
+@available(*, unavailable)
+extension PostgresStore: Sendable {}

@@ -1,4 +1,4 @@
-@testable import ContactQA
+import ContactQA
 import Foundation
 import GRDB
 import Testing
@@ -8,16 +8,16 @@ import Testing
 /// CONTACTQA_TEST_POSTGRES_URL and PGPASSWORD). Without it their PostgreSQL cases are skipped with the
 /// reason (cancelled, so the run lists them as skipped rather than passed), except under CI=true,
 /// where a missing server is a failure.
-enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+package enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite, postgres
-    var testDescription: String { rawValue }
+    package var testDescription: String { rawValue }
 }
 
-enum PostgresTestServer {
-    static var url: String? { ProcessInfo.processInfo.environment["CONTACTQA_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 } }
+package enum PostgresTestServer {
+    package static var url: String? { ProcessInfo.processInfo.environment["CONTACTQA_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 } }
 
     /// The server's URL; without one the test is skipped with the reason (or, under CI=true, fails and nil).
-    static func available() throws -> String? {
+    package static func available() throws -> String? {
         if let url { return url }
         if ProcessInfo.processInfo.environment["CI"] == "true" {
             Issue.record("CI=true but CONTACTQA_TEST_POSTGRES_URL is not set: start scripts/postgres-test-server.sh")
@@ -27,7 +27,7 @@ enum PostgresTestServer {
     }
 
     /// A new, empty database on the test server; its URL.
-    static func freshDatabase(_ base: String) throws -> String {
+    package static func freshDatabase(_ base: String) throws -> String {
         let name = "cqa_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
         let admin = try PostgresConnection(url: base)
         try admin.execute("CREATE DATABASE \(name)")
@@ -37,7 +37,7 @@ enum PostgresTestServer {
 }
 
 /// A fresh store on the backend with the Europe/London site timezone; nil when PostgreSQL is not available.
-func makeStore(_ backend: Backend, _ dir: TemporaryDirectory, timeZone: String = "Europe/London") throws -> (any SQLStore)? {
+package func makeStore(_ backend: Backend, _ dir: TemporaryDirectory, timeZone: String = "Europe/London") throws -> (any SQLStore)? {
     switch backend {
     case .sqlite: return try SQLiteStore(path: dir.path + "/store.sqlite", createWithTimeZone: timeZone)
     case .postgres:
@@ -48,7 +48,7 @@ func makeStore(_ backend: Backend, _ dir: TemporaryDirectory, timeZone: String =
 
 /// Rows of a query on either backend as text, numbers written one way ("100" for 100 and 100.0),
 /// so the two backends' answers compare equal.
-func textRows(_ store: any ContactStore, _ sql: String) throws -> [[String?]] {
+package func textRows(_ store: any ContactStore, _ sql: String) throws -> [[String?]] {
     func normalise(_ text: String?) -> String? {
         guard let text, let number = Double(text), text.first.map({ $0.isNumber || $0 == "-" }) == true else { return text }
         return number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
@@ -67,4 +67,47 @@ func textRows(_ store: any ContactStore, _ sql: String) throws -> [[String?]] {
         }
     }
     return try (store as! PostgresStore).rows(sql).map { $0.map(normalise) }
+}
+
+// Reading a store's tables directly, for assertions: through the store's own `query`, so a test sees
+// exactly what the stages see.
+
+extension SQLiteStore {
+    /// The rows of a query as SQLite values.
+    package func rows(_ sql: String, _ arguments: [(any DatabaseValueConvertible)?] = []) throws -> [[DatabaseValue]] {
+        let values = arguments.map { argument -> FieldValue in
+            switch (argument?.databaseValue ?? .null).storage {
+            case .null, .blob: .null
+            case .int64(let i): .integer(i)
+            case .double(let d): .real(d)
+            case .string(let s): .text(s)
+            }
+        }
+        return try query(sql, values).map { row in
+            row.map { value in
+                switch value {
+                case .null: .null
+                case .integer(let i): i.databaseValue
+                case .real(let d): d.databaseValue
+                case .text(let s): s.databaseValue
+                }
+            }
+        }
+    }
+}
+
+extension PostgresStore {
+    /// The rows of a query as text (integers and reals as Swift prints them).
+    package func rows(_ sql: String, _ parameters: [String?] = []) throws -> [[String?]] {
+        try query(sql, parameters.map { $0.map(FieldValue.text) ?? .null }).map { row in
+            row.map { value in
+                switch value {
+                case .null: nil
+                case .integer(let i): String(i)
+                case .real(let d): String(d)
+                case .text(let s): s
+                }
+            }
+        }
+    }
 }
