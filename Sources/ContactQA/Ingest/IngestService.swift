@@ -42,7 +42,7 @@ package struct IngestService {
         switch kind {
         case .roster:
             for file in files {
-                let count = try store.loadRoster(file)
+                let count = try store.upsertRoster(try RosterEntry.read(file))
                 logger.info("\((file as NSString).lastPathComponent): \(count) agents in the roster")
             }
             return []

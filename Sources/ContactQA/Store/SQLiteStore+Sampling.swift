@@ -120,16 +120,6 @@ extension SQLStore {
                               seed: row[7].string ?? "", frameFingerprint: row[8].string ?? "", manifest: row[9].string ?? "", units: units)
     }
 
-    /// Every spot check recorded for a period.
-    func spotUnits(from: LocalDate, to: LocalDate) throws -> [RecordedSample.Unit] {
-        try query("""
-            SELECT u.source, u.interaction_id, u.leg, u.cell, u.u_bits, u.inclusion_probability, u.selected, u.reason
-            FROM sample_units u JOIN samples s ON s.id = u.sample_id
-            WHERE s.kind = 'spot' AND s.period_from = ? AND s.period_to = ? AND u.selected = 1
-            ORDER BY s.id, u.cell, u.u_bits
-            """, [.text(from.description), .text(to.description)]).map(Self.unit)
-    }
-
     private static func unit(_ row: [FieldValue]) -> RecordedSample.Unit {
         RecordedSample.Unit(source: row[0].string ?? "", interactionID: row[1].string ?? "", leg: row[2].int ?? 0, cell: row[3].string ?? "",
                             bits: UInt64(bitPattern: row[4].int64 ?? 0), inclusionProbability: row[5].double ?? 0,
@@ -171,48 +161,19 @@ extension SQLStore {
         }
     }
 
-    /// Loads an agent roster (DESIGN.md §2): `agent_id, display_name, team, start_date, monitoring_acknowledged_on`.
-    /// The latest file wins for each agent.
-    func loadRoster(_ path: String) throws -> Int {
-        let name = (path as NSString).lastPathComponent
-        var rows: [[String?]] = []
-        var header: [String] = []
-        try CSVReader(path: path).forEachRecord { record in
-            let fields = (0..<record.count).map { record.string($0).map { $0.trimmingCharacters(in: .whitespaces) } }
-            if header.isEmpty {
-                header = fields.map { $0 ?? "" }
-                return
-            }
-            guard fields.count == header.count else {
-                throw InputError(file: name, position: record.line, reason: "expected \(header.count) fields as in the header, found \(fields.count)")
-            }
-            rows.append(fields)
-        }
-        let columns = ["agent_id", "display_name", "team", "start_date", "monitoring_acknowledged_on"]
-        guard let agentIndex = header.firstIndex(of: "agent_id") else {
-            throw InputError(file: name, position: 1, field: "agent_id", reason: "a roster needs an agent_id column; it may have \(columns.joined(separator: ", "))")
-        }
-        let index = columns.map { header.firstIndex(of: $0) }
-        for (i, row) in rows.enumerated() {
-            guard let agent = row[agentIndex], !agent.isEmpty else {
-                throw InputError(file: name, position: i + 2, field: "agent_id", reason: "agent_id is empty")
-            }
-            for dateColumn in [3, 4] {
-                if let j = index[dateColumn], let value = row[j], !value.isEmpty, LocalDate(iso: value) == nil {
-                    throw InputError(file: name, position: i + 2, field: columns[dateColumn], reason: "\"\(value)\" is not a date YYYY-MM-DD")
-                }
-            }
-        }
+    /// Adds or updates roster entries (the latest file wins for each agent).
+    /// - Returns: how many entries were written.
+    func upsertRoster(_ entries: [RosterEntry]) throws -> Int {
         try transaction { db in
-            for row in rows {
-                func value(_ k: Int) -> FieldValue { FieldValue(index[k].flatMap { row[$0] }.flatMap { $0.isEmpty ? nil : $0 }) }
+            for entry in entries {
                 try db.execute("""
                     INSERT INTO roster (agent_id, display_name, team, start_date, acknowledged_on, ingest_id) VALUES (?, ?, ?, ?, ?, 0)
                     ON CONFLICT (agent_id) DO UPDATE SET display_name = excluded.display_name, team = excluded.team,
                         start_date = excluded.start_date, acknowledged_on = excluded.acknowledged_on
-                    """, [value(0), value(1), value(2), value(3), value(4)])
+                    """, [.text(entry.agentID), FieldValue(entry.displayName), FieldValue(entry.team),
+                          FieldValue(entry.startDate?.description), FieldValue(entry.acknowledgedOn?.description)])
             }
         }
-        return rows.count
+        return entries.count
     }
 }

@@ -484,7 +484,7 @@ extension FeedbackTests {
     @Test func packsCarryRosterNamesAndOpenActionPlans() throws {
         let dir = TemporaryDirectory()
         let store = try FeedbackTests.store(dir)
-        _ = try store.loadRoster(fixture("roster/agents.csv"))
+        _ = try store.upsertRoster(try RosterEntry.read(fixture("roster/agents.csv")))
         let id = try store.addActionPlan(agent: "A1", criterion: "accuracy", action: "Product knowledge session",
                                          agreedOn: LocalDate(iso: "2026-11-26")!, reviewBy: LocalDate(iso: "2026-12-10")!)
         let pack = try #require(try FeedbackPack.build(store: store, period: KPIEngineTests.week).first { $0.agent == "A1" })

@@ -53,7 +53,7 @@ struct SampleRecordTests {
         let report = try CSVImporter(mapping: .canonical, pseudonymiser: nil, quarantineDirectory: dir.path + "/q").importFile(file, into: store)
         #expect(report.log.rejected == 0)
         let roster = dir.write("roster.csv", "agent_id,monitoring_acknowledged_on\n" + (0..<7).map { "A\($0),2026-01-01" }.joined(separator: "\n") + "\n")
-        _ = try store.loadRoster(roster)
+        _ = try store.upsertRoster(try RosterEntry.read(roster))
     }
 
     static let week = Period(week: ISOWeek("2026-W47")!, clock: ZoneClock(identifier: "Europe/London")!)
@@ -101,7 +101,7 @@ struct SampleRecordTests {
         let dir = TemporaryDirectory()
         guard let store = try SampleRecordTests.store(backend, SampleRecordTests.contacts(200), dir: dir) else { return }
         // A6 has not acknowledged monitoring.
-        _ = try store.loadRoster(dir.write("late-roster.csv", "agent_id,monitoring_acknowledged_on\nA6,\n"))
+        _ = try store.upsertRoster(try RosterEntry.read(dir.write("late-roster.csv", "agent_id,monitoring_acknowledged_on\nA6,\n")))
         let plan = try SamplingPlan.parse(yaml: "name: all\nsize: {n: 1000}\nseed: 3\n", file: "p.yaml")
         let (manifest, _) = try SamplingService(store: store).sample(plan: plan, period: SampleRecordTests.week, out: dir.path + "/o")
         let noNotice = Set((0..<200).filter { $0 % 17 == 0 }.map { "canonical|S\($0)|1" })
@@ -179,7 +179,10 @@ struct SampleRecordTests {
         #expect(firstIDs.isDisjoint(with: routineIDs) && secondIDs.isDisjoint(with: routineIDs) && firstIDs.isDisjoint(with: secondIDs))
         #expect(first.sample.selected.allSatisfy { $0.unit.agent == "A3" })
         #expect(dir.read("s1/sample.csv")!.split(separator: "\n").dropFirst().allSatisfy { $0.hasSuffix(",spot") })
-        #expect(try store.spotUnits(from: SampleRecordTests.week.from, to: SampleRecordTests.week.to).count == 6)
+        #expect(try textRows(store, """
+            SELECT COUNT(*) FROM sample_units u JOIN samples s ON s.id = u.sample_id
+            WHERE s.kind = 'spot' AND s.period_from = '\(SampleRecordTests.week.from)' AND s.period_to = '\(SampleRecordTests.week.to)' AND u.selected = 1
+            """) == [["6"]])
     }
 
     @Test func marginOfErrorOfTheDrawnSample() throws {
@@ -225,7 +228,7 @@ extension SampleRecordTests {
     @Test func spotChecksRespectMonitoringAcknowledgement() throws {
         let dir = TemporaryDirectory()
         let store = try SampleRecordTests.store(at: dir.path + "/s.sqlite", SampleRecordTests.contacts(140), dir: dir)
-        _ = try store.loadRoster(dir.write("late-roster.csv", "agent_id,monitoring_acknowledged_on\nA3,2026-12-01\n"))
+        _ = try store.upsertRoster(try RosterEntry.read(dir.write("late-roster.csv", "agent_id,monitoring_acknowledged_on\nA3,2026-12-01\n")))
         let service = SamplingService(store: store)
         #expect(throws: SamplingError.self) { try service.spot(period: SampleRecordTests.week, agent: "A3", n: 2, seed: 1, out: dir.path + "/s") }
         do {
