@@ -25,7 +25,7 @@ package struct Pseudonymiser: @unchecked Sendable {
         package var description: String {
             switch self {
             case .missing:
-                "no pseudonymisation key: pass --key-file FILE or set CONTACTQA_KEY_FILE (create one with `contactqa ingest --generate-key FILE`)"
+                "no pseudonymisation key: pass --key-file FILE or set CONTACTQA_KEY_FILE (create one with `contactqa ingest generate-key FILE`)"
             case .unreadable(let path, let reason): "cannot read the key file \(path): \(reason)"
             case .malformed(let path): "the key file \(path) must hold at least 32 bytes as hexadecimal (64 characters)"
             case .exists(let path): "\(path) already exists; a key is never overwritten (data hashed with it would no longer link)"
@@ -33,9 +33,21 @@ package struct Pseudonymiser: @unchecked Sendable {
         }
     }
 
-    private let key: SymmetricKey
+    /// HMAC-SHA256 with the key already absorbed (its inner and outer pads hashed once): each
+    /// identifier copies it and hashes only its own bytes.
+    private let keyed: HMAC<SHA256>
 
-    package init(keyBytes: [UInt8]) { key = SymmetricKey(data: keyBytes) }
+    package init(keyBytes: [UInt8]) {
+        keyed = HMAC<SHA256>(key: SymmetricKey(data: keyBytes))
+    }
+
+    /// HMAC-SHA256 of `text` under the key.
+    private func mac(_ text: String) -> HMAC<SHA256>.MAC {
+        var hmac = keyed
+        var text = text
+        text.withUTF8 { hmac.update(data: UnsafeRawBufferPointer($0)) }
+        return hmac.finalize()
+    }
 
     /// Reads a key file: hexadecimal text of at least 32 bytes.
     package static func load(keyFile path: String) throws -> Pseudonymiser {
@@ -62,16 +74,14 @@ package struct Pseudonymiser: @unchecked Sendable {
     /// Nil when the identifier is empty after normalising.
     func customerKey(for raw: String, kind: IdentifierKind, countryCode: String?, trunkPrefix: String? = nil) -> String? {
         guard let normal = Pseudonymiser.normalise(raw, kind: kind, countryCode: countryCode, trunkPrefix: trunkPrefix) else { return nil }
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(normal.utf8), using: key)
-        return hexString(mac.prefix(16))
+        return hexString(mac(normal).prefix(16))
     }
 
     /// A colleague's pseudonymous label for reports whose pipeline hides agent names
     /// (`privacy.agent_names: false`): `agent-` and the first 32 bits of HMAC-SHA256 over `agent:<id>`,
     /// stable across weeks and runs with the same key, and not reversible without it.
     func agentLabel(for id: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Data("agent:\(id)".utf8), using: key)
-        return "agent-" + hexString(mac.prefix(4))
+        return "agent-" + hexString(mac("agent:" + id).prefix(4))
     }
 
     /// Phone → E.164 (`+441632960000`), email → lower case, anything else → trimmed.

@@ -46,6 +46,9 @@ final class RowMapper {
     private let mapping: Mapping
     private let clock: ZoneClock
     private let pseudonymiser: Pseudonymiser?
+    /// Contact reasons already redacted in this file: a source writes the same few reasons again and
+    /// again, so each distinct text goes through the recognisers once (bounded, for free-text reasons).
+    private var redactedReasons: [String: String] = [:]
     let columnCount: Int
     private let entries: [Entry]
     private let provided: Set<CanonicalField>
@@ -294,7 +297,8 @@ final class RowMapper {
         case .derived: return .null
         case .constant(let value): text = value
         case .column, .columns:
-            for index in [entry.column!] + entry.joined where !ValueParsers.isValidUTF8(record[index]) {
+            // (No array of the columns built here: this runs for every field of every row.)
+            if !ValueParsers.isValidUTF8(record[entry.column!]) || entry.joined.contains(where: { !ValueParsers.isValidUTF8(record[$0]) }) {
                 throw fail("\(field.rawValue) is not valid UTF-8 text (declare the file's `encoding:` in the mapping)")
             }
             if entry.joined.isEmpty {
@@ -335,6 +339,13 @@ final class RowMapper {
         return try convert(entry, bytes, text: nil, fail)
     }
 
+    private func redactedReason(_ value: String) -> String {
+        if let known = redactedReasons[value] { return known }
+        let redacted = Redactor(countryCode: mapping.phoneCountryCode).redact(value)
+        if redactedReasons.count < 10_000 { redactedReasons[value] = redacted }
+        return redacted
+    }
+
     private func convert(_ entry: Entry, _ bytes: UnsafeRawBufferPointer, text: String?, _ fail: (String) -> InputError) throws(InputError) -> FieldValue {
         let field = entry.field
         // A value echoed in a message is masked: a shifted column can put a phone number in any field.
@@ -344,7 +355,7 @@ final class RowMapper {
         case .text:
             let value = text ?? String(decoding: bytes, as: UTF8.self)
             // A contact reason is free text a source may fill with whatever an agent typed.
-            return .text(field == .contactReason ? Redactor(countryCode: mapping.phoneCountryCode).redact(value) : value)
+            return .text(field == .contactReason ? redactedReason(value) : value)
         case .identifier:
             guard let pseudonymiser, let raw = text else { return .null }
             let key = pseudonymiser.customerKey(for: raw, kind: entry.rule.identifierKind, countryCode: mapping.phoneCountryCode,

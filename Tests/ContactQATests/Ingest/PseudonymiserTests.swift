@@ -36,6 +36,17 @@ struct PseudonymiserTests {
         #expect(other.customerKey(for: "jane@x.org", kind: .auto, countryCode: nil) != key.customerKey(for: "jane@x.org", kind: .auto, countryCode: nil))
     }
 
+    /// The keyed HMAC state is copied per identifier, never shared: values recorded from Python's
+    /// hmac module (hmac.new(bytes([7]*32), b"+447700900123", hashlib.sha256).hexdigest()[:32], and
+    /// b"agent:A1" → [:8]), each asked twice and interleaved.
+    @Test func keysMatchAnIndependentHMACWhateverCameBefore() {
+        let key = Pseudonymiser(keyBytes: Array(repeating: 7, count: 32))
+        for _ in 0..<2 {
+            #expect(key.customerKey(for: "+447700900123", kind: .phone, countryCode: nil) == "88210abae0ab23d69dba119b5d1d14a0")
+            #expect(key.agentLabel(for: "A1") == "agent-b88fe09b")
+        }
+    }
+
     @Test func generatedKeysAreOwnerOnlyAndNeverOverwritten() throws {
         let dir = TemporaryDirectory()
         let path = dir.path + "/site.key"

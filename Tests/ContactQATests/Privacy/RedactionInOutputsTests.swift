@@ -41,6 +41,25 @@ import Testing
         #expect(outputs.contains { $0.contains("[") && $0.contains("]") && ($0.contains("[email]") || $0.contains("[phone]") || $0.contains("[name]")) })
     }
 
+    /// Contact reasons are redacted once per distinct text in a file and reused: the same reason with
+    /// a phone number and an e-mail address on many rows is stored redacted on every one of them.
+    @Test func aRepeatedReasonIsRedactedOnEveryRow() throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        var lines = ["interaction_id,leg,channel,direction,agent_id,contact_reason,arrived_at,answered_at,wait_s,abandoned,talk_s"]
+        let reasons = ["call back on 07700 900123", "billing", "mail jane.doe@example.com", "call back on 07700 900123"]
+        for i in 0..<40 {
+            lines.append("R\(i),1,voice,inbound,A1,\(reasons[i % reasons.count]),2026-11-17T09:\(10 + i):00Z,2026-11-17T09:\(10 + i):05Z,5,false,60")
+        }
+        let report = try CSVImporter(mapping: .canonical, pseudonymiser: testKey, quarantineDirectory: dir.path + "/q")
+            .importFile(dir.write("reasons.csv", lines.joined(separator: "\n") + "\n"), into: store)
+        #expect(report.log.inserted == 40)
+        let stored = try textRows(store, "SELECT contact_reason, COUNT(*) FROM contacts GROUP BY 1 ORDER BY 1")
+        #expect(stored.count == 3)
+        #expect(stored.allSatisfy { row in !(row[0] ?? "").contains("900123") && !(row[0] ?? "").contains("jane.doe") })
+        #expect(stored.map { $0[1] } == ["10", "20", "10"])
+    }
+
     @Test func aCommentThatIsNotUTF8IsARejectedEvaluationNotASilentNull() throws {
         let dir = TemporaryDirectory()
         let store = try QualityTests.store(dir)
