@@ -23,6 +23,8 @@ extension Sample {
         @Option(parsing: .unconditional, help: "Overrides the plan's seed.") var seed: UInt64?
         @Option(help: "The folder for sample.csv and manifest.json.") var out: String
         @Flag(help: "Record a new draw when the recorded sample of this period used another plan or seed.") var redraw = false
+        @Option(help: "The QA team (evaluator_id, name, capacity, excluded_teams): also write assignments.csv, who evaluates what.")
+        var evaluators: String?
 
         func run() throws {
             let opened = try store.open()
@@ -36,6 +38,11 @@ extension Sample {
             case .reused(let id): FileHandle.standardError.write(Data("reused the recorded sample #\(id) (\(selected) units) into \(out); it is never redrawn silently\n".utf8))
             }
             for adjustment in manifest.sample.adjustments { FileHandle.standardError.write(Data("adjusted: \(adjustment)\n".utf8)) }
+            if let evaluators {
+                let assignment = try SamplingService(store: opened).assign(manifest, evaluators: try Evaluator.read(evaluators),
+                                                                           calibrationShare: samplingPlan.calibrationShare, out: out)
+                FileHandle.standardError.write(Data("\(assignment.summary) (assignments.csv)\n".utf8))
+            }
         }
     }
 

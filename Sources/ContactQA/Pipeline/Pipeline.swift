@@ -67,6 +67,7 @@ package struct Pipeline: Sendable {
             if input.source == SourceKind.scorecard.rawValue { for file in Pipeline.expand(input.path) { attempt { _ = try Scorecard.load(file: file) } } }
         }
         if let samplingPlan { attempt { _ = try SamplingPlan.load(file: samplingPlan) } }
+        if let evaluators { attempt { _ = try Evaluator.read(evaluators) } }
         // The nearest folder that exists must be writable for the report folders to be created.
         var parent = ((reportOut as NSString).deletingLastPathComponent as NSString).standardizingPath
         while !FileManager.default.fileExists(atPath: parent), parent != "/" { parent = (parent as NSString).deletingLastPathComponent }
@@ -110,6 +111,8 @@ package struct Pipeline: Sendable {
     static let allFormats: Set<String> = ["html", "md", "csv", "json"]
     /// The sampling plan the run draws the week's sample with (drawn once, then reused).
     package var samplingPlan: String?
+    /// The QA team the week's sample is assigned to (`sampling.evaluators`).
+    var evaluators: String?
 
     /// Calendar settings of the nightly job (`schedule:`).
     var schedule = Schedule()
@@ -462,7 +465,14 @@ package struct Pipeline: Sendable {
             }
         }
         attempt {
-            guard let sampling = try keys(top["sampling"], ["plan"]), let node = sampling["plan"] else { return }
+            guard let sampling = try keys(top["sampling"], ["plan", "evaluators"]) else { return }
+            if let node = sampling["evaluators"] {
+                let path = resolve(try node.string())
+                guard FileManager.default.fileExists(atPath: path) else { throw node.error("QA team file \(path) does not exist") }
+                guard sampling["plan"] != nil else { throw node.error("evaluators are assigned a sample: give sampling.plan too") }
+                pipeline.evaluators = path
+            }
+            guard let node = sampling["plan"] else { return }
             let path = resolve(try node.string())
             guard FileManager.default.fileExists(atPath: path) else { throw node.error("sampling plan \(path) does not exist") }
             pipeline.samplingPlan = path

@@ -324,6 +324,12 @@ package struct PipelineRun {
                     let (manifest, outcome) = try SamplingService(store: store).sample(plan: plan, period: period, out: "\(qaFolder)/sample")
                     let how = if case .reused = outcome { "reused" } else { "drew" }
                     logger.info("\(how) the sample of \(isoWeek): \(manifest.sample.selected.count) of \(manifest.sample.units.count) handled legs")
+                    if let evaluators = pipeline.evaluators {
+                        let assignment = try SamplingService(store: store).assign(manifest, evaluators: try Evaluator.read(evaluators),
+                                                                                  calibrationShare: plan.calibrationShare, out: "\(qaFolder)/sample")
+                        logger.info("\(isoWeek): \(assignment.summary)")
+                        if !assignment.unassigned.isEmpty { logger.warning("\(isoWeek): \(assignment.unassigned.count) sampled interactions have no evaluator") }
+                    }
                 } catch let error as SamplingError {
                     // A plan changed after the week's sample was drawn: the recorded sample stands, and its
                     // files are written again from its own plan so the QA team keeps them.

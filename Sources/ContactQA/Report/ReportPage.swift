@@ -142,6 +142,10 @@ struct ReportPage {
         var noNotice: Int
         var unacknowledged: Int
         var alreadyEvaluated: Int
+        /// Each evaluator's evaluations of what they were assigned ("Q1 9 of 12, Q2 10 of 10"), when the
+        /// sample was assigned.
+        var evaluators: String
+        var hasEvaluators: Bool { !evaluators.isEmpty }
     }
 
     var week: String

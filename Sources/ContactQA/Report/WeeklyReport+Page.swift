@@ -201,7 +201,12 @@ extension WeeklyReport {
                 .init(frame: s.frameUnits, requested: s.requested, drawn: s.drawn, evaluated: evaluated,
                       coverage: s.drawn == 0 ? "–" : String(format: "%.0f%%", Double(evaluated) / Double(s.drawn) * 100),
                       noNotice: s.exclusions[.noMonitoringNotice] ?? 0, unacknowledged: s.exclusions[.unacknowledgedAgent] ?? 0,
-                      alreadyEvaluated: s.exclusions[.alreadyEvaluated] ?? 0)
+                      alreadyEvaluated: s.exclusions[.alreadyEvaluated] ?? 0,
+                      evaluators: s.assigned.keys.sorted().map { evaluator in
+                          let done = Set(quality.evaluations.filter { $0.evaluator == evaluator }.map { "\($0.interactionID)|\($0.leg)" })
+                          let asked = s.assigned[evaluator] ?? []
+                          return "\(evaluator) \(asked.filter(done.contains).count) of \(asked.count)"
+                      }.joined(separator: ", "))
             },
             weakest: criteria.prefix(3).map { .init(label: $0.label, share: String(format: "%.0f%%", $0.share * 100), atTarget: $0.atTarget, ratings: $0.ratings) },
             hasCriteria: !criteria.isEmpty,

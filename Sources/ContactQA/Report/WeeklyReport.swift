@@ -87,12 +87,16 @@ struct WeeklyReport {
         var exclusions: [ExclusionReason: Int]
         /// The plan's design: `pps` for a risk-targeted sample, nil for the default.
         package var design: String?
+        /// Who was assigned what (`assignments.csv` beside the manifest): evaluator → `interaction_id|leg`
+        /// of each scoring asked of them, calibration included.
+        var assigned: [String: [String]] = [:]
 
         /// The week's sample folder: its `manifest.json`, or for a daily release the sum of its days'
         /// (`<date>/manifest.json`); nil when there is none.
         package init?(folder: String) {
             if let data = FileManager.default.contents(atPath: folder + "/manifest.json") {
                 self.init(manifest: data)
+                assigned = SampleCoverage.assignments(folder + "/assignments.csv")
                 return
             }
             let days = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
@@ -105,6 +109,17 @@ struct WeeklyReport {
                 for (reason, count) in day.exclusions { total.exclusions[reason, default: 0] += count }
             }
             self = total
+        }
+
+        /// `assignments.csv` read back: evaluator → `interaction_id|leg` (empty when there is none).
+        static func assignments(_ path: String) -> [String: [String]] {
+            guard FileManager.default.fileExists(atPath: path) else { return [:] }
+            var assigned: [String: [String]] = [:]
+            try? CSVReader(path: path).forEachRecord { record in
+                guard record.line > 1, record.count == 4, let id = record.string(0), let leg = record.string(1), let evaluator = record.string(2) else { return }
+                assigned[evaluator, default: []].append("\(id)|\(leg)")
+            }
+            return assigned
         }
 
         /// Reads the numbers of a `manifest.json` (the same file whether the sample was drawn or reused).

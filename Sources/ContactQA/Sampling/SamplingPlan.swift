@@ -50,6 +50,9 @@ package struct SamplingPlan: Sendable, Equatable {
     /// How many days after a week's final report its evaluations are awaited: late ones revise the
     /// report's quality section until then. Not part of the draw (nor of the fingerprint).
     var evaluateWithinDays = 14
+    /// The share of each evaluator's assignments scored a second time by another evaluator, for
+    /// calibration (``AssignmentPlan``). Not part of the draw (nor of the fingerprint).
+    package var calibrationShare = 0.0
     /// `release: daily`: each day's units drawn the morning after, by Poisson sampling with the week's
     /// inclusion probabilities (``DailyRelease``); `weekly` (the default) draws the complete week once.
     var release = Release.weekly
@@ -75,7 +78,7 @@ package struct SamplingPlan: Sendable, Equatable {
     }
 
     static let topKeys = ["name", "frame", "strata", "size", "allocation", "stratum_sd", "per_agent", "method", "seed", "evaluate_within_days",
-                          "release", "stratum_rates", "design", "risk", "pi_min"]
+                          "release", "stratum_rates", "design", "risk", "pi_min", "calibration_share"]
 
     package static func load(file: String) throws -> SamplingPlan {
         try parse(ConfigNode.load(file: file))
@@ -95,6 +98,11 @@ package struct SamplingPlan: Sendable, Equatable {
             let days = try node.int()
             guard (0...365).contains(days) else { throw node.error("evaluate_within_days is 0 to 365") }
             plan.evaluateWithinDays = days
+        }
+        if let node = top["calibration_share"] {
+            let share = try node.double()
+            guard share >= 0, share <= 1 else { throw node.error("calibration_share lies in 0–1: the share of each evaluator's assignments scored twice") }
+            plan.calibrationShare = share
         }
         if let node = top["release"] {
             guard let release = Release(rawValue: try node.string()) else { throw node.error("release is weekly or daily") }

@@ -47,6 +47,14 @@ package struct SamplingService {
         return (manifest, .drawn(id))
     }
 
+    /// Assigns a sample's selected units to the QA team and writes `assignments.csv` into `out`.
+    package func assign(_ manifest: SampleManifest, evaluators: [Evaluator], calibrationShare: Double, out: String) throws -> AssignmentPlan {
+        let roster = try store.rosterNamesAndTeams()
+        let plan = AssignmentPlan.assign(manifest.sample.units, to: evaluators, calibrationShare: calibrationShare) { roster[$0]?.team }
+        try plan.csv.write(toFile: out + "/assignments.csv", atomically: true, encoding: .utf8)
+        return plan
+    }
+
     /// A recorded sample's selected units with today's data (blank where retention deleted them).
     func reconstruct(_ recorded: RecordedSample, plan: SamplingPlan, period: Period) throws -> DrawnSample {
         let selected = recorded.units.filter(\.selected)
