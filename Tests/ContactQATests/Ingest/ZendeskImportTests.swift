@@ -88,3 +88,30 @@ struct ZendeskReassignmentTests {
         #expect(try store.query("SELECT transferred, resolved FROM contacts WHERE interaction_id = '2003'").map { "\($0[0].int!) \($0[1].int!)" } == ["1 1"])
     }
 }
+
+@Suite("Zendesk untouched tickets")
+struct ZendeskUntouchedTests {
+    /// By hand: 3001 is `new` though a trigger assigned it, 3002 `new` and unassigned, 3003 `open` with
+    /// a reply after 45 minutes. No agent has acted on the two new ones: they are skipped (neither
+    /// handled nor abandoned), so the day has 1 offered and 1 handled, not 3 handled; once an export
+    /// shows 3001 answered, it loads into its day: 2 and 2.
+    @Test func newTicketsWaitUntilAnAgentActs() throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        let importer = JSONImporter(mapper: ZendeskTicketMapper(), pseudonymiser: testKey, quarantineDirectory: dir.path + "/q")
+        let report = try importer.importFile(fixture("zendesk/untouched/tickets-2026-11-21.json"), into: store)
+        #expect(report.log.rejected == 0 && report.log.inserted == 1)
+        #expect(report.log.message?.contains("2 records skipped") == true)
+        #expect(try textRows(store, "SELECT interaction_id FROM contacts ORDER BY 1") == [["3003"]])
+        let day = Period(from: LocalDate(iso: "2026-11-21")!, to: LocalDate(iso: "2026-11-21")!, clock: .utc)
+        let kpis = try KPIEngine(store: store).report(period: day, groupBy: [], parameters: KPIParameters(), asOf: LocalDate(iso: "2026-12-01")!).total
+        #expect(kpis.offered == 1 && kpis.handled == 1 && kpis.abandoned == 0)
+        // The next export, once an agent has replied to 3001: its leg arrives then.
+        let later = dir.write("later.json", #"{"tickets": [{"id": 3001, "via": {"channel": "email"}, "created_at": "2026-11-21T08:00:00Z", "updated_at": "2026-11-21T11:00:00Z", "status": "open", "requester_id": 9201, "assignee_id": 501, "group_id": 71, "metric_set": {"reopens": 0, "reply_time_in_minutes": {"calendar": 170}}}]}"#)
+        _ = try importer.importFile(later, into: store)
+        let after = try KPIEngine(store: store).report(period: day, groupBy: [], parameters: KPIParameters(), asOf: LocalDate(iso: "2026-12-01")!).total
+        #expect(after.offered == 2 && after.handled == 2)
+        #expect(abs((after.asa.value ?? 0) - 6450) < 1e-6)  // (45 + 170) min / 2, in seconds
+    }
+}
+

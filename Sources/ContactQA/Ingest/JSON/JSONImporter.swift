@@ -78,7 +78,7 @@ package struct JSONImporter {
             if log.rowsRead == 0 { load.warnings.append("\(name): the file holds no records; nothing to load") }
             var notes: [String] = []
             if log.rejected > 0 { notes.append("\(log.rejected) records quarantined") }
-            if skipped > 0 { notes.append("\(skipped) records skipped: not a customer's contact (supervisor monitoring, post-disconnect flows, deleted tickets)") }
+            if skipped > 0 { notes.append("\(skipped) records skipped: not a customer's contact, or not yet acted on (supervisor monitoring, post-disconnect flows, deleted or new tickets)") }
             return notes.isEmpty ? nil : notes.joined(separator: "; ")
         }
     }

@@ -57,7 +57,10 @@ package struct ZendeskTicketMapper: JSONRecordMapper {
         if let n = idValue as? NSNumber { id = n.stringValue } else if let s = idValue as? String, !s.isEmpty { id = s } else {
             throw f.error("id", "expected a ticket number")
         }
-        if try f.string("status") == "deleted" { return [] }
+        // A deleted ticket is no contact. A `new` one is one no agent has acted on yet, even when a trigger
+        // already assigned it: neither handled nor abandoned, so it is skipped (and counted as skipped)
+        // until an export shows it acted on; that export loads it into the week it was created in.
+        if let status = try f.string("status"), status == "deleted" || status == "new" { return [] }
         guard let created = try f.instant("created_at") else { throw f.error("created_at", "created_at is missing") }
         let updated = try f.instant("updated_at")
         let viaChannel = try f.string("via.channel") ?? "web"
