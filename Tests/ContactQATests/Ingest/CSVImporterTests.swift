@@ -286,6 +286,29 @@ struct CSVImporterTests {
         #expect(try store.query("SELECT talk_s FROM legs WHERE interaction_id = '101'")[0][0].double == 300)
     }
 
+    /// fixtures/cisco-cucm: five calls in CUCM's CDR field names, instants in Unix seconds. By hand:
+    /// 5001 answered after 8 s (300 s talk), 5002 never connected (dateTimeConnect 0), 5003 after 25 s
+    /// (240 s), 5004 the caller of 5001 again after 15 s (180 s), 5005 never connected. Offered 5,
+    /// abandoned 2 (no known wait, so no short abandon), within 20 s 2 of 5, ASA (8 + 25 + 15) / 3 = 16 s,
+    /// AHT 240 s, FCR 2 of 3 (5001 has a repeat, 5004 is it).
+    @Test func aCUCMExportInEpochSecondsGivesTheHandCountedKPIs() throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        let report = try CSVImporter(mapping: try Mapping.load(file: fixture("cisco-cucm/mapping.yaml")), pseudonymiser: testKey,
+                                     quarantineDirectory: dir.path + "/q").importFile(fixture("cisco-cucm/cdr_2026-11-17.csv"), into: store)
+        #expect(report.outcome == .loaded && report.log.rejected == 0 && report.log.inserted == 5, "\(report.sampleRejections)")
+        #expect(try textRows(store, "SELECT interaction_id, abandoned, wait_s, queue, closing_agent_id FROM contacts ORDER BY 1")
+                == [["5001", "0", "8", "Billing", "2001"], ["5002", "1", nil, "Billing", nil], ["5003", "0", "25", "Technical Support", "2002"],
+                    ["5004", "0", "15", "Billing", "2001"], ["5005", "1", nil, "Technical Support", nil]])
+        let day = Period(from: LocalDate(iso: "2026-11-17")!, to: LocalDate(iso: "2026-11-17")!, clock: ZoneClock(identifier: "Europe/London")!)
+        let kpis = try KPIEngine(store: store).report(period: day, groupBy: [], parameters: KPIParameters(), asOf: LocalDate(iso: "2026-12-01")!).total
+        #expect(kpis.offered == 5 && kpis.handled == 3 && kpis.abandoned == 2 && kpis.shortAbandoned == 0)
+        #expect(kpis.serviceLevel.numerator == 2 && kpis.serviceLevel.denominator == 5)
+        #expect(abs((kpis.asa.value ?? 0) - 16) < 1e-9)
+        #expect(abs((kpis.aht.value ?? 0) - 240) < 1e-9)
+        #expect(kpis.fcr.numerator == 2 && kpis.fcr.denominator == 3)
+    }
+
     /// Asterisk's cdr_csv writes no header: columns by position (2 src, 3 dst, 10–12 start/answer/end,
     /// 17 uniqueid); the first line is a call like the others. (dst is the number dialled, kept as the
     /// queue: an unanswered call has one too.)

@@ -81,10 +81,12 @@ struct FixtureIdentifierLeakTests {
         ("csv", "cloud-callcenter/mapping.yaml", ["cloud-callcenter/call_log_2026-11-16.csv"]),
         ("csv", "eu-telephony/mapping.yaml", ["eu-telephony/appels_2026-W47.csv"]),
         ("csv", "asterisk/mapping.yaml", ["asterisk/Master.csv"]),
+        ("csv", "cisco-cucm/mapping.yaml", ["cisco-cucm/cdr_2026-11-17.csv"]),
         ("amazon-connect-ctr", nil, ["amazon-connect/ctr-2026-11-17.jsonl", "amazon-connect/ctr-2026-11-18.json",
                                      "amazon-connect/dashboard/ctr-2026-11-19.jsonl"]),
         ("genesys-conversations", nil, ["genesys/conversations-2026-11-19.json"]),
-        ("zendesk-tickets", nil, ["zendesk/tickets-2026-11-18.json", "zendesk/reassigned/tickets-2026-11-20.json"]),
+        ("zendesk-tickets", nil, ["zendesk/tickets-2026-11-18.json", "zendesk/reassigned/tickets-2026-11-20.json",
+                                  "zendesk/untouched/tickets-2026-11-21.json"]),
     ]
 
     /// Phone-like tokens (a + or 0 and at least nine digits in all) and e-mail addresses of a text.
