@@ -25,6 +25,14 @@ package struct Scorecard: Sendable, Equatable {
     package var id: String
     package var version: Int
     var criteria: [Criterion]
+    /// What evaluators read: the scorecard's and its sections' labels (not part of the fingerprint).
+    var label: String?
+    var sectionLabels: [String: String] = [:]
+    /// The channels the scorecard is for (`channels:`); empty for every channel.
+    var channels: [String] = []
+
+    /// Whether the scorecard is meant for `channel`.
+    func applies(to channel: String) -> Bool { channels.isEmpty || channels.contains(channel) }
 
     package func criterion(_ id: String) -> Criterion? { criteria.first { $0.id == id } }
 
@@ -39,9 +47,17 @@ package struct Scorecard: Sendable, Equatable {
         let version = try versionNode.int()
         guard version >= 1 else { throw versionNode.error("versions start at 1") }
         var criteria: [Criterion] = []
+        var sectionLabels: [String: String] = [:]
+        let channels = try top["channels"]?.stringList() ?? []
+        if let node = top["channels"] {
+            for c in channels where Channel(rawValue: c) == nil {
+                throw node.error("unknown channel \"\(c)\"; use \(Channel.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
         for section in try sections.list() {
             let s = try section.dictionary(allowed: ["id", "label", "criteria"])
             let sectionID = try s["id"]?.string() ?? "section"
+            sectionLabels[sectionID] = try s["label"]?.string()
             guard let list = s["criteria"] else { throw section.error("a section needs `criteria`") }
             for node in try list.list() {
                 let c = try node.dictionary(allowed: ["id", "label", "description", "scale", "weight", "na_allowed", "critical", "target", "coaching"])
@@ -70,7 +86,8 @@ package struct Scorecard: Sendable, Equatable {
             }
         }
         guard !criteria.isEmpty else { throw sections.error("a scorecard needs at least one criterion") }
-        return Scorecard(id: try idNode.string(), version: version, criteria: criteria)
+        return Scorecard(id: try idNode.string(), version: version, criteria: criteria, label: try top["label"]?.string(),
+                         sectionLabels: sectionLabels, channels: channels)
     }
 
     /// A canonical text of the definition, to tell an identical re-registration from a changed version.

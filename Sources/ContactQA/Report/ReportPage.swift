@@ -145,7 +145,8 @@ struct ReportPage {
         /// Each evaluator's evaluations of what they were assigned ("Q1 9 of 12, Q2 10 of 10"), when the
         /// sample was assigned.
         var evaluators: String
-        var hasEvaluators: Bool { !evaluators.isEmpty }
+        /// Stored, not computed: templates see stored properties only.
+        var hasEvaluators: Bool
     }
 
     var week: String

@@ -206,7 +206,8 @@ extension WeeklyReport {
                           let done = Set(quality.evaluations.filter { $0.evaluator == evaluator }.map { "\($0.interactionID)|\($0.leg)" })
                           let asked = s.assigned[evaluator] ?? []
                           return "\(evaluator) \(asked.filter(done.contains).count) of \(asked.count)"
-                      }.joined(separator: ", "))
+                      }.joined(separator: ", "),
+                      hasEvaluators: !s.assigned.isEmpty)
             },
             weakest: criteria.prefix(3).map { .init(label: $0.label, share: String(format: "%.0f%%", $0.share * 100), atTarget: $0.atTarget, ratings: $0.ratings) },
             hasCriteria: !criteria.isEmpty,
