@@ -69,6 +69,7 @@ package.targets.append(
             .embedInCode("Report/Templates/groups.html.mustache"),
             .embedInCode("Report/Templates/pack.md.mustache"),
             .embedInCode("Report/Templates/pack.html.mustache"),
+            .embedInCode("Report/Templates/form.html.mustache"),
         ]
     )
 )

@@ -4,6 +4,7 @@
     scripts/check-report-html.py REPORT.html [--screenshot PREFIX]
     scripts/check-report-html.py --pack PACK.html [--screenshot PREFIX]
     scripts/check-report-html.py --self-test REPORT.html
+    scripts/check-report-html.py --form FORM.html [--fill EVALUATIONS.csv]
 
 Chromium (Debian's `chromium` package) is driven over the DevTools protocol on a pipe
 (--remote-debugging-pipe: commands on fd 3, replies on fd 4, NUL-terminated JSON), so the
@@ -23,6 +24,11 @@ The page passes when
   * it prints to PDF.
 --screenshot PREFIX writes full-page screenshots PREFIX-390.png and PREFIX-1280.png.
 Exit 0 when it passes, 1 with one line per failure when it does not, 2 when Chromium is missing.
+
+--form checks an evaluator's form; with --fill it also uses the form as an evaluator would: nothing
+to download before any rating, a half-rated evaluation reported as incomplete, every criterion rated
+(yes, or the top of its scale) with a comment holding a phone number, the ratings still there after
+a reload, and the downloaded CSV written to EVALUATIONS.csv.
 
 --self-test checks the checker: the report passes, and copies of it with an external image,
 a script logging an error, and an over-wide table each fail for the right reason.
@@ -140,7 +146,48 @@ def evaluate(browser, session, expression):
     return result["result"].get("value")
 
 
-def check(report, executable, screenshot=None, kind="report"):
+FILL_FORM = """(() => {
+  const selects = [...document.querySelectorAll('select')];
+  for (const select of selects) {
+    const values = [...select.options].map(o => o.value).filter(v => v && v !== 'NA');
+    select.value = values.includes('yes') ? 'yes' : values[values.length - 1];
+    select.dispatchEvent(new Event('change'));
+  }
+  for (const unit of document.querySelectorAll('section.unit')) {
+    const comment = unit.querySelector('textarea');
+    if (comment) { comment.value = 'Clear opening; the customer asked for a call back on 07700 900123'; comment.dispatchEvent(new Event('input')); }
+  }
+  return selects.length;
+})()"""
+
+
+def fill_form(browser, session, out):
+    """Uses the form as an evaluator would; returns failures, writes the downloaded CSV to `out`."""
+    failures = []
+    header_only = evaluate(browser, session, "window.contactqaForm.csv().trim().split('\\n').length")
+    if header_only != 1:
+        failures.append(f"before any rating the download holds {header_only - 1} rows")
+    evaluate(browser, session, """(() => { const s = document.querySelector('select'); s.value = s.options[1].value;
+        s.dispatchEvent(new Event('change')); })()""")
+    if not evaluate(browser, session, "window.contactqaForm.problems().length"):
+        failures.append("a half-rated evaluation is not reported as incomplete")
+    if not evaluate(browser, session, FILL_FORM):
+        failures.append("the form has nothing to rate")
+    problems = evaluate(browser, session, "window.contactqaForm.problems()")
+    if problems:
+        failures.append(f"after rating everything the form still reports: {problems[:3]}")
+    before = evaluate(browser, session, "[...document.querySelectorAll('select')].map(s => s.value).join(',')")
+    browser.events.clear()
+    browser.call("Page.reload", {}, session)
+    browser.wait_for("Page.loadEventFired", session)
+    after = evaluate(browser, session, "[...document.querySelectorAll('select')].map(s => s.value).join(',')")
+    if after != before:
+        failures.append("the ratings were not kept across a reload")
+    pathlib.Path(out).write_text(evaluate(browser, session, "window.contactqaForm.csv()"))
+    return failures
+
+
+def check(report, executable, screenshot=None, kind="report", fill=None):
     """Returns the list of failures (empty when the page passes)."""
     url = pathlib.Path(report).resolve().as_uri()
     browser = Browser(executable)
@@ -185,6 +232,12 @@ def check(report, executable, screenshot=None, kind="report"):
                 failures.append(f"expected tables, found {counts['tables']}")
             if counts["height"] < 800:
                 failures.append(f"the page is only {counts['height']} px tall: did it render?")
+        elif kind == "form":
+            for text_wanted in ("Download evaluations (CSV)", "evaluations complete"):
+                if text_wanted not in text:
+                    failures.append(f"the form shows no '{text_wanted}'")
+            if fill:
+                failures += fill_form(browser, session, fill)
         else:
             for section in ("What you did well", "What would benefit from development", "Your evaluations"):
                 if section not in text:
@@ -279,6 +332,8 @@ def main():
     parser.add_argument("report")
     parser.add_argument("--screenshot", help="write full-page screenshots PREFIX-390.png and PREFIX-1280.png")
     parser.add_argument("--pack", action="store_true", help="the page is a feedback pack, not a weekly report")
+    parser.add_argument("--form", action="store_true", help="the page is an evaluator's form")
+    parser.add_argument("--fill", help="with --form: fill the form and write its download to this file")
     parser.add_argument("--self-test", action="store_true",
                         help="also check that broken copies of the report fail")
     parser.add_argument("--chromium", default=os.environ.get("CHROMIUM", "chromium"))
@@ -291,7 +346,8 @@ def main():
     if not pathlib.Path(arguments.report).is_file():
         print(f"check-report-html: {arguments.report}: no such file", file=sys.stderr)
         return 2
-    failures = check(arguments.report, executable, arguments.screenshot, "pack" if arguments.pack else "report")
+    kind = "pack" if arguments.pack else "form" if arguments.form else "report"
+    failures = check(arguments.report, executable, arguments.screenshot, kind, arguments.fill)
     if arguments.self_test and not failures:
         failures = self_test(arguments.report, executable)
     for failure in failures:

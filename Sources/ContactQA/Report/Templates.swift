@@ -11,6 +11,7 @@ enum Templates {
             ("report.md", PackageResources.report_md_mustache), ("report.html", PackageResources.report_html_mustache),
             ("groups.md", PackageResources.groups_md_mustache), ("groups.html", PackageResources.groups_html_mustache),
             ("pack.md", PackageResources.pack_md_mustache), ("pack.html", PackageResources.pack_html_mustache),
+            ("form.html", PackageResources.form_html_mustache),
         ]
         for (name, bytes) in sources {
             // The templates are part of the source tree and checked by the snapshot tests: a broken one

@@ -47,11 +47,13 @@ package struct SamplingService {
         return (manifest, .drawn(id))
     }
 
-    /// Assigns a sample's selected units to the QA team and writes `assignments.csv` into `out`.
+    /// Assigns a sample's selected units to the QA team and writes `assignments.csv` into `out`, and
+    /// each evaluator's form into `out/forms/`.
     package func assign(_ manifest: SampleManifest, evaluators: [Evaluator], calibrationShare: Double, out: String) throws -> AssignmentPlan {
         let roster = try store.rosterNamesAndTeams()
         let plan = AssignmentPlan.assign(manifest.sample.units, to: evaluators, calibrationShare: calibrationShare) { roster[$0]?.team }
         try plan.csv.write(toFile: out + "/assignments.csv", atomically: true, encoding: .utf8)
+        _ = try EvaluationForm.write(plan, sample: manifest, scorecards: Array(try store.scorecards().values), folder: out)
         return plan
     }
 

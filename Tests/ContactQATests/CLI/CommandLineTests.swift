@@ -580,29 +580,13 @@ struct RunnerTests {
     /// console error, requests nothing, fits a phone and prints; broken copies of it fail the check.
     /// Skips with a message when Chromium is missing, except under CI=true, where that fails.
     @Test func theHTMLReportPassesInARealBrowser() throws {
-        let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
-        guard let chromium else {
-            if ProcessInfo.processInfo.environment["CI"] == "true" {
-                Issue.record("CI=true but Chromium is not installed (apt-get install chromium)")
-            } else {
-                print("note: skipping the browser check of report.html: Chromium is not installed (apt-get install chromium)")
-            }
-            return
-        }
+        guard let chromium = try Chromium.executable() else { return }
         let dir = TemporaryDirectory()
         let pipeline = try RunnerTests.pipeline(dir)
         #expect(try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-12-01", "--quiet"]).status == 0)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", repositoryRoot + "/scripts/check-report-html.py", "--self-test", "--chromium", chromium,
-                             dir.path + "/reports/2026-W47/report.html"]
-        let err = Pipe()
-        process.standardError = err
-        try process.run()
-        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(message)")
-        #expect(message.contains("self-test passed"))
+        let checked = try Chromium.check(["--self-test", "--chromium", chromium, dir.path + "/reports/2026-W47/report.html"])
+        #expect(checked.status == 0, "\(checked.stderr)")
+        #expect(checked.stderr.contains("self-test passed"))
     }
 
     @Test func anEmptyWeekStillGetsAReportThatSaysSo() throws {

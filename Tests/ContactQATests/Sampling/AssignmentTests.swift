@@ -128,3 +128,55 @@ struct AssignmentTests {
         #expect(try #require(dir.read("reports/2026-W47/report.html")).contains("Evaluated of assigned, by evaluator: "))
     }
 }
+
+/// The QA team's week in a real browser: the sample assigned with calibration, each evaluator's form
+/// filled in headless Chromium, the downloaded files ingested as evaluations.
+@Suite("Evaluation forms", .tags(.slow))
+struct EvaluationFormTests {
+    @Test func threeEvaluatorsFillTheirFormsAndTheEvaluationsLoad() throws {
+        guard let chromium = try Chromium.executable() else { return }
+        let dir = TemporaryDirectory()
+        let store = dir.path + "/s.sqlite"
+        #expect(try contactqa(["ingest", "--store", store, "--timezone", "Europe/London", "--source", "canonical", "--key-file", fixture("keys/demo.key"),
+                               fixture("canonical/contacts_2026-W47.csv")]).status == 0)
+        #expect(try contactqa(["ingest", "--store", store, "--source", "roster", fixture("roster/agents.csv")]).status == 0)
+        #expect(try contactqa(["ingest", "--store", store, "--source", "scorecard", repositoryRoot + "/pipelines/scorecards/voice-standard.yaml",
+                               repositoryRoot + "/pipelines/scorecards/written-standard.yaml"]).status == 0)
+        let plan = dir.write("plan.yaml", try String(contentsOfFile: repositoryRoot + "/pipelines/plans/weekly-routine.yaml", encoding: .utf8)
+            + "calibration_share: 0.5\n")
+        let draw = try contactqa(["sample", "--store", store, "--plan", plan, "--week", "2026-W47", "--out", dir.path + "/w47",
+                                  "--evaluators", fixture("qa-team/evaluators.csv")])
+        #expect(draw.status == 0, "\(draw.stderr)")
+        let assignments = try #require(dir.read("w47/assignments.csv")).split(separator: "\n").dropFirst().map { $0.split(separator: ",").map(String.init) }
+        let calibrated = assignments.filter { $0[3] == "true" }
+        #expect(!calibrated.isEmpty)
+
+        // Three evaluators fill their forms as they would in a browser, and send the files.
+        let evaluators = ["Q1", "Q2", "Q3"]
+        var files: [String] = []
+        for evaluator in evaluators {
+            let form = dir.path + "/w47/forms/\(evaluator).html"
+            let out = dir.path + "/evaluations_\(evaluator).csv"
+            let checked = try Chromium.check(["--form", "--fill", out, "--chromium", chromium, form])
+            #expect(checked.status == 0, "\(evaluator): \(checked.stderr)")
+            files.append(out)
+        }
+        let ingest = try contactqa(["ingest", "--store", store, "--source", "evaluations"] + files)
+        #expect(ingest.status == 0, "\(ingest.stderr)")
+
+        // Every scoring asked of the three is in the store, by its evaluator, rated at the top of
+        // every scale: 100. Calibration scorings carry their session; the comment's phone number
+        // was redacted on the way in.
+        let opened = try SQLiteStore(path: store)
+        let stored = try textRows(opened, "SELECT interaction_id, leg, evaluator_id, score, calibration_session FROM evaluations ORDER BY 1, 3")
+        let asked = assignments.filter { evaluators.contains($0[2]) }
+        #expect(stored.count == asked.count, "\(stored) vs \(asked)")
+        for a in asked {
+            let row = try #require(stored.first { $0[0] == a[0] && $0[1] == a[1] && $0[2] == a[2] }, "\(a)")
+            #expect(row[3] == "100")
+            #expect((row[4] != nil) == (a[3] == "true"), "\(a): \(row)")
+        }
+        #expect(try textRows(opened, "SELECT COUNT(*) FROM evaluation_answers WHERE comment LIKE '%900123%'") == [["0"]])
+        #expect(try textRows(opened, "SELECT COUNT(*) FROM evaluation_answers WHERE comment LIKE '%call back on%'") != [["0"]])
+    }
+}

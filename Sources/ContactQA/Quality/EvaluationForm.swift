@@ -1,0 +1,103 @@
+import Foundation
+
+/// Each evaluator's evaluation form: one self-contained HTML file (no server, no network; works
+/// offline in any browser and on a tablet) listing what they were assigned with what the store knows
+/// of each interaction, the scorecard meant for its channel with its scales, N/A where allowed and
+/// critical criteria marked, and a comment box per criterion. Ratings are kept in the browser while
+/// the evaluator works; "Download evaluations (CSV)" writes exactly the file `contactqa ingest
+/// --source evaluations` reads, complete evaluations only (the importer stays the authority).
+enum EvaluationForm {
+    /// Writes `forms/<evaluator>.html` into `folder` for every evaluator with an assignment.
+    /// - Returns: the files written.
+    static func write(_ plan: AssignmentPlan, sample: SampleManifest, scorecards: [Scorecard], folder: String) throws -> [String] {
+        let period = sample.period
+        let label = period.from.isoWeek.monday == period.from && period.to == period.from.isoWeek.sunday
+            ? period.from.isoWeek.description : "\(period.from)–\(period.to)"
+        let units = Dictionary(sample.sample.units.map { ($0.unit.id, $0.unit) }, uniquingKeysWith: { a, _ in a })
+        // The latest version of each scorecard; for a channel, the first by id that is meant for it.
+        let latest = Dictionary(grouping: scorecards, by: \.id).compactMap { $0.value.max { $0.version < $1.version } }.sorted { $0.id < $1.id }
+        let directory = folder + "/forms"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var written: [String] = []
+        for evaluator in Set(plan.assignments.map(\.evaluatorID)).sorted() {
+            let mine = plan.assignments.filter { $0.evaluatorID == evaluator }
+            var used: [String: Scorecard] = [:]
+            let rows: [JSONValue] = mine.map { a in
+                let unit = units["\(a.source)|\(a.interactionID)|\(a.leg)"]
+                let channel = unit?.channel ?? ""
+                let card = latest.first { $0.applies(to: channel) }
+                if let card { used[card.key] = card }
+                return .object([
+                    ("source", .string(a.source)), ("interaction", .string(a.interactionID)), ("leg", .int(a.leg)),
+                    ("agent", .string(unit?.agent ?? "")), ("channel", .string(channel)), ("calibration", .bool(a.calibration)),
+                    ("scorecard", .text(card?.key)),
+                    ("facts", .array(facts(unit, clock: period.clock).map { .array([.string($0.0), .string($0.1)]) })),
+                ])
+            }
+            let data: JSONValue = .object([
+                ("evaluator", .string(evaluator)), ("period", .string(label)),
+                ("scorecards", .array(used.values.sorted { $0.key < $1.key }.map(json))),
+                ("units", .array(rows)),
+            ])
+            let page = Page(title: "Evaluations for \(evaluator) — \(label)",
+                            intro: "\(mine.count) interaction\(mine.count == 1 ? "" : "s") to evaluate. This page needs no connection: "
+                                + "your ratings stay in this browser as you go. When you have finished, download the evaluations and "
+                                + "send the file to the QA inbox; only complete evaluations are in it.",
+                            // Inside <script>, "</" would end the element early.
+                            data: data.rendered().replacingOccurrences(of: "</", with: "<\\/"))
+            let path = "\(directory)/\(evaluator.replacingOccurrences(of: "/", with: "_")).html"
+            try Templates.render(page, "form.html").write(toFile: path, atomically: true, encoding: .utf8)
+            written.append(path)
+        }
+        return written
+    }
+
+    struct Page {
+        var title: String
+        var intro: String
+        var data: String
+    }
+
+    /// What the evaluator is shown of an interaction, in the site's time zone.
+    private static func facts(_ unit: FrameUnit?, clock: ZoneClock) -> [(String, String)] {
+        guard let unit else { return [("note", "no longer in the store (retention)")] }
+        var facts: [(String, String)] = []
+        if unit.arrivedAt != .min {
+            let local = clock.localSeconds(atUTC: unit.arrivedAt / 1000)
+            let date = clock.localDate(atUTC: unit.arrivedAt / 1000)
+            let second = ((local % 86_400) + 86_400) % 86_400
+            facts.append(("arrived", "\(date) \(pad(second / 3600)):\(pad(second / 60 % 60))"))
+        }
+        facts.append(("channel", unit.channel))
+        if let queue = unit.queue { facts.append(("queue", queue)) }
+        facts.append(("agent", unit.agent ?? "–"))
+        if let team = unit.team { facts.append(("team", team)) }
+        if unit.handleSeconds > 0 { facts.append(("handle time", "\(Int(unit.handleSeconds.rounded())) s")) }
+        facts.append(("recording", unit.recordingRef ?? "none recorded"))
+        return facts
+    }
+
+    private static func pad(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
+
+    private static func json(_ card: Scorecard) -> JSONValue {
+        var sections: [(id: String, criteria: [Scorecard.Criterion])] = []
+        for criterion in card.criteria {
+            if let last = sections.indices.last, sections[last].id == criterion.section {
+                sections[last].criteria.append(criterion)
+            } else {
+                sections.append((criterion.section, [criterion]))
+            }
+        }
+        return .object([
+            ("key", .string(card.key)), ("id", .string(card.id)), ("version", .int(card.version)),
+            ("sections", .array(sections.map { section in
+                .object([("label", .string(card.sectionLabels[section.id] ?? section.id)),
+                         ("criteria", .array(section.criteria.map { c in
+                             .object([("id", .string(c.id)), ("label", .string(c.label)), ("yesNo", .bool(c.yesNo)),
+                                      ("min", .double(c.min)), ("max", .double(c.max)), ("naAllowed", .bool(c.naAllowed)),
+                                      ("critical", .bool(c.critical))])
+                         }))])
+            })),
+        ])
+    }
+}
