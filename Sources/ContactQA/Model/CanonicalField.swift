@@ -25,6 +25,9 @@ package enum CanonicalField: String, CaseIterable, Sendable, Hashable {
     case holdSeconds = "hold_s"
     case acwSeconds = "acw_s"
     case recordingRef = "recording_ref"
+    /// How the leg ended, in the source's words (Amazon Connect's `DisconnectReason`: CUSTOMER_DISCONNECT,
+    /// AGENT_DISCONNECT, TRANSFER, …); stored, not used by a KPI.
+    case disconnectReason = "disconnect_reason"
 
     /// The field's position in `allCases`, for array-indexed rows (hashing a `String` raw value per
     /// field and row is measurably slow on the import path).
@@ -58,6 +61,7 @@ package enum CanonicalField: String, CaseIterable, Sendable, Hashable {
         case .holdSeconds: 25
         case .acwSeconds: 26
         case .recordingRef: 27
+        case .disconnectReason: 28
         }
     }
 
@@ -68,7 +72,7 @@ package enum CanonicalField: String, CaseIterable, Sendable, Hashable {
 
     var kind: Kind {
         switch self {
-        case .source, .interactionID, .queue, .contactReason, .team, .agentID, .recordingRef: .text
+        case .source, .interactionID, .queue, .contactReason, .team, .agentID, .recordingRef, .disconnectReason: .text
         case .arrivedAt, .answeredAt, .endedAt: .instant
         case .waitSeconds, .talkSeconds, .holdSeconds, .acwSeconds: .seconds
         case .abandoned, .transferred, .escalated, .resolved, .monitoringNotice: .boolean
@@ -86,7 +90,7 @@ package enum CanonicalField: String, CaseIterable, Sendable, Hashable {
     /// Fields that belong to a leg rather than to the contact (`queue` belongs to both).
     var isLegField: Bool {
         switch self {
-        case .leg, .team, .agentID, .answeredAt, .endedAt, .talkSeconds, .holdSeconds, .acwSeconds, .recordingRef, .queue: true
+        case .leg, .team, .agentID, .answeredAt, .endedAt, .talkSeconds, .holdSeconds, .acwSeconds, .recordingRef, .disconnectReason, .queue: true
         default: false
         }
     }

@@ -230,6 +230,9 @@ package final class SQLiteStore: ContactStore {
             // scanned all recorded samples (PostgreSQL had it from the start).
             try db.execute(sql: "CREATE INDEX sample_units_leg ON sample_units(source, interaction_id, leg)")
         }
+        migrator.registerMigration("v8: how a leg ended") { db in
+            try db.execute(sql: "ALTER TABLE legs ADD COLUMN disconnect_reason TEXT")
+        }
         return migrator
     }
 

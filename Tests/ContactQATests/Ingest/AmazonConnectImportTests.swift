@@ -32,6 +32,9 @@ struct AmazonConnectImportTests {
             [1.databaseValue, "t1".databaseValue, "bob".databaseValue, "Team North".databaseValue, (330.0).databaseValue],
             [2.databaseValue, "t2".databaseValue, "carol".databaseValue, "Team South".databaseValue, (300.0).databaseValue],
         ])
+        // How each leg ended, as Connect's DisconnectReason says: the first agent's by the transfer.
+        #expect(try textRows(store, "SELECT leg_ref, disconnect_reason FROM legs WHERE interaction_id = 't1' ORDER BY leg")
+                == [["t1", "TRANSFER"], ["t2", "CUSTOMER_DISCONNECT"]])
         // The newest a1 (LastUpdateTimestamp 09:20) wins over the older copies: after-contact work 45 s.
         #expect(try store.rows("SELECT acw_s, recording_ref FROM legs WHERE interaction_id = 'a1'") == [[(45.0).databaseValue, "connect-recordings/2026/11/17/a1.wav".databaseValue]])
         #expect(try store.rows("SELECT contact_reason, csat, csat_max, arrived_at FROM contacts WHERE interaction_id = 'a1'")
@@ -125,6 +128,25 @@ struct AmazonConnectVendorSemanticsTests {
         #expect(kpis.serviceLevel.numerator == 3 && kpis.serviceLevel.denominator == 4)
         #expect(abs((kpis.asa.value ?? 0) - 14.25) < 1e-9)
         #expect(kpis.transferRate.numerator == 1 && kpis.transferRate.denominator == 4)
+    }
+
+    /// `wait: to_agent` in the options file keeps the whisper in the wait: w1 21 s and w2 27 s, so
+    /// within 20 s are x1 and r1 only, 2 of 4; an unknown value is refused naming both choices.
+    @Test func theWaitUntilTheAgentConnectedIsAnOption() throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        var service = IngestService(store: store, logger: .init(label: "test"))
+        service.bounds = PlausibilityBounds(asOf: LocalDate(iso: "2026-12-01")!)
+        let options = dir.write("connect.yaml", "wait: to_agent\n")
+        _ = try service.ingest(.amazonConnectCTR, mappingFile: options, files: [fixture("amazon-connect/dashboard/ctr-2026-11-19.jsonl")], pseudonymiser: testKey)
+        #expect(try textRows(store, "SELECT interaction_id, wait_s FROM contacts WHERE interaction_id IN ('w1', 'w2') ORDER BY 1") == [["w1", "21"], ["w2", "27"]])
+        let day = Period(from: LocalDate(iso: "2026-11-19")!, to: LocalDate(iso: "2026-11-19")!, clock: .utc)
+        let kpis = try KPIEngine(store: store).report(period: day, groupBy: [], parameters: KPIParameters(), asOf: LocalDate(iso: "2026-12-01")!).total
+        #expect(kpis.serviceLevel.numerator == 2 && kpis.serviceLevel.denominator == 4)
+        let bad = dir.write("bad.yaml", "wait: ring\n")
+        #expect { try service.ingest(.amazonConnectCTR, mappingFile: bad, files: [fixture("amazon-connect/dashboard/ctr-2026-11-19.jsonl")], pseudonymiser: testKey) } throws: {
+            "\($0)".contains("wait is queue (Queue.Duration, as Connect's own ASA) or to_agent")
+        }
     }
 }
 

@@ -77,3 +77,27 @@ struct GenesysSemanticsTests {
                 == ["1 Billing Team North", "2 Retentions t-south"])
     }
 }
+
+@Suite("Genesys Cloud dialler campaigns")
+struct GenesysCampaignTests {
+    /// fixtures/genesys/outbound: a preview the agent skipped (no interact: skipped), a campaign call
+    /// answered, and a preview reached as a callback marked inbound and then talked through. By hand:
+    /// 2 contacts stored, both outbound (the campaign id says so), 1 record skipped; the day has no
+    /// inbound contact. The called customer is the number dialled (dnis), not the centre's caller id.
+    @Test func campaignConversationsAreOutboundAndSkippedPreviewsAreNoContacts() throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        let importer = JSONImporter(mapper: try GenesysConversationMapper(lookupsIn: fixture("genesys")), pseudonymiser: testKey,
+                                    quarantineDirectory: dir.path + "/q")
+        let report = try importer.importFile(fixture("genesys/outbound/conversations-2026-11-20.json"), into: store)
+        #expect(report.log.rejected == 0 && report.log.inserted == 2, "\(report.sampleRejections)")
+        #expect(report.log.message?.contains("1 records skipped") == true)
+        #expect(try textRows(store, "SELECT interaction_id, direction, leg_count FROM contacts ORDER BY 1")
+                == [["ob-called", "outbound", "1"], ["ob-preview-answered", "outbound", "1"]])
+        let dialled = testKey.customerKey(for: "+442079460301", kind: .auto, countryCode: nil)
+        #expect(try textRows(store, "SELECT customer_key FROM contacts WHERE interaction_id = 'ob-called'") == [[dialled]])
+        let day = Period(from: LocalDate(iso: "2026-11-20")!, to: LocalDate(iso: "2026-11-20")!, clock: .utc)
+        let kpis = try KPIEngine(store: store).report(period: day, groupBy: [], parameters: KPIParameters(), asOf: LocalDate(iso: "2026-12-01")!).total
+        #expect(kpis.offered == 0 && kpis.handled == 0)
+    }
+}

@@ -84,7 +84,7 @@ struct FixtureIdentifierLeakTests {
         ("csv", "cisco-cucm/mapping.yaml", ["cisco-cucm/cdr_2026-11-17.csv"]),
         ("amazon-connect-ctr", nil, ["amazon-connect/ctr-2026-11-17.jsonl", "amazon-connect/ctr-2026-11-18.json",
                                      "amazon-connect/dashboard/ctr-2026-11-19.jsonl"]),
-        ("genesys-conversations", nil, ["genesys/conversations-2026-11-19.json"]),
+        ("genesys-conversations", nil, ["genesys/conversations-2026-11-19.json", "genesys/outbound/conversations-2026-11-20.json"]),
         ("zendesk-tickets", nil, ["zendesk/tickets-2026-11-18.json", "zendesk/reassigned/tickets-2026-11-20.json",
                                   "zendesk/untouched/tickets-2026-11-21.json"]),
     ]

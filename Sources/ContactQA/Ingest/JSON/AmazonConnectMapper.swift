@@ -20,6 +20,9 @@ package struct AmazonConnectMapper: JSONRecordMapper {
     var monitoringNoticeAttribute = "monitoring_notice"
     /// The agent hierarchy level whose group is the team (`Agent.HierarchyGroups.LevelN.GroupName`).
     var teamLevel = 1
+    /// `wait: to_agent`: the wait runs until the agent connected (ConnectedToAgentTimestamp −
+    /// EnqueueTimestamp, the whisper included) instead of Connect's own Queue.Duration.
+    var waitUntilAgent = false
 
     package init() {}
 
@@ -74,7 +77,7 @@ package struct AmazonConnectMapper: JSONRecordMapper {
             b.contact("arrived_at", .integer(enqueued ?? initiated))
             // Amazon Connect's own "Average queue answer time" and service level are computed from
             // Queue.Duration (docs/sources.md); the agent's connection can come seconds later (whisper).
-            if let duration = try f.number("Queue.Duration") {
+            if !waitUntilAgent, let duration = try f.number("Queue.Duration") {
                 b.contact("wait_s", .real(duration))
             } else if let c = connected, let e = enqueued {
                 b.contact("wait_s", .real(Double(c - e) / 1000))
@@ -118,6 +121,7 @@ package struct AmazonConnectMapper: JSONRecordMapper {
             b.leg("hold_s", try f.number("Agent.CustomerHoldDuration").fieldValue ?? .null)
             b.leg("acw_s", try f.number("Agent.AfterContactWorkDuration").fieldValue ?? .null)
             b.leg("recording_ref", try recordingLocation(f).fieldValue ?? .null)
+            b.leg("disconnect_reason", try f.string("DisconnectReason").fieldValue)
         }
         if b.contact.isEmpty && b.leg.isEmpty { return [] }
         let row = MappedRow(source: source, interactionID: root, contact: b.contact.isEmpty ? nil : b.contact.map(\.1),

@@ -47,7 +47,10 @@ package struct GenesysConversationMapper: JSONRecordMapper {
     package func identifiers(in record: [String: Any]) -> [String] {
         let participants = record["participants"] as? [[String: Any]] ?? []
         return participants.filter { $0["purpose"] as? String == "customer" || $0["purpose"] as? String == "external" }
-            .flatMap { ($0["sessions"] as? [[String: Any]] ?? []).compactMap { $0["ani"] as? String } + [$0["participantName"] as? String].compactMap { $0 } }
+            .flatMap { participant in
+                (participant["sessions"] as? [[String: Any]] ?? []).flatMap { session in ["ani", "dnis", "addressFrom", "addressTo"].compactMap { session[$0] as? String } }
+                    + [participant["participantName"] as? String].compactMap { $0 }
+            }
     }
 
     package func rows(from record: [String: Any], number: Int, file: String, pseudonymiser: Pseudonymiser?) throws(InputError) -> [(MappedRow, RowLayout)] {
@@ -55,8 +58,12 @@ package struct GenesysConversationMapper: JSONRecordMapper {
         let id = try f.requiredString("conversationId")
         guard let start = try f.instant("conversationStart") else { throw f.error("conversationStart", "conversationStart is missing") }
         guard let participants = f.value("participants") as? [[String: Any]] else { throw f.error("participants", "participants is missing or not a list") }
-        let direction = try f.string("originatingDirection") ?? "inbound"
+        var direction = try f.string("originatingDirection") ?? "inbound"
         guard direction == "inbound" || direction == "outbound" else { throw f.error("originatingDirection", "expected inbound or outbound, found \"\(direction)\"") }
+        // A dialler campaign's conversation (a session with `outboundCampaignId`) is outbound work, even
+        // when a preview reached the agent as a callback marked inbound.
+        let campaign = participants.contains { ($0["sessions"] as? [[String: Any]] ?? []).contains { $0["outboundCampaignId"] is String } }
+        if campaign { direction = "outbound" }
         // A call between colleagues (a `user` party, no customer or external one) is not a customer's
         // contact: it is skipped and counted like a supervisor's record.
         let parties = participants.compactMap { $0["purpose"] as? String }
@@ -124,9 +131,11 @@ package struct GenesysConversationMapper: JSONRecordMapper {
                 if purpose == "acd", acdWait == nil, let acd = metrics["tAcd"] ?? metrics["tAbandon"] { acdWait = acd / 1000 }
                 if (metrics["nTransferred"] ?? 0) > 0 { transferred = true }
                 if purpose == "customer" || purpose == "external", customer == nil {
-                    let ani = try text(session, "ani", at: sessionPath)
-                    let address = try text(session, "addressFrom", at: sessionPath)
-                    customer = ani ?? address
+                    // The customer's own address: the caller's on an inbound call, the number dialled on an outbound one.
+                    let keys = direction == "outbound" ? ("dnis", "addressTo") : ("ani", "addressFrom")
+                    let number = try text(session, keys.0, at: sessionPath)
+                    let address = try text(session, keys.1, at: sessionPath)
+                    customer = number ?? address
                 }
                 if purpose == "agent", let answered = interactStart {
                     let user = try text(participant, "userId", at: path)
@@ -148,6 +157,9 @@ package struct GenesysConversationMapper: JSONRecordMapper {
                 }
             }
         }
+        // A campaign contact no agent ever talked to — a preview the agent skipped, a dial nobody
+        // answered — is no contact with a customer: skipped and counted.
+        if campaign, legs.isEmpty { return [] }
         var b = RowBuilder()
         b.contact("channel", .text(channel ?? "voice"))
         b.contact("direction", .text(direction))

@@ -10,7 +10,7 @@ import Foundation
 /// search for FCR run inside the server, and only one row per group comes back.
 package final class PostgresStore: ContactStore {
     /// The schema version this build writes; a database of a newer one is refused, an older one migrated.
-    static let schemaVersion = 2
+    static let schemaVersion = 3
     /// Advisory lock keys (pg_advisory_*): one for schema changes, one serialising file loads, one per run.
     static let migrationLock: Int64 = 0x436F_6E74_0001
     static let ingestLock: Int64 = 0x436F_6E74_0002
@@ -57,6 +57,7 @@ package final class PostgresStore: ContactStore {
                 try connection.script(PostgresStore.schemaV1)
             }
             if version < 2 { try connection.script(PostgresStore.schemaV2) }
+            if version < 3 { try connection.script(PostgresStore.schemaV3) }
             try connection.execute("""
                 INSERT INTO meta (key, value) VALUES ('schema_version', $1)
                 ON CONFLICT (key) DO UPDATE SET value = excluded.value
@@ -116,6 +117,9 @@ package final class PostgresStore: ContactStore {
 
     /// Version 2: the tables of SQLite's v3, v5 and v6 — roster, recorded samples, scorecards,
     /// evaluations and action plans — so sampling, quality, trends, coaching and `run` work here too.
+    /// How a leg ended (SQLite's migration v8).
+    static let schemaV3 = "ALTER TABLE legs ADD COLUMN IF NOT EXISTS disconnect_reason TEXT;"
+
     static let schemaV2 = """
         CREATE TABLE IF NOT EXISTS roster (
             agent_id TEXT PRIMARY KEY, display_name TEXT, team TEXT, start_date TEXT, acknowledged_on TEXT, ingest_id BIGINT NOT NULL);
@@ -352,7 +356,7 @@ private struct PostgresWriter: RowWriting {
     private static func sqlType(_ column: String) -> String {
         switch column {
         case "wait_s", "talk_s", "hold_s", "acw_s": "double precision"
-        case "source", "interaction_id", "channel", "direction", "queue", "customer_key", "contact_reason", "closing_agent_id",
+        case "source", "interaction_id", "channel", "direction", "queue", "customer_key", "contact_reason", "closing_agent_id", "disconnect_reason",
              "closing_team", "team", "agent_id", "recording_ref", "leg_ref": "text"
         default: "bigint"
         }
