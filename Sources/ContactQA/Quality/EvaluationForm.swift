@@ -9,7 +9,9 @@ import Foundation
 enum EvaluationForm {
     /// Writes `forms/<evaluator>.html` into `folder` for every evaluator with an assignment.
     /// - Returns: the files written.
-    static func write(_ plan: AssignmentPlan, sample: SampleManifest, scorecards: [Scorecard], folder: String) throws -> [String] {
+    static func write(_ plan: AssignmentPlan, sample: SampleManifest, scorecards: [Scorecard], evaluators: [Evaluator] = [],
+                      folder: String) throws -> [String] {
+        let names = Dictionary(evaluators.compactMap { e in e.name.map { (e.id, $0) } }, uniquingKeysWith: { a, _ in a })
         let period = sample.period
         let label = period.from.isoWeek.monday == period.from && period.to == period.from.isoWeek.sunday
             ? period.from.isoWeek.description : "\(period.from)–\(period.to)"
@@ -39,7 +41,7 @@ enum EvaluationForm {
                 ("scorecards", .array(used.values.sorted { $0.key < $1.key }.map(json))),
                 ("units", .array(rows)),
             ])
-            let page = Page(title: "Evaluations for \(evaluator) — \(label)",
+            let page = Page(title: "Evaluations for \(names[evaluator].map { "\($0) (\(evaluator))" } ?? evaluator) — \(label)",
                             intro: "\(mine.count) interaction\(mine.count == 1 ? "" : "s") to evaluate. This page needs no connection: "
                                 + "your ratings stay in this browser as you go. When you have finished, download the evaluations and "
                                 + "send the file to the QA inbox; only complete evaluations are in it.",

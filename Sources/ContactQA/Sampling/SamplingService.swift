@@ -53,7 +53,7 @@ package struct SamplingService {
         let roster = try store.rosterNamesAndTeams()
         let plan = AssignmentPlan.assign(manifest.sample.units, to: evaluators, calibrationShare: calibrationShare) { roster[$0]?.team }
         try plan.csv.write(toFile: out + "/assignments.csv", atomically: true, encoding: .utf8)
-        _ = try EvaluationForm.write(plan, sample: manifest, scorecards: Array(try store.scorecards().values), folder: out)
+        _ = try EvaluationForm.write(plan, sample: manifest, scorecards: Array(try store.scorecards().values), evaluators: evaluators, folder: out)
         return plan
     }
 
