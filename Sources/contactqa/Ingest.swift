@@ -43,7 +43,7 @@ struct Load: ParsableCommand {
     @Option(help: "The store: a SQLite file, created on first use, or a postgres://user@host:port/db URL (password from PGPASSWORD or ~/.pgpass).")
     var store: String?
 
-    @Option(help: "What the files are: canonical, csv or surveys (with --mapping), amazon-connect-ctr, genesys-conversations, zendesk-tickets, roster, scorecard or evaluations.")
+    @Option(help: "What the files are: canonical, csv or surveys (with --mapping), amazon-connect-ctr, genesys-conversations, zendesk-tickets, roster, scorecard, evaluations, acknowledgements or disputes.")
     var source: SourceKind?
 
     @Option(help: "The mapping file (YAML): required for csv and surveys; for amazon-connect-ctr and genesys-conversations an optional options file (attribute names, team level, country code).")

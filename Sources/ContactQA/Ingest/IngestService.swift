@@ -46,6 +46,18 @@ package struct IngestService {
                 logger.info("\((file as NSString).lastPathComponent): \(count) agents in the roster")
             }
             return []
+        case .acknowledgements:
+            for file in files {
+                let count = try store.upsertAcknowledgements(try Acknowledgement.read(file))
+                logger.info("\((file as NSString).lastPathComponent): \(count) acknowledgements")
+            }
+            return []
+        case .disputes:
+            for file in files {
+                let count = try store.upsertDisputes(try Dispute.read(file, store: store))
+                logger.info("\((file as NSString).lastPathComponent): \(count) disputes")
+            }
+            return []
         case .scorecard:
             for file in files {
                 let card = try Scorecard.load(file: file)
@@ -110,7 +122,7 @@ package struct IngestService {
             importer.progress = progress
             importer.bounds = bounds
             return (importer, mapping.source)
-        case .roster, .scorecard:
+        case .roster, .scorecard, .acknowledgements, .disputes:
             preconditionFailure("\(kind) files are registered, not imported")
         }
     }

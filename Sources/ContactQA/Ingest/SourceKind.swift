@@ -11,12 +11,14 @@ package enum SourceKind: String, CaseIterable, Sendable {
     case roster
     case scorecard
     case evaluations
+    case acknowledgements
+    case disputes
 
     /// Whether files of this kind are read through a mapping file (`--mapping`, `mapping:`).
     package var needsMapping: Bool { self == .csv || self == .surveys }
 
     /// Whether files of this kind carry contacts (loaded once by SHA-256, counted in week readiness).
-    var carriesContacts: Bool { ![.roster, .scorecard, .evaluations].contains(self) }
+    var carriesContacts: Bool { ![.roster, .scorecard, .evaluations, .acknowledgements, .disputes].contains(self) }
 
     /// The names this version reads, for messages.
     package static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }

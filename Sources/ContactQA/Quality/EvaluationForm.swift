@@ -21,28 +21,37 @@ enum EvaluationForm {
         let directory = folder + "/forms"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var written: [String] = []
-        for evaluator in Set(plan.assignments.map(\.evaluatorID)).sorted() {
-            let mine = plan.assignments.filter { $0.evaluatorID == evaluator }
+        let reEvaluators = plan.reEvaluations.map(\.evaluator)
+        for evaluator in Set(plan.assignments.map(\.evaluatorID) + reEvaluators).sorted() {
             var used: [String: Scorecard] = [:]
-            let rows: [JSONValue] = mine.map { a in
-                let unit = units["\(a.source)|\(a.interactionID)|\(a.leg)"]
+            func row(source: String, interaction: String, leg: Int, agent: String?, calibration: Bool, dispute: OpenDispute?) -> JSONValue {
+                let unit = units["\(source)|\(interaction)|\(leg)"]
                 let channel = unit?.channel ?? ""
                 let card = latest.first { $0.applies(to: channel) }
                 if let card { used[card.key] = card }
                 return .object([
-                    ("source", .string(a.source)), ("interaction", .string(a.interactionID)), ("leg", .int(a.leg)),
-                    ("agent", .string(unit?.agent ?? "")), ("channel", .string(channel)), ("calibration", .bool(a.calibration)),
-                    ("scorecard", .text(card?.key)),
-                    ("facts", .array(facts(unit, clock: period.clock).map { .array([.string($0.0), .string($0.1)]) })),
+                    ("source", .string(source)), ("interaction", .string(interaction)), ("leg", .int(leg)),
+                    ("agent", .string(unit?.agent ?? agent ?? "")), ("channel", .string(channel)), ("calibration", .bool(calibration)),
+                    ("scorecard", .text(card?.key)), ("reEvaluates", .text(dispute?.evaluationID)),
+                    ("dispute", .text(dispute.map { d in
+                        "The agent disputes \(d.evaluationID) (by \(d.evaluator))" + (d.criterion.map { " on \($0)" } ?? "") + (d.reason.map { ": “\($0)”" } ?? "")
+                            + ". Evaluate it afresh; your evaluation replaces it in the estimates, and the first stays on record."
+                    })),
+                    ("facts", .array(facts(unit, agent: agent, clock: period.clock).map { .array([.string($0.0), .string($0.1)]) })),
                 ])
             }
+            let mine = plan.assignments.filter { $0.evaluatorID == evaluator }
+            let disputes = plan.reEvaluations.filter { $0.evaluator == evaluator }.map(\.dispute)
+            let rows = mine.map { row(source: $0.source, interaction: $0.interactionID, leg: $0.leg, agent: nil, calibration: $0.calibration, dispute: nil) }
+                + disputes.map { row(source: $0.source, interaction: $0.interactionID, leg: $0.leg, agent: $0.agent, calibration: false, dispute: $0) }
             let data: JSONValue = .object([
                 ("evaluator", .string(evaluator)), ("period", .string(label)),
                 ("scorecards", .array(used.values.sorted { $0.key < $1.key }.map(json))),
                 ("units", .array(rows)),
             ])
             let page = Page(title: "Evaluations for \(names[evaluator].map { "\($0) (\(evaluator))" } ?? evaluator) — \(label)",
-                            intro: "\(mine.count) interaction\(mine.count == 1 ? "" : "s") to evaluate. This page needs no connection: "
+                            intro: "\(rows.count) interaction\(rows.count == 1 ? "" : "s") to evaluate"
+                                + (disputes.isEmpty ? "" : ", \(disputes.count) of them disputed evaluations to re-evaluate") + ". This page needs no connection: "
                                 + "your ratings stay in this browser as you go. When you have finished, download the evaluations and "
                                 + "send the file to the QA inbox; only complete evaluations are in it.",
                             // Inside <script>, "</" would end the element early.
@@ -61,8 +70,8 @@ enum EvaluationForm {
     }
 
     /// What the evaluator is shown of an interaction, in the site's time zone.
-    private static func facts(_ unit: FrameUnit?, clock: ZoneClock) -> [(String, String)] {
-        guard let unit else { return [("note", "no longer in the store (retention)")] }
+    private static func facts(_ unit: FrameUnit?, agent: String? = nil, clock: ZoneClock) -> [(String, String)] {
+        guard let unit else { return agent.map { [("agent", $0)] } ?? [("note", "no longer in the store (retention)")] }
         var facts: [(String, String)] = []
         if unit.arrivedAt != .min {
             let local = clock.localSeconds(atUTC: unit.arrivedAt / 1000)

@@ -15,7 +15,7 @@ package struct EvaluationImporter {
     package init(quarantineDirectory: String) { self.quarantineDirectory = quarantineDirectory }
 
     static let columns = ["evaluation_id", "interaction_id", "leg", "agent_id", "evaluator_id", "evaluated_at", "scorecard_id",
-                          "scorecard_version", "criterion_id", "rating", "comment", "calibration_session", "source"]
+                          "scorecard_version", "criterion_id", "rating", "comment", "calibration_session", "source", "re_evaluates"]
     static let required = ["evaluation_id", "interaction_id", "evaluator_id", "evaluated_at", "scorecard_id", "scorecard_version", "criterion_id", "rating"]
 
     package func importFile(_ path: String, into store: any SQLStore) throws -> FileImportReport {
@@ -131,6 +131,8 @@ package struct EvaluationImporter {
         var evaluator, evaluatedAt: String
         var scorecard: Scorecard
         var calibrationSession: String?
+        /// The disputed evaluation this one re-evaluates (and replaces in estimates).
+        var reEvaluates: String?
         var answers: [String: (rating: Double?, comment: String?)]
         var score: Double?
         var criticalFailed: Bool
@@ -166,6 +168,22 @@ package struct EvaluationImporter {
         let agent = first["agent_id"].flatMap { $0.isEmpty ? nil : $0 } ?? matches[0].agent
         let evaluator = first["evaluator_id"] ?? ""
         if let agent, agent == evaluator { throw fail("evaluator_id", "the evaluator \(evaluator) evaluated their own contact") }
+        // A re-evaluation answers a dispute: of the same leg, by someone other than the first evaluator.
+        let reEvaluates = first["re_evaluates"].flatMap { $0.isEmpty ? nil : $0 }
+        if let reEvaluates {
+            guard let disputed = try store.evaluationLeg(id: reEvaluates), try store.isDisputed(reEvaluates) else {
+                throw fail("re_evaluates", "\(reEvaluates) is not a disputed evaluation in the store")
+            }
+            guard disputed.source == source, disputed.interactionID == interaction, disputed.leg == leg else {
+                throw fail("re_evaluates", "\(reEvaluates) evaluated another leg (\(disputed.interactionID) leg \(disputed.leg))")
+            }
+            if let earlier = try store.reEvaluation(of: reEvaluates), earlier != id {
+                throw fail("re_evaluates", "\(reEvaluates) was re-evaluated already, by \(earlier)")
+            }
+            guard disputed.evaluator != evaluator else {
+                throw fail("evaluator_id", "a dispute is re-evaluated by someone other than its first evaluator, \(evaluator)")
+            }
+        }
         var answers: [String: (rating: Double?, comment: String?)] = [:]
         for row in rows {
             let criterionID = row.fields["criterion_id"] ?? ""
@@ -200,10 +218,10 @@ package struct EvaluationImporter {
         }
         let scored = card.score(answers.mapValues { $0.rating })
         let canonical = answers.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.rating.map { "\($0)" } ?? "NA")|\($0.value.comment ?? "")" }.joined(separator: "\n")
-        let fingerprint = hexString(SHA256.hash(data: Data("\(source)|\(interaction)|\(leg)|\(agent ?? "")|\(evaluator)|\(card.id)|\(card.version)\n\(canonical)".utf8)))
+        let fingerprint = hexString(SHA256.hash(data: Data("\(source)|\(interaction)|\(leg)|\(agent ?? "")|\(evaluator)|\(card.id)|\(card.version)\(reEvaluates.map { "|re:\($0)" } ?? "")\n\(canonical)".utf8)))
         return Evaluation(id: id, source: source, interactionID: interaction, leg: leg, agent: agent, evaluator: evaluator,
                           evaluatedAt: first["evaluated_at"] ?? "", scorecard: card,
-                          calibrationSession: first["calibration_session"].flatMap { $0.isEmpty ? nil : $0 },
+                          calibrationSession: first["calibration_session"].flatMap { $0.isEmpty ? nil : $0 }, reEvaluates: reEvaluates,
                           answers: answers, score: scored.score, criticalFailed: scored.criticalFailed, fingerprint: fingerprint)
     }
 }

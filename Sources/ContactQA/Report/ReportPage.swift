@@ -196,6 +196,9 @@ struct ReportPage {
     var qaAgents: [QARow]
     var hasQAAgents: Bool
     var criticalCount: Int
+    /// Packs acknowledged, evaluations disputed and overturned, by team; empty when not recorded.
+    var feedback: String
+    var hasFeedback: Bool
     var criticalByTeam: [CriticalTeam]
     var sample: Sample?
     var weakest: [Criterion]

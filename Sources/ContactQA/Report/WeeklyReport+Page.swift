@@ -196,7 +196,7 @@ extension WeeklyReport {
             } ?? "–",
             qaTeams: qualityByTeam.map { qaRow($0.team ?? "(no team)", $0.estimate) }, hasQATeams: !qualityByTeam.isEmpty,
             qaAgents: quality.groups.map { qaRow(name($0.key), $0.estimate) }, hasQAAgents: !quality.groups.isEmpty,
-            criticalCount: criticalFails.count, criticalByTeam: criticalByTeam,
+            criticalCount: criticalFails.count, feedback: feedbackLine, hasFeedback: feedback != nil, criticalByTeam: criticalByTeam,
             sample: sample.map { s in
                 .init(frame: s.frameUnits, requested: s.requested, drawn: s.drawn, evaluated: evaluated,
                       coverage: s.drawn == 0 ? "–" : String(format: "%.0f%%", Double(evaluated) / Double(s.drawn) * 100),
@@ -230,5 +230,22 @@ extension WeeklyReport {
             monitoringNotice: monitoringNotice,
             rejectedFiles: notLoaded.reversed().map { .init(file: $0.file, source: $0.source, date: String($0.startedAt.prefix(10)), reason: $0.message ?? $0.status.rawValue) },
             consistency: trends.consistency.map { .init(check: $0.name, count: $0.count) })
+    }
+}
+
+extension WeeklyReport {
+    /// "packs acknowledged: Team A 2 of 3, …; disputed: Team A 1 of 6 evaluations (1 overturned), …;
+    /// overturned by first evaluator: Q1 1" — empty when the site records neither.
+    var feedbackLine: String {
+        guard let feedback else { return "" }
+        let teams = feedback.byTeam
+        var parts = ["packs acknowledged: " + teams.map { "\($0.team) \($0.acknowledged) of \($0.packs)" }.joined(separator: ", "),
+                     "disputed: " + teams.map { t in
+                         "\(t.team) \(t.disputed) of \(t.evaluations) evaluation\(t.evaluations == 1 ? "" : "s")" + (t.overturned > 0 ? " (\(t.overturned) overturned)" : "")
+                     }.joined(separator: ", ")]
+        if feedback.open > 0 { parts.append("\(feedback.open) dispute\(feedback.open == 1 ? "" : "s") waiting for re-evaluation") }
+        let overturned = feedback.overturnedByEvaluator
+        if !overturned.isEmpty { parts.append("overturned by first evaluator: " + overturned.map { "\($0.evaluator) \($0.count)" }.joined(separator: ", ")) }
+        return parts.joined(separator: "; ")
     }
 }

@@ -37,6 +37,8 @@ struct WeeklyReport {
     var plansDue: [ActionPlan] = []
     /// Design-weighted QA scores by team (sampled evaluations only).
     var qualityByTeam: [(team: String?, estimate: QAEstimate)] = []
+    /// Acknowledgements and disputes of the week's feedback, when the site records them.
+    var feedback: FeedbackLoop?
     /// Re-issues of a final report after late evaluations of its sample, oldest first.
     var revisions: [Revision] = []
     /// The roster's display names by agent id, shown beside the id; empty where names are hidden.
@@ -187,6 +189,7 @@ struct WeeklyReport {
         report.clustered = try clusteredIntervals(store: store, period: period, parameters: parameters, asOf: asOf)
         report.qualityByTeam = try QualityEngine(store: store).report(period: period, groupBy: .team).groups.map { ($0.key, $0.estimate) }
         report.plansDue = try store.actionPlans().filter { $0.isDue(asOf: asOf) }
+        report.feedback = try store.feedbackLoop(period, week: week)
         let roster = try store.rosterNamesAndTeams()
         report.agentNames = roster.compactMapValues(\.name)
         if !roster.isEmpty { report.agentsNotInRoster = try store.agentsNotInRoster(period) }

@@ -72,6 +72,8 @@ package struct AssignmentPlan: Sendable, Equatable {
     }
 
     package var assignments: [Assignment]
+    /// Open disputes and who re-evaluates each (``assignReEvaluations(_:to:)``).
+    package var reEvaluations: [(dispute: OpenDispute, evaluator: String)] = []
     /// Selected units nobody could take, with why.
     package var unassigned: [(unit: String, reason: String)]
     /// Each evaluator's assignments (calibration included) against their capacity, in id order.
@@ -129,7 +131,7 @@ package struct AssignmentPlan: Sendable, Equatable {
             }
         }
         let all = (primary + second).sorted { ($0.interactionID, $0.leg, $0.calibration ? 1 : 0, $0.source) < ($1.interactionID, $1.leg, $1.calibration ? 1 : 0, $1.source) }
-        return AssignmentPlan(assignments: all, unassigned: unassigned,
+        return AssignmentPlan(assignments: all, reEvaluations: [], unassigned: unassigned,
                               loads: evaluators.sorted { $0.id < $1.id }.map { ($0.id, load[$0.id]!, $0.capacity) })
     }
 
@@ -148,5 +150,48 @@ package struct AssignmentPlan: Sendable, Equatable {
             text += "; \(unassigned.count) unassigned: " + reasons.joined(separator: "; ")
         }
         return text
+    }
+}
+
+/// A disputed evaluation waiting for its re-evaluation.
+package struct OpenDispute: Sendable, Equatable {
+    var evaluationID: String
+    var source: String
+    var interactionID: String
+    var leg: Int
+    /// Who made the disputed evaluation: never the one to re-evaluate it.
+    var evaluator: String
+    var agent: String?
+    var team: String?
+    var criterion: String?
+    var reason: String?
+}
+
+extension AssignmentPlan {
+    /// Gives each open dispute to an evaluator allowed to evaluate its leg other than its first
+    /// evaluator, the least loaded against capacity (this week's assignments counted), ties to the
+    /// smaller id. A dispute nobody can take stays unassigned, with the reason.
+    package mutating func assignReEvaluations(_ disputes: [OpenDispute], to evaluators: [Evaluator]) {
+        var load = Dictionary(uniqueKeysWithValues: loads.map { ($0.evaluator, $0.assigned) })
+        for d in disputes {
+            let allowed = evaluators.filter { $0.id != d.evaluator && $0.capacity > 0 && $0.mayEvaluate(agent: d.agent, team: d.team) }
+            guard let chosen = allowed.min(by: { a, b in
+                let x = (Double(load[a.id] ?? 0) + 0.5) / Double(a.capacity), y = (Double(load[b.id] ?? 0) + 0.5) / Double(b.capacity)
+                return x != y ? x < y : a.id < b.id
+            }) else {
+                unassigned.append(("\(d.source)|\(d.interactionID)|\(d.leg)", "no evaluator other than \(d.evaluator) may re-evaluate dispute \(d.evaluationID)"))
+                continue
+            }
+            load[chosen.id, default: 0] += 1
+            reEvaluations.append((d, chosen.id))
+        }
+        loads = loads.map { ($0.evaluator, load[$0.evaluator] ?? $0.assigned, $0.capacity) }
+    }
+
+    /// `re-evaluations.csv`: `evaluation_id, interaction_id, leg, evaluator_id`, one line per open dispute assigned.
+    package var reEvaluationsCSV: String {
+        var lines = [CSVText.line(["evaluation_id", "interaction_id", "leg", "evaluator_id"])]
+        for (d, evaluator) in reEvaluations { lines.append(CSVText.line([d.evaluationID, d.interactionID, String(d.leg), evaluator])) }
+        return lines.joined(separator: "\n") + "\n"
     }
 }

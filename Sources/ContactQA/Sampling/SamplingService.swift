@@ -51,8 +51,15 @@ package struct SamplingService {
     /// each evaluator's form into `out/forms/`.
     package func assign(_ manifest: SampleManifest, evaluators: [Evaluator], calibrationShare: Double, out: String) throws -> AssignmentPlan {
         let roster = try store.rosterNamesAndTeams()
-        let plan = AssignmentPlan.assign(manifest.sample.units, to: evaluators, calibrationShare: calibrationShare) { roster[$0]?.team }
+        var plan = AssignmentPlan.assign(manifest.sample.units, to: evaluators, calibrationShare: calibrationShare) { roster[$0]?.team }
+        plan.assignReEvaluations(try store.openDisputes(manifest.period), to: evaluators)
         try plan.csv.write(toFile: out + "/assignments.csv", atomically: true, encoding: .utf8)
+        let disputes = out + "/re-evaluations.csv"
+        if plan.reEvaluations.isEmpty {
+            try? FileManager.default.removeItem(atPath: disputes)
+        } else {
+            try plan.reEvaluationsCSV.write(toFile: disputes, atomically: true, encoding: .utf8)
+        }
         _ = try EvaluationForm.write(plan, sample: manifest, scorecards: Array(try store.scorecards().values), evaluators: evaluators, folder: out)
         return plan
     }

@@ -19,6 +19,16 @@ extension SQLiteStore {
         }
     }
 
+    /// Agents' acknowledgements of their feedback and their disputes of evaluations; a re-evaluation
+    /// names the evaluation it replaces (`re_evaluates`), which stays, as history.
+    static let feedbackMigration = """
+        CREATE TABLE acknowledgements (agent_id TEXT NOT NULL, week TEXT NOT NULL, acknowledged_on TEXT NOT NULL, comment TEXT,
+            PRIMARY KEY (agent_id, week));
+        CREATE TABLE disputes (evaluation_id TEXT NOT NULL PRIMARY KEY, criterion_id TEXT, raised_on TEXT NOT NULL, reason TEXT);
+        ALTER TABLE evaluations ADD COLUMN re_evaluates TEXT;
+        CREATE INDEX evaluations_re_evaluates ON evaluations(re_evaluates);
+        """
+
 }
 
 extension SQLStore {
@@ -49,5 +59,96 @@ extension SQLStore {
             result[card.key] = card
         }
         return result
+    }
+}
+
+/// Agents' acknowledgements and disputes, written and read by the feedback loop.
+extension SQLStore {
+    /// Adds or replaces acknowledgements (the latest file wins for an agent and week).
+    func upsertAcknowledgements(_ entries: [Acknowledgement]) throws -> Int {
+        try transaction { db in
+            for a in entries {
+                try db.execute("""
+                    INSERT INTO acknowledgements (agent_id, week, acknowledged_on, comment) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (agent_id, week) DO UPDATE SET acknowledged_on = excluded.acknowledged_on, comment = excluded.comment
+                    """, [.text(a.agentID), .text(a.week.description), .text(a.acknowledgedOn.description), FieldValue(a.comment)])
+            }
+        }
+        return entries.count
+    }
+
+    /// Adds or replaces disputes (one per evaluation; the latest file wins).
+    func upsertDisputes(_ entries: [Dispute]) throws -> Int {
+        try transaction { db in
+            for d in entries {
+                try db.execute("""
+                    INSERT INTO disputes (evaluation_id, criterion_id, raised_on, reason) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (evaluation_id) DO UPDATE SET criterion_id = excluded.criterion_id, raised_on = excluded.raised_on,
+                        reason = excluded.reason
+                    """, [.text(d.evaluationID), FieldValue(d.criterionID), .text(d.raisedOn.description), FieldValue(d.reason)])
+            }
+        }
+        return entries.count
+    }
+
+    /// A stored evaluation's leg, evaluator and scorecard, for checking a dispute or a re-evaluation.
+    func evaluationLeg(id: String) throws -> (source: String, interactionID: String, leg: Int, evaluator: String, scorecardKey: String)? {
+        guard let r = try query("SELECT source, interaction_id, leg, evaluator_id, scorecard_id, scorecard_version FROM evaluations WHERE evaluation_id = ?",
+                                [.text(id)]).first else { return nil }
+        return (r[0].string ?? "", r[1].string ?? "", r[2].int ?? 0, r[3].string ?? "", Scorecard.key(r[4].string ?? "", r[5].int ?? 0))
+    }
+
+    /// Whether an evaluation is disputed.
+    func isDisputed(_ id: String) throws -> Bool {
+        try !query("SELECT 1 FROM disputes WHERE evaluation_id = ?", [.text(id)]).isEmpty
+    }
+
+    /// The evaluation that re-evaluated a disputed one, if any.
+    func reEvaluation(of id: String) throws -> String? {
+        try query("SELECT evaluation_id FROM evaluations WHERE re_evaluates = ?", [.text(id)]).first?.first?.string
+    }
+}
+
+extension SQLStore {
+    /// The week's evaluations (calibration scorings left out) for the feedback loop: who was evaluated
+    /// by whom, whether the evaluation was disputed, and the re-evaluation that answered it; with the
+    /// agents who acknowledged the week's pack. Nil when the site records neither acknowledgements nor
+    /// disputes.
+    func feedbackLoop(_ period: Period, week: ISOWeek) throws -> FeedbackLoop? {
+        let used = try query("SELECT (SELECT COUNT(*) FROM acknowledgements) + (SELECT COUNT(*) FROM disputes)").first?.first?.int ?? 0
+        guard used > 0 else { return nil }
+        let rows = try query("""
+            SELECT e.evaluation_id, e.agent_id, \(SQLiteStore.team("l.team", agent: "e.agent_id")), e.evaluator_id, e.score, e.critical_failed,
+                   d.evaluation_id, r.score, r.critical_failed
+            FROM evaluations e JOIN contacts c ON c.source = e.source AND c.interaction_id = e.interaction_id
+            LEFT JOIN legs l ON l.source = e.source AND l.interaction_id = e.interaction_id AND l.leg = e.leg
+            LEFT JOIN disputes d ON d.evaluation_id = e.evaluation_id
+            LEFT JOIN evaluations r ON r.re_evaluates = e.evaluation_id
+            WHERE c.arrived_at >= ? AND c.arrived_at < ? AND e.calibration_session IS NULL AND e.re_evaluates IS NULL
+            ORDER BY e.evaluation_id
+            """, [.integer(period.fromUTC), .integer(period.toUTC)])
+        let acknowledged = Set(try query("SELECT agent_id FROM acknowledgements WHERE week = ?", [.text(week.description)]).compactMap { $0[0].string })
+        return FeedbackLoop(evaluations: rows.map { r in
+            let resolved = r[7].isNull && r[8].isNull ? nil as Bool? : (r[7].double != r[4].double || r[8].int != r[5].int)
+            return .init(agent: r[1].string, team: r[2].string, evaluator: r[3].string ?? "", disputed: !r[6].isNull, overturned: resolved)
+        }, acknowledged: acknowledged)
+    }
+}
+
+extension SQLStore {
+    /// Disputed evaluations of a period's contacts that no re-evaluation has answered yet.
+    func openDisputes(_ period: Period) throws -> [OpenDispute] {
+        try query("""
+            SELECT e.evaluation_id, e.source, e.interaction_id, e.leg, e.evaluator_id, e.agent_id, \(SQLiteStore.team("l.team", agent: "e.agent_id")),
+                   d.criterion_id, d.reason
+            FROM disputes d JOIN evaluations e ON e.evaluation_id = d.evaluation_id
+            JOIN contacts c ON c.source = e.source AND c.interaction_id = e.interaction_id
+            LEFT JOIN legs l ON l.source = e.source AND l.interaction_id = e.interaction_id AND l.leg = e.leg
+            WHERE c.arrived_at >= ? AND c.arrived_at < ? AND NOT EXISTS (SELECT 1 FROM evaluations r WHERE r.re_evaluates = e.evaluation_id)
+            ORDER BY e.evaluation_id
+            """, [.integer(period.fromUTC), .integer(period.toUTC)]).map { r in
+            OpenDispute(evaluationID: r[0].string ?? "", source: r[1].string ?? "", interactionID: r[2].string ?? "", leg: r[3].int ?? 1,
+                        evaluator: r[4].string ?? "", agent: r[5].string, team: r[6].string, criterion: r[7].string, reason: r[8].string)
+        }
     }
 }

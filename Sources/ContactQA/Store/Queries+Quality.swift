@@ -21,6 +21,8 @@ extension SQLStore {
             FROM evaluations e JOIN contacts c ON c.source = e.source AND c.interaction_id = e.interaction_id
             LEFT JOIN legs l ON l.source = e.source AND l.interaction_id = e.interaction_id AND l.leg = e.leg
             WHERE c.arrived_at >= ? AND c.arrived_at < ?
+              -- A disputed evaluation re-evaluated by another evaluator gives way to the re-evaluation (both are kept).
+              AND NOT EXISTS (SELECT 1 FROM evaluations r WHERE r.re_evaluates = e.evaluation_id)
             ORDER BY e.evaluation_id
             """, [.integer(period.fromUTC), .integer(period.toUTC)])
         var evaluations = rows.map { r in
@@ -89,10 +91,10 @@ extension SQLStore {
             for e in evaluations {
                 try db.execute("""
                     INSERT INTO evaluations (evaluation_id, source, interaction_id, leg, agent_id, evaluator_id, evaluated_at, scorecard_id,
-                        scorecard_version, calibration_session, score, critical_failed, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        scorecard_version, calibration_session, score, critical_failed, fingerprint, re_evaluates) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, [.text(e.id), .text(e.source), .text(e.interactionID), FieldValue(e.leg), FieldValue(e.agent), .text(e.evaluator),
                           .text(e.evaluatedAt), .text(e.scorecard.id), FieldValue(e.scorecard.version), FieldValue(e.calibrationSession),
-                          FieldValue(e.score), FieldValue(e.criticalFailed), .text(e.fingerprint)])
+                          FieldValue(e.score), FieldValue(e.criticalFailed), .text(e.fingerprint), FieldValue(e.reEvaluates)])
                 for (criterion, answer) in e.answers.sorted(by: { $0.key < $1.key }) {
                     try db.execute("INSERT INTO evaluation_answers (evaluation_id, criterion_id, rating, comment) VALUES (?, ?, ?, ?)",
                                    [.text(e.id), .text(criterion), FieldValue(answer.rating), FieldValue(answer.comment)])

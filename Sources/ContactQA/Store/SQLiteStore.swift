@@ -233,6 +233,9 @@ package final class SQLiteStore: ContactStore {
         migrator.registerMigration("v8: how a leg ended") { db in
             try db.execute(sql: "ALTER TABLE legs ADD COLUMN disconnect_reason TEXT")
         }
+        migrator.registerMigration("v9: acknowledgements, disputes and re-evaluations") { db in
+            try db.execute(sql: SQLiteStore.feedbackMigration)
+        }
         return migrator
     }
 

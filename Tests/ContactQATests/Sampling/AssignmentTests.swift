@@ -178,5 +178,33 @@ struct EvaluationFormTests {
         }
         #expect(try textRows(opened, "SELECT COUNT(*) FROM evaluation_answers WHERE comment LIKE '%900123%'") == [["0"]])
         #expect(try textRows(opened, "SELECT COUNT(*) FROM evaluation_answers WHERE comment LIKE '%call back on%'") != [["0"]])
+
+        // The agent of one of Q1's evaluations acknowledges the week's pack and disputes it; the next
+        // assignment gives the re-evaluation to someone else, whose form has it; filled and loaded, it
+        // replaces the disputed one in the estimates (upheld: the same ratings), the first kept.
+        let disputed = try #require(asked.first { $0[2] == "Q1" && $0[3] == "false" })
+        let evaluation = try #require(try textRows(opened, "SELECT evaluation_id, agent_id FROM evaluations WHERE interaction_id = '\(disputed[0])' AND evaluator_id = 'Q1'").first)
+        #expect(try contactqa(["ingest", "--store", store, "--source", "acknowledgements",
+                               dir.write("acks.csv", "agent_id,week,acknowledged_on\n\(evaluation[1]!),2026-W47,2026-11-30\n")]).status == 0)
+        #expect(try contactqa(["ingest", "--store", store, "--source", "disputes",
+                               dir.write("disputes.csv", "evaluation_id,raised_on,reason\n\(evaluation[0]!),2026-11-30,I followed the procedure\n")]).status == 0)
+        let again = try contactqa(["sample", "--store", store, "--plan", plan, "--week", "2026-W47", "--out", dir.path + "/w47",
+                                   "--evaluators", fixture("qa-team/evaluators.csv")])
+        #expect(again.status == 0, "\(again.stderr)")
+        let reEvaluations = try #require(dir.read("w47/re-evaluations.csv")).split(separator: "\n").dropFirst().map { $0.split(separator: ",").map(String.init) }
+        #expect(reEvaluations.count == 1 && reEvaluations[0][0] == evaluation[0]! && reEvaluations[0][3] != "Q1", "\(reEvaluations)")
+        let reEvaluator = reEvaluations[0][3]
+        #expect(try #require(dir.read("w47/forms/\(reEvaluator).html")).contains("I followed the procedure"))
+        let out = dir.path + "/re-\(reEvaluator).csv"
+        let filled = try Chromium.check(["--form", "--fill", out, "--chromium", chromium, dir.path + "/w47/forms/\(reEvaluator).html"])
+        #expect(filled.status == 0, "\(filled.stderr)")
+        let loaded = try contactqa(["ingest", "--store", store, "--source", "evaluations", out])
+        #expect(loaded.status == 0, "\(loaded.stderr)")
+        let period = Period(week: ISOWeek("2026-W47")!, clock: ZoneClock(identifier: "Europe/London")!)
+        let loop = try #require(try opened.feedbackLoop(period, week: ISOWeek("2026-W47")!))
+        #expect(loop.evaluations.filter(\.disputed).map(\.overturned) == [false])
+        let estimates = try QualityEngine(store: opened).report(period: period, groupBy: .agent).evaluations.map(\.evaluationID)
+        #expect(!estimates.contains(evaluation[0]!) && estimates.contains { $0.hasSuffix("-re-\(evaluation[0]!)") })
+        #expect(try textRows(opened, "SELECT COUNT(*) FROM evaluations WHERE evaluation_id = '\(evaluation[0]!)'") == [["1"]])
     }
 }

@@ -10,7 +10,7 @@ import Foundation
 /// search for FCR run inside the server, and only one row per group comes back.
 package final class PostgresStore: ContactStore {
     /// The schema version this build writes; a database of a newer one is refused, an older one migrated.
-    static let schemaVersion = 3
+    static let schemaVersion = 4
     /// Advisory lock keys (pg_advisory_*): one for schema changes, one serialising file loads, one per run.
     static let migrationLock: Int64 = 0x436F_6E74_0001
     static let ingestLock: Int64 = 0x436F_6E74_0002
@@ -58,6 +58,7 @@ package final class PostgresStore: ContactStore {
             }
             if version < 2 { try connection.script(PostgresStore.schemaV2) }
             if version < 3 { try connection.script(PostgresStore.schemaV3) }
+            if version < 4 { try connection.script(SQLiteStore.feedbackMigration) }
             try connection.execute("""
                 INSERT INTO meta (key, value) VALUES ('schema_version', $1)
                 ON CONFLICT (key) DO UPDATE SET value = excluded.value
