@@ -161,7 +161,7 @@ package struct PipelineRun {
         let started = Date()
         let limit = today.adding(days: -days)
         let cutoff = min(limit, firstWeekDay)
-        let deleted = try store.applyRetention(before: clock.startOfDay(cutoff) * 1000)
+        let deleted = try store.applyRetention(before: clock.startOfDay(cutoff) * 1000, cutoffWeek: cutoff.isoWeek)
         let kept = cutoff < limit ? " (kept from \(cutoff): a week still reported needs them)" : ""
         logger.notice("stage retention: \(deleted) contacts before \(cutoff) deleted\(kept) (\(Int(Date().timeIntervalSince(started) * 1000)) ms)")
     }

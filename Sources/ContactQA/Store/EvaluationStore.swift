@@ -152,3 +152,28 @@ extension SQLStore {
         }
     }
 }
+
+extension SQLStore {
+    /// Everything recorded of an agent's monitoring, as stored: evaluations with their answers,
+    /// acknowledgements, disputes with the re-evaluation that answered them. Raw rows for the records
+    /// export (``AgentRecords``).
+    func monitoringRecords(agent: String) throws -> (evaluations: [[FieldValue]], answers: [[FieldValue]], acknowledgements: [[FieldValue]], disputes: [[FieldValue]]) {
+        let evaluations = try query("""
+            SELECT evaluation_id, source, interaction_id, leg, evaluator_id, evaluated_at, scorecard_id, scorecard_version, score,
+                   critical_failed, calibration_session, re_evaluates
+            FROM evaluations WHERE agent_id = ? ORDER BY evaluated_at, evaluation_id
+            """, [.text(agent)])
+        let answers = try query("""
+            SELECT a.evaluation_id, a.criterion_id, a.rating, a.comment FROM evaluation_answers a
+            JOIN evaluations e ON e.evaluation_id = a.evaluation_id WHERE e.agent_id = ? ORDER BY a.evaluation_id, a.criterion_id
+            """, [.text(agent)])
+        let acknowledgements = try query("SELECT week, acknowledged_on, comment FROM acknowledgements WHERE agent_id = ? ORDER BY week", [.text(agent)])
+        let disputes = try query("""
+            SELECT d.evaluation_id, d.raised_on, d.criterion_id, d.reason, r.evaluation_id, r.evaluator_id, r.score, e.score, r.critical_failed, e.critical_failed
+            FROM disputes d JOIN evaluations e ON e.evaluation_id = d.evaluation_id
+            LEFT JOIN evaluations r ON r.re_evaluates = d.evaluation_id
+            WHERE e.agent_id = ? ORDER BY d.raised_on, d.evaluation_id
+            """, [.text(agent)])
+        return (evaluations, answers, acknowledgements, disputes)
+    }
+}

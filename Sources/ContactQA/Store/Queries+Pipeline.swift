@@ -68,9 +68,16 @@ extension SQLStore {
     }
 
     /// Deletes contacts (and their legs) that arrived before `cutoff` (UTC ms): the privacy retention.
-    /// Recorded samples keep their unit ids (no personal data). - Returns: contacts deleted.
-    func applyRetention(before cutoff: Int64) throws -> Int {
+    /// The monitoring records of those contacts go with them — their evaluations with answers and
+    /// comments, disputes of those evaluations — and so do acknowledgements of weeks wholly before
+    /// `cutoffWeek`. Recorded samples keep their unit ids (no personal data). - Returns: contacts deleted.
+    func applyRetention(before cutoff: Int64, cutoffWeek: ISOWeek) throws -> Int {
         try transaction { db in
+            let gone = "SELECT e.evaluation_id FROM evaluations e JOIN contacts c ON c.source = e.source AND c.interaction_id = e.interaction_id WHERE c.arrived_at < ?"
+            try db.execute("DELETE FROM disputes WHERE evaluation_id IN (\(gone))", [.integer(cutoff)])
+            try db.execute("DELETE FROM evaluation_answers WHERE evaluation_id IN (\(gone))", [.integer(cutoff)])
+            try db.execute("DELETE FROM evaluations WHERE evaluation_id IN (\(gone))", [.integer(cutoff)])
+            try db.execute("DELETE FROM acknowledgements WHERE week < ?", [.text(cutoffWeek.description)])
             try db.execute("""
                 DELETE FROM legs WHERE (source, interaction_id) IN (SELECT source, interaction_id FROM contacts WHERE arrived_at < ?)
                 """, [.integer(cutoff)])

@@ -65,6 +65,25 @@ struct FeedbackLoopTests {
         #expect(report.feedbackLine == "packs acknowledged: Team A 1 of 1; disputed: Team A 1 of 2 evaluations (1 overturned); overturned by first evaluator: Q1 1")
         report.feedback = nil
         #expect(report.feedbackLine.isEmpty)
+
+        // The agent's records, as they would be handed over on request: every evaluation with its
+        // answers, the acknowledgement, the dispute with its outcome.
+        let records = try AgentRecords.json(store: store, agent: "A1").rendered()
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(records.utf8)) as? [String: Any])
+        let evaluations = try #require(object["evaluations"] as? [[String: Any]])
+        #expect(evaluations.compactMap { $0["evaluation_id"] as? String }.sorted() == ["E1", "E2", "E3", "R1"])
+        #expect((evaluations.first { $0["evaluation_id"] as? String == "R1" }?["re_evaluates"] as? String) == "E2")
+        #expect(((evaluations.first { $0["evaluation_id"] as? String == "E2" }?["answers"] as? [Any])?.count) == 6)
+        #expect((object["acknowledgements"] as? [[String: Any]])?.map { $0["week"] as? String } == ["2026-W47"])
+        let dispute = try #require((object["disputes"] as? [[String: Any]])?.first)
+        #expect(dispute["outcome"] as? String == "overturned" && dispute["re_evaluated_by"] as? String == "Q2")
+        #expect(!records.contains("900123") && !records.contains("+44"))
+
+        // Retention removes the records with the contacts they are about.
+        _ = try store.applyRetention(before: utcMillis("2027-01-01T00:00:00Z"), cutoffWeek: ISOWeek("2027-W01")!)
+        #expect(try textRows(store, "SELECT (SELECT COUNT(*) FROM evaluations) + (SELECT COUNT(*) FROM evaluation_answers) + (SELECT COUNT(*) FROM disputes) + (SELECT COUNT(*) FROM acknowledgements)") == [["0"]])
+        let emptied = try AgentRecords.json(store: store, agent: "A1").rendered()
+        #expect(emptied.contains("\"evaluations\": []") && emptied.contains("\"disputes\": []"))
     }
 
     @Test func acknowledgementAndDisputeFilesNameTheLineAndField() throws {

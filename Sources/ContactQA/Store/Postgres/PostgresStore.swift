@@ -58,7 +58,7 @@ package final class PostgresStore: ContactStore {
             }
             if version < 2 { try connection.script(PostgresStore.schemaV2) }
             if version < 3 { try connection.script(PostgresStore.schemaV3) }
-            if version < 4 { try connection.script(SQLiteStore.feedbackMigration) }
+            if version < 4 { try connection.script(PostgresStore.schemaV4) }
             try connection.execute("""
                 INSERT INTO meta (key, value) VALUES ('schema_version', $1)
                 ON CONFLICT (key) DO UPDATE SET value = excluded.value
@@ -118,6 +118,13 @@ package final class PostgresStore: ContactStore {
 
     /// Version 2: the tables of SQLite's v3, v5 and v6 — roster, recorded samples, scorecards,
     /// evaluations and action plans — so sampling, quality, trends, coaching and `run` work here too.
+    /// Acknowledgements, disputes and re-evaluations: SQLite's migration v9, written once, made
+    /// idempotent for PostgreSQL (a store whose version was reset re-runs every step).
+    static let schemaV4 = SQLiteStore.feedbackMigration
+        .replacingOccurrences(of: "CREATE TABLE ", with: "CREATE TABLE IF NOT EXISTS ")
+        .replacingOccurrences(of: "ADD COLUMN ", with: "ADD COLUMN IF NOT EXISTS ")
+        .replacingOccurrences(of: "CREATE INDEX ", with: "CREATE INDEX IF NOT EXISTS ")
+
     /// How a leg ended (SQLite's migration v8).
     static let schemaV3 = "ALTER TABLE legs ADD COLUMN IF NOT EXISTS disconnect_reason TEXT;"
 
