@@ -40,8 +40,14 @@ package enum AgentRecords {
                      ("agreed_on", .string(p.agreedOn.description)), ("review_by", .string(p.reviewBy.description)),
                      ("status", .string(p.status.rawValue)), ("note", .text(p.note))])
         }
+        let assignments: [JSONValue] = try store.assignments(ofAgent: agent).map { a in
+            .object([("period", .string("\(a[0].string ?? "")…\(a[1].string ?? "")")), ("interaction_id", value(a[2])), ("leg", value(a[3])),
+                     ("evaluator_id", value(a[4])), ("calibration", .bool(a[5].int == 1)), ("re_evaluates", value(a[6])),
+                     ("assigned_on", value(a[7]))])
+        }
         return .object([
             ("agent_id", .string(agent)),
+            ("assignments", .array(assignments)),
             ("evaluations", .array(evaluations)),
             ("acknowledgements", .array(r.acknowledgements.map { a in
                 .object([("week", value(a[0])), ("acknowledged_on", value(a[1])), ("comment", value(a[2]))])

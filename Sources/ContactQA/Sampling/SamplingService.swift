@@ -53,6 +53,8 @@ package struct SamplingService {
         let roster = try store.rosterNamesAndTeams()
         var plan = AssignmentPlan.assign(manifest.sample.units, to: evaluators, calibrationShare: calibrationShare) { roster[$0]?.team }
         plan.assignReEvaluations(try store.openDisputes(manifest.period), to: evaluators)
+        try store.recordAssignments(plan, period: manifest.period,
+                                    on: manifest.period.clock.localDate(atUTC: Int64(Date().timeIntervalSince1970)))
         try plan.csv.write(toFile: out + "/assignments.csv", atomically: true, encoding: .utf8)
         let disputes = out + "/re-evaluations.csv"
         if plan.reEvaluations.isEmpty {

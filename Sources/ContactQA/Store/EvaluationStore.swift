@@ -27,6 +27,10 @@ extension SQLiteStore {
         CREATE TABLE disputes (evaluation_id TEXT NOT NULL PRIMARY KEY, criterion_id TEXT, raised_on TEXT NOT NULL, reason TEXT);
         ALTER TABLE evaluations ADD COLUMN re_evaluates TEXT;
         CREATE INDEX evaluations_re_evaluates ON evaluations(re_evaluates);
+        CREATE TABLE assignments (period_from TEXT NOT NULL, period_to TEXT NOT NULL, source TEXT NOT NULL, interaction_id TEXT NOT NULL,
+            leg INTEGER NOT NULL, evaluator_id TEXT NOT NULL, calibration INTEGER NOT NULL, re_evaluates TEXT, assigned_on TEXT NOT NULL,
+            PRIMARY KEY (period_from, period_to, source, interaction_id, leg, evaluator_id));
+        CREATE INDEX assignments_leg ON assignments(source, interaction_id, leg);
         """
 
 }
@@ -175,5 +179,43 @@ extension SQLStore {
             WHERE e.agent_id = ? ORDER BY d.raised_on, d.evaluation_id
             """, [.text(agent)])
         return (evaluations, answers, acknowledgements, disputes)
+    }
+}
+
+extension SQLStore {
+    /// Records who was asked to evaluate what for a period: new assignments keep the day they were
+    /// first made (`on`), assignments no longer in the plan are removed.
+    func recordAssignments(_ plan: AssignmentPlan, period: Period, on day: LocalDate) throws {
+        let rows: [(String, String, Int, String, Bool, String?)] = plan.assignments.map { ($0.source, $0.interactionID, $0.leg, $0.evaluatorID, $0.calibration, nil) }
+            + plan.reEvaluations.map { ($0.dispute.source, $0.dispute.interactionID, $0.dispute.leg, $0.evaluator, false, $0.dispute.evaluationID) }
+        let from = FieldValue.text(period.from.description), to = FieldValue.text(period.to.description)
+        try transaction { db in
+            var kept = Set<String>()
+            for (source, interaction, leg, evaluator, calibration, reEvaluates) in rows {
+                kept.insert("\(source)|\(interaction)|\(leg)|\(evaluator)")
+                try db.execute("""
+                    INSERT INTO assignments (period_from, period_to, source, interaction_id, leg, evaluator_id, calibration, re_evaluates, assigned_on)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (period_from, period_to, source, interaction_id, leg, evaluator_id) DO UPDATE SET
+                        calibration = excluded.calibration, re_evaluates = excluded.re_evaluates
+                    """, [from, to, .text(source), .text(interaction), FieldValue(leg), .text(evaluator), FieldValue(calibration),
+                          FieldValue(reEvaluates), .text(day.description)])
+            }
+            for r in try db.query("SELECT source, interaction_id, leg, evaluator_id FROM assignments WHERE period_from = ? AND period_to = ?", [from, to])
+            where !kept.contains("\(r[0].string ?? "")|\(r[1].string ?? "")|\(r[2].int ?? 0)|\(r[3].string ?? "")") {
+                try db.execute("""
+                    DELETE FROM assignments WHERE period_from = ? AND period_to = ? AND source = ? AND interaction_id = ? AND leg = ? AND evaluator_id = ?
+                    """, [from, to, r[0], r[1], r[2], r[3]])
+            }
+        }
+    }
+
+    /// The assignments of an agent's legs: who was asked to evaluate which of their interactions, when.
+    func assignments(ofAgent agent: String) throws -> [[FieldValue]] {
+        try query("""
+            SELECT a.period_from, a.period_to, a.interaction_id, a.leg, a.evaluator_id, a.calibration, a.re_evaluates, a.assigned_on
+            FROM assignments a JOIN legs l ON l.source = a.source AND l.interaction_id = a.interaction_id AND l.leg = a.leg
+            WHERE l.agent_id = ? ORDER BY a.assigned_on, a.interaction_id, a.leg, a.evaluator_id
+            """, [.text(agent)])
     }
 }

@@ -79,6 +79,9 @@ extension SQLStore {
             try db.execute("DELETE FROM evaluations WHERE evaluation_id IN (\(gone))", [.integer(cutoff)])
             try db.execute("DELETE FROM acknowledgements WHERE week < ?", [.text(cutoffWeek.description)])
             try db.execute("""
+                DELETE FROM assignments WHERE (source, interaction_id) IN (SELECT source, interaction_id FROM contacts WHERE arrived_at < ?)
+                """, [.integer(cutoff)])
+            try db.execute("""
                 DELETE FROM legs WHERE (source, interaction_id) IN (SELECT source, interaction_id FROM contacts WHERE arrived_at < ?)
                 """, [.integer(cutoff)])
             return try db.execute("DELETE FROM contacts WHERE arrived_at < ?", [.integer(cutoff)])

@@ -57,6 +57,11 @@ struct FeedbackLoopTests {
         #expect(quality.evaluations.map(\.evaluationID).sorted() == ["E1", "E3", "R1"])
         #expect(abs((quality.evaluations.first { $0.evaluationID == "R1" }?.score ?? 0) - 97.5) < 1e-9)
         #expect(try textRows(store, "SELECT COUNT(*) FROM evaluations WHERE evaluation_id = 'E2'") == [["1"]])
+        // A1's pack shows the resolved evaluation: R1 at 97.5, no critical fail left (E2's was the only one).
+        let pack = try #require(try FeedbackPack.build(store: store, period: period).first { $0.agent == "A1" })
+        let text = try pack.markdown()
+        #expect(text.contains("- R1: contact of 2026-11-20 (voice, recording rec/C8), score 98") && !text.contains("E2"), "\(text)")
+        #expect(text.contains("no critical fail"))
         // A second re-evaluation of the same dispute is refused.
         let again = try importer.importFile(dir.write("r2.csv", reEvaluation("R2", by: "Q3")), into: store)
         #expect(again.sampleRejections.map(\.description).contains { $0.contains("E2 was re-evaluated already, by R1") })

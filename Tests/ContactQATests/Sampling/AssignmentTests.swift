@@ -206,8 +206,12 @@ struct EvaluationFormTests {
         let estimates = try QualityEngine(store: opened).report(period: period, groupBy: .agent).evaluations.map(\.evaluationID)
         #expect(!estimates.contains(evaluation[0]!) && estimates.contains { $0.hasSuffix("-re-\(evaluation[0]!)") })
         #expect(try textRows(opened, "SELECT COUNT(*) FROM evaluations WHERE evaluation_id = '\(evaluation[0]!)'") == [["1"]])
-        // The agent asks for their records: the disputed evaluation, its re-evaluation, upheld.
+        // Every assignment is kept in the store, the re-evaluation's too.
+        #expect(try textRows(opened, "SELECT COUNT(*) FROM assignments") == [["\(assignments.count + 1)"]])
+        #expect(try textRows(opened, "SELECT evaluator_id FROM assignments WHERE re_evaluates = '\(evaluation[0]!)'") == [[reEvaluator]])
+        // The agent asks for their records: who was asked to evaluate them, the disputed evaluation, its re-evaluation, upheld.
         let records = try contactqa(["records", "--store", store, "--agent", evaluation[1]!])
         #expect(records.status == 0 && records.stdout.contains("\"outcome\": \"upheld\"") && records.stdout.contains("\"re_evaluates\": \"\(evaluation[0]!)\""))
+        #expect(records.stdout.contains("\"evaluator_id\": \"\(reEvaluator)\"") && records.stdout.contains("\"assigned_on\""))
     }
 }
