@@ -8,23 +8,10 @@ import Testing
 /// would read it.
 @Suite("A generated site as its people read it", .tags(.slow))
 struct GeneratedSiteTests {
-    static func python(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, message)
-    }
-
     @Test func everyCriticalFailReachesItsAgentTheTeamLeadAndTheReport() throws {
         let dir = TemporaryDirectory()
         let site = dir.path + "/site"
-        let built = try GeneratedSiteTests.python([repositoryRoot + "/scripts/generated-site.py", site, "--critical", "25",
+        let built = try python([repositoryRoot + "/scripts/generated-site.py", site, "--critical", "25",
                                                    "--contactqa", try contactqaBinary()])
         #expect(built.status == 0, "\(built.stderr)")
         let store = try SQLiteStore(path: site + "/site.sqlite")
@@ -76,7 +63,7 @@ struct GeneratedSiteTests {
         let (evaluation, agent, team) = fails[0]
         for (page, kind) in [(folder + "/report.html", [String]()),
                              ("\(folder)/feedback/\(FeedbackPack.safeName(team))/\(FeedbackPack.safeName(agent)).html", ["--pack"])] {
-            let checked = try GeneratedSiteTests.python([repositoryRoot + "/scripts/check-report-html.py", "--chromium", chromium] + kind + [page])
+            let checked = try python([repositoryRoot + "/scripts/check-report-html.py", "--chromium", chromium] + kind + [page])
             #expect(checked.status == 0, "\(checked.stderr)")
             #expect(checked.stderr.contains("fits 390 and 1280 px"), "\(checked.stderr)")
         }
