@@ -47,12 +47,71 @@ struct ConfigNode {
     }
 
     static func parse(_ text: String, file: String) throws -> ConfigNode {
+        if let line = complexKeyLine(text) {
+            throw ConfigError(file: file, line: line, path: "",
+                              reason: "a list or mapping used as a key (YAML's complex keys) is not accepted in a configuration file; keys are plain names")
+        }
         do {
             let node = try Yams.compose(yaml: text) ?? Node.mapping(Node.Mapping([]))
             return ConfigNode(node: node, file: file, path: "")
         } catch let error as YamlError {
             throw ConfigError(file: file, line: nil, path: "", reason: "not valid YAML: \(error)")
         }
+    }
+
+    /// The line of the first complex key — an explicit `?` key, or a `[…]` or `{…}` collection used as
+    /// a key — outside quotes and comments. No configuration needs one, and YAML's check of duplicate
+    /// complex keys compares whole trees (a 3 KB file of them kept the parser busy for over 20 s).
+    static func complexKeyLine(_ text: String) -> Int? {
+        var line = 1
+        var quote: UInt8?
+        var atLineStart = true
+        var previous: UInt8 = 0x0A
+        var lastNonSpace: UInt8 = 0x0A
+        var afterCollection = false
+        let bytes = Array(text.utf8)
+        var i = 0
+        while i < bytes.count {
+            let c = bytes[i]
+            defer { i += 1 }
+            if c == 0x0A { line += 1; atLineStart = true; afterCollection = false; previous = c; lastNonSpace = c; continue }
+            if let q = quote {
+                if c == q { quote = nil }
+                previous = c
+                continue
+            }
+            let next = i + 1 < bytes.count ? bytes[i + 1] : 0x0A
+            let separates = next == 0x20 || next == 0x09 || next == 0x0A || next == 0x0D
+            switch c {
+            case 0x22, 0x27:  // " '
+                if previous == 0x20 || previous == 0x09 || previous == 0x0A || previous == 0x3A || previous == 0x2C || previous == 0x5B || previous == 0x7B
+                    || previous == 0x2D { quote = c }
+            case 0x23 where previous == 0x20 || previous == 0x09 || previous == 0x0A:  // # starts a comment
+                while i + 1 < bytes.count, bytes[i + 1] != 0x0A { i += 1 }
+            case 0x3F where separates && (atLineStart || lastNonSpace == 0x7B || lastNonSpace == 0x2C || lastNonSpace == 0x5B):  // ? as a key indicator
+                return line
+            case 0x5D, 0x7D:  // ] }
+                afterCollection = true
+                previous = c
+                lastNonSpace = c
+                continue
+            case 0x3A where afterCollection && (separates || next == 0x2C || next == 0x7D || next == 0x5D):  // ]: or }:
+                return line
+            case 0x20, 0x09:
+                previous = c
+                continue
+            case 0x2D where atLineStart && separates:  // "- " keeps the line start
+                previous = 0x0A
+                continue
+            default:
+                break
+            }
+            if c != 0x20 && c != 0x09 { atLineStart = false }
+            afterCollection = false
+            previous = c
+            lastNonSpace = c
+        }
+        return nil
     }
 
     var line: Int? { node.mark?.line }
