@@ -33,6 +33,8 @@ package struct EvaluationLine: Sendable {
     var criticalFailed: Bool
     /// "label: rating" per rated criterion, in the scorecard's order.
     var ratings: [String]
+    /// The evaluation the agent disputed, which this one re-evaluated and replaces.
+    var reEvaluates: String? = nil
 }
 
 /// One colleague's feedback: critical fails first (they cannot wait), then what they do well, then
@@ -86,7 +88,7 @@ package struct FeedbackPack: Sendable {
                 byAgent[agent]!.evaluations[evaluation] = Evaluation(
                     line: EvaluationLine(evaluationID: evaluation, evaluatedOn: String(r.evaluatedAt.prefix(10)), contactDate: contactDate,
                                          channel: r.channel ?? "", recordingRef: r.recordingRef, score: r.score,
-                                         criticalFailed: r.criticalFailed, ratings: []),
+                                         criticalFailed: r.criticalFailed, ratings: [], reEvaluates: r.reEvaluates),
                     leg: leg, card: card)
             }
         }
@@ -187,6 +189,8 @@ package struct FeedbackPack: Sendable {
             var score: String
             var critical: Bool
             var ratings: [String]
+            /// "the re-evaluation of E2, which you disputed; it replaces E2" (nil: templates skip it).
+            var note: String?
         }
 
         var agent: String
@@ -235,7 +239,8 @@ package struct FeedbackPack: Sendable {
                     lines: lines.map { l in
                         Page.Line(id: l.evaluationID, contact: l.contactDate, channel: l.channel, recording: l.recordingRef ?? "–",
                                   score: l.score.map { String(format: "%.0f", $0) } ?? "–", critical: l.criticalFailed,
-                                  ratings: l.ratings)
+                                  ratings: l.ratings,
+                                  note: l.reEvaluates.map { "the re-evaluation of \($0), which you disputed; it replaces \($0)" })
                     })
     }
 

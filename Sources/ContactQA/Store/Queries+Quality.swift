@@ -123,6 +123,8 @@ struct EvaluatedAnswer {
     var recordingRef: String?
     var score: Double?
     var criticalFailed: Bool
+    /// The disputed evaluation this one re-evaluated.
+    var reEvaluates: String?
 }
 
 extension SQLStore {
@@ -131,17 +133,18 @@ extension SQLStore {
     func evaluatedAnswers(in period: Period) throws -> [EvaluatedAnswer] {
         try query("""
             SELECT e.agent_id, l.team, e.evaluation_id, e.evaluated_at, e.scorecard_id, e.scorecard_version, a.criterion_id, a.rating, a.comment,
-                   e.interaction_id, e.leg, c.arrived_at, c.channel, l.recording_ref, e.score, e.critical_failed
+                   e.interaction_id, e.leg, c.arrived_at, c.channel, l.recording_ref, e.score, e.critical_failed, e.re_evaluates
             FROM evaluations e JOIN contacts c ON c.source = e.source AND c.interaction_id = e.interaction_id
             JOIN evaluation_answers a ON a.evaluation_id = e.evaluation_id
             LEFT JOIN legs l ON l.source = e.source AND l.interaction_id = e.interaction_id AND l.leg = e.leg
             WHERE c.arrived_at >= ? AND c.arrived_at < ? AND e.agent_id IS NOT NULL AND e.calibration_session IS NULL
+              AND NOT EXISTS (SELECT 1 FROM evaluations r WHERE r.re_evaluates = e.evaluation_id)
             ORDER BY e.agent_id, e.evaluated_at, e.evaluation_id, a.criterion_id
             """, [.integer(period.fromUTC), .integer(period.toUTC)]).map { r in
             EvaluatedAnswer(agent: r[0].string ?? "", team: r[1].string, evaluation: r[2].string ?? "", evaluatedAt: r[3].string ?? "",
                             scorecardID: r[4].string ?? "", scorecardVersion: r[5].int ?? 0, criterion: r[6].string ?? "", rating: r[7].double,
                             comment: r[8].string, interaction: r[9].string ?? "", leg: r[10].int ?? 1, arrivedAt: r[11].int64, channel: r[12].string,
-                            recordingRef: r[13].string, score: r[14].double, criticalFailed: r[15].int == 1)
+                            recordingRef: r[13].string, score: r[14].double, criticalFailed: r[15].int == 1, reEvaluates: r[16].string)
         }
     }
 

@@ -60,7 +60,8 @@ struct FeedbackLoopTests {
         // A1's pack shows the resolved evaluation: R1 at 97.5, no critical fail left (E2's was the only one).
         let pack = try #require(try FeedbackPack.build(store: store, period: period).first { $0.agent == "A1" })
         let text = try pack.markdown()
-        #expect(text.contains("- R1: contact of 2026-11-20 (voice, recording rec/C8), score 98") && !text.contains("E2"), "\(text)")
+        #expect(text.contains("- R1: contact of 2026-11-20 (voice, recording rec/C8), score 98 — the re-evaluation of E2, which you disputed; it replaces E2"), "\(text)")
+        #expect(!text.contains("- E2:"))
         #expect(text.contains("no critical fail"))
         // A second re-evaluation of the same dispute is refused.
         let again = try importer.importFile(dir.write("r2.csv", reEvaluation("R2", by: "Q3")), into: store)
