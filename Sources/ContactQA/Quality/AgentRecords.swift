@@ -29,7 +29,8 @@ package enum AgentRecords {
         }
         let disputes: [JSONValue] = r.disputes.map { d in
             let outcome: String = d[4].isNull ? "waiting for re-evaluation"
-                : (d[6].double != d[7].double || d[8].int != d[9].int) ? "overturned" : "upheld"
+                : FeedbackLoop.overturned(score: d[6].double, critical: d[8].int, disputedScore: d[7].double, disputedCritical: d[9].int)
+                    ? "overturned" : "upheld"
             return .object([
                 ("evaluation_id", value(d[0])), ("raised_on", value(d[1])), ("criterion_id", value(d[2])), ("reason", value(d[3])),
                 ("re_evaluation_id", value(d[4])), ("re_evaluated_by", value(d[5])), ("outcome", .string(outcome)),

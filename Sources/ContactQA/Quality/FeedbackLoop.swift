@@ -43,6 +43,11 @@ struct FeedbackLoop: Sendable, Equatable {
             .map { ($0.key, $0.value.count) }.sorted { ($1.count, $0.evaluator) < ($0.count, $1.evaluator) }
     }
 
+    /// Whether a re-evaluation overturned the disputed evaluation: its score or its critical fail differs.
+    static func overturned(score: Double?, critical: Int?, disputedScore: Double?, disputedCritical: Int?) -> Bool {
+        score != disputedScore || critical != disputedCritical
+    }
+
     /// Disputes still waiting for their re-evaluation.
     var open: Int { evaluations.filter { $0.disputed && $0.overturned == nil }.count }
 }

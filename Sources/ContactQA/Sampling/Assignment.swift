@@ -9,39 +9,22 @@ package struct Evaluator: Equatable, Sendable {
     var capacity: Int
     var excludedTeams: Set<String>
 
-    static let columns = ["evaluator_id", "name", "capacity", "excluded_teams"]
-
     /// Reads the QA team; the first problem rejects the file with its line and field.
     package static func read(_ path: String) throws -> [Evaluator] {
-        let name = (path as NSString).lastPathComponent
-        var index: [String: Int] = [:]
+        let file = try HeaderedCSV(path, required: ["evaluator_id", "capacity"], optional: ["name", "excluded_teams"], what: "the QA team file")
         var evaluators: [Evaluator] = []
-        try CSVReader(path: path).forEachRecord { record in
-            let fields = (0..<record.count).map { (record.string($0) ?? "").trimmingCharacters(in: .whitespaces) }
-            if index.isEmpty {
-                for (i, column) in fields.enumerated() { index[column] = i }
-                for column in ["evaluator_id", "capacity"] where index[column] == nil {
-                    throw InputError(file: name, position: 1, field: column, reason: "the QA team file needs the columns \(columns.joined(separator: ", ")) (name and excluded_teams may be left out)")
-                }
-                return
+        for row in file.rows {
+            let id = row.values["evaluator_id"] ?? ""
+            guard !id.isEmpty else { throw file.error(row.line, "evaluator_id", "evaluator_id is empty") }
+            guard !evaluators.contains(where: { $0.id == id }) else { throw file.error(row.line, "evaluator_id", "\(id) is listed twice") }
+            let text = row.values["capacity"] ?? ""
+            guard let capacity = Int(text), (0...10_000).contains(capacity) else {
+                throw file.error(row.line, "capacity", "capacity is a whole number of evaluations per week, 0 to 10000, not \"\(text)\"")
             }
-            guard fields.count == index.count else {
-                throw InputError(file: name, position: record.line, reason: "expected \(index.count) fields as in the header, found \(fields.count)")
-            }
-            func value(_ column: String) -> String { index[column].map { fields[$0] } ?? "" }
-            let id = value("evaluator_id")
-            guard !id.isEmpty else { throw InputError(file: name, position: record.line, field: "evaluator_id", reason: "evaluator_id is empty") }
-            guard !evaluators.contains(where: { $0.id == id }) else {
-                throw InputError(file: name, position: record.line, field: "evaluator_id", reason: "\(id) is listed twice")
-            }
-            guard let capacity = Int(value("capacity")), (0...10_000).contains(capacity) else {
-                throw InputError(file: name, position: record.line, field: "capacity",
-                                 reason: "capacity is a whole number of evaluations per week, 0 to 10000, not \"\(value("capacity"))\"")
-            }
-            let excluded = value("excluded_teams").split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            evaluators.append(Evaluator(id: id, name: value("name").isEmpty ? nil : value("name"), capacity: capacity, excludedTeams: Set(excluded)))
+            let excluded = (row.values["excluded_teams"] ?? "").split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let name = row.values["name"].flatMap { $0.isEmpty ? nil : $0 }
+            evaluators.append(Evaluator(id: id, name: name, capacity: capacity, excludedTeams: Set(excluded)))
         }
-        if index.isEmpty { throw InputError(file: name, reason: "the QA team file is empty") }
         return evaluators
     }
 
@@ -89,12 +72,7 @@ package struct AssignmentPlan: Sendable, Equatable {
                                teamOf: (String) -> String? = { _ in nil }) -> AssignmentPlan {
         let ordered = units.filter(\.selected).sorted(by: SampledUnit.selectionOrder)
         var load = [String: Int](uniqueKeysWithValues: evaluators.map { ($0.id, 0) })
-        func pick(_ candidates: [Evaluator]) -> Evaluator? {
-            candidates.min { a, b in
-                let x = (Double(load[a.id]!) + 0.5) / Double(a.capacity), y = (Double(load[b.id]!) + 0.5) / Double(b.capacity)
-                return x != y ? x < y : a.id < b.id
-            }
-        }
+        func pick(_ candidates: [Evaluator]) -> Evaluator? { leastLoaded(candidates, load) }
         var primary: [Assignment] = []
         var unassigned: [(String, String)] = []
         // The units fewest evaluators may take go first, so that the flexible ones can even out the loads.
@@ -133,6 +111,14 @@ package struct AssignmentPlan: Sendable, Equatable {
         let all = (primary + second).sorted { ($0.interactionID, $0.leg, $0.calibration ? 1 : 0, $0.source) < ($1.interactionID, $1.leg, $1.calibration ? 1 : 0, $1.source) }
         return AssignmentPlan(assignments: all, reEvaluations: [], unassigned: unassigned,
                               loads: evaluators.sorted { $0.id < $1.id }.map { ($0.id, load[$0.id]!, $0.capacity) })
+    }
+
+    /// The candidate whose load is the smallest share of capacity, `(load + ½) / capacity`, ties to the smaller id.
+    static func leastLoaded(_ candidates: [Evaluator], _ load: [String: Int]) -> Evaluator? {
+        candidates.min { a, b in
+            let x = (Double(load[a.id] ?? 0) + 0.5) / Double(a.capacity), y = (Double(load[b.id] ?? 0) + 0.5) / Double(b.capacity)
+            return x != y ? x < y : a.id < b.id
+        }
     }
 
     /// `assignments.csv`: `interaction_id, leg, evaluator_id, calibration`, one line per scoring.
@@ -175,10 +161,7 @@ extension AssignmentPlan {
         var load = Dictionary(uniqueKeysWithValues: loads.map { ($0.evaluator, $0.assigned) })
         for d in disputes {
             let allowed = evaluators.filter { $0.id != d.evaluator && $0.capacity > 0 && $0.mayEvaluate(agent: d.agent, team: d.team) }
-            guard let chosen = allowed.min(by: { a, b in
-                let x = (Double(load[a.id] ?? 0) + 0.5) / Double(a.capacity), y = (Double(load[b.id] ?? 0) + 0.5) / Double(b.capacity)
-                return x != y ? x < y : a.id < b.id
-            }) else {
+            guard let chosen = AssignmentPlan.leastLoaded(allowed, load) else {
                 unassigned.append(("\(d.source)|\(d.interactionID)|\(d.leg)", "no evaluator other than \(d.evaluator) may re-evaluate dispute \(d.evaluationID)"))
                 continue
             }

@@ -133,7 +133,8 @@ extension SQLStore {
             """, [.integer(period.fromUTC), .integer(period.toUTC)])
         let acknowledged = Set(try query("SELECT agent_id FROM acknowledgements WHERE week = ?", [.text(week.description)]).compactMap { $0[0].string })
         return FeedbackLoop(evaluations: rows.map { r in
-            let resolved = r[7].isNull && r[8].isNull ? nil as Bool? : (r[7].double != r[4].double || r[8].int != r[5].int)
+            let resolved = r[8].isNull ? nil as Bool?
+                : FeedbackLoop.overturned(score: r[7].double, critical: r[8].int, disputedScore: r[4].double, disputedCritical: r[5].int)
             return .init(agent: r[1].string, team: r[2].string, evaluator: r[3].string ?? "", disputed: !r[6].isNull, overturned: resolved)
         }, acknowledged: acknowledged)
     }
