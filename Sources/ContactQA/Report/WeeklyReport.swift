@@ -153,7 +153,6 @@ struct WeeklyReport {
                              sample: SampleCoverage? = nil, readiness: WeekReadiness? = nil) throws -> WeeklyReport {
         let clock = ZoneClock(identifier: store.siteTimeZone) ?? .utc
         let period = Period(week: week, clock: clock)
-        let engine = KPIEngine(store: store)
         let last = ISOWeek(containing: week.monday.adding(days: -7))
         // While this week's repeat window is still open in the data, last week's FCR is measured over
         // the same follow-up (repeats up to the data's horizon less 7 days): a complete week against a
@@ -174,14 +173,17 @@ struct WeeklyReport {
                                        parameters: lastParameters)
             sameFollowUp = (KPISet(contacts: try store.contactAggregates(query).first, legs: nil), cutoff)
         }
+        // The week, last week and the trends' 13 weeks all come from two scans of those weeks.
+        let trendsEngine = TrendsEngine(store: store)
+        let rollups = try trendsEngine.rollups(week: week, clock: clock, parameters: parameters, asOf: asOf)
         var report = WeeklyReport(
             week: week, asOf: asOf, final: final,
-            kpis: try engine.report(period: period, groupBy: [], parameters: parameters, asOf: asOf),
-            lastWeek: try engine.report(period: lastPeriod, groupBy: [], parameters: parameters, asOf: asOf),
-            byTeam: try engine.report(period: period, groupBy: [.team], parameters: parameters, asOf: asOf),
-            byQueue: try engine.report(period: period, groupBy: [.queue], parameters: parameters, asOf: asOf),
-            byChannel: try engine.report(period: period, groupBy: [.channel], parameters: parameters, asOf: asOf),
-            trends: try TrendsEngine(store: store).report(week: week, clock: clock, parameters: parameters, asOf: asOf),
+            kpis: try rollups.contacts.report(period: period, groupBy: []),
+            lastWeek: try rollups.contacts.report(period: lastPeriod, groupBy: []),
+            byTeam: try rollups.contacts.report(period: period, groupBy: [.team]),
+            byQueue: try rollups.contacts.report(period: period, groupBy: [.queue]),
+            byChannel: try rollups.contacts.report(period: period, groupBy: [.channel]),
+            trends: try trendsEngine.report(week: week, clock: clock, parameters: parameters, asOf: asOf, rollups: rollups),
             quality: try QualityEngine(store: store).report(period: period, groupBy: .agent),
             targets: targets, ingest: try store.ingestLog(), sample: sample, criteria: try criterionShares(store: store, period: period),
             readiness: readiness)

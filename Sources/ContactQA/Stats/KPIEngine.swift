@@ -126,3 +126,80 @@ package struct KPIEngine {
         return false
     }
 }
+
+/// KPIs of a span of whole weeks, fetched once grouped by week and a few dimensions and rolled up in
+/// memory to any coarser grouping of any run of those weeks.
+///
+/// A weekly report asks for the same contacts many ways: 13 weeks in total, by team, queue, channel
+/// and reason; the week itself by team, queue and channel; last week; agents over the span and before
+/// the week. Each of those used to be a scan of its own. Counts and sums merge exactly, so one scan at
+/// the finest grain answers them all. Stores that compute handle-time quantiles in the database (they
+/// do not merge) are asked directly instead.
+package struct KPIRollup {
+    let span: Period
+    /// The week, then `dimensions`.
+    let grain: [GroupDimension]
+    let parameters: KPIParameters
+    let asOf: LocalDate
+    private let store: any ContactStore
+    private let contacts: [ContactAggregate]
+    private let legs: [LegAggregate]
+    private let mergeable: Bool
+
+    /// - Parameter span: whole weeks, Monday to Sunday.
+    package init(store: any ContactStore, span: Period, dimensions: [GroupDimension], parameters: KPIParameters, asOf: LocalDate) throws {
+        try parameters.validate()
+        self.store = store
+        self.span = span
+        grain = [.week] + dimensions.filter { $0 != .week }
+        self.parameters = parameters
+        self.asOf = asOf
+        let query = AggregateQuery(fromUTC: span.fromUTC, toUTC: span.toUTC, clock: span.clock, groupBy: grain, parameters: parameters)
+        contacts = try store.contactAggregates(query)
+        legs = try store.legAggregates(query)
+        mergeable = !legs.contains { $0.quantiles != nil }
+    }
+
+    /// The report `KPIEngine` gives for `period` grouped by `groupBy`, from the rows in memory when
+    /// `period` is whole weeks of the span and `groupBy` lies within the grain; from the store otherwise.
+    package func report(period: Period, groupBy: [GroupDimension]) throws -> KPIReport {
+        let wholeWeeks = period.from.isoWeek.monday == period.from && period.to.isoWeek.sunday == period.to && period.from >= span.from && period.to <= span.to
+            && period.clock.identifier == span.clock.identifier
+        let positions = groupBy.compactMap { grain.firstIndex(of: $0) }
+        guard mergeable, wholeWeeks, Set(groupBy).count == groupBy.count, positions.count == groupBy.count else {
+            return try KPIEngine(store: store).report(period: period, groupBy: groupBy, parameters: parameters, asOf: asOf)
+        }
+        // A week's key is the day number of its Thursday.
+        let first = period.from.dayNumber, last = period.to.dayNumber
+        func inPeriod(_ key: [GroupValue?]) -> Bool {
+            guard case .integer(let thursday)? = key[0] else { return false }
+            return thursday >= first && thursday <= last
+        }
+        var contactGroups: [[GroupValue?]: ContactAggregate] = [:]
+        var total = ContactAggregate(key: [])
+        for row in contacts where inPeriod(row.key) {
+            let key = positions.map { row.key[$0] }
+            contactGroups[key, default: ContactAggregate(key: key)].add(row)
+            total.add(row)
+        }
+        var legParts: [[GroupValue?]: [LegAggregate]] = [:]
+        var allLegs: [LegAggregate] = []
+        for row in legs where inPeriod(row.key) {
+            legParts[positions.map { row.key[$0] }, default: []].append(row)
+            allLegs.append(row)
+        }
+        let legTotal = allLegs.isEmpty ? nil : LegAggregate(merging: allLegs)
+        if groupBy.isEmpty {
+            return KPIReport(period: period, asOf: asOf, parameters: parameters, groupBy: [], groups: [],
+                             total: KPISet(contacts: total.offered == 0 ? nil : total, legs: legTotal))
+        }
+        let keys = Set(contactGroups.keys).union(legParts.keys).sorted(by: KPIEngine.keyOrder)
+        let groups = keys.map { key in
+            var legs = legParts[key].map(LegAggregate.init(merging:))
+            legs?.key = key
+            return KPIGroup(key: key, kpis: KPISet(contacts: contactGroups[key], legs: legs))
+        }
+        return KPIReport(period: period, asOf: asOf, parameters: parameters, groupBy: groupBy, groups: groups,
+                         total: KPISet(contacts: total, legs: legTotal ?? LegAggregate(merging: [])))
+    }
+}

@@ -146,30 +146,49 @@ package struct TrendsEngine {
 
     package init(store: any SQLStore) { self.store = store }
 
-    package func report(week: ISOWeek, clock: ZoneClock, parameters: KPIParameters, asOf: LocalDate) throws -> TrendsReport {
+    /// The KPIs the trends read, fetched in two scans of the weeks shown: one grouped by week, team,
+    /// queue, channel and reason, one by week, team and agent.
+    package struct Rollups {
+        package let contacts: KPIRollup
+        package let agents: KPIRollup
+    }
+
+    /// The weeks shown for `week`: it and the `history - 1` before it.
+    func span(_ week: ISOWeek, clock: ZoneClock) -> Period {
+        Period(from: LocalDate(dayNumber: week.monday.dayNumber - 7 * (history - 1)), to: week.sunday, clock: clock)
+    }
+
+    package func rollups(week: ISOWeek, clock: ZoneClock, parameters: KPIParameters, asOf: LocalDate) throws -> Rollups {
+        let span = span(week, clock: clock)
+        return Rollups(contacts: try KPIRollup(store: store, span: span, dimensions: [.team, .queue, .channel, .reason], parameters: parameters, asOf: asOf),
+                       agents: try KPIRollup(store: store, span: span, dimensions: [.team, .agent], parameters: parameters, asOf: asOf))
+    }
+
+    /// - Parameter rollups: the span's KPIs when the caller fetched them already (`rollups(week:…)`).
+    package func report(week: ISOWeek, clock: ZoneClock, parameters: KPIParameters, asOf: LocalDate, rollups: Rollups? = nil) throws -> TrendsReport {
         guard history >= 2 else { throw ParameterError("--weeks must be at least 2") }
-        let first = LocalDate(dayNumber: week.monday.dayNumber - 7 * (history - 1))
-        let span = Period(from: first, to: week.sunday, clock: clock)
+        let span = span(week, clock: clock)
+        let first = span.from
         let weeks = (0..<history).map { ISOWeek(containing: first.adding(days: 7 * $0)) }
-        let engine = KPIEngine(store: store)
+        let r = try rollups ?? self.rollups(week: week, clock: clock, parameters: parameters, asOf: asOf)
         var series: [KPISeries] = []
-        let total = try engine.report(period: span, groupBy: [.week], parameters: parameters, asOf: asOf)
+        let total = try r.contacts.report(period: span, groupBy: [.week])
         series += makeSeries(total, dimension: nil, weeks: weeks)
         for dimension in [GroupDimension.team, .queue, .channel] {
-            let grouped = try engine.report(period: span, groupBy: [dimension, .week], parameters: parameters, asOf: asOf)
+            let grouped = try r.contacts.report(period: span, groupBy: [dimension, .week])
             series += makeSeries(grouped, dimension: dimension, weeks: weeks)
         }
         let current = Period(week: week, clock: clock)
-        let agents = try engine.report(period: current, groupBy: [.team, .agent], parameters: parameters, asOf: asOf)
-        let reasons = try engine.report(period: span, groupBy: [.reason, .week], parameters: parameters, asOf: asOf)
-        let pattern = try engine.report(period: current, groupBy: [.dow, .hour], parameters: parameters, asOf: asOf)
+        let agents = try r.agents.report(period: current, groupBy: [.team, .agent])
+        let reasons = try r.contacts.report(period: span, groupBy: [.reason, .week])
+        let pattern = try KPIEngine(store: store).report(period: current, groupBy: [.dow, .hour], parameters: parameters, asOf: asOf)
         let baselinePeriod = Period(from: first, to: week.monday.adding(days: -1), clock: clock)
-        let baselineAgents = try engine.report(period: baselinePeriod, groupBy: [.agent], parameters: parameters, asOf: asOf)
+        let baselineAgents = try r.agents.report(period: baselinePeriod, groupBy: [.agent])
         return TrendsReport(week: week, weeks: weeks, series: series, funnels: funnels(agents),
                             surges: surges(reasons, total: total, weeks: weeks), timePattern: pattern.groups,
                             consistency: try store.consistencyChecks(span, windowDays: parameters.fcrWindowDays),
                             baselines: baselines(total, agents: baselineAgents, weeks: weeks),
-                            validation: try validation(span, agentsOver: try engine.report(period: span, groupBy: [.agent], parameters: parameters, asOf: asOf), parameters: parameters),
+                            validation: try validation(span, agentsOver: try r.agents.report(period: span, groupBy: [.agent]), parameters: parameters),
                             parameters: parameters)
     }
 

@@ -62,9 +62,8 @@ extension SQLStore {
             ("handled without any leg", "SELECT c.interaction_id FROM contacts c WHERE \(range) AND c.abandoned = 0 AND c.leg_count = 0 AND c.direction = 'inbound'"),
             ("survey responses for contacts not loaded", "SELECT interaction_id FROM pending_surveys"),
             ("resolved yet repeated within the FCR window", """
-                SELECT c.interaction_id FROM contacts c WHERE \(range) AND c.resolved = 1 AND c.customer_key IS NOT NULL AND EXISTS (
-                    SELECT 1 FROM contacts r WHERE r.customer_key = c.customer_key AND r.direction = 'inbound'
-                      AND r.arrived_at > c.arrived_at AND r.arrived_at <= c.arrived_at + \(Int64(windowDays) * 86_400_000))
+                SELECT c.interaction_id FROM contacts c WHERE \(range) AND c.resolved = 1
+                  AND c.next_inbound_at <= c.arrived_at + \(Int64(windowDays) * 86_400_000)
                 """),
         ]
         return try checks.map { name, sql in

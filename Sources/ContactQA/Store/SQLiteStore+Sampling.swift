@@ -68,8 +68,7 @@ extension SQLStore {
             , COALESCE(l.hold_s, 0), c.transferred, c.escalated,
               CASE WHEN c.csat IS NULL THEN NULL WHEN c.csat >= \(SQLiteStore.csatSatisfiedFrom(KPIParameters(), prefix: "c.")) THEN 1 ELSE 0 END,
               c.nps,
-              CASE WHEN c.customer_key IS NOT NULL AND EXISTS (SELECT 1 FROM contacts r WHERE r.customer_key = c.customer_key AND r.direction = 'inbound'
-                   AND r.arrived_at > c.arrived_at AND r.arrived_at <= c.arrived_at + \(window)) THEN 1 ELSE 0 END
+              CASE WHEN c.next_inbound_at <= c.arrived_at + \(window) THEN 1 ELSE 0 END
             """
         try forEachRow("""
             SELECT l.source, l.interaction_id, l.leg, l.agent_id, l.team, c.channel, COALESCE(l.queue, c.queue), c.direction,

@@ -61,6 +61,13 @@ package final class SQLiteStore: ContactStore {
             configuration.busyMode = .callback(SQLiteStore.waiting(on: path, for: wait))
             configuration.prepareDatabase { db in
                 try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL")
+                if ProcessInfo.processInfo.environment["CQA_TRACE"] != nil {
+                    db.trace(options: .profile) { event in
+                        if case let .profile(statement, duration) = event {
+                            FileHandle.standardError.write(Data("TRACE \(String(format: "%.4f", duration)) \(statement.sql.prefix(160).replacingOccurrences(of: "\n", with: " "))\n".utf8))
+                        }
+                    }
+                }
             }
         }
         queue = try DatabaseQueue(path: openPath, configuration: configuration)
@@ -236,6 +243,10 @@ package final class SQLiteStore: ContactStore {
         migrator.registerMigration("v9: acknowledgements, disputes and re-evaluations") { db in
             try db.execute(sql: SQLiteStore.feedbackMigration)
         }
+        migrator.registerMigration("v10: each contact's next inbound contact of its customer") { db in
+            try db.execute(sql: "ALTER TABLE contacts ADD COLUMN next_inbound_at INTEGER")
+            try db.execute(sql: SQLiteStore.nextInboundRefresh(customers: nil, isNot: "IS NOT"))
+        }
         return migrator
     }
 
@@ -248,6 +259,8 @@ package final class SQLiteStore: ContactStore {
             // (a new contact with at most its first leg gets it at insert time).
             try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS touched (source TEXT NOT NULL, interaction_id TEXT NOT NULL, refresh INTEGER NOT NULL, PRIMARY KEY (source, interaction_id)) WITHOUT ROWID")
             try db.execute(sql: "DELETE FROM temp.touched")
+            try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS fcr_customers (customer_key TEXT PRIMARY KEY) WITHOUT ROWID")
+            try db.execute(sql: "DELETE FROM temp.fcr_customers")
             var decision = LoadDecision.rollback
             do {
                 try db.inTransaction {
@@ -266,14 +279,15 @@ package final class SQLiteStore: ContactStore {
                             """)
                     }
                     try SQLiteStore.attachPendingSurveys(db)
+                    try db.execute(sql: SQLiteStore.nextInboundRefresh(customers: "temp.fcr_customers", isNot: "IS NOT"))
                     try SQLiteSession(db: db).updateLog(result)
                     return .commit
                 }
             } catch {
-                try db.execute(sql: "DELETE FROM temp.touched")
+                try db.execute(sql: "DELETE FROM temp.touched; DELETE FROM temp.fcr_customers")
                 throw error
             }
-            try db.execute(sql: "DELETE FROM temp.touched")
+            try db.execute(sql: "DELETE FROM temp.touched; DELETE FROM temp.fcr_customers")
             if decision == .rollback {
                 result = result.discardingWrites()
                 result.id = try SQLiteSession(db: db).insertLog(result)
@@ -312,6 +326,34 @@ package final class SQLiteStore: ContactStore {
     }
 
 
+
+    /// Brings `next_inbound_at` up to date: for each contact of the customers a file touched (their keys
+    /// now, and the keys an updated contact had before, gathered in `customers`; nil: every customer),
+    /// the arrival of that customer's first inbound contact strictly after it, found in one ordered pass
+    /// over `(customer_key, arrived_at)`. FCR's repeat test then reads one column instead of probing the
+    /// index per contact. Only values that change are written; a contact without a customer has none.
+    /// Shared by both stores (`isNot`: SQLite's `IS NOT`, PostgreSQL's `IS DISTINCT FROM`).
+    static func nextInboundRefresh(customers: String?, isNot: String) -> String {
+        let scope = customers.map { table in
+            """
+            INSERT INTO \(table) (customer_key)
+                SELECT DISTINCT c.customer_key FROM touched t JOIN contacts c ON c.source = t.source AND c.interaction_id = t.interaction_id
+                WHERE c.customer_key IS NOT NULL ON CONFLICT DO NOTHING;
+            UPDATE contacts SET next_inbound_at = NULL
+            WHERE customer_key IS NULL AND next_inbound_at IS NOT NULL AND (source, interaction_id) IN (SELECT source, interaction_id FROM touched);
+
+            """
+        } ?? ""
+        return scope + """
+            UPDATE contacts SET next_inbound_at = x.next_at
+            FROM (SELECT c.source, c.interaction_id,
+                         MIN(CASE WHEN c.direction = 'inbound' THEN c.arrived_at END)
+                             OVER (PARTITION BY c.customer_key ORDER BY c.arrived_at RANGE BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_at
+                  FROM contacts c
+                  WHERE \(customers.map { "c.customer_key IN (SELECT customer_key FROM \($0))" } ?? "c.customer_key IS NOT NULL")) AS x
+            WHERE contacts.source = x.source AND contacts.interaction_id = x.interaction_id AND contacts.next_inbound_at \(isNot) x.next_at
+            """
+    }
 
     /// Survey responses that arrived before their contact now attach to it: only the fields the
     /// response provided are written, and the waiting rows go.
@@ -400,20 +442,28 @@ package final class SQLiteStore: ContactStore {
 
     /// Which handled contacts FCR judges, and which of them count as resolved first time.
     ///
-    /// The repeat search is a correlated `NOT EXISTS` on the `(customer_key, arrived_at)` index: one
-    /// index range probe per judged contact, O(n log n) in all, and the repeat may lie after the period.
+    /// Matched on the customer alone, the repeat test reads the contact's stored next inbound contact
+    /// (`next_inbound_at`, kept up to date at every load): no repeat when there is none, or when it came
+    /// after the window or after the follow-up cut-off. That is the same test as searching for a later
+    /// inbound contact in the window, since the next one is the earliest candidate. Matched on customer
+    /// and reason, the search is a correlated `NOT EXISTS` on the `(customer_key, arrived_at)` index, one
+    /// range probe per judged contact; the repeat may lie after the period either way.
     static func fcrExpressions(_ p: KPIParameters) -> (judged: String, resolved: String) {
         switch p.fcrMethod {
         case .resolved:
             return ("(c.abandoned = 0 AND c.resolved IS NOT NULL)", "c.resolved = 1")
         case .repeatContact:
             let window = Int64(p.fcrWindowDays) * 86_400_000
+            let judged = "(c.abandoned = 0 AND c.customer_key IS NOT NULL)"
+            guard p.fcrMatch == .customerAndReason else {
+                let cutoff = p.followUpBeforeUTC.map { " OR c.next_inbound_at >= \($0)" } ?? ""
+                return (judged, "(c.next_inbound_at IS NULL OR c.next_inbound_at > c.arrived_at + \(window)\(cutoff))")
+            }
             let cutoff = p.followUpBeforeUTC.map { " AND r.arrived_at < \($0)" } ?? ""
-            let reason = p.fcrMatch == .customerAndReason
-                ? " AND (r.contact_reason IS NULL OR c.contact_reason IS NULL OR r.contact_reason = c.contact_reason)" : ""
-            return ("(c.abandoned = 0 AND c.customer_key IS NOT NULL)", """
+            return (judged, """
                 NOT EXISTS (SELECT 1 FROM contacts r WHERE r.customer_key = c.customer_key AND r.direction = 'inbound'
-                    AND r.arrived_at > c.arrived_at AND r.arrived_at <= c.arrived_at + \(window)\(cutoff)\(reason))
+                    AND r.arrived_at > c.arrived_at AND r.arrived_at <= c.arrived_at + \(window)\(cutoff)
+                    AND (r.contact_reason IS NULL OR c.contact_reason IS NULL OR r.contact_reason = c.contact_reason))
                 """)
         }
     }
@@ -595,7 +645,7 @@ private struct SQLiteWriter: RowWriting {
         arguments.append(ingestID.databaseValue)
         try db.run(insert, arguments)
         if db.changesCount == 1 { return (.inserted, false, simple) }
-        let select = try statement("SELECT version, ingest_id FROM contacts WHERE source = ? AND interaction_id = ?")
+        let select = try statement("SELECT version, ingest_id, customer_key FROM contacts WHERE source = ? AND interaction_id = ?")
         let stored = try Row.fetchOne(select, arguments: [row.source, row.interactionID])
         let duplicate = (stored?[1] as Int64?) == ingestID
         if let version = row.version, let storedVersion = stored?[0] as Int64?, version < storedVersion { return (.stale, duplicate, false) }
@@ -607,7 +657,12 @@ private struct SQLiteWriter: RowWriting {
         updateArguments += [ingestID.databaseValue, row.source.databaseValue, row.interactionID.databaseValue]
         updateArguments += values.map { $0.databaseValue }
         try db.run(update, updateArguments)
-        return (db.changesCount == 1 ? .updated : .unchanged, duplicate, false)
+        guard db.changesCount == 1 else { return (.unchanged, duplicate, false) }
+        // The customer the contact had: its other contacts' next inbound contact may have been this one.
+        if let key = stored?[2] as String? {
+            try db.run(try statement("INSERT INTO temp.fcr_customers (customer_key) VALUES (?) ON CONFLICT DO NOTHING"), [key.databaseValue])
+        }
+        return (.updated, duplicate, false)
     }
 
     /// A leg that is a record of its own: matched by its reference, newer versions win, numbered after the file.

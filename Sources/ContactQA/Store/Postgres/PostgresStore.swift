@@ -10,7 +10,7 @@ import Foundation
 /// search for FCR run inside the server, and only one row per group comes back.
 package final class PostgresStore: ContactStore {
     /// The schema version this build writes; a database of a newer one is refused, an older one migrated.
-    static let schemaVersion = 4
+    static let schemaVersion = 5
     /// Advisory lock keys (pg_advisory_*): one for schema changes, one serialising file loads, one per run.
     static let migrationLock: Int64 = 0x436F_6E74_0001
     static let ingestLock: Int64 = 0x436F_6E74_0002
@@ -59,6 +59,10 @@ package final class PostgresStore: ContactStore {
             if version < 2 { try connection.script(PostgresStore.schemaV2) }
             if version < 3 { try connection.script(PostgresStore.schemaV3) }
             if version < 4 { try connection.script(PostgresStore.schemaV4) }
+            if version < 5 {
+                try connection.script("ALTER TABLE contacts ADD COLUMN IF NOT EXISTS next_inbound_at BIGINT")
+                try connection.script(SQLiteStore.nextInboundRefresh(customers: nil, isNot: "IS DISTINCT FROM"))
+            }
             try connection.execute("""
                 INSERT INTO meta (key, value) VALUES ('schema_version', $1)
                 ON CONFLICT (key) DO UPDATE SET value = excluded.value
@@ -170,6 +174,8 @@ package final class PostgresStore: ContactStore {
             try connection.execute("SELECT pg_advisory_xact_lock($1)", [String(PostgresStore.ingestLock)])
             try connection.execute("CREATE TEMP TABLE IF NOT EXISTS touched (source TEXT NOT NULL, interaction_id TEXT NOT NULL, refresh BIGINT NOT NULL, PRIMARY KEY (source, interaction_id))")
             try connection.execute("DELETE FROM touched")
+            try connection.execute("CREATE TEMP TABLE IF NOT EXISTS fcr_customers (customer_key TEXT PRIMARY KEY)")
+            try connection.execute("DELETE FROM fcr_customers")
             let id = try PostgresSession(connection: connection).insertLog(entry)
             var writer: any StoreWriter = PostgresWriter(connection: connection, ingestID: id)
             (decision, result) = try body(&writer)
@@ -187,6 +193,7 @@ package final class PostgresStore: ContactStore {
                         """)
                 }
                 try attachPendingSurveys()
+                try connection.script(SQLiteStore.nextInboundRefresh(customers: "fcr_customers", isNot: "IS DISTINCT FROM"))
                 try PostgresSession(connection: connection).updateLog(result)
                 try connection.execute("COMMIT")
                 // A large load changes the tables' statistics: refresh them now (a sample of 30,000 rows,
@@ -489,7 +496,7 @@ private struct PostgresWriter: RowWriting {
             INSERT INTO contacts (\(all.joined(separator: ", "))) VALUES (\(PostgresWriter.placeholders(1...all.count))) ON CONFLICT DO NOTHING
             """, [row.source, row.interactionID] + values.map(\.string) + extraValues + [String(ingestID)])
         if inserted.affected == 1 { return (.inserted, false, simple) }
-        let stored = try connection.run("SELECT version, ingest_id FROM contacts WHERE source = $1 AND interaction_id = $2",
+        let stored = try connection.run("SELECT version, ingest_id, customer_key FROM contacts WHERE source = $1 AND interaction_id = $2",
                                         [row.source, row.interactionID]).rows.first
         let duplicate = stored?[1].flatMap { Int64($0) } == ingestID
         if let version = row.version, let storedVersion = stored?[0].flatMap({ Int64($0) }), version < storedVersion { return (.stale, duplicate, false) }
@@ -499,7 +506,12 @@ private struct PostgresWriter: RowWriting {
             WHERE source = $\(n + 2) AND interaction_id = $\(n + 3)
               AND (\(columns.enumerated().map { "\($1) IS DISTINCT FROM $\($0 + 1)" }.joined(separator: " OR ")))
             """, values.map(\.string) + [String(ingestID), row.source, row.interactionID])
-        return (update.affected == 1 ? .updated : .unchanged, duplicate, false)
+        guard update.affected == 1 else { return (.unchanged, duplicate, false) }
+        // As SQLiteWriter: the customer the contact had, whose next inbound contacts are brought up to date.
+        if let key = stored?[2].flatMap({ $0 }) {
+            try connection.run("INSERT INTO fcr_customers (customer_key) VALUES ($1) ON CONFLICT DO NOTHING", [key])
+        }
+        return (.updated, duplicate, false)
     }
 
     mutating func writeReferencedLeg(_ row: MappedRow, legRef: String, _ layout: RowLayout) throws -> RowOutcome {
