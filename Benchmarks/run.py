@@ -199,6 +199,12 @@ def main():
         if args.postgres:
             compare_backends(args, binary, n, csv_path, store, ingest, kpis, backend_lines)
         row("full `run` of a pipeline (fresh store)", run_measured([binary, "run", pipeline, "--week", BACKFILL_WEEK, "--as-of", "2026-12-01", "--quiet"], cwd=args.work))
+        # The same store the next night, nothing new to load: the week's draft (its FCR window still
+        # open on this as-of date) written again, into a folder of its own. Compare with the KPIs row.
+        again = os.path.join(args.work, f"pipeline-again-{n}.yaml")
+        with open(again, "w") as f:
+            f.write(open(pipeline).read().replace(f"reports-{n}/", f"reports-again-{n}/"))
+        row("a night's `run` with nothing new (the week's draft again)", run_measured([binary, "run", again, "--week", BACKFILL_WEEK, "--as-of", "2026-11-25", "--quiet"], cwd=args.work), per_rows=None, per_mb=None)
 
         tonight, tonight_rows = write_tonight(binary, args.work, n, csv_path)
         night_store = os.path.join(args.work, f"night-{n}.sqlite")

@@ -245,6 +245,7 @@ package final class SQLiteStore: ContactStore {
         }
         migrator.registerMigration("v10: each contact's next inbound contact of its customer") { db in
             try db.execute(sql: "ALTER TABLE contacts ADD COLUMN next_inbound_at INTEGER")
+            try db.execute(sql: SQLiteStore.customerIndexWithDirection)
             try db.execute(sql: SQLiteStore.nextInboundRefresh(customers: nil, isNot: "IS NOT"))
         }
         return migrator
@@ -326,6 +327,13 @@ package final class SQLiteStore: ContactStore {
     }
 
 
+
+    /// The customer index carries the direction, so that the pass below reads the index alone instead of
+    /// looking every contact up in the table (at a million contacts, 13 s → 2 s for the pass).
+    static let customerIndexWithDirection = """
+        DROP INDEX IF EXISTS contacts_customer;
+        CREATE INDEX contacts_customer ON contacts(customer_key, arrived_at, direction) WHERE customer_key IS NOT NULL;
+        """
 
     /// Brings `next_inbound_at` up to date: for each contact of the customers a file touched (their keys
     /// now, and the keys an updated contact had before, gathered in `customers`; nil: every customer),

@@ -61,6 +61,7 @@ package final class PostgresStore: ContactStore {
             if version < 4 { try connection.script(PostgresStore.schemaV4) }
             if version < 5 {
                 try connection.script("ALTER TABLE contacts ADD COLUMN IF NOT EXISTS next_inbound_at BIGINT")
+                try connection.script(SQLiteStore.customerIndexWithDirection)
                 try connection.script(SQLiteStore.nextInboundRefresh(customers: nil, isNot: "IS DISTINCT FROM"))
             }
             try connection.execute("""
