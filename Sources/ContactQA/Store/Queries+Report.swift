@@ -66,10 +66,10 @@ extension SQLStore {
                   AND c.next_inbound_at <= c.arrived_at + \(Int64(windowDays) * 86_400_000)
                 """),
         ]
+        // One pass per check: the count is taken over every match before the five examples are cut.
         return try checks.map { name, sql in
-            let count = try query("SELECT COUNT(*) FROM (\(sql)) AS x").first?.first?.int ?? 0
-            let examples = try query("SELECT * FROM (\(sql)) AS x ORDER BY 1 LIMIT 5").compactMap { $0[0].string }
-            return ConsistencyCheck(name: name, count: count, examples: examples)
+            let rows = try query("SELECT x.interaction_id, COUNT(*) OVER () FROM (\(sql)) AS x ORDER BY 1 LIMIT 5")
+            return ConsistencyCheck(name: name, count: rows.first?[1].int ?? 0, examples: rows.compactMap { $0[0].string })
         }
     }
 }
