@@ -56,14 +56,14 @@ struct DailyRelease {
         var weeks = 0
         for back in 1...4 {
             let earlier = ISOWeek(containing: week.monday.adding(days: -7 * back))
-            let frame = SamplingFrame(candidates: try store.frameCandidates(Period(week: earlier, clock: clock)), plan: plan)
+            let frame = SamplingFrame(candidates: try store.frameCandidates(Period(week: earlier, clock: clock), risk: plan.riskSignals), plan: plan)
             guard !frame.units.isEmpty else { continue }
             weeks += 1
             for unit in frame.units { totals[Sampler.stratumLabel(unit, plan), default: 0] += 1 }
         }
         var expected: [String: Double] = totals.mapValues { Double($0) / Double(weeks) }
         if weeks == 0 {
-            let frame = SamplingFrame(candidates: try store.frameCandidates(Period(from: firstDay, to: firstDay, clock: clock)), plan: plan)
+            let frame = SamplingFrame(candidates: try store.frameCandidates(Period(from: firstDay, to: firstDay, clock: clock), risk: plan.riskSignals), plan: plan)
             for unit in frame.units { expected[Sampler.stratumLabel(unit, plan), default: 0] += 7 }
         }
         let population = expected.values.reduce(0, +)
@@ -106,7 +106,7 @@ struct DailyRelease {
             let period = Period(from: day, to: day, clock: clock)
             if dayPlan == nil { dayPlan = try self.dayPlan(week: week, clock: clock, firstDay: day) }
             // A day without a unit to sample (a closed day) has no sample.
-            if SamplingFrame(candidates: try store.frameCandidates(period), plan: dayPlan!).units.isEmpty { continue }
+            if SamplingFrame(candidates: try store.frameCandidates(period, risk: dayPlan!.riskSignals), plan: dayPlan!).units.isEmpty { continue }
             let (manifest, _) = try service.sample(plan: dayPlan!, period: period, out: "\(out)/\(day)")
             manifests.append(manifest)
         }

@@ -33,10 +33,13 @@ struct RiskWeights: Sendable, Equatable {
     var handleRatio = 2.0
     /// The repeat window in days (the FCR window).
     var repeatWindowDays = 7
+    /// A leg of at least this size is in the high band of `strata: [risk_band]`; a leg with no signal
+    /// (size 1) is low, the others medium.
+    var highFrom = 5.0
 
     package init() {}
 
-    static let keys = ["repeat", "transfer", "low_csat", "detractor", "escalation", "long_hold", "long_handle", "hold_s", "handle_ratio", "repeat_window_days"]
+    static let keys = ["repeat", "transfer", "low_csat", "detractor", "escalation", "long_hold", "long_handle", "hold_s", "handle_ratio", "repeat_window_days", "high_from"]
 
     /// The size measure of each unit, in the frame's order.
     func sizes(_ units: [FrameUnit]) -> [Double] {
@@ -61,11 +64,18 @@ struct RiskWeights: Sendable, Equatable {
         }
     }
 
-    var json: JSONValue {
+    /// The band of a size: low (no signal), medium, high (at least `highFrom`).
+    func band(_ size: Double) -> String {
+        size >= highFrom ? "high" : size > 1 ? "medium" : "low"
+    }
+
+    /// `bands`: also the band threshold (only plans stratified on risk bands carry it, so that the
+    /// fingerprints of `design: pps` plans written before it stay as they were).
+    func json(bands: Bool) -> JSONValue {
         .object([("repeat", .double(repeatContact)), ("transfer", .double(transfer)), ("low_csat", .double(lowCSAT)),
                  ("detractor", .double(detractor)), ("escalation", .double(escalation)), ("long_hold", .double(longHold)),
                  ("long_handle", .double(longHandle)), ("hold_s", .double(holdSeconds)), ("handle_ratio", .double(handleRatio)),
-                 ("repeat_window_days", .int(repeatWindowDays))])
+                 ("repeat_window_days", .int(repeatWindowDays))] + (bands ? [("high_from", .double(highFrom))] : []))
     }
 }
 

@@ -21,6 +21,8 @@ package struct FrameUnit: Sendable, Equatable {
     var evaluated: Bool
     /// What makes a problem likely on this leg (read only for targeted designs).
     var signals = RiskSignals()
+    /// low, medium or high: set by the frame when the plan is stratified on `risk_band`.
+    var riskBand: String?
 
     package init(source: String, interactionID: String, leg: Int, agent: String? = nil, team: String? = nil, channel: String,
                 queue: String? = nil, direction: String = "inbound", reason: String? = nil, arrivedAt: Int64,
@@ -54,6 +56,7 @@ package struct FrameUnit: Sendable, Equatable {
         case .queue: queue
         case .direction: direction
         case .reason: reason
+        case .riskBand: riskBand
         }
     }
 }
@@ -92,6 +95,10 @@ struct SamplingFrame: Sendable {
             } else {
                 units.append(unit)
             }
+        }
+        // Bands are read over the frame itself: a long handle is long against its queue's median here.
+        if plan.strata.contains(.riskBand) {
+            for (i, size) in plan.risk.sizes(units).enumerated() { units[i].riskBand = plan.risk.band(size) }
         }
         self.units = units
         self.exclusions = exclusions

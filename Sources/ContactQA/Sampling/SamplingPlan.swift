@@ -7,6 +7,8 @@ package struct SamplingPlan: Sendable, Equatable {
     /// A field a frame unit can be stratified on.
     package enum StratumField: String, Sendable, CaseIterable, Comparable {
         case channel, team, agent, queue, direction, reason
+        /// The leg's band of risk (low, medium, high) from its size measure under the plan's `risk:` weights.
+        case riskBand = "risk_band"
 
         package static func < (a: StratumField, b: StratumField) -> Bool { a.rawValue < b.rawValue }
     }
@@ -68,6 +70,8 @@ package struct SamplingPlan: Sendable, Equatable {
     var design = Design.cells
     /// The weights of the risk signals, for `design: pps`.
     var risk = RiskWeights()
+    /// The weights the frame's risk signals are read with, when the design or the strata use them.
+    var riskSignals: RiskWeights? { design == .pps || strata.contains(.riskBand) ? risk : nil }
     /// The least inclusion probability of a leg under `design: pps`.
     var piMin = 0.02
 
@@ -199,6 +203,8 @@ package struct SamplingPlan: Sendable, Equatable {
                 guard value > 0, value <= 1 else { throw node.error("pi_min lies in (0, 1]: every leg must keep a chance to be drawn") }
                 plan.piMin = value
             }
+        }
+        if plan.design == .pps || plan.strata.contains(.riskBand) {
             if let risk = try top["risk"]?.dictionary(allowed: RiskWeights.keys) {
                 func weight(_ key: String, _ path: WritableKeyPath<RiskWeights, Double>, range: ClosedRange<Double>) throws {
                     guard let node = risk[key] else { return }
@@ -215,18 +221,28 @@ package struct SamplingPlan: Sendable, Equatable {
                 try weight("long_handle", \.longHandle, range: 0...100)
                 try weight("hold_s", \.holdSeconds, range: 0...86_400)
                 try weight("handle_ratio", \.handleRatio, range: 1...100)
+                try weight("high_from", \.highFrom, range: 1...1000)
+                if let node = risk["high_from"], !plan.strata.contains(.riskBand) {
+                    throw node.error("high_from sets the high risk band: it goes with `strata: [risk_band]`")
+                }
                 if let node = risk["repeat_window_days"] {
                     let days = try node.int()
                     guard (1...366).contains(days) else { throw node.error("repeat_window_days lies in 1–366") }
                     plan.risk.repeatWindowDays = days
                 }
             }
-        } else if top["risk"] != nil || top["pi_min"] != nil {
-            throw (top["risk"] ?? top["pi_min"]!).error("risk and pi_min belong to `design: pps`")
-        } else if plan.method == .poisson {
-            guard case .rate = plan.size else { throw sizeNode.error("method poisson needs `size: {rate: r}` (each unit is selected with probability r)") }
-        } else if case .rate = plan.size {
-            throw sizeNode.error("`size: {rate: …}` goes with `method: poisson`")
+        } else if top["risk"] != nil {
+            throw top["risk"]!.error("risk belongs to `design: pps` or to a plan stratified on risk_band")
+        }
+        if plan.design != .pps, let node = top["pi_min"] {
+            throw node.error("pi_min belongs to `design: pps`")
+        }
+        if plan.design != .pps {
+            if plan.method == .poisson {
+                guard case .rate = plan.size else { throw sizeNode.error("method poisson needs `size: {rate: r}` (each unit is selected with probability r)") }
+            } else if case .rate = plan.size {
+                throw sizeNode.error("`size: {rate: …}` goes with `method: poisson`")
+            }
         }
         return plan
     }
@@ -298,8 +314,10 @@ package struct SamplingPlan: Sendable, Equatable {
         }
         if design == .pps {
             fields.append(("design", .string(design.rawValue)))
-            fields.append(("risk", risk.json))
+            fields.append(("risk", risk.json(bands: strata.contains(.riskBand))))
             fields.append(("pi_min", .double(piMin)))
+        } else if strata.contains(.riskBand) {
+            fields.append(("risk", risk.json(bands: true)))
         }
         return .object(fields)
     }

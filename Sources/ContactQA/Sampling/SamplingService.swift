@@ -38,7 +38,7 @@ package struct SamplingService {
             }
             supersedes = recorded.id
         }
-        let frame = SamplingFrame(candidates: try store.frameCandidates(period, risk: plan.design == .pps ? plan.risk : nil), plan: plan)
+        let frame = SamplingFrame(candidates: try store.frameCandidates(period, risk: plan.riskSignals), plan: plan)
         let drawn = try Sampler.draw(plan, frame: frame)
         let manifest = SampleManifest(sample: drawn, period: period, store: store.location)
         let text = manifest.text
@@ -106,7 +106,7 @@ package struct SamplingService {
         if manifestText != recorded.manifest { differences.append("the manifest file differs from the one recorded in the store (edited, or from another draw)") }
         if recorded.planFingerprint != plan.fingerprint { differences.append("the plan in the manifest is not the plan recorded for this period") }
 
-        let frame = SamplingFrame(candidates: try store.frameCandidates(period, risk: plan.design == .pps ? plan.risk : nil), plan: plan)
+        let frame = SamplingFrame(candidates: try store.frameCandidates(period, risk: plan.riskSignals), plan: plan)
         let now = frame.units.isEmpty ? [] : try Sampler.draw(plan, frame: frame).units
         let then = Dictionary(recorded.units.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let current = Dictionary(now.map { ($0.unit.id, $0) }, uniquingKeysWith: { a, _ in a })

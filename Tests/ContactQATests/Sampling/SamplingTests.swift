@@ -147,7 +147,7 @@ struct SamplingDesignTests {
         func error(_ yaml: String) -> String? {
             do { _ = try SamplingPlan.parse(yaml: yaml, file: "plan.yaml"); return nil } catch { return "\(error)" }
         }
-        #expect(error("strata: [chanel]\nsize: {n: 5}\nseed: 1\n") == "plan.yaml:1: strata: cannot stratify on \"chanel\" (did you mean \"channel\"?); use channel, team, agent, queue, direction, reason")
+        #expect(error("strata: [chanel]\nsize: {n: 5}\nseed: 1\n") == "plan.yaml:1: strata: cannot stratify on \"chanel\" (did you mean \"channel\"?); use channel, team, agent, queue, direction, reason, risk_band")
         #expect(error("size: {margin_of_error: 1.5, proportion: 0.5}\nseed: 1\n") == "plan.yaml:1: size.margin_of_error: for a proportion the margin of error lies in [0.000001, 1), e.g. 0.05")
         #expect(error("size: {margin_of_error: 0, sd: 12}\nseed: 1\n") == "plan.yaml:1: size.margin_of_error: for a mean the margin of error is in score points, 0.000001–1000000")
         #expect(error("size: {n: 5}\n") == "plan.yaml:1: a plan needs `seed:` so that anyone can re-draw its samples")

@@ -33,7 +33,9 @@ struct TargetedSamplingTests {
         #expect(plan.json.rendered().contains("\"design\": \"pps\""))
         for (yaml, message) in [
             ("design: pps\nsize: {rate: 0.1}\nseed: 1", "design pps takes the expected size as `n`"),
-            ("size: {n: 5}\nrisk: {repeat: 2}\nseed: 1", "risk and pi_min belong to `design: pps`"),
+            ("size: {n: 5}\nrisk: {repeat: 2}\nseed: 1", "risk belongs to `design: pps` or to a plan stratified on risk_band"),
+            ("size: {n: 5}\npi_min: 0.1\nseed: 1", "pi_min belongs to `design: pps`"),
+            ("design: pps\nsize: {n: 5}\nrisk: {high_from: 4}\nseed: 1", "high_from sets the high risk band"),
             ("design: pps\nsize: {n: 5}\npi_min: 0\nseed: 1", "pi_min lies in (0, 1]"),
             ("design: pps\nsize: {n: 5}\nper_agent: {min: 2}\nseed: 1", "per_agent cannot be kept with design: pps"),
         ] {
