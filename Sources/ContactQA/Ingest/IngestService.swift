@@ -58,6 +58,16 @@ package struct IngestService {
                 logger.info("\((file as NSString).lastPathComponent): \(count) disputes")
             }
             return []
+        case .contactLens:
+            // All of a night's files in one transaction; an analysis that did not complete is counted, not loaded.
+            var entries: [(ConversationAnalytics, file: String)] = []
+            var incomplete = 0
+            for file in files {
+                if let analytics = try ConversationAnalytics.read(file) { entries.append((analytics, (file as NSString).lastPathComponent)) } else { incomplete += 1 }
+            }
+            let count = try store.upsertConversationAnalytics(entries, source: AmazonConnectMapper.defaultSource)
+            logger.info("Contact Lens: \(count) analysed contacts loaded\(incomplete > 0 ? ", \(incomplete) analyses not completed (skipped)" : "")")
+            return []
         case .scorecard:
             for file in files {
                 let card = try Scorecard.load(file: file)
@@ -122,7 +132,7 @@ package struct IngestService {
             importer.progress = progress
             importer.bounds = bounds
             return (importer, mapping.source)
-        case .roster, .scorecard, .acknowledgements, .disputes:
+        case .roster, .scorecard, .acknowledgements, .disputes, .contactLens:
             preconditionFailure("\(kind) files are registered, not imported")
         }
     }

@@ -13,12 +13,14 @@ package enum SourceKind: String, CaseIterable, Sendable {
     case evaluations
     case acknowledgements
     case disputes
+    /// Amazon Connect Contact Lens output files: conversation analytics of Connect legs.
+    case contactLens = "amazon-connect-contact-lens"
 
     /// Whether files of this kind are read through a mapping file (`--mapping`, `mapping:`).
     package var needsMapping: Bool { self == .csv || self == .surveys }
 
     /// Whether files of this kind carry contacts (loaded once by SHA-256, counted in week readiness).
-    var carriesContacts: Bool { ![.roster, .scorecard, .evaluations, .acknowledgements, .disputes].contains(self) }
+    var carriesContacts: Bool { ![.roster, .scorecard, .evaluations, .acknowledgements, .disputes, .contactLens].contains(self) }
 
     /// The names this version reads, for messages.
     package static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }

@@ -12,6 +12,9 @@ struct RiskSignals: Sendable, Equatable {
     package var satisfied: Bool?
     /// The customer's NPS answer, 0–10; nil without one.
     var nps: Int?
+    /// The customer's sentiment at the end of the conversation (conversation analytics, −5 to +5); nil
+    /// where none was imported.
+    var customerEndSentiment: Double?
 
     package init() {}
 }
@@ -33,13 +36,18 @@ struct RiskWeights: Sendable, Equatable {
     var handleRatio = 2.0
     /// The repeat window in days (the FCR window).
     var repeatWindowDays = 7
+    /// The customer ended the conversation below this sentiment (conversation analytics): a signal of
+    /// weight `negativeSentiment`.
+    var negativeSentiment = 2.0
+    var endSentimentBelow = -1.0
     /// A leg of at least this size is in the high band of `strata: [risk_band]`; a leg with no signal
     /// (size 1) is low, the others medium.
     var highFrom = 5.0
 
     package init() {}
 
-    static let keys = ["repeat", "transfer", "low_csat", "detractor", "escalation", "long_hold", "long_handle", "hold_s", "handle_ratio", "repeat_window_days", "high_from"]
+    static let keys = ["repeat", "transfer", "low_csat", "detractor", "escalation", "long_hold", "long_handle", "hold_s", "handle_ratio", "repeat_window_days", "high_from",
+                       "negative_sentiment", "end_sentiment_below"]
 
     /// The size measure of each unit, in the frame's order.
     func sizes(_ units: [FrameUnit]) -> [Double] {
@@ -58,6 +66,7 @@ struct RiskWeights: Sendable, Equatable {
             if s.satisfied == false { size += lowCSAT }
             if let nps = s.nps, nps <= 6 { size += detractor }
             if s.escalated { size += escalation }
+            if let sentiment = s.customerEndSentiment, sentiment < endSentimentBelow { size += negativeSentiment }
             if s.holdSeconds > holdSeconds { size += longHold }
             if let median = medians[u.queue ?? ""], median > 0, u.handleSeconds > handleRatio * median { size += longHandle }
             return size
@@ -75,7 +84,10 @@ struct RiskWeights: Sendable, Equatable {
         .object([("repeat", .double(repeatContact)), ("transfer", .double(transfer)), ("low_csat", .double(lowCSAT)),
                  ("detractor", .double(detractor)), ("escalation", .double(escalation)), ("long_hold", .double(longHold)),
                  ("long_handle", .double(longHandle)), ("hold_s", .double(holdSeconds)), ("handle_ratio", .double(handleRatio)),
-                 ("repeat_window_days", .int(repeatWindowDays))] + (bands ? [("high_from", .double(highFrom))] : []))
+                 ("repeat_window_days", .int(repeatWindowDays))] + (bands ? [("high_from", .double(highFrom))] : [])
+                // Only when changed, so that the fingerprints of plans written before analytics stay as they were.
+                + (negativeSentiment != RiskWeights().negativeSentiment ? [("negative_sentiment", .double(negativeSentiment))] : [])
+                + (endSentimentBelow != RiskWeights().endSentimentBelow ? [("end_sentiment_below", .double(endSentimentBelow))] : []))
     }
 }
 

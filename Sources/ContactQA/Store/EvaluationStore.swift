@@ -33,6 +33,18 @@ extension SQLiteStore {
         CREATE INDEX assignments_leg ON assignments(source, interaction_id, leg);
         """
 
+    /// Conversation analytics per leg (Amazon Connect Contact Lens), keyed by the leg's reference in its
+    /// source, so that a file may arrive before or after the leg's own record. No transcript, no
+    /// identifier of a participant.
+    static let analyticsMigration = """
+        CREATE TABLE conversation_analytics (
+            source TEXT NOT NULL, leg_ref TEXT NOT NULL, channel TEXT NOT NULL,
+            duration_ms INTEGER, talk_ms INTEGER, non_talk_ms INTEGER, interruptions INTEGER,
+            customer_sentiment REAL, agent_sentiment REAL, customer_end_sentiment REAL,
+            categories TEXT NOT NULL, file TEXT NOT NULL,
+            PRIMARY KEY (source, leg_ref));
+        """
+
 }
 
 extension SQLStore {
@@ -63,6 +75,32 @@ extension SQLStore {
             result[card.key] = card
         }
         return result
+    }
+}
+
+/// Conversation analytics, written by the ingest stage and read as risk signals.
+extension SQLStore {
+    /// Adds or replaces each leg's analytics (the latest file wins for a leg).
+    func upsertConversationAnalytics(_ entries: [(ConversationAnalytics, file: String)], source: String) throws -> Int {
+        try transaction { db in
+            for (a, file) in entries {
+                let values: [FieldValue] = [
+                    .text(source), .text(a.contactID), .text(a.channel), FieldValue(a.durationMs), FieldValue(a.talkMs), FieldValue(a.nonTalkMs),
+                    FieldValue(a.interruptions.map(Int64.init)), FieldValue(a.customerSentiment), FieldValue(a.agentSentiment),
+                    FieldValue(a.customerEndSentiment), .text(a.categories.joined(separator: "\n")), .text(file),
+                ]
+                try db.execute("""
+                    INSERT INTO conversation_analytics (source, leg_ref, channel, duration_ms, talk_ms, non_talk_ms, interruptions,
+                        customer_sentiment, agent_sentiment, customer_end_sentiment, categories, file)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (source, leg_ref) DO UPDATE SET channel = excluded.channel, duration_ms = excluded.duration_ms,
+                        talk_ms = excluded.talk_ms, non_talk_ms = excluded.non_talk_ms, interruptions = excluded.interruptions,
+                        customer_sentiment = excluded.customer_sentiment, agent_sentiment = excluded.agent_sentiment,
+                        customer_end_sentiment = excluded.customer_end_sentiment, categories = excluded.categories, file = excluded.file
+                    """, values)
+            }
+        }
+        return entries.count
     }
 }
 

@@ -68,7 +68,8 @@ extension SQLStore {
             , COALESCE(l.hold_s, 0), c.transferred, c.escalated,
               CASE WHEN c.csat IS NULL THEN NULL WHEN c.csat >= \(SQLiteStore.csatSatisfiedFrom(KPIParameters(), prefix: "c.")) THEN 1 ELSE 0 END,
               c.nps,
-              CASE WHEN c.next_inbound_at <= c.arrived_at + \(window) THEN 1 ELSE 0 END
+              CASE WHEN c.next_inbound_at <= c.arrived_at + \(window) THEN 1 ELSE 0 END,
+              (SELECT a.customer_end_sentiment FROM conversation_analytics a WHERE a.source = l.source AND a.leg_ref = l.leg_ref)
             """
         try forEachRow("""
             SELECT l.source, l.interaction_id, l.leg, l.agent_id, l.team, c.channel, COALESCE(l.queue, c.queue), c.direction,
@@ -96,6 +97,7 @@ extension SQLStore {
                 unit.signals.satisfied = row[18].bool
                 unit.signals.nps = row[19].int
                 unit.signals.repeated = row[20].bool ?? false
+                unit.signals.customerEndSentiment = row[21].double
             }
             units.append(unit)
         }

@@ -248,6 +248,9 @@ package final class SQLiteStore: ContactStore {
             try db.execute(sql: SQLiteStore.customerIndexWithDirection)
             try db.execute(sql: SQLiteStore.nextInboundRefresh(customers: nil, isNot: "IS NOT"))
         }
+        migrator.registerMigration("v11: conversation analytics") { db in
+            try db.execute(sql: SQLiteStore.analyticsMigration)
+        }
         return migrator
     }
 

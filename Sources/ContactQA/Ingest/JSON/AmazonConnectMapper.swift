@@ -8,7 +8,9 @@ import Foundation
 /// never counts as an FCR repeat and handle time stays with each agent. Records arrive at least once:
 /// the one with the highest `LastUpdateTimestamp` wins.
 package struct AmazonConnectMapper: JSONRecordMapper {
-    package var source = "amazon-connect"
+    /// The source name of Connect contacts in the store.
+    static let defaultSource = "amazon-connect"
+    package var source = AmazonConnectMapper.defaultSource
     package var wrapperKey: String? = nil
     /// Calling code for national numbers (Connect addresses are E.164 already).
     var phoneCountryCode: String?

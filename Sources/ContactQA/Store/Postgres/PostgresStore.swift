@@ -10,7 +10,7 @@ import Foundation
 /// search for FCR run inside the server, and only one row per group comes back.
 package final class PostgresStore: ContactStore {
     /// The schema version this build writes; a database of a newer one is refused, an older one migrated.
-    static let schemaVersion = 5
+    static let schemaVersion = 6
     /// Advisory lock keys (pg_advisory_*): one for schema changes, one serialising file loads, one per run.
     static let migrationLock: Int64 = 0x436F_6E74_0001
     static let ingestLock: Int64 = 0x436F_6E74_0002
@@ -59,6 +59,10 @@ package final class PostgresStore: ContactStore {
             if version < 2 { try connection.script(PostgresStore.schemaV2) }
             if version < 3 { try connection.script(PostgresStore.schemaV3) }
             if version < 4 { try connection.script(PostgresStore.schemaV4) }
+            if version < 6 {
+                try connection.script(SQLiteStore.analyticsMigration.replacingOccurrences(of: "CREATE TABLE ", with: "CREATE TABLE IF NOT EXISTS ")
+                    .replacingOccurrences(of: " INTEGER", with: " BIGINT").replacingOccurrences(of: " REAL", with: " DOUBLE PRECISION"))
+            }
             if version < 5 {
                 try connection.script("ALTER TABLE contacts ADD COLUMN IF NOT EXISTS next_inbound_at BIGINT")
                 try connection.script(SQLiteStore.customerIndexWithDirection)
