@@ -20,6 +20,8 @@ package struct Scorecard: Sendable, Equatable {
         var critical: Bool
         package var target: Double?
         package var coaching: [String]
+        /// An automatic check run on every handled leg (`auto:`); never part of an evaluation's score.
+        var auto: AutoRule?
     }
 
     package var id: String
@@ -60,7 +62,7 @@ package struct Scorecard: Sendable, Equatable {
             sectionLabels[sectionID] = try s["label"]?.string()
             guard let list = s["criteria"] else { throw section.error("a section needs `criteria`") }
             for node in try list.list() {
-                let c = try node.dictionary(allowed: ["id", "label", "description", "scale", "weight", "na_allowed", "critical", "target", "coaching"])
+                let c = try node.dictionary(allowed: ["id", "label", "description", "scale", "weight", "na_allowed", "critical", "target", "coaching", "auto"])
                 guard let idNode = c["id"], let scaleNode = c["scale"] else { throw node.error("a criterion needs `id` and `scale`") }
                 let id = try idNode.string()
                 if criteria.contains(where: { $0.id == id }) { throw idNode.error("criterion \"\(id)\" appears twice") }
@@ -82,7 +84,8 @@ package struct Scorecard: Sendable, Equatable {
                 if let target, target < min || target > max { throw c["target"]!.error("the target lies outside the scale") }
                 criteria.append(Criterion(id: id, label: try c["label"]?.string() ?? id, section: sectionID, min: min, max: max, yesNo: yesNo,
                                           weight: weight, naAllowed: try c["na_allowed"]?.bool() ?? false, critical: try c["critical"]?.bool() ?? false,
-                                          target: target, coaching: try c["coaching"]?.stringList() ?? []))
+                                          target: target, coaching: try c["coaching"]?.stringList() ?? [],
+                                          auto: try c["auto"].map(AutoRule.parse)))
             }
         }
         guard !criteria.isEmpty else { throw sections.error("a scorecard needs at least one criterion") }
@@ -92,7 +95,7 @@ package struct Scorecard: Sendable, Equatable {
 
     /// A canonical text of the definition, to tell an identical re-registration from a changed version.
     var fingerprint: String {
-        let text = criteria.map { "\($0.id)|\($0.section)|\($0.min)|\($0.max)|\($0.yesNo)|\($0.weight)|\($0.naAllowed)|\($0.critical)|\($0.target.map { "\($0)" } ?? "")|\($0.coaching.joined(separator: ";"))" }
+        let text = criteria.map { "\($0.id)|\($0.section)|\($0.min)|\($0.max)|\($0.yesNo)|\($0.weight)|\($0.naAllowed)|\($0.critical)|\($0.target.map { "\($0)" } ?? "")|\($0.coaching.joined(separator: ";"))\($0.auto.map { "|auto=" + $0.text } ?? "")" }
             .joined(separator: "\n")
         return hexString(SHA256.hash(data: Data("\(id)|\(version)\n\(text)".utf8)))
     }

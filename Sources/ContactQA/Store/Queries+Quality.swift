@@ -179,3 +179,56 @@ extension SQLStore {
         }
     }
 }
+
+extension SQLStore {
+    /// The period's handled legs with what automatic checks read: hold time and, where imported,
+    /// conversation analytics.
+    func autoCheckLegs(_ period: Period) throws -> [AutoCheckLeg] {
+        var legs: [AutoCheckLeg] = []
+        try forEachRow("""
+            SELECT l.source, l.interaction_id, l.leg, l.agent_id, COALESCE(l.team, (SELECT r.team FROM roster r WHERE r.agent_id = l.agent_id)),
+                   c.channel, l.hold_s, a.non_talk_ms, a.duration_ms, a.customer_end_sentiment, a.categories, a.leg_ref
+            FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id
+            LEFT JOIN conversation_analytics a ON a.source = l.source AND a.leg_ref = l.leg_ref
+            WHERE c.arrived_at >= ? AND c.arrived_at < ? AND c.abandoned = 0
+            ORDER BY l.source, l.interaction_id, l.leg
+            """, [.integer(period.fromUTC), .integer(period.toUTC)]) { row in
+            let analysed = row[11].string != nil
+            legs.append(AutoCheckLeg(source: row[0].string ?? "", interactionID: row[1].string ?? "", leg: row[2].int ?? 0, agent: row[3].string,
+                                     team: row[4].string, channel: row[5].string ?? "", holdSeconds: row[6].double,
+                                     nonTalkMs: row[7].int64, durationMs: row[8].int64, customerEndSentiment: row[9].double,
+                                     categories: analysed ? (row[10].string ?? "").split(separator: "\n").map(String.init) : nil))
+        }
+        return legs
+    }
+
+    /// Each rated criterion of the period's evaluations that stand (re-evaluated ones left out), as
+    /// passed or not: rated at or above the criterion's target, its scale's maximum without one.
+    /// Keyed `source|interaction|leg` → `scorecard/criterion`; a leg rated twice keeps the later evaluation.
+    func humanPasses(_ period: Period, cards: [String: Scorecard]) throws -> [String: [String: Bool]] {
+        var result: [String: [String: Bool]] = [:]
+        for r in try query("""
+            SELECT e.source, e.interaction_id, e.leg, e.scorecard_id, e.scorecard_version, a.criterion_id, a.rating
+            FROM evaluations e JOIN contacts c ON c.source = e.source AND c.interaction_id = e.interaction_id
+            JOIN evaluation_answers a ON a.evaluation_id = e.evaluation_id
+            WHERE c.arrived_at >= ? AND c.arrived_at < ? AND a.rating IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM evaluations r WHERE r.re_evaluates = e.evaluation_id)
+            ORDER BY e.evaluated_at, e.evaluation_id
+            """, [.integer(period.fromUTC), .integer(period.toUTC)]) {
+            guard let source = r[0].string, let id = r[1].string, let leg = r[2].int, let card = r[3].string, let version = r[4].int,
+                  let criterionID = r[5].string, let rating = r[6].double,
+                  let criterion = cards[Scorecard.key(card, version)]?.criterion(criterionID) else { continue }
+            result["\(source)|\(id)|\(leg)", default: [:]]["\(card)/\(criterionID)"] = rating >= (criterion.target ?? criterion.max)
+        }
+        return result
+    }
+}
+
+extension AutoCheckReport {
+    /// The automatic checks of the latest version of each registered scorecard, over the period.
+    package static func build(store: any SQLStore, period: Period) throws -> AutoCheckReport {
+        let cards = try store.scorecards()
+        let latest = Dictionary(cards.values.map { ($0.id, $0) }, uniquingKeysWith: { $0.version >= $1.version ? $0 : $1 })
+        return build(cards: Array(latest.values), legs: try store.autoCheckLegs(period), ratings: try store.humanPasses(period, cards: cards))
+    }
+}
