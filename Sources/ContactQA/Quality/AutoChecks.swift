@@ -40,6 +40,16 @@ package enum AutoRule: Sendable, Equatable {
         }
     }
 
+    /// For readers: "hold above 120 s", "category Cancellation matched".
+    var description: String {
+        switch self {
+        case .holdAbove(let s): "hold above \(WeeklyReport.duration(s))"
+        case .nonTalkShareAbove(let x): String(format: "non-talk time above %.0f%%", 100 * x)
+        case .endSentimentBelow(let x): "customer ending below \(x.formatted()) on -5 to +5"
+        case .category(let name): "category \(name) matched"
+        }
+    }
+
     /// For the scorecard's fingerprint.
     var text: String {
         switch self {

@@ -199,6 +199,9 @@ struct ReportPage {
     /// Packs acknowledged, evaluations disputed and overturned, by team; empty when not recorded.
     var feedback: String
     var hasFeedback: Bool
+    /// One line per automatic check: failures over every handled leg, by team, and agreement with evaluators.
+    var autoChecks: [String]
+    var hasAutoChecks: Bool
     var criticalByTeam: [CriticalTeam]
     var sample: Sample?
     var weakest: [Criterion]

@@ -39,6 +39,8 @@ struct WeeklyReport {
     var qualityByTeam: [(team: String?, estimate: QAEstimate)] = []
     /// Acknowledgements and disputes of the week's feedback, when the site records them.
     var feedback: FeedbackLoop?
+    /// The scorecards' automatic checks over every handled leg of the week; nil without `auto:` rules.
+    var autoChecks: AutoCheckReport?
     /// Re-issues of a final report after late evaluations of its sample, oldest first.
     var revisions: [Revision] = []
     /// The roster's display names by agent id, shown beside the id; empty where names are hidden.
@@ -192,6 +194,8 @@ struct WeeklyReport {
         report.qualityByTeam = try QualityEngine(store: store).report(period: period, groupBy: .team).groups.map { ($0.key, $0.estimate) }
         report.plansDue = try store.actionPlans().filter { $0.isDue(asOf: asOf) }
         report.feedback = try store.feedbackLoop(period, week: week)
+        let checks = try AutoCheckReport.build(store: store, period: period)
+        report.autoChecks = checks.checks.isEmpty ? nil : checks
         let roster = try store.rosterNamesAndTeams()
         report.agentNames = roster.compactMapValues(\.name)
         if !roster.isEmpty { report.agentsNotInRoster = try store.agentsNotInRoster(period) }
@@ -332,7 +336,14 @@ struct WeeklyReport {
     func html() throws -> String { Templates.render(page, "report.html") }
 
     /// `report.json`: the status, the week's KPIs (§6 shape), trends and quality, all machine-readable.
+    /// report.json: the weekly figures, and `auto_checks` (before `sample`) when a scorecard has automatic checks.
     package var json: JSONValue {
+        guard let autoChecks, case .object(var fields) = figuresJSON else { return figuresJSON }
+        fields.insert(("auto_checks", autoChecks.json), at: fields.count - 1)
+        return .object(fields)
+    }
+
+    private var figuresJSON: JSONValue {
         .object([("week", .string(week.description)), ("status", .string(final ? "final" : "draft")), ("as_of", .string(asOf.description)),
                  ("revisions", .array(revisions.map { r in
                      .object([("date", .string(r.date.description)), ("evaluations_before", .int(r.evaluationsBefore)),

@@ -69,6 +69,15 @@ struct AutoCheckTests {
         #expect(abs(agreement.alpha! - 4.0 / 7.0) < 1e-12)
         // No evaluator rated the analytics criteria (N/A): no agreement to report.
         #expect(checks["auto-test/calm_end"]!.agreement.n == 0 && checks["auto-test/calm_end"]!.agreement.kappa == nil)
+        // The weekly report carries the checks in its quality section and in report.json.
+        let weekly = try WeeklyReport.build(store: store, week: ISOWeek("2026-W47")!, asOf: LocalDate(iso: "2026-12-01")!,
+                                            parameters: KPIParameters(), targets: [:])
+        let markdown = try weekly.markdown()
+        #expect(markdown.contains("Automatic checks, every handled leg (never part of the QA score):"))
+        #expect(markdown.contains("- hold (hold above 10 s): 1 of 6 legs fail (16.7%): "), "\(markdown)")
+        #expect(markdown.contains("; agreement with evaluators on 5 legs: kappa 0.55, alpha 0.57"))
+        #expect(markdown.contains("- calm_end (customer ending below -1 on -5 to +5): 1 of 2 legs fail (50.0%)"))
+        #expect(weekly.json.rendered().contains("\"auto_checks\""))
         // An automatic result never enters the QA estimate: the evaluations' scores are the humans' alone.
         let scores = try textRows(store, "SELECT evaluation_id, score FROM evaluations ORDER BY 1")
         #expect(scores.map { $0[1] } == ["62.5", "100", "75", "87.5", "100"])
