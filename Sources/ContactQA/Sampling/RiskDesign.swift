@@ -15,6 +15,8 @@ struct RiskSignals: Sendable, Equatable {
     /// The customer's sentiment at the end of the conversation (conversation analytics, −5 to +5); nil
     /// where none was imported.
     var customerEndSentiment: Double?
+    /// How many of the scorecards' automatic checks (`auto:`) the leg fails.
+    var autoChecksFailed = 0
 
     package init() {}
 }
@@ -39,6 +41,8 @@ struct RiskWeights: Sendable, Equatable {
     /// The customer ended the conversation below this sentiment (conversation analytics): a signal of
     /// weight `negativeSentiment`.
     var negativeSentiment = 2.0
+    /// A leg failing any automatic check of its scorecard.
+    var autoCheckFailed = 2.0
     var endSentimentBelow = -1.0
     /// A leg of at least this size is in the high band of `strata: [risk_band]`; a leg with no signal
     /// (size 1) is low, the others medium.
@@ -47,7 +51,7 @@ struct RiskWeights: Sendable, Equatable {
     package init() {}
 
     static let keys = ["repeat", "transfer", "low_csat", "detractor", "escalation", "long_hold", "long_handle", "hold_s", "handle_ratio", "repeat_window_days", "high_from",
-                       "negative_sentiment", "end_sentiment_below"]
+                       "negative_sentiment", "end_sentiment_below", "auto_check_failed"]
 
     /// The size measure of each unit, in the frame's order.
     func sizes(_ units: [FrameUnit]) -> [Double] {
@@ -67,6 +71,7 @@ struct RiskWeights: Sendable, Equatable {
             if let nps = s.nps, nps <= 6 { size += detractor }
             if s.escalated { size += escalation }
             if let sentiment = s.customerEndSentiment, sentiment < endSentimentBelow { size += negativeSentiment }
+            if s.autoChecksFailed > 0 { size += autoCheckFailed }
             if s.holdSeconds > holdSeconds { size += longHold }
             if let median = medians[u.queue ?? ""], median > 0, u.handleSeconds > handleRatio * median { size += longHandle }
             return size
@@ -87,7 +92,8 @@ struct RiskWeights: Sendable, Equatable {
                  ("repeat_window_days", .int(repeatWindowDays))] + (bands ? [("high_from", .double(highFrom))] : [])
                 // Only when changed, so that the fingerprints of plans written before analytics stay as they were.
                 + (negativeSentiment != RiskWeights().negativeSentiment ? [("negative_sentiment", .double(negativeSentiment))] : [])
-                + (endSentimentBelow != RiskWeights().endSentimentBelow ? [("end_sentiment_below", .double(endSentimentBelow))] : []))
+                + (endSentimentBelow != RiskWeights().endSentimentBelow ? [("end_sentiment_below", .double(endSentimentBelow))] : [])
+                + (autoCheckFailed != RiskWeights().autoCheckFailed ? [("auto_check_failed", .double(autoCheckFailed))] : []))
     }
 }
 

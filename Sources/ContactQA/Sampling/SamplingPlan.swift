@@ -224,6 +224,7 @@ package struct SamplingPlan: Sendable, Equatable {
                 try weight("high_from", \.highFrom, range: 1...1000)
                 try weight("negative_sentiment", \.negativeSentiment, range: 0...100)
                 try weight("end_sentiment_below", \.endSentimentBelow, range: -5...5)
+                try weight("auto_check_failed", \.autoCheckFailed, range: 0...100)
                 if let node = risk["high_from"], !plan.strata.contains(.riskBand) {
                     throw node.error("high_from sets the high risk band: it goes with `strata: [risk_band]`")
                 }

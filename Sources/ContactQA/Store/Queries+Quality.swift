@@ -181,6 +181,12 @@ extension SQLStore {
 }
 
 extension SQLStore {
+    /// The latest registered version of each scorecard, by id.
+    func latestScorecards() throws -> [Scorecard] {
+        Dictionary(try scorecards().values.map { ($0.id, $0) }, uniquingKeysWith: { $0.version >= $1.version ? $0 : $1 })
+            .values.sorted { $0.id < $1.id }
+    }
+
     /// The period's handled legs with what automatic checks read: hold time and, where imported,
     /// conversation analytics.
     func autoCheckLegs(_ period: Period) throws -> [AutoCheckLeg] {
@@ -227,8 +233,6 @@ extension SQLStore {
 extension AutoCheckReport {
     /// The automatic checks of the latest version of each registered scorecard, over the period.
     package static func build(store: any SQLStore, period: Period) throws -> AutoCheckReport {
-        let cards = try store.scorecards()
-        let latest = Dictionary(cards.values.map { ($0.id, $0) }, uniquingKeysWith: { $0.version >= $1.version ? $0 : $1 })
-        return build(cards: Array(latest.values), legs: try store.autoCheckLegs(period), ratings: try store.humanPasses(period, cards: cards))
+        build(cards: try store.latestScorecards(), legs: try store.autoCheckLegs(period), ratings: try store.humanPasses(period, cards: try store.scorecards()))
     }
 }

@@ -69,8 +69,13 @@ extension SQLStore {
               CASE WHEN c.csat IS NULL THEN NULL WHEN c.csat >= \(SQLiteStore.csatSatisfiedFrom(KPIParameters(), prefix: "c.")) THEN 1 ELSE 0 END,
               c.nps,
               CASE WHEN c.next_inbound_at <= c.arrived_at + \(window) THEN 1 ELSE 0 END,
-              (SELECT a.customer_end_sentiment FROM conversation_analytics a WHERE a.source = l.source AND a.leg_ref = l.leg_ref)
+              a.customer_end_sentiment, l.hold_s, a.non_talk_ms, a.duration_ms, a.categories, a.leg_ref
             """
+        let analytics = risk == nil ? "" : "LEFT JOIN conversation_analytics a ON a.source = l.source AND a.leg_ref = l.leg_ref"
+        // The scorecards' automatic checks, each leg judged by those of its channel's scorecards.
+        let rules: [(card: Scorecard, rule: AutoRule)] = risk == nil ? [] : try latestScorecards().flatMap { card in
+            card.criteria.compactMap { $0.auto }.map { (card, $0) }
+        }
         try forEachRow("""
             SELECT l.source, l.interaction_id, l.leg, l.agent_id, l.team, c.channel, COALESCE(l.queue, c.queue), c.direction,
                    c.contact_reason, c.arrived_at, l.recording_ref,
@@ -82,6 +87,7 @@ extension SQLStore {
                                            AND s.period_from = ? AND s.period_to = ?) THEN 1 ELSE 0 END\(signals)
             FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id
             LEFT JOIN roster r ON r.agent_id = l.agent_id
+            \(analytics)
             WHERE c.arrived_at >= ? AND c.arrived_at < ? AND c.abandoned = 0
             ORDER BY l.source, l.interaction_id, l.leg
             """, [.text(period.to.description), .text(period.from.description), .text(period.to.description),
@@ -98,6 +104,13 @@ extension SQLStore {
                 unit.signals.nps = row[19].int
                 unit.signals.repeated = row[20].bool ?? false
                 unit.signals.customerEndSentiment = row[21].double
+                if !rules.isEmpty {
+                    let leg = AutoCheckLeg(source: unit.source, interactionID: unit.interactionID, leg: unit.leg, agent: unit.agent, team: unit.team,
+                                           channel: unit.channel, holdSeconds: row[22].double, nonTalkMs: row[23].int64, durationMs: row[24].int64,
+                                           customerEndSentiment: row[21].double,
+                                           categories: row[26].string == nil ? nil : (row[25].string ?? "").split(separator: "\n").map(String.init))
+                    unit.signals.autoChecksFailed = rules.filter { $0.card.applies(to: unit.channel) && $0.rule.passes(leg) == false }.count
+                }
             }
             units.append(unit)
         }

@@ -83,6 +83,26 @@ struct AutoCheckTests {
         #expect(scores.map { $0[1] } == ["62.5", "100", "75", "87.5", "100"])
     }
 
+    /// Failing an automatic check is a risk signal of targeted sampling: a1 fails hold, d1 fails the
+    /// three analytics checks; each gains the weight of `auto_check_failed` (2) once.
+    @Test func failingACheckIsARiskSignal() throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        var service = IngestService(store: store, logger: .init(label: "test"))
+        service.bounds = PlausibilityBounds(asOf: LocalDate(iso: "2026-12-01")!)
+        _ = try service.ingest(.amazonConnectCTR, mappingFile: nil,
+                               files: [fixture("amazon-connect/ctr-2026-11-17.jsonl"), fixture("amazon-connect/ctr-2026-11-18.json")], pseudonymiser: testKey)
+        _ = try service.ingest(.contactLens, mappingFile: nil, files: ContactLensTests.files(), pseudonymiser: testKey)
+        _ = try service.ingest(.scorecard, mappingFile: nil, files: [dir.write("auto-test.yaml", AutoCheckTests.scorecard)], pseudonymiser: testKey)
+        let units = try store.frameCandidates(Period(week: ISOWeek("2026-W47")!, clock: .utc), risk: RiskWeights())
+        let failed = Dictionary(units.map { ("\($0.interactionID)|\($0.leg)", $0.signals.autoChecksFailed) }, uniquingKeysWith: { a, _ in a })
+        #expect(failed == ["a1|1": 1, "t1|1": 0, "t1|2": 0, "cb1|1": 0, "ch1|1": 0, "o1|1": 0, "d1|1": 3])
+        var off = RiskWeights()
+        off.autoCheckFailed = 0
+        let added = zip(RiskWeights().sizes(units), off.sizes(units)).map { $0 - $1 }
+        #expect(zip(units, added).filter { $0.1 > 0 }.map { "\($0.0.interactionID)+\($0.1)" }.sorted() == ["a1+2.0", "d1+2.0"])
+    }
+
     @Test func theCommandPrintsTheChecks() throws {
         let dir = TemporaryDirectory()
         let store = dir.path + "/s.sqlite"
