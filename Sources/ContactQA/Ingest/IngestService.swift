@@ -68,6 +68,15 @@ package struct IngestService {
             let count = try store.upsertConversationAnalytics(entries, source: AmazonConnectMapper.defaultSource)
             logger.info("Contact Lens: \(count) analysed contacts loaded\(incomplete > 0 ? ", \(incomplete) analyses not completed (skipped)" : "")")
             return []
+        case .conversationAnalytics:
+            guard let mappingFile else { throw ConfigError(file: "command line", line: nil, path: "--mapping", reason: "conversation-analytics files are read through an analytics mapping") }
+            let mapping = try AnalyticsMapping.load(file: mappingFile)
+            for file in files {
+                let name = (file as NSString).lastPathComponent
+                let count = try store.upsertConversationAnalytics(try mapping.read(file).map { ($0, name) }, source: mapping.source)
+                logger.info("\(name): \(count) contacts' conversation analytics loaded")
+            }
+            return []
         case .scorecard:
             for file in files {
                 let card = try Scorecard.load(file: file)
@@ -132,7 +141,7 @@ package struct IngestService {
             importer.progress = progress
             importer.bounds = bounds
             return (importer, mapping.source)
-        case .roster, .scorecard, .acknowledgements, .disputes, .contactLens:
+        case .roster, .scorecard, .acknowledgements, .disputes, .contactLens, .conversationAnalytics:
             preconditionFailure("\(kind) files are registered, not imported")
         }
     }

@@ -15,12 +15,14 @@ package enum SourceKind: String, CaseIterable, Sendable {
     case disputes
     /// Amazon Connect Contact Lens output files: conversation analytics of Connect legs.
     case contactLens = "amazon-connect-contact-lens"
+    /// A site's own conversation-analytics CSV, through an analytics mapping.
+    case conversationAnalytics = "conversation-analytics"
 
     /// Whether files of this kind are read through a mapping file (`--mapping`, `mapping:`).
-    package var needsMapping: Bool { self == .csv || self == .surveys }
+    package var needsMapping: Bool { self == .csv || self == .surveys || self == .conversationAnalytics }
 
     /// Whether files of this kind carry contacts (loaded once by SHA-256, counted in week readiness).
-    var carriesContacts: Bool { ![.roster, .scorecard, .evaluations, .acknowledgements, .disputes, .contactLens].contains(self) }
+    var carriesContacts: Bool { ![.roster, .scorecard, .evaluations, .acknowledgements, .disputes, .contactLens, .conversationAnalytics].contains(self) }
 
     /// The names this version reads, for messages.
     package static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }

@@ -36,6 +36,10 @@ extension SQLiteStore {
     /// Conversation analytics per leg (Amazon Connect Contact Lens), keyed by the leg's reference in its
     /// source, so that a file may arrive before or after the leg's own record. No transcript, no
     /// identifier of a participant.
+    /// How a leg finds its analytics: by its own reference (a Connect ContactId), else by
+    /// `interaction_id#leg` (a site's analytics CSV). `l` is the leg.
+    static let analyticsKey = "COALESCE(l.leg_ref, l.interaction_id || '#' || l.leg)"
+
     static let analyticsMigration = """
         CREATE TABLE conversation_analytics (
             source TEXT NOT NULL, leg_ref TEXT NOT NULL, channel TEXT NOT NULL,

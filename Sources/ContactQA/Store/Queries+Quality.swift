@@ -195,7 +195,7 @@ extension SQLStore {
             SELECT l.source, l.interaction_id, l.leg, l.agent_id, COALESCE(l.team, (SELECT r.team FROM roster r WHERE r.agent_id = l.agent_id)),
                    c.channel, l.hold_s, a.non_talk_ms, a.duration_ms, a.customer_end_sentiment, a.categories, a.leg_ref
             FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id
-            LEFT JOIN conversation_analytics a ON a.source = l.source AND a.leg_ref = l.leg_ref
+            LEFT JOIN conversation_analytics a ON a.source = l.source AND a.leg_ref = \(SQLiteStore.analyticsKey)
             WHERE c.arrived_at >= ? AND c.arrived_at < ? AND c.abandoned = 0
             ORDER BY l.source, l.interaction_id, l.leg
             """, [.integer(period.fromUTC), .integer(period.toUTC)]) { row in

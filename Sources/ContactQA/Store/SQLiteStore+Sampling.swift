@@ -71,7 +71,7 @@ extension SQLStore {
               CASE WHEN c.next_inbound_at <= c.arrived_at + \(window) THEN 1 ELSE 0 END,
               a.customer_end_sentiment, l.hold_s, a.non_talk_ms, a.duration_ms, a.categories, a.leg_ref
             """
-        let analytics = risk == nil ? "" : "LEFT JOIN conversation_analytics a ON a.source = l.source AND a.leg_ref = l.leg_ref"
+        let analytics = risk == nil ? "" : "LEFT JOIN conversation_analytics a ON a.source = l.source AND a.leg_ref = \(SQLiteStore.analyticsKey)"
         // The scorecards' automatic checks, each leg judged by those of its channel's scorecards.
         let rules: [(card: Scorecard, rule: AutoRule)] = risk == nil ? [] : try latestScorecards().flatMap { card in
             card.criteria.compactMap { $0.auto }.map { (card, $0) }

@@ -98,3 +98,64 @@ struct ContactLensTests {
         #expect(throws: InputError(file: "truncated.json", reason: "is not a Contact Lens output file: not a JSON object")) { try ConversationAnalytics.read(path) }
     }
 }
+
+/// A site's own analytics CSV (fixtures/speech-analytics/), read through a mapping onto the canonical
+/// fixtures' legs, worked out by hand: sentiment on −1 to 1 becomes 5x on −5 to +5 (C1 0.6 → 3,
+/// C4 leg 1 −0.8 → −4, leg 2 −0.2 → −1); seconds become milliseconds; categories split on ";".
+@Suite("Conversation analytics from a CSV")
+struct AnalyticsCSVTests {
+    @Test func legsGetTheirAnalyticsAndNothingElse() throws {
+        let dir = TemporaryDirectory()
+        let store = dir.path + "/s.sqlite"
+        let key = fixture("keys/demo.key")
+        #expect(try contactqa(["ingest", "--store", store, "--timezone", "Europe/London", "--source", "canonical", "--key-file", key,
+                               fixture("canonical/contacts_2026-W47.csv")]).status == 0)
+        let load = try contactqa(["ingest", "--store", store, "--source", "conversation-analytics", "--mapping", fixture("speech-analytics/mapping.yaml"),
+                                  fixture("speech-analytics/analytics-2026-W47.csv")])
+        #expect(load.status == 0, "\(load.stderr)")
+        let opened = try SQLiteStore(path: store)
+        let rows = try textRows(opened, """
+            SELECT l.interaction_id, l.leg, a.duration_ms, a.non_talk_ms, a.customer_end_sentiment, a.categories
+            FROM legs l JOIN conversation_analytics a ON a.source = l.source AND a.leg_ref = COALESCE(l.leg_ref, l.interaction_id || '#' || l.leg)
+            ORDER BY 1, 2
+            """)
+        #expect(rows == [["C1", "1", "360000", "12500", "3", ""], ["C4", "1", "230000", "95000", "-4", "Cancellation\nComplaint"],
+                         ["C4", "2", "180000", "10000", "-1", "Complaint"]])
+        // Automatic checks read them: non-talk over 30% fails C4 leg 1 only (95 of 230 s); ending below
+        // −1 fails C4 leg 1 (−4) and not leg 2 (exactly −1 is not below).
+        let card = dir.write("card.yaml", """
+            id: speech
+            version: 1
+            sections:
+              - id: s
+                criteria:
+                  - {id: silence, scale: yes_no, auto: {non_talk_share_above: 0.3}}
+                  - {id: calm_end, scale: yes_no, auto: {end_sentiment_below: -1}}
+            """)
+        _ = try contactqa(["ingest", "--store", store, "--source", "scorecard", card])
+        let report = try AutoCheckReport.build(store: try SQLiteStore(path: store), period: Period(week: ISOWeek("2026-W47")!, clock: ZoneClock(identifier: "Europe/London")!))
+        #expect(report.checks.map { "\($0.criterion) \($0.total.failed)/\($0.total.judged)" } == ["speech/silence 1/3", "speech/calm_end 1/3"])
+        // The caller's number and the transcript column are never read into the store.
+        _ = try contactqa(["kpis", "--store", store, "--week", "2026-W47"])
+        var bytes = Data()
+        for suffix in ["", "-wal"] { bytes += FileManager.default.contents(atPath: store + suffix) ?? Data() }
+        let text = String(decoding: bytes, as: UTF8.self)
+        for secret in ["7946 0004", "79460004", "cancel, my number", "all sorted"] { #expect(!text.contains(secret), "\(secret) reached the store") }
+    }
+
+    @Test func badValuesNameTheirLineAndColumn() throws {
+        let dir = TemporaryDirectory()
+        let mapping = try AnalyticsMapping.load(file: fixture("speech-analytics/mapping.yaml"))
+        for (row, field, reason) in [
+            ("C9,1,x,1.5,1,10,", "end_score", "1.5 lies outside the sentiment scale -1.0 to 1.0 (customer_end_sentiment)"),
+            ("C9,0,x,0,1,10,", "leg", "\"0\" is not a leg number (1, 2, …)"),
+            ("C9,1,x,0,-3,10,", "silence_s", "-3.0 is not a duration in seconds (non_talk_s)"),
+            (",1,x,0,1,10,", "call_id", "the interaction id is empty"),
+        ] {
+            let path = dir.write("a.csv", "call_id,leg,caller_number,end_score,silence_s,length_s,tags\n" + row + "\n")
+            #expect(throws: InputError(file: "a.csv", position: 2, field: field, reason: reason)) { try mapping.read(path) }
+        }
+        let noID = dir.write("m.yaml", "source: canonical\ncolumns: {leg: leg}\n")
+        #expect(throws: (any Error).self) { try AnalyticsMapping.load(file: noID) }
+    }
+}
