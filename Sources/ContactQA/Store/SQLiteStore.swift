@@ -61,10 +61,13 @@ package final class SQLiteStore: ContactStore {
             configuration.busyMode = .callback(SQLiteStore.waiting(on: path, for: wait))
             configuration.prepareDatabase { db in
                 try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL")
-                if ProcessInfo.processInfo.environment["CQA_TRACE"] != nil {
+                // For profiling (docs/performance.md): each statement's time and text on standard error.
+                // The text has placeholders, never the values bound to them.
+                if ProcessInfo.processInfo.environment["CONTACTQA_SQL_PROFILE"] != nil {
                     db.trace(options: .profile) { event in
                         if case let .profile(statement, duration) = event {
-                            FileHandle.standardError.write(Data("TRACE \(String(format: "%.4f", duration)) \(statement.sql.prefix(160).replacingOccurrences(of: "\n", with: " "))\n".utf8))
+                            let text = statement.sql.replacingOccurrences(of: "\n", with: " ")
+                            FileHandle.standardError.write(Data("sql \(String(format: "%.4f", duration)) s \(text)\n".utf8))
                         }
                     }
                 }
