@@ -59,3 +59,8 @@ package func utcMillis(_ iso: String) -> Int64 {
     if iso.contains(".") { formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds] }
     return Int64((formatter.date(from: iso)!.timeIntervalSince1970 * 1000).rounded())
 }
+
+/// The bytes of a SQLite store file and its write-ahead log, as text: what a leak test searches.
+package func storeFileText(_ path: String) -> String {
+    ["", "-wal"].map { String(decoding: FileManager.default.contents(atPath: path + $0) ?? Data(), as: UTF8.self) }.joined()
+}

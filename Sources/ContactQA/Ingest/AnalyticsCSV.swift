@@ -13,7 +13,7 @@ import Foundation
 ///
 /// Only the mapped columns are read; anything else in the file (names, numbers, transcripts) is never
 /// stored. Category names are redacted like contact reasons.
-struct AnalyticsMapping: Equatable, Sendable {
+struct AnalyticsMapping: Sendable {
     var source: String
     /// Our field → the file's column.
     var columns: [String: String]
@@ -22,10 +22,6 @@ struct AnalyticsMapping: Equatable, Sendable {
 
     static let fields = ["interaction_id", "leg", "channel", "duration_s", "talk_s", "non_talk_s", "interruptions",
                          "customer_sentiment", "agent_sentiment", "customer_end_sentiment", "categories"]
-
-    static func == (a: AnalyticsMapping, b: AnalyticsMapping) -> Bool {
-        a.source == b.source && a.columns == b.columns && a.sentimentScale == b.sentimentScale && a.categoriesSeparator == b.categoriesSeparator
-    }
 
     static func load(file: String) throws -> AnalyticsMapping {
         let root = try ConfigNode.load(file: file)

@@ -197,7 +197,7 @@ extension WeeklyReport {
             qaTeams: qualityByTeam.map { qaRow($0.team ?? "(no team)", $0.estimate) }, hasQATeams: !qualityByTeam.isEmpty,
             qaAgents: quality.groups.map { qaRow(name($0.key), $0.estimate) }, hasQAAgents: !quality.groups.isEmpty,
             criticalCount: criticalFails.count, feedback: feedbackLine, hasFeedback: feedback != nil,
-            autoChecks: autoCheckLines, hasAutoChecks: autoChecks != nil, criticalByTeam: criticalByTeam,
+            autoChecks: autoChecks?.checks.map(\.line) ?? [], hasAutoChecks: autoChecks != nil, criticalByTeam: criticalByTeam,
             sample: sample.map { s in
                 .init(frame: s.frameUnits, requested: s.requested, drawn: s.drawn, evaluated: evaluated,
                       coverage: s.drawn == 0 ? "–" : String(format: "%.0f%%", Double(evaluated) / Double(s.drawn) * 100),
@@ -235,20 +235,6 @@ extension WeeklyReport {
 }
 
 extension WeeklyReport {
-    /// "auto-test/hold (hold above 120 s): 3 of 640 legs fail (0.5%): Team A 2 of 300, …; agreement with
-    /// evaluators on 12 legs: kappa 0.55, alpha 0.57".
-    var autoCheckLines: [String] {
-        (autoChecks?.checks ?? []).map { c in
-            let share = c.total.judged == 0 ? "" : String(format: " (%.1f%%)", 100 * Double(c.total.failed) / Double(c.total.judged))
-            let teams = c.byTeam.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.failed) of \($0.value.judged)" }.joined(separator: ", ")
-            let a = c.agreement
-            let agreement = a.n == 0 ? "no evaluator rated these legs on it"
-                : "agreement with evaluators on \(a.n) legs: kappa \(a.kappa.map { String(format: "%.2f", $0) } ?? "–"), alpha \(a.alpha.map { String(format: "%.2f", $0) } ?? "–")"
-            let legs = c.total.judged == 1 ? "leg fails" : "legs fail"
-            return "\(c.label) (\(c.rule.description)): \(c.total.failed) of \(c.total.judged) \(legs)\(share)\(teams.isEmpty ? "" : ": " + teams); \(agreement)"
-        }
-    }
-
     /// "packs acknowledged: Team A 2 of 3, …; disputed: Team A 1 of 6 evaluations (1 overturned), …;
     /// overturned by first evaluator: Q1 1" — empty when the site records neither.
     var feedbackLine: String {

@@ -182,10 +182,7 @@ extension SQLStore {
 
 extension SQLStore {
     /// The latest registered version of each scorecard, by id.
-    func latestScorecards() throws -> [Scorecard] {
-        Dictionary(try scorecards().values.map { ($0.id, $0) }, uniquingKeysWith: { $0.version >= $1.version ? $0 : $1 })
-            .values.sorted { $0.id < $1.id }
-    }
+    func latestScorecards() throws -> [Scorecard] { SQLiteStore.latest(try scorecards()) }
 
     /// The period's handled legs with what automatic checks read: hold time and, where imported,
     /// conversation analytics.
@@ -230,9 +227,17 @@ extension SQLStore {
     }
 }
 
+extension SQLiteStore {
+    /// The latest version of each scorecard of a registry (`scorecards()`), sorted by id.
+    static func latest(_ cards: [String: Scorecard]) -> [Scorecard] {
+        Dictionary(cards.values.map { ($0.id, $0) }, uniquingKeysWith: { $0.version >= $1.version ? $0 : $1 }).values.sorted { $0.id < $1.id }
+    }
+}
+
 extension AutoCheckReport {
     /// The automatic checks of the latest version of each registered scorecard, over the period.
     package static func build(store: any SQLStore, period: Period) throws -> AutoCheckReport {
-        build(cards: try store.latestScorecards(), legs: try store.autoCheckLegs(period), ratings: try store.humanPasses(period, cards: try store.scorecards()))
+        let cards = try store.scorecards()
+        return build(cards: SQLiteStore.latest(cards), legs: try store.autoCheckLegs(period), ratings: try store.humanPasses(period, cards: cards))
     }
 }

@@ -335,7 +335,7 @@ package final class SQLiteStore: ContactStore {
 
 
     /// The customer index carries the direction, so that the pass below reads the index alone instead of
-    /// looking every contact up in the table (at a million contacts, 13 s → 2 s for the pass).
+    /// looking every contact up in the table (reading the pass over a million contacts: 5.4 s → 1.8 s).
     static let customerIndexWithDirection = """
         DROP INDEX IF EXISTS contacts_customer;
         CREATE INDEX contacts_customer ON contacts(customer_key, arrived_at, direction) WHERE customer_key IS NOT NULL;

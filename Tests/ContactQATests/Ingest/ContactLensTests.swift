@@ -8,6 +8,17 @@ import Testing
 /// name, with what QA uses and nothing the customer said.
 @Suite("Contact Lens conversation analytics")
 struct ContactLensTests {
+    /// A store with the Connect fixtures' CTRs of 2026-W47 and their Contact Lens analyses.
+    static func connectStore(_ dir: TemporaryDirectory, _ backend: Backend = .sqlite) throws -> (store: any SQLStore, service: IngestService)? {
+        guard let store = try makeStore(backend, dir) else { return nil }
+        var service = IngestService(store: store, logger: .init(label: "test"))
+        service.bounds = PlausibilityBounds(asOf: LocalDate(iso: "2026-12-01")!)
+        _ = try service.ingest(.amazonConnectCTR, mappingFile: nil,
+                               files: [fixture("amazon-connect/ctr-2026-11-17.jsonl"), fixture("amazon-connect/ctr-2026-11-18.json")], pseudonymiser: testKey)
+        _ = try service.ingest(.contactLens, mappingFile: nil, files: files(), pseudonymiser: testKey)
+        return (store, service)
+    }
+
     static func files() -> [String] {
         ["d1_analysis_2026-11-18T09-04-10Z.json", "ch1_analysis_2026-11-17T12-10-00Z.json", "b1_analysis_2026-11-17T09-15-00Z.json"]
             .map { fixture("amazon-connect/contact-lens/" + $0) }
@@ -42,12 +53,7 @@ struct ContactLensTests {
     /// below the default −1) gains the weight of `negative_sentiment` (2); ch1 (+2.5) gains nothing.
     @Test func aNegativeEndIsARiskSignal() throws {
         let dir = TemporaryDirectory()
-        let store = try makeStore(dir)
-        var service = IngestService(store: store, logger: .init(label: "test"))
-        service.bounds = PlausibilityBounds(asOf: LocalDate(iso: "2026-12-01")!)
-        _ = try service.ingest(.amazonConnectCTR, mappingFile: nil,
-                               files: [fixture("amazon-connect/ctr-2026-11-17.jsonl"), fixture("amazon-connect/ctr-2026-11-18.json")], pseudonymiser: testKey)
-        _ = try service.ingest(.contactLens, mappingFile: nil, files: ContactLensTests.files(), pseudonymiser: testKey)
+        let store = try #require(try ContactLensTests.connectStore(dir)).store
         let units = try store.frameCandidates(Period(week: ISOWeek("2026-W47")!, clock: .utc), risk: RiskWeights())
         var without = units
         for i in without.indices { without[i].signals.customerEndSentiment = nil }
@@ -71,9 +77,7 @@ struct ContactLensTests {
         #expect(load.status == 0, "\(load.stderr)")
         #expect(load.stderr.contains("2 analysed contacts loaded, 1 analyses not completed (skipped)"), "\(load.stderr)")
         _ = try contactqa(["kpis", "--store", store, "--week", "2026-W47"])  // checkpoints the write-ahead log into the file
-        var bytes = Data()
-        for suffix in ["", "-wal"] { bytes += FileManager.default.contents(atPath: store + suffix) ?? Data() }
-        let text = String(decoding: bytes, as: UTF8.self)
+        let text = storeFileText(store)
         for secret in ["07700 900461", "07700900461", "jo.bloggs@example.com", "cancel my contract", "0b6f0c1e-7c52", "CallRecordings"] {
             #expect(!text.contains(secret), "\(secret) reached the store")
         }
@@ -137,9 +141,7 @@ struct AnalyticsCSVTests {
         #expect(report.checks.map { "\($0.criterion) \($0.total.failed)/\($0.total.judged)" } == ["speech/silence 1/3", "speech/calm_end 1/3"])
         // The caller's number and the transcript column are never read into the store.
         _ = try contactqa(["kpis", "--store", store, "--week", "2026-W47"])
-        var bytes = Data()
-        for suffix in ["", "-wal"] { bytes += FileManager.default.contents(atPath: store + suffix) ?? Data() }
-        let text = String(decoding: bytes, as: UTF8.self)
+        let text = storeFileText(store)
         for secret in ["7946 0004", "79460004", "cancel, my number", "all sorted"] { #expect(!text.contains(secret), "\(secret) reached the store") }
     }
 

@@ -65,8 +65,7 @@ struct PseudonymiserTests {
         let store = try makeStore(dir)
         _ = try CSVImporter(mapping: .canonical, pseudonymiser: testKey, quarantineDirectory: dir.path + "/q")
             .importFile(fixture("canonical/contacts_2026-W47.csv"), into: store)
-        let database = try String(decoding: Data(contentsOf: URL(fileURLWithPath: store.path)), as: UTF8.self)
-            + ((try? String(decoding: Data(contentsOf: URL(fileURLWithPath: store.path + "-wal")), as: UTF8.self)) ?? "")
+        let database = storeFileText(store.path)
         #expect(!database.contains("7946"))
         #expect(!database.lowercased().contains("jane.doe"))
         // C5 and C6 are one customer written two ways: one customer_key.

@@ -37,12 +37,7 @@ struct AutoCheckTests {
 
     @Test(arguments: Backend.allCases) func failuresByTeamAndAgreementCountedByHand(_ backend: Backend) throws {
         let dir = TemporaryDirectory()
-        guard let store = try makeStore(backend, dir) else { return }
-        var service = IngestService(store: store, logger: .init(label: "test"))
-        service.bounds = PlausibilityBounds(asOf: LocalDate(iso: "2026-12-01")!)
-        _ = try service.ingest(.amazonConnectCTR, mappingFile: nil,
-                               files: [fixture("amazon-connect/ctr-2026-11-17.jsonl"), fixture("amazon-connect/ctr-2026-11-18.json")], pseudonymiser: testKey)
-        _ = try service.ingest(.contactLens, mappingFile: nil, files: ContactLensTests.files(), pseudonymiser: testKey)
+        guard let (store, service) = try ContactLensTests.connectStore(dir, backend) else { return }
         _ = try service.ingest(.scorecard, mappingFile: nil, files: [dir.write("auto-test.yaml", AutoCheckTests.scorecard)], pseudonymiser: testKey)
         let loaded = try service.ingest(.evaluations, mappingFile: nil, files: [dir.write("evaluations.csv", AutoCheckTests.evaluations)], pseudonymiser: testKey)
         #expect(loaded.first?.log.rejected == 0 && loaded.first?.log.inserted == 5, "\(loaded.first?.log.message ?? "")")
@@ -87,12 +82,7 @@ struct AutoCheckTests {
     /// three analytics checks; each gains the weight of `auto_check_failed` (2) once.
     @Test func failingACheckIsARiskSignal() throws {
         let dir = TemporaryDirectory()
-        let store = try makeStore(dir)
-        var service = IngestService(store: store, logger: .init(label: "test"))
-        service.bounds = PlausibilityBounds(asOf: LocalDate(iso: "2026-12-01")!)
-        _ = try service.ingest(.amazonConnectCTR, mappingFile: nil,
-                               files: [fixture("amazon-connect/ctr-2026-11-17.jsonl"), fixture("amazon-connect/ctr-2026-11-18.json")], pseudonymiser: testKey)
-        _ = try service.ingest(.contactLens, mappingFile: nil, files: ContactLensTests.files(), pseudonymiser: testKey)
+        let (store, service) = try #require(try ContactLensTests.connectStore(dir))
         _ = try service.ingest(.scorecard, mappingFile: nil, files: [dir.write("auto-test.yaml", AutoCheckTests.scorecard)], pseudonymiser: testKey)
         let units = try store.frameCandidates(Period(week: ISOWeek("2026-W47")!, clock: .utc), risk: RiskWeights())
         let failed = Dictionary(units.map { ("\($0.interactionID)|\($0.leg)", $0.signals.autoChecksFailed) }, uniquingKeysWith: { a, _ in a })
