@@ -1,0 +1,59 @@
+@testable import ContactQA
+import ContactQATesting
+import Foundation
+import Testing
+
+/// A load into a store without contacts builds the contacts' secondary indexes after the rows. What a
+/// user can observe must not change: the schema afterwards is the one a new store has, every index
+/// agrees with its table, lookups still use the indexes, and a file that fails leaves them in place.
+@Suite("Indexes built after a backfill")
+struct BackfillIndexTests {
+    static let schema = "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name"
+
+    static func importer(_ dir: TemporaryDirectory) -> CSVImporter {
+        CSVImporter(mapping: .canonical, pseudonymiser: testKey, quarantineDirectory: dir.path + "/q")
+    }
+
+    @Test func theSchemaAfterABackfillIsANewStore() throws {
+        let dir = TemporaryDirectory()
+        let store = try SQLiteStore(path: dir.path + "/store.sqlite", createWithTimeZone: "Europe/London")
+        let before = try textRows(store, BackfillIndexTests.schema)
+        #expect(before.contains { $0[1] == "contacts_customer" } && before.contains { $0[1] == "contacts_arrived" })
+
+        let report = try BackfillIndexTests.importer(dir).importFile(fixture("canonical/fcr_repeats.csv"), into: store)
+        #expect(report.log.inserted > 0 && report.log.rejected == 0)
+        #expect(try textRows(store, BackfillIndexTests.schema) == before)
+        #expect(try textRows(store, "PRAGMA integrity_check") == [["ok"]])
+        // The customer index holds every contact with a customer, and the FCR search reads it.
+        let counted = try textRows(store, "SELECT COUNT(*) FROM contacts INDEXED BY contacts_customer WHERE customer_key IS NOT NULL")
+        #expect(try counted == textRows(store, "SELECT COUNT(*) FROM contacts WHERE customer_key IS NOT NULL"))
+        let plan = try textRows(store, "EXPLAIN QUERY PLAN SELECT arrived_at FROM contacts WHERE customer_key = 'x' AND arrived_at > 0")
+        #expect(plan.contains { ($0.last ?? nil)?.contains("contacts_customer") == true })
+
+        // A second file goes into a store that has contacts: nothing is dropped, the indexes stay right.
+        let second = dir.path + "/later.csv"
+        try """
+            interaction_id,channel,direction,customer_id,arrived_at,abandoned
+            LATER-1,voice,inbound,+44 20 7946 0999,2026-11-20T10:00:00Z,false
+            """.write(toFile: second, atomically: true, encoding: .utf8)
+        #expect(try BackfillIndexTests.importer(dir).importFile(second, into: store).log.inserted == 1)
+        #expect(try textRows(store, BackfillIndexTests.schema) == before)
+        #expect(try textRows(store, "PRAGMA integrity_check") == [["ok"]])
+    }
+
+    @Test func aFailedBackfillLeavesTheIndexes() throws {
+        let dir = TemporaryDirectory()
+        let store = try SQLiteStore(path: dir.path + "/store.sqlite", createWithTimeZone: "Europe/London")
+        let before = try textRows(store, BackfillIndexTests.schema)
+        let path = dir.path + "/half-bad.csv"
+        try """
+            interaction_id,channel,direction,customer_id,arrived_at,abandoned
+            OK-1,voice,inbound,+44 20 7946 0101,2026-11-16T10:00:00Z,false
+            BAD-1,carrier-pigeon,inbound,+44 20 7946 0102,2026-11-16T10:05:00Z,false
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let report = try BackfillIndexTests.importer(dir).importFile(path, into: store)
+        #expect(report.log.rejected == 1 && report.log.inserted == 0)
+        #expect(try textRows(store, "SELECT COUNT(*) FROM contacts") == [["0"]])
+        #expect(try textRows(store, BackfillIndexTests.schema) == before)
+    }
+}
