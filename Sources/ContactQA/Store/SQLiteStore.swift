@@ -271,7 +271,8 @@ package final class SQLiteStore: ContactStore {
             var decision = LoadDecision.rollback
             do {
                 try db.inTransaction {
-                    let deferred = try SQLiteStore.dropIndexesIfEmpty(db)
+                    let backfill = try Bool.fetchOne(db, sql: "SELECT NOT EXISTS (SELECT 1 FROM contacts)") == true
+                    let deferred = backfill ? try SQLiteStore.dropSecondaryContactIndexes(db) : []
                     let id = try SQLiteSession(db: db).insertLog(entry)
                     var writer: any StoreWriter = SQLiteWriter(db: db, ingestID: id)
                     (decision, result) = try body(&writer)
@@ -288,7 +289,8 @@ package final class SQLiteStore: ContactStore {
                             """)
                     }
                     try SQLiteStore.attachPendingSurveys(db)
-                    try db.execute(sql: SQLiteStore.nextInboundRefresh(customers: "temp.fcr_customers", isNot: "IS NOT"))
+                    // Into a store that had no contacts, every customer is the file's: one pass over them all.
+                    try db.execute(sql: SQLiteStore.nextInboundRefresh(customers: backfill ? nil : "temp.fcr_customers", isNot: "IS NOT"))
                     try SQLiteSession(db: db).updateLog(result)
                     return .commit
                 }
@@ -310,8 +312,7 @@ package final class SQLiteStore: ContactStore {
     /// index's keys are HMACs, so each insert lands anywhere). Unique indexes stay: conflicts are found
     /// through them. Inside the file's transaction, so a failed file leaves the indexes as they were.
     /// - Returns: the statements that recreate what was dropped, exactly as the schema has them.
-    private static func dropIndexesIfEmpty(_ db: Database) throws -> [String] {
-        guard try Bool.fetchOne(db, sql: "SELECT NOT EXISTS (SELECT 1 FROM contacts)") == true else { return [] }
+    private static func dropSecondaryContactIndexes(_ db: Database) throws -> [String] {
         let indexes = try Row.fetchAll(db, sql: """
             SELECT m.name, m.sql FROM sqlite_master m
             WHERE m.type = 'index' AND m.tbl_name = 'contacts' AND m.sql IS NOT NULL
