@@ -34,7 +34,7 @@ extension Sample {
                                                                            out: out, redraw: redraw)
             let selected = manifest.sample.selected.count
             switch outcome {
-            case .drawn(let id): FileHandle.standardError.write(Data("drew \(selected) of \(manifest.sample.units.count) units (sample #\(id)) into \(out)\n".utf8))
+            case .drawn(let id): FileHandle.standardError.write(Data("drew \(selected) of \(manifest.sample.frameSize) units (sample #\(id)) into \(out)\n".utf8))
             case .reused(let id): FileHandle.standardError.write(Data("reused the recorded sample #\(id) (\(selected) units) into \(out); it is never redrawn silently\n".utf8))
             }
             for adjustment in manifest.sample.adjustments { FileHandle.standardError.write(Data("adjusted: \(adjustment)\n".utf8)) }

@@ -323,7 +323,7 @@ package struct PipelineRun {
                 do {
                     let (manifest, outcome) = try SamplingService(store: store).sample(plan: plan, period: period, out: "\(qaFolder)/sample")
                     let how = if case .reused = outcome { "reused" } else { "drew" }
-                    logger.info("\(how) the sample of \(isoWeek): \(manifest.sample.selected.count) of \(manifest.sample.units.count) handled legs")
+                    logger.info("\(how) the sample of \(isoWeek): \(manifest.sample.selected.count) of \(manifest.sample.frameSize) handled legs")
                     if let evaluators = pipeline.evaluators {
                         let assignment = try SamplingService(store: store).assign(manifest, evaluators: try Evaluator.read(evaluators),
                                                                                   calibrationShare: plan.calibrationShare, out: "\(qaFolder)/sample")

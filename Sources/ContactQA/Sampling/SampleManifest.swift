@@ -11,12 +11,13 @@ package struct SampleManifest: Sendable {
     /// Computed once: hashing a million-unit frame is not free.
     let frameFingerprint: String
 
-    package init(sample: DrawnSample, period: Period, store: String, kind: String = "routine") {
+    /// - Parameter frameFingerprint: given when `sample` holds only the selected units of a streamed frame.
+    package init(sample: DrawnSample, period: Period, store: String, kind: String = "routine", frameFingerprint: String? = nil) {
         self.sample = sample
         self.period = period
         self.store = store
         self.kind = kind
-        frameFingerprint = sample.frameFingerprint
+        self.frameFingerprint = frameFingerprint ?? sample.frameFingerprint
     }
 
     static let csvHeader = ["source", "interaction_id", "leg", "agent", "team", "channel", "arrived_at", "recording_ref",
@@ -56,7 +57,7 @@ package struct SampleManifest: Sendable {
                                 ("timezone", .string(period.clock.identifier))])),
             ("store", .string(store)),
             ("frame", .object([
-                ("units", .int(sample.units.count)),
+                ("units", .int(sample.frameSize)),
                 ("fingerprint", .string(frameFingerprint)),
                 ("excluded", .object(ExclusionReason.allCases.map { ($0.rawValue, .int(sample.exclusions[$0] ?? 0)) })),
             ])),

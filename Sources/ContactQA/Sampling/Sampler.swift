@@ -38,6 +38,13 @@ package struct SampledUnit: Sendable, Equatable {
     }
 }
 
+/// SHA-256 over lines fed in order, in lowercase hex: a frame's fingerprint.
+struct SHA256Lines {
+    private var hasher = SHA256()
+    mutating func add(_ line: String) { hasher.update(data: Data(line.utf8)) }
+    var hex: String { hasher.finalize().map { pad16($0) }.joined() }
+}
+
 /// Why a plan cannot be drawn as written.
 package struct SamplingError: Error, Equatable, Sendable, CustomStringConvertible {
     package let description: String
@@ -56,16 +63,21 @@ package struct DrawnSample: Sendable {
     var sizeRule: String
     /// Every departure from the plan, reported: a minimum larger than an agent's units, n above the frame.
     package var adjustments: [String]
+    /// The frame's size when `units` holds only the selected units (a frame streamed from the store).
+    var frameUnits: Int?
 
     package var selected: [SampledUnit] { units.filter(\.selected) }
+    /// How many units the frame held.
+    package var frameSize: Int { frameUnits ?? units.count }
 
-    /// SHA-256 over the frame's unit ids and cells, sorted: equal fingerprints, equal frames.
+    /// SHA-256 over the lines `id|cell` of the frame's units, sorted by their UTF-8 bytes: equal
+    /// fingerprints, equal frames.
     var frameFingerprint: String { DrawnSample.fingerprint(units) }
 
     static func fingerprint(_ units: [SampledUnit]) -> String {
-        var hasher = SHA256()
-        for line in units.map({ "\($0.unit.id)|\($0.cell)\n" }).sorted() { hasher.update(data: Data(line.utf8)) }
-        return hasher.finalize().map { pad16($0) }.joined()
+        var hasher = SHA256Lines()
+        for line in units.map({ "\($0.unit.id)|\($0.cell)\n" }).sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) { hasher.add(line) }
+        return hasher.hex
     }
 
     /// The margin of error the drawn design gives at 95%, for a proportion (at p = 0.5, the widest)
@@ -96,75 +108,32 @@ enum Sampler {
             let excluded = frame.exclusions.values.reduce(0, +)
             throw SamplingError("the frame is empty: no handled leg of the period passes the plan's filters" + (excluded > 0 ? " (\(excluded) excluded: \(describe(frame.exclusions)))" : ""))
         }
-        let total = frame.units.count
-        var adjustments: [String] = []
-        let requested: Int
-        let rule: String
-        switch plan.size {
-        case .fixed(let n):
-            requested = min(n, total)
-            rule = "fixed n = \(n)"
-            if n > total { adjustments.append("n = \(n) asked, the frame holds \(total): every unit taken") }
-        case .proportion(let e, let c, let p):
-            requested = SampleSize.forProportion(marginOfError: e, confidence: c, p: p, population: total)
-            rule = "Cochran for a proportion: e = \(e), confidence = \(c), p = \(p), N = \(total)"
-        case .mean(let e, let c, let sd):
-            requested = SampleSize.forMean(marginOfError: e, confidence: c, sd: sd, population: total)
-            rule = "Cochran for a mean: e = \(e), confidence = \(c), sd = \(sd), N = \(total)"
-        case .rate(let r):
-            requested = plan.stratumRates.isEmpty ? Int((Double(total) * r).rounded())
-                : Int(frame.units.reduce(0.0) { $0 + (plan.stratumRates[stratumLabel($1, plan)] ?? r) }.rounded())
-            rule = plan.stratumRates.isEmpty ? "Poisson with rate \(r) (expected size)" : "Poisson with a rate per stratum (expected size)"
-        }
-
         // Strata, sorted by label, as indices into the frame (units are copied once, into the result).
         var byStratum: [String: [Int]] = [:]
         for (i, unit) in frame.units.enumerated() { byStratum[stratumLabel(unit, plan), default: []].append(i) }
-        let strata = byStratum.keys.sorted()
-        let weights: [Double] = try strata.map { (label) throws(SamplingError) -> Double in
-            let n = Double(byStratum[label]!.count)
-            switch plan.allocation {
-            case .proportional: return n
-            case .equal: return 1
-            case .neyman:
-                guard let sd = plan.stratumSD[label] else {
-                    throw SamplingError("neyman allocation needs the sd of stratum \"\(label)\" in `stratum_sd:`")
-                }
-                return n * sd
-            }
-        }
-        let stratumSizes = Apportionment.largestRemainder(total: requested, weights: weights,
-                                                         capacities: strata.map { byStratum[$0]!.count })
-
-        var cells: [SampleCell] = []
-        var members: [String: [Int]] = [:]
         let perAgent = plan.perAgentMin != nil || plan.perAgentMax != nil
-        for (index, stratum) in strata.enumerated() {
-            let units = byStratum[stratum]!
-            guard perAgent else {
-                cells.append(SampleCell(label: stratum, stratum: stratum, agent: nil, population: units.count, size: stratumSizes[index], inclusionProbability: 0))
-                members[stratum] = units
-                continue
-            }
-            var byAgent: [String: [Int]] = [:]
-            for i in units { byAgent[frame.units[i].agent ?? "", default: []].append(i) }
-            let agents = byAgent.keys.sorted { ($0.isEmpty ? 1 : 0, $0) < ($1.isEmpty ? 1 : 0, $1) }
-            let counts = agents.map { byAgent[$0]!.count }
-            let spread = Apportionment.largestRemainder(total: stratumSizes[index], weights: counts.map(Double.init), capacities: counts)
-            for (i, agent) in agents.enumerated() {
-                var n = spread[i]
-                if let minimum = plan.perAgentMin, n < minimum {
-                    if minimum > counts[i] {
-                        adjustments.append("agent \(agent.isEmpty ? "(none)" : agent) in \(stratum): minimum \(minimum) asked, \(counts[i]) in the frame: all taken")
-                    }
-                    n = min(minimum, counts[i])
-                }
-                if let cap = plan.perAgentMax, n > cap { n = cap }
-                let label = "\(stratum) | \(agent.isEmpty ? "(none)" : agent)"
-                cells.append(SampleCell(label: label, stratum: stratum, agent: agent.isEmpty ? nil : agent, population: counts[i], size: n, inclusionProbability: 0))
-                members[label] = byAgent[agent]!
+        var counts: [String: [String: Int]] = [:]
+        var byCell: [String: [Int]] = [:]
+        for (stratum, indices) in byStratum {
+            if perAgent {
+                for i in indices { byCell["\(stratum)\u{1F}\(frame.units[i].agent ?? "")", default: []].append(i) }
+                for i in indices { counts[stratum, default: [:]][frame.units[i].agent ?? "", default: 0] += 1 }
+            } else {
+                byCell["\(stratum)\u{1F}"] = indices
+                counts[stratum] = ["": indices.count]
             }
         }
+        let rateSum = plan.stratumRates.isEmpty ? nil : frame.units.reduce(0.0) { (sum: Double, unit: FrameUnit) in
+            if case .rate(let r) = plan.size { return sum + (plan.stratumRates[stratumLabel(unit, plan)] ?? r) }
+            return sum
+        }
+        let design = try Sampler.design(plan, counts: counts, rateSum: rateSum)
+        var cells = design.cells
+        var adjustments = design.adjustments
+        let requested = design.requested
+        let total = frame.units.count
+        var members: [String: [Int]] = [:]
+        for cell in cells { members[cell.label] = byCell["\(cell.stratum)\u{1F}\(cell.agent ?? "")"] ?? [] }
 
         // A targeted design: every leg's own π, proportional to its risk, over the whole frame.
         var ppsPi: [Double] = []
@@ -215,14 +184,93 @@ enum Sampler {
             for i in units.indices { units[i].inclusionProbability = pi }
             sampled += units
         }
-        // A cell that draws one unit has no variance of its own: its estimate's SE comes from collapsing
-        // it with a neighbour (docs/quality.md). Say so, so that a plan wanting estimates per cell asks for 2.
-        let single = cells.filter { $0.size == 1 }.count
-        if single > 0, plan.method != .poisson {
-            adjustments.append("\(single) cell\(single == 1 ? "" : "s") drew a single unit: \(single == 1 ? "its" : "their") variance is estimated by collapsing cells in pairs; per_agent: {min: 2} gives each cell a variance of its own")
-        }
+        adjustments += singleUnitCells(cells, plan)
         return DrawnSample(plan: plan, units: sampled, cells: cells, exclusions: frame.exclusions, requestedSize: requested,
-                           sizeRule: rule, adjustments: adjustments)
+                           sizeRule: design.rule, adjustments: adjustments)
+    }
+
+    /// A cell that draws one unit has no variance of its own: its estimate's SE comes from collapsing
+    /// it with a neighbour (docs/quality.md). Say so, so that a plan wanting estimates per cell asks for 2.
+    static func singleUnitCells(_ cells: [SampleCell], _ plan: SamplingPlan) -> [String] {
+        let single = cells.filter { $0.size == 1 }.count
+        guard single > 0, plan.method != .poisson else { return [] }
+        return ["\(single) cell\(single == 1 ? "" : "s") drew a single unit: \(single == 1 ? "its" : "their") variance is estimated by collapsing cells in pairs; per_agent: {min: 2} gives each cell a variance of its own"]
+    }
+
+    /// The cells of a design and their planned sizes, from the frame's counts alone.
+    struct Design {
+        /// In drawing order: strata by label, agents by id (no agent last); π and Poisson sizes set later.
+        var cells: [SampleCell]
+        var requested: Int
+        var rule: String
+        var adjustments: [String]
+    }
+
+    /// The design of a plan over a frame of which only the counts are known: units per stratum and,
+    /// within it, per agent ("" for none; a single "" entry when the plan sets no per-agent limits).
+    /// - Parameter rateSum: Σ over the frame's units, in frame order, of their stratum's rate (plans
+    ///   with `stratum_rates`); the expected size.
+    static func design(_ plan: SamplingPlan, counts: [String: [String: Int]], rateSum: Double?) throws(SamplingError) -> Design {
+        let total = counts.values.reduce(0) { $0 + $1.values.reduce(0, +) }
+        var adjustments: [String] = []
+        let requested: Int
+        let rule: String
+        switch plan.size {
+        case .fixed(let n):
+            requested = min(n, total)
+            rule = "fixed n = \(n)"
+            if n > total { adjustments.append("n = \(n) asked, the frame holds \(total): every unit taken") }
+        case .proportion(let e, let c, let p):
+            requested = SampleSize.forProportion(marginOfError: e, confidence: c, p: p, population: total)
+            rule = "Cochran for a proportion: e = \(e), confidence = \(c), p = \(p), N = \(total)"
+        case .mean(let e, let c, let sd):
+            requested = SampleSize.forMean(marginOfError: e, confidence: c, sd: sd, population: total)
+            rule = "Cochran for a mean: e = \(e), confidence = \(c), sd = \(sd), N = \(total)"
+        case .rate(let r):
+            requested = Int((rateSum ?? Double(total) * r).rounded())
+            rule = plan.stratumRates.isEmpty ? "Poisson with rate \(r) (expected size)" : "Poisson with a rate per stratum (expected size)"
+        }
+        let strata = counts.keys.sorted()
+        let sizes = strata.map { counts[$0]!.values.reduce(0, +) }
+        let weights: [Double] = try strata.indices.map { (index) throws(SamplingError) -> Double in
+            let n = Double(sizes[index])
+            switch plan.allocation {
+            case .proportional: return n
+            case .equal: return 1
+            case .neyman:
+                guard let sd = plan.stratumSD[strata[index]] else {
+                    throw SamplingError("neyman allocation needs the sd of stratum \"\(strata[index])\" in `stratum_sd:`")
+                }
+                return n * sd
+            }
+        }
+        let stratumSizes = Apportionment.largestRemainder(total: requested, weights: weights, capacities: sizes)
+
+        var cells: [SampleCell] = []
+        let perAgent = plan.perAgentMin != nil || plan.perAgentMax != nil
+        for (index, stratum) in strata.enumerated() {
+            guard perAgent else {
+                cells.append(SampleCell(label: stratum, stratum: stratum, agent: nil, population: sizes[index], size: stratumSizes[index], inclusionProbability: 0))
+                continue
+            }
+            let byAgent = counts[stratum]!
+            let agents = byAgent.keys.sorted { ($0.isEmpty ? 1 : 0, $0) < ($1.isEmpty ? 1 : 0, $1) }
+            let agentCounts = agents.map { byAgent[$0]! }
+            let spread = Apportionment.largestRemainder(total: stratumSizes[index], weights: agentCounts.map(Double.init), capacities: agentCounts)
+            for (i, agent) in agents.enumerated() {
+                var n = spread[i]
+                if let minimum = plan.perAgentMin, n < minimum {
+                    if minimum > agentCounts[i] {
+                        adjustments.append("agent \(agent.isEmpty ? "(none)" : agent) in \(stratum): minimum \(minimum) asked, \(agentCounts[i]) in the frame: all taken")
+                    }
+                    n = min(minimum, agentCounts[i])
+                }
+                if let cap = plan.perAgentMax, n > cap { n = cap }
+                let label = "\(stratum) | \(agent.isEmpty ? "(none)" : agent)"
+                cells.append(SampleCell(label: label, stratum: stratum, agent: agent.isEmpty ? nil : agent, population: agentCounts[i], size: n, inclusionProbability: 0))
+            }
+        }
+        return Design(cells: cells, requested: requested, rule: rule, adjustments: adjustments)
     }
 
     static func stratumLabel(_ unit: FrameUnit, _ plan: SamplingPlan) -> String {

@@ -79,21 +79,10 @@ struct SamplingFrame: Sendable {
         var units: [FrameUnit] = []
         var exclusions = Dictionary(uniqueKeysWithValues: ExclusionReason.allCases.map { ($0, 0) })
         for unit in candidates {
-            if let channels = plan.channels, !channels.contains(unit.channel) { continue }
-            if let queues = plan.queues, !queues.contains(unit.queue ?? "") { continue }
-            if let teams = plan.teams, !teams.contains(unit.team ?? "") { continue }
-            if let direction = plan.direction, unit.direction != direction { continue }
-            if let minimum = plan.minHandleSeconds, unit.handleSeconds < minimum { continue }
-            // Unknown notice: notified where the site announces monitoring to every caller (the default),
-            // not where notice is given per contact (`privacy.monitoring_notice: per_contact`).
-            if unit.monitoringNotice == false || (unit.monitoringNotice == nil && plan.excludeUnknownNotice) {
-                exclusions[.noMonitoringNotice]! += 1
-            } else if plan.excludeUnacknowledgedAgents, !unit.agentAcknowledged {
-                exclusions[.unacknowledgedAgent]! += 1
-            } else if plan.excludeAlreadyEvaluated, unit.evaluated {
-                exclusions[.alreadyEvaluated]! += 1
-            } else {
-                units.append(unit)
+            switch SamplingFrame.fate(of: unit, plan) {
+            case .outside: continue
+            case .excluded(let reason): exclusions[reason]! += 1
+            case .admitted: units.append(unit)
             }
         }
         // Bands are read over the frame itself: a long handle is long against its queue's median here.
@@ -102,5 +91,22 @@ struct SamplingFrame: Sendable {
         }
         self.units = units
         self.exclusions = exclusions
+    }
+
+    enum Fate: Equatable { case outside, excluded(ExclusionReason), admitted }
+
+    /// Whether a handled leg is outside the plan's filters, excluded (and why), or in the frame.
+    static func fate(of unit: FrameUnit, _ plan: SamplingPlan) -> Fate {
+        if let channels = plan.channels, !channels.contains(unit.channel) { return .outside }
+        if let queues = plan.queues, !queues.contains(unit.queue ?? "") { return .outside }
+        if let teams = plan.teams, !teams.contains(unit.team ?? "") { return .outside }
+        if let direction = plan.direction, unit.direction != direction { return .outside }
+        if let minimum = plan.minHandleSeconds, unit.handleSeconds < minimum { return .outside }
+        // Unknown notice: notified where the site announces monitoring to every caller (the default),
+        // not where notice is given per contact (`privacy.monitoring_notice: per_contact`).
+        if unit.monitoringNotice == false || (unit.monitoringNotice == nil && plan.excludeUnknownNotice) { return .excluded(.noMonitoringNotice) }
+        if plan.excludeUnacknowledgedAgents, !unit.agentAcknowledged { return .excluded(.unacknowledgedAgent) }
+        if plan.excludeAlreadyEvaluated, unit.evaluated { return .excluded(.alreadyEvaluated) }
+        return .admitted
     }
 }

@@ -10,6 +10,9 @@ package struct SamplingService {
     }
 
     package let store: any SQLStore
+    /// Draw from a frame streamed from the store where the store and plan allow it (SQLite, designs
+    /// by cells); tests turn it off to compare with the draw in memory.
+    var streamsFrames = true
 
     package init(store: any SQLStore) { self.store = store }
 
@@ -37,6 +40,11 @@ package struct SamplingService {
                     """)
             }
             supersedes = recorded.id
+        }
+        if streamsFrames, StreamedDraw.canStream(plan), let sqlite = store as? SQLiteStore {
+            let (manifest, text, id) = try sqlite.drawStreamed(plan, period: period, supersedes: supersedes)
+            try manifest.write(to: out, manifestText: text)
+            return (manifest, .drawn(id))
         }
         let frame = SamplingFrame(candidates: try store.frameCandidates(period, risk: plan.riskSignals), plan: plan)
         let drawn = try Sampler.draw(plan, frame: frame)

@@ -63,6 +63,14 @@ extension SQLStore {
     /// - Parameter risk: also read each leg's risk signals (for targeted designs), with this repeat window.
     func frameCandidates(_ period: Period, risk: RiskWeights? = nil) throws -> [FrameUnit] {
         var units: [FrameUnit] = []
+        let query = try frameQuery(period, risk: risk)
+        try forEachRow(query.sql, query.arguments) { units.append(query.unit($0)) }
+        return units
+    }
+
+    /// The frame's query, its arguments and what makes a unit of each row: for reading it elsewhere
+    /// (a cursor inside a transaction), one unit at a time.
+    func frameQuery(_ period: Period, risk: RiskWeights? = nil) throws -> (sql: String, arguments: [FieldValue], unit: ([FieldValue]) -> FrameUnit) {
         let window = Int64(risk?.repeatWindowDays ?? 7) * 86_400_000
         let signals = risk == nil ? "" : """
             , COALESCE(l.hold_s, 0), c.transferred, c.escalated,
@@ -76,7 +84,7 @@ extension SQLStore {
         let rules: [(card: Scorecard, rule: AutoRule)] = risk == nil ? [] : try latestScorecards().flatMap { card in
             card.criteria.compactMap { $0.auto }.map { (card, $0) }
         }
-        try forEachRow("""
+        let sql = """
             SELECT l.source, l.interaction_id, l.leg, l.agent_id, l.team, c.channel, COALESCE(l.queue, c.queue), c.direction,
                    c.contact_reason, c.arrived_at, l.recording_ref,
                    COALESCE(l.talk_s, 0) + COALESCE(l.hold_s, 0) + COALESCE(l.acw_s, 0), c.monitoring_notice,
@@ -90,8 +98,10 @@ extension SQLStore {
             \(analytics)
             WHERE c.arrived_at >= ? AND c.arrived_at < ? AND c.abandoned = 0
             ORDER BY l.source, l.interaction_id, l.leg
-            """, [.text(period.to.description), .text(period.from.description), .text(period.to.description),
-                  .integer(period.fromUTC), .integer(period.toUTC)]) { row in
+            """
+        let arguments: [FieldValue] = [.text(period.to.description), .text(period.from.description), .text(period.to.description),
+                                       .integer(period.fromUTC), .integer(period.toUTC)]
+        return (sql, arguments, { row in
             var unit = FrameUnit(source: row[0].string ?? "", interactionID: row[1].string ?? "", leg: row[2].int ?? 0, agent: row[3].string, team: row[4].string,
                                  channel: row[5].string ?? "", queue: row[6].string, direction: row[7].string ?? "inbound", reason: row[8].string,
                                  arrivedAt: row[9].int64 ?? 0, recordingRef: row[10].string, handleSeconds: row[11].double ?? 0,
@@ -112,9 +122,8 @@ extension SQLStore {
                     unit.signals.autoChecksFailed = rules.filter { $0.card.applies(to: unit.channel) && $0.rule.passes(leg) == false }.count
                 }
             }
-            units.append(unit)
-        }
-        return units
+            return unit
+        })
     }
 
     /// The latest sample of a kind recorded for a plan and period, unless superseded.

@@ -32,7 +32,7 @@ package final class SQLiteStore: ContactStore {
     package var quarantineDirectory: String {
         ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("quarantine")
     }
-    private let queue: DatabaseQueue
+    let queue: DatabaseQueue
 
     /// Opens the store at `path`, creating it (with `timeZone` as the site timezone) when absent.
     ///

@@ -1,0 +1,85 @@
+@testable import ContactQA
+import ContactQATesting
+import Foundation
+import Testing
+
+/// A sample drawn from a frame streamed from the store (two passes, the frame never held in memory) is
+/// the sample drawn in memory from the same frame: `sample.csv`, `manifest.json` and the recorded frame
+/// (every unit's cell, u, π and fate) are the same byte for byte, for every kind of design that streams.
+@Suite("Samples drawn from a streamed frame", .tags(.slow))
+struct StreamedDrawTests {
+    static let week = Period(week: ISOWeek("2026-W45")!, clock: ZoneClock(identifier: "UTC")!)
+
+    /// Two stores holding the same generated month (1,000 contacts a week, 200 agents) and a roster in
+    /// which the agents with an even number acknowledged monitoring.
+    static func stores(_ dir: TemporaryDirectory) throws -> (streamed: SQLiteStore, inMemory: SQLiteStore) {
+        let csv = dir.path + "/month.csv"
+        _ = try SyntheticExport(rows: 4_000, seed: 11).write(to: csv)
+        func make(_ name: String) throws -> SQLiteStore {
+            let store = try SQLiteStore(path: "\(dir.path)/\(name).sqlite", createWithTimeZone: "UTC")
+            _ = try CSVImporter(mapping: .canonical, pseudonymiser: testKey, quarantineDirectory: dir.path + "/q").importFile(csv, into: store)
+            _ = try store.upsertRoster((0..<200).filter { $0 % 2 == 0 }.map {
+                RosterEntry(agentID: "A\($0)", displayName: nil, team: nil, startDate: nil, acknowledgedOn: LocalDate(iso: "2026-01-05"))
+            })
+            return store
+        }
+        return (try make("streamed"), try make("memory"))
+    }
+
+    static let plans: [String] = [
+        // The benchmark's plan: strata, Cochran's n, per-agent limits, no roster exclusion.
+        "frame: {exclude: {unacknowledged_agents: false}}\nstrata: [channel]\nsize: {margin_of_error: 0.03, confidence: 0.95, proportion: 0.5}\nper_agent: {min: 2, max: 20}\nseed: 1",
+        // Simple random sampling with the roster's exclusions.
+        "size: {n: 60}\nseed: 7",
+        // Two stratum fields, equal allocation, a minimum per agent that agents with one leg cannot meet.
+        "strata: [team, channel]\nsize: {margin_of_error: 0.05, confidence: 0.95, proportion: 0.5}\nallocation: equal\nper_agent: {min: 3}\nseed: 3",
+        // Poisson sampling with a rate per stratum.
+        "strata: [channel]\nsize: {rate: 0.05}\nstratum_rates: {chat: 0.2, email: 1}\nmethod: poisson\nseed: 5",
+        // Neyman allocation over filtered channels and a minimum handle time.
+        "frame: {channels: [voice, chat], min_handle_s: 60}\nstrata: [channel]\nsize: {n: 80}\nallocation: neyman\nstratum_sd: {voice: 12, chat: 4}\nseed: 9",
+        // More asked for than the frame holds.
+        "strata: [queue]\nsize: {n: 100000}\nseed: 2",
+    ]
+
+    @Test func theStreamedSampleIsTheSampleDrawnInMemory() throws {
+        let dir = TemporaryDirectory()
+        let (streamed, inMemory) = try StreamedDrawTests.stores(dir)
+        for (index, text) in StreamedDrawTests.plans.enumerated() {
+            let plan = try SamplingPlan.parse(yaml: "name: plan\(index)\n" + text, file: "plan\(index).yaml")
+            #expect(StreamedDraw.canStream(plan))
+            let (a, outcomeA) = try SamplingService(store: streamed).sample(plan: plan, period: StreamedDrawTests.week, out: "\(dir.path)/a\(index)")
+            var memory = SamplingService(store: inMemory)
+            memory.streamsFrames = false
+            let (b, _) = try memory.sample(plan: plan, period: StreamedDrawTests.week, out: "\(dir.path)/b\(index)")
+            // The streamed sample holds its selected units only; the one drawn in memory, the whole frame.
+            #expect(a.sample.frameUnits != nil && b.sample.frameUnits == nil)
+            #expect(a.sample.frameSize == b.sample.units.count && a.sample.units.count == b.sample.selected.count, "plan \(index)")
+            #expect(a.sample.selected.count > 0, "plan \(index)")
+            for file in ["sample.csv", "manifest.json"] {
+                let left = try String(contentsOfFile: "\(dir.path)/a\(index)/\(file)", encoding: .utf8)
+                let right = try String(contentsOfFile: "\(dir.path)/b\(index)/\(file)", encoding: .utf8)
+                #expect(left == right.replacingOccurrences(of: inMemory.location, with: streamed.location), "plan \(index): \(file)")
+            }
+            let recorded = "SELECT source, interaction_id, leg, cell, u_bits, inclusion_probability, selected, reason FROM sample_units ORDER BY sample_id, source, interaction_id, leg"
+            #expect(try textRows(streamed, recorded) == textRows(inMemory, recorded), "plan \(index)")
+            #expect(try textRows(streamed, "SELECT frame_fingerprint FROM samples") == textRows(inMemory, "SELECT frame_fingerprint FROM samples"))
+            // The record is what `sample verify` re-derives, and a second run reuses it.
+            #expect(try SamplingService(store: streamed).verify(manifestPath: "\(dir.path)/a\(index)/manifest.json").differences == [])
+            guard case .drawn(let id) = outcomeA else { Issue.record("plan \(index) was not drawn"); continue }
+            let (_, again) = try SamplingService(store: streamed).sample(plan: plan, period: StreamedDrawTests.week, out: "\(dir.path)/a\(index)")
+            #expect(again == .reused(id))
+        }
+    }
+
+    @Test func anEmptyFrameSaysSoEitherWay() throws {
+        let dir = TemporaryDirectory()
+        let (streamed, inMemory) = try StreamedDrawTests.stores(dir)
+        let plan = try SamplingPlan.parse(yaml: "name: none\nframe: {teams: [Nobody]}\nsize: {n: 5}\nseed: 1", file: "p.yaml")
+        var memory = SamplingService(store: inMemory)
+        memory.streamsFrames = false
+        let expected = "the frame is empty: no handled leg of the period passes the plan's filters"
+        #expect(throws: SamplingError(expected)) { try SamplingService(store: streamed).sample(plan: plan, period: StreamedDrawTests.week, out: dir.path + "/a") }
+        #expect(throws: SamplingError(expected)) { try memory.sample(plan: plan, period: StreamedDrawTests.week, out: dir.path + "/b") }
+        #expect(try textRows(streamed, "SELECT COUNT(*) FROM samples") == [["0"]])
+    }
+}
