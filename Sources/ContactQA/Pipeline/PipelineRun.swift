@@ -313,7 +313,7 @@ package struct PipelineRun {
             var plan = try SamplingPlan.load(file: planFile)
             if pipeline.noticePerContact { plan.excludeUnknownNotice = true }
             // The routine sample is drawn once, from the complete week: never from a part of it.
-            let recorded = try store.recordedSample(planName: plan.name, from: period.from, to: period.to)
+            let recorded = try store.recordedSample(planName: plan.name, from: period.from, to: period.to, selectedOnly: true)
             if plan.release == .daily {
                 // Each day the morning after its data has arrived, on the week's Poisson probabilities.
                 let days = try DailyRelease(store: store, plan: plan).release(week: isoWeek, clock: period.clock, asOf: today,

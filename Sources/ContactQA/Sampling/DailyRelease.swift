@@ -34,7 +34,7 @@ struct DailyRelease {
         // The week's probabilities, once recorded, hold for all its days.
         for offset in 0..<7 {
             let date = week.monday.adding(days: offset)
-            if let recorded = try store.recordedSample(planName: plan.name, from: date, to: date) {
+            if let recorded = try store.recordedSample(planName: plan.name, from: date, to: date, selectedOnly: true) {
                 let root = try ConfigNode.parse(recorded.manifest, file: "recorded sample of \(date)")
                 if let node = try root.dictionary(allowed: nil)["plan"] {
                     let recordedPlan = try SamplingPlan.parse(node)

@@ -24,7 +24,7 @@ package struct SamplingService {
     ///   `redraw` is false, or when the plan cannot be drawn.
     package func sample(plan: SamplingPlan, period: Period, out: String, redraw: Bool = false) throws -> (SampleManifest, Outcome) {
         var supersedes: Int64?
-        if let recorded = try store.recordedSample(planName: plan.name, from: period.from, to: period.to) {
+        if let recorded = try store.recordedSample(planName: plan.name, from: period.from, to: period.to, selectedOnly: true) {
             if recorded.planFingerprint == plan.fingerprint {
                 let manifest = SampleManifest(sample: try reconstruct(recorded, plan: plan, period: period), period: period, store: store.location)
                 try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
@@ -77,9 +77,13 @@ package struct SamplingService {
     /// A recorded sample's selected units with today's data (blank where retention deleted them).
     func reconstruct(_ recorded: RecordedSample, plan: SamplingPlan, period: Period) throws -> DrawnSample {
         let selected = recorded.units.filter(\.selected)
-        let wanted = Set(selected.map(\.id))
         var current: [String: FrameUnit] = [:]
-        for unit in try store.frameCandidates(period) where wanted.contains(unit.id) { current[unit.id] = unit }
+        // Only the selected legs are read, not the week's frame.
+        let query = try store.frameQuery(period, only: "SELECT source, interaction_id, leg FROM sample_units WHERE sample_id = \(recorded.id) AND selected = 1")
+        try store.forEachRow(query.sql, query.arguments) { row in
+            let unit = query.unit(row)
+            current[unit.id] = unit
+        }
         let perAgent = plan.perAgentMin != nil || plan.perAgentMax != nil
         let units = selected.map { r in
             SampledUnit(unit: current[r.id] ?? FrameUnit(source: r.source, interactionID: r.interactionID, leg: r.leg, channel: "", arrivedAt: .min),

@@ -1,12 +1,12 @@
-/// Draws a sample from a frame read twice, in the store's order, holding only the cells' counts and the
-/// units being selected: memory grows with the sample and the number of cells, not with the week.
+/// Draws a sample from a frame that passes once, in the store's order, and is never held in memory:
+/// the store keeps each unit's record (cell, u, fate) as it passes, and this type keeps the cells' counts.
 ///
-/// The first pass counts the frame (cells, exclusions, the expected size), which fixes the design; the
-/// second gives each unit its permanent random number and its fate. A fixed-size cell keeps its n
-/// smallest numbers seen so far; a Poisson cell selects each unit below its rate as it passes. The
-/// result is the sample `Sampler.draw` gives for the same plan and frame: the same cells, sizes, units,
-/// u and π (a test compares the two on seeded frames). Targeted designs (`design: pps`, `risk_band`)
-/// need every unit's risk measured against the frame's medians and are drawn in memory.
+/// Each unit gets its cell and permanent random number as it passes; a Poisson unit is selected there
+/// and then (its π is its stratum's rate). Once the frame has passed, its counts fix the design, and a
+/// fixed-size cell takes its n units of smallest u (the store sorts them). The result is the sample
+/// `Sampler.draw` gives for the same plan and frame: the same cells, sizes, units, u and π (a test
+/// compares the two on seeded frames). Targeted designs (`design: pps`, `risk_band`) measure every unit's
+/// risk against the frame's medians and are drawn in memory.
 struct StreamedDraw {
     let plan: SamplingPlan
     private let perAgent: Bool
@@ -15,15 +15,12 @@ struct StreamedDraw {
     private(set) var exclusions = Dictionary(uniqueKeysWithValues: ExclusionReason.allCases.map { ($0, 0) })
     private(set) var frameSize = 0
     private var design: Sampler.Design?
-    /// The design's cells by stratum and agent ("" for none, and for every unit without per-agent limits).
-    private var cellIndex: [String: [String: Int]] = [:]
-    /// Per cell, in selection order: the units taken so far (at most the cell's size when it is fixed).
-    private var taken: [[SampledUnit]] = []
-
-    /// Poisson sampling (`size: {rate: …}`): each unit is selected when its u is below its cell's rate.
-    private var poisson: Bool { if case .rate = plan.size { true } else { false } }
+    private var cellIndex: [String: Int] = [:]
 
     static func canStream(_ plan: SamplingPlan) -> Bool { plan.riskSignals == nil && plan.design == .cells }
+
+    /// Poisson sampling (`size: {rate: …}`): each unit is selected when its u is below its stratum's rate.
+    private var poissonRate: Double? { if case .rate(let r) = plan.size { r } else { nil } }
 
     init(plan: SamplingPlan) {
         precondition(StreamedDraw.canStream(plan))
@@ -31,21 +28,42 @@ struct StreamedDraw {
         perAgent = plan.perAgentMin != nil || plan.perAgentMax != nil
     }
 
-    /// The first pass.
-    mutating func count(_ unit: FrameUnit) {
+    /// A unit of the frame as it passes: its cell, u and, for Poisson sampling, π and fate (a fixed-size
+    /// cell's π and selection come with the design); nil when it is not in the frame.
+    mutating func add(_ unit: FrameUnit) -> SampledUnit? {
         switch SamplingFrame.fate(of: unit, plan) {
-        case .outside: return
-        case .excluded(let reason): exclusions[reason]! += 1
+        case .outside: return nil
+        case .excluded(let reason):
+            exclusions[reason]! += 1
+            return nil
         case .admitted:
-            let stratum = Sampler.stratumLabel(unit, plan)
-            counts[stratum, default: [:]][perAgent ? unit.agent ?? "" : "", default: 0] += 1
-            if case .rate(let r) = plan.size { rateSum += plan.stratumRates[stratum] ?? r }
+            let sampled = self.sampled(unit)
+            counts[sampled.stratum, default: [:]][perAgent ? unit.agent ?? "" : "", default: 0] += 1
+            if poissonRate != nil { rateSum += sampled.inclusionProbability }
             frameSize += 1
+            return sampled
         }
     }
 
-    /// Fixes the design once the frame has been counted.
-    mutating func planCells() throws(SamplingError) {
+    private func sampled(_ unit: FrameUnit) -> SampledUnit {
+        let stratum = Sampler.stratumLabel(unit, plan)
+        let agent = unit.agent ?? ""
+        var sampled = SampledUnit(unit: unit, cell: perAgent ? "\(stratum) | \(agent.isEmpty ? "(none)" : agent)" : stratum, stratum: stratum,
+                                  bits: PermanentRandomNumber.bits(seed: plan.seed, source: unit.source, interactionID: unit.interactionID, leg: unit.leg),
+                                  inclusionProbability: 0, selected: false)
+        if let rate = poissonRate {
+            // u < π, compared on the integers: bits < π · 2^64 (as `Sampler.draw`).
+            let pi = plan.stratumRates[stratum] ?? rate
+            let scaled = pi * 18_446_744_073_709_551_616.0
+            sampled.inclusionProbability = pi
+            sampled.selected = scaled >= 18_446_744_073_709_549_568.0 || sampled.bits < UInt64(scaled)
+        }
+        return sampled
+    }
+
+    /// Fixes the design once the frame has passed: the cells in drawing order, each with its π and, for
+    /// fixed sizes, how many units of smallest u it takes (Poisson cells: 0 until `finish`).
+    mutating func planCells() throws(SamplingError) -> [SampleCell] {
         guard frameSize > 0 else {
             let excluded = exclusions.values.reduce(0, +)
             throw SamplingError("the frame is empty: no handled leg of the period passes the plan's filters" + (excluded > 0 ? " (\(excluded) excluded: \(Sampler.describe(exclusions)))" : ""))
@@ -53,63 +71,35 @@ struct StreamedDraw {
         var made = try Sampler.design(plan, counts: counts, rateSum: plan.stratumRates.isEmpty ? nil : rateSum)
         for c in made.cells.indices {
             let cell = made.cells[c]
-            cellIndex[cell.stratum, default: [:]][cell.agent ?? ""] = c
-            if case .rate(let planRate) = plan.size {
-                made.cells[c].inclusionProbability = plan.stratumRates[cell.stratum] ?? planRate
+            cellIndex[cell.label] = c
+            if let rate = poissonRate {
+                made.cells[c].inclusionProbability = plan.stratumRates[cell.stratum] ?? rate
                 made.cells[c].size = 0
             } else {
                 made.cells[c].inclusionProbability = Double(cell.size) / Double(cell.population)
             }
         }
         design = made
-        taken = Array(repeating: [], count: made.cells.count)
+        return made.cells
     }
 
-    /// The second pass: the unit as sampled (cell, u, π, selected as far as is known yet), or nil when it
-    /// is not in the frame. A fixed-size cell's selection is final only after the last unit.
-    mutating func draw(_ unit: FrameUnit) -> SampledUnit? {
-        guard SamplingFrame.fate(of: unit, plan) == .admitted, let design else { return nil }
-        let stratum = Sampler.stratumLabel(unit, plan)
-        let c = cellIndex[stratum]![perAgent ? unit.agent ?? "" : ""]!
-        let cell = design.cells[c]
-        var sampled = SampledUnit(unit: unit, cell: cell.label, stratum: cell.stratum,
-                                  bits: PermanentRandomNumber.bits(seed: plan.seed, source: unit.source, interactionID: unit.interactionID, leg: unit.leg),
-                                  inclusionProbability: cell.inclusionProbability, selected: false)
-        if poisson {
-            // u < π, compared on the integers: bits < π · 2^64 (as `Sampler.draw`).
-            let scaled = cell.inclusionProbability * 18_446_744_073_709_551_616.0
-            sampled.selected = scaled >= 18_446_744_073_709_549_568.0 || sampled.bits < UInt64(scaled)
-            if sampled.selected { taken[c].append(sampled) }
-            return sampled
-        }
-        guard cell.size > 0 else { return sampled }
-        // Keep the cell's `size` smallest in selection order: find the place, insert, drop the largest.
-        var low = 0, high = taken[c].count
-        while low < high {
-            let mid = (low + high) / 2
-            if SampledUnit.selectionOrder(taken[c][mid], sampled) { low = mid + 1 } else { high = mid }
-        }
-        if low < cell.size {
-            var kept = sampled
-            kept.selected = true
-            taken[c].insert(kept, at: low)
-            if taken[c].count > cell.size { taken[c].removeLast() }
-        }
-        return sampled
-    }
-
-    /// The drawn sample after the second pass: its `units` are the selected ones, cell by cell in
+    /// The drawn sample, given the selected units (in any order): its `units` are those, cell by cell in
     /// selection order (as `Sampler.draw` lists them), and `frameUnits` says how many the frame held.
-    func finish() -> DrawnSample {
+    func finish(selected: [FrameUnit]) -> DrawnSample {
         var cells = design?.cells ?? []
-        var selected: [SampledUnit] = []
-        for c in cells.indices {
-            // A Poisson cell's units arrived in the store's order; a fixed cell's are kept in selection order.
-            let units = poisson ? taken[c].sorted(by: SampledUnit.selectionOrder) : taken[c]
-            if poisson { cells[c].size = units.count }
-            selected += units
+        var byCell = Array(repeating: [SampledUnit](), count: cells.count)
+        for unit in selected {
+            var s = sampled(unit)
+            guard let c = cellIndex[s.cell] else { continue }
+            s.inclusionProbability = cells[c].inclusionProbability
+            s.selected = true
+            byCell[c].append(s)
         }
-        return DrawnSample(plan: plan, units: selected, cells: cells, exclusions: exclusions, requestedSize: design?.requested ?? 0,
+        for c in cells.indices {
+            byCell[c].sort(by: SampledUnit.selectionOrder)
+            if poissonRate != nil { cells[c].size = byCell[c].count }
+        }
+        return DrawnSample(plan: plan, units: byCell.flatMap { $0 }, cells: cells, exclusions: exclusions, requestedSize: design?.requested ?? 0,
                            sizeRule: design?.rule ?? "", adjustments: (design?.adjustments ?? []) + Sampler.singleUnitCells(cells, plan),
                            frameUnits: frameSize)
     }

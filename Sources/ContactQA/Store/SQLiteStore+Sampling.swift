@@ -70,7 +70,8 @@ extension SQLStore {
 
     /// The frame's query, its arguments and what makes a unit of each row: for reading it elsewhere
     /// (a cursor inside a transaction), one unit at a time.
-    func frameQuery(_ period: Period, risk: RiskWeights? = nil) throws -> (sql: String, arguments: [FieldValue], unit: ([FieldValue]) -> FrameUnit) {
+    /// - Parameter only: a query of `(source, interaction_id, leg)`: only those legs (a sample's selected ones).
+    func frameQuery(_ period: Period, risk: RiskWeights? = nil, only: String? = nil) throws -> (sql: String, arguments: [FieldValue], unit: ([FieldValue]) -> FrameUnit) {
         let window = Int64(risk?.repeatWindowDays ?? 7) * 86_400_000
         let signals = risk == nil ? "" : """
             , COALESCE(l.hold_s, 0), c.transferred, c.escalated,
@@ -97,6 +98,7 @@ extension SQLStore {
             LEFT JOIN roster r ON r.agent_id = l.agent_id
             \(analytics)
             WHERE c.arrived_at >= ? AND c.arrived_at < ? AND c.abandoned = 0
+            \(only.map { "AND (l.source, l.interaction_id, l.leg) IN (\($0))" } ?? "")
             ORDER BY l.source, l.interaction_id, l.leg
             """
         let arguments: [FieldValue] = [.text(period.to.description), .text(period.from.description), .text(period.to.description),
@@ -127,7 +129,8 @@ extension SQLStore {
     }
 
     /// The latest sample of a kind recorded for a plan and period, unless superseded.
-    func recordedSample(planName: String, from: LocalDate, to: LocalDate, kind: String = "routine") throws -> RecordedSample? {
+    /// - Parameter selectedOnly: read only the selected units of the record, not its whole frame.
+    func recordedSample(planName: String, from: LocalDate, to: LocalDate, kind: String = "routine", selectedOnly: Bool = false) throws -> RecordedSample? {
         guard let row = try query("""
             SELECT id, kind, plan_name, period_from, period_to, timezone, plan_fingerprint, seed, frame_fingerprint, manifest
             FROM samples WHERE plan_name = ? AND period_from = ? AND period_to = ? AND kind = ? AND superseded_by IS NULL
@@ -136,7 +139,7 @@ extension SQLStore {
         let id = row[0].int64 ?? 0
         let units = try query("""
             SELECT source, interaction_id, leg, cell, u_bits, inclusion_probability, selected, reason
-            FROM sample_units WHERE sample_id = ? ORDER BY source, interaction_id, leg
+            FROM sample_units WHERE sample_id = ?\(selectedOnly ? " AND selected = 1" : "") ORDER BY source, interaction_id, leg
             """, [.integer(id)]).map(Self.unit)
         return RecordedSample(id: id, kind: row[1].string ?? "", planName: row[2].string ?? "", from: LocalDate(iso: row[3].string ?? "")!,
                               to: LocalDate(iso: row[4].string ?? "")!, timeZone: row[5].string ?? "", planFingerprint: row[6].string ?? "",
