@@ -45,34 +45,85 @@ package struct CSVImporter {
         let pseudonymiser = self.pseudonymiser
         let bounds = self.bounds
         return try load.run(entry, into: store, threshold: mapping.rejectionThreshold, unit: "rows", logger: logger) { writer, log in
-            var mapper: RowMapper?
-            try reader.forEachRecord { record in
-                if mapper == nil {
-                    mapper = try RowMapper(mapping: mapping, header: record, file: name, delimiter: reader.delimiter ?? 0x2C,
-                                           siteClock: clock, pseudonymiser: pseudonymiser)
-                    if mapping.hasHeader { return }  // without a header the first line is a row like the others
-                }
-                guard let mapper else { return }
-                log.rowsRead += 1
+            // Reading, mapping and pseudonymising on a thread of their own, writing here: both cores.
+            let pipe = RowPipe<PipedRecord>()
+            let digest = Digest()
+            let reading = Worker {
+                var mapper: RowMapper?
+                var batch: [PipedRecord] = []
+                batch.reserveCapacity(PipedRecord.batch)
                 do {
-                    let row = try mapper.map(record)
-                    if let (field, reason) = bounds.violation(in: row, layout: mapper.layout(of: row)) {
-                        throw InputError(file: name, position: record.line, field: field, reason: reason)
+                    try reader.forEachRecord { record in
+                        if mapper == nil {
+                            mapper = try RowMapper(mapping: mapping, header: record, file: name, delimiter: reader.delimiter ?? 0x2C,
+                                                   siteClock: clock, pseudonymiser: pseudonymiser)
+                            if mapping.hasHeader { return }  // without a header the first line is a row like the others
+                        }
+                        guard let mapper else { return }
+                        do {
+                            let row = try mapper.map(record)
+                            let layout = mapper.layout(of: row)
+                            if let (field, reason) = bounds.violation(in: row, layout: layout) {
+                                throw InputError(file: name, position: record.line, field: field, reason: reason)
+                            }
+                            batch.append(.row(row, layout))
+                        } catch let error as InputError {
+                            batch.append(.rejected(error, record: QuarantineFile.raw(record, delimiter: reader.delimiter ?? 0x2C, maskedColumn: mapper.customerColumn,
+                                                                                     columnCount: mapper.columnCount)))
+                        }
+                        if batch.count == PipedRecord.batch {
+                            guard pipe.put(batch) else { throw PipedRecord.Stopped() }
+                            batch.removeAll(keepingCapacity: true)
+                        }
                     }
-                    if let (rowOutcome, duplicate) = try writer.enqueue(row, layout: mapper.layout(of: row)) { log.count(rowOutcome, duplicate: duplicate) }
-                } catch let error as InputError {
-                    try load.reject(error, log: &log, ingestID: writer.ingestID) { quarantine in
-                        try quarantine.append(error, record: record, delimiter: reader.delimiter ?? 0x2C, maskedColumn: mapper.customerColumn,
-                                              columnCount: mapper.columnCount)
+                    if mapper == nil { throw InputError(file: name, reason: "the file holds no header") }
+                    if !batch.isEmpty { _ = pipe.put(batch) }
+                    digest.sha256 = hasher.finalize().map { pad16($0) }.joined()
+                    pipe.close()
+                } catch {
+                    pipe.close(throwing: error)
+                }
+            }
+            defer {
+                pipe.cancel()
+                reading.wait()
+            }
+            while let batch = try pipe.take() {
+                for item in batch {
+                    log.rowsRead += 1
+                    switch item {
+                    case .row(let row, let layout):
+                        if let (rowOutcome, duplicate) = try writer.enqueue(row, layout: layout) { log.count(rowOutcome, duplicate: duplicate) }
+                    case .rejected(let error, let record):
+                        try load.reject(error, log: &log, ingestID: writer.ingestID) { quarantine in
+                            try quarantine.append(error, record: nil, delimiter: 0x2C, maskedColumn: nil, raw: record)
+                        }
                     }
                 }
             }
-            if mapper == nil { throw InputError(file: name, reason: "the file holds no header") }
             if log.rowsRead == 0 { load.warnings.append("\(name): the file has a header but no data rows; nothing to load") }
-            log.sha256 = hasher.finalize().map { pad16($0) }.joined()
+            log.sha256 = digest.sha256
             return log.rejected > 0 ? "\(log.rejected) rows quarantined" : nil
         }
     }
+}
+
+/// A record of a CSV file on its way from the reading thread to the store: its row, or why it was
+/// rejected with the record as the quarantine shows it.
+enum PipedRecord: Sendable {
+    case row(MappedRow, RowLayout)
+    case rejected(InputError, record: String)
+
+    /// Records per hand-over.
+    static let batch = 512
+
+    /// The store side stopped (its own error): the reading side stops too.
+    struct Stopped: Error {}
+}
+
+/// The file's SHA-256, set by the reading thread before it closes the pipe.
+private final class Digest: @unchecked Sendable {
+    var sha256 = ""
 }
 
 extension CSVImporter {

@@ -41,15 +41,7 @@ final class QuarantineFile {
             try handle?.seekToEnd()
         }
         var raw = explicitRaw ?? ""
-        if let record {
-            var fields: [String] = []
-            let aligned = columnCount == nil || record.count == columnCount
-            for i in 0..<record.count {
-                let masked = aligned && i == maskedColumn && !record[i].isEmpty
-                fields.append(masked ? "[masked]" : Redactor.display(String(decoding: record[i], as: UTF8.self)))
-            }
-            raw = CSVText.line(fields, delimiter: delimiter)
-        }
+        if let record { raw = QuarantineFile.raw(record, delimiter: delimiter, maskedColumn: maskedColumn, columnCount: columnCount) }
         let position: String = error.position.map { String($0) } ?? ""
         let fields: [String] = [error.file, position, error.field ?? "", error.reason, raw]
         // JSON records are numbered, CSV rows are lines: the header says "line" for both, the unit is in the reason's context.
@@ -60,6 +52,18 @@ final class QuarantineFile {
 
     /// Appends a rejected record given as text (JSON), its identifiers already masked; the rest is
     /// redacted here (an unmapped attribute may hold the caller's number).
+    /// A CSV record as the quarantine shows it: the identifier column masked where the row lines up
+    /// with the header, every other field through `Redactor.display`.
+    static func raw(_ record: CSVRecord, delimiter: UInt8, maskedColumn: Int?, columnCount: Int?) -> String {
+        var fields: [String] = []
+        let aligned = columnCount == nil || record.count == columnCount
+        for i in 0..<record.count {
+            let masked = aligned && i == maskedColumn && !record[i].isEmpty
+            fields.append(masked ? "[masked]" : Redactor.display(String(decoding: record[i], as: UTF8.self)))
+        }
+        return CSVText.line(fields, delimiter: delimiter)
+    }
+
     func append(_ error: InputError, rawText: String) throws {
         try append(error, record: nil, delimiter: 0x2C, maskedColumn: nil, raw: rawText.isEmpty ? "" : Redactor().redact(QuarantineFile.maskingLongNumbers(rawText)))
     }
