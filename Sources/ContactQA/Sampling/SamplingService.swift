@@ -78,12 +78,7 @@ package struct SamplingService {
     func reconstruct(_ recorded: RecordedSample, plan: SamplingPlan, period: Period) throws -> DrawnSample {
         let selected = recorded.units.filter(\.selected)
         var current: [String: FrameUnit] = [:]
-        // Only the selected legs are read, not the week's frame.
-        let query = try store.frameQuery(period, only: "SELECT source, interaction_id, leg FROM sample_units WHERE sample_id = \(recorded.id) AND selected = 1")
-        try store.forEachRow(query.sql, query.arguments) { row in
-            let unit = query.unit(row)
-            current[unit.id] = unit
-        }
+        for unit in try store.selectedFrameUnits(sampleID: recorded.id, period: period) { current[unit.id] = unit }
         let perAgent = plan.perAgentMin != nil || plan.perAgentMax != nil
         let units = selected.map { r in
             SampledUnit(unit: current[r.id] ?? FrameUnit(source: r.source, interactionID: r.interactionID, leg: r.leg, channel: "", arrivedAt: .min),

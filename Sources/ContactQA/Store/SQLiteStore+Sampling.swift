@@ -68,6 +68,15 @@ extension SQLStore {
         return units
     }
 
+    /// The legs a recorded sample selected, as the period's frame has them today (a leg deleted since is
+    /// missing): only those legs are read, not the week's frame.
+    func selectedFrameUnits(sampleID: Int64, period: Period) throws -> [FrameUnit] {
+        var units: [FrameUnit] = []
+        let query = try frameQuery(period, only: "SELECT source, interaction_id, leg FROM sample_units WHERE sample_id = \(sampleID) AND selected = 1")
+        try forEachRow(query.sql, query.arguments) { units.append(query.unit($0)) }
+        return units
+    }
+
     /// The frame's query, its arguments and what makes a unit of each row: for reading it elsewhere
     /// (a cursor inside a transaction), one unit at a time.
     /// - Parameter only: a query of `(source, interaction_id, leg)`: only those legs (a sample's selected ones).

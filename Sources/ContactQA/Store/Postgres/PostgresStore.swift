@@ -286,7 +286,7 @@ package final class PostgresStore: ContactStore {
                 COALESCE(SUM(\(normalised)), 0), COALESCE(SUM(\(normalised) * \(normalised)), 0),
                 COUNT(nps), COUNT(*) FILTER (WHERE nps >= 9), COUNT(*) FILTER (WHERE nps <= 6),
                 COUNT(*) FILTER (WHERE \(fcrJudged)), COUNT(*) FILTER (WHERE \(fcrJudged) AND \(fcrResolved)), MAX(k.shift)
-            FROM contacts c, (\(SQLiteStore.waitShift("$1", "$2")) AS shift) k
+            FROM contacts c \(SQLiteStore.rosterJoin(query, contactLevel: true)), (\(SQLiteStore.waitShift("$1", "$2")) AS shift) k
             WHERE direction = 'inbound' AND arrived_at >= $1 AND arrived_at < $2
             \(keys.isEmpty ? "" : "GROUP BY " + (1...keys.count).map(String.init).joined(separator: ", "))
             """
@@ -327,7 +327,7 @@ package final class PostgresStore: ContactStore {
             FROM (SELECT *, MIN(h) OVER (\(keys.isEmpty ? "" : "PARTITION BY " + (0..<keys.count).map { "k\($0)" }.joined(separator: ", "))) AS m
                   FROM (SELECT \(keys.enumerated().map { "\($1) AS k\($0), " }.joined())
                          COALESCE(l.talk_s, 0) + COALESCE(l.hold_s, 0) + COALESCE(l.acw_s, 0) AS h
-                  FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id
+                  FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id \(SQLiteStore.rosterJoin(query, contactLevel: false))
                   WHERE c.direction = 'inbound' AND c.abandoned = 0 AND c.arrived_at >= $1 AND c.arrived_at < $2
                     AND NOT (l.talk_s IS NULL AND l.hold_s IS NULL AND l.acw_s IS NULL)) AS x) AS shifted
             \(keys.isEmpty ? "" : "GROUP BY " + (1...keys.count).map(String.init).joined(separator: ", "))
