@@ -148,9 +148,11 @@ package struct TrendsEngine {
 
     /// The KPIs the trends read, fetched in two scans of the weeks shown: one grouped by week, team,
     /// queue, channel and reason, one by week, team and agent.
+    /// The span's KPIs at the grain every part of a week's report reads: by week, team, queue,
+    /// channel, reason and agent, in one scan of the contacts and one of the legs.
     package struct Rollups {
         package let contacts: KPIRollup
-        package let agents: KPIRollup
+        package var agents: KPIRollup { contacts }
     }
 
     /// The weeks shown for `week`: it and the `history - 1` before it.
@@ -160,8 +162,8 @@ package struct TrendsEngine {
 
     package func rollups(week: ISOWeek, clock: ZoneClock, parameters: KPIParameters, asOf: LocalDate) throws -> Rollups {
         let span = span(week, clock: clock)
-        return Rollups(contacts: try KPIRollup(store: store, span: span, dimensions: [.team, .queue, .channel, .reason], parameters: parameters, asOf: asOf),
-                       agents: try KPIRollup(store: store, span: span, dimensions: [.team, .agent], parameters: parameters, asOf: asOf))
+        return Rollups(contacts: try KPIRollup(store: store, span: span, dimensions: [.team, .queue, .channel, .reason, .agent],
+                                               parameters: parameters, asOf: asOf))
     }
 
     /// - Parameter rollups: the span's KPIs when the caller fetched them already (`rollups(week:…)`).
