@@ -301,7 +301,7 @@ package struct PipelineRun {
         // The week's KPI files and the weekly report read the same roll-up of the report's weeks.
         let rollups = try TrendsEngine(store: store).rollups(week: isoWeek, clock: period.clock, parameters: pipeline.parameters, asOf: today)
         for groupBy in [[], [GroupDimension.channel], [.team], [.agent]] {
-            let computed = try rollups.contacts.report(period: period, groupBy: groupBy)
+            let computed = try rollups.report(period: period, groupBy: groupBy)
             let report = labels.map { computed.labellingAgents($0) } ?? computed
             table?("KPIs \(groupBy.isEmpty ? "in total" : "by " + groupBy[0].rawValue), \(isoWeek)", report.table)
             let suffix = groupBy.isEmpty ? "" : "-by-\(groupBy[0].rawValue)"
