@@ -85,7 +85,8 @@ package struct SamplingService {
                         cell: r.cell, stratum: perAgent ? r.cell.components(separatedBy: " | ").dropLast().joined(separator: " | ") : r.cell,
                         bits: r.bits, inclusionProbability: r.inclusionProbability, selected: true)
         }.sorted(by: SampledUnit.manifestOrder)
-        return DrawnSample(plan: plan, units: units, cells: [], exclusions: [:], requestedSize: 0, sizeRule: "", adjustments: [])
+        return DrawnSample(plan: plan, units: units, cells: [], exclusions: [:], requestedSize: 0, sizeRule: "", adjustments: [],
+                           frameUnits: recorded.frameUnits)
     }
 
     /// What `sample verify` found.

@@ -28,6 +28,8 @@ struct RecordedSample: Sendable {
     var frameFingerprint: String
     package var manifest: String
     package var units: [Unit]
+    /// How many units the recorded frame held (all of them, even when `units` holds the selected only).
+    var frameUnits = 0
 }
 
 extension SQLiteStore {
@@ -152,7 +154,9 @@ extension SQLStore {
             """, [.integer(id)]).map(Self.unit)
         return RecordedSample(id: id, kind: row[1].string ?? "", planName: row[2].string ?? "", from: LocalDate(iso: row[3].string ?? "")!,
                               to: LocalDate(iso: row[4].string ?? "")!, timeZone: row[5].string ?? "", planFingerprint: row[6].string ?? "",
-                              seed: row[7].string ?? "", frameFingerprint: row[8].string ?? "", manifest: row[9].string ?? "", units: units)
+                              seed: row[7].string ?? "", frameFingerprint: row[8].string ?? "", manifest: row[9].string ?? "", units: units,
+                              frameUnits: selectedOnly ? try query("SELECT COUNT(*) FROM sample_units WHERE sample_id = ?", [.integer(id)]).first?.first?.int ?? 0
+                                                       : units.count)
     }
 
     private static func unit(_ row: [FieldValue]) -> RecordedSample.Unit {

@@ -66,8 +66,10 @@ struct StreamedDrawTests {
             // The record is what `sample verify` re-derives, and a second run reuses it.
             #expect(try SamplingService(store: streamed).verify(manifestPath: "\(dir.path)/a\(index)/manifest.json").differences == [])
             guard case .drawn(let id) = outcomeA else { Issue.record("plan \(index) was not drawn"); continue }
-            let (_, again) = try SamplingService(store: streamed).sample(plan: plan, period: StreamedDrawTests.week, out: "\(dir.path)/a\(index)")
+            let (reused, again) = try SamplingService(store: streamed).sample(plan: plan, period: StreamedDrawTests.week, out: "\(dir.path)/a\(index)")
             #expect(again == .reused(id))
+            // The reused sample reads its selected legs only, and still knows the frame's size ("21 of 229 legs").
+            #expect(reused.sample.units.count == a.sample.units.count && reused.sample.frameSize == a.sample.frameSize)
         }
     }
 
