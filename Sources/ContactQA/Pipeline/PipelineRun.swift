@@ -298,10 +298,11 @@ package struct PipelineRun {
                               inPlace: String) throws -> String {
         let labels = try pipeline.agentNames ? nil : IngestService.pseudonymiser(keyFile: pipeline.keyFile).map(AgentLabels.init)
         let today = readiness.asOf
-        // The week's KPI files and the weekly report read the same roll-up of the report's weeks.
-        let rollups = try TrendsEngine(store: store).rollups(week: isoWeek, clock: period.clock, parameters: pipeline.parameters, asOf: today)
+        // The KPI files are the engine's own answers, byte for byte what `contactqa kpis` prints on
+        // either backend (the report's roll-ups add their sums in another order: the 15th digit differs).
+        let engine = KPIEngine(store: store)
         for groupBy in [[], [GroupDimension.channel], [.team], [.agent]] {
-            let computed = try rollups.report(period: period, groupBy: groupBy)
+            let computed = try engine.report(period: period, groupBy: groupBy, parameters: pipeline.parameters, asOf: today)
             let report = labels.map { computed.labellingAgents($0) } ?? computed
             table?("KPIs \(groupBy.isEmpty ? "in total" : "by " + groupBy[0].rawValue), \(isoWeek)", report.table)
             let suffix = groupBy.isEmpty ? "" : "-by-\(groupBy[0].rawValue)"
@@ -355,7 +356,7 @@ package struct PipelineRun {
         if pipeline.feedbackPacks { _ = try FeedbackPack.write(try FeedbackPack.build(store: store, period: period), to: "\(qaFolder)/feedback") }
         let computedWeekly = try WeeklyReport.build(store: store, week: isoWeek, asOf: today, parameters: pipeline.parameters, targets: pipeline.targets,
                                                     sample: WeeklyReport.SampleCoverage(folder: qaFolder + "/sample"),
-                                                    readiness: readiness, rollups: rollups)
+                                                    readiness: readiness)
         var weekly = labels.map { computedWeekly.labellingAgents($0) } ?? computedWeekly
         weekly.allFunnels = pipeline.allFunnels
         weekly.monitoringNotice = pipeline.noticePerContact

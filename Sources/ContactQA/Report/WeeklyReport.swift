@@ -152,7 +152,7 @@ struct WeeklyReport {
     }
 
     package static func build(store: any SQLStore, week: ISOWeek, asOf: LocalDate, parameters: KPIParameters, targets: [String: Double],
-                             sample: SampleCoverage? = nil, readiness: WeekReadiness? = nil, rollups: TrendsEngine.Rollups? = nil) throws -> WeeklyReport {
+                             sample: SampleCoverage? = nil, readiness: WeekReadiness? = nil) throws -> WeeklyReport {
         let clock = ZoneClock(identifier: store.siteTimeZone) ?? .utc
         let period = Period(week: week, clock: clock)
         let last = ISOWeek(containing: week.monday.adding(days: -7))
@@ -177,7 +177,7 @@ struct WeeklyReport {
         }
         // The week, last week and the trends' 13 weeks all come from two scans of those weeks.
         let trendsEngine = TrendsEngine(store: store)
-        let rollups = try rollups ?? trendsEngine.rollups(week: week, clock: clock, parameters: parameters, asOf: asOf)
+        let rollups = try trendsEngine.rollups(week: week, clock: clock, parameters: parameters, asOf: asOf)
         var report = WeeklyReport(
             week: week, asOf: asOf, final: final,
             kpis: try rollups.contacts.report(period: period, groupBy: []),

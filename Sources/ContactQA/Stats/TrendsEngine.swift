@@ -148,17 +148,9 @@ package struct TrendsEngine {
 
     /// The KPIs the trends read, fetched in two scans of the weeks shown: one grouped by week, team,
     /// queue, channel and reason, one by week, team and agent.
-    /// The span's KPIs at the grains a week's report reads: by week, team, queue, channel and reason,
-    /// and by week, team and agent. Two roll-ups rather than one at the finer grain of both: at 1M
-    /// contacts that one held 188,113 groups (200 MiB) where these two hold 28,995 and 1,005.
     package struct Rollups {
         package let contacts: KPIRollup
         package let agents: KPIRollup
-
-        /// A week's KPIs by nothing, channel, team or agent, from whichever roll-up holds the grouping.
-        func report(period: Period, groupBy: [GroupDimension]) throws -> KPIReport {
-            try (groupBy.contains(.agent) ? agents : contacts).report(period: period, groupBy: groupBy)
-        }
     }
 
     /// The weeks shown for `week`: it and the `history - 1` before it.

@@ -310,6 +310,23 @@ struct RunnerTests {
         return dir.write("demo.yaml", text)
     }
 
+    /// The run's KPI files are what `contactqa kpis` prints for the week, byte for byte (on the demo, a
+    /// mean's 95% interval read from the report's roll-ups would differ in its 15th digit).
+    @Test func theRunsKPIFilesAreTheKPIsCommandsOwn() throws {
+        let dir = TemporaryDirectory()
+        let pipeline = try RunnerTests.pipeline(dir)
+        #expect(try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-12-01", "--quiet"]).status == 0)
+        for (by, suffix) in [(nil, ""), ("channel", "-by-channel"), ("team", "-by-team")] {
+            for format in ["csv", "json"] {
+                let printed = try contactqa(["kpis", "--store", dir.path + "/demo.sqlite", "--week", "2026-W47", "--as-of", "2026-12-01", "--format", format]
+                                            + (by.map { ["--by", $0] } ?? []))
+                #expect(printed.status == 0, "\(printed.stderr)")
+                let written = try String(contentsOfFile: "\(dir.path)/reports/2026-W47/kpis\(suffix).\(format)", encoding: .utf8)
+                #expect(written == printed.stdout, "kpis\(suffix).\(format)")
+            }
+        }
+    }
+
     @Test func reportsAreByteIdenticalDraftsAreRewrittenFinalsLeftAlone() throws {
         let dir = TemporaryDirectory()
         let pipeline = try RunnerTests.pipeline(dir)
