@@ -129,6 +129,58 @@ package final class PostgresConnection {
         if let failure { throw failure }
     }
 
+    /// Sends rows to a `COPY … FROM STDIN` statement in PostgreSQL's text format: columns separated by
+    /// tabs, NULL as `\N`, and backslash, tab, newline and carriage return escaped. The server parses
+    /// each value as its column's type, as it would a text parameter cast to it.
+    func copy(_ sql: String, rows: [[String?]]) throws {
+        guard let started = PQexec(connection, sql) else { throw PostgresError(message: "\(displayURL): \(lastError)", statement: sql) }
+        guard PQresultStatus(started) == PGRES_COPY_IN else {
+            _ = try check(started, sql: sql)
+            throw PostgresError(message: "\(displayURL): the server did not start the copy", statement: sql)
+        }
+        PQclear(started)
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(1 << 17)
+        var sendFailed = false
+        func send() {
+            guard !buffer.isEmpty, !sendFailed else { return }
+            sendFailed = buffer.withUnsafeBufferPointer { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { PQputCopyData(connection, $0.baseAddress, Int32($0.count)) } != 1
+            }
+            buffer.removeAll(keepingCapacity: true)
+        }
+        for row in rows {
+            for (index, value) in row.enumerated() {
+                if index > 0 { buffer.append(0x09) }
+                guard let value else {
+                    buffer += [0x5C, 0x4E]  // \N
+                    continue
+                }
+                for byte in value.utf8 {
+                    switch byte {
+                    case 0x5C: buffer += [0x5C, 0x5C]
+                    case 0x09: buffer += [0x5C, 0x74]
+                    case 0x0A: buffer += [0x5C, 0x6E]
+                    case 0x0D: buffer += [0x5C, 0x72]
+                    default: buffer.append(byte)
+                    }
+                }
+            }
+            buffer.append(0x0A)
+            if buffer.count >= 1 << 16 { send() }
+        }
+        send()
+        let ended = PQputCopyEnd(connection, sendFailed ? "the client could not send the rows" : nil) == 1
+        // Every result is read: the connection takes no new statement before.
+        var failure: (any Error)?
+        while let result = PQgetResult(connection) {
+            defer { PQclear(result) }
+            if failure == nil, PQresultStatus(result) != PGRES_COMMAND_OK { failure = self.failure(result, sql: sql) }
+        }
+        if let failure { throw failure }
+        if !ended || sendFailed { throw PostgresError(message: "\(displayURL): \(lastError)", statement: sql) }
+    }
+
     private func withParameters(_ parameters: [String?], sql: String, _ body: ([UnsafePointer<CChar>?]) -> OpaquePointer?) throws -> Result {
         try check(withCStrings(parameters, body), sql: sql)
     }

@@ -388,8 +388,7 @@ private struct PostgresWriter: RowWriting {
         let batchable = row.legRef == nil && row.contact != nil && !layout.attachesToContacts
         if batchable, queued.isEmpty || queued[0].layout == layout {
             queued.append((row, layout))
-            let perRow = 7 + layout.contactColumns.count + layout.legColumns.count
-            if queued.count >= min(1_000, 60_000 / perRow) { try flush() }
+            if queued.count >= 5_000 { try flush() }
             return nil
         }
         try flush()
@@ -406,9 +405,13 @@ private struct PostgresWriter: RowWriting {
         return deferred
     }
 
-    /// One statement inserts every queued contact that is not stored yet (the first row of each, in
-    /// file order), its leg and its touched mark; the rows it did not insert — contacts stored
-    /// before, later rows of the same contact — then take the general path, in order.
+    /// Staging tables of this load, by the columns of the layout they hold (dropped at commit).
+    private var staging: [[String]: String] = [:]
+
+    /// Every queued contact that is not stored yet (the first row of each, in file order) goes in with
+    /// its leg and its touched mark: the batch is copied into a staging table (`COPY`, no statement
+    /// text to parse per batch) and one prepared statement inserts from it; the rows it did not insert
+    /// — contacts stored before, later rows of the same contact — then take the general path, in order.
     private mutating func flush() throws {
         guard !queued.isEmpty else { return }
         let batch = queued
@@ -421,10 +424,21 @@ private struct PostgresWriter: RowWriting {
             + contactColumns.map { ($0, PostgresWriter.sqlType($0)) }
             + [("leg_count", "bigint"), ("closing_agent_id", "text"), ("closing_team", "text"), ("leg", "bigint")]
             + legColumns.map { ("l_" + $0, PostgresWriter.sqlType($0)) }
+        let signature = contactColumns + ["|"] + legColumns
+        let table: String
+        if let known = staging[signature] {
+            table = known
+            try connection.script("TRUNCATE \(table)")
+        } else {
+            table = "staged_rows_\(staging.count + 1)"
+            try connection.script("""
+                CREATE TEMP TABLE \(table) (\(columns.map { "\($0.name) \($0.type)" }.joined(separator: ", "))) ON COMMIT DROP
+                """)
+            staging[signature] = table
+        }
         var seen = Set<String>()
-        var parameters: [String?] = []
-        var tuples: [String] = []
-        parameters.reserveCapacity(batch.count * columns.count + 1)
+        var rows: [[String?]] = []
+        rows.reserveCapacity(batch.count)
         for (i, item) in batch.enumerated() {
             let row = item.row
             let first = seen.insert(row.source + "\u{1F}" + row.interactionID).inserted
@@ -436,29 +450,25 @@ private struct PostgresWriter: RowWriting {
             values += (row.contact ?? []).map(\.string)
             values += [simple && row.leg != nil ? "1" : "0", agent, team, row.leg.map(String.init)]
             values += hasLeg ? row.legValues.map(\.string) : Array(repeating: nil, count: legColumns.count)
-            let base = parameters.count
-            tuples.append("(" + values.indices.map { "$\(base + $0 + 1)::\(columns[$0].type)" }.joined(separator: ", ") + ")")
-            parameters += values
+            rows.append(values)
         }
-        parameters.append(String(ingestID))
-        let ingest = "$\(parameters.count)::bigint"
+        try connection.copy("COPY \(table) (\(columns.map(\.name).joined(separator: ", "))) FROM STDIN", rows: rows)
         let contactList = (["source", "interaction_id"] + contactColumns + ["leg_count", "closing_agent_id", "closing_team"]).joined(separator: ", ")
         let sql = """
-            WITH v (\(columns.map(\.name).joined(separator: ", "))) AS (VALUES \(tuples.joined(separator: ", "))),
-            c AS (INSERT INTO contacts (\(contactList), ingest_id)
-                  SELECT \(contactList), \(ingest) FROM v WHERE first = 1 ORDER BY ord
+            WITH c AS (INSERT INTO contacts (\(contactList), ingest_id)
+                  SELECT \(contactList), $1::bigint FROM \(table) WHERE first = 1 ORDER BY ord
                   ON CONFLICT DO NOTHING RETURNING source, interaction_id),
             l AS (INSERT INTO legs (source, interaction_id, leg, \(legColumns.map { $0 + ", " }.joined())ingest_id)
-                  SELECT v.source, v.interaction_id, v.leg, \(legColumns.map { "v.l_\($0), " }.joined())\(ingest)
-                  FROM v JOIN c ON c.source = v.source AND c.interaction_id = v.interaction_id
+                  SELECT v.source, v.interaction_id, v.leg, \(legColumns.map { "v.l_\($0), " }.joined())$1::bigint
+                  FROM \(table) v JOIN c ON c.source = v.source AND c.interaction_id = v.interaction_id
                   WHERE v.first = 1 AND v.leg IS NOT NULL ON CONFLICT DO NOTHING),
             t AS (INSERT INTO touched (source, interaction_id, refresh)
-                  SELECT v.source, v.interaction_id, v.refresh FROM v JOIN c ON c.source = v.source AND c.interaction_id = v.interaction_id
+                  SELECT v.source, v.interaction_id, v.refresh FROM \(table) v JOIN c ON c.source = v.source AND c.interaction_id = v.interaction_id
                   WHERE v.first = 1
                   ON CONFLICT (source, interaction_id) DO UPDATE SET refresh = GREATEST(touched.refresh, excluded.refresh))
             SELECT source, interaction_id FROM c
             """
-        let inserted = Set(try connection.execute(sql, parameters).rows.map { "\($0[0] ?? "")\u{1F}\($0[1] ?? "")" })
+        let inserted = Set(try connection.run(sql, [String(ingestID)]).rows.map { "\($0[0] ?? "")\u{1F}\($0[1] ?? "")" })
         var firstSeen = Set<String>()
         for item in batch {
             let key = item.row.source + "\u{1F}" + item.row.interactionID
