@@ -45,6 +45,25 @@ struct TwoCoreImportTests {
         #expect(try textRows(store, "SELECT status FROM ingest_log") == [["failed"]])
     }
 
+    /// Text that PostgreSQL's COPY format escapes (tab, line break, carriage return, backslash, the
+    /// letters of its NULL marker) arrives as it was sent, on both backends; an empty field stays NULL.
+    @Test(arguments: Backend.allCases) func textThatCopyEscapesArrivesIntact(_ backend: Backend) throws {
+        let dir = TemporaryDirectory()
+        guard let store = try makeStore(backend, dir) else { return }
+        let reasons = ["tab\there", "two\nlines", "carriage\r\nreturn", "back\\slash", "\\N", "N", "plain, with comma", ""]
+        var lines = [TwoCoreImportTests.header + ",contact_reason"]
+        for (i, reason) in reasons.enumerated() {
+            let quoted = "\"" + reason.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            lines.append(TwoCoreImportTests.row(i) + "," + (reason.isEmpty ? "" : quoted))
+        }
+        let path = dir.path + "/escapes.csv"
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let report = try CSVImporter(mapping: .canonical, pseudonymiser: testKey, quarantineDirectory: dir.path + "/q").importFile(path, into: store)
+        #expect(report.log.inserted == reasons.count && report.log.rejected == 0)
+        let stored = try textRows(store, "SELECT interaction_id, contact_reason FROM contacts ORDER BY interaction_id")
+        #expect(stored == reasons.enumerated().map { ["T\($0)", $1.isEmpty ? nil : $1] })
+    }
+
     @Test func theConsumerGetsEveryBatchBeforeTheProducersError() throws {
         struct Broke: Error, Equatable {}
         let pipe = RowPipe<Int>(capacity: 1)
