@@ -53,6 +53,8 @@ struct PostgresStoreTests {
         let migrated = try PostgresStore(url: url)
         #expect(try migrated.rows("SELECT COUNT(*) FROM information_schema.columns WHERE table_name = 'legs' AND column_name = 'disconnect_reason'") == [["1"]])
         #expect(try migrated.rows("SELECT value FROM meta WHERE key = 'schema_version'") == [["\(PostgresStore.schemaVersion)"]])
+        // Schema 7 leaves room on the contacts' pages for updates in place.
+        #expect(try migrated.rows("SELECT array_to_string(reloptions, ',') FROM pg_class WHERE relname = 'contacts'") == [["fillfactor=85"]])
     }
 
     /// The server drops the connection in the middle of a file: an error, and the store as it was.
