@@ -116,8 +116,11 @@ enum Sampler {
         var byCell: [String: [Int]] = [:]
         for (stratum, indices) in byStratum {
             if perAgent {
-                for i in indices { byCell["\(stratum)\u{1F}\(frame.units[i].agent ?? "")", default: []].append(i) }
-                for i in indices { counts[stratum, default: [:]][frame.units[i].agent ?? "", default: 0] += 1 }
+                for i in indices {
+                    let agent = frame.units[i].agent ?? ""
+                    byCell["\(stratum)\u{1F}\(agent)", default: []].append(i)
+                    counts[stratum, default: [:]][agent, default: 0] += 1
+                }
             } else {
                 byCell["\(stratum)\u{1F}"] = indices
                 counts[stratum] = ["": indices.count]

@@ -22,8 +22,7 @@ extension SQLiteStore {
                 """)
             defer { try? db.execute(sql: "DELETE FROM temp.sample_frame; DELETE FROM temp.sample_cells") }
             func forEachUnit(_ query: (sql: String, arguments: [FieldValue], unit: ([FieldValue]) -> FrameUnit), _ body: (FrameUnit) throws -> Void) throws {
-                let cursor = try Row.fetchCursor(db, sql: query.sql, arguments: StatementArguments(query.arguments.map(\.databaseValue)))
-                while let row = try cursor.next() { try body(query.unit(row.databaseValues.map(SQLiteSession.fieldValue))) }
+                try SQLiteSession(db: db).forEachRow(query.sql, query.arguments) { try body(query.unit($0)) }
             }
 
             // The frame passes once; a thousand units per statement into the temporary table.

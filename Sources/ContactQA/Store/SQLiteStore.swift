@@ -600,10 +600,7 @@ extension SQLiteStore: SQLStore {
     }
 
     package func forEachRow(_ sql: String, _ arguments: [FieldValue], _ body: ([FieldValue]) throws -> Void) throws {
-        try queue.read { db in
-            let cursor = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments.map(\.databaseValue)))
-            while let row = try cursor.next() { try body(row.databaseValues.map(SQLiteSession.fieldValue)) }
-        }
+        try queue.read { db in try SQLiteSession(db: db).forEachRow(sql, arguments, body) }
     }
 }
 
@@ -615,6 +612,12 @@ struct SQLiteSession: SQLSession {
         try Row.fetchAll(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments.map(\.databaseValue))).map { row in
             row.databaseValues.map(SQLiteSession.fieldValue)
         }
+    }
+
+    /// The statement's rows one at a time, from a cursor (inside whatever transaction `db` is in).
+    func forEachRow(_ sql: String, _ arguments: [FieldValue], _ body: ([FieldValue]) throws -> Void) throws {
+        let cursor = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments.map(\.databaseValue)))
+        while let row = try cursor.next() { try body(row.databaseValues.map(SQLiteSession.fieldValue)) }
     }
 
     static func fieldValue(_ value: DatabaseValue) -> FieldValue {
