@@ -301,6 +301,7 @@ package struct PipelineRun {
         // The KPI files are the engine's own answers, byte for byte what `contactqa kpis` prints on
         // either backend (the report's roll-ups add their sums in another order: the 15th digit differs).
         let engine = KPIEngine(store: store)
+        MemoryProbe.mark("\(isoWeek) before the report stage")
         for groupBy in [[], [GroupDimension.channel], [.team], [.agent]] {
             let computed = try engine.report(period: period, groupBy: groupBy, parameters: pipeline.parameters, asOf: today)
             let report = labels.map { computed.labellingAgents($0) } ?? computed
@@ -310,6 +311,7 @@ package struct PipelineRun {
                 try report.json.rendered().appending("\n").write(toFile: "\(folder)/kpis\(suffix).json", atomically: true, encoding: .utf8)
             }
             if pipeline.formats.contains("csv") { try report.csv.write(toFile: "\(folder)/kpis\(suffix).csv", atomically: true, encoding: .utf8) }
+            MemoryProbe.mark("KPI files \(suffix)")
         }
         if let planFile = pipeline.samplingPlan {
             var plan = try SamplingPlan.load(file: planFile)
@@ -348,15 +350,19 @@ package struct PipelineRun {
                 logger.info("the sample of \(isoWeek) is drawn once the week's data is complete (\(behind))")
             }
         }
+        MemoryProbe.mark("sample")
         let computedQuality = try QualityEngine(store: store).report(period: period, groupBy: .agent)
         let quality = labels.map { computedQuality.labellingAgents($0) } ?? computedQuality
         if pipeline.formats.contains("json") {
             try (quality.json.rendered() + "\n").write(toFile: "\(folder)/quality.json", atomically: true, encoding: .utf8)
         }
+        MemoryProbe.mark("quality.json")
         if pipeline.feedbackPacks { _ = try FeedbackPack.write(try FeedbackPack.build(store: store, period: period), to: "\(qaFolder)/feedback") }
+        MemoryProbe.mark("feedback packs")
         let computedWeekly = try WeeklyReport.build(store: store, week: isoWeek, asOf: today, parameters: pipeline.parameters, targets: pipeline.targets,
                                                     sample: WeeklyReport.SampleCoverage(folder: qaFolder + "/sample"),
                                                     readiness: readiness)
+        MemoryProbe.mark("weekly report: the rest")
         var weekly = labels.map { computedWeekly.labellingAgents($0) } ?? computedWeekly
         weekly.allFunnels = pipeline.allFunnels
         weekly.monitoringNotice = pipeline.noticePerContact
@@ -407,6 +413,7 @@ package struct PipelineRun {
             weekly.revisions = status.revisions
         }
         try weekly.write(to: folder, formats: pipeline.formats)
+        MemoryProbe.mark("weekly report: written")
         try status.text.write(toFile: folder + "/.status", atomically: true, encoding: .utf8)
         logger.info("report of \(isoWeek): \(weekly.final ? "final" : "draft"), \(weekly.kpis.total.offered) contacts, \(quality.evaluations.count) evaluations")
         return weekly.final ? "final" : "draft"

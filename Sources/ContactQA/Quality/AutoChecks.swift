@@ -158,33 +158,43 @@ package struct AutoCheckReport: Sendable {
 
     package var checks: [Check]
 
-    /// - Parameter ratings: human ratings of the period's evaluated legs (re-evaluated ones left out):
-    ///   `source|interaction|leg` → `scorecard/criterion` → passed (rated at or above the target, the
-    ///   scale's maximum without one, as the packs count it).
-    static func build(cards: [Scorecard], legs: [AutoCheckLeg], ratings: [String: [String: Bool]]) -> AutoCheckReport {
-        var checks: [Check] = []
+    /// - Parameters:
+    ///   - ratings: human ratings of the period's evaluated legs (re-evaluated ones left out):
+    ///     `source|interaction|leg` → `scorecard/criterion` → passed (rated at or above the target, the
+    ///     scale's maximum without one, as the packs count it).
+    ///   - forEachLeg: hands each leg of the period to its argument; legs are counted as they come, so
+    ///     memory holds the tallies, never the period's legs. Not called when no criterion has a check.
+    static func build(cards: [Scorecard], ratings: [String: [String: Bool]],
+                      forEachLeg: ((AutoCheckLeg) -> Void) throws -> Void) rethrows -> AutoCheckReport {
+        var checks: [(card: Scorecard, check: Check)] = []
         for card in cards.sorted(by: { $0.key < $1.key }) {
             for criterion in card.criteria {
                 guard let rule = criterion.auto else { continue }
-                let key = "\(card.id)/\(criterion.id)"
-                var check = Check(criterion: key, label: criterion.label, rule: rule)
-                for leg in legs where card.applies(to: leg.channel) {
-                    guard let passed = rule.passes(leg) else { continue }
-                    check.total.count(passed: passed)
-                    check.byAgent[leg.agent ?? "(none)", default: Tally()].count(passed: passed)
-                    check.byTeam[leg.team ?? "(none)", default: Tally()].count(passed: passed)
-                    guard let human = ratings["\(leg.source)|\(leg.interactionID)|\(leg.leg)"]?[key] else { continue }
-                    switch (passed, human) {
-                    case (true, true): check.agreement.bothPass += 1
-                    case (true, false): check.agreement.autoOnlyPass += 1
-                    case (false, true): check.agreement.humanOnlyPass += 1
-                    case (false, false): check.agreement.bothFail += 1
-                    }
-                }
-                checks.append(check)
+                checks.append((card, Check(criterion: "\(card.id)/\(criterion.id)", label: criterion.label, rule: rule)))
             }
         }
-        return AutoCheckReport(checks: checks)
+        guard !checks.isEmpty else { return AutoCheckReport(checks: []) }
+        try forEachLeg { leg in
+            let rated = ratings.isEmpty ? nil : ratings["\(leg.source)|\(leg.interactionID)|\(leg.leg)"]
+            for i in checks.indices where checks[i].card.applies(to: leg.channel) {
+                guard let passed = checks[i].check.rule.passes(leg) else { continue }
+                checks[i].check.total.count(passed: passed)
+                checks[i].check.byAgent[leg.agent ?? "(none)", default: Tally()].count(passed: passed)
+                checks[i].check.byTeam[leg.team ?? "(none)", default: Tally()].count(passed: passed)
+                guard let human = rated?[checks[i].check.criterion] else { continue }
+                switch (passed, human) {
+                case (true, true): checks[i].check.agreement.bothPass += 1
+                case (true, false): checks[i].check.agreement.autoOnlyPass += 1
+                case (false, true): checks[i].check.agreement.humanOnlyPass += 1
+                case (false, false): checks[i].check.agreement.bothFail += 1
+                }
+            }
+        }
+        return AutoCheckReport(checks: checks.map(\.check))
+    }
+
+    static func build(cards: [Scorecard], legs: [AutoCheckLeg], ratings: [String: [String: Bool]]) -> AutoCheckReport {
+        build(cards: cards, ratings: ratings) { count in legs.forEach(count) }
     }
 
     package var json: JSONValue {

@@ -177,24 +177,30 @@ struct WeeklyReport {
         }
         // The week, last week and the trends' 13 weeks all come from two scans of those weeks.
         let trendsEngine = TrendsEngine(store: store)
+        MemoryProbe.mark("weekly report: last week's same follow-up")
         let rollups = try trendsEngine.rollups(week: week, clock: clock, parameters: parameters, asOf: asOf)
+        MemoryProbe.mark("weekly report: roll-ups")
         var report = WeeklyReport(
             week: week, asOf: asOf, final: final,
             kpis: try rollups.contacts.report(period: period, groupBy: []),
             lastWeek: try rollups.contacts.report(period: lastPeriod, groupBy: []),
-            byTeam: try rollups.contacts.report(period: period, groupBy: [.team]),
-            byQueue: try rollups.contacts.report(period: period, groupBy: [.queue]),
-            byChannel: try rollups.contacts.report(period: period, groupBy: [.channel]),
+            byTeam: try rollups.contacts.report(period: period, groupBy: [.team], handleTimeQuantiles: false),
+            byQueue: try rollups.contacts.report(period: period, groupBy: [.queue], handleTimeQuantiles: false),
+            byChannel: try rollups.contacts.report(period: period, groupBy: [.channel], handleTimeQuantiles: false),
             trends: try trendsEngine.report(week: week, clock: clock, parameters: parameters, asOf: asOf, rollups: rollups),
             quality: try QualityEngine(store: store).report(period: period, groupBy: .agent),
             targets: targets, ingest: try store.ingestLog(), sample: sample, criteria: try criterionShares(store: store, period: period),
             readiness: readiness)
         report.lastWeekSameFollowUp = sameFollowUp
+        MemoryProbe.mark("weekly report: KPIs, trends, quality, criteria from the roll-ups")
         report.clustered = try clusteredIntervals(store: store, period: period, parameters: parameters, asOf: asOf)
+        MemoryProbe.mark("weekly report: clustered intervals")
         report.qualityByTeam = try QualityEngine(store: store).report(period: period, groupBy: .team).groups.map { ($0.key, $0.estimate) }
         report.plansDue = try store.actionPlans().filter { $0.isDue(asOf: asOf) }
         report.feedback = try store.feedbackLoop(period, week: week)
+        MemoryProbe.mark("weekly report: quality by team, plans, feedback loop")
         let checks = try AutoCheckReport.build(store: store, period: period)
+        MemoryProbe.mark("weekly report: automatic checks")
         report.autoChecks = checks.checks.isEmpty ? nil : checks
         let roster = try store.rosterNamesAndTeams()
         report.agentNames = roster.compactMapValues(\.name)

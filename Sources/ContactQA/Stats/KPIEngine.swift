@@ -133,8 +133,11 @@ package struct KPIEngine {
 /// A weekly report asks for the same contacts many ways: 13 weeks in total, by team, queue, channel
 /// and reason; the week itself by team, queue and channel; last week; agents over the span and before
 /// the week. Each of those used to be a scan of its own. Counts and sums merge exactly, so one scan at
-/// the finest grain answers them all. Stores that compute handle-time quantiles in the database (they
-/// do not merge) are asked directly instead.
+/// the finest grain answers them all. Handle-time quantiles need the values themselves: the roll-up
+/// keeps them per week only (each distinct value with its count: memory does not grow with the number
+/// of legs), so it answers quantiles in total and by week; a grouping by anything else gets its
+/// quantiles from the store, unless the caller does without them. Stores that compute quantiles in the
+/// database (they do not merge) are asked directly instead.
 package struct KPIRollup {
     let span: Period
     /// The week, then `dimensions`.
@@ -143,7 +146,10 @@ package struct KPIRollup {
     let asOf: LocalDate
     private let store: any ContactStore
     private let contacts: [ContactAggregate]
+    /// Handle-time moments per group of the grain (no values).
     private let legs: [LegAggregate]
+    /// Each week's handle times, by the week's key.
+    private let weekHandleTimes: [GroupValue?: CountedValues]
     private let mergeable: Bool
 
     /// - Parameter span: whole weeks, Monday to Sunday.
@@ -156,17 +162,36 @@ package struct KPIRollup {
         self.asOf = asOf
         let query = AggregateQuery(fromUTC: span.fromUTC, toUTC: span.toUTC, clock: span.clock, groupBy: grain, parameters: parameters)
         contacts = try store.contactAggregates(query)
-        legs = try store.legAggregates(query)
-        mergeable = !legs.contains { $0.quantiles != nil }
+        var legs: [LegAggregate] = []
+        var weeks: [GroupValue?: [Double: Int]] = [:]
+        let shipped = try store.forEachHandleTime(query) { key, h, n in
+            if legs.last?.key != key { legs.append(LegAggregate(key: key)) }
+            for _ in 0..<n { legs[legs.count - 1].handle.add(h) }
+            weeks[key[0], default: [:]][h, default: 0] += n
+        }
+        if shipped {
+            self.legs = legs
+            weekHandleTimes = weeks.mapValues(CountedValues.init(counts:))
+            mergeable = true
+        } else {
+            self.legs = try store.legAggregates(query)
+            weekHandleTimes = [:]
+            mergeable = !self.legs.contains { $0.quantiles != nil }
+        }
     }
 
     /// The report `KPIEngine` gives for `period` grouped by `groupBy`, from the rows in memory when
     /// `period` is whole weeks of the span and `groupBy` lies within the grain; from the store otherwise.
-    package func report(period: Period, groupBy: [GroupDimension]) throws -> KPIReport {
+    /// - Parameter handleTimeQuantiles: false when the caller does not read the groups' median and p90
+    ///   handle time: a grouping other than by week is then answered from memory with those two left
+    ///   out of its groups (the total keeps them).
+    package func report(period: Period, groupBy: [GroupDimension], handleTimeQuantiles: Bool = true) throws -> KPIReport {
         let wholeWeeks = period.from.isoWeek.monday == period.from && period.to.isoWeek.sunday == period.to && period.from >= span.from && period.to <= span.to
             && period.clock.identifier == span.clock.identifier
         let positions = groupBy.compactMap { grain.firstIndex(of: $0) }
-        guard mergeable, wholeWeeks, Set(groupBy).count == groupBy.count, positions.count == groupBy.count else {
+        let quantilesByWeek = groupBy.isEmpty || groupBy == [.week]
+        guard mergeable, wholeWeeks, Set(groupBy).count == groupBy.count, positions.count == groupBy.count,
+              quantilesByWeek || !handleTimeQuantiles else {
             return try KPIEngine(store: store).report(period: period, groupBy: groupBy, parameters: parameters, asOf: asOf)
         }
         // A week's key is the day number of its Thursday.
@@ -188,7 +213,8 @@ package struct KPIRollup {
             legParts[positions.map { row.key[$0] }, default: []].append(row)
             allLegs.append(row)
         }
-        let legTotal = allLegs.isEmpty ? nil : LegAggregate(merging: allLegs)
+        var legTotal = allLegs.isEmpty ? nil : LegAggregate(merging: allLegs)
+        legTotal?.handleTimes = CountedValues(merging: weekHandleTimes.filter { inPeriod([$0.key]) }.map(\.value))
         if groupBy.isEmpty {
             return KPIReport(period: period, asOf: asOf, parameters: parameters, groupBy: [], groups: [],
                              total: KPISet(contacts: total.offered == 0 ? nil : total, legs: legTotal))
@@ -197,6 +223,7 @@ package struct KPIRollup {
         let groups = keys.map { key in
             var legs = legParts[key].map(LegAggregate.init(merging:))
             legs?.key = key
+            if groupBy == [.week] { legs?.handleTimes = weekHandleTimes[key[0]] ?? CountedValues() }
             return KPIGroup(key: key, kpis: KPISet(contacts: contactGroups[key], legs: legs))
         }
         return KPIReport(period: period, asOf: asOf, parameters: parameters, groupBy: groupBy, groups: groups,

@@ -93,8 +93,8 @@ package struct KPISet: Sendable, Equatable {
         asa = MeanEstimate(c.wait)
         csatMean = MeanEstimate(c.csatNormalised)
         aht = MeanEstimate(l?.handle ?? Moments())
-        ahtMedian = l.flatMap { $0.quantiles?.median ?? quantileType7($0.sortedHandleTimes, 0.5) }
-        ahtP90 = l.flatMap { $0.quantiles?.p90 ?? quantileType7($0.sortedHandleTimes, 0.9) }
+        ahtMedian = l.flatMap { $0.quantiles?.median ?? $0.handleTimes.quantileType7(0.5) }
+        ahtP90 = l.flatMap { $0.quantiles?.p90 ?? $0.handleTimes.quantileType7(0.9) }
         nps = NPSEstimate(responses: c.npsResponses, promoters: c.promoters, detractors: c.detractors)
     }
 }

@@ -172,23 +172,25 @@ package struct TrendsEngine {
         let weeks = (0..<history).map { ISOWeek(containing: first.adding(days: 7 * $0)) }
         let r = try rollups ?? self.rollups(week: week, clock: clock, parameters: parameters, asOf: asOf)
         var series: [KPISeries] = []
+        // The series, funnels, surges and baselines read means and rates: no grouping here needs the
+        // median or p90 handle time (the total by week has them).
         let total = try r.contacts.report(period: span, groupBy: [.week])
         series += makeSeries(total, dimension: nil, weeks: weeks)
         for dimension in [GroupDimension.team, .queue, .channel] {
-            let grouped = try r.contacts.report(period: span, groupBy: [dimension, .week])
+            let grouped = try r.contacts.report(period: span, groupBy: [dimension, .week], handleTimeQuantiles: false)
             series += makeSeries(grouped, dimension: dimension, weeks: weeks)
         }
         let current = Period(week: week, clock: clock)
-        let agents = try r.agents.report(period: current, groupBy: [.team, .agent])
-        let reasons = try r.contacts.report(period: span, groupBy: [.reason, .week])
+        let agents = try r.agents.report(period: current, groupBy: [.team, .agent], handleTimeQuantiles: false)
+        let reasons = try r.contacts.report(period: span, groupBy: [.reason, .week], handleTimeQuantiles: false)
         let pattern = try KPIEngine(store: store).report(period: current, groupBy: [.dow, .hour], parameters: parameters, asOf: asOf)
         let baselinePeriod = Period(from: first, to: week.monday.adding(days: -1), clock: clock)
-        let baselineAgents = try r.agents.report(period: baselinePeriod, groupBy: [.agent])
+        let baselineAgents = try r.agents.report(period: baselinePeriod, groupBy: [.agent], handleTimeQuantiles: false)
         return TrendsReport(week: week, weeks: weeks, series: series, funnels: funnels(agents),
                             surges: surges(reasons, total: total, weeks: weeks), timePattern: pattern.groups,
                             consistency: try store.consistencyChecks(span, windowDays: parameters.fcrWindowDays),
                             baselines: baselines(total, agents: baselineAgents, weeks: weeks),
-                            validation: try validation(span, agentsOver: try r.agents.report(period: span, groupBy: [.agent]), parameters: parameters),
+                            validation: try validation(span, agentsOver: try r.agents.report(period: span, groupBy: [.agent], handleTimeQuantiles: false), parameters: parameters),
                             parameters: parameters)
     }
 

@@ -206,26 +206,95 @@ package struct ContactAggregate: Sendable, Equatable {
 package struct LegAggregate: Sendable, Equatable {
     package var key: [GroupValue?]
     var handle = Moments()
-    /// Every leg's handle time, ascending, for the median and p90 (stores that ship the values).
-    var sortedHandleTimes: [Double] = []
+    /// Every leg's handle time, as distinct values with their counts, for the median and p90 (stores
+    /// that ship the values).
+    var handleTimes = CountedValues()
     /// The median and p90 computed inside the database (stores that push quantiles down); then
-    /// `sortedHandleTimes` stays empty.
+    /// `handleTimes` stays empty.
     var quantiles: (median: Double, p90: Double)?
 
     package static func == (a: LegAggregate, b: LegAggregate) -> Bool {
-        a.key == b.key && a.handle == b.handle && a.sortedHandleTimes == b.sortedHandleTimes
+        a.key == b.key && a.handle == b.handle && a.handleTimes == b.handleTimes
             && a.quantiles?.median == b.quantiles?.median && a.quantiles?.p90 == b.quantiles?.p90
     }
 
     package init(key: [GroupValue?]) { self.key = key }
 
-    /// The union of several groups' legs, values sorted again.
+    /// Adds `legs` legs of handle time `h`, not below any added before: the moments add it as often,
+    /// in the same ascending order as one leg at a time (the same sums to the last bit).
+    mutating func add(_ h: Double, legs: Int) {
+        for _ in 0..<legs { handle.add(h) }
+        handleTimes.append(h, count: legs)
+    }
+
+    /// The union of several groups' legs.
     package init(merging parts: [LegAggregate]) {
         key = []
-        for part in parts {
-            handle = handle + part.handle
-            sortedHandleTimes += part.sortedHandleTimes
+        for part in parts { handle = handle + part.handle }
+        handleTimes = CountedValues(merging: parts.map(\.handleTimes))
+    }
+}
+
+/// A multiset of numbers kept as its distinct values, ascending, each with how often it occurs: the
+/// exact quantiles of the values in memory that grows with the distinct values, not with their count
+/// (handle times recorded to the second or the tenth take a few thousand distinct values whatever
+/// the number of legs).
+struct CountedValues: Sendable, Equatable {
+    private(set) var values: [Double] = []
+    private(set) var counts: [Int] = []
+    private(set) var total = 0
+
+    init() {}
+
+    init(_ values: [Double]) {
+        for x in values.sorted() { append(x) }
+    }
+
+    /// From each distinct value's count.
+    init(counts: [Double: Int]) {
+        for (value, count) in counts.sorted(by: { $0.key < $1.key }) { append(value, count: count) }
+    }
+
+    /// The union of several multisets.
+    init(merging parts: [CountedValues]) {
+        let nonEmpty = parts.filter { $0.total > 0 }
+        if nonEmpty.count == 1 { self = nonEmpty[0]; return }
+        var pairs: [(value: Double, count: Int)] = []
+        pairs.reserveCapacity(nonEmpty.reduce(0) { $0 + $1.values.count })
+        for part in nonEmpty { for i in part.values.indices { pairs.append((part.values[i], part.counts[i])) } }
+        pairs.sort { $0.value < $1.value }
+        for pair in pairs { append(pair.value, count: pair.count) }
+    }
+
+    /// Adds `count` occurrences of `value`, which is not below any value already held.
+    mutating func append(_ value: Double, count: Int = 1) {
+        precondition(values.last.map { $0 <= value } ?? true, "values are appended in ascending order")
+        if values.last == value {
+            counts[counts.count - 1] += count
+        } else {
+            values.append(value)
+            counts.append(count)
         }
-        sortedHandleTimes.sort()
+        total += count
+    }
+
+    /// The value at `position` (0-based) of the sorted values.
+    func value(at position: Int) -> Double {
+        var seen = 0
+        for i in values.indices {
+            seen += counts[i]
+            if position < seen { return values[i] }
+        }
+        return values[values.count - 1]
+    }
+
+    /// Hyndman and Fan's type 7 quantile of the values (`quantileType7` of the sorted list), nil when empty.
+    func quantileType7(_ p: Double) -> Double? {
+        guard total > 0 else { return nil }
+        let h = Double(total - 1) * p
+        let lo = Int(h.rounded(.down))
+        let hi = min(lo + 1, total - 1)
+        let low = value(at: lo), high = value(at: hi)
+        return low + (h - Double(lo)) * (high - low)
     }
 }

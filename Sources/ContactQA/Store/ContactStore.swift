@@ -153,6 +153,12 @@ package protocol ContactStore: AnyObject {
 
     /// Leg handle-time moments and sorted values per group.
     func legAggregates(_ query: AggregateQuery) throws -> [LegAggregate]
+
+    /// The handled legs' handle times as the store groups them: group by group in key order, each
+    /// distinct handle time ascending with the number of legs that have it. Returns false without
+    /// calling `body` when the store computes quantiles itself and ships one row per group
+    /// (`legAggregates` then carries them).
+    func forEachHandleTime(_ query: AggregateQuery, _ body: (_ key: [GroupValue?], _ handle: Double, _ legs: Int) throws -> Void) throws -> Bool
 }
 
 /// SQL that both backends run, for the stages beyond ingest and KPIs (sampling, quality, trends,

@@ -184,25 +184,24 @@ extension SQLStore {
     /// The latest registered version of each scorecard, by id.
     func latestScorecards() throws -> [Scorecard] { SQLiteStore.latest(try scorecards()) }
 
-    /// The period's handled legs with what automatic checks read: hold time and, where imported,
-    /// conversation analytics.
-    func autoCheckLegs(_ period: Period) throws -> [AutoCheckLeg] {
-        var legs: [AutoCheckLeg] = []
+    /// The period's handled legs with what automatic checks read (hold time and, where imported,
+    /// conversation analytics), one at a time in key order.
+    func forEachAutoCheckLeg(_ period: Period, _ body: (AutoCheckLeg) -> Void) throws {
         try forEachRow("""
-            SELECT l.source, l.interaction_id, l.leg, l.agent_id, COALESCE(l.team, (SELECT r.team FROM roster r WHERE r.agent_id = l.agent_id)),
+            SELECT l.source, l.interaction_id, l.leg, l.agent_id, COALESCE(l.team, rt.team),
                    c.channel, l.hold_s, a.non_talk_ms, a.duration_ms, a.customer_end_sentiment, a.categories, a.leg_ref
             FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id
+            LEFT JOIN roster rt ON rt.agent_id = l.agent_id
             LEFT JOIN conversation_analytics a ON a.source = l.source AND a.leg_ref = \(SQLiteStore.analyticsKey)
             WHERE c.arrived_at >= ? AND c.arrived_at < ? AND c.abandoned = 0
             ORDER BY l.source, l.interaction_id, l.leg
             """, [.integer(period.fromUTC), .integer(period.toUTC)]) { row in
             let analysed = row[11].string != nil
-            legs.append(AutoCheckLeg(source: row[0].string ?? "", interactionID: row[1].string ?? "", leg: row[2].int ?? 0, agent: row[3].string,
-                                     team: row[4].string, channel: row[5].string ?? "", holdSeconds: row[6].double,
-                                     nonTalkMs: row[7].int64, durationMs: row[8].int64, customerEndSentiment: row[9].double,
-                                     categories: analysed ? (row[10].string ?? "").split(separator: "\n").map(String.init) : nil))
+            body(AutoCheckLeg(source: row[0].string ?? "", interactionID: row[1].string ?? "", leg: row[2].int ?? 0, agent: row[3].string,
+                              team: row[4].string, channel: row[5].string ?? "", holdSeconds: row[6].double,
+                              nonTalkMs: row[7].int64, durationMs: row[8].int64, customerEndSentiment: row[9].double,
+                              categories: analysed ? (row[10].string ?? "").split(separator: "\n").map(String.init) : nil))
         }
-        return legs
     }
 
     /// Each rated criterion of the period's evaluations that stand (re-evaluated ones left out), as
@@ -238,6 +237,10 @@ extension AutoCheckReport {
     /// The automatic checks of the latest version of each registered scorecard, over the period.
     package static func build(store: any SQLStore, period: Period) throws -> AutoCheckReport {
         let cards = try store.scorecards()
-        return build(cards: SQLiteStore.latest(cards), legs: try store.autoCheckLegs(period), ratings: try store.humanPasses(period, cards: cards))
+        let latest = SQLiteStore.latest(cards)
+        guard latest.contains(where: { $0.criteria.contains { $0.auto != nil } }) else { return AutoCheckReport(checks: []) }
+        return try build(cards: latest, ratings: try store.humanPasses(period, cards: cards)) { count in
+            try store.forEachAutoCheckLeg(period, count)
+        }
     }
 }

@@ -506,27 +506,36 @@ package final class SQLiteStore: ContactStore {
     }
 
     package func legAggregates(_ query: AggregateQuery) throws -> [LegAggregate] {
+        var result: [LegAggregate] = []
+        _ = try forEachHandleTime(query) { key, h, n in
+            if result.last?.key != key { result.append(LegAggregate(key: key)) }
+            result[result.count - 1].add(h, legs: n)
+        }
+        return result
+    }
+
+    package func forEachHandleTime(_ query: AggregateQuery, _ body: ([GroupValue?], Double, Int) throws -> Void) throws -> Bool {
         let keys = query.groupBy.map { SQLiteStore.keyExpression($0, contactLevel: false, query) }
+        let columns = (1...(keys.count + 1)).map(String.init).joined(separator: ", ")
         let sql = """
             SELECT \(keys.map { $0 + ", " }.joined())
-                COALESCE(l.talk_s, 0) + COALESCE(l.hold_s, 0) + COALESCE(l.acw_s, 0) AS handle
+                COALESCE(l.talk_s, 0) + COALESCE(l.hold_s, 0) + COALESCE(l.acw_s, 0) AS handle, COUNT(*)
             FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id \(SQLiteStore.rosterJoin(query, contactLevel: false))
             WHERE c.direction = 'inbound' AND c.abandoned = 0 AND c.arrived_at >= ? AND c.arrived_at < ?
               AND NOT (l.talk_s IS NULL AND l.hold_s IS NULL AND l.acw_s IS NULL)
-            ORDER BY \((1...(keys.count + 1)).map(String.init).joined(separator: ", "))
+            GROUP BY \(columns)
+            ORDER BY \(columns)
             """
-        return try queue.read { db in
-            var result: [LegAggregate] = []
+        try queue.read { db in
             let cursor = try Row.fetchCursor(db, sql: sql, arguments: [query.fromUTC, query.toUTC])
+            var key: [GroupValue?] = []
             while let row = try cursor.next() {
-                let key = SQLiteStore.groupKey(row, count: keys.count)
-                if result.last?.key != key { result.append(LegAggregate(key: key)) }
-                let h: Double = row[keys.count]
-                result[result.count - 1].handle.add(h)
-                result[result.count - 1].sortedHandleTimes.append(h)
+                let rowKey = SQLiteStore.groupKey(row, count: keys.count)
+                if rowKey != key { key = rowKey }  // one key array per group, shared by its rows
+                try body(key, row[keys.count], row[keys.count + 1])
             }
-            return result
         }
+        return true
     }
 
     private static func groupKey(_ row: Row, count: Int) -> [GroupValue?] {

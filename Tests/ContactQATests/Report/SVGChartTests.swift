@@ -79,7 +79,7 @@ struct ReportChangeTests {
         contacts.serviceLevelMet = met
         var legs = LegAggregate(key: [])
         for h in handleTimes { legs.handle.add(h) }
-        legs.sortedHandleTimes = handleTimes.sorted()
+        legs.handleTimes = CountedValues(handleTimes)
         return KPISet(contacts: contacts, legs: legs)
     }
 

@@ -322,6 +322,9 @@ package final class PostgresStore: ContactStore {
         }
     }
 
+    /// Quantiles are computed on the server (`legAggregates`): no values are shipped.
+    package func forEachHandleTime(_ query: AggregateQuery, _ body: ([GroupValue?], Double, Int) throws -> Void) throws -> Bool { false }
+
     /// Count, sum and sum of squares of handle time per group, and its median and p90 by
     /// `percentile_cont` (linear interpolation between order statistics at (n − 1)p: Hyndman–Fan
     /// type 7, as `quantileType7`): one row per group leaves the server.
