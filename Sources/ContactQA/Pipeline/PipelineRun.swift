@@ -75,6 +75,8 @@ package struct PipelineRun {
             try refuseBackfillsBeyondRetention(&outcome, store: store, before: cutoff, clock: clock, days: days)
             try applyRetention(store: store, clock: clock, today: today, days: days, keepingFrom: weeks[0].monday)
         }
+        // The reports' aggregates are kept for the next run, which reads them while nothing has changed.
+        if let sqlite = store as? SQLiteStore { try sqlite.prepareAggregateCache() }
         for isoWeek in weeks {
             if let status = try report(isoWeek, store: store, calendar: calendar, today: today) { outcome.weeks.append((isoWeek, status)) }
             if let failure = mailIfDue(isoWeek, today: today) { outcome.mailFailures.append(failure) }

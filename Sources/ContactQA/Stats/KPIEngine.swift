@@ -162,16 +162,9 @@ package struct KPIRollup {
         self.asOf = asOf
         let query = AggregateQuery(fromUTC: span.fromUTC, toUTC: span.toUTC, clock: span.clock, groupBy: grain, parameters: parameters)
         contacts = try store.contactAggregates(query)
-        var legs: [LegAggregate] = []
-        var weeks: [GroupValue?: [Double: Int]] = [:]
-        let shipped = try store.forEachHandleTime(query) { key, h, n in
-            if legs.last?.key != key { legs.append(LegAggregate(key: key)) }
-            for _ in 0..<n { legs[legs.count - 1].handle.add(h) }
-            weeks[key[0], default: [:]][h, default: 0] += n
-        }
-        if shipped {
-            self.legs = legs
-            weekHandleTimes = weeks.mapValues(CountedValues.init(counts:))
+        if let rollup = try store.legRollup(query) {
+            legs = rollup.legs
+            weekHandleTimes = rollup.weekHandleTimes
             mergeable = true
         } else {
             self.legs = try store.legAggregates(query)

@@ -235,6 +235,14 @@ package struct LegAggregate: Sendable, Equatable {
     }
 }
 
+/// Legs grouped finely for a roll-up: moments per group, handle-time values per week.
+package struct LegRollup: Sendable {
+    /// Moments per group, `handleTimes` empty, in key order.
+    var legs: [LegAggregate] = []
+    /// Each week's handle times, by the week's key (the first key value).
+    var weekHandleTimes: [GroupValue?: CountedValues] = [:]
+}
+
 /// A multiset of numbers kept as its distinct values, ascending, each with how often it occurs: the
 /// exact quantiles of the values in memory that grows with the distinct values, not with their count
 /// (handle times recorded to the second or the tenth take a few thousand distinct values whatever

@@ -154,11 +154,10 @@ package protocol ContactStore: AnyObject {
     /// Leg handle-time moments and sorted values per group.
     func legAggregates(_ query: AggregateQuery) throws -> [LegAggregate]
 
-    /// The handled legs' handle times as the store groups them: group by group in key order, each
-    /// distinct handle time ascending with the number of legs that have it. Returns false without
-    /// calling `body` when the store computes quantiles itself and ships one row per group
-    /// (`legAggregates` then carries them).
-    func forEachHandleTime(_ query: AggregateQuery, _ body: (_ key: [GroupValue?], _ handle: Double, _ legs: Int) throws -> Void) throws -> Bool
+    /// Handle-time moments per group (no values) and every handle time per week (the first grouping
+    /// dimension), for a roll-up that gives quantiles in total and by week. Nil when the store computes
+    /// quantiles itself and ships one row per group (`legAggregates` then carries them).
+    func legRollup(_ query: AggregateQuery) throws -> LegRollup?
 }
 
 /// SQL that both backends run, for the stages beyond ingest and KPIs (sampling, quality, trends,
@@ -188,6 +187,9 @@ package protocol SQLStore: ContactStore {
     func forEachRow(_ sql: String, _ arguments: [FieldValue], _ body: ([FieldValue]) throws -> Void) throws
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     func transaction<T>(_ body: (any SQLSession) throws -> T) throws -> T
+    /// `query` for a statement that reads only `contacts`, `legs` and `roster`: SQLite keeps its result
+    /// for later runs while none of their rows changes (see `SQLiteStore.cachedAggregate`).
+    func aggregateQuery(_ sql: String, _ arguments: [FieldValue]) throws -> [[FieldValue]]
 }
 
 extension SQLStore {

@@ -165,13 +165,15 @@ extension SQLStore {
     /// FCR does not judge it).
     func criterionOutcomes(in span: Period, parameters: KPIParameters) throws -> [(criterion: String, rating: Double, scorecardKey: String, satisfied: Bool?, resolved: Bool?)] {
         let (judged, resolved) = SQLiteStore.fcrExpressions(parameters)
+        // Driven from the evaluations (`+` keeps SQLite off the arrival index: 13 weeks of contacts
+        // probed one by one for evaluations took 3.4 s at 5M contacts with none evaluated).
         return try query("""
             SELECT a.criterion_id, a.rating, e.scorecard_id, e.scorecard_version,
                    CASE WHEN c.csat IS NULL THEN NULL WHEN c.csat >= \(SQLiteStore.csatSatisfiedFrom(parameters, prefix: "c.")) THEN 1 ELSE 0 END,
                    CASE WHEN NOT \(judged) THEN NULL WHEN \(resolved) THEN 1 ELSE 0 END
             FROM evaluation_answers a JOIN evaluations e ON e.evaluation_id = a.evaluation_id
             JOIN contacts c ON c.source = e.source AND c.interaction_id = e.interaction_id
-            WHERE c.arrived_at >= ? AND c.arrived_at < ? AND a.rating IS NOT NULL
+            WHERE +c.arrived_at >= ? AND +c.arrived_at < ? AND a.rating IS NOT NULL
             ORDER BY a.criterion_id
             """, [.integer(span.fromUTC), .integer(span.toUTC)]).compactMap { r in
             guard let criterion = r[0].string, let rating = r[1].double, let card = r[2].string, let version = r[3].int else { return nil }

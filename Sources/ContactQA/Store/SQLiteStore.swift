@@ -33,6 +33,10 @@ package final class SQLiteStore: ContactStore {
         ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("quarantine")
     }
     let queue: DatabaseQueue
+    /// Opened read-only (a folder this process cannot write to).
+    let isReadOnly: Bool
+    /// Whether aggregates computed through this handle are kept for later runs (`prepareAggregateCache`).
+    var keepsAggregates = false
 
     /// Opens the store at `path`, creating it (with `timeZone` as the site timezone) when absent.
     ///
@@ -73,6 +77,7 @@ package final class SQLiteStore: ContactStore {
                 }
             }
         }
+        isReadOnly = configuration.readonly
         queue = try DatabaseQueue(path: openPath, configuration: configuration)
         let migrator = SQLiteStore.migrator
         if try queue.read({ try migrator.hasBeenSuperseded($0) }) { throw OpenError.newerSchema(path: path) }
@@ -254,6 +259,9 @@ package final class SQLiteStore: ContactStore {
         migrator.registerMigration("v11: conversation analytics") { db in
             try db.execute(sql: SQLiteStore.analyticsMigration)
         }
+        migrator.registerMigration("v12: aggregates kept between runs") { db in
+            try db.execute(sql: SQLiteStore.aggregateCacheMigration)
+        }
         return migrator
     }
 
@@ -431,7 +439,10 @@ package final class SQLiteStore: ContactStore {
             WHERE direction = 'inbound' AND arrived_at >= ? AND arrived_at < ?
             \(keys.isEmpty ? "" : "GROUP BY " + (1...keys.count).map(String.init).joined(separator: ", "))
             """
-        return try queue.read { db in
+        return try cachedAggregate("contacts\n" + sql + "\n\(query.fromUTC) \(query.toUTC)",
+                                   encode: { rows, w in w.int(rows.count); for row in rows { row.encode(&w) } },
+                                   decode: { r in try (0..<r.count()).map { _ in try ContactAggregate(decoding: &r) } }) {
+            try queue.read { db in
             var result: [ContactAggregate] = []
             let cursor = try Row.fetchCursor(db, sql: sql, arguments: [query.fromUTC, query.toUTC, query.fromUTC, query.toUTC])
             while let row = try cursor.next() {
@@ -457,6 +468,7 @@ package final class SQLiteStore: ContactStore {
                 result.append(a)
             }
             return result
+            }
         }
     }
 
@@ -506,18 +518,55 @@ package final class SQLiteStore: ContactStore {
     }
 
     package func legAggregates(_ query: AggregateQuery) throws -> [LegAggregate] {
-        var result: [LegAggregate] = []
-        _ = try forEachHandleTime(query) { key, h, n in
-            if result.last?.key != key { result.append(LegAggregate(key: key)) }
-            result[result.count - 1].add(h, legs: n)
+        try cachedAggregate("legs\n" + SQLiteStore.handleTimeSQL(query) + "\n\(query.fromUTC) \(query.toUTC)",
+                            encode: { rows, w in w.int(rows.count); for row in rows { row.encode(&w) } },
+                            decode: { r in try (0..<r.count()).map { _ in try LegAggregate(decoding: &r) } }) {
+            var result: [LegAggregate] = []
+            try forEachHandleTime(query) { key, h, n in
+                if result.last?.key != key { result.append(LegAggregate(key: key)) }
+                result[result.count - 1].add(h, legs: n)
+            }
+            return result
         }
-        return result
     }
 
-    package func forEachHandleTime(_ query: AggregateQuery, _ body: ([GroupValue?], Double, Int) throws -> Void) throws -> Bool {
+    package func legRollup(_ query: AggregateQuery) throws -> LegRollup? {
+        try cachedAggregate("leg roll-up\n" + SQLiteStore.handleTimeSQL(query) + "\n\(query.fromUTC) \(query.toUTC)",
+                            encode: { rollup, w in
+                                w.int(rollup.legs.count)
+                                for row in rollup.legs { row.encode(&w) }
+                                w.int(rollup.weekHandleTimes.count)
+                                for (week, values) in rollup.weekHandleTimes.sorted(by: { KPIEngine.keyOrder([$0.key], [$1.key]) }) {
+                                    w.key([week])
+                                    w.counted(values)
+                                }
+                            },
+                            decode: { r in
+                                var rollup = LegRollup()
+                                rollup.legs = try (0..<r.count()).map { _ in try LegAggregate(decoding: &r) }
+                                for _ in 0..<(try r.count()) {
+                                    let week = try r.key()
+                                    guard week.count == 1 else { throw CacheReader.Malformed() }
+                                    rollup.weekHandleTimes[week[0]] = try r.counted()
+                                }
+                                return rollup
+                            }) {
+            var rollup = LegRollup()
+            var weeks: [GroupValue?: [Double: Int]] = [:]
+            try forEachHandleTime(query) { key, h, n in
+                if rollup.legs.last?.key != key { rollup.legs.append(LegAggregate(key: key)) }
+                for _ in 0..<n { rollup.legs[rollup.legs.count - 1].handle.add(h) }
+                weeks[key.first ?? nil, default: [:]][h, default: 0] += n
+            }
+            rollup.weekHandleTimes = weeks.mapValues(CountedValues.init(counts:))
+            return rollup
+        }
+    }
+
+    static func handleTimeSQL(_ query: AggregateQuery) -> String {
         let keys = query.groupBy.map { SQLiteStore.keyExpression($0, contactLevel: false, query) }
         let columns = (1...(keys.count + 1)).map(String.init).joined(separator: ", ")
-        let sql = """
+        return """
             SELECT \(keys.map { $0 + ", " }.joined())
                 COALESCE(l.talk_s, 0) + COALESCE(l.hold_s, 0) + COALESCE(l.acw_s, 0) AS handle, COUNT(*)
             FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id \(SQLiteStore.rosterJoin(query, contactLevel: false))
@@ -526,16 +575,21 @@ package final class SQLiteStore: ContactStore {
             GROUP BY \(columns)
             ORDER BY \(columns)
             """
+    }
+
+    /// The legs' handle times group by group in key order, each distinct value ascending with the
+    /// number of legs that have it.
+    func forEachHandleTime(_ query: AggregateQuery, _ body: ([GroupValue?], Double, Int) throws -> Void) throws {
+        let count = query.groupBy.count
         try queue.read { db in
-            let cursor = try Row.fetchCursor(db, sql: sql, arguments: [query.fromUTC, query.toUTC])
+            let cursor = try Row.fetchCursor(db, sql: SQLiteStore.handleTimeSQL(query), arguments: [query.fromUTC, query.toUTC])
             var key: [GroupValue?] = []
             while let row = try cursor.next() {
-                let rowKey = SQLiteStore.groupKey(row, count: keys.count)
+                let rowKey = SQLiteStore.groupKey(row, count: count)
                 if rowKey != key { key = rowKey }  // one key array per group, shared by its rows
-                try body(key, row[keys.count], row[keys.count + 1])
+                try body(key, row[count], row[count + 1])
             }
         }
-        return true
     }
 
     private static func groupKey(_ row: Row, count: Int) -> [GroupValue?] {

@@ -323,7 +323,7 @@ package final class PostgresStore: ContactStore {
     }
 
     /// Quantiles are computed on the server (`legAggregates`): no values are shipped.
-    package func forEachHandleTime(_ query: AggregateQuery, _ body: ([GroupValue?], Double, Int) throws -> Void) throws -> Bool { false }
+    package func legRollup(_ query: AggregateQuery) throws -> LegRollup? { nil }
 
     /// Count, sum and sum of squares of handle time per group, and its median and p90 by
     /// `percentile_cont` (linear interpolation between order statistics at (n − 1)p: Hyndman–Fan
@@ -621,6 +621,8 @@ extension PostgresStore: SQLStore {
     package func query(_ sql: String, _ arguments: [FieldValue]) throws -> [[FieldValue]] {
         try PostgresSession(connection: connection).query(sql, arguments)
     }
+
+    package func aggregateQuery(_ sql: String, _ arguments: [FieldValue]) throws -> [[FieldValue]] { try query(sql, arguments) }
 
     package func forEachRow(_ sql: String, _ arguments: [FieldValue], _ body: ([FieldValue]) throws -> Void) throws {
         try connection.stream(PostgresSession.numbered(sql), arguments.map(\.string)) { row, types in try body(PostgresSession.typed(row, types)) }
