@@ -200,7 +200,8 @@ extension SQLStore {
         }
     }
 
-    /// Adds or updates roster entries (the latest file wins for each agent).
+    /// Adds or updates roster entries (the latest file wins for each agent). An entry the file repeats
+    /// unchanged is not rewritten: the same roster every night leaves the kept aggregates valid.
     /// - Returns: how many entries were written.
     func upsertRoster(_ entries: [RosterEntry]) throws -> Int {
         try transaction { db in
@@ -209,6 +210,10 @@ extension SQLStore {
                     INSERT INTO roster (agent_id, display_name, team, start_date, acknowledged_on, ingest_id) VALUES (?, ?, ?, ?, ?, 0)
                     ON CONFLICT (agent_id) DO UPDATE SET display_name = excluded.display_name, team = excluded.team,
                         start_date = excluded.start_date, acknowledged_on = excluded.acknowledged_on
+                    WHERE \(["display_name", "team", "start_date", "acknowledged_on"].map {
+                        // Null-safe "differs" in the SQL both backends accept (SQLite before 3.39 has no IS DISTINCT FROM).
+                        "roster.\($0) <> excluded.\($0) OR (roster.\($0) IS NULL) <> (excluded.\($0) IS NULL)"
+                    }.joined(separator: " OR "))
                     """, [.text(entry.agentID), FieldValue(entry.displayName), FieldValue(entry.team),
                           FieldValue(entry.startDate?.description), FieldValue(entry.acknowledgedOn?.description)])
             }

@@ -145,6 +145,23 @@ struct AggregateCacheTests {
         if !change.hasSuffix("roster") { #expect(again != before, "\(change) changes the figures") }
     }
 
+    /// A site loads the same roster file every night: unchanged entries are not rewritten, so the
+    /// kept aggregates stay valid; a changed entry (a team where there was none, a name removed) is.
+    @Test func theSameRosterAgainChangesNothing() throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        let roster = [RosterEntry(agentID: "A1", displayName: "Ann", team: nil, startDate: nil, acknowledgedOn: nil),
+                      RosterEntry(agentID: "A2", displayName: nil, team: "T2", startDate: LocalDate(iso: "2026-01-05"), acknowledgedOn: nil)]
+        _ = try store.upsertRoster(roster)
+        try store.prepareAggregateCache()
+        _ = try store.upsertRoster(roster)
+        #expect(try AggregateCacheTests.state(store).dirty == 0)
+        _ = try store.upsertRoster([RosterEntry(agentID: "A1", displayName: nil, team: "T1", startDate: nil, acknowledgedOn: nil)])
+        #expect(try AggregateCacheTests.state(store).dirty == 1)
+        #expect(try textRows(store, "SELECT agent_id, display_name, team, start_date FROM roster ORDER BY 1")
+                == [["A1", nil, "T1", nil], ["A2", nil, "T2", "2026-01-05"]])
+    }
+
     @Test func aChangeWhileAnAggregateIsComputedKeepsNothing() throws {
         let dir = TemporaryDirectory()
         let store = try AggregateCacheTests.loadedStore(dir)
