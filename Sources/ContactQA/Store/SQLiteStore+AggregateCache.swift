@@ -27,6 +27,10 @@ extension SQLiteStore {
             }
         }.joined(separator: "\n")
 
+    /// Part of every entry's key: a result computed by another version of ContactQA (or with another
+    /// encoding) is never read. Change the number when what a statement's rows are turned into changes.
+    static let aggregateCacheFormat = "contactqa \(contactQALibraryVersion), aggregates 1"
+
     /// Before a run's reports: when anything changed since the entries were computed, they are
     /// deleted and the flag cleared, so this run's aggregates can be kept.
     package func prepareAggregateCache() throws {
@@ -43,7 +47,7 @@ extension SQLiteStore {
     /// keeps aggregates (`prepareAggregateCache`) and nothing changed while it ran.
     func cachedAggregate<T>(_ statement: String, encode: (T, inout CacheWriter) -> Void, decode: (inout CacheReader) throws -> T,
                             compute: () throws -> T) throws -> T {
-        let key = hexString(SHA256.hash(data: Data(statement.utf8)))
+        let key = hexString(SHA256.hash(data: Data("\(SQLiteStore.aggregateCacheFormat)\n\(statement)".utf8)))
         let (state, payload) = try queue.read { db -> ((dirty: Int, generation: Int64), Data?) in
             let row = try Row.fetchOne(db, sql: "SELECT dirty, generation FROM aggregate_cache_state")
             let state = (dirty: row?[0] as Int? ?? 1, generation: row?[1] as Int64? ?? -1)

@@ -162,6 +162,30 @@ struct AggregateCacheTests {
                 == [["A1", nil, "T1", nil], ["A2", nil, "T2", "2026-01-05"]])
     }
 
+    /// A load marks the kept aggregates stale itself and lifts the per-row triggers while it writes;
+    /// a file that is rejected whole leaves the kept aggregates valid and the triggers in place.
+    @Test func aRejectedFileLeavesTheKeptAggregatesAndTheTriggers() throws {
+        let dir = TemporaryDirectory()
+        let store = try AggregateCacheTests.loadedStore(dir)
+        let triggers = "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+        let before = try textRows(store, triggers)
+        #expect(before.count == 9)
+        try store.prepareAggregateCache()
+        let figures = try AggregateCacheTests.figures(store)
+        let kept = try AggregateCacheTests.state(store)
+        let path = dir.path + "/bad.csv"
+        try """
+            interaction_id,channel,direction,customer_id,arrived_at,abandoned
+            OK-1,voice,inbound,+44 20 7946 0101,2026-11-16T10:00:00Z,false
+            BAD-1,carrier-pigeon,inbound,+44 20 7946 0102,2026-11-16T10:05:00Z,false
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let report = try CSVImporter(mapping: .canonical, pseudonymiser: testKey, quarantineDirectory: dir.path + "/q").importFile(path, into: store)
+        #expect(report.log.rejected == 1 && report.log.inserted == 0)
+        #expect(try AggregateCacheTests.state(store) == kept)
+        #expect(try textRows(store, triggers) == before)
+        #expect(try AggregateCacheTests.figures(store) == figures)
+    }
+
     @Test func aChangeWhileAnAggregateIsComputedKeepsNothing() throws {
         let dir = TemporaryDirectory()
         let store = try AggregateCacheTests.loadedStore(dir)
