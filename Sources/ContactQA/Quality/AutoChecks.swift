@@ -193,10 +193,6 @@ package struct AutoCheckReport: Sendable {
         return AutoCheckReport(checks: checks.map(\.check))
     }
 
-    static func build(cards: [Scorecard], legs: [AutoCheckLeg], ratings: [String: [String: Bool]]) -> AutoCheckReport {
-        build(cards: cards, ratings: ratings) { count in legs.forEach(count) }
-    }
-
     package var json: JSONValue {
         func tally(_ t: Tally) -> JSONValue { .object([("judged", .int(t.judged)), ("failed", .int(t.failed))]) }
         func number(_ x: Double?) -> JSONValue { x.map(JSONValue.double) ?? .null }

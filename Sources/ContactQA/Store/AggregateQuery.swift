@@ -135,6 +135,11 @@ struct Moments: Sendable, Equatable {
         sumOfSquares += (x - shift) * (x - shift)
     }
 
+    /// Adds `x` `count` times, one after the other: the same sums to the last bit as adding each.
+    mutating func add(_ x: Double, count: Int) {
+        for _ in 0..<count { add(x) }
+    }
+
     /// The sample variance from the sums, nil below two values.
     var variance: Double? {
         guard n >= 2 else { return nil }
@@ -220,10 +225,9 @@ package struct LegAggregate: Sendable, Equatable {
 
     package init(key: [GroupValue?]) { self.key = key }
 
-    /// Adds `legs` legs of handle time `h`, not below any added before: the moments add it as often,
-    /// in the same ascending order as one leg at a time (the same sums to the last bit).
+    /// Adds `legs` legs of handle time `h`, not below any added before.
     mutating func add(_ h: Double, legs: Int) {
-        for _ in 0..<legs { handle.add(h) }
+        handle.add(h, count: legs)
         handleTimes.append(h, count: legs)
     }
 

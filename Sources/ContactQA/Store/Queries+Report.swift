@@ -49,28 +49,28 @@ extension SQLStore {
     /// Data-consistency checks over a period's contacts, each with up to five example ids.
     func consistencyChecks(_ period: Period, windowDays: Int) throws -> [ConsistencyCheck] {
         let range = "c.arrived_at >= \(period.fromUTC) AND c.arrived_at < \(period.toUTC)"
-        let checks: [(String, String)] = [
+        // `kept`: the check reads only contacts and legs, so its result is kept between runs.
+        let checks: [(name: String, sql: String, kept: Bool)] = [
             ("talk and hold longer than the leg's answered-to-ended time by over a minute", """
                 SELECT l.interaction_id FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id
                 WHERE \(range) AND l.answered_at IS NOT NULL AND l.ended_at IS NOT NULL
                   AND COALESCE(l.talk_s, 0) + COALESCE(l.hold_s, 0) > (l.ended_at - l.answered_at) / 1000.0 + 60
-                """),
+                """, true),
             ("answered without an agent", """
                 SELECT l.interaction_id FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id
                 WHERE \(range) AND l.answered_at IS NOT NULL AND l.agent_id IS NULL
-                """),
-            ("handled without any leg", "SELECT c.interaction_id FROM contacts c WHERE \(range) AND c.abandoned = 0 AND c.leg_count = 0 AND c.direction = 'inbound'"),
-            ("survey responses for contacts not loaded", "SELECT interaction_id FROM pending_surveys"),
+                """, true),
+            ("handled without any leg", "SELECT c.interaction_id FROM contacts c WHERE \(range) AND c.abandoned = 0 AND c.leg_count = 0 AND c.direction = 'inbound'", true),
+            ("survey responses for contacts not loaded", "SELECT interaction_id FROM pending_surveys", false),
             ("resolved yet repeated within the FCR window", """
                 SELECT c.interaction_id FROM contacts c WHERE \(range) AND c.resolved = 1
                   AND c.next_inbound_at <= c.arrived_at + \(Int64(windowDays) * 86_400_000)
-                """),
+                """, true),
         ]
         // One pass per check: the count is taken over every match before the five examples are cut.
-        // All but the survey check read only contacts and legs: their results are kept between runs.
-        return try checks.map { name, sql in
+        return try checks.map { name, sql, kept in
             let statement = "SELECT x.interaction_id, COUNT(*) OVER () FROM (\(sql)) AS x ORDER BY 1 LIMIT 5"
-            let rows = try sql.contains("pending_surveys") ? query(statement, []) : aggregateQuery(statement, [])
+            let rows = try kept ? aggregateQuery(statement, []) : query(statement, [])
             return ConsistencyCheck(name: name, count: rows.first?[1].int ?? 0, examples: rows.compactMap { $0[0].string })
         }
     }

@@ -573,7 +573,7 @@ package final class SQLiteStore: ContactStore {
             var weeks: [GroupValue?: [Double: Int]] = [:]
             try forEachHandleTime(query) { key, h, n in
                 if rollup.legs.last?.key != key { rollup.legs.append(LegAggregate(key: key)) }
-                for _ in 0..<n { rollup.legs[rollup.legs.count - 1].handle.add(h) }
+                rollup.legs[rollup.legs.count - 1].handle.add(h, count: n)
                 weeks[key.first ?? nil, default: [:]][h, default: 0] += n
             }
             rollup.weekHandleTimes = weeks.mapValues(CountedValues.init(counts:))
