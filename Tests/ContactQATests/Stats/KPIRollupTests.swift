@@ -78,9 +78,12 @@ struct KPIRollupTests {
                 #expect(rolled.total.ahtMedian == direct.total.ahtMedian && rolled.total.ahtMedian != nil)
                 for i in direct.groups.indices { direct.groups[i].kpis.ahtMedian = nil; direct.groups[i].kpis.ahtP90 = nil }
                 for i in rolled.groups.indices { rolled.groups[i].kpis.ahtMedian = nil; rolled.groups[i].kpis.ahtP90 = nil }
+                // Asked for, the groups' quantiles come from the store (PostgreSQL may add a sum in
+                // another order from one run of a statement to the next: the suite's 1e-12).
                 let asked = try rollup.report(period: period, groupBy: groupBy)
-                #expect(KPIRollupTests.json(asked) == KPIRollupTests.json(try KPIEngine(store: store).report(
-                    period: period, groupBy: groupBy, parameters: parameters, asOf: asOf)))
+                let again = try KPIEngine(store: store).report(period: period, groupBy: groupBy, parameters: parameters, asOf: asOf)
+                #expect(asked.groups.allSatisfy { $0.kpis.ahtMedian != nil || $0.kpis.aht.moments.n == 0 })
+                #expect(KPIRollupTests.difference(KPIRollupTests.json(asked), KPIRollupTests.json(again)) == nil)
             }
             #expect(rolled.groups.map(\.key) == direct.groups.map(\.key), "\(period.from)–\(period.to) by \(groupBy)")
             let problem = KPIRollupTests.difference(KPIRollupTests.json(rolled), KPIRollupTests.json(direct))
