@@ -10,7 +10,7 @@ struct ContactQACommand: ParsableCommand {
         abstract: "Monitor the quality of customer service from contact-centre exports.",
         discussion: "Exit codes: 0 done, 1 failed, 2 usage or configuration error, 3 input rejected, 4 store locked.",
         version: contactQAVersion,
-        subcommands: [Ingest.self, KPIs.self, Sample.self, Quality.self, AutoChecks.self, Coaching.self, Records.self, Trends.self, Run.self, Generate.self, Parse.self]
+        subcommands: [StoreCommand.self, Ingest.self, KPIs.self, Sample.self, Quality.self, AutoChecks.self, Coaching.self, Records.self, Trends.self, Run.self, Generate.self, Parse.self]
     )
 
     /// Runs the command, mapping errors to DESIGN.md §6's exit codes.

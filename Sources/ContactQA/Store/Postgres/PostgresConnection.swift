@@ -48,6 +48,15 @@ package final class PostgresConnection {
 
     deinit { PQfinish(connection) }
 
+    /// Where this connection went and as whom, as libpq resolved it (host, port, database, user), and
+    /// the password libpq used, from PGPASSWORD or a pgpass file (nil when none was needed).
+    var endpoint: (host: String, port: String, database: String, user: String, password: String?) {
+        let text = { (value: UnsafeMutablePointer<CChar>?) in value.map { String(cString: $0) } ?? "" }
+        let password = text(PQpass(connection))
+        return (text(PQhost(connection)), text(PQport(connection)), text(PQdb(connection)), text(PQuser(connection)),
+                password.isEmpty ? nil : password)
+    }
+
     /// Whether the URL's user-info part holds a password (`user:secret@`).
     static func hasPassword(_ url: String) -> Bool {
         guard let scheme = url.range(of: "://") else { return url.contains("password=") }

@@ -21,6 +21,8 @@ package final class PostgresStore: ContactStore {
     let connection: PostgresConnection
     /// Where rejected rows go: `quarantine/` in the working directory, or `CONTACTQA_QUARANTINE`.
     package let quarantineDirectory: String
+    /// The number of shard servers `contacts` and `legs` are partitioned over (0: one server).
+    package let shardCount: Int
 
     package static func isURL(_ store: String) -> Bool {
         store.hasPrefix("postgres://") || store.hasPrefix("postgresql://")
@@ -34,15 +36,20 @@ package final class PostgresStore: ContactStore {
         quarantineDirectory = ProcessInfo.processInfo.environment["CONTACTQA_QUARANTINE"] ?? "quarantine"
         try connection.execute("BEGIN")
         var stored: String?
+        var shards = 0
         do {
             try connection.execute("SELECT pg_advisory_xact_lock($1)", [String(PostgresStore.migrationLock)])
             let hasMeta = try connection.execute("SELECT to_regclass('meta') IS NOT NULL").rows.first?.first == "t"
             var version = 0
             if hasMeta {
-                let rows = try connection.execute("SELECT key, value FROM meta WHERE key IN ('schema_version', 'site_timezone')").rows
+                let rows = try connection.execute("SELECT key, value FROM meta WHERE key IN ('schema_version', 'site_timezone', 'shards', 'shard_of')").rows
                 for row in rows {
                     if row[0] == "schema_version" { version = Int(row[1] ?? "") ?? 0 }
                     if row[0] == "site_timezone" { stored = row[1] }
+                    if row[0] == "shards" { shards = Int(row[1] ?? "") ?? 0 }
+                    if row[0] == "shard_of" {
+                        throw PostgresError(message: "\(url) is a shard of the store at \(row[1] ?? "?"): give that URL as the store", isConfiguration: true)
+                    }
                 }
             }
             if version > PostgresStore.schemaVersion {
@@ -54,16 +61,16 @@ package final class PostgresStore: ContactStore {
                     throw PostgresError(message: "\(url) holds no ContactQA store yet; creating one needs the site timezone: pass --timezone (e.g. Europe/London)",
                                         isConfiguration: true)
                 }
-                try connection.script(PostgresStore.schemaV1)
+                try connection.script(PostgresStore.migrationStep(PostgresStore.schemaV1, shards: shards))
             }
-            if version < 2 { try connection.script(PostgresStore.schemaV2) }
-            if version < 3 { try connection.script(PostgresStore.schemaV3) }
-            if version < 4 { try connection.script(PostgresStore.schemaV4) }
+            if version < 2 { try connection.script(PostgresStore.migrationStep(PostgresStore.schemaV2, shards: shards)) }
+            if version < 3 { try connection.script(PostgresStore.migrationStep(PostgresStore.schemaV3, shards: shards)) }
+            if version < 4 { try connection.script(PostgresStore.migrationStep(PostgresStore.schemaV4, shards: shards)) }
             if version < 6 {
-                try connection.script(SQLiteStore.analyticsMigration.replacingOccurrences(of: "CREATE TABLE ", with: "CREATE TABLE IF NOT EXISTS ")
-                    .replacingOccurrences(of: " INTEGER", with: " BIGINT").replacingOccurrences(of: " REAL", with: " DOUBLE PRECISION"))
+                try connection.script(PostgresStore.migrationStep(SQLiteStore.analyticsMigration.replacingOccurrences(of: "CREATE TABLE ", with: "CREATE TABLE IF NOT EXISTS ")
+                    .replacingOccurrences(of: " INTEGER", with: " BIGINT").replacingOccurrences(of: " REAL", with: " DOUBLE PRECISION"), shards: shards))
             }
-            if version < 5 {
+            if version < 5, shards == 0 {
                 try connection.script("ALTER TABLE contacts ADD COLUMN IF NOT EXISTS next_inbound_at BIGINT")
                 try connection.script(SQLiteStore.customerIndexWithDirection)
                 try connection.script(SQLiteStore.nextInboundRefresh(customers: nil, isNot: "IS DISTINCT FROM"))
@@ -71,7 +78,7 @@ package final class PostgresStore: ContactStore {
             // Room on each page for a contact's next version: the load's pass over the next inbound
             // contacts (and a re-delivery) then updates in place, without new index entries (HOT). On
             // 200,000 contacts the pass went from 3.4 s to 2.4 s. Applies to pages written from now on.
-            if version < 7 { try connection.script("ALTER TABLE contacts SET (fillfactor = 85)") }
+            if version < 7, shards == 0 { try connection.script("ALTER TABLE contacts SET (fillfactor = 85)") }
             try connection.execute("""
                 INSERT INTO meta (key, value) VALUES ('schema_version', $1)
                 ON CONFLICT (key) DO UPDATE SET value = excluded.value
@@ -89,6 +96,7 @@ package final class PostgresStore: ContactStore {
             throw SQLiteStore.OpenError.timeZoneMismatch(stored: stored, requested: timeZone)
         }
         siteTimeZone = stored ?? "UTC"
+        shardCount = shards
     }
 
     /// The tables of SQLiteStore's migrations v1, v2 and v4 in PostgreSQL's types: instants are UTC
@@ -188,7 +196,7 @@ package final class PostgresStore: ContactStore {
             try connection.execute("CREATE TEMP TABLE IF NOT EXISTS fcr_customers (customer_key TEXT PRIMARY KEY)")
             try connection.execute("DELETE FROM fcr_customers")
             let id = try PostgresSession(connection: connection).insertLog(entry)
-            var writer: any StoreWriter = PostgresWriter(connection: connection, ingestID: id)
+            var writer: any StoreWriter = PostgresWriter(connection: connection, ingestID: id, sharded: shardCount > 0)
             (decision, result) = try body(&writer)
             result.id = id
             if decision == .commit {
@@ -204,7 +212,11 @@ package final class PostgresStore: ContactStore {
                         """)
                 }
                 try attachPendingSurveys()
-                try connection.script(SQLiteStore.nextInboundRefresh(customers: backfill ? nil : "fcr_customers", isNot: "IS DISTINCT FROM"))
+                if shardCount > 0 {
+                    try refreshNextInboundOnShards(all: backfill)
+                } else {
+                    try connection.script(SQLiteStore.nextInboundRefresh(customers: backfill ? nil : "fcr_customers", isNot: "IS DISTINCT FROM"))
+                }
                 try PostgresSession(connection: connection).updateLog(result)
                 try connection.execute("COMMIT")
                 // A large load changes the tables' statistics: refresh them now (a sample of 30,000 rows,
@@ -366,12 +378,17 @@ package final class PostgresStore: ContactStore {
 private struct PostgresWriter: RowWriting {
     let connection: PostgresConnection
     let ingestID: Int64
+    /// The store's contacts and legs are partitioned over shards by customer (PostgresStore+Shards):
+    /// a contact's key is unique on its shard only, so a row whose customer changed moves, with its
+    /// legs, instead of being updated in place, and every leg carries its contact's customer.
+    let sharded: Bool
     var abandonedFromLegs = false
     var referencedLegs = false
 
-    init(connection: PostgresConnection, ingestID: Int64) {
+    init(connection: PostgresConnection, ingestID: Int64, sharded: Bool) {
         self.connection = connection
         self.ingestID = ingestID
+        self.sharded = sharded
     }
 
     // MARK: Batches
@@ -445,7 +462,10 @@ private struct PostgresWriter: RowWriting {
                 """)
             staging[signature] = table
         }
-        var seen = Set<String>()
+        // On shards a contact stored under another customer, or legs stored before their contact, are
+        // not found by the insert's conflict check (it runs on the new row's shard): those rows take the
+        // general path, which moves them.
+        var seen = sharded ? try storedKeys(batch.map(\.row)) : Set<String>()
         var rows: [[String?]] = []
         rows.reserveCapacity(batch.count)
         for (i, item) in batch.enumerated() {
@@ -463,18 +483,25 @@ private struct PostgresWriter: RowWriting {
         }
         try connection.copy("COPY \(table) (\(columns.map(\.name).joined(separator: ", "))) FROM STDIN", rows: rows)
         let contactList = (["source", "interaction_id"] + contactColumns + ["leg_count", "closing_agent_id", "closing_team"]).joined(separator: ", ")
+        let legCustomer = !sharded ? (column: "", value: "") : (column: "customer_key, ", value: contactColumns.contains("customer_key") ? "v.customer_key, " : "NULL, ")
+        let customers = sharded && contactColumns.contains("customer_key") ? """
+            ,
+            f AS (INSERT INTO fcr_customers (customer_key)
+                  SELECT DISTINCT v.customer_key FROM \(table) v JOIN c ON c.source = v.source AND c.interaction_id = v.interaction_id
+                  WHERE v.first = 1 AND v.customer_key IS NOT NULL ON CONFLICT DO NOTHING)
+            """ : ""
         let sql = """
             WITH c AS (INSERT INTO contacts (\(contactList), ingest_id)
                   SELECT \(contactList), $1::bigint FROM \(table) WHERE first = 1 ORDER BY ord
                   ON CONFLICT DO NOTHING RETURNING source, interaction_id),
-            l AS (INSERT INTO legs (source, interaction_id, leg, \(legColumns.map { $0 + ", " }.joined())ingest_id)
-                  SELECT v.source, v.interaction_id, v.leg, \(legColumns.map { "v.l_\($0), " }.joined())$1::bigint
+            l AS (INSERT INTO legs (source, interaction_id, leg, \(legColumns.map { $0 + ", " }.joined())\(legCustomer.column)ingest_id)
+                  SELECT v.source, v.interaction_id, v.leg, \(legColumns.map { "v.l_\($0), " }.joined())\(legCustomer.value)$1::bigint
                   FROM \(table) v JOIN c ON c.source = v.source AND c.interaction_id = v.interaction_id
                   WHERE v.first = 1 AND v.leg IS NOT NULL ON CONFLICT DO NOTHING),
             t AS (INSERT INTO touched (source, interaction_id, refresh)
                   SELECT v.source, v.interaction_id, v.refresh FROM \(table) v JOIN c ON c.source = v.source AND c.interaction_id = v.interaction_id
                   WHERE v.first = 1
-                  ON CONFLICT (source, interaction_id) DO UPDATE SET refresh = GREATEST(touched.refresh, excluded.refresh))
+                  ON CONFLICT (source, interaction_id) DO UPDATE SET refresh = GREATEST(touched.refresh, excluded.refresh))\(customers)
             SELECT source, interaction_id FROM c
             """
         let inserted = Set(try connection.run(sql, [String(ingestID)]).rows.map { "\($0[0] ?? "")\u{1F}\($0[1] ?? "")" })
@@ -516,14 +543,32 @@ private struct PostgresWriter: RowWriting {
             extraValues = [row.leg == nil ? "0" : "1", row.leg == nil ? nil : agent, row.leg == nil ? nil : team]
         }
         let all = ["source", "interaction_id"] + columns + extra + ["ingest_id"]
-        let inserted = try connection.run("""
-            INSERT INTO contacts (\(all.joined(separator: ", "))) VALUES (\(PostgresWriter.placeholders(1...all.count))) ON CONFLICT DO NOTHING
-            """, [row.source, row.interactionID] + values.map(\.string) + extraValues + [String(ingestID)])
-        if inserted.affected == 1 { return (.inserted, false, simple) }
-        let stored = try connection.run("SELECT version, ingest_id, customer_key FROM contacts WHERE source = $1 AND interaction_id = $2",
-                                        [row.source, row.interactionID]).rows.first
+        let storedSQL = "SELECT version, ingest_id, customer_key FROM contacts WHERE source = $1 AND interaction_id = $2"
+        // On shards the insert's conflict check sees the new customer's shard only: look first.
+        var stored = sharded ? try connection.run(storedSQL, [row.source, row.interactionID]).rows.first : nil
+        let customerIndex = columns.firstIndex(of: "customer_key")
+        if stored == nil {
+            let inserted = try connection.run("""
+                INSERT INTO contacts (\(all.joined(separator: ", "))) VALUES (\(PostgresWriter.placeholders(1...all.count))) ON CONFLICT DO NOTHING
+                """, [row.source, row.interactionID] + values.map(\.string) + extraValues + [String(ingestID)])
+            if inserted.affected == 1 {
+                if sharded, let customerIndex, let customer = values[customerIndex].string {
+                    try noteCustomer(customer)
+                    try moveLegs(row, to: customer, onlyIfElsewhere: true)
+                }
+                return (.inserted, false, simple)
+            }
+            stored = try connection.run(storedSQL, [row.source, row.interactionID]).rows.first
+        }
         let duplicate = stored?[1].flatMap { Int64($0) } == ingestID
         if let version = row.version, let storedVersion = stored?[0].flatMap({ Int64($0) }), version < storedVersion { return (.stale, duplicate, false) }
+        let storedCustomer = stored?[2].flatMap { $0 }
+        if sharded, let customerIndex, values[customerIndex].string != storedCustomer {
+            // A new customer is a new shard: the contact and its legs move there, with this row's values.
+            try moveContact(row, columns: columns, values: values.map(\.string), to: values[customerIndex].string)
+            if let storedCustomer { try noteCustomer(storedCustomer) }
+            return (.updated, duplicate, false)
+        }
         let n = columns.count
         let update = try connection.run("""
             UPDATE contacts SET \(columns.enumerated().map { "\($1) = $\($0 + 1)" }.joined(separator: ", ")), ingest_id = $\(n + 1)
@@ -532,10 +577,73 @@ private struct PostgresWriter: RowWriting {
             """, values.map(\.string) + [String(ingestID), row.source, row.interactionID])
         guard update.affected == 1 else { return (.unchanged, duplicate, false) }
         // As SQLiteWriter: the customer the contact had, whose next inbound contacts are brought up to date.
-        if let key = stored?[2].flatMap({ $0 }) {
-            try connection.run("INSERT INTO fcr_customers (customer_key) VALUES ($1) ON CONFLICT DO NOTHING", [key])
-        }
+        if let storedCustomer { try noteCustomer(storedCustomer) }
         return (.updated, duplicate, false)
+    }
+
+    /// A customer whose contacts' next inbound contact the load brings up to date.
+    private func noteCustomer(_ key: String) throws {
+        try connection.run("INSERT INTO fcr_customers (customer_key) VALUES ($1) ON CONFLICT DO NOTHING", [key])
+    }
+
+    // MARK: Shards
+
+    /// Keys of `rows` that are stored as contacts or have legs stored (any shard): one statement, which
+    /// each shard answers from its primary keys.
+    private func storedKeys(_ rows: [MappedRow]) throws -> Set<String> {
+        let sources = PostgresStore.textArray(Set(rows.map(\.source)))
+        let ids = PostgresStore.textArray(rows.map(\.interactionID))
+        let found = try connection.run("""
+            SELECT source, interaction_id FROM contacts WHERE source = ANY($1::text[]) AND interaction_id = ANY($2::text[])
+            UNION SELECT source, interaction_id FROM legs WHERE source = ANY($1::text[]) AND interaction_id = ANY($2::text[])
+            """, [sources, ids])
+        return Set(found.rows.map { ($0[0] ?? "") + "\u{1F}" + ($0[1] ?? "") })
+    }
+
+    /// Moves the stored contact of `row` to the shard of `customer`: deleted where it is and inserted
+    /// with `columns` set to `values` (its next inbound contact recomputed after the file), its legs with it.
+    private func moveContact(_ row: MappedRow, columns: [String], values: [String?], to customer: String?) throws {
+        try connection.script("""
+            CREATE TEMP TABLE IF NOT EXISTS moving_contact (LIKE contacts);
+            DELETE FROM moving_contact;
+            """)
+        try connection.run("""
+            WITH d AS (DELETE FROM contacts WHERE source = $1 AND interaction_id = $2 RETURNING *)
+            INSERT INTO moving_contact SELECT * FROM d
+            """, [row.source, row.interactionID])
+        let n = columns.count
+        try connection.run("""
+            UPDATE moving_contact SET \(columns.enumerated().map { "\($1) = $\($0 + 1)" }.joined(separator: ", ")), ingest_id = $\(n + 1), next_inbound_at = NULL
+            """, values + [String(ingestID)])
+        try connection.run("INSERT INTO contacts SELECT * FROM moving_contact", [])
+        try moveLegs(row, to: customer, onlyIfElsewhere: false)
+    }
+
+    /// Moves the legs of `row`'s contact to the shard of `customer` (legs that arrived before their
+    /// contact sit with no customer until it comes).
+    private func moveLegs(_ row: MappedRow, to customer: String?, onlyIfElsewhere: Bool) throws {
+        if onlyIfElsewhere {
+            let elsewhere = try connection.run("""
+                SELECT 1 FROM legs WHERE source = $1 AND interaction_id = $2 AND customer_key IS DISTINCT FROM $3 LIMIT 1
+                """, [row.source, row.interactionID, customer])
+            if elsewhere.rows.isEmpty { return }
+        }
+        try connection.script("""
+            CREATE TEMP TABLE IF NOT EXISTS moving_legs (LIKE legs);
+            DELETE FROM moving_legs;
+            """)
+        try connection.run("""
+            WITH d AS (DELETE FROM legs WHERE source = $1 AND interaction_id = $2 RETURNING *)
+            INSERT INTO moving_legs SELECT * FROM d
+            """, [row.source, row.interactionID])
+        try connection.run("UPDATE moving_legs SET customer_key = $1", [customer])
+        try connection.run("INSERT INTO legs SELECT * FROM moving_legs", [])
+    }
+
+    /// The customer column and value of a leg insert whose contact is `$1, $2`: on shards, the
+    /// contact's customer, so the leg lands on its contact's shard.
+    private var legCustomer: (column: String, value: String) {
+        sharded ? ("customer_key, ", "(SELECT customer_key FROM contacts WHERE source = $1 AND interaction_id = $2), ") : ("", "")
     }
 
     mutating func writeReferencedLeg(_ row: MappedRow, legRef: String, _ layout: RowLayout) throws -> RowOutcome {
@@ -544,9 +652,9 @@ private struct PostgresWriter: RowWriting {
         let values = row.legValues.map(\.string)
         let version = row.legVersion.map { String($0) }
         let inserted = try connection.run("""
-            INSERT INTO legs (source, interaction_id, leg_ref, leg, \(columns.map { $0 + ", " }.joined())version, ingest_id)
+            INSERT INTO legs (source, interaction_id, leg_ref, leg, \(columns.map { $0 + ", " }.joined())\(legCustomer.column)version, ingest_id)
             VALUES ($1, $2, $3, (SELECT COALESCE(MAX(leg), 0) + 1000000 FROM legs WHERE source = $1 AND interaction_id = $2),
-                    \((0..<n).map { "$\($0 + 4), " }.joined())$\(n + 4)::bigint, $\(n + 5))
+                    \((0..<n).map { "$\($0 + 4), " }.joined())\(legCustomer.value)$\(n + 4)::bigint, $\(n + 5))
             ON CONFLICT DO NOTHING
             """, [row.source, row.interactionID, legRef] + values + [version, String(ingestID)])
         if inserted.affected == 1 { return .inserted }
@@ -599,8 +707,8 @@ private struct PostgresWriter: RowWriting {
         let n = columns.count
         let values = row.legValues.map(\.string)
         let inserted = try connection.run("""
-            INSERT INTO legs (source, interaction_id, leg, \(columns.map { $0 + ", " }.joined())ingest_id)
-            VALUES (\(PostgresWriter.placeholders(1...(n + 4)))) ON CONFLICT DO NOTHING
+            INSERT INTO legs (source, interaction_id, leg, \(columns.map { $0 + ", " }.joined())\(legCustomer.column)ingest_id)
+            VALUES (\(PostgresWriter.placeholders(1...(n + 3))), \(legCustomer.value)$\(n + 4)) ON CONFLICT DO NOTHING
             """, [row.source, row.interactionID, String(leg)] + values + [String(ingestID)])
         if inserted.affected == 1 { return .inserted }
         guard !columns.isEmpty else { return .unchanged }

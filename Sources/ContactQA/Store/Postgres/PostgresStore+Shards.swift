@@ -1,0 +1,211 @@
+import Foundation
+
+/// A PostgreSQL store whose `contacts` and `legs` live on several servers (docs/scaling.md).
+///
+/// The coordinator holds the reference tables (ingest log, meta, roster, samples, scorecards,
+/// evaluations, action plans) and, for `contacts` and `legs`, parents partitioned by hash of
+/// `customer_key` whose partitions are `postgres_fdw` foreign tables, one per shard: every statement
+/// any command sends to the coordinator sees all rows, and a customer's contacts and legs are on one
+/// shard, so the repeat search for FCR never crosses servers. Shard `i`'s tables are also reachable by
+/// name in the coordinator's schema `contactqa_shard_i` (`contacts`, `legs`, the roster's copy and the
+/// `next_inbound` view): the KPI aggregates are sent there one shard at a time, so PostgreSQL pushes the
+/// whole grouped statement to the shard and only one row per group travels back.
+extension PostgresStore {
+    /// The coordinator's schema holding shard `i`'s foreign tables (1-based).
+    static func shardSchema(_ i: Int) -> String { "contactqa_shard_\(i)" }
+
+    /// A migration step for a coordinator with `shards` shards: the statements that create or change
+    /// `contacts` and `legs` (or their indexes) are left out, since those tables live on the shards,
+    /// each migrated as a store of its own.
+    static func migrationStep(_ sql: String, shards: Int) -> String {
+        guard shards > 0 else { return sql }
+        let statements = sql.components(separatedBy: ";").filter { statement in
+            let text = statement.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !text.isEmpty else { return false }
+            return text.range(of: #"^(CREATE TABLE IF NOT EXISTS (contacts|legs) |CREATE (UNIQUE )?INDEX (IF NOT EXISTS )?\w+ ON (contacts|legs)\b|ALTER TABLE (contacts|legs)\b|DROP INDEX IF EXISTS contacts_)"#,
+                              options: .regularExpression) == nil
+        }
+        return statements.joined(separator: ";\n") + (statements.isEmpty ? "" : ";")
+    }
+
+    /// What a shard holds beyond a store's own schema: each leg's customer (the partition key, so a
+    /// contact's legs sit on its shard) and, per contact, the customer's next inbound contact after it,
+    /// computed inside the shard for the load's FCR pass.
+    static let shardAdditions = """
+        ALTER TABLE legs ADD COLUMN IF NOT EXISTS customer_key TEXT;
+        CREATE OR REPLACE VIEW next_inbound AS
+            SELECT c.source, c.interaction_id, c.customer_key,
+                   MIN(CASE WHEN c.direction = 'inbound' THEN c.arrived_at END)
+                       OVER (PARTITION BY c.customer_key ORDER BY c.arrived_at RANGE BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_at
+            FROM contacts c WHERE c.customer_key IS NOT NULL;
+        """
+
+    /// Creates a sharded store: the store's schema on every shard (which must hold no contacts and
+    /// belong to no other store), then on the coordinator (which must hold no store) `postgres_fdw`,
+    /// one foreign server and user mapping per shard, and `contacts` and `legs` partitioned by hash of
+    /// `customer_key` over the shards' tables. Passwords come from PGPASSWORD or a pgpass file, as for
+    /// any connection; the one libpq used for a shard goes into its user mapping (readable by
+    /// superusers only), since the coordinator's server connects to the shard itself.
+    package static func createSharded(url: String, shards: [String], timeZone: String) throws -> PostgresStore {
+        guard ZoneClock(identifier: timeZone) != nil else { throw SQLiteStore.OpenError.unknownTimeZone(timeZone) }
+        guard !shards.isEmpty else { throw PostgresError(message: "a sharded store needs at least one --shard", isConfiguration: true) }
+        let all = [url] + shards
+        if let repeated = all.first(where: { u in all.filter { $0 == u }.count > 1 }) {
+            throw PostgresError(message: "\(repeated) is given twice: the coordinator and every shard must be different databases", isConfiguration: true)
+        }
+        let coordinator = try PostgresConnection(url: url)
+        if try coordinator.execute("SELECT to_regclass('meta') IS NOT NULL OR to_regclass('contacts') IS NOT NULL").rows.first?.first == "t" {
+            throw PostgresError(message: "\(url) already holds a ContactQA store: shards are given when a store is created, on an empty database",
+                                isConfiguration: true)
+        }
+        var endpoints: [(host: String, port: String, database: String, user: String, password: String?)] = []
+        for shard in shards {
+            let store = try PostgresStore(url: shard, createWithTimeZone: timeZone)
+            let owner = try store.connection.execute("SELECT value FROM meta WHERE key = 'shard_of'").rows.first?.first ?? nil
+            if let owner, owner != url {
+                throw PostgresError(message: "\(shard) is already a shard of the store at \(owner)", isConfiguration: true)
+            }
+            if try store.connection.execute("SELECT EXISTS (SELECT 1 FROM contacts)").rows.first?.first == "t" {
+                throw PostgresError(message: "\(shard) holds contacts already: a shard must start empty", isConfiguration: true)
+            }
+            try store.connection.script(shardAdditions)
+            try store.connection.execute("INSERT INTO meta (key, value) VALUES ('shard_of', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [url])
+            endpoints.append(store.connection.endpoint)
+        }
+        let literal = { (text: String) in "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
+        var ddl = """
+            CREATE EXTENSION IF NOT EXISTS postgres_fdw;
+            CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            INSERT INTO meta (key, value) VALUES ('shards', '\(shards.count)');
+
+            """
+        for (i, e) in endpoints.enumerated() {
+            let server = "contactqa_shard_\(i + 1)"
+            // fetch_size: rows per round trip when a scan does travel; batch_size: rows per INSERT sent to a
+            // shard; async_capable: the shards of one statement scan at the same time.
+            ddl += """
+                CREATE SERVER \(server) FOREIGN DATA WRAPPER postgres_fdw
+                    OPTIONS (host \(literal(e.host)), port \(literal(e.port)), dbname \(literal(e.database)),
+                             fetch_size '10000', batch_size '500', async_capable 'true');
+                CREATE USER MAPPING FOR CURRENT_USER SERVER \(server)
+                    OPTIONS (user \(literal(e.user))\(e.password.map { ", password \(literal($0))" } ?? ""));
+                CREATE SCHEMA \(shardSchema(i + 1));
+                IMPORT FOREIGN SCHEMA public LIMIT TO (contacts, legs, roster, next_inbound) FROM SERVER \(server) INTO \(shardSchema(i + 1))
+                    OPTIONS (import_default 'true');
+
+                """
+        }
+        ddl += """
+            CREATE TABLE contacts (LIKE \(shardSchema(1)).contacts INCLUDING DEFAULTS) PARTITION BY HASH (customer_key);
+            CREATE TABLE legs (LIKE \(shardSchema(1)).legs INCLUDING DEFAULTS) PARTITION BY HASH (customer_key);
+
+            """
+        for i in 1...shards.count {
+            let bounds = "FOR VALUES WITH (MODULUS \(shards.count), REMAINDER \(i - 1))"
+            ddl += """
+                ALTER TABLE contacts ATTACH PARTITION \(shardSchema(i)).contacts \(bounds);
+                ALTER TABLE legs ATTACH PARTITION \(shardSchema(i)).legs \(bounds);
+
+                """
+        }
+        try coordinator.execute("BEGIN")
+        do {
+            try coordinator.execute("SELECT pg_advisory_xact_lock($1)", [String(PostgresStore.migrationLock)])
+            try coordinator.script(ddl)
+            try coordinator.execute("COMMIT")
+        } catch {
+            _ = try? coordinator.execute("ROLLBACK")
+            throw error
+        }
+        let store = try PostgresStore(url: url, createWithTimeZone: timeZone)
+        try store.connection.script(rosterReplication(shards: shards.count))
+        return store
+    }
+
+    /// The roster is small and read by the KPI statements grouped by team: every shard keeps a copy,
+    /// written in the same transaction as the coordinator's row, so a shard joins it locally.
+    static func rosterReplication(shards: Int) -> String {
+        let deletes = (1...shards).map { "DELETE FROM \(shardSchema($0)).roster WHERE agent_id = OLD.agent_id;" }.joined(separator: " ")
+        let inserts = (1...shards).map { "INSERT INTO \(shardSchema($0)).roster SELECT NEW.*;" }.joined(separator: " ")
+        return """
+            CREATE OR REPLACE FUNCTION contactqa_roster_to_shards() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP IN ('UPDATE', 'DELETE') THEN \(deletes) END IF;
+                IF TG_OP IN ('INSERT', 'UPDATE') THEN \(inserts) END IF;
+                RETURN NULL;
+            END $$;
+            DROP TRIGGER IF EXISTS roster_to_shards ON roster;
+            CREATE TRIGGER roster_to_shards AFTER INSERT OR UPDATE OR DELETE ON roster FOR EACH ROW EXECUTE FUNCTION contactqa_roster_to_shards();
+            """
+    }
+
+    /// A statement over `contacts`, `legs` and `roster` rewritten to read shard `i`'s tables only.
+    static func onShard(_ sql: String, _ i: Int) -> String {
+        sql.replacingOccurrences(of: #"\b(FROM|JOIN) (contacts|legs|roster) "#, with: "$1 \(shardSchema(i)).$2 ", options: .regularExpression)
+    }
+
+    /// Texts as a PostgreSQL array literal (`{"a","b"}`), for one `= ANY($1::text[])` parameter.
+    static func textArray(_ values: some Sequence<String>) -> String {
+        "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+            .joined(separator: ",") + "}"
+    }
+
+    // MARK: Loading
+
+    /// The load's FCR pass on every shard: each contact's next inbound contact of its customer, for the
+    /// customers the file touched (`fcr_customers`), or for all after a load into an empty store or of
+    /// very many customers. The whole statement runs inside each shard (a join of two of its tables),
+    /// in the file's transaction.
+    func refreshNextInboundOnShards(all: Bool) throws {
+        var customers: [String]? = nil
+        if !all {
+            let touched = try connection.execute("SELECT customer_key FROM fcr_customers").rows.compactMap { $0[0] }
+            if touched.isEmpty { return }
+            if touched.count <= 50_000 { customers = touched }
+        }
+        for i in 1...shardCount {
+            let schema = PostgresStore.shardSchema(i)
+            try connection.execute("""
+                UPDATE \(schema).contacts c SET next_inbound_at = n.next_at FROM \(schema).next_inbound n
+                WHERE c.source = n.source AND c.interaction_id = n.interaction_id AND c.next_inbound_at IS DISTINCT FROM n.next_at
+                \(customers == nil ? "" : "AND n.customer_key = ANY($1::text[])")
+                """, customers.map { [PostgresStore.textArray($0)] } ?? [])
+        }
+    }
+
+    // MARK: Status
+
+    /// One shard as `store status` shows it.
+    package struct ShardStatus: Sendable {
+        package var index: Int
+        package var server: String
+        package var reachable: Bool
+        package var contacts: Int?
+        package var legs: Int?
+        package var error: String?
+    }
+
+    /// Every shard with its address (host:port/database), whether the coordinator reaches it, and its rows.
+    package func shardStatus() throws -> [ShardStatus] {
+        guard shardCount > 0 else { return [] }
+        let servers = try connection.execute("""
+            SELECT s.srvname, s.srvoptions FROM pg_foreign_server s WHERE s.srvname LIKE 'contactqa\\_shard\\_%' ORDER BY length(s.srvname), s.srvname
+            """).rows
+        return servers.enumerated().map { i, row in
+            let options = (row[1] ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "{}")).split(separator: ",")
+            let option = { (name: String) in options.first { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) } ?? "?" }
+            var status = ShardStatus(index: i + 1, server: "\(option("host")):\(option("port"))/\(option("dbname"))", reachable: false)
+            do {
+                let counts = try connection.execute("""
+                    SELECT (SELECT COUNT(*) FROM \(PostgresStore.shardSchema(i + 1)).contacts), (SELECT COUNT(*) FROM \(PostgresStore.shardSchema(i + 1)).legs)
+                    """).rows.first
+                status.contacts = counts?[0].flatMap { Int($0) }
+                status.legs = counts?[1].flatMap { Int($0) }
+                status.reachable = true
+            } catch {
+                status.error = "\(error)".components(separatedBy: "\n").first
+            }
+            return status
+        }
+    }
+}
