@@ -173,6 +173,87 @@ extension PostgresStore {
         }
     }
 
+    // MARK: Aggregates, one statement per shard
+
+    /// The period's contact sums: each shard runs the whole grouped statement (PostgreSQL pushes an
+    /// aggregate over one foreign table to its server) and the partial sums are added here. The waits'
+    /// shift is the period's first handled wait, found first so that every shard squares about it.
+    func shardedContactAggregates(_ query: AggregateQuery) throws -> [ContactAggregate] {
+        var first: (at: Int64, wait: Double)?
+        for i in 1...shardCount {
+            let row = try connection.execute("""
+                SELECT arrived_at, wait_s FROM \(PostgresStore.shardSchema(i)).contacts
+                WHERE direction = 'inbound' AND arrived_at >= $1 AND arrived_at < $2 AND abandoned = 0 AND wait_s IS NOT NULL
+                ORDER BY arrived_at, wait_s LIMIT 1
+                """, [String(query.fromUTC), String(query.toUTC)]).rows.first
+            if let at = row?[0].flatMap({ Int64($0) }), let wait = row?[1].flatMap({ Double($0) }),
+               first.map({ (at, wait) < ($0.at, $0.wait) }) ?? true {
+                first = (at, wait)
+            }
+        }
+        let sql = PostgresStore.contactAggregateSQL(query, shift: "SELECT $3::double precision")
+        var groups: [[GroupValue?]: ContactAggregate] = [:]
+        for i in 1...shardCount {
+            for row in try connection.execute(PostgresStore.onShard(sql, i), [String(query.fromUTC), String(query.toUTC), String(first?.wait ?? 0)]).rows {
+                guard let part = PostgresStore.contactAggregate(row, query) else { continue }
+                groups[part.key, default: ContactAggregate(key: part.key)].add(part)
+            }
+        }
+        return groups.values.sorted { KPIEngine.keyOrder($0.key, $1.key) }
+    }
+
+    /// Each group's handle times as distinct values with their counts, from every shard (the grouped
+    /// count runs inside each), merged here: the same values the SQLite store streams.
+    private func shardedHandleTimes(_ query: AggregateQuery) throws -> [(key: [GroupValue?], values: [Double: Int])] {
+        let sql = PostgresSession.numbered(SQLiteStore.handleTimeSQL(query))
+        var groups: [[GroupValue?]: [Double: Int]] = [:]
+        let k = query.groupBy.count
+        for i in 1...shardCount {
+            for row in try connection.execute(PostgresStore.onShard(sql, i), [String(query.fromUTC), String(query.toUTC)]).rows {
+                guard let h = row[k].flatMap({ Double($0) }), let n = row[k + 1].flatMap({ Int($0) }) else { continue }
+                groups[PostgresStore.groupKey(row, query.groupBy), default: [:]][h, default: 0] += n
+            }
+        }
+        return groups.map { ($0.key, $0.value) }.sorted { PostgresStore.sqlOrder($0.key, $1.key) }
+    }
+
+    /// The order of `ORDER BY` over group keys in the SQLite store (nulls first, numbers before text,
+    /// text by its UTF-8 bytes): groups merged in the same order add their sums in the same order.
+    static func sqlOrder(_ a: [GroupValue?], _ b: [GroupValue?]) -> Bool {
+        for (x, y) in zip(a, b) where x != y {
+            switch (x, y) {
+            case (nil, _): return true
+            case (_, nil): return false
+            case (.text(let x)?, .text(let y)?): return Array(x.utf8).lexicographicallyPrecedes(Array(y.utf8))
+            case (let x?, let y?): return x < y
+            }
+        }
+        return false
+    }
+
+    func shardedLegAggregates(_ query: AggregateQuery) throws -> [LegAggregate] {
+        try shardedHandleTimes(query).map { group in
+            var a = LegAggregate(key: group.key)
+            for (h, n) in group.values.sorted(by: { $0.key < $1.key }) { a.add(h, legs: n) }
+            return a
+        }
+    }
+
+    func shardedLegRollup(_ query: AggregateQuery) throws -> LegRollup {
+        var rollup = LegRollup()
+        var weeks: [GroupValue?: [Double: Int]] = [:]
+        for group in try shardedHandleTimes(query) {
+            var a = LegAggregate(key: group.key)
+            for (h, n) in group.values.sorted(by: { $0.key < $1.key }) {
+                a.handle.add(h, count: n)
+                weeks[group.key.first ?? nil, default: [:]][h, default: 0] += n
+            }
+            rollup.legs.append(a)
+        }
+        rollup.weekHandleTimes = weeks.mapValues(CountedValues.init(counts:))
+        return rollup
+    }
+
     // MARK: Status
 
     /// One shard as `store status` shows it.

@@ -286,6 +286,15 @@ package final class PostgresStore: ContactStore {
     // MARK: Aggregates
 
     package func contactAggregates(_ query: AggregateQuery) throws -> [ContactAggregate] {
+        if shardCount > 0 { return try shardedContactAggregates(query) }
+        let sql = PostgresStore.contactAggregateSQL(query, shift: SQLiteStore.waitShift("$1", "$2"))
+        return try connection.execute(sql, [String(query.fromUTC), String(query.toUTC)]).rows.compactMap { row in
+            PostgresStore.contactAggregate(row, query)
+        }
+    }
+
+    /// The grouped contact sums of a period; `shift` is the SQL of the waits' shift.
+    static func contactAggregateSQL(_ query: AggregateQuery, shift: String) -> String {
         let keys = query.groupBy.map { SQLiteStore.keyExpression($0, contactLevel: true, query) }
         let p = query.parameters
         let thresholds = Channel.allCases.map { "WHEN '\($0.rawValue)' THEN \(p.serviceLevelThreshold(for: $0))" }.joined(separator: " ")
@@ -304,12 +313,16 @@ package final class PostgresStore: ContactStore {
                 COALESCE(SUM(\(normalised)), 0), COALESCE(SUM(\(normalised) * \(normalised)), 0),
                 COUNT(nps), COUNT(*) FILTER (WHERE nps >= 9), COUNT(*) FILTER (WHERE nps <= 6),
                 COUNT(*) FILTER (WHERE \(fcrJudged)), COUNT(*) FILTER (WHERE \(fcrJudged) AND \(fcrResolved)), MAX(k.shift)
-            FROM contacts c \(SQLiteStore.rosterJoin(query, contactLevel: true)), (\(SQLiteStore.waitShift("$1", "$2")) AS shift) k
+            FROM contacts c \(SQLiteStore.rosterJoin(query, contactLevel: true)), (\(shift) AS shift) k
             WHERE direction = 'inbound' AND arrived_at >= $1 AND arrived_at < $2
             \(keys.isEmpty ? "" : "GROUP BY " + (1...keys.count).map(String.init).joined(separator: ", "))
             """
-        return try connection.execute(sql, [String(query.fromUTC), String(query.toUTC)]).rows.compactMap { row in
-            let k = keys.count
+        return sql
+    }
+
+    /// One group's sums from a row of `contactAggregateSQL`; nil for a group with no contact offered.
+    static func contactAggregate(_ row: [String?], _ query: AggregateQuery) -> ContactAggregate? {
+            let k = query.groupBy.count
             let int = { (i: Int) in Int(row[k + i] ?? "") ?? 0 }
             let double = { (i: Int) in Double(row[k + i] ?? "") ?? 0 }
             var a = ContactAggregate(key: PostgresStore.groupKey(row, query.groupBy))
@@ -331,16 +344,18 @@ package final class PostgresStore: ContactStore {
             a.fcrJudged = int(17)
             a.fcrResolved = int(18)
             return a
-        }
     }
 
     /// Quantiles are computed on the server (`legAggregates`): no values are shipped.
-    package func legRollup(_ query: AggregateQuery) throws -> LegRollup? { nil }
+    package func legRollup(_ query: AggregateQuery) throws -> LegRollup? {
+        shardCount > 0 ? try shardedLegRollup(query) : nil
+    }
 
     /// Count, sum and sum of squares of handle time per group, and its median and p90 by
     /// `percentile_cont` (linear interpolation between order statistics at (n − 1)p: Hyndman–Fan
     /// type 7, as `quantileType7`): one row per group leaves the server.
     package func legAggregates(_ query: AggregateQuery) throws -> [LegAggregate] {
+        if shardCount > 0 { return try shardedLegAggregates(query) }
         let keys = query.groupBy.map { SQLiteStore.keyExpression($0, contactLevel: false, query) }
         let sql = """
             SELECT \((0..<keys.count).map { "k\($0), " }.joined())COUNT(*), SUM(h), SUM((h - m) * (h - m)),
@@ -364,7 +379,7 @@ package final class PostgresStore: ContactStore {
         }
     }
 
-    private static func groupKey(_ row: [String?], _ dimensions: [GroupDimension]) -> [GroupValue?] {
+    static func groupKey(_ row: [String?], _ dimensions: [GroupDimension]) -> [GroupValue?] {
         dimensions.enumerated().map { i, dimension in
             guard let text = row[i] else { return nil }
             if dimension.isTime, let n = Int64(text) { return .integer(n) }
