@@ -3,13 +3,14 @@ import Foundation
 import GRDB
 import Testing
 
-/// The two store backends. Suites that take `Backend.allCases` run once on each; on PostgreSQL they
-/// need the throw-away test server (`eval "$(scripts/postgres-test-server.sh start)"`, which sets
-/// CONTACTQA_TEST_POSTGRES_URL and PGPASSWORD). Without it their PostgreSQL cases are skipped with the
+/// The store backends. Suites that take `Backend.allCases` run once on each: SQLite, one PostgreSQL
+/// server, and a PostgreSQL coordinator with two shard servers. The last two need the throw-away test
+/// servers (`eval "$(scripts/postgres-test-server.sh start)"`, which sets CONTACTQA_TEST_POSTGRES_URL,
+/// CONTACTQA_TEST_POSTGRES_SHARDS and PGPASSWORD). Without them their cases are skipped with the
 /// reason (cancelled, so the run lists them as skipped rather than passed), except under CI=true,
 /// where a missing server is a failure.
 package enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case sqlite, postgres
+    case sqlite, postgres, sharded
     package var testDescription: String { rawValue }
 }
 
@@ -24,6 +25,25 @@ package enum PostgresTestServer {
             return nil
         }
         try Test.cancel("skipped on PostgreSQL: no test server (eval \"$(scripts/postgres-test-server.sh start)\")")
+    }
+
+    /// The shard servers' URLs (CONTACTQA_TEST_POSTGRES_SHARDS, space-separated); without them the
+    /// test is skipped with the reason (or, under CI=true, fails and nil).
+    package static func availableShards() throws -> [String]? {
+        let shards = (ProcessInfo.processInfo.environment["CONTACTQA_TEST_POSTGRES_SHARDS"] ?? "").split(separator: " ").map(String.init)
+        if !shards.isEmpty { return shards }
+        if ProcessInfo.processInfo.environment["CI"] == "true" {
+            Issue.record("CI=true but CONTACTQA_TEST_POSTGRES_SHARDS is not set: start scripts/postgres-test-server.sh")
+            return nil
+        }
+        try Test.cancel("skipped on the sharded store: no shard servers (eval \"$(scripts/postgres-test-server.sh start)\")")
+    }
+
+    /// A new sharded store: a fresh database on the test server as its coordinator and one on each
+    /// shard server; its coordinator's URL.
+    package static func freshShardedStore(timeZone: String = "Europe/London") throws -> PostgresStore? {
+        guard let base = try available(), let shards = try availableShards() else { return nil }
+        return try PostgresStore.createSharded(url: try freshDatabase(base), shards: try shards.map(freshDatabase), timeZone: timeZone)
     }
 
     /// A new, empty database on the test server; its URL.
@@ -43,6 +63,8 @@ package func makeStore(_ backend: Backend, _ dir: TemporaryDirectory, timeZone: 
     case .postgres:
         guard let base = try PostgresTestServer.available() else { return nil }
         return try PostgresStore(url: try PostgresTestServer.freshDatabase(base), createWithTimeZone: timeZone)
+    case .sharded:
+        return try PostgresTestServer.freshShardedStore(timeZone: timeZone)
     }
 }
 

@@ -53,9 +53,9 @@ struct StoreCommand: ParsableCommand {
             print("store: \(opened.location)")
             print("timezone: \(opened.siteTimeZone)")
             if shards.allSatisfy(\.reachable) {
-                let counts = try opened.query("SELECT (SELECT COUNT(*) FROM contacts), (SELECT COUNT(*) FROM legs)", []).first
-                print("contacts: \(counts?[0].string ?? "0")")
-                print("legs: \(counts?[1].string ?? "0")")
+                let counts = try opened.contactAndLegCounts()
+                print("contacts: \(counts.contacts)")
+                print("legs: \(counts.legs)")
             }
             guard !shards.isEmpty else { return }
             print("shards: \(shards.count)")

@@ -24,6 +24,12 @@ extension SQLStore {
         return counts
     }
 
+    /// How many contacts and legs the store holds (`store status`).
+    package func contactAndLegCounts() throws -> (contacts: Int, legs: Int) {
+        let row = try query("SELECT (SELECT COUNT(*) FROM contacts), (SELECT COUNT(*) FROM legs)", []).first
+        return (row?[0].int ?? 0, row?[1].int ?? 0)
+    }
+
     /// Contacts that arrived in a period.
     func contactCount(in period: Period) throws -> Int {
         try query("SELECT COUNT(*) FROM contacts WHERE arrived_at >= ? AND arrived_at < ?", [.integer(period.fromUTC), .integer(period.toUTC)])

@@ -40,8 +40,8 @@ struct SampleRecordTests {
         let store: any SQLStore
         switch backend {
         case .sqlite: store = try SQLiteStore(path: dir.path + "/store-\(UUID().uuidString).sqlite", createWithTimeZone: "Europe/London")
-        case .postgres:
-            guard let postgres = try makeStore(.postgres, dir) as? PostgresStore else { return nil }
+        case .postgres, .sharded:
+            guard let postgres = try makeStore(backend, dir) as? PostgresStore else { return nil }
             store = postgres
         }
         try load(csv, into: store, dir: dir)

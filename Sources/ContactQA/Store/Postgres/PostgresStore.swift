@@ -229,6 +229,13 @@ package final class PostgresStore: ContactStore {
             }
         } catch {
             _ = try? connection.execute("ROLLBACK")
+            // A shard that stopped answering aborts the whole file (its writes on every shard roll back
+            // with the coordinator's transaction): say which one, rather than the bare lost connection.
+            if shardCount > 0, let down = (try? shardStatus())?.first(where: { !$0.reachable }) {
+                throw PostgresError(message: "shard \(down.index) of the store (\(down.server)) cannot be reached: \(down.error ?? "no answer"); "
+                                    + "nothing of \(entry.file) was loaded and the store is as it was. Load it again once the shard is back "
+                                    + "(contactqa store status lists the shards)")
+            }
             throw error
         }
         return result
@@ -581,7 +588,7 @@ private struct PostgresWriter: RowWriting {
         if sharded, let customerIndex, values[customerIndex].string != storedCustomer {
             // A new customer is a new shard: the contact and its legs move there, with this row's values.
             try moveContact(row, columns: columns, values: values.map(\.string), to: values[customerIndex].string)
-            if let storedCustomer { try noteCustomer(storedCustomer) }
+            for customer in [storedCustomer, values[customerIndex].string].compactMap({ $0 }) { try noteCustomer(customer) }
             return (.updated, duplicate, false)
         }
         let n = columns.count
