@@ -185,4 +185,37 @@ struct ShardedStoreTests {
         #expect(try ShardedStoreTests.misplaced(reopened).isEmpty)
         #expect(try reopened.shardStatus().allSatisfy { ($0.contacts ?? 0) > 20_000 })
     }
+
+    /// The demo pipeline end to end on a coordinator with two shards — every source, the sample,
+    /// quality, trends, packs and the weekly report — writes the same files, byte for byte, as on
+    /// SQLite; only the manifest's store location differs.
+    @Test func theDemoPipelineWritesTheSameFilesAsOnSQLite() throws {
+        let dir = TemporaryDirectory()
+        guard let store = try PostgresTestServer.freshShardedStore() else { return }
+        let sqlitePipeline = try RunnerTests.pipeline(dir)
+        let text = try String(contentsOfFile: sqlitePipeline, encoding: .utf8)
+            .replacingOccurrences(of: "store: \(dir.path)/demo.sqlite", with: "store: \(store.url)")
+            .replacingOccurrences(of: "\(dir.path)/reports/", with: "\(dir.path)/sharded-reports/")
+        #expect(text.contains("store: postgres://"))
+        let shardedPipeline = dir.write("demo-sharded.yaml", text)
+        for pipeline in [sqlitePipeline, shardedPipeline] {
+            let result = try contactqa(["run", pipeline, "--week", "2026-W47", "--as-of", "2026-12-01", "--quiet"])
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        #expect(try ShardedStoreTests.rowsPerShard(store).allSatisfy { $0 > 0 })
+        #expect(try ShardedStoreTests.misplaced(store).isEmpty)
+        let fm = FileManager.default
+        let files = try fm.subpathsOfDirectory(atPath: dir.path + "/reports/2026-W47").filter { $0.contains(".") }.sorted()
+        #expect(files.count > 15)
+        #expect(try fm.subpathsOfDirectory(atPath: dir.path + "/sharded-reports/2026-W47").filter { $0.contains(".") }.sorted() == files)
+        for file in files {
+            let a = try String(contentsOfFile: dir.path + "/reports/2026-W47/" + file, encoding: .utf8)
+            let b = try String(contentsOfFile: dir.path + "/sharded-reports/2026-W47/" + file, encoding: .utf8)
+            if file == "sample/manifest.json" {
+                #expect(a.replacingOccurrences(of: "\"store\": \"\(dir.path)/demo.sqlite\"", with: "\"store\": \"\(store.url)\"") == b)
+            } else {
+                #expect(a == b, "\(file) differs between SQLite and the sharded store")
+            }
+        }
+    }
 }
