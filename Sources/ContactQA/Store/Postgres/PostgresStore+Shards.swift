@@ -11,8 +11,15 @@ import Foundation
 /// `next_inbound` view): the KPI aggregates are sent there one shard at a time, so PostgreSQL pushes the
 /// whole grouped statement to the shard and only one row per group travels back.
 extension PostgresStore {
-    /// The coordinator's schema holding shard `i`'s foreign tables (1-based).
+    /// The coordinator's schema holding shard `i`'s foreign tables (1-based): the partitions the loader writes.
     static func shardSchema(_ i: Int) -> String { "contactqa_shard_\(i)" }
+
+    /// The same tables of shard `i` for the aggregate statements, planned on the shard's own estimates
+    /// (`use_remote_estimate`): without them PostgreSQL pulled all of a shard's legs to join them to the
+    /// period's contacts on the coordinator (93,504 legs for a week's 12,857 groups, 0.80 s against
+    /// 0.23 s with the join on the shard). The loader's partitions keep local estimates: a remote
+    /// `EXPLAIN` before each of its small statements would cost more than it saves.
+    static func readSchema(_ i: Int) -> String { "contactqa_read_\(i)" }
 
     /// A migration step for a coordinator with `shards` shards: the statements that create or change
     /// `contacts` and `legs` (or their indexes) are left out, since those tables live on the shards,
@@ -89,6 +96,11 @@ extension PostgresStore {
                              fetch_size '10000', batch_size '500', async_capable 'true');
                 CREATE USER MAPPING FOR CURRENT_USER SERVER \(server)
                     OPTIONS (user \(literal(e.user))\(e.password.map { ", password \(literal($0))" } ?? ""));
+                CREATE SCHEMA \(readSchema(i + 1));
+                IMPORT FOREIGN SCHEMA public LIMIT TO (contacts, legs, roster) FROM SERVER \(server) INTO \(readSchema(i + 1));
+                ALTER FOREIGN TABLE \(readSchema(i + 1)).contacts OPTIONS (ADD use_remote_estimate 'true');
+                ALTER FOREIGN TABLE \(readSchema(i + 1)).legs OPTIONS (ADD use_remote_estimate 'true');
+                ALTER FOREIGN TABLE \(readSchema(i + 1)).roster OPTIONS (ADD use_remote_estimate 'true');
                 CREATE SCHEMA \(shardSchema(i + 1));
                 IMPORT FOREIGN SCHEMA public LIMIT TO (contacts, legs, roster, next_inbound) FROM SERVER \(server) INTO \(shardSchema(i + 1))
                     OPTIONS (import_default 'true');
@@ -141,7 +153,7 @@ extension PostgresStore {
 
     /// A statement over `contacts`, `legs` and `roster` rewritten to read shard `i`'s tables only.
     static func onShard(_ sql: String, _ i: Int) -> String {
-        sql.replacingOccurrences(of: #"\b(FROM|JOIN) (contacts|legs|roster) "#, with: "$1 \(shardSchema(i)).$2 ", options: .regularExpression)
+        sql.replacingOccurrences(of: #"\b(FROM|JOIN) (contacts|legs|roster) "#, with: "$1 \(readSchema(i)).$2 ", options: .regularExpression)
     }
 
     /// Texts as a PostgreSQL array literal (`{"a","b"}`), for one `= ANY($1::text[])` parameter.
@@ -182,7 +194,7 @@ extension PostgresStore {
         var first: (at: Int64, wait: Double)?
         for i in 1...shardCount {
             let row = try connection.execute("""
-                SELECT arrived_at, wait_s FROM \(PostgresStore.shardSchema(i)).contacts
+                SELECT arrived_at, wait_s FROM \(PostgresStore.readSchema(i)).contacts
                 WHERE direction = 'inbound' AND arrived_at >= $1 AND arrived_at < $2 AND abandoned = 0 AND wait_s IS NOT NULL
                 ORDER BY arrived_at, wait_s LIMIT 1
                 """, [String(query.fromUTC), String(query.toUTC)]).rows.first
