@@ -331,28 +331,28 @@ package final class PostgresStore: ContactStore {
 
     /// One group's sums from a row of `contactAggregateSQL`; nil for a group with no contact offered.
     static func contactAggregate(_ row: [String?], _ query: AggregateQuery) -> ContactAggregate? {
-            let k = query.groupBy.count
-            let int = { (i: Int) in Int(row[k + i] ?? "") ?? 0 }
-            let double = { (i: Int) in Double(row[k + i] ?? "") ?? 0 }
-            var a = ContactAggregate(key: PostgresStore.groupKey(row, query.groupBy))
-            a.offered = int(0)
-            if a.offered == 0 { return nil }
-            a.handled = int(1)
-            a.abandoned = int(2)
-            a.shortAbandoned = int(3)
-            a.serviceLevelMet = int(4)
-            a.transferred = int(5)
-            a.escalated = int(6)
-            a.wait = Moments(n: int(7), sum: double(8), sumOfSquares: double(9), shift: double(19))
-            a.csatResponses = int(10)
-            a.csatSatisfied = int(11)
-            a.csatNormalised = Moments(n: a.csatResponses, sum: double(12), sumOfSquares: double(13))
-            a.npsResponses = int(14)
-            a.promoters = int(15)
-            a.detractors = int(16)
-            a.fcrJudged = int(17)
-            a.fcrResolved = int(18)
-            return a
+        let k = query.groupBy.count
+        let int = { (i: Int) in Int(row[k + i] ?? "") ?? 0 }
+        let double = { (i: Int) in Double(row[k + i] ?? "") ?? 0 }
+        var a = ContactAggregate(key: PostgresStore.groupKey(row, query.groupBy))
+        a.offered = int(0)
+        if a.offered == 0 { return nil }
+        a.handled = int(1)
+        a.abandoned = int(2)
+        a.shortAbandoned = int(3)
+        a.serviceLevelMet = int(4)
+        a.transferred = int(5)
+        a.escalated = int(6)
+        a.wait = Moments(n: int(7), sum: double(8), sumOfSquares: double(9), shift: double(19))
+        a.csatResponses = int(10)
+        a.csatSatisfied = int(11)
+        a.csatNormalised = Moments(n: a.csatResponses, sum: double(12), sumOfSquares: double(13))
+        a.npsResponses = int(14)
+        a.promoters = int(15)
+        a.detractors = int(16)
+        a.fcrJudged = int(17)
+        a.fcrResolved = int(18)
+        return a
     }
 
     /// Quantiles are computed on the server (`legAggregates`): no values are shipped.
@@ -507,34 +507,31 @@ private struct PostgresWriter: RowWriting {
         }
         try connection.copy("COPY \(table) (\(columns.map(\.name).joined(separator: ", "))) FROM STDIN", rows: rows)
         let contactList = (["source", "interaction_id"] + contactColumns + ["leg_count", "closing_agent_id", "closing_team"]).joined(separator: ", ")
-        let legCustomer = !sharded ? (column: "", value: "") : (column: "customer_key, ", value: contactColumns.contains("customer_key") ? "v.customer_key, " : "NULL, ")
-        let customers = sharded && contactColumns.contains("customer_key") ? """
-            ,
-            f AS (INSERT INTO fcr_customers (customer_key)
-                  SELECT DISTINCT v.customer_key FROM \(table) v JOIN c ON c.source = v.source AND c.interaction_id = v.interaction_id
-                  WHERE v.first = 1 AND v.customer_key IS NOT NULL ON CONFLICT DO NOTHING)
-            """ : ""
+        if sharded {
+            let inserted = try insertOnShards(table: table, contactList: contactList, contactColumns: contactColumns, legColumns: legColumns, rows: rows)
+            return try takeOutcomes(batch, inserted: inserted)
+        }
         let sql = """
             WITH c AS (INSERT INTO contacts (\(contactList), ingest_id)
                   SELECT \(contactList), $1::bigint FROM \(table) WHERE first = 1 ORDER BY ord
                   ON CONFLICT DO NOTHING RETURNING source, interaction_id),
-            l AS (INSERT INTO legs (source, interaction_id, leg, \(legColumns.map { $0 + ", " }.joined())\(legCustomer.column)ingest_id)
-                  SELECT v.source, v.interaction_id, v.leg, \(legColumns.map { "v.l_\($0), " }.joined())\(legCustomer.value)$1::bigint
+            l AS (INSERT INTO legs (source, interaction_id, leg, \(legColumns.map { $0 + ", " }.joined())ingest_id)
+                  SELECT v.source, v.interaction_id, v.leg, \(legColumns.map { "v.l_\($0), " }.joined())$1::bigint
                   FROM \(table) v JOIN c ON c.source = v.source AND c.interaction_id = v.interaction_id
                   WHERE v.first = 1 AND v.leg IS NOT NULL ON CONFLICT DO NOTHING),
             t AS (INSERT INTO touched (source, interaction_id, refresh)
                   SELECT v.source, v.interaction_id, v.refresh FROM \(table) v JOIN c ON c.source = v.source AND c.interaction_id = v.interaction_id
                   WHERE v.first = 1
-                  ON CONFLICT (source, interaction_id) DO UPDATE SET refresh = GREATEST(touched.refresh, excluded.refresh))\(customers)
+                  ON CONFLICT (source, interaction_id) DO UPDATE SET refresh = GREATEST(touched.refresh, excluded.refresh))
             SELECT source, interaction_id FROM c
             """
-        let inserted: Set<String>
-        if sharded {
-            inserted = try insertOnShards(table: table, contactList: contactList, legColumns: legColumns, legCustomer: legCustomer,
-                                          customers: contactColumns.contains("customer_key"), rows: rows)
-        } else {
-            inserted = Set(try connection.run(sql, [String(ingestID)]).rows.map { "\($0[0] ?? "")\u{1F}\($0[1] ?? "")" })
-        }
+        let inserted = Set(try connection.run(sql, [String(ingestID)]).rows.map { "\($0[0] ?? "")\u{1F}\($0[1] ?? "")" })
+        try takeOutcomes(batch, inserted: inserted)
+    }
+
+    /// The outcomes of a flushed batch, in file order: the first row of each contact the batch inserted
+    /// counts as inserted; every other row is written now by the general path.
+    private mutating func takeOutcomes(_ batch: [(row: MappedRow, layout: RowLayout)], inserted: Set<String>) throws {
         var firstSeen = Set<String>()
         for item in batch {
             let key = item.row.source + "\u{1F}" + item.row.interactionID
@@ -550,9 +547,12 @@ private struct PostgresWriter: RowWriting {
     /// whose contact or legs are stored: no statement may return rows, since postgres_fdw sends a
     /// returning insert to the shards one row at a time (200,000 contacts: 63.8 s, against 14.1 s on
     /// one server) and a plain one in batches of the server's `batch_size`.
-    private func insertOnShards(table: String, contactList: String, legColumns: [String], legCustomer: (column: String, value: String),
-                                customers: Bool, rows: [[String?]]) throws -> Set<String> {
+    private func insertOnShards(table: String, contactList: String, contactColumns: [String], legColumns: [String],
+                                rows: [[String?]]) throws -> Set<String> {
         let expected = rows.filter { $0[1] == "1" }
+        let customers = contactColumns.contains("customer_key")
+        // Each leg goes to its contact's shard: it carries the contact's customer.
+        let legCustomer = customers ? "v.customer_key, " : "NULL, "
         let added = try connection.run("""
             INSERT INTO contacts (\(contactList), ingest_id) SELECT \(contactList), $1::bigint FROM \(table) WHERE first = 1 ORDER BY ord
             """, [String(ingestID)]).affected
@@ -560,8 +560,8 @@ private struct PostgresWriter: RowWriting {
             throw PostgresError(message: "internal error: \(added) of \(expected.count) new contacts were written to the shards")
         }
         try connection.run("""
-            INSERT INTO legs (source, interaction_id, leg, \(legColumns.map { $0 + ", " }.joined())\(legCustomer.column)ingest_id)
-            SELECT v.source, v.interaction_id, v.leg, \(legColumns.map { "v.l_\($0), " }.joined())\(legCustomer.value)$1::bigint
+            INSERT INTO legs (source, interaction_id, leg, \(legColumns.map { $0 + ", " }.joined())customer_key, ingest_id)
+            SELECT v.source, v.interaction_id, v.leg, \(legColumns.map { "v.l_\($0), " }.joined())\(legCustomer)$1::bigint
             FROM \(table) v WHERE v.first = 1 AND v.leg IS NOT NULL
             """, [String(ingestID)])
         try connection.run("""
