@@ -8,8 +8,10 @@
 
 With --postgres (or CONTACTQA_BENCH_POSTGRES_URL), each size is also loaded into a fresh database on
 that server (created with psql; the password comes from PGPASSWORD or ~/.pgpass) and the same KPI
-queries run there: a second table puts the two backends side by side. The server's own memory is
-not in the peak RSS column, which is the client's.
+queries run there: a second table puts the two backends side by side. With --shards too (shard
+servers' URLs, comma-separated, or CONTACTQA_BENCH_SHARDS), a third column loads the same file into a
+sharded store whose coordinator is on the --postgres server (`contactqa store init --shard …`). The
+servers' own memory is not in the peak RSS column, which is the client's.
 
 Each stage runs as its own process; wall time, CPU time (user + system) and peak RSS come from wait4(2).
 Rows/s and MB/s are over the input file. Ratios are ContactQA / peer: below 1 means ContactQA is faster.
@@ -66,7 +68,7 @@ def compare_kpis(a, b):
     return None
 
 
-def compare_backends(args, binary, n, csv_path, store, ingest, kpis, backend_lines):
+def compare_backends(args, binary, n, csv_path, store, ingest, kpis, backend_lines, sharded_lines):
     """Loads the same file into a fresh PostgreSQL database and runs the same KPI queries there."""
     database = f"contactqa_bench_{n}"
     server = args.postgres.rsplit("/", 1)[0]
@@ -88,6 +90,26 @@ def compare_backends(args, binary, n, csv_path, store, ingest, kpis, backend_lin
     disagreement = compare_kpis(kpis["out"], pg_kpis["out"])
     if disagreement:
         sys.exit(f"the backends disagree on the KPIs of {BACKFILL_WEEK} at N = {n}: {disagreement}")
+    if args.shards:
+        shard_servers = [u.rsplit("/", 1)[0] for u in args.shards.split(",")]
+        for url in [args.postgres] + [f"{s}/postgres" for s in shard_servers]:
+            subprocess.run(["psql", "-q", url.rsplit("/", 1)[0] + "/postgres", "-c", f"DROP DATABASE IF EXISTS {database}_sharded",
+                            "-c", f"CREATE DATABASE {database}_sharded"], check=True, stdout=subprocess.DEVNULL)
+        coordinator = f"{server}/{database}_sharded"
+        subprocess.run([binary, "store", "init", "--store", coordinator, "--timezone", "UTC"]
+                       + [a for s in shard_servers for a in ("--shard", f"{s}/{database}_sharded")], check=True, stdout=subprocess.DEVNULL)
+        sh_ingest = run_measured([binary, "ingest", "--store", coordinator, "--source", "canonical", "--key-file", KEY, "--quiet", csv_path])
+        sh_kpis = run_measured([binary, "kpis", "--store", coordinator, "--week", BACKFILL_WEEK, "--by", "agent", "--format", "csv"])
+        sh_weeks = run_measured([binary, "kpis", "--store", coordinator, "--from", "2026-10-26", "--to", "2026-11-22", "--by", "week", "--format", "csv"])
+        for stage, one, sharded in [("ingest (one transaction per file)", pg_ingest, sh_ingest),
+                                    ("week's KPIs by agent with FCR", pg_kpis, sh_kpis),
+                                    ("all 4 weeks' KPIs by week, FCR", pg_weeks, sh_weeks)]:
+            sharded_lines.append(f"| {n:,} | {stage} | {one['wall']:.2f} | {sharded['wall']:.2f} | {sharded['rss']:.0f} | "
+                                 f"{sharded['wall'] / one['wall']:.2f} |")
+            print(sharded_lines[-1], flush=True)
+        disagreement = compare_kpis(kpis["out"], sh_kpis["out"])
+        if disagreement:
+            sys.exit(f"the sharded store disagrees on the KPIs of {BACKFILL_WEEK} at N = {n}: {disagreement}")
 
 
 def peers_python(no_peers):
@@ -137,6 +159,8 @@ def main():
     parser.add_argument("--out", default=os.path.join(HERE, "results", "latest.md"))
     parser.add_argument("--backends-only", action="store_true",
                         help="with --postgres: only the backends' table (ingest and KPIs on each), none of the other stages")
+    parser.add_argument("--shards", default=os.environ.get("CONTACTQA_BENCH_SHARDS"),
+                        help="with --postgres: shard servers' URLs, comma-separated, for a sharded store beside the single server")
     parser.add_argument("--postgres", default=os.environ.get("CONTACTQA_BENCH_POSTGRES_URL"),
                         help="a PostgreSQL server URL: also run ingest and KPIs there, side by side with SQLite")
     args = parser.parse_args()
@@ -154,6 +178,7 @@ def main():
              "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     backend_lines = ["| N | stage | SQLite wall s | SQLite peak MiB | PostgreSQL wall s | client peak MiB | PG/SQLite | SQLite rows/s | PostgreSQL rows/s |",
                      "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    sharded_lines = []
     for n in sizes:
         csv_path = os.path.join(args.work, f"contacts-{n}.csv")
         subprocess.run([binary, "generate", "--rows", str(n), "--seed", "1", "--weeks", "4", "--out", csv_path], check=True, stderr=subprocess.DEVNULL)
@@ -188,7 +213,7 @@ def main():
             pand = run_measured([peer, os.path.join(HERE, "peers", "pandas_peer.py"), BACKFILL_WEEK_START, csv_path], cwd=os.path.join(HERE, "peers"))
         kpis = run_measured([binary, "kpis", "--store", store, "--week", BACKFILL_WEEK, "--by", "agent", "--format", "csv"])
         if args.backends_only and args.postgres:
-            compare_backends(args, binary, n, csv_path, store, ingest, kpis, backend_lines)
+            compare_backends(args, binary, n, csv_path, store, ingest, kpis, backend_lines, sharded_lines)
             continue
         backfill = {"wall": ingest["wall"] + kpis["wall"], "cpu": ingest["cpu"] + kpis["cpu"], "rss": max(ingest["rss"], kpis["rss"])}
         row("ingest into the store (backfill)", ingest)
@@ -197,7 +222,7 @@ def main():
         row("all 4 weeks' KPIs by week, FCR", run_measured([binary, "kpis", "--store", store, "--from", "2026-10-26", "--to", "2026-11-22", "--by", "week", "--format", "csv"]), per_rows=None, per_mb=None)
         row("stratified sample of a week", run_measured([binary, "sample", "--store", store, "--plan", plan, "--week", BACKFILL_WEEK, "--out", os.path.join(args.work, f"sample-{n}")]), per_rows=None, per_mb=None)
         if args.postgres:
-            compare_backends(args, binary, n, csv_path, store, ingest, kpis, backend_lines)
+            compare_backends(args, binary, n, csv_path, store, ingest, kpis, backend_lines, sharded_lines)
         row("full `run` of a pipeline (fresh store)", run_measured([binary, "run", pipeline, "--week", BACKFILL_WEEK, "--as-of", "2026-12-01", "--quiet"], cwd=args.work))
         # The same store the next night, nothing new to load: the week's draft (its FCR window still
         # open on this as-of date) written again, into a folder of its own. Compare with the KPIs row.
@@ -232,6 +257,10 @@ def main():
         f.write("\n".join(header + lines) + "\n")
         if args.postgres:
             f.write("\n## Backends side by side (the same files and queries; the week's KPIs by agent compared: counts and quantiles equal, means within 1e-9)\n\n" + "\n".join(backend_lines) + "\n")
+        if sharded_lines:
+            f.write("\n## One PostgreSQL server against a coordinator and shards on the same machine (overhead, not speed-up)\n\n"
+                    "| N | stage | one server wall s | sharded wall s | client peak MiB | sharded/one |\n|---:|---|---:|---:|---:|---:|\n"
+                    + "\n".join(sharded_lines) + "\n")
     print(f"\nwritten to {args.out}")
 
 
