@@ -664,19 +664,9 @@ private struct PostgresWriter: RowWriting {
     /// Moves the stored contact of `row` to the shard of `customer`: deleted where it is and inserted
     /// with `columns` set to `values` (its next inbound contact recomputed after the file), its legs with it.
     private func moveContact(_ row: MappedRow, columns: [String], values: [String?], to customer: String?) throws {
-        try connection.script("""
-            CREATE TEMP TABLE IF NOT EXISTS moving_contact (LIKE contacts);
-            DELETE FROM moving_contact;
-            """)
-        try connection.run("""
-            WITH d AS (DELETE FROM contacts WHERE source = $1 AND interaction_id = $2 RETURNING *)
-            INSERT INTO moving_contact SELECT * FROM d
-            """, [row.source, row.interactionID])
         let n = columns.count
-        try connection.run("""
-            UPDATE moving_contact SET \(columns.enumerated().map { "\($1) = $\($0 + 1)" }.joined(separator: ", ")), ingest_id = $\(n + 1), next_inbound_at = NULL
-            """, values + [String(ingestID)])
-        try connection.run("INSERT INTO contacts SELECT * FROM moving_contact", [])
+        try move("contacts", of: row, setting: columns.enumerated().map { "\($1) = $\($0 + 1)" }.joined(separator: ", ")
+                 + ", ingest_id = $\(n + 1), next_inbound_at = NULL", values + [String(ingestID)])
         try moveLegs(row, to: customer, onlyIfElsewhere: false)
     }
 
@@ -689,16 +679,23 @@ private struct PostgresWriter: RowWriting {
                 """, [row.source, row.interactionID, customer])
             if elsewhere.rows.isEmpty { return }
         }
+        try move("legs", of: row, setting: "customer_key = $1", [customer])
+    }
+
+    /// Deletes the rows of `table` (contacts or legs) of `row`'s contact, changes them (`setting`, with
+    /// `values` as $1, $2, …) and inserts them again: through the partitioned parent, so each lands on
+    /// the shard of its (new) customer.
+    private func move(_ table: String, of row: MappedRow, setting assignments: String, _ values: [String?]) throws {
         try connection.script("""
-            CREATE TEMP TABLE IF NOT EXISTS moving_legs (LIKE legs);
-            DELETE FROM moving_legs;
+            CREATE TEMP TABLE IF NOT EXISTS moving_\(table) (LIKE \(table));
+            DELETE FROM moving_\(table);
             """)
         try connection.run("""
-            WITH d AS (DELETE FROM legs WHERE source = $1 AND interaction_id = $2 RETURNING *)
-            INSERT INTO moving_legs SELECT * FROM d
+            WITH d AS (DELETE FROM \(table) WHERE source = $1 AND interaction_id = $2 RETURNING *)
+            INSERT INTO moving_\(table) SELECT * FROM d
             """, [row.source, row.interactionID])
-        try connection.run("UPDATE moving_legs SET customer_key = $1", [customer])
-        try connection.run("INSERT INTO legs SELECT * FROM moving_legs", [])
+        try connection.run("UPDATE moving_\(table) SET \(assignments)", values)
+        try connection.run("INSERT INTO \(table) SELECT * FROM moving_\(table)", [])
     }
 
     /// The customer column and value of a leg insert whose contact is `$1, $2`: on shards, the
