@@ -213,7 +213,7 @@ package final class PostgresStore: ContactStore {
                 }
                 try attachPendingSurveys()
                 if shardCount > 0 {
-                    try refreshNextInboundOnShards(all: backfill)
+                    try refreshNextInboundOnShards(all: backfill, analyse: result.inserted + result.updated > 10_000)
                 } else {
                     try connection.script(SQLiteStore.nextInboundRefresh(customers: backfill ? nil : "fcr_customers", isNot: "IS DISTINCT FROM"))
                 }
@@ -221,7 +221,7 @@ package final class PostgresStore: ContactStore {
                 try connection.execute("COMMIT")
                 // A large load changes the tables' statistics: refresh them now (a sample of 30,000 rows,
                 // well under a second) rather than leave the KPI queries that follow to autovacuum's timing.
-                // (On a sharded store each shard's own autovacuum does it: the coordinator's statistics of
+                // (On a sharded store each shard did it inside the load, above: the coordinator's statistics of
                 // its foreign partitions would sample every shard through the network, 5 s at 200,000 contacts.)
                 if result.inserted + result.updated > 10_000, shardCount == 0 { try connection.execute("ANALYZE contacts, legs") }
             } else {
@@ -309,7 +309,9 @@ package final class PostgresStore: ContactStore {
         let thresholds = Channel.allCases.map { "WHEN '\($0.rawValue)' THEN \(p.serviceLevelThreshold(for: $0))" }.joined(separator: " ")
         let satisfied = p.csatTopBoxes.map { "csat_max - \($0 - 1)" } ?? "CASE WHEN csat_max - csat_min + 1 >= 4 THEN csat_max - 1 ELSE csat_max END"
         let (fcrJudged, fcrResolved) = SQLiteStore.fcrExpressions(p)
-        let normalised = "(csat - csat_min)::double precision / NULLIF(csat_max - csat_min, 0)"
+        // (A CASE rather than NULLIF: postgres_fdw does not send NULLIF to a shard, and one such
+        // expression keeps the whole grouped statement on the coordinator.)
+        let normalised = "(csat - csat_min)::double precision / CASE WHEN csat_max = csat_min THEN NULL ELSE csat_max - csat_min END"
         let sql = """
             SELECT \(keys.map { $0 + ", " }.joined())
                 COUNT(*), COUNT(*) FILTER (WHERE abandoned = 0), COUNT(*) FILTER (WHERE abandoned = 1),
