@@ -14,7 +14,16 @@ final class RowMapper {
         /// Whether the value goes through `String` (value maps, defaults, text kinds) rather than bytes.
         let viaText: Bool
         /// The rule's `extract:` pattern, compiled once.
-        nonisolated(unsafe) let extract: Regex<AnyRegexOutput>?
+        let extract: ExtractPattern?
+        /// What `read` asks of the rule for every row, taken out of it once (reading them through the
+        /// rule copied its strings and dictionaries in and out per field and row).
+        let kind: CanonicalField.Kind
+        let isDerived: Bool
+        let constant: String?
+        let format: TimestampFormat
+        let hasFormat: Bool
+        let duration: DurationFormat
+        let identifierKind: IdentifierKind
 
         init(field: CanonicalField, rule: FieldRule, column: Int?, label: String, joined: [Int] = []) {
             self.field = field
@@ -23,8 +32,15 @@ final class RowMapper {
             self.label = label
             self.joined = joined
             viaText = !rule.values.isEmpty || rule.defaultValue != nil || rule.extract != nil
-                || [.text, .identifier, .channel, .direction].contains(field.kind)
-            extract = rule.extract.flatMap { try? Regex($0) }
+                || [.text, .identifier].contains(field.kind)
+            extract = rule.extract.flatMap(ExtractPattern.init)
+            kind = field.kind
+            if case .derived = rule.origin { isDerived = true } else { isDerived = false }
+            if case .constant(let value) = rule.origin { constant = value } else { constant = nil }
+            format = rule.format ?? .iso8601
+            hasFormat = rule.format != nil
+            duration = rule.duration ?? .seconds
+            identifierKind = rule.identifierKind
         }
     }
 
@@ -176,6 +192,11 @@ final class RowMapper {
         return InputError(file: file, position: line, field: column, reason: reason)
     }
 
+    /// Fields every contact has (an empty cell in a mapped column is a rejected row), and the durations
+    /// that cannot be negative; built once, not per row.
+    private static let requiredFlags: [CanonicalField] = [.abandoned, .transferred, .escalated, .direction]
+    private static let durations: [CanonicalField] = [.waitSeconds, .talkSeconds, .holdSeconds, .acwSeconds]
+
     /// Maps one record: parse each mapped field, derive what the mapping leaves out, validate, pseudonymise.
     func map(_ record: CSVRecord) throws(InputError) -> MappedRow {
         guard record.count == columnCount else {
@@ -187,7 +208,7 @@ final class RowMapper {
         for entry in entries {
             let value = try read(entry, record)
             values[entry.field] = value
-            if entry.field.kind == .instant, case .integer(let ms) = value { parsedInstants[entry.field] = ms }
+            if entry.kind == .instant, case .integer(let ms) = value { parsedInstants[entry.field] = ms }
         }
         guard case .text(let interactionID)? = values[.interactionID], !interactionID.isEmpty else {
             throw error(record, .interactionID, "interaction_id is empty")
@@ -198,7 +219,7 @@ final class RowMapper {
             guard parsedInstants[.arrivedAt] != nil else { throw error(record, .arrivedAt, "arrived_at is empty") }
             guard values[.channel] != nil, values[.channel] != .null else { throw error(record, .channel, "channel is empty") }
             // Fields every contact has: a mapped column left empty is a rejected row, not an unknown value.
-            for field in [CanonicalField.abandoned, .transferred, .escalated, .direction] where values[field] == .null {
+            for field in RowMapper.requiredFlags where values[field] == .null {
                 throw error(record, field, "\(field.rawValue) is empty; \(field == .direction ? "inbound or outbound" : "true or false") is required")
             }
         }
@@ -261,7 +282,7 @@ final class RowMapper {
         if let ended = instants[.endedAt], let start = instants[.answeredAt] ?? Optional(arrived), ended < start {
             throw error(record, .endedAt, "ended_at is before \(instants[.answeredAt] == nil ? "arrived_at" : "answered_at")")
         }
-        for field in [CanonicalField.waitSeconds, .talkSeconds, .holdSeconds, .acwSeconds] {
+        for field in RowMapper.durations {
             if let v = values[field]?.realValue, v < 0 {
                 throw error(record, field, "\(field.rawValue) is negative (\(formatSeconds(v)) s)")
             }
@@ -293,18 +314,18 @@ final class RowMapper {
         }
         var text: String?
         var bytes = UnsafeRawBufferPointer(start: nil, count: 0)
-        switch entry.rule.origin {
-        case .derived: return .null
-        case .constant(let value): text = value
-        case .column, .columns:
+        if entry.isDerived { return .null }
+        if let constant = entry.constant {
+            text = constant
+        } else if let column = entry.column {
             // (No array of the columns built here: this runs for every field of every row.)
-            if !ValueParsers.isValidUTF8(record[entry.column!]) || entry.joined.contains(where: { !ValueParsers.isValidUTF8(record[$0]) }) {
+            if !ValueParsers.isValidUTF8(record[column]) || entry.joined.contains(where: { !ValueParsers.isValidUTF8(record[$0]) }) {
                 throw fail("\(field.rawValue) is not valid UTF-8 text (declare the file's `encoding:` in the mapping)")
             }
             if entry.joined.isEmpty {
-                bytes = record[entry.column!]
+                bytes = record[column]
             } else {
-                text = ([entry.column!] + entry.joined).map { String(decoding: record[$0], as: UTF8.self).trimmingCharacters(in: .whitespaces) }
+                text = ([column] + entry.joined).map { String(decoding: record[$0], as: UTF8.self).trimmingCharacters(in: .whitespaces) }
                     .filter { !$0.isEmpty }.joined(separator: " ")
             }
         }
@@ -313,11 +334,10 @@ final class RowMapper {
             // libcsv already trimmed spaces around unquoted fields; spaces inside quotes are data.
             var value = text ?? String(decoding: bytes, as: UTF8.self)
             if !value.isEmpty, let pattern = entry.extract {
-                guard let match = value.firstMatch(of: pattern) else {
+                guard let extracted = pattern.firstCapture(in: value) else {
                     throw fail("\(field.rawValue): the value does not match the mapping's extract pattern \(entry.rule.extract ?? "")")
                 }
-                let groups = match.output
-                value = String((groups.count > 1 ? groups[1].substring : groups[0].substring) ?? "")
+                value = extracted
             }
             if value.isEmpty, let fallback = entry.rule.defaultValue { value = fallback }
             if !value.isEmpty, !entry.rule.values.isEmpty {
@@ -351,22 +371,29 @@ final class RowMapper {
         // A value echoed in a message is masked: a shifted column can put a phone number in any field.
         // (Only messages use it: a valid value is read as it is.)
         func shown() -> String { Redactor.display(text ?? String(decoding: bytes, as: UTF8.self)) }
-        switch field.kind {
+        switch entry.kind {
         case .text:
             let value = text ?? String(decoding: bytes, as: UTF8.self)
             // A contact reason is free text a source may fill with whatever an agent typed.
             return .text(field == .contactReason ? redactedReason(value) : value)
         case .identifier:
             guard let pseudonymiser, let raw = text else { return .null }
-            let key = pseudonymiser.customerKey(for: raw, kind: entry.rule.identifierKind, countryCode: mapping.phoneCountryCode,
+            let key = pseudonymiser.customerKey(for: raw, kind: entry.identifierKind, countryCode: mapping.phoneCountryCode,
                                                 trunkPrefix: mapping.phoneTrunkPrefix)
             return key.map(FieldValue.text) ?? .null
         case .channel:
+            // Read from the bytes when they spell a channel (any ASCII case): no string made per row.
+            if text == nil, let channel = Channel.allCases.first(where: { ValueParsers.equalsIgnoringASCIICase(bytes, $0.rawValue) }) {
+                return .text(channel.rawValue)
+            }
             guard let channel = Channel(rawValue: (text ?? String(decoding: bytes, as: UTF8.self)).lowercased()) else {
                 throw fail("unknown channel \"\(shown())\"; map it with `values:` to one of \(Channel.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             return .text(channel.rawValue)
         case .direction:
+            if text == nil, let direction = Direction.allCases.first(where: { ValueParsers.equalsIgnoringASCIICase(bytes, $0.rawValue) }) {
+                return .text(direction.rawValue)
+            }
             guard let direction = Direction(rawValue: (text ?? String(decoding: bytes, as: UTF8.self)).lowercased()) else {
                 throw fail("unknown direction \"\(shown())\"; map it with `values:` to inbound or outbound")
             }
@@ -378,16 +405,16 @@ final class RowMapper {
             guard let value = ValueParsers.integer(bytes) else { throw fail("\(field.rawValue): cannot read \"\(shown())\" as a whole number") }
             return .integer(value)
         case .seconds:
-            let format = entry.rule.duration ?? .seconds
+            let format = entry.duration
             guard let value = ValueParsers.duration(bytes, format: format, decimalSeparator: mapping.decimalSeparator) else {
                 throw fail("\(field.rawValue): cannot read \"\(shown())\" as a duration in \(format.rawValue)")
             }
             return .real(value)
         case .instant:
-            return .integer(try instant(bytes, format: entry.rule.format ?? .iso8601, field: field, shown: shown, fail))
+            return .integer(try instant(bytes, format: entry.format, field: field, shown: shown, fail))
         case .version:
-            if let number = ValueParsers.integer(bytes), entry.rule.format == nil { return .integer(number) }
-            return .integer(try instant(bytes, format: entry.rule.format ?? .iso8601, field: field, shown: shown, fail))
+            if let number = ValueParsers.integer(bytes), !entry.hasFormat { return .integer(number) }
+            return .integer(try instant(bytes, format: entry.format, field: field, shown: shown, fail))
         }
     }
 
@@ -429,9 +456,12 @@ func formatSeconds(_ value: Double) -> String {
     abs(value) < 9e15 && value == value.rounded() ? String(Int64(value)) : String(value)
 }
 
-/// A row's values by canonical field, in an array indexed by `CanonicalField.ordinal`.
+/// A row's values by canonical field, indexed by `CanonicalField.ordinal`; kept inline (on the stack),
+/// not in an array allocated for every row.
 struct FieldValues {
-    private var storage = [FieldValue?](repeating: nil, count: CanonicalField.allCases.count)
+    /// Room for every canonical field (a test checks there are no more).
+    static let capacity = 32
+    private var storage = InlineArray<32, FieldValue?>(repeating: nil)
 
     subscript(field: CanonicalField) -> FieldValue? {
         get { storage[field.ordinal] }
@@ -440,12 +470,32 @@ struct FieldValues {
 
     /// Parsed instants (UTC milliseconds) by field.
     struct Instants {
-        private var storage = [Int64?](repeating: nil, count: CanonicalField.allCases.count)
+        private var storage = InlineArray<32, Int64?>(repeating: nil)
 
         subscript(field: CanonicalField) -> Int64? {
             get { storage[field.ordinal] }
             set { storage[field.ordinal] = newValue }
         }
+    }
+}
+
+/// A mapping's compiled `extract:` pattern. A class of its own, so that the code reading each field
+/// never handles the regex's generic type: holding it there looked its type metadata up on every field
+/// of every row (about 7% of reading a file), whether or not the field had a pattern.
+private final class ExtractPattern {
+    nonisolated(unsafe) let regex: Regex<AnyRegexOutput>
+
+    init?(_ pattern: String) {
+        guard let regex = try? Regex(pattern) else { return nil }
+        self.regex = regex
+    }
+
+    /// The first capture group of the first match (the whole match without groups); nil without a match.
+    @inline(never)
+    func firstCapture(in value: String) -> String? {
+        guard let match = value.firstMatch(of: regex) else { return nil }
+        let groups = match.output
+        return String((groups.count > 1 ? groups[1].substring : groups[0].substring) ?? "")
     }
 }
 

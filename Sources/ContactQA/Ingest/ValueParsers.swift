@@ -112,4 +112,17 @@ enum ValueParsers {
         for byte in b where byte >= 0x80 { return String(validating: b, as: UTF8.self) != nil }
         return true
     }
+
+    /// Whether `bytes` spell `lowercase` (lower-case ASCII) in any ASCII case.
+    static func equalsIgnoringASCIICase(_ bytes: UnsafeRawBufferPointer, _ lowercase: String) -> Bool {
+        var i = 0
+        for expected in lowercase.utf8 {
+            guard i < bytes.count else { return false }
+            var byte = bytes[i]
+            if byte >= 0x41 && byte <= 0x5A { byte |= 0x20 }
+            guard byte == expected else { return false }
+            i += 1
+        }
+        return i == bytes.count
+    }
 }

@@ -287,7 +287,7 @@ package final class SQLiteStore: ContactStore {
                     // rollback restores them.
                     let triggers = try SQLiteStore.suspendStaleTriggers(db)
                     let id = try SQLiteSession(db: db).insertLog(entry)
-                    var writer: any StoreWriter = SQLiteWriter(db: db, ingestID: id)
+                    var writer: any StoreWriter = SQLiteWriter(db: db, ingestID: id, backfill: backfill)
                     (decision, result) = try body(&writer)
                     result.id = id
                     guard decision == .commit else { return .rollback }
@@ -729,10 +729,14 @@ private struct SQLiteWriter: RowWriting {
     private var made: [Write: (columns: [String], statement: Statement)] = [:]
     var abandonedFromLegs = false
     var referencedLegs = false
+    /// The store held no contacts when the file began: the FCR pass then covers every customer, so a
+    /// contact inserted with its leg summary needs no entry in `touched`.
+    let backfill: Bool
 
-    init(db: Database, ingestID: Int64) {
+    init(db: Database, ingestID: Int64, backfill: Bool) {
         self.db = db
         self.ingestID = ingestID
+        self.backfill = backfill
     }
 
     private enum Write: Hashable {
@@ -754,6 +758,11 @@ private struct SQLiteWriter: RowWriting {
     }
 
     mutating func touch(_ row: MappedRow, refresh: Bool) throws {
+        // What reads `touched` after the file: the leg summaries (refresh = 1), abandoned from the legs,
+        // the referenced legs' numbers, and the FCR pass's customers (all of them on a backfill). A
+        // backfill's new contact that needs none of these is one statement fewer per row (200,000 rows:
+        // 0.39 s of statement time).
+        if backfill, !refresh, !abandonedFromLegs, row.legRef == nil { return }
         let touch = try statement(.touch) {
             """
             INSERT INTO temp.touched (source, interaction_id, refresh) VALUES (?, ?, ?)

@@ -406,6 +406,27 @@ extension CSVImporterTests {
         #expect((report.log.inserted, report.log.rejected) == (200, 1))
         #expect(report.sampleRejections.map(\.description) == ["c.csv, line 202, field \"abandoned\": abandoned is empty; true or false is required"])
     }
+
+    /// Channel and direction are read from the row's bytes in any ASCII case (no string per row), and
+    /// what is not one of them is still rejected with the list of values to map it to.
+    @Test func channelAndDirectionInAnyCaseAndUnknownOnesRejected() throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        var rows = "interaction_id,channel,direction,arrived_at,abandoned,transferred\n"
+        let spellings = [("Voice", "INBOUND"), ("chat", "Outbound"), ("IN_PERSON", "inbound"), ("eMail", "outBound")]
+        for i in 0..<200 { rows += "A\(i),\(spellings[i % 4].0),\(spellings[i % 4].1),2026-11-16T09:00:00Z,false,false\n" }
+        rows += "B1,fax,inbound,2026-11-16T10:00:00Z,false,false\nB2,voice,sideways,2026-11-16T10:00:00Z,false,false\n"
+        let file = dir.write("c.csv", rows)
+        let report = try CSVImporter(mapping: .canonical, pseudonymiser: nil, quarantineDirectory: dir.path + "/q").importFile(file, into: store)
+        #expect((report.log.inserted, report.log.rejected) == (200, 2))
+        #expect(report.sampleRejections.map(\.description) == [
+            "c.csv, line 202, field \"channel\": unknown channel \"fax\"; map it with `values:` to one of voice, chat, email, messaging, social, letter, in_person, other",
+            "c.csv, line 203, field \"direction\": unknown direction \"sideways\"; map it with `values:` to inbound or outbound",
+        ])
+        let counts = try store.query("SELECT channel, direction, COUNT(*) FROM contacts GROUP BY 1, 2 ORDER BY 1, 2").map { "\($0[0].string!) \($0[1].string!) \($0[2].int!)" }
+        #expect(counts == ["chat outbound 50", "email outbound 50", "in_person inbound 50", "voice inbound 50"])
+        #expect(CanonicalField.allCases.count <= FieldValues.capacity)
+    }
 }
 
 /// fixtures/asterisk: a PBX ring group writes one row per phone dialled for one call.

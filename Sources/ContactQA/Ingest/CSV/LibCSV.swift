@@ -41,12 +41,10 @@ final class LibCSVParser {
         self.parser = parser
         self.sink = sink
         csv_set_delim(parser, delimiter)
-        // libcsv trims spaces and tabs around unquoted fields; a tab that separates fields must not be trimmed.
-        if delimiter == UInt8(CSV_TAB) {
-            csv_set_space_func(parser, isSpaceOnly)
-        } else {
-            csv_set_space_func(parser, isSpaceOrTab)
-        }
+        // libcsv trims spaces and tabs around unquoted fields; a tab that separates fields must not be
+        // trimmed. (Without a function of ours libcsv tests for space and tab itself, which spares a call
+        // per byte of the file.)
+        if delimiter == UInt8(CSV_TAB) { csv_set_space_func(parser, isSpaceOnly) }
     }
 
     deinit {
@@ -87,7 +85,6 @@ final class LibCSVParser {
     fileprivate func deliverRowEnd() { sink.rowEnd() }
 }
 
-private func isSpaceOrTab(_ c: UInt8) -> Int32 { c == 0x20 || c == 0x09 ? 1 : 0 }
 private func isSpaceOnly(_ c: UInt8) -> Int32 { c == 0x20 ? 1 : 0 }
 
 private func onField(_ data: UnsafeMutableRawPointer?, _ length: Int, _ context: UnsafeMutableRawPointer?) {
