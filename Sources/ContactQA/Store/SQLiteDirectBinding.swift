@@ -30,7 +30,57 @@ extension Database {
         guard step == SQLITE_DONE || step == SQLITE_ROW else { throw failure(step, statement) }
     }
 
+    /// Binds what `fill` hands the binder to parameters 1…n, in order, and runs the statement to
+    /// completion: the import's inserts bind a row's values as they are, without an array of them.
+    func run(_ statement: Statement, _ fill: (inout ParameterBinder) -> Void) throws {
+        let handle = statement.sqliteStatement
+        sqlite3_reset(handle)
+        var binder = ParameterBinder(handle: handle)
+        fill(&binder)
+        guard binder.code == SQLITE_OK else { throw failure(binder.code, statement) }
+        let step = sqlite3_step(handle)
+        sqlite3_reset(handle)
+        guard step == SQLITE_DONE || step == SQLITE_ROW else { throw failure(step, statement) }
+    }
+
     private func failure(_ code: Int32, _ statement: Statement) -> DatabaseError {
         DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqliteConnection)), sql: statement.sql)
+    }
+}
+
+/// Binds values to a prepared statement's parameters in order; the first failure is kept in `code`.
+struct ParameterBinder {
+    fileprivate let handle: OpaquePointer?
+    private var index: Int32 = 0
+    fileprivate private(set) var code = SQLITE_OK
+
+    fileprivate init(handle: OpaquePointer?) { self.handle = handle }
+
+    private mutating func record(_ result: Int32) {
+        if code == SQLITE_OK { code = result }
+    }
+
+    mutating func bind(_ value: FieldValue) {
+        index += 1
+        switch value {
+        case .null: record(sqlite3_bind_null(handle, index))
+        case .integer(let n): record(sqlite3_bind_int64(handle, index, n))
+        case .real(let d): record(sqlite3_bind_double(handle, index, d))
+        case .text(let s): record(sqlite3_bind_text(handle, index, s, -1, transient))
+        }
+    }
+
+    mutating func bind(_ text: String) {
+        index += 1
+        record(sqlite3_bind_text(handle, index, text, -1, transient))
+    }
+
+    mutating func bind(_ number: Int64) {
+        index += 1
+        record(sqlite3_bind_int64(handle, index, number))
+    }
+
+    mutating func bind(_ values: [FieldValue]) {
+        for value in values { bind(value) }
     }
 }

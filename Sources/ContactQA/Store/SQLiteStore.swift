@@ -777,26 +777,25 @@ private struct SQLiteWriter: RowWriting {
     mutating func writeContact(_ row: MappedRow, _ values: [FieldValue], _ layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool, summarised: Bool) {
         let columns = layout.contactColumns
         let simple = row.legRef == nil && (row.leg ?? 1) == 1
-        var extra: [String] = []
-        var extraValues: [DatabaseValue] = []
-        if simple {
-            let hasLeg = row.leg != nil && row.legValues.count == layout.legColumns.count
-            let agent = hasLeg ? layout.legColumns.firstIndex(of: "agent_id").map { row.legValues[$0].databaseValue } ?? .null : .null
-            let team = hasLeg ? layout.legColumns.firstIndex(of: "team").map { row.legValues[$0].databaseValue } ?? .null : .null
-            extra = ["leg_count", "closing_agent_id", "closing_team"]
-            extraValues = [(row.leg == nil ? 0 : 1).databaseValue, row.leg == nil ? .null : agent, row.leg == nil ? .null : team]
-        }
+        let extra = simple ? ["leg_count", "closing_agent_id", "closing_team"] : []
         let insert = try statement(.contactInsert(summarised: simple), columns) {
             """
             INSERT INTO contacts (source, interaction_id, \((columns + extra).map { $0 + ", " }.joined())ingest_id)
             VALUES (?, ?, \(String(repeating: "?, ", count: columns.count + extra.count))?) ON CONFLICT DO NOTHING
             """
         }
-        var arguments: [DatabaseValue] = [row.source.databaseValue, row.interactionID.databaseValue]
-        arguments.append(contentsOf: values.map { $0.databaseValue })
-        arguments.append(contentsOf: extraValues)
-        arguments.append(ingestID.databaseValue)
-        try db.run(insert, arguments)
+        try db.run(insert) { b in
+            b.bind(row.source)
+            b.bind(row.interactionID)
+            b.bind(values)
+            if simple {
+                let hasLeg = row.leg != nil && row.legValues.count == layout.legColumns.count
+                b.bind(Int64(row.leg == nil ? 0 : 1))
+                b.bind(hasLeg ? layout.legColumns.firstIndex(of: "agent_id").map { row.legValues[$0] } ?? .null : .null)
+                b.bind(hasLeg ? layout.legColumns.firstIndex(of: "team").map { row.legValues[$0] } ?? .null : .null)
+            }
+            b.bind(ingestID)
+        }
         if db.changesCount == 1 { return (.inserted, false, simple) }
         let select = try statement(.contactStored) { "SELECT version, ingest_id, customer_key FROM contacts WHERE source = ? AND interaction_id = ?" }
         let stored = try Row.fetchOne(select, arguments: [row.source, row.interactionID])
@@ -896,11 +895,17 @@ private struct SQLiteWriter: RowWriting {
             VALUES (?, ?, ?, \(String(repeating: "?, ", count: columns.count))?) ON CONFLICT DO NOTHING
             """
         }
-        let key: [DatabaseValue] = [row.source.databaseValue, row.interactionID.databaseValue, leg.databaseValue]
-        let values = row.legValues.map { $0.databaseValue }
-        try db.run(insert, key + values + [ingestID.databaseValue])
+        try db.run(insert) { b in
+            b.bind(row.source)
+            b.bind(row.interactionID)
+            b.bind(Int64(leg))
+            b.bind(row.legValues)
+            b.bind(ingestID)
+        }
         if db.changesCount == 1 { return .inserted }
         guard !columns.isEmpty else { return .unchanged }
+        let key: [DatabaseValue] = [row.source.databaseValue, row.interactionID.databaseValue, leg.databaseValue]
+        let values = row.legValues.map { $0.databaseValue }
         let update = try statement(.legUpdate, columns) {
             """
             UPDATE legs SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")), ingest_id = ?
