@@ -123,6 +123,24 @@ struct ShardedStoreTests {
         }
     }
 
+    /// A sharded store created before the shards ran the load's last step themselves has no
+    /// `load_requests`: its loads still bring every next inbound contact up to date, from the coordinator.
+    @Test func aStoreWithoutTheShardsLastStepStillKeepsFCR() throws {
+        let dir = TemporaryDirectory()
+        guard let store = try makeStore(.sharded, dir, timeZone: "UTC") as? PostgresStore,
+              let single = try makeStore(.postgres, dir, timeZone: "UTC") as? PostgresStore else { return }
+        _ = try store.rows("DROP FOREIGN TABLE contactqa_shard_1.load_requests, contactqa_shard_2.load_requests")
+        let file = dir.path + "/generated.csv"
+        _ = try SyntheticExport(rows: 3_000, seed: 11, weeks: 1).write(to: file)
+        for target in [store, single] {
+            let report = try CSVImporter(mapping: .canonical, pseudonymiser: testKey, quarantineDirectory: dir.path + "/q").importFile(file, into: target)
+            #expect(report.log.inserted == 3_000)
+        }
+        let nextInbound = "SELECT source, interaction_id, next_inbound_at FROM contacts ORDER BY 1, 2"
+        #expect(try textRows(store, nextInbound) == (try textRows(single, nextInbound)))
+        #expect(try store.rows("SELECT COUNT(next_inbound_at) FROM contacts").first?.first != "0")
+    }
+
     @Test func aContactWhoseCustomerChangesMovesWithItsLegs() throws {
         let dir = TemporaryDirectory()
         guard let sharded = try makeStore(.sharded, dir) as? PostgresStore, let sqlite = try makeStore(.sqlite, dir) else { return }
