@@ -11,23 +11,9 @@ private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 extension Database {
     /// Binds `values` to the statement's parameters 1…n and runs it to completion.
     func run(_ statement: Statement, _ values: [DatabaseValue]) throws {
-        let handle = statement.sqliteStatement
-        sqlite3_reset(handle)
-        for (i, value) in values.enumerated() {
-            let index = Int32(i + 1)
-            let code: Int32
-            switch value.storage {
-            case .null: code = sqlite3_bind_null(handle, index)
-            case .int64(let n): code = sqlite3_bind_int64(handle, index, n)
-            case .double(let d): code = sqlite3_bind_double(handle, index, d)
-            case .string(let s): code = sqlite3_bind_text(handle, index, s, -1, transient)
-            case .blob(let data): code = data.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), transient) }
-            }
-            guard code == SQLITE_OK else { throw failure(code, statement) }
+        try run(statement) { binder in
+            for value in values { binder.bind(value) }
         }
-        let step = sqlite3_step(handle)
-        sqlite3_reset(handle)
-        guard step == SQLITE_DONE || step == SQLITE_ROW else { throw failure(step, statement) }
     }
 
     /// Binds what `fill` hands the binder to parameters 1…n, in order, and runs the statement to
@@ -67,6 +53,17 @@ struct ParameterBinder {
         case .integer(let n): record(sqlite3_bind_int64(handle, index, n))
         case .real(let d): record(sqlite3_bind_double(handle, index, d))
         case .text(let s): record(sqlite3_bind_text(handle, index, s, -1, transient))
+        }
+    }
+
+    mutating func bind(_ value: DatabaseValue) {
+        index += 1
+        switch value.storage {
+        case .null: record(sqlite3_bind_null(handle, index))
+        case .int64(let n): record(sqlite3_bind_int64(handle, index, n))
+        case .double(let d): record(sqlite3_bind_double(handle, index, d))
+        case .string(let s): record(sqlite3_bind_text(handle, index, s, -1, transient))
+        case .blob(let data): record(data.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), transient) })
         }
     }
 
