@@ -74,7 +74,8 @@ package struct Pseudonymiser: @unchecked Sendable {
     /// Nil when the identifier is empty after normalising.
     func customerKey(for raw: String, kind: IdentifierKind, countryCode: String?, trunkPrefix: String? = nil) -> String? {
         guard let normal = Pseudonymiser.normalise(raw, kind: kind, countryCode: countryCode, trunkPrefix: trunkPrefix) else { return nil }
-        return hexString(mac(normal).prefix(16))
+        // Hex straight from the MAC's bytes: no generic sequence walked, one string made per row.
+        return mac(normal).withUnsafeBytes { hexString(bytes: UnsafeRawBufferPointer(rebasing: $0.prefix(16))) }
     }
 
     /// A colleague's pseudonymous label for reports whose pipeline hides agent names
@@ -119,10 +120,14 @@ package struct Pseudonymiser: @unchecked Sendable {
         case .email:
             return String(decoding: trimmed, as: UTF8.self).lowercased()
         case .phone:
-            let digits = trimmed.filter { $0 >= 0x30 && $0 <= 0x39 }
-            guard !digits.isEmpty else { return nil }
-            let text = String(decoding: digits, as: UTF8.self)
-            if trimmed.first == UInt8(ascii: "+") { return "+" + text }
+            // "+" and the digits in one buffer: an international number (the common case) becomes
+            // its string in one step.
+            var plusDigits: [UInt8] = [UInt8(ascii: "+")]
+            plusDigits.reserveCapacity(trimmed.count + 1)
+            for b in trimmed where b >= 0x30 && b <= 0x39 { plusDigits.append(b) }
+            guard plusDigits.count > 1 else { return nil }
+            if trimmed.first == UInt8(ascii: "+") { return String(decoding: plusDigits, as: UTF8.self) }
+            let text = String(decoding: plusDigits[1...], as: UTF8.self)
             if text.hasPrefix("00") { return "+" + text.dropFirst(2) }
             if let countryCode {
                 let trunk = trunkPrefix ?? trunkPrefixes[countryCode] ?? "0"
@@ -158,14 +163,21 @@ package struct Pseudonymiser: @unchecked Sendable {
 
 func pad16(_ byte: UInt8) -> String { hexString([byte]) }
 
-/// Lower-case hex of bytes, without a `String` per byte (it runs once per imported row).
+/// Lower-case hex of bytes, without a `String` per byte.
 func hexString(_ bytes: some Sequence<UInt8>) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    out.reserveCapacity(64)
-    for b in bytes {
-        out.append(digits[Int(b >> 4)])
-        out.append(digits[Int(b & 0x0F)])
-    }
-    return String(decoding: out, as: UTF8.self)
+    let bytes = Array(bytes)
+    return bytes.withUnsafeBytes { hexString(bytes: $0) }
 }
+
+/// Lower-case hex of bytes, written into the string's own storage (it runs once per imported row).
+func hexString(bytes: UnsafeRawBufferPointer) -> String {
+    String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+        for (i, b) in bytes.enumerated() {
+            out[2 * i] = hexDigit(b >> 4)
+            out[2 * i + 1] = hexDigit(b & 0x0F)
+        }
+        return bytes.count * 2
+    }
+}
+
+@inline(__always) private func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x57 + nibble }

@@ -19,7 +19,13 @@ final class RowMapper {
         /// rule copied its strings and dictionaries in and out per field and row).
         let kind: CanonicalField.Kind
         let isDerived: Bool
+        /// A derived field's two instants (`derived: {from:, to:}`).
+        let derivedFrom: CanonicalField?
+        let derivedTo: CanonicalField?
         let constant: String?
+        let defaultValue: String?
+        /// The rule's value map (`values:`), empty when it has none.
+        let valueMap: [String: String]
         let format: TimestampFormat
         let hasFormat: Bool
         let duration: DurationFormat
@@ -35,7 +41,13 @@ final class RowMapper {
                 || [.text, .identifier].contains(field.kind)
             extract = rule.extract.flatMap(ExtractPattern.init)
             kind = field.kind
-            if case .derived = rule.origin { isDerived = true } else { isDerived = false }
+            if case .derived(let from, let to) = rule.origin {
+                (isDerived, derivedFrom, derivedTo) = (true, from, to)
+            } else {
+                (isDerived, derivedFrom, derivedTo) = (false, nil, nil)
+            }
+            defaultValue = rule.defaultValue
+            valueMap = rule.values
             if case .constant(let value) = rule.origin { constant = value } else { constant = nil }
             format = rule.format ?? .iso8601
             hasFormat = rule.format != nil
@@ -64,9 +76,12 @@ final class RowMapper {
     private let pseudonymiser: Pseudonymiser?
     /// Contact reasons already redacted in this file: a source writes the same few reasons again and
     /// again, so each distinct text goes through the recognisers once (bounded, for free-text reasons).
-    private var redactedReasons: [String: String] = [:]
+    /// (Used by the one thread that maps the file: no run-time exclusivity check on each row's lookup.)
+    @exclusivity(unchecked) private var redactedReasons: [String: String] = [:]
     let columnCount: Int
     private let entries: [Entry]
+    /// The entries whose value is derived from two instants, read after the others.
+    private let derivedEntries: [Entry]
     private let provided: Set<CanonicalField>
     private let deriveAbandoned: Bool
     private let deriveWait: Bool
@@ -133,6 +148,7 @@ final class RowMapper {
             }
         }
         self.entries = entries
+        derivedEntries = entries.filter(\.isDerived)
         let provided = Set(entries.map(\.field))
         self.provided = provided
         if provided.contains(.customerID), pseudonymiser == nil { throw Pseudonymiser.KeyError.missing }
@@ -225,9 +241,11 @@ final class RowMapper {
         }
 
         // Derivations the mapping leaves to us.
-        for entry in entries {
-            if case .derived(let from, let to) = entry.rule.origin {
-                if let a = parsedInstants[from], let b = parsedInstants[to] { values[entry.field] = .real(Double(b - a) / 1000) } else { values[entry.field] = .null }
+        for entry in derivedEntries {
+            if let from = entry.derivedFrom, let to = entry.derivedTo, let a = parsedInstants[from], let b = parsedInstants[to] {
+                values[entry.field] = .real(Double(b - a) / 1000)
+            } else {
+                values[entry.field] = .null
             }
         }
         let answered = parsedInstants[.answeredAt]
@@ -339,9 +357,9 @@ final class RowMapper {
                 }
                 value = extracted
             }
-            if value.isEmpty, let fallback = entry.rule.defaultValue { value = fallback }
-            if !value.isEmpty, !entry.rule.values.isEmpty {
-                let rules = entry.rule.values
+            if value.isEmpty, let fallback = entry.defaultValue { value = fallback }
+            if !value.isEmpty, !entry.valueMap.isEmpty {
+                let rules = entry.valueMap
                 if let mapped = rules[value] ?? rules.first(where: { $0.key.caseInsensitiveCompare(value) == .orderedSame })?.value ?? rules["*"] {
                     value = mapped
                 }
@@ -350,6 +368,10 @@ final class RowMapper {
         }
         if let text {
             if text.isEmpty { return .null }
+            // Text and identifiers are read from the string itself: no byte copy of it.
+            if entry.kind == .text || entry.kind == .identifier {
+                return try convert(entry, UnsafeRawBufferPointer(start: nil, count: 0), text: text, fail)
+            }
             let result: Result<FieldValue, InputError> = Array(text.utf8).withUnsafeBytes { buffer in
                 Result { () throws(InputError) in try convert(entry, buffer, text: text, fail) }
             }

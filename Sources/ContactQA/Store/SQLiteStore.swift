@@ -421,6 +421,9 @@ package final class SQLiteStore: ContactStore {
     /// Survey responses that arrived before their contact now attach to it: only the fields the
     /// response provided are written, and the waiting rows go.
     private static func attachPendingSurveys(_ db: Database) throws {
+        // Nothing waiting (every file but a survey export that came early): no statement at all. Asked
+        // anyway, SQLite walks every contact to find none waiting (0.7 s of a 1M-contact load).
+        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM pending_surveys)") == true else { return }
         let columns = ["csat", "csat_min", "csat_max", "nps", "resolved"]
         let assignments = columns.map { "\($0) = CASE WHEN instr(p.fields, ',\($0),') > 0 THEN p.\($0) ELSE contacts.\($0) END" }
         try db.execute(sql: """
