@@ -98,12 +98,11 @@ enum ValueParsers {
             default: return nil
             }
         default:
-            let lower = String(decoding: b, as: UTF8.self).lowercased()
-            switch lower {
-            case "true", "yes": return true
-            case "false", "no": return false
-            default: return nil
-            }
+            // Compared byte by byte in any ASCII case (no string per value; no other character
+            // lower-cases to these letters).
+            if equalsIgnoringASCIICase(b, "true") || equalsIgnoringASCIICase(b, "yes") { return true }
+            if equalsIgnoringASCIICase(b, "false") || equalsIgnoringASCIICase(b, "no") { return false }
+            return nil
         }
     }
 

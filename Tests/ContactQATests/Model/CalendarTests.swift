@@ -120,6 +120,9 @@ struct ValueParserTests {
         for (text, value) in [("true", true), ("FALSE", false), ("Yes", true), ("no", false), ("Y", true), ("0", false), ("1", true)] {
             #expect(Array(text.utf8).withUnsafeBytes { ValueParsers.boolean($0) } == value)
         }
-        #expect(Array("maybe".utf8).withUnsafeBytes { ValueParsers.boolean($0) } == nil)
+        for text in ["maybe", "tru", "truee", "yess", "n0", "ＴＲＵＥ", ""] {
+            #expect(Array(text.utf8).withUnsafeBytes { ValueParsers.boolean($0) } == nil, "\(text)")
+        }
+        #expect(Array("nO".utf8).withUnsafeBytes { ValueParsers.boolean($0) } == false)
     }
 }
