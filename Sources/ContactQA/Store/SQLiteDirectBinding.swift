@@ -52,7 +52,7 @@ struct ParameterBinder {
         case .null: record(sqlite3_bind_null(handle, index))
         case .integer(let n): record(sqlite3_bind_int64(handle, index, n))
         case .real(let d): record(sqlite3_bind_double(handle, index, d))
-        case .text(let s): record(sqlite3_bind_text(handle, index, s, -1, transient))
+        case .text(let s): bindText(s)
         }
     }
 
@@ -62,14 +62,28 @@ struct ParameterBinder {
         case .null: record(sqlite3_bind_null(handle, index))
         case .int64(let n): record(sqlite3_bind_int64(handle, index, n))
         case .double(let d): record(sqlite3_bind_double(handle, index, d))
-        case .string(let s): record(sqlite3_bind_text(handle, index, s, -1, transient))
+        case .string(let s): bindText(s)
         case .blob(let data): record(data.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), transient) })
         }
     }
 
     mutating func bind(_ text: String) {
         index += 1
-        record(sqlite3_bind_text(handle, index, text, -1, transient))
+        bindText(text)
+    }
+
+    /// Binds text from the string's own UTF-8 bytes. (Handing a `String` to the C call as a `char *`
+    /// made a heap copy of every short string, which Swift keeps inline: a dozen allocations a row.)
+    /// The text ends at its first NUL byte, as it did through the C string.
+    private mutating func bindText(_ text: String) {
+        var text = text
+        let handle = handle, index = index
+        record(text.withUTF8 { utf8 in
+            let length = utf8.firstIndex(of: 0) ?? utf8.count
+            // An empty text stays text: a null pointer would bind NULL.
+            guard length > 0, let base = utf8.baseAddress else { return sqlite3_bind_text(handle, index, "", 0, transient) }
+            return base.withMemoryRebound(to: CChar.self, capacity: length) { sqlite3_bind_text(handle, index, $0, Int32(length), transient) }
+        })
     }
 
     mutating func bind(_ number: Int64) {
