@@ -584,14 +584,19 @@ package final class SQLiteStore: ContactStore {
         }
     }
 
-    static func handleTimeSQL(_ query: AggregateQuery) -> String {
+    /// - Parameter scanContacts: read every contact in key order instead of the period's through the
+    ///   arrival index (`+` keeps SQLite off the index). Faster when the period holds most of the store
+    ///   (measured at 1M contacts: 1.38 s against 2.06 s for all four weeks of a four-week store; even
+    ///   at a quarter of it), and the result is the same either way: it only counts.
+    static func handleTimeSQL(_ query: AggregateQuery, scanContacts: Bool = false) -> String {
         let keys = query.groupBy.map { SQLiteStore.keyExpression($0, contactLevel: false, query) }
         let columns = (1...(keys.count + 1)).map(String.init).joined(separator: ", ")
+        let arrived = scanContacts ? "+c.arrived_at" : "c.arrived_at"
         return """
             SELECT \(keys.map { $0 + ", " }.joined())
                 COALESCE(l.talk_s, 0) + COALESCE(l.hold_s, 0) + COALESCE(l.acw_s, 0) AS handle, COUNT(*)
             FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id \(SQLiteStore.rosterJoin(query, contactLevel: false))
-            WHERE c.direction = 'inbound' AND c.abandoned = 0 AND c.arrived_at >= ? AND c.arrived_at < ?
+            WHERE c.direction = 'inbound' AND c.abandoned = 0 AND \(arrived) >= ? AND \(arrived) < ?
               AND NOT (l.talk_s IS NULL AND l.hold_s IS NULL AND l.acw_s IS NULL)
             GROUP BY \(columns)
             ORDER BY \(columns)
@@ -603,7 +608,8 @@ package final class SQLiteStore: ContactStore {
     func forEachHandleTime(_ query: AggregateQuery, _ body: ([GroupValue?], Double, Int) throws -> Void) throws {
         let count = query.groupBy.count
         try queue.read { db in
-            let cursor = try Row.fetchCursor(db, sql: SQLiteStore.handleTimeSQL(query), arguments: [query.fromUTC, query.toUTC])
+            let scan = try SQLiteStore.periodHoldsMostContacts(db, from: query.fromUTC, to: query.toUTC)
+            let cursor = try Row.fetchCursor(db, sql: SQLiteStore.handleTimeSQL(query, scanContacts: scan), arguments: [query.fromUTC, query.toUTC])
             var key: [GroupValue?] = []
             while let row = try cursor.next() {
                 let rowKey = SQLiteStore.groupKey(row, count: count)
@@ -611,6 +617,15 @@ package final class SQLiteStore: ContactStore {
                 try body(key, row[count], row[count + 1])
             }
         }
+    }
+
+    /// Whether [from, to) spans at least half of the time between the store's first and last contact
+    /// (two index lookups): then reading every contact beats finding the period's through the index.
+    static func periodHoldsMostContacts(_ db: Database, from: Int64, to: Int64) throws -> Bool {
+        guard let row = try Row.fetchOne(db, sql: "SELECT (SELECT MIN(arrived_at) FROM contacts), (SELECT MAX(arrived_at) FROM contacts)"),
+              let first = row[0] as Int64?, let last = row[1] as Int64? else { return false }
+        let overlap = min(to, last + 1) - max(from, first)
+        return overlap > 0 && 2 * overlap >= last + 1 - first
     }
 
     private static func groupKey(_ row: Row, count: Int) -> [GroupValue?] {
