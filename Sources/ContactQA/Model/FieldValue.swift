@@ -57,7 +57,11 @@ package struct RowLayout: Sendable, Equatable {
     /// Contact columns other than `source` and `interaction_id`.
     var contactColumns: [String]
     /// Leg columns other than `source`, `interaction_id` and `leg`.
-    var legColumns: [String]
+    let legColumns: [String]
+    /// Where `legColumns` hold the leg's agent and team (a single-leg contact's closing agent and
+    /// team), found once rather than for every row.
+    let legAgentIndex: Int?
+    let legTeamIndex: Int?
     /// Survey responses: the rows update existing contacts, or wait for them, and never create one.
     var attachesToContacts = false
     /// A contact is abandoned exactly when it has no leg (sources whose contact records do not say).
@@ -66,6 +70,8 @@ package struct RowLayout: Sendable, Equatable {
     package init(contactColumns: [String], legColumns: [String], attachesToContacts: Bool = false, abandonedFromLegs: Bool = false) {
         self.contactColumns = contactColumns
         self.legColumns = legColumns
+        legAgentIndex = legColumns.firstIndex(of: "agent_id")
+        legTeamIndex = legColumns.firstIndex(of: "team")
         self.attachesToContacts = attachesToContacts
         self.abandonedFromLegs = abandonedFromLegs
     }

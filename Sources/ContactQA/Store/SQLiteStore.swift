@@ -809,8 +809,8 @@ private struct SQLiteWriter: RowWriting {
             if simple {
                 let hasLeg = row.leg != nil && row.legValues.count == layout.legColumns.count
                 b.bind(Int64(row.leg == nil ? 0 : 1))
-                b.bind(hasLeg ? layout.legColumns.firstIndex(of: "agent_id").map { row.legValues[$0] } ?? .null : .null)
-                b.bind(hasLeg ? layout.legColumns.firstIndex(of: "team").map { row.legValues[$0] } ?? .null : .null)
+                b.bind(hasLeg ? layout.legAgentIndex.map { row.legValues[$0] } ?? .null : .null)
+                b.bind(hasLeg ? layout.legTeamIndex.map { row.legValues[$0] } ?? .null : .null)
             }
             b.bind(ingestID)
         }

@@ -499,8 +499,8 @@ private struct PostgresWriter: RowWriting {
             let first = seen.insert(row.source + "\u{1F}" + row.interactionID).inserted
             let simple = (row.leg ?? 1) == 1
             let hasLeg = row.leg != nil && row.legValues.count == legColumns.count
-            let agent = hasLeg && simple ? legColumns.firstIndex(of: "agent_id").flatMap { row.legValues[$0].string } : nil
-            let team = hasLeg && simple ? legColumns.firstIndex(of: "team").flatMap { row.legValues[$0].string } : nil
+            let agent = hasLeg && simple ? layout.legAgentIndex.flatMap { row.legValues[$0].string } : nil
+            let team = hasLeg && simple ? layout.legTeamIndex.flatMap { row.legValues[$0].string } : nil
             var values: [String?] = [String(i), first ? "1" : "0", simple ? "0" : "1", row.source, row.interactionID]
             values += (row.contact ?? []).map(\.string)
             values += [simple && row.leg != nil ? "1" : "0", agent, team, row.leg.map(String.init)]
@@ -600,8 +600,8 @@ private struct PostgresWriter: RowWriting {
         var extraValues: [String?] = []
         if simple {
             let hasLeg = row.leg != nil && row.legValues.count == layout.legColumns.count
-            let agent = hasLeg ? layout.legColumns.firstIndex(of: "agent_id").flatMap { row.legValues[$0].string } : nil
-            let team = hasLeg ? layout.legColumns.firstIndex(of: "team").flatMap { row.legValues[$0].string } : nil
+            let agent = hasLeg ? layout.legAgentIndex.flatMap { row.legValues[$0].string } : nil
+            let team = hasLeg ? layout.legTeamIndex.flatMap { row.legValues[$0].string } : nil
             extra = ["leg_count", "closing_agent_id", "closing_team"]
             extraValues = [row.leg == nil ? "0" : "1", row.leg == nil ? nil : agent, row.leg == nil ? nil : team]
         }
