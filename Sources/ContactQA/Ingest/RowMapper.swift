@@ -18,10 +18,9 @@ final class RowMapper {
         /// What `read` asks of the rule for every row, taken out of it once (reading them through the
         /// rule copied its strings and dictionaries in and out per field and row).
         let kind: CanonicalField.Kind
-        let isDerived: Bool
-        /// A derived field's two instants (`derived: {from:, to:}`).
-        let derivedFrom: CanonicalField?
-        let derivedTo: CanonicalField?
+        /// A derived field's two instants (`{from:, to:}`); nil for a field read from the file or a constant.
+        let derived: (from: CanonicalField, to: CanonicalField)?
+        var isDerived: Bool { derived != nil }
         let constant: String?
         let defaultValue: String?
         /// The rule's value map (`values:`), empty when it has none.
@@ -41,11 +40,7 @@ final class RowMapper {
                 || [.text, .identifier].contains(field.kind)
             extract = rule.extract.flatMap(ExtractPattern.init)
             kind = field.kind
-            if case .derived(let from, let to) = rule.origin {
-                (isDerived, derivedFrom, derivedTo) = (true, from, to)
-            } else {
-                (isDerived, derivedFrom, derivedTo) = (false, nil, nil)
-            }
+            if case .derived(let from, let to) = rule.origin { derived = (from, to) } else { derived = nil }
             defaultValue = rule.defaultValue
             valueMap = rule.values
             if case .constant(let value) = rule.origin { constant = value } else { constant = nil }
@@ -242,7 +237,7 @@ final class RowMapper {
 
         // Derivations the mapping leaves to us.
         for entry in derivedEntries {
-            if let from = entry.derivedFrom, let to = entry.derivedTo, let a = parsedInstants[from], let b = parsedInstants[to] {
+            if let (from, to) = entry.derived, let a = parsedInstants[from], let b = parsedInstants[to] {
                 values[entry.field] = .real(Double(b - a) / 1000)
             } else {
                 values[entry.field] = .null
