@@ -79,9 +79,23 @@ def compare_backends(args, binary, n, csv_path, store, ingest, kpis, backend_lin
     pg_kpis = run_measured([binary, "kpis", "--store", pg, "--week", BACKFILL_WEEK, "--by", "agent", "--format", "csv"])
     pg_weeks = run_measured([binary, "kpis", "--store", pg, "--from", "2026-10-26", "--to", "2026-11-22", "--by", "week", "--format", "csv"])
     sqlite_weeks = run_measured([binary, "kpis", "--store", store, "--from", "2026-10-26", "--to", "2026-11-22", "--by", "week", "--format", "csv"])
+    # The week's sample on each, under a plan name of its own (so neither reuses a recorded draw): the
+    # frame streams on both, so the client's peak stays flat in N; the two samples must be the same.
+    plan = os.path.join(args.work, "plan-backends.yaml")
+    with open(os.path.join(args.work, "plan.yaml")) as f, open(plan, "w") as out:
+        out.write(f.read().replace("name: bench", "name: bench-backends"))
+    samples = {}
+    for name, where in [("sqlite", store), ("postgres", pg)]:
+        folder = os.path.join(args.work, f"backends-sample-{name}-{n}")
+        shutil.rmtree(folder, ignore_errors=True)
+        samples[name] = run_measured([binary, "sample", "--store", where, "--plan", plan, "--week", BACKFILL_WEEK, "--out", folder])
+        samples[name]["csv"] = open(os.path.join(folder, "sample.csv")).read()
+    if samples["sqlite"]["csv"] != samples["postgres"]["csv"]:
+        sys.exit(f"the backends drew different samples of {BACKFILL_WEEK} at N = {n}")
     for stage, lite, post, per in [("ingest (one transaction per file)", ingest, pg_ingest, n),
                                    ("week's KPIs by agent with FCR", kpis, pg_kpis, None),
-                                   ("all 4 weeks' KPIs by week, FCR", sqlite_weeks, pg_weeks, None)]:
+                                   ("all 4 weeks' KPIs by week, FCR", sqlite_weeks, pg_weeks, None),
+                                   ("stratified sample of a week (streamed frame)", samples["sqlite"], samples["postgres"], None)]:
         lite_rate = f"{per / lite['wall']:,.0f}" if per else ""
         post_rate = f"{per / post['wall']:,.0f}" if per else ""
         backend_lines.append(f"| {n:,} | {stage} | {lite['wall']:.2f} | {lite['rss']:.0f} | {post['wall']:.2f} | {post['rss']:.0f} | "

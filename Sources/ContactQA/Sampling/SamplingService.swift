@@ -10,8 +10,8 @@ package struct SamplingService {
     }
 
     package let store: any SQLStore
-    /// Draw from a frame streamed from the store where the store and plan allow it (SQLite, designs
-    /// by cells); tests turn it off to compare with the draw in memory.
+    /// Draw from a frame streamed from the store where the plan allows it (designs by cells, on either
+    /// backend); tests turn it off to compare with the draw in memory.
     var streamsFrames = true
 
     package init(store: any SQLStore) { self.store = store }
@@ -41,8 +41,8 @@ package struct SamplingService {
             }
             supersedes = recorded.id
         }
-        if streamsFrames, StreamedDraw.canStream(plan), let sqlite = store as? SQLiteStore {
-            let (manifest, text, id) = try sqlite.drawStreamed(plan, period: period, supersedes: supersedes)
+        if streamsFrames, StreamedDraw.canStream(plan) {
+            let (manifest, text, id) = try store.drawStreamed(plan, period: period, supersedes: supersedes)
             try manifest.write(to: out, manifestText: text)
             return (manifest, .drawn(id))
         }

@@ -169,6 +169,24 @@ package protocol SQLSession {
     /// - Returns: the rows the statement changed.
     @discardableResult
     func execute(_ sql: String, _ arguments: [FieldValue]) throws -> Int
+    /// The statement's rows one at a time, inside the session's transaction, never the whole result
+    /// in memory (SQLite: a cursor; PostgreSQL: a server-side cursor read a few thousand rows at a
+    /// time). `body` may run other statements of the same session between rows.
+    func forEachRow(_ sql: String, _ arguments: [FieldValue], _ body: ([FieldValue]) throws -> Void) throws
+}
+
+/// The few spellings the two backends do not share.
+package enum SQLDialect: Sendable {
+    case sqlite, postgres
+
+    /// A column type for 64-bit floating-point values.
+    var double: String { self == .sqlite ? "REAL" : "DOUBLE PRECISION" }
+    /// A table option that keeps a table keyed by its primary key alone.
+    var withoutRowID: String { self == .sqlite ? " WITHOUT ROWID" : "" }
+    /// The text of one line feed.
+    var lineFeed: String { self == .sqlite ? "char(10)" : "chr(10)" }
+    /// Orders text by its UTF-8 bytes (SQLite's default BINARY; PostgreSQL's "C" collation).
+    var byBytes: String { self == .sqlite ? "" : " COLLATE \"C\"" }
 }
 
 extension SQLSession {
@@ -181,9 +199,11 @@ extension SQLSession {
 package protocol SQLStore: ContactStore {
     /// Where the store is, for manifests and messages: a file path or a URL without password.
     var location: String { get }
+    /// Which SQL the store speaks, for the statements whose spelling differs.
+    var dialect: SQLDialect { get }
     /// A read outside any write transaction.
     func query(_ sql: String, _ arguments: [FieldValue]) throws -> [[FieldValue]]
-    /// The same, one row at a time (SQLite streams from a cursor; libpq holds the result).
+    /// The same, one row at a time (SQLite from a cursor; PostgreSQL in libpq's single-row mode).
     func forEachRow(_ sql: String, _ arguments: [FieldValue], _ body: ([FieldValue]) throws -> Void) throws
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     func transaction<T>(_ body: (any SQLSession) throws -> T) throws -> T

@@ -694,6 +694,8 @@ extension SQLiteStore: SQLStore {
         try queue.read { db in try SQLiteSession(db: db).query(sql, arguments) }
     }
 
+    package var dialect: SQLDialect { .sqlite }
+
     package func transaction<T>(_ body: (any SQLSession) throws -> T) throws -> T {
         try queue.write { db in try body(SQLiteSession(db: db)) }
     }

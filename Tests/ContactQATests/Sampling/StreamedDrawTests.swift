@@ -5,25 +5,30 @@ import Testing
 
 /// A sample drawn from a frame streamed from the store (two passes, the frame never held in memory) is
 /// the sample drawn in memory from the same frame: `sample.csv`, `manifest.json` and the recorded frame
-/// (every unit's cell, u, π and fate) are the same byte for byte, for every kind of design that streams.
+/// (every unit's cell, u, π and fate) are the same byte for byte, for every kind of design that streams,
+/// on each backend.
 @Suite("Samples drawn from a streamed frame", .tags(.slow))
 struct StreamedDrawTests {
     static let week = Period(week: ISOWeek("2026-W45")!, clock: ZoneClock(identifier: "UTC")!)
 
-    /// Two stores holding the same generated month (1,000 contacts a week, 200 agents) and a roster in
-    /// which the agents with an even number acknowledged monitoring.
-    static func stores(_ dir: TemporaryDirectory) throws -> (streamed: SQLiteStore, inMemory: SQLiteStore) {
+    /// Two stores on the backend holding the same generated month (1,000 contacts a week, 200 agents)
+    /// and a roster in which the agents with an even number acknowledged monitoring; nil without a server.
+    static func stores(_ backend: Backend, _ dir: TemporaryDirectory) throws -> (streamed: any SQLStore, inMemory: any SQLStore)? {
         let csv = dir.path + "/month.csv"
         _ = try SyntheticExport(rows: 4_000, seed: 11).write(to: csv)
-        func make(_ name: String) throws -> SQLiteStore {
-            let store = try SQLiteStore(path: "\(dir.path)/\(name).sqlite", createWithTimeZone: "UTC")
+        func make(_ name: String) throws -> (any SQLStore)? {
+            let made: (any SQLStore)? = backend == .sqlite
+                ? try SQLiteStore(path: "\(dir.path)/\(name).sqlite", createWithTimeZone: "UTC")
+                : try makeStore(backend, dir, timeZone: "UTC")
+            guard let store = made else { return nil }
             _ = try CSVImporter(mapping: .canonical, pseudonymiser: testKey, quarantineDirectory: dir.path + "/q").importFile(csv, into: store)
             _ = try store.upsertRoster((0..<200).filter { $0 % 2 == 0 }.map {
                 RosterEntry(agentID: "A\($0)", displayName: nil, team: nil, startDate: nil, acknowledgedOn: LocalDate(iso: "2026-01-05"))
             })
             return store
         }
-        return (try make("streamed"), try make("memory"))
+        guard let streamed = try make("streamed"), let inMemory = try make("memory") else { return nil }
+        return (streamed, inMemory)
     }
 
     static let plans: [String] = [
@@ -41,9 +46,10 @@ struct StreamedDrawTests {
         "strata: [queue]\nsize: {n: 100000}\nseed: 2",
     ]
 
-    @Test func theStreamedSampleIsTheSampleDrawnInMemory() throws {
+    @Test(arguments: Backend.allCases)
+    func theStreamedSampleIsTheSampleDrawnInMemory(_ backend: Backend) throws {
         let dir = TemporaryDirectory()
-        let (streamed, inMemory) = try StreamedDrawTests.stores(dir)
+        guard let (streamed, inMemory) = try StreamedDrawTests.stores(backend, dir) else { return }
         for (index, text) in StreamedDrawTests.plans.enumerated() {
             let plan = try SamplingPlan.parse(yaml: "name: plan\(index)\n" + text, file: "plan\(index).yaml")
             #expect(StreamedDraw.canStream(plan))
@@ -73,9 +79,10 @@ struct StreamedDrawTests {
         }
     }
 
-    @Test func anEmptyFrameSaysSoEitherWay() throws {
+    @Test(arguments: Backend.allCases)
+    func anEmptyFrameSaysSoEitherWay(_ backend: Backend) throws {
         let dir = TemporaryDirectory()
-        let (streamed, inMemory) = try StreamedDrawTests.stores(dir)
+        guard let (streamed, inMemory) = try StreamedDrawTests.stores(backend, dir) else { return }
         let plan = try SamplingPlan.parse(yaml: "name: none\nframe: {teams: [Nobody]}\nsize: {n: 5}\nseed: 1", file: "p.yaml")
         var memory = SamplingService(store: inMemory)
         memory.streamsFrames = false

@@ -154,6 +154,46 @@ struct PostgresStoreTests {
         #expect(acquired)
     }
 
+
+    /// A session reads a result through a server-side cursor a few rows per fetch, and may write on the
+    /// same connection between rows (a streamed sample does both): every row arrives once, in order,
+    /// typed, and the writes land; a failing statement inside still rolls the whole transaction back.
+    @Test func aSessionStreamsThroughACursorAndWritesBetweenRows() throws {
+        guard let base = try PostgresTestServer.available() else { return }
+        let store = try PostgresStore(url: try PostgresTestServer.freshDatabase(base), createWithTimeZone: "Europe/London")
+        let seen = try store.transaction { db in
+            try db.execute("CREATE TEMP TABLE copied (n BIGINT, label TEXT)", [])
+            var seen: [[FieldValue]] = []
+            try (db as! PostgresSession).forEachRow("SELECT n, 'row ' || n, n / 2.0 FROM generate_series(1, ?::int) n WHERE n > ? ORDER BY n",
+                                                     [.integer(12), .integer(0)], batch: 5) { row in
+                seen.append(row)
+                try db.execute("INSERT INTO copied VALUES (?, ?)", [row[0], row[1]])
+            }
+            #expect(try db.query("SELECT COUNT(*), SUM(n) FROM copied", []) == [[.integer(12), .integer(78)]])
+            return seen
+        }
+        #expect(seen.count == 12)
+        #expect(seen.first == [.integer(1), .text("row 1"), .real(0.5)] && seen.last == [.integer(12), .text("row 12"), .real(6)])
+        #expect(seen.map { $0[0] } == (1...12).map { FieldValue.integer(Int64($0)) })
+        // Exactly a batch's worth, and nothing: the loop ends either way.
+        for count in [5, 0] {
+            let rows = try store.transaction { db in
+                var rows = 0
+                try (db as! PostgresSession).forEachRow("SELECT n FROM generate_series(1, ?::int) n", [.integer(Int64(count))], batch: 5) { _ in rows += 1 }
+                return rows
+            }
+            #expect(rows == count)
+        }
+        #expect(throws: PostgresError.self) {
+            try store.transaction { db in
+                try db.forEachRow("SELECT n FROM generate_series(1, 3) n", []) { row in
+                    try db.execute("INSERT INTO roster (agent_id, ingest_id) VALUES (?, 0)", [.text("A\(row[0].int ?? 0)")])
+                    if row[0].int == 2 { try db.execute("SELECT 1 / 0", []) }
+                }
+            }
+        }
+        #expect(try store.query("SELECT COUNT(*) FROM roster", []) == [[.integer(0)]])
+    }
     /// The demo pipeline end to end on PostgreSQL — ingest of every source, the sample, quality,
     /// trends, feedback packs and the weekly report — gives the same files as on SQLite; only the
     /// manifest's store location differs.

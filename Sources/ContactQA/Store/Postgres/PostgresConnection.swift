@@ -23,6 +23,7 @@ package final class PostgresConnection {
     /// The URL without any password, for messages.
     let displayURL: String
     private var prepared: [String: String] = [:]
+    private var cursors = 0
 
     /// - Throws: `PostgresError` naming the server when it is unreachable or refuses the login.
     package init(url: String) throws {
@@ -103,6 +104,12 @@ package final class PostgresConnection {
         return try withParameters(parameters, sql: sql) { values in
             PQexecPrepared(connection, name, Int32(parameters.count), values, nil, nil, 0)
         }
+    }
+
+    /// A name for a new server-side cursor, unique on this connection.
+    func newCursorName() -> String {
+        cursors += 1
+        return "contactqa_cursor_\(cursors)"
     }
 
     /// Runs several statements (no parameters) in one round trip.

@@ -785,6 +785,7 @@ private struct PostgresWriter: RowWriting {
 
 extension PostgresStore: SQLStore {
     package var location: String { url }
+    package var dialect: SQLDialect { .postgres }
 
     package func query(_ sql: String, _ arguments: [FieldValue]) throws -> [[FieldValue]] {
         try PostgresSession(connection: connection).query(sql, arguments)
@@ -858,6 +859,24 @@ struct PostgresSession: SQLSession {
 
     func execute(_ sql: String, _ arguments: [FieldValue]) throws -> Int {
         try connection.run(PostgresSession.numbered(sql), arguments.map(\.string)).affected
+    }
+
+    /// Through a server-side cursor, `batch` rows per fetch: between fetches the connection is free, so
+    /// `body` can write (single-row mode would hold the connection until the last row). A cursor lives
+    /// in a transaction only, which a session always is.
+    func forEachRow(_ sql: String, _ arguments: [FieldValue], _ body: ([FieldValue]) throws -> Void) throws {
+        try forEachRow(sql, arguments, batch: 5_000, body)
+    }
+
+    func forEachRow(_ sql: String, _ arguments: [FieldValue], batch: Int, _ body: ([FieldValue]) throws -> Void) throws {
+        let cursor = connection.newCursorName()
+        _ = try connection.execute("DECLARE \(cursor) NO SCROLL CURSOR FOR " + PostgresSession.numbered(sql), arguments.map(\.string))
+        while true {
+            let fetched = try connection.execute("FETCH FORWARD \(batch) FROM \(cursor)")
+            for row in fetched.rows { try body(PostgresSession.typed(row, fetched.types)) }
+            if fetched.rows.count < batch { break }
+        }
+        _ = try connection.execute("CLOSE \(cursor)")
     }
 }
 
