@@ -106,37 +106,27 @@ package struct SamplingService {
         guard let from = LocalDate(iso: try p["from"]?.string() ?? ""), let to = LocalDate(iso: try p["to"]?.string() ?? ""),
               let clock = ZoneClock(identifier: try p["timezone"]?.string() ?? "") else { throw periodNode.error("the period needs from, to and timezone") }
         let period = Period(from: from, to: to, clock: clock)
-        guard let recorded = try store.recordedSample(planName: plan.name, from: from, to: to) else {
+        // A plan by cells is re-drawn as it was drawn, without holding the frame (the comparison runs in
+        // the store); a store opened read-only (no temporary tables) and targeted designs compare in memory.
+        let streams = streamsFrames && StreamedDraw.canStream(plan) && (store as? SQLiteStore)?.isReadOnly != true
+        guard let recorded = try store.recordedSample(planName: plan.name, from: from, to: to, selectedOnly: streams) else {
             throw SamplingError("this store holds no recorded sample of plan \"\(plan.name)\" for \(from)…\(to)")
         }
         var differences: [String] = []
         let manifestText = try String(contentsOfFile: manifestPath, encoding: .utf8)
         if manifestText != recorded.manifest { differences.append("the manifest file differs from the one recorded in the store (edited, or from another draw)") }
         if recorded.planFingerprint != plan.fingerprint { differences.append("the plan in the manifest is not the plan recorded for this period") }
+        if streams {
+            differences += try store.verifyStreamed(plan, period: period, recordedID: recorded.id)
+            return Verification(differences: differences)
+        }
 
         let frame = SamplingFrame(candidates: try store.frameCandidates(period, risk: plan.riskSignals), plan: plan)
         let now = frame.units.isEmpty ? [] : try Sampler.draw(plan, frame: frame).units
         let then = Dictionary(recorded.units.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let current = Dictionary(now.map { ($0.unit.id, $0) }, uniquingKeysWith: { a, _ in a })
         for id in Set(then.keys).union(current.keys).sorted() {
-            switch (then[id], current[id]) {
-            case (nil, let n?):
-                differences.append("late row: \(id) is in the frame now (cell \(n.cell)) but was not when the sample was drawn\(n.selected ? "; it would now be selected" : "")")
-            case (let t?, nil):
-                differences.append("deleted row: \(id) was in the frame (cell \(t.cell)\(t.selected ? ", selected" : "")) and is not now: deleted, or it no longer passes the plan's filters")
-            case (let t?, let n?):
-                if t.cell != n.cell { differences.append("changed fields: \(id) moved from cell \(t.cell) to \(n.cell)") }
-                // The stored u and π must be what the PRN formula and the plan give: a tampered record would
-                // otherwise be written into every later sample.csv.
-                if t.bits != n.bits { differences.append("\(id): the stored random number u is not the one the seed gives (the record was altered)") }
-                if t.inclusionProbability != n.inclusionProbability {
-                    differences.append("\(id): the stored inclusion probability \(t.inclusionProbability) is not the re-derived \(n.inclusionProbability)")
-                }
-                if t.selected != n.selected {
-                    differences.append("\(id) \(t.selected ? "was selected and would not be now" : "was not selected and would be now")")
-                }
-            case (nil, nil): break
-            }
+            differences += SampleUnitFate.differences(id: id, then: then[id].map(SampleUnitFate.init), now: current[id].map(SampleUnitFate.init))
         }
         return Verification(differences: differences)
     }
@@ -163,5 +153,54 @@ package struct SamplingService {
         try store.record(manifest, text: text)
         try manifest.write(to: out, manifestText: text)
         return manifest
+    }
+}
+
+/// What a frame unit's record says about it — its cell, u, π and whether it was selected — then (as
+/// recorded) or now (as the plan re-draws it).
+struct SampleUnitFate: Equatable {
+    var cell: String
+    var bits: UInt64
+    var inclusionProbability: Double
+    var selected: Bool
+
+    init(cell: String, bits: UInt64, inclusionProbability: Double, selected: Bool) {
+        self.cell = cell
+        self.bits = bits
+        self.inclusionProbability = inclusionProbability
+        self.selected = selected
+    }
+
+    init(_ unit: RecordedSample.Unit) {
+        self.init(cell: unit.cell, bits: unit.bits, inclusionProbability: unit.inclusionProbability, selected: unit.selected)
+    }
+
+    init(_ unit: SampledUnit) {
+        self.init(cell: unit.cell, bits: unit.bits, inclusionProbability: unit.inclusionProbability, selected: unit.selected)
+    }
+
+    /// What `sample verify` says about one unit: nothing when its record and its re-draw agree.
+    static func differences(id: String, then: SampleUnitFate?, now: SampleUnitFate?) -> [String] {
+        switch (then, now) {
+        case (nil, let n?):
+            return ["late row: \(id) is in the frame now (cell \(n.cell)) but was not when the sample was drawn\(n.selected ? "; it would now be selected" : "")"]
+        case (let t?, nil):
+            return ["deleted row: \(id) was in the frame (cell \(t.cell)\(t.selected ? ", selected" : "")) and is not now: deleted, or it no longer passes the plan's filters"]
+        case (let t?, let n?):
+            var found: [String] = []
+            if t.cell != n.cell { found.append("changed fields: \(id) moved from cell \(t.cell) to \(n.cell)") }
+            // The stored u and π must be what the PRN formula and the plan give: a tampered record would
+            // otherwise be written into every later sample.csv.
+            if t.bits != n.bits { found.append("\(id): the stored random number u is not the one the seed gives (the record was altered)") }
+            if t.inclusionProbability != n.inclusionProbability {
+                found.append("\(id): the stored inclusion probability \(t.inclusionProbability) is not the re-derived \(n.inclusionProbability)")
+            }
+            if t.selected != n.selected {
+                found.append("\(id) \(t.selected ? "was selected and would not be now" : "was not selected and would be now")")
+            }
+            return found
+        case (nil, nil):
+            return []
+        }
     }
 }

@@ -79,6 +79,50 @@ struct StreamedDrawTests {
         }
     }
 
+    /// `sample verify` on a plan by cells compares the re-draw with the record inside the store; it
+    /// must say exactly what the comparison in memory says, in the same order, for every kind of
+    /// difference: a deleted leg, a leg the record lacks (late), a moved cell, a tampered u, π and fate.
+    @Test(arguments: Backend.allCases)
+    func aStreamedVerificationSaysWhatTheOneInMemorySays(_ backend: Backend) throws {
+        let dir = TemporaryDirectory()
+        guard let (store, _) = try StreamedDrawTests.stores(backend, dir) else { return }
+        for index in [0, 3] {
+            let plan = try SamplingPlan.parse(yaml: "name: plan\(index)\n" + StreamedDrawTests.plans[index], file: "plan\(index).yaml")
+            let out = "\(dir.path)/v\(index)"
+            _ = try SamplingService(store: store).sample(plan: plan, period: StreamedDrawTests.week, out: out)
+            func verify(streaming: Bool) throws -> [String] {
+                var service = SamplingService(store: store)
+                service.streamsFrames = streaming
+                return try service.verify(manifestPath: out + "/manifest.json").differences
+            }
+            #expect(try verify(streaming: true) == [] && verify(streaming: false) == [])
+            let units = try textRows(store, """
+                SELECT u.source, u.interaction_id, u.leg, u.selected FROM sample_units u JOIN samples s ON s.id = u.sample_id
+                WHERE s.plan_name = 'plan\(index)' ORDER BY u.selected DESC, u.interaction_id DESC, u.leg
+                """)
+            #expect(units.count > 10)
+            func key(_ row: [String?]) -> String { "source = '\(row[0]!)' AND interaction_id = '\(row[1]!)' AND leg = \(row[2]!)" }
+            let sample = "sample_id = (SELECT id FROM samples WHERE plan_name = 'plan\(index)')"
+            _ = try store.transaction { db in
+                try db.execute("DELETE FROM legs WHERE \(key(units[0]))", [])  // a selected leg deleted since
+                try db.execute("DELETE FROM sample_units WHERE \(sample) AND \(key(units[1]))", [])  // late: not in the record
+                try db.execute("UPDATE sample_units SET u_bits = u_bits + 1 WHERE \(sample) AND \(key(units[units.count - 1]))", [])
+                try db.execute("UPDATE sample_units SET inclusion_probability = 0.123 WHERE \(sample) AND \(key(units[units.count - 2]))", [])
+                try db.execute("UPDATE sample_units SET selected = 1 - selected WHERE \(sample) AND \(key(units[units.count - 3]))", [])
+                // Another channel: the leg moves to another cell.
+                try db.execute("""
+                    UPDATE contacts SET channel = CASE WHEN channel = 'email' THEN 'voice' ELSE 'email' END
+                    WHERE source = '\(units[units.count - 4][0]!)' AND interaction_id = '\(units[units.count - 4][1]!)'
+                    """, [])
+            }
+            let streamed = try verify(streaming: true)
+            #expect(streamed == (try verify(streaming: false)), "plan \(index)")
+            for kind in ["deleted row: ", "late row: ", "moved from cell", "the stored random number u", "the stored inclusion probability 0.123"] {
+                #expect(streamed.contains { $0.contains(kind) }, "plan \(index): \(kind)")
+            }
+        }
+    }
+
     @Test(arguments: Backend.allCases)
     func anEmptyFrameSaysSoEitherWay(_ backend: Backend) throws {
         let dir = TemporaryDirectory()
