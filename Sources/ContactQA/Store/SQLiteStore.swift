@@ -394,13 +394,16 @@ package final class SQLiteStore: ContactStore {
     /// index per contact. Only values that change are written; a contact without a customer has none.
     /// The values are put in key order before they are written, so that the writes walk the table once
     /// instead of jumping to a random page for each (on a backfill of 1M contacts: 14.0 s → 7.8 s).
+    /// The file's customers are found from its contacts (`touched`, a CROSS JOIN so that SQLite starts
+    /// there): without it, SQLite walked the whole customer index and looked each entry up in `touched`
+    /// (a night's 37,499 contacts into a 1M store: 0.38 s for this statement).
     /// Shared by both stores (`isNot`: SQLite's `IS NOT`, PostgreSQL's `IS DISTINCT FROM`).
     static func nextInboundRefresh(customers: String?, isNot: String) -> String {
         let scope = customers.map { table in
             """
             INSERT INTO \(table) (customer_key)
-                SELECT DISTINCT c.customer_key FROM touched t JOIN contacts c ON c.source = t.source AND c.interaction_id = t.interaction_id
-                WHERE c.customer_key IS NOT NULL ON CONFLICT DO NOTHING;
+                SELECT DISTINCT c.customer_key FROM touched t CROSS JOIN contacts c
+                WHERE c.source = t.source AND c.interaction_id = t.interaction_id AND c.customer_key IS NOT NULL ON CONFLICT DO NOTHING;
             UPDATE contacts SET next_inbound_at = NULL
             WHERE customer_key IS NULL AND next_inbound_at IS NOT NULL AND (source, interaction_id) IN (SELECT source, interaction_id FROM touched);
 
