@@ -39,6 +39,11 @@ struct BackfillIndexTests {
         #expect(try BackfillIndexTests.importer(dir).importFile(second, into: store).log.inserted == 1)
         #expect(try textRows(store, BackfillIndexTests.schema) == before)
         #expect(try textRows(store, "PRAGMA integrity_check") == [["ok"]])
+        // A later file finds its customers from its own contacts (the temporary tables of the load are
+        // still on the store's connection), never by walking the customer index.
+        let scope = SQLiteStore.nextInboundRefresh(customers: "temp.fcr_customers", isNot: "IS NOT").components(separatedBy: ";")[0]
+        let steps = try store.rows("EXPLAIN QUERY PLAN " + scope).map { "\($0)" }
+        #expect(steps.contains { $0.contains("SCAN t") } && !steps.contains { $0.contains("contacts_customer") }, "\(steps)")
     }
 
     @Test func aFailedBackfillLeavesTheIndexes() throws {
