@@ -201,6 +201,10 @@ package protocol SQLStore: ContactStore {
     var location: String { get }
     /// Which SQL the store speaks, for the statements whose spelling differs.
     var dialect: SQLDialect { get }
+    /// Whether a statement over [from, to) should read every contact rather than find the period's
+    /// through the arrival index (SQLite: when the period spans most of the store; PostgreSQL's
+    /// planner chooses for itself, so never).
+    func readsEveryContact(from: Int64, to: Int64) throws -> Bool
     /// A read outside any write transaction.
     func query(_ sql: String, _ arguments: [FieldValue]) throws -> [[FieldValue]]
     /// The same, one row at a time (SQLite from a cursor; PostgreSQL in libpq's single-row mode).

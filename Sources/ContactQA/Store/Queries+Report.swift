@@ -47,8 +47,15 @@ extension SQLStore {
 
 extension SQLStore {
     /// Data-consistency checks over a period's contacts, each with up to five example ids.
-    func consistencyChecks(_ period: Period, windowDays: Int) throws -> [ConsistencyCheck] {
-        let range = "c.arrived_at >= \(period.fromUTC) AND c.arrived_at < \(period.toUTC)"
+    /// - Parameter readsEveryContact: scan every contact instead of the arrival index; nil: as the
+    ///   store advises for the period (tests force each).
+    func consistencyChecks(_ period: Period, windowDays: Int, readsEveryContact scan: Bool? = nil) throws -> [ConsistencyCheck] {
+        // Over a period that spans most of the store (a first night's thirteen weeks), every contact is
+        // read in key order instead of each found through the arrival index (`+` keeps SQLite off it):
+        // at 1M contacts the four checks took 2.0 s, now 0.36 s. They only count and list ids, so the
+        // result is the same either way.
+        let arrived = try scan ?? readsEveryContact(from: period.fromUTC, to: period.toUTC) ? "+c.arrived_at" : "c.arrived_at"
+        let range = "\(arrived) >= \(period.fromUTC) AND \(arrived) < \(period.toUTC)"
         // `kept`: the check reads only contacts and legs, so its result is kept between runs.
         let checks: [(name: String, sql: String, kept: Bool)] = [
             ("talk and hold longer than the leg's answered-to-ended time by over a minute", """

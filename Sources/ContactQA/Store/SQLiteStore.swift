@@ -699,6 +699,10 @@ extension SQLiteStore: SQLStore {
 
     package var dialect: SQLDialect { .sqlite }
 
+    package func readsEveryContact(from: Int64, to: Int64) throws -> Bool {
+        try queue.read { db in try SQLiteStore.periodHoldsMostContacts(db, from: from, to: to) }
+    }
+
     package func transaction<T>(_ body: (any SQLSession) throws -> T) throws -> T {
         try queue.write { db in try body(SQLiteSession(db: db)) }
     }

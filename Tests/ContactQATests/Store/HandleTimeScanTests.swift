@@ -43,4 +43,29 @@ struct HandleTimeScanTests {
             }
         }
     }
+
+    /// The report's consistency checks take the same choice; they count and list ids, so both plans
+    /// must find the same, on a store where every check has something to find.
+    @Test func consistencyChecksFindTheSameEitherWay() throws {
+        let dir = TemporaryDirectory()
+        let store = try AggregateCacheTests.loadedStore(dir)  // four weeks from 2026-10-26
+        let clock = ZoneClock(identifier: store.siteTimeZone)!
+        try store.queue.write { db in
+            try db.execute(sql: """
+                UPDATE legs SET answered_at = 1, ended_at = 2000 WHERE interaction_id LIKE '%5' OR interaction_id LIKE '%7';
+                UPDATE legs SET agent_id = NULL WHERE interaction_id LIKE '%7';
+                UPDATE contacts SET leg_count = 0 WHERE abandoned = 0 AND direction = 'inbound' AND interaction_id LIKE '%3';
+                UPDATE contacts SET resolved = 1 WHERE next_inbound_at IS NOT NULL;
+                """)
+        }
+        let month = Period(from: LocalDate(iso: "2026-10-26")!, to: LocalDate(iso: "2026-11-22")!, clock: clock)
+        let week = Period(week: ISOWeek("2026-W45")!, clock: clock)
+        #expect(try store.readsEveryContact(from: month.fromUTC, to: month.toUTC) && !store.readsEveryContact(from: week.fromUTC, to: week.toUTC))
+        for period in [month, week] {
+            let scanned = try store.consistencyChecks(period, windowDays: 7, readsEveryContact: true)
+            let indexed = try store.consistencyChecks(period, windowDays: 7, readsEveryContact: false)
+            #expect(scanned.map { "\($0.name) \($0.count) \($0.examples)" } == indexed.map { "\($0.name) \($0.count) \($0.examples)" })
+            #expect(scanned.filter { $0.count > 0 }.count == 4, "\(scanned.map { ($0.name, $0.count) })")
+        }
+    }
 }

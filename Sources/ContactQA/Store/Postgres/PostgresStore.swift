@@ -786,6 +786,7 @@ private struct PostgresWriter: RowWriting {
 extension PostgresStore: SQLStore {
     package var location: String { url }
     package var dialect: SQLDialect { .postgres }
+    package func readsEveryContact(from: Int64, to: Int64) throws -> Bool { false }
 
     package func query(_ sql: String, _ arguments: [FieldValue]) throws -> [[FieldValue]] {
         try PostgresSession(connection: connection).query(sql, arguments)
