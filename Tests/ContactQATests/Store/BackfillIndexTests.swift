@@ -61,4 +61,45 @@ struct BackfillIndexTests {
         #expect(try textRows(store, "SELECT COUNT(*) FROM contacts") == [["0"]])
         #expect(try textRows(store, BackfillIndexTests.schema) == before)
     }
+
+    /// On PostgreSQL a large backfill drops the secondary indexes once it has 10,000 contacts and builds
+    /// them again after the next-inbound pass (which rewrites most contacts): they come back exactly as
+    /// they were and the stored next inbound contacts are right; a file that fails leaves them in place.
+    @Test func onPostgreSQLTheIndexesComeBackAsTheyWere() throws {
+        guard let base = try PostgresTestServer.available() else { return }
+        let dir = TemporaryDirectory()
+        let indexes = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'contacts' ORDER BY indexname"
+        let failed = try PostgresStore(url: try PostgresTestServer.freshDatabase(base), createWithTimeZone: "Europe/London")
+        let before = try textRows(failed, indexes)
+        #expect(before.map { $0[0] } == ["contacts_arrived", "contacts_customer", "contacts_pkey"])
+        let path = dir.path + "/half-bad.csv"
+        try """
+            interaction_id,channel,direction,customer_id,arrived_at,abandoned
+            OK-1,voice,inbound,+44 20 7946 0101,2026-11-16T10:00:00Z,false
+            BAD-1,carrier-pigeon,inbound,+44 20 7946 0102,2026-11-16T10:05:00Z,false
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let report = try BackfillIndexTests.importer(dir).importFile(path, into: failed)
+        #expect(report.log.rejected == 1 && report.log.inserted == 0)
+        #expect(try textRows(failed, "SELECT COUNT(*) FROM contacts") == [["0"]])
+        #expect(try textRows(failed, indexes) == before)
+
+        // Beyond 10,000 contacts the load drops the secondary indexes, and builds them after the pass.
+        let store = try PostgresStore(url: try PostgresTestServer.freshDatabase(base), createWithTimeZone: "Europe/London")
+        let month = dir.path + "/month.csv"
+        _ = try SyntheticExport(rows: 12_000, seed: 5).write(to: month)
+        let loaded = try BackfillIndexTests.importer(dir).importFile(month, into: store)
+        #expect(loaded.log.inserted == 12_000 && loaded.log.rejected == 0)
+        #expect(try textRows(store, indexes) == before)
+        #expect(try textRows(store, "SELECT COUNT(*) > 5000 FROM contacts WHERE next_inbound_at IS NOT NULL") == [["1"]])
+        try NextInboundTests.check(store, file: 0)
+        // A second file into a store with contacts: nothing dropped, the values kept right.
+        let second = dir.path + "/later.csv"
+        try """
+            interaction_id,channel,direction,customer_id,arrived_at,abandoned
+            LATER-1,voice,inbound,+44 20 7946 0999,2026-11-20T10:00:00Z,false
+            """.write(toFile: second, atomically: true, encoding: .utf8)
+        #expect(try BackfillIndexTests.importer(dir).importFile(second, into: store).log.inserted == 1)
+        #expect(try textRows(store, indexes) == before)
+        try NextInboundTests.check(store, file: 1)
+    }
 }

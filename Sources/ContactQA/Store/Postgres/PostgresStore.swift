@@ -196,7 +196,7 @@ package final class PostgresStore: ContactStore {
             try connection.execute("CREATE TEMP TABLE IF NOT EXISTS fcr_customers (customer_key TEXT PRIMARY KEY)")
             try connection.execute("DELETE FROM fcr_customers")
             let id = try PostgresSession(connection: connection).insertLog(entry)
-            var writer: any StoreWriter = PostgresWriter(connection: connection, ingestID: id, sharded: shardCount > 0)
+            var writer: any StoreWriter = PostgresWriter(connection: connection, ingestID: id, sharded: shardCount > 0, backfill: backfill)
             (decision, result) = try body(&writer)
             result.id = id
             if decision == .commit {
@@ -217,6 +217,10 @@ package final class PostgresStore: ContactStore {
                 } else {
                     try connection.script(SQLiteStore.nextInboundRefresh(customers: backfill ? nil : "fcr_customers", isNot: "IS DISTINCT FROM"))
                 }
+                // A large backfill dropped the contacts' secondary indexes (`PostgresWriter.flush`): built
+                // once now, after the rows and after the next-inbound pass, which rewrites most contacts
+                // (PostgreSQL writes each updated row anew, and every new version would enter every index).
+                for index in flags.droppedIndexes { try connection.execute(index) }
                 try PostgresSession(connection: connection).updateLog(result)
                 try connection.execute("COMMIT")
                 // A large load changes the tables' statistics: refresh them now (a sample of 30,000 rows,
@@ -410,11 +414,33 @@ private struct PostgresWriter: RowWriting {
     let sharded: Bool
     var abandonedFromLegs = false
     var referencedLegs = false
+    /// A load into a store without contacts, on one server.
+    let backfill: Bool
+    /// New contacts batched so far.
+    private var batchedRows = 0
+    /// What `dropSecondaryIndexesOfALargeBackfill` dropped, to be built again before the load commits.
+    private(set) var droppedIndexes: [String] = []
 
-    init(connection: PostgresConnection, ingestID: Int64, sharded: Bool) {
+    init(connection: PostgresConnection, ingestID: Int64, sharded: Bool, backfill: Bool) {
         self.connection = connection
         self.ingestID = ingestID
         self.sharded = sharded
+        self.backfill = backfill && !sharded
+    }
+
+    /// Once a backfill has batched 10,000 new contacts, the contacts' secondary indexes are dropped
+    /// (unique ones stay: conflicts are found through them) and the rest of the file goes in without
+    /// updating them row by row; the load builds them again at its end (a 1M-contact backfill: 47.2–48.6 s
+    /// → 38.2–39.3 s). Inside the file's transaction, so a failed file leaves them as they were. A
+    /// small file keeps them: it gains nothing, and its store stays as it always was.
+    private mutating func dropSecondaryIndexesOfALargeBackfill() throws {
+        guard backfill, droppedIndexes.isEmpty, batchedRows >= 10_000 else { return }
+        let indexes = try connection.execute("""
+            SELECT c.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid
+            WHERE x.indrelid = 'contacts'::regclass AND NOT x.indisunique AND NOT x.indisprimary ORDER BY c.relname
+            """).rows
+        for index in indexes { try connection.execute("DROP INDEX \(index[0] ?? "")") }
+        droppedIndexes = indexes.compactMap { $0[1] }
     }
 
     // MARK: Batches
@@ -466,8 +492,10 @@ private struct PostgresWriter: RowWriting {
     /// — contacts stored before, later rows of the same contact — then take the general path, in order.
     private mutating func flush() throws {
         guard !queued.isEmpty else { return }
+        try dropSecondaryIndexesOfALargeBackfill()
         let batch = queued
         queued = []
+        batchedRows += batch.count
         let layout = batch[0].layout
         let contactColumns = layout.contactColumns
         let legColumns = layout.legColumns
