@@ -211,6 +211,10 @@ package protocol SQLStore: ContactStore {
     func forEachRow(_ sql: String, _ arguments: [FieldValue], _ body: ([FieldValue]) throws -> Void) throws
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     func transaction<T>(_ body: (any SQLSession) throws -> T) throws -> T
+    /// Runs `body` in one transaction that reads the store and writes temporary tables only. SQLite
+    /// takes no write lock for it (a deferred transaction), so it neither waits for a running load nor
+    /// holds one up; PostgreSQL runs it as `transaction` (readers never wait there).
+    func scratchTransaction<T>(_ body: (any SQLSession) throws -> T) throws -> T
     /// `query` for a statement that reads only `contacts`, `legs` and `roster`: SQLite keeps its result
     /// for later runs while none of their rows changes (see `SQLiteStore.cachedAggregate`).
     func aggregateQuery(_ sql: String, _ arguments: [FieldValue]) throws -> [[FieldValue]]

@@ -707,6 +707,17 @@ extension SQLiteStore: SQLStore {
         try queue.write { db in try body(SQLiteSession(db: db)) }
     }
 
+    package func scratchTransaction<T>(_ body: (any SQLSession) throws -> T) throws -> T {
+        try queue.writeWithoutTransaction { db in
+            var result: T?
+            try db.inTransaction(.deferred) {
+                result = try body(SQLiteSession(db: db))
+                return .commit
+            }
+            return result!
+        }
+    }
+
     package func forEachRow(_ sql: String, _ arguments: [FieldValue], _ body: ([FieldValue]) throws -> Void) throws {
         try queue.read { db in try SQLiteSession(db: db).forEachRow(sql, arguments, body) }
     }

@@ -49,8 +49,10 @@ extension SQLStore {
     /// it (into the temporary table, nothing recorded), and compared with the recorded frame unit by
     /// unit inside the store; only the units that differ come back.
     /// - Returns: what differs, in the order of the units' ids (as the comparison in memory lists it).
+    /// It writes temporary tables only, so on SQLite it runs without the write lock: a load in progress
+    /// neither waits for it nor makes it wait.
     func verifyStreamed(_ plan: SamplingPlan, period: Period, recordedID: Int64) throws -> [String] {
-        try transaction { db in
+        try scratchTransaction { db in
             var draw = try passFrame(db, plan: plan, period: period)
             // An empty frame now: every recorded unit is a deleted row (nothing to design).
             if draw.frameSize > 0 { try takeCells(db, &draw) }

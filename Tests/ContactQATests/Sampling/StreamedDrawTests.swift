@@ -1,6 +1,7 @@
 @testable import ContactQA
 import ContactQATesting
 import Foundation
+import GRDB
 import Testing
 
 /// A sample drawn from a frame streamed from the store (two passes, the frame never held in memory) is
@@ -120,6 +121,25 @@ struct StreamedDrawTests {
             for kind in ["deleted row: ", "late row: ", "moved from cell", "the stored random number u", "the stored inclusion probability 0.123"] {
                 #expect(streamed.contains { $0.contains(kind) }, "plan \(index): \(kind)")
             }
+        }
+    }
+
+    /// A QA analyst verifying a sample while the nightly load holds the store's write lock: the
+    /// verification reads the store and writes only temporary tables, so it does not wait (its store
+    /// gives up after 0.3 s, as a writer would).
+    @Test func verifyingDoesNotWaitForALoadInProgress() throws {
+        let dir = TemporaryDirectory()
+        guard let (store, _) = try StreamedDrawTests.stores(.sqlite, dir) else { return }
+        let plan = try SamplingPlan.parse(yaml: "name: plan0\n" + StreamedDrawTests.plans[0], file: "plan0.yaml")
+        _ = try SamplingService(store: store).sample(plan: plan, period: StreamedDrawTests.week, out: dir.path + "/s")
+        let path = dir.path + "/streamed.sqlite"
+        let verifier = try SQLiteStore(path: path, wait: 0.3)
+        let load = try DatabaseQueue(path: path)
+        try load.writeWithoutTransaction { db in
+            try db.execute(sql: "BEGIN IMMEDIATE TRANSACTION")
+            try db.execute(sql: "INSERT INTO roster (agent_id, ingest_id) VALUES ('LOADING', 0)")
+            defer { try? db.execute(sql: "ROLLBACK") }
+            #expect(try SamplingService(store: verifier).verify(manifestPath: dir.path + "/s/manifest.json").differences == [])
         }
     }
 

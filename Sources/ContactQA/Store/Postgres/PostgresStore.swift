@@ -826,6 +826,8 @@ extension PostgresStore: SQLStore {
         try connection.stream(PostgresSession.numbered(sql), arguments.map(\.string)) { row, types in try body(PostgresSession.typed(row, types)) }
     }
 
+    package func scratchTransaction<T>(_ body: (any SQLSession) throws -> T) throws -> T { try transaction(body) }
+
     package func transaction<T>(_ body: (any SQLSession) throws -> T) throws -> T {
         try connection.execute("BEGIN")
         do {
