@@ -541,6 +541,11 @@ private struct PostgresWriter: RowWriting {
             let inserted = try insertOnShards(table: table, contactList: contactList, contactColumns: contactColumns, legColumns: legColumns, rows: rows)
             return try takeOutcomes(batch, inserted: inserted)
         }
+        // What reads `touched` after the file: the leg summaries (refresh = 1), abandoned from the legs,
+        // and the FCR pass's customers, which on a backfill are all of them. So a backfill's new contact
+        // whose summary was written with it is left out unless its abandonment comes from its legs (as
+        // the SQLite store does).
+        let touchesOnlyRefreshed = backfill && !layout.abandonedFromLegs
         let sql = """
             WITH c AS (INSERT INTO contacts (\(contactList), ingest_id)
                   SELECT \(contactList), $1::bigint FROM \(table) WHERE first = 1 ORDER BY ord
@@ -551,7 +556,7 @@ private struct PostgresWriter: RowWriting {
                   WHERE v.first = 1 AND v.leg IS NOT NULL ON CONFLICT DO NOTHING),
             t AS (INSERT INTO touched (source, interaction_id, refresh)
                   SELECT v.source, v.interaction_id, v.refresh FROM \(table) v JOIN c ON c.source = v.source AND c.interaction_id = v.interaction_id
-                  WHERE v.first = 1
+                  WHERE v.first = 1\(touchesOnlyRefreshed ? " AND v.refresh = 1" : "")
                   ON CONFLICT (source, interaction_id) DO UPDATE SET refresh = GREATEST(touched.refresh, excluded.refresh))
             SELECT source, interaction_id FROM c
             """
