@@ -47,10 +47,9 @@ extension SQLStore {
 
     /// `sample verify` without holding the frame: the plan's draw is made again as `drawStreamed` makes
     /// it (into the temporary table, nothing recorded), and compared with the recorded frame unit by
-    /// unit inside the store; only the units that differ come back.
+    /// unit inside the store; only the units that differ come back. It writes temporary tables only, so
+    /// on SQLite it runs without the write lock: a load in progress neither waits for it nor makes it wait.
     /// - Returns: what differs, in the order of the units' ids (as the comparison in memory lists it).
-    /// It writes temporary tables only, so on SQLite it runs without the write lock: a load in progress
-    /// neither waits for it nor makes it wait.
     func verifyStreamed(_ plan: SamplingPlan, period: Period, recordedID: Int64) throws -> [String] {
         try scratchTransaction { db in
             var draw = try passFrame(db, plan: plan, period: period)
@@ -95,7 +94,7 @@ extension SQLStore {
 
     /// Passes the period's frame once, inside the session's transaction: each unit's record goes into
     /// the temporary table `sample_frame`, its cell's count into the returned draw. On PostgreSQL the
-    /// transaction is made to read one snapshot throughout (repeatable read), as SQLite's write
+    /// transaction is made to read one snapshot throughout (repeatable read), as any SQLite
     /// transaction does.
     private func passFrame(_ db: any SQLSession, plan: SamplingPlan, period: Period) throws -> StreamedDraw {
         if dialect == .postgres { try db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", []) }
