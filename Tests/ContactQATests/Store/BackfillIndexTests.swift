@@ -14,6 +14,29 @@ struct BackfillIndexTests {
         CSVImporter(mapping: .canonical, pseudonymiser: testKey, quarantineDirectory: dir.path + "/q")
     }
 
+    /// A backfill that fails (one row of two rejected, over the threshold): nothing is loaded.
+    static func loadHalfBadFile(into store: any ContactStore, _ dir: TemporaryDirectory) throws {
+        let path = dir.path + "/half-bad.csv"
+        try """
+            interaction_id,channel,direction,customer_id,arrived_at,abandoned
+            OK-1,voice,inbound,+44 20 7946 0101,2026-11-16T10:00:00Z,false
+            BAD-1,carrier-pigeon,inbound,+44 20 7946 0102,2026-11-16T10:05:00Z,false
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let report = try importer(dir).importFile(path, into: store)
+        #expect(report.log.rejected == 1 && report.log.inserted == 0)
+        #expect(try textRows(store, "SELECT COUNT(*) FROM contacts") == [["0"]])
+    }
+
+    /// A second file into a store that has contacts: one new contact.
+    static func loadOneMoreContact(into store: any ContactStore, _ dir: TemporaryDirectory) throws {
+        let second = dir.path + "/later.csv"
+        try """
+            interaction_id,channel,direction,customer_id,arrived_at,abandoned
+            LATER-1,voice,inbound,+44 20 7946 0999,2026-11-20T10:00:00Z,false
+            """.write(toFile: second, atomically: true, encoding: .utf8)
+        #expect(try importer(dir).importFile(second, into: store).log.inserted == 1)
+    }
+
     @Test func theSchemaAfterABackfillIsANewStore() throws {
         let dir = TemporaryDirectory()
         let store = try SQLiteStore(path: dir.path + "/store.sqlite", createWithTimeZone: "Europe/London")
@@ -31,12 +54,7 @@ struct BackfillIndexTests {
         #expect(plan.contains { ($0.last ?? nil)?.contains("contacts_customer") == true })
 
         // A second file goes into a store that has contacts: nothing is dropped, the indexes stay right.
-        let second = dir.path + "/later.csv"
-        try """
-            interaction_id,channel,direction,customer_id,arrived_at,abandoned
-            LATER-1,voice,inbound,+44 20 7946 0999,2026-11-20T10:00:00Z,false
-            """.write(toFile: second, atomically: true, encoding: .utf8)
-        #expect(try BackfillIndexTests.importer(dir).importFile(second, into: store).log.inserted == 1)
+        try BackfillIndexTests.loadOneMoreContact(into: store, dir)
         #expect(try textRows(store, BackfillIndexTests.schema) == before)
         #expect(try textRows(store, "PRAGMA integrity_check") == [["ok"]])
         // A later file finds its customers from its own contacts (the temporary tables of the load are
@@ -50,15 +68,7 @@ struct BackfillIndexTests {
         let dir = TemporaryDirectory()
         let store = try SQLiteStore(path: dir.path + "/store.sqlite", createWithTimeZone: "Europe/London")
         let before = try textRows(store, BackfillIndexTests.schema)
-        let path = dir.path + "/half-bad.csv"
-        try """
-            interaction_id,channel,direction,customer_id,arrived_at,abandoned
-            OK-1,voice,inbound,+44 20 7946 0101,2026-11-16T10:00:00Z,false
-            BAD-1,carrier-pigeon,inbound,+44 20 7946 0102,2026-11-16T10:05:00Z,false
-            """.write(toFile: path, atomically: true, encoding: .utf8)
-        let report = try BackfillIndexTests.importer(dir).importFile(path, into: store)
-        #expect(report.log.rejected == 1 && report.log.inserted == 0)
-        #expect(try textRows(store, "SELECT COUNT(*) FROM contacts") == [["0"]])
+        try BackfillIndexTests.loadHalfBadFile(into: store, dir)
         #expect(try textRows(store, BackfillIndexTests.schema) == before)
     }
 
@@ -72,15 +82,7 @@ struct BackfillIndexTests {
         let failed = try PostgresStore(url: try PostgresTestServer.freshDatabase(base), createWithTimeZone: "Europe/London")
         let before = try textRows(failed, indexes)
         #expect(before.map { $0[0] } == ["contacts_arrived", "contacts_customer", "contacts_pkey"])
-        let path = dir.path + "/half-bad.csv"
-        try """
-            interaction_id,channel,direction,customer_id,arrived_at,abandoned
-            OK-1,voice,inbound,+44 20 7946 0101,2026-11-16T10:00:00Z,false
-            BAD-1,carrier-pigeon,inbound,+44 20 7946 0102,2026-11-16T10:05:00Z,false
-            """.write(toFile: path, atomically: true, encoding: .utf8)
-        let report = try BackfillIndexTests.importer(dir).importFile(path, into: failed)
-        #expect(report.log.rejected == 1 && report.log.inserted == 0)
-        #expect(try textRows(failed, "SELECT COUNT(*) FROM contacts") == [["0"]])
+        try BackfillIndexTests.loadHalfBadFile(into: failed, dir)
         #expect(try textRows(failed, indexes) == before)
 
         // Beyond 10,000 contacts the load drops the secondary indexes, and builds them after the pass.
@@ -93,12 +95,7 @@ struct BackfillIndexTests {
         #expect(try textRows(store, "SELECT COUNT(*) > 5000 FROM contacts WHERE next_inbound_at IS NOT NULL") == [["1"]])
         try NextInboundTests.check(store, file: 0)
         // A second file into a store with contacts: nothing dropped, the values kept right.
-        let second = dir.path + "/later.csv"
-        try """
-            interaction_id,channel,direction,customer_id,arrived_at,abandoned
-            LATER-1,voice,inbound,+44 20 7946 0999,2026-11-20T10:00:00Z,false
-            """.write(toFile: second, atomically: true, encoding: .utf8)
-        #expect(try BackfillIndexTests.importer(dir).importFile(second, into: store).log.inserted == 1)
+        try BackfillIndexTests.loadOneMoreContact(into: store, dir)
         #expect(try textRows(store, indexes) == before)
         try NextInboundTests.check(store, file: 1)
     }
