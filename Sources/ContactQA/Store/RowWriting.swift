@@ -6,6 +6,9 @@ protocol RowWriting: StoreWriter {
     var abandonedFromLegs: Bool { get set }
     /// Some row of the file carried referenced legs, to be numbered by answer time after the file.
     var referencedLegs: Bool { get set }
+    /// The file goes into a store that had no contacts (on one server): the FCR pass then covers every
+    /// customer, so `touched` only matters for what else reads it.
+    var backfill: Bool { get }
 
     /// The ingest id that last wrote this referenced leg, if it is stored.
     mutating func storedLegIngestID(_ row: MappedRow, legRef: String) throws -> Int64?
@@ -20,6 +23,14 @@ protocol RowWriting: StoreWriter {
 }
 
 extension RowWriting {
+    /// Whether marking the row's contact touched is read by anything after the file: the leg summaries
+    /// (`refresh`), abandoned from the legs, the referenced legs' numbers, and — except on a backfill,
+    /// whose FCR pass covers every customer — the FCR pass's customers. A backfill's new contact that
+    /// needs none of these is one statement fewer per row (216,065 rows on SQLite: 0.39 s).
+    func touchIsRead(_ row: MappedRow, refresh: Bool) -> Bool {
+        !backfill || refresh || abandonedFromLegs || row.legRef != nil
+    }
+
     mutating func write(_ row: MappedRow, layout: RowLayout) throws -> (outcome: RowOutcome, duplicate: Bool) {
         if layout.attachesToContacts { return try writeSurvey(row, layout) }
         if layout.abandonedFromLegs { abandonedFromLegs = true }

@@ -541,11 +541,8 @@ private struct PostgresWriter: RowWriting {
             let inserted = try insertOnShards(table: table, contactList: contactList, contactColumns: contactColumns, legColumns: legColumns, rows: rows)
             return try takeOutcomes(batch, inserted: inserted)
         }
-        // What reads `touched` after the file: the leg summaries (refresh = 1), abandoned from the legs,
-        // and the FCR pass's customers, which on a backfill are all of them. So a backfill's new contact
-        // whose summary was written with it is left out unless its abandonment comes from its legs (as
-        // the SQLite store does).
-        let touchesOnlyRefreshed = backfill && !layout.abandonedFromLegs
+        // `touchIsRead` for the batch's rows (new contacts without referenced legs), in its SQL.
+        let touchesOnlyRefreshed = backfill && !layout.abandonedFromLegs && !abandonedFromLegs
         let sql = """
             WITH c AS (INSERT INTO contacts (\(contactList), ingest_id)
                   SELECT \(contactList), $1::bigint FROM \(table) WHERE first = 1 ORDER BY ord
@@ -620,6 +617,7 @@ private struct PostgresWriter: RowWriting {
     }
 
     mutating func touch(_ row: MappedRow, refresh: Bool) throws {
+        guard touchIsRead(row, refresh: refresh) else { return }
         try connection.run("""
             INSERT INTO touched (source, interaction_id, refresh) VALUES ($1, $2, $3)
             ON CONFLICT (source, interaction_id) DO UPDATE SET refresh = GREATEST(touched.refresh, excluded.refresh)
