@@ -39,6 +39,13 @@ package.targets.append(
 
 package.targets.append(
     .systemLibrary(
+        name: "CLibCrypto",
+        providers: [.apt(["libssl-dev"])]
+    )
+)
+
+package.targets.append(
+    .systemLibrary(
         name: "CLibPQ",
         providers: [.apt(["libpq-dev"])]
     )
@@ -53,6 +60,7 @@ package.targets.append(
             "CLibCSV",
             "CRenameExchange",
             "CLibPQ",
+            "CLibCrypto",
             "CZlib",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "GRDB", package: "GRDB.swift"),

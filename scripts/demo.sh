@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs the demo pipeline on the bundled fixtures with the embedded SQLite store.
-# Installs libcsv-dev, libsqlite3-dev, libpq-dev and zlib1g-dev from Debian/Ubuntu packages when they are missing.
+# Installs libcsv-dev, libsqlite3-dev, libpq-dev, libssl-dev and zlib1g-dev from Debian/Ubuntu packages when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-for package in libcsv-dev libsqlite3-dev libpq-dev zlib1g-dev; do
+for package in libcsv-dev libsqlite3-dev libpq-dev libssl-dev zlib1g-dev; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,3 +1,4 @@
+private import CLibCrypto
 import Crypto
 import Foundation
 
@@ -13,8 +14,8 @@ package enum IdentifierKind: String, Sendable, CaseIterable {
 ///
 /// The key is the site's secret: the same identifier gives the same `customer_key` only under the same key.
 ///
-/// `@unchecked Sendable`: the only state is a `SymmetricKey` set once in `init` and only read after,
-/// and swift-crypto does not mark that immutable value type `Sendable` on Linux.
+/// `@unchecked Sendable`: the only state is two SHA-256 contexts set once in `init` and only copied
+/// after (C structs, which Swift does not mark `Sendable`).
 package struct Pseudonymiser: @unchecked Sendable {
     package enum KeyError: Error, CustomStringConvertible {
         case missing
@@ -33,20 +34,45 @@ package struct Pseudonymiser: @unchecked Sendable {
         }
     }
 
-    /// HMAC-SHA256 with the key already absorbed (its inner and outer pads hashed once): each
-    /// identifier copies it and hashes only its own bytes.
-    private let keyed: HMAC<SHA256>
+    /// HMAC-SHA256 (RFC 2104) with the key already absorbed: SHA-256 contexts that have hashed the
+    /// key's inner and outer pads once. Each identifier copies them (plain values, nothing allocated)
+    /// and hashes only its own bytes; this runs once per imported row.
+    private let inner: SHA256_CTX
+    private let outer: SHA256_CTX
 
     package init(keyBytes: [UInt8]) {
-        keyed = HMAC<SHA256>(key: SymmetricKey(data: keyBytes))
+        // A key longer than SHA-256's block is hashed first; a shorter one is padded with zeros.
+        var key = keyBytes.count > 64 ? Array(Crypto.SHA256.hash(data: keyBytes)) : keyBytes
+        key += [UInt8](repeating: 0, count: 64 - key.count)
+        func absorbed(_ pad: UInt8) -> SHA256_CTX {
+            var context = SHA256_CTX()
+            SHA256_Init(&context)
+            let padded = key.map { $0 ^ pad }
+            SHA256_Update(&context, padded, padded.count)
+            return context
+        }
+        inner = absorbed(0x36)
+        outer = absorbed(0x5C)
     }
 
-    /// HMAC-SHA256 of `text` under the key.
-    private func mac(_ text: String) -> HMAC<SHA256>.MAC {
-        var hmac = keyed
+    /// HMAC-SHA256 of `message` under the key: its 32 bytes, passed to `body`.
+    private func mac<R>(_ message: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { digests in
+            let innerDigest = digests.baseAddress!
+            let code = innerDigest + 32
+            var context = inner
+            SHA256_Update(&context, message.baseAddress, message.count)
+            SHA256_Final(innerDigest, &context)
+            context = outer
+            SHA256_Update(&context, innerDigest, 32)
+            SHA256_Final(code, &context)
+            return body(UnsafeRawBufferPointer(start: code, count: 32))
+        }
+    }
+
+    private func mac<R>(_ text: String, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         var text = text
-        text.withUTF8 { hmac.update(data: UnsafeRawBufferPointer($0)) }
-        return hmac.finalize()
+        return text.withUTF8 { mac(UnsafeRawBufferPointer($0), body) }
     }
 
     /// Reads a key file: hexadecimal text of at least 32 bytes.
@@ -75,14 +101,53 @@ package struct Pseudonymiser: @unchecked Sendable {
     func customerKey(for raw: String, kind: IdentifierKind, countryCode: String?, trunkPrefix: String? = nil) -> String? {
         guard let normal = Pseudonymiser.normalise(raw, kind: kind, countryCode: countryCode, trunkPrefix: trunkPrefix) else { return nil }
         // Hex straight from the MAC's bytes: no generic sequence walked, one string made per row.
-        return mac(normal).withUnsafeBytes { hexString(bytes: UnsafeRawBufferPointer(rebasing: $0.prefix(16))) }
+        return mac(normal) { hexString(bytes: UnsafeRawBufferPointer(rebasing: $0.prefix(16))) }
+    }
+
+    /// `customerKey(for:…)` of an identifier read as bytes (valid UTF-8). An international number
+    /// ("+", digits and phone punctuation), the common case, is normalised on the stack and hashed
+    /// from there: the key is the one string made. Anything else goes through `normalise`.
+    func customerKey(bytes raw: UnsafeRawBufferPointer, kind: IdentifierKind, countryCode: String?, trunkPrefix: String? = nil) -> String? {
+        if kind == .auto || kind == .phone, raw.count <= 64 {
+            let key: String?? = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 65) { normal in
+                guard let length = Pseudonymiser.internationalNumber(raw, into: normal) else { return .none }
+                return .some(mac(UnsafeRawBufferPointer(start: normal.baseAddress, count: length)) { hexString(bytes: UnsafeRawBufferPointer(rebasing: $0.prefix(16))) })
+            }
+            if let key { return key }
+        }
+        return customerKey(for: String(decoding: raw, as: UTF8.self), kind: kind, countryCode: countryCode, trunkPrefix: trunkPrefix)
+    }
+
+    /// Writes the normal form of an international number — "+" and its digits — into `out` and
+    /// returns its length; nil unless `raw`, trimmed, starts with "+" and holds only digits and phone
+    /// punctuation, at least 6 digits (what `normalise` reads as a phone number under `auto`).
+    static func internationalNumber(_ raw: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<UInt8>) -> Int? {
+        func blank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
+        var start = 0
+        var end = raw.count
+        while start < end, blank(raw[start]) { start += 1 }
+        while end > start, blank(raw[end - 1]) { end -= 1 }
+        guard start < end, raw[start] == UInt8(ascii: "+"), end - start < out.count else { return nil }
+        out[0] = UInt8(ascii: "+")
+        var length = 1
+        for i in (start + 1)..<end {
+            let b = raw[i]
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                out[length] = b
+                length += 1
+            case UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "."), UInt8(ascii: " "): break
+            default: return nil
+            }
+        }
+        return length - 1 >= 6 ? length : nil
     }
 
     /// A colleague's pseudonymous label for reports whose pipeline hides agent names
     /// (`privacy.agent_names: false`): `agent-` and the first 32 bits of HMAC-SHA256 over `agent:<id>`,
     /// stable across weeks and runs with the same key, and not reversible without it.
     func agentLabel(for id: String) -> String {
-        return "agent-" + hexString(mac("agent:" + id).prefix(4))
+        return "agent-" + mac("agent:" + id) { hexString(bytes: UnsafeRawBufferPointer(rebasing: $0.prefix(4))) }
     }
 
     /// Phone → E.164 (`+441632960000`), email → lower case, anything else → trimmed.

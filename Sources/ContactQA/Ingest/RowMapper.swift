@@ -11,7 +11,7 @@ final class RowMapper {
         let label: String
         /// Further columns joined to `column` with a space.
         let joined: [Int]
-        /// Whether the value goes through `String` (value maps, defaults, text kinds) rather than bytes.
+        /// Whether the value goes through `String` (value maps, defaults, patterns, text) rather than bytes.
         let viaText: Bool
         /// The rule's `extract:` pattern, compiled once.
         let extract: ExtractPattern?
@@ -36,8 +36,7 @@ final class RowMapper {
             self.column = column
             self.label = label
             self.joined = joined
-            viaText = !rule.values.isEmpty || rule.defaultValue != nil || rule.extract != nil
-                || [.text, .identifier].contains(field.kind)
+            viaText = !rule.values.isEmpty || rule.defaultValue != nil || rule.extract != nil || field.kind == .text
             extract = rule.extract.flatMap(ExtractPattern.init)
             kind = field.kind
             if case .derived(let from, let to) = rule.origin { derived = (from, to) } else { derived = nil }
@@ -394,9 +393,14 @@ final class RowMapper {
             // A contact reason is free text a source may fill with whatever an agent typed.
             return .text(field == .contactReason ? redactedReason(value) : value)
         case .identifier:
-            guard let pseudonymiser, let raw = text else { return .null }
-            let key = pseudonymiser.customerKey(for: raw, kind: entry.identifierKind, countryCode: mapping.phoneCountryCode,
-                                                trunkPrefix: mapping.phoneTrunkPrefix)
+            guard let pseudonymiser else { return .null }
+            let key = if let text {
+                pseudonymiser.customerKey(for: text, kind: entry.identifierKind, countryCode: mapping.phoneCountryCode,
+                                          trunkPrefix: mapping.phoneTrunkPrefix)
+            } else {
+                pseudonymiser.customerKey(bytes: bytes, kind: entry.identifierKind, countryCode: mapping.phoneCountryCode,
+                                          trunkPrefix: mapping.phoneTrunkPrefix)
+            }
             return key.map(FieldValue.text) ?? .null
         case .channel:
             // Read from the bytes when they spell a channel (any ASCII case): no string made per row.

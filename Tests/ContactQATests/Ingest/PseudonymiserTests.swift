@@ -47,6 +47,41 @@ struct PseudonymiserTests {
         }
     }
 
+    /// The keyed hash is RFC 2104's HMAC built on OpenSSL's SHA-256; swift-crypto's HMAC is the
+    /// reference, for keys shorter than, equal to and longer than SHA-256's 64-byte block (a longer key
+    /// is hashed first) and messages of 1 to 150 bytes (one and several blocks).
+    @Test(arguments: [32, 64, 65, 100])
+    func keysAreTheReferenceHMACForAnyKeyLength(keyLength: Int) {
+        let keyBytes = (0..<keyLength).map { UInt8(($0 * 37 + 11) & 0xFF) }
+        let key = Pseudonymiser(keyBytes: keyBytes)
+        for length in [1, 13, 55, 56, 63, 64, 65, 119, 150] {
+            let message = String((0..<length).map { Character(Unicode.Scalar(UInt8(0x41 + ($0 * 7) % 26))) })
+            let reference = HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: keyBytes))
+            #expect(key.customerKey(for: message, kind: .other, countryCode: nil) == reference.prefix(16).map { String(format: "%02x", $0) }.joined(),
+                    "key of \(keyLength) bytes, message of \(length)")
+        }
+        let label = HMAC<SHA256>.authenticationCode(for: Data("agent:A7".utf8), using: SymmetricKey(data: keyBytes))
+        #expect(key.agentLabel(for: "A7") == "agent-" + label.prefix(4).map { String(format: "%02x", $0) }.joined())
+    }
+
+    /// An identifier read as bytes (the CSV importer's path, with a stack-only fast path for
+    /// international numbers) gets the same key as the same identifier as text, whichever path it takes.
+    @Test func keysFromBytesAreKeysFromText() {
+        let key = Pseudonymiser(keyBytes: Array(repeating: 7, count: 32))
+        let identifiers = ["+447910143549", " +44 (20) 7946-0001 ", "+44.20.7946.0001", "+1 212 555 0143", "+12345", "+123456", "+",
+                           "+44 20 7946 0001 ext 2", "+44@x.org", "0044 20 7946 0001", "020 7946 0001", "(212) 555-0143",
+                           "Jane.Doe@Example.COM", "  ACC-123 ", "Zoë@Exämple.org", "\t+447700900123\r", "   ", "",
+                           String(repeating: "1", count: 70), "+" + String(repeating: "9", count: 63), "+" + String(repeating: "9", count: 64)]
+        for identifier in identifiers {
+            for kind in IdentifierKind.allCases {
+                for country in [nil, "44", "1", "7", "39"] {
+                    let fromBytes = Array(identifier.utf8).withUnsafeBytes { key.customerKey(bytes: $0, kind: kind, countryCode: country) }
+                    #expect(fromBytes == key.customerKey(for: identifier, kind: kind, countryCode: country), "\(identifier) as \(kind), country \(country ?? "-")")
+                }
+            }
+        }
+    }
+
     @Test func generatedKeysAreOwnerOnlyAndNeverOverwritten() throws {
         let dir = TemporaryDirectory()
         let path = dir.path + "/site.key"

@@ -80,7 +80,7 @@ final class CSVReader {
     }
 
     /// The most bytes the reader has held for records at once; bounded by the longest record, not the file.
-    var retainedCapacity: Int { assembler.capacity }
+    var retainedCapacity: Int { assembler.peakCapacity }
 
     /// Calls `body` with each record in file order, the header included.
     ///
@@ -166,13 +166,12 @@ final class CSVReader {
 
     private func deliverCompletedRows(_ body: (CSVRecord) throws -> Void) throws {
         guard !assembler.completed.isEmpty else { return }
-        try assembler.bytes.withUnsafeBytes { bytes in
-            try assembler.fieldEnds.withUnsafeBufferPointer { ends in
-                var from = 0
-                for row in assembler.completed {
-                    try body(CSVRecord(line: row.line, bytes: bytes, ends: ends, fields: from..<row.fieldEnd))
-                    from = row.fieldEnd
-                }
+        let bytes = assembler.bytes
+        try assembler.fieldEnds.withUnsafeBufferPointer { ends in
+            var from = 0
+            for row in assembler.completed {
+                try body(CSVRecord(line: row.line, bytes: bytes, ends: ends, fields: from..<row.fieldEnd))
+                from = row.fieldEnd
             }
         }
         assembler.compact()
@@ -198,24 +197,33 @@ final class CSVReader {
 ///
 /// Its arena is touched for every field of the file and only ever from the reading thread that owns
 /// the reader, inside libcsv's callbacks or between them, never with two accesses overlapping: the
-/// run-time exclusivity check on each access (a thread-local lookup) is switched off for these four
-/// (about a tenth of reading a file went to it).
-private final class RecordAssembler: LibCSVSink {
+/// run-time exclusivity check on each access (a thread-local lookup) is switched off for these, and
+/// the field bytes live in memory of its own (one `memcpy` per field, no generic append).
+final class RecordAssembler {
     struct Row { var fieldEnd: Int; var line: Int }
 
-    @exclusivity(unchecked) var bytes: [UInt8] = []
+    /// The fields' bytes, back to back: `count` used of `capacity`.
+    private var arena: UnsafeMutableRawPointer
+    @exclusivity(unchecked) private var count = 0
+    @exclusivity(unchecked) private(set) var capacity = 1 << 14
     @exclusivity(unchecked) var fieldEnds: [Int] = []
     @exclusivity(unchecked) var completed: [Row] = []
     @exclusivity(unchecked) var line = 1
     var recordStartLine = 1
-    var capacity = 0
+    /// The most bytes the arena has held at once.
+    private(set) var peakCapacity = 0
     private var inRecord = false
     private var rowFieldStart = 0
 
     init() {
-        bytes.reserveCapacity(1 << 14)
+        arena = .allocate(byteCount: capacity, alignment: 16)
         fieldEnds.reserveCapacity(256)
     }
+
+    deinit { arena.deallocate() }
+
+    /// The arena's bytes in use, valid until the next field or `compact`.
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: arena, count: count) }
 
     var fieldsInRow: Int { fieldEnds.count - rowFieldStart }
 
@@ -230,8 +238,18 @@ private final class RecordAssembler: LibCSVSink {
     }
 
     func field(_ data: UnsafeRawBufferPointer) {
-        bytes.append(contentsOf: data)
-        fieldEnds.append(bytes.count)
+        if count + data.count > capacity {
+            var grown = capacity * 2
+            while count + data.count > grown { grown *= 2 }
+            let bigger = UnsafeMutableRawPointer.allocate(byteCount: grown, alignment: 16)
+            bigger.copyMemory(from: arena, byteCount: count)
+            arena.deallocate()
+            arena = bigger
+            capacity = grown
+        }
+        if let source = data.baseAddress, data.count > 0 { (arena + count).copyMemory(from: source, byteCount: data.count) }
+        count += data.count
+        fieldEnds.append(count)
     }
 
     func rowEnd() {
@@ -242,16 +260,17 @@ private final class RecordAssembler: LibCSVSink {
 
     /// Drops delivered rows, keeping the fields of a row still in progress.
     func compact() {
-        capacity = max(capacity, bytes.capacity)
+        peakCapacity = max(peakCapacity, capacity)
         let consumedFields = completed.last?.fieldEnd ?? 0
         completed.removeAll(keepingCapacity: true)
         guard consumedFields > 0 else { return }
         let consumedBytes = fieldEnds[consumedFields - 1]
         if consumedFields == fieldEnds.count {
-            bytes.removeAll(keepingCapacity: true)
+            count = 0
             fieldEnds.removeAll(keepingCapacity: true)
         } else {
-            bytes.removeSubrange(0..<consumedBytes)
+            memmove(arena, arena + consumedBytes, count - consumedBytes)
+            count -= consumedBytes
             fieldEnds.removeSubrange(0..<consumedFields)
             for i in fieldEnds.indices { fieldEnds[i] -= consumedBytes }
         }

@@ -2,14 +2,6 @@ private import CLibCSV
 
 // Every call into libcsv lives in this file, behind `LibCSVParser`, the one owner of a parser handle.
 
-/// Receives what libcsv parses: field bytes and row ends.
-protocol LibCSVSink: AnyObject {
-    /// A complete field; `bytes` is only valid during the call.
-    func field(_ bytes: UnsafeRawBufferPointer)
-    /// The end of a row.
-    func rowEnd()
-}
-
 /// Why libcsv stopped.
 enum LibCSVFailure: Error, Equatable {
     /// A quote where strict mode forbids one (inside an unquoted field, or after a closing quote).
@@ -21,16 +13,19 @@ enum LibCSVFailure: Error, Equatable {
 }
 
 /// Owns one `csv_parser` and frees it in `deinit`. Not thread-safe: one reader owns it.
+///
+/// What libcsv parses goes straight to a `RecordAssembler` (field bytes and row ends): a concrete
+/// class, called without retaining it, since libcsv calls back once per field of the file.
 final class LibCSVParser {
     /// Allocated once, so that libcsv keeps one address for its state across calls (a stored property
     /// passed with `&` is not promised a stable address).
     private let parser: UnsafeMutablePointer<csv_parser>
-    private let sink: any LibCSVSink
+    private let sink: RecordAssembler
 
     /// - Parameters:
     ///   - delimiter: the field separator byte (`,` `;` tab `|`).
     ///   - strictQuotes: reject stray quotes instead of keeping them as data.
-    init(delimiter: UInt8, strictQuotes: Bool, sink: any LibCSVSink) throws(LibCSVFailure) {
+    init(delimiter: UInt8, strictQuotes: Bool, sink: RecordAssembler) throws(LibCSVFailure) {
         var options = UInt8(CSV_STRICT_FINI)
         if strictQuotes { options |= UInt8(CSV_STRICT) }
         let parser = UnsafeMutablePointer<csv_parser>.allocate(capacity: 1)
@@ -55,14 +50,14 @@ final class LibCSVParser {
     /// Feeds bytes; fields and row ends reach the sink before this returns.
     func parse(_ bytes: UnsafeRawBufferPointer) throws(LibCSVFailure) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        let context = Unmanaged.passUnretained(self).toOpaque()
+        let context = Unmanaged.passUnretained(sink).toOpaque()
         let consumed = csv_parse(parser, base, bytes.count, onField, onRow, context)
         if consumed != bytes.count { throw failure(csv_error(parser)) }
     }
 
     /// Flushes the last row of input that does not end with a newline.
     func finish() throws(LibCSVFailure) {
-        let context = Unmanaged.passUnretained(self).toOpaque()
+        let context = Unmanaged.passUnretained(sink).toOpaque()
         let status = csv_fini(parser, onField, onRow, context)
         if status != 0 {
             let code = csv_error(parser)
@@ -77,24 +72,20 @@ final class LibCSVParser {
         default: .other(String(cString: csv_strerror(code)))
         }
     }
-
-    fileprivate func deliverField(_ data: UnsafeMutableRawPointer?, _ length: Int) {
-        sink.field(UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : length))
-    }
-
-    fileprivate func deliverRowEnd() { sink.rowEnd() }
 }
 
 private func isSpaceOnly(_ c: UInt8) -> Int32 { c == 0x20 ? 1 : 0 }
 
+// The sink outlives every call of `parse` and `finish` (the parser holds it): no retain per callback.
 private func onField(_ data: UnsafeMutableRawPointer?, _ length: Int, _ context: UnsafeMutableRawPointer?) {
     guard let context else { return }
-    Unmanaged<LibCSVParser>.fromOpaque(context).takeUnretainedValue().deliverField(data, length)
+    let bytes = UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : length)
+    Unmanaged<RecordAssembler>.fromOpaque(context)._withUnsafeGuaranteedRef { $0.field(bytes) }
 }
 
 private func onRow(_ terminator: Int32, _ context: UnsafeMutableRawPointer?) {
     guard let context else { return }
-    Unmanaged<LibCSVParser>.fromOpaque(context).takeUnretainedValue().deliverRowEnd()
+    Unmanaged<RecordAssembler>.fromOpaque(context)._withUnsafeGuaranteedRef { $0.rowEnd() }
 }
 
 /// Not `Sendable`: libcsv parser state.
