@@ -11,8 +11,14 @@ final class RowMapper {
         let label: String
         /// Further columns joined to `column` with a space.
         let joined: [Int]
-        /// Whether the value goes through `String` (value maps, defaults, patterns, text) rather than bytes.
+        /// Whether the value goes through `String` (value maps, defaults, patterns) rather than bytes.
         let viaText: Bool
+        /// The one column read as bytes, when the value comes straight from it (no joined columns, no
+        /// text rules, not derived or constant): the common case, read without a string per field.
+        let byteColumn: Int?
+        /// Texts already made for this column: a source writes the same few queues, teams, agents
+        /// and reasons again and again (not ids, which do not repeat).
+        let texts: TextInterner?
         /// The rule's `extract:` pattern, compiled once.
         let extract: ExtractPattern?
         /// What `read` asks of the rule for every row, taken out of it once (reading them through the
@@ -36,7 +42,9 @@ final class RowMapper {
             self.column = column
             self.label = label
             self.joined = joined
-            viaText = !rule.values.isEmpty || rule.defaultValue != nil || rule.extract != nil || field.kind == .text
+            viaText = !rule.values.isEmpty || rule.defaultValue != nil || rule.extract != nil
+            byteColumn = viaText || !joined.isEmpty ? nil : column
+            texts = field.kind == .text && field != .interactionID && field != .recordingRef ? TextInterner() : nil
             extract = rule.extract.flatMap(ExtractPattern.init)
             kind = field.kind
             if case .derived(let from, let to) = rule.origin { derived = (from, to) } else { derived = nil }
@@ -320,19 +328,22 @@ final class RowMapper {
 
     /// Reads one mapped field of a record into its stored form.
     private func read(_ entry: Entry, _ record: CSVRecord) throws(InputError) -> FieldValue {
-        let field = entry.field
-        func fail(_ reason: String) -> InputError {
-            InputError(file: file, position: record.line, field: entry.label, reason: reason)
+        // The common case: one column's bytes, read in place (no closure, no string unless the value is text).
+        if let column = entry.byteColumn {
+            let bytes = record[column]
+            if !ValueParsers.isValidUTF8(bytes) { throw notUTF8(entry, record.line) }
+            if bytes.isEmpty { return .null }
+            return try convert(entry, bytes, text: nil, line: record.line)
         }
+        if entry.isDerived { return .null }
         var text: String?
         var bytes = UnsafeRawBufferPointer(start: nil, count: 0)
-        if entry.isDerived { return .null }
         if let constant = entry.constant {
             text = constant
         } else if let column = entry.column {
             // (No array of the columns built here: this runs for every field of every row.)
             if !ValueParsers.isValidUTF8(record[column]) || entry.joined.contains(where: { !ValueParsers.isValidUTF8(record[$0]) }) {
-                throw fail("\(field.rawValue) is not valid UTF-8 text (declare the file's `encoding:` in the mapping)")
+                throw notUTF8(entry, record.line)
             }
             if entry.joined.isEmpty {
                 bytes = record[column]
@@ -341,13 +352,13 @@ final class RowMapper {
                     .filter { !$0.isEmpty }.joined(separator: " ")
             }
         }
-        // Value maps and defaults work on text; other fields are read from the bytes in place.
+        // Value maps and defaults work on text.
         if entry.viaText {
             // libcsv already trimmed spaces around unquoted fields; spaces inside quotes are data.
             var value = text ?? String(decoding: bytes, as: UTF8.self)
             if !value.isEmpty, let pattern = entry.extract {
                 guard let extracted = pattern.firstCapture(in: value) else {
-                    throw fail("\(field.rawValue): the value does not match the mapping's extract pattern \(entry.rule.extract ?? "")")
+                    throw failure(entry, record.line, "\(entry.field.rawValue): the value does not match the mapping's extract pattern \(entry.rule.extract ?? "")")
                 }
                 value = extracted
             }
@@ -364,15 +375,23 @@ final class RowMapper {
             if text.isEmpty { return .null }
             // Text and identifiers are read from the string itself: no byte copy of it.
             if entry.kind == .text || entry.kind == .identifier {
-                return try convert(entry, UnsafeRawBufferPointer(start: nil, count: 0), text: text, fail)
+                return try convert(entry, UnsafeRawBufferPointer(start: nil, count: 0), text: text, line: record.line)
             }
             let result: Result<FieldValue, InputError> = Array(text.utf8).withUnsafeBytes { buffer in
-                Result { () throws(InputError) in try convert(entry, buffer, text: text, fail) }
+                Result { () throws(InputError) in try convert(entry, buffer, text: text, line: record.line) }
             }
             return try result.get()
         }
         if bytes.isEmpty { return .null }
-        return try convert(entry, bytes, text: nil, fail)
+        return try convert(entry, bytes, text: nil, line: record.line)
+    }
+
+    private func failure(_ entry: Entry, _ line: Int, _ reason: String) -> InputError {
+        InputError(file: file, position: line, field: entry.label, reason: reason)
+    }
+
+    private func notUTF8(_ entry: Entry, _ line: Int) -> InputError {
+        failure(entry, line, "\(entry.field.rawValue) is not valid UTF-8 text (declare the file's `encoding:` in the mapping)")
     }
 
     private func redactedReason(_ value: String) -> String {
@@ -382,16 +401,25 @@ final class RowMapper {
         return redacted
     }
 
-    private func convert(_ entry: Entry, _ bytes: UnsafeRawBufferPointer, text: String?, _ fail: (String) -> InputError) throws(InputError) -> FieldValue {
+    /// The stored text of a text field: the value itself, a contact reason redacted.
+    private func storedText(_ entry: Entry, _ value: String) -> String {
+        // A contact reason is free text a source may fill with whatever an agent typed.
+        entry.field == .contactReason ? redactedReason(value) : value
+    }
+
+    /// A value from `bytes`, or from `text` when the mapping's rules made one (then `bytes` are its UTF-8).
+    private func convert(_ entry: Entry, _ bytes: UnsafeRawBufferPointer, text: String?, line: Int) throws(InputError) -> FieldValue {
         let field = entry.field
         // A value echoed in a message is masked: a shifted column can put a phone number in any field.
         // (Only messages use it: a valid value is read as it is.)
         func shown() -> String { Redactor.display(text ?? String(decoding: bytes, as: UTF8.self)) }
         switch entry.kind {
         case .text:
-            let value = text ?? String(decoding: bytes, as: UTF8.self)
-            // A contact reason is free text a source may fill with whatever an agent typed.
-            return .text(field == .contactReason ? redactedReason(value) : value)
+            if let text { return .text(storedText(entry, text)) }
+            if let texts = entry.texts {
+                return .text(texts.text(for: bytes) { storedText(entry, String(decoding: bytes, as: UTF8.self)) })
+            }
+            return .text(storedText(entry, String(decoding: bytes, as: UTF8.self)))
         case .identifier:
             guard let pseudonymiser else { return .null }
             let key = if let text {
@@ -408,7 +436,7 @@ final class RowMapper {
                 return .text(channel.rawValue)
             }
             guard let channel = Channel(rawValue: (text ?? String(decoding: bytes, as: UTF8.self)).lowercased()) else {
-                throw fail("unknown channel \"\(shown())\"; map it with `values:` to one of \(Channel.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw failure(entry, line, "unknown channel \"\(shown())\"; map it with `values:` to one of \(Channel.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             return .text(channel.rawValue)
         case .direction:
@@ -416,31 +444,34 @@ final class RowMapper {
                 return .text(direction.rawValue)
             }
             guard let direction = Direction(rawValue: (text ?? String(decoding: bytes, as: UTF8.self)).lowercased()) else {
-                throw fail("unknown direction \"\(shown())\"; map it with `values:` to inbound or outbound")
+                throw failure(entry, line, "unknown direction \"\(shown())\"; map it with `values:` to inbound or outbound")
             }
             return .text(direction.rawValue)
         case .boolean:
-            guard let value = ValueParsers.boolean(bytes) else { throw fail("\(field.rawValue): cannot read \"\(shown())\" as true or false") }
+            guard let value = ValueParsers.boolean(bytes) else { throw failure(entry, line, "\(field.rawValue): cannot read \"\(shown())\" as true or false") }
             return .integer(value ? 1 : 0)
         case .integer:
-            guard let value = ValueParsers.integer(bytes) else { throw fail("\(field.rawValue): cannot read \"\(shown())\" as a whole number") }
+            guard let value = ValueParsers.integer(bytes) else { throw failure(entry, line, "\(field.rawValue): cannot read \"\(shown())\" as a whole number") }
             return .integer(value)
         case .seconds:
-            let format = entry.duration
-            guard let value = ValueParsers.duration(bytes, format: format, decimalSeparator: mapping.decimalSeparator) else {
-                throw fail("\(field.rawValue): cannot read \"\(shown())\" as a duration in \(format.rawValue)")
+            guard let value = ValueParsers.duration(bytes, format: entry.duration, decimalSeparator: mapping.decimalSeparator) else {
+                throw failure(entry, line, "\(field.rawValue): cannot read \"\(shown())\" as a duration in \(entry.duration.rawValue)")
             }
             return .real(value)
         case .instant:
-            return .integer(try instant(bytes, format: entry.format, field: field, shown: shown, fail))
+            return .integer(try instant(bytes, entry: entry, line: line, shown: shown()))
         case .version:
             if let number = ValueParsers.integer(bytes), !entry.hasFormat { return .integer(number) }
-            return .integer(try instant(bytes, format: entry.format, field: field, shown: shown, fail))
+            return .integer(try instant(bytes, entry: entry, line: line, shown: shown()))
         }
     }
 
     /// Reads an instant as UTC milliseconds; local times take the mapping's zone, DST-checked.
-    private func instant(_ bytes: UnsafeRawBufferPointer, format: TimestampFormat, field: CanonicalField, shown: () -> String, _ fail: (String) -> InputError) throws(InputError) -> Int64 {
+    /// (`shown` is the value as a message may show it, made only when one is.)
+    private func instant(_ bytes: UnsafeRawBufferPointer, entry: Entry, line: Int, shown: @autoclosure () -> String) throws(InputError) -> Int64 {
+        let field = entry.field
+        let format = entry.format
+        func fail(_ reason: String) -> InputError { failure(entry, line, reason) }
         guard let parsed = format.parse(bytes) else {
             throw fail("\(field.rawValue): cannot read \"\(shown())\" as a timestamp in the format \(format.pattern)")
         }
