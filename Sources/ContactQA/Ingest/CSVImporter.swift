@@ -49,34 +49,16 @@ package struct CSVImporter {
             let pipe = RowPipe<PipedRecord>()
             let digest = Digest()
             let reading = Worker {
-                var mapper: RowMapper?
                 var batch: [PipedRecord] = []
                 batch.reserveCapacity(PipedRecord.batch)
                 do {
-                    try reader.forEachRecord { record in
-                        if mapper == nil {
-                            mapper = try RowMapper(mapping: mapping, header: record, file: name, delimiter: reader.delimiter ?? 0x2C,
-                                                   siteClock: clock, pseudonymiser: pseudonymiser)
-                            if mapping.hasHeader { return }  // without a header the first line is a row like the others
-                        }
-                        guard let mapper else { return }
-                        do {
-                            let row = try mapper.map(record)
-                            let layout = mapper.layout(of: row)
-                            if let (field, reason) = bounds.violation(in: row, layout: layout) {
-                                throw InputError(file: name, position: record.line, field: field, reason: reason)
-                            }
-                            batch.append(.row(row, layout))
-                        } catch let error as InputError {
-                            batch.append(.rejected(error, record: QuarantineFile.raw(record, delimiter: reader.delimiter ?? 0x2C, maskedColumn: mapper.customerColumn,
-                                                                                     columnCount: mapper.columnCount)))
-                        }
+                    try CSVImporter.mapRecords(reader, file: name, mapping: mapping, clock: clock, pseudonymiser: pseudonymiser, bounds: bounds) { item in
+                        batch.append(item)
                         if batch.count == PipedRecord.batch {
                             guard pipe.put(batch) else { throw PipedRecord.Stopped() }
                             batch.removeAll(keepingCapacity: true)
                         }
                     }
-                    if mapper == nil { throw InputError(file: name, reason: "the file holds no header") }
                     if !batch.isEmpty { _ = pipe.put(batch) }
                     digest.sha256 = hasher.finalize().map { pad16($0) }.joined()
                     pipe.close()
@@ -127,28 +109,45 @@ private final class Digest: @unchecked Sendable {
 }
 
 extension CSVImporter {
-    /// Decodes, parses, maps, validates and pseudonymises a file without loading it: the import's
-    /// cost without the store, for the benchmark.
-    /// - Returns: rows mapped and rows rejected.
-    package func parseOnly(_ path: String, siteTimeZone: String) throws -> (rows: Int, rejected: Int) {
-        let name = (path as NSString).lastPathComponent
-        let reader = CSVReader(path: path, options: .init(delimiter: mapping.delimiter, strictQuotes: mapping.strictQuotes, encoding: mapping.encoding))
-        let clock = ZoneClock(identifier: siteTimeZone) ?? .utc
+    /// The reading side of an import: each record of the file parsed, mapped, validated and
+    /// pseudonymised, passed to `emit` as a row or a rejection (with the record as the quarantine shows it).
+    ///
+    /// - Throws: `InputError` for a file that cannot be read as CSV or has no header; whatever `emit` throws.
+    static func mapRecords(_ reader: CSVReader, file name: String, mapping: Mapping, clock: ZoneClock, pseudonymiser: Pseudonymiser?,
+                           bounds: PlausibilityBounds, _ emit: (PipedRecord) throws -> Void) throws {
         var mapper: RowMapper?
-        var rows = 0
-        var rejected = 0
         try reader.forEachRecord { record in
-            guard let mapper else {
+            if mapper == nil {
                 mapper = try RowMapper(mapping: mapping, header: record, file: name, delimiter: reader.delimiter ?? 0x2C,
                                        siteClock: clock, pseudonymiser: pseudonymiser)
-                return
+                if mapping.hasHeader { return }  // without a header the first line is a row like the others
             }
+            guard let mapper else { return }
             do {
-                _ = try mapper.map(record)
-                rows += 1
-            } catch {
-                rejected += 1
+                let row = try mapper.map(record)
+                let layout = mapper.layout(of: row)
+                if let (field, reason) = bounds.violation(in: row, layout: layout) {
+                    throw InputError(file: name, position: record.line, field: field, reason: reason)
+                }
+                try emit(.row(row, layout))
+            } catch let error as InputError {
+                try emit(.rejected(error, record: QuarantineFile.raw(record, delimiter: reader.delimiter ?? 0x2C, maskedColumn: mapper.customerColumn,
+                                                                    columnCount: mapper.columnCount)))
             }
+        }
+        if mapper == nil { throw InputError(file: name, reason: "the file holds no header") }
+    }
+
+    /// Decodes, parses, maps, validates and pseudonymises a file without loading it: the reading side
+    /// of an import alone, for the benchmark.
+    /// - Returns: rows mapped and rows rejected.
+    package func parseOnly(_ path: String, siteTimeZone: String) throws -> (rows: Int, rejected: Int) {
+        let reader = CSVReader(path: path, options: .init(delimiter: mapping.delimiter, strictQuotes: mapping.strictQuotes, encoding: mapping.encoding))
+        var rows = 0
+        var rejected = 0
+        try CSVImporter.mapRecords(reader, file: (path as NSString).lastPathComponent, mapping: mapping, clock: ZoneClock(identifier: siteTimeZone) ?? .utc,
+                                   pseudonymiser: pseudonymiser, bounds: bounds) { item in
+            if case .row = item { rows += 1 } else { rejected += 1 }
         }
         return (rows, rejected)
     }

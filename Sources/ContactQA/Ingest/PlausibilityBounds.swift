@@ -25,33 +25,44 @@ struct PlausibilityBounds: Sendable, Equatable {
     private var earliestMilliseconds: Int64 { Int64(earliest.dayNumber) * 86_400_000 }
     private var endMilliseconds: Int64 { Int64(latest.dayNumber + 1) * 86_400_000 }
 
+    /// What a column's values are checked against.
+    enum Check: Sendable, Equatable {
+        case none, instant, duration, wait
+
+        init(column: String) {
+            switch CanonicalField(rawValue: column)?.kind {
+            case .instant: self = .instant
+            case .seconds: self = column == CanonicalField.waitSeconds.rawValue ? .wait : .duration
+            default: self = .none
+            }
+        }
+    }
+
     /// The first value of a mapped row outside the bounds, as (canonical column, reason); nil when all hold.
     func violation(in row: MappedRow, layout: RowLayout) -> (field: String, reason: String)? {
         // Per row, on the load's hot path: no arrays built, only the values checked in place.
-        if let contact = row.contact, let problem = violation(in: contact, columns: layout.contactColumns) { return problem }
-        if let problem = violation(in: row.legValues, columns: layout.legColumns) { return problem }
+        if let contact = row.contact, let problem = violation(in: contact, columns: layout.contactColumns, checks: layout.contactChecks) { return problem }
+        if let problem = violation(in: row.legValues, columns: layout.legColumns, checks: layout.legChecks) { return problem }
         // A version that is a timestamp (ms since 2000) must not lie in the future: it would outrank every later correction.
-        for version in [row.version, row.legVersion] {
-            if let v = version, v >= earliestMilliseconds, v >= endMilliseconds {
-                return ("version", "the record's update time \(PlausibilityBounds.show(v)) lies after \(latest), the last plausible day")
-            }
-        }
+        if let problem = versionProblem(row.version) ?? versionProblem(row.legVersion) { return ("version", problem) }
         return nil
     }
 
-    private func violation(in values: [FieldValue], columns: [String]) -> (field: String, reason: String)? {
-        for (column, value) in zip(columns, values) {
-            switch value {
-            case .integer(let ms):
-                // Only instants are checked as instants (an integer column such as nps is not one).
-                guard ms < earliestMilliseconds || ms >= endMilliseconds, CanonicalField(rawValue: column)?.kind == .instant,
-                      let reason = instantProblem(ms) else { continue }
-                return (column, reason)
-            case .real(let seconds):
-                guard !seconds.isFinite || seconds > min(maximumWaitSeconds, maximumDurationSeconds),
-                      CanonicalField(rawValue: column)?.kind == .seconds else { continue }
-                let limit = column == CanonicalField.waitSeconds.rawValue ? maximumWaitSeconds : maximumDurationSeconds
+    private func versionProblem(_ version: Int64?) -> String? {
+        guard let v = version, v >= earliestMilliseconds, v >= endMilliseconds else { return nil }
+        return "the record's update time \(PlausibilityBounds.show(v)) lies after \(latest), the last plausible day"
+    }
+
+    private func violation(in values: [FieldValue], columns: [String], checks: [Check]) -> (field: String, reason: String)? {
+        for i in values.indices {
+            switch (checks[i], values[i]) {
+            case (.instant, .integer(let ms)):
+                guard ms < earliestMilliseconds || ms >= endMilliseconds, let reason = instantProblem(ms) else { continue }
+                return (columns[i], reason)
+            case (.duration, .real(let seconds)), (.wait, .real(let seconds)):
+                let limit = checks[i] == .wait ? maximumWaitSeconds : maximumDurationSeconds
                 if !seconds.isFinite || seconds > limit {
+                    let column = columns[i]
                     return (column, "\(column) is \(seconds.isFinite ? formatSeconds(seconds) + " s" : "not a number"), beyond the plausible "
                             + "\(formatSeconds(limit)) s (\(Int(limit / 86_400)) days; a site sets its own in the pipeline's bounds:)")
                 }

@@ -55,9 +55,12 @@ package struct MappedRow: Sendable {
 /// The store columns a file provides, fixed for the whole file: absent columns are left untouched.
 package struct RowLayout: Sendable, Equatable {
     /// Contact columns other than `source` and `interaction_id`.
-    var contactColumns: [String]
+    let contactColumns: [String]
     /// Leg columns other than `source`, `interaction_id` and `leg`.
     let legColumns: [String]
+    /// How each column's values are bounded, found once rather than for every row.
+    let contactChecks: [PlausibilityBounds.Check]
+    let legChecks: [PlausibilityBounds.Check]
     /// Where `legColumns` hold the leg's agent and team (a single-leg contact's closing agent and
     /// team), found once rather than for every row.
     let legAgentIndex: Int?
@@ -70,6 +73,8 @@ package struct RowLayout: Sendable, Equatable {
     package init(contactColumns: [String], legColumns: [String], attachesToContacts: Bool = false, abandonedFromLegs: Bool = false) {
         self.contactColumns = contactColumns
         self.legColumns = legColumns
+        contactChecks = contactColumns.map(PlausibilityBounds.Check.init(column:))
+        legChecks = legColumns.map(PlausibilityBounds.Check.init(column:))
         legAgentIndex = legColumns.firstIndex(of: "agent_id")
         legTeamIndex = legColumns.firstIndex(of: "team")
         self.attachesToContacts = attachesToContacts
