@@ -88,6 +88,8 @@ final class RowMapper {
     private let deriveAbandoned: Bool
     private let deriveWait: Bool
     private let deriveTalk: Bool
+    /// Whether the mapping reads a CSAT scale's maximum (its minimum then follows from it).
+    private let hasCsatMax: Bool
     private let carriesLegs: Bool
     /// Index of the customer identifier column, masked in quarantined records.
     let customerColumn: Int?
@@ -159,6 +161,7 @@ final class RowMapper {
             && !provided.isDisjoint(with: [.answeredAt, .agentID, .talkSeconds])
         deriveWait = !provided.contains(.waitSeconds) && provided.contains(.answeredAt)
         deriveTalk = !provided.contains(.talkSeconds) && provided.contains(.answeredAt) && provided.contains(.endedAt)
+        hasCsatMax = provided.contains(.csatMax)
         carriesLegs = provided.contains { $0.isLegField && $0 != .queue && $0 != .leg }
             || (deriveTalk)
 
@@ -261,7 +264,7 @@ final class RowMapper {
         if deriveTalk {
             if let a = answered, let e = parsedInstants[.endedAt] { values[.talkSeconds] = .real(Double(e - a) / 1000) } else { values[.talkSeconds] = .null }
         }
-        if provided.contains(.csatMax), values[.csatMin] == nil || values[.csatMin] == .null, let max = values[.csatMax]?.integerValue {
+        if hasCsatMax, values[.csatMin] == nil || values[.csatMin] == .null, let max = values[.csatMax]?.integerValue {
             values[.csatMin] = .integer(max == 1 ? 0 : 1)
         }
 
