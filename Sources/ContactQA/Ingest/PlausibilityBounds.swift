@@ -54,7 +54,7 @@ struct PlausibilityBounds: Sendable, Equatable {
     }
 
     private func violation(in values: [FieldValue], columns: [String], checks: [Check]) -> (field: String, reason: String)? {
-        for i in values.indices {
+        for i in 0..<min(values.count, checks.count) {
             switch (checks[i], values[i]) {
             case (.instant, .integer(let ms)):
                 guard ms < earliestMilliseconds || ms >= endMilliseconds, let reason = instantProblem(ms) else { continue }
