@@ -63,7 +63,8 @@ struct PlausibilityBounds: Sendable, Equatable {
                 let limit = checks[i] == .wait ? maximumWaitSeconds : maximumDurationSeconds
                 if !seconds.isFinite || seconds > limit {
                     let column = columns[i]
-                    return (column, "\(column) is \(seconds.isFinite ? formatSeconds(seconds) + " s" : "not a number"), beyond the plausible "
+                    // The value is masked like any echoed input: a customer's number shifted into the column reads as seconds.
+                    return (column, "\(column) is \(seconds.isFinite ? Redactor.display(formatSeconds(seconds)) + " s" : "not a number"), beyond the plausible "
                             + "\(formatSeconds(limit)) s (\(Int(limit / 86_400)) days; a site sets its own in the pipeline's bounds:)")
                 }
             default: continue

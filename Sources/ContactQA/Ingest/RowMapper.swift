@@ -307,22 +307,26 @@ final class RowMapper {
         }
         for field in RowMapper.durations {
             if let v = values[field]?.realValue, v < 0 {
-                throw error(record, field, "\(field.rawValue) is negative (\(formatSeconds(v)) s)")
+                throw error(record, field, "\(field.rawValue) is negative (\(Redactor.display(formatSeconds(v))) s)")
             }
         }
         if let nps = values[.nps]?.integerValue, !(0...10).contains(nps) {
-            throw error(record, .nps, "nps must be 0–10, found \(nps)")
+            throw error(record, .nps, "nps must be 0–10, found \(shown(nps))")
         }
         if let csat = values[.csat]?.integerValue {
             guard let max = values[.csatMax]?.integerValue else {
                 throw error(record, .csat, "csat needs its scale: map csat_max (or csat_scale)")
             }
             let min = values[.csatMin]?.integerValue ?? 1
-            guard min < max else { throw error(record, .csatMax, "csat scale \(min)–\(max) is empty") }
-            guard csat >= min, csat <= max else { throw error(record, .csat, "csat \(csat) is outside its scale \(min)–\(max)") }
+            guard min < max else { throw error(record, .csatMax, "csat scale \(shown(min))–\(shown(max)) is empty") }
+            guard csat >= min, csat <= max else { throw error(record, .csat, "csat \(shown(csat)) is outside its scale \(shown(min))–\(shown(max))") }
         }
-        if let leg = values[.leg]?.integerValue, leg < 1 { throw error(record, .leg, "leg numbers start at 1, found \(leg)") }
+        if let leg = values[.leg]?.integerValue, leg < 1 { throw error(record, .leg, "leg numbers start at 1, found \(shown(leg))") }
     }
+
+    /// A number from input as a message may show it: a customer's number shifted into a numeric
+    /// column reads as a number too, and is masked like any echoed value.
+    private func shown(_ number: Int64) -> String { Redactor.display(String(number)) }
 
     private func error(_ record: CSVRecord, _ field: CanonicalField, _ reason: String) -> InputError {
         let label = entries.first { $0.field == field }?.label ?? field.rawValue

@@ -26,7 +26,13 @@ struct PlausibilityTests {
             PlausibilityTests.row("y0001", arrived: "0001-01-01T00:00:00Z"),
             PlausibilityTests.row("y1999", arrived: "1999-12-31T23:59:59Z"),
             PlausibilityTests.row("tomorrow2", arrived: "2026-11-19T00:00:00Z"),
+            // A customer's number shifted into a duration: rejected, and the number is not echoed.
+            PlausibilityTests.row("shifted", wait: "+447700900123"),
+            PlausibilityTests.row("negshift", talk: "-447700900123"),
         ]
+        let scores = ["interaction_id,channel,direction,arrived_at,abandoned,transferred,escalated,nps,csat,csat_scale",
+                      "npsshift,voice,inbound,2026-11-17T09:00:00Z,false,false,false,447700900123,,",
+                      "csatshift,voice,inbound,2026-11-17T09:00:00Z,false,false,false,,+447700900123,5"]
         let file = dir.write("bounds.csv", ([PlausibilityTests.header] + rows).joined(separator: "\n") + "\n")
         var mapping = Mapping.canonical
         mapping.rejectionThreshold = 1
@@ -34,7 +40,7 @@ struct PlausibilityTests {
         importer.bounds = PlausibilityBounds(asOf: LocalDate(iso: "2026-11-17")!)
         let report = try importer.importFile(file, into: store)
         #expect(report.log.inserted == 2)
-        #expect(report.log.rejected == 8)
+        #expect(report.log.rejected == 10)
         let quarantine = try String(contentsOfFile: try #require(report.quarantinePath), encoding: .utf8)
         for expected in [
             "bounds.csv,4,wait_s,\"wait_s: cannot read \"\"-1e300\"\" as a duration in seconds\"",
@@ -45,10 +51,19 @@ struct PlausibilityTests {
             "bounds.csv,9,arrived_at,\"0001-01-01T00:00:00Z is before 2000-01-01, the earliest plausible day",
             "bounds.csv,10,arrived_at,\"1999-12-31T23:59:59Z is before 2000-01-01",
             "bounds.csv,11,arrived_at,\"2026-11-19T00:00:00Z is after 2026-11-18",
+            "bounds.csv,12,wait_s,\"wait_s is [masked] s, beyond the plausible 2592000 s (30 days",
+            "bounds.csv,13,talk_s,talk_s is negative ([masked] s),",
         ] {
             #expect(quarantine.contains(expected), "\(expected)\n\(quarantine)")
         }
         #expect(!quarantine.contains("7700900123"))
+        #expect(!report.sampleRejections.map(\.description).joined().contains("7700900123"))
+
+        let scored = try importer.importFile(dir.write("scores.csv", scores.joined(separator: "\n") + "\n"), into: store)
+        let reasons = try String(contentsOfFile: try #require(scored.quarantinePath), encoding: .utf8)
+        #expect(reasons.contains("scores.csv,2,nps,\"nps must be 0–10, found [masked]\","), "\(reasons)")
+        #expect(reasons.contains("scores.csv,3,csat,csat [masked] is outside its scale 1–5,"), "\(reasons)")
+        #expect(!reasons.contains("7700900123") && !scored.sampleRejections.map(\.description).joined().contains("7700900123"))
     }
 
     @Test func aHugeZendeskReplyTimeIsARejectedRecord() throws {
