@@ -119,6 +119,7 @@ package struct TimestampFormat: Sendable, Equatable, CustomStringConvertible {
     /// Reads a timestamp; nil when the bytes do not follow the pattern or name an impossible date or time.
     package func parse(_ bytes: UnsafeRawBufferPointer) -> Parsed? {
         if let epochScale { return parseEpoch(bytes, scale: epochScale) }
+        if pattern == "iso8601", let utc = TimestampFormat.utcSeconds(bytes) { return utc }
         var state = State()
         var i = 0
         guard TimestampFormat.match(tokens, bytes, &i, &state), i == bytes.count else { return nil }
@@ -133,6 +134,26 @@ package struct TimestampFormat: Sendable, Equatable, CustomStringConvertible {
         let days = Int64(LocalDate(year: state.year, month: state.month, day: state.day).dayNumber)
         let seconds = days * 86_400 + Int64(hour * 3600 + state.minute * 60 + min(state.second, 59))
         return Parsed(localMilliseconds: seconds * 1000 + Int64(state.millisecond), offsetSeconds: state.offset)
+    }
+
+    /// ISO 8601's most common form, `2026-11-17T09:00:00Z` (every instant of a canonical export), read
+    /// at its fixed positions: what the pattern gives for it, without walking the tokens. Nil for any
+    /// other form or an impossible date or time (the pattern then decides).
+    private static func utcSeconds(_ b: UnsafeRawBufferPointer) -> Parsed? {
+        guard b.count == 20, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "T"), b[13] == UInt8(ascii: ":"),
+              b[16] == UInt8(ascii: ":"), b[19] == UInt8(ascii: "Z") else { return nil }
+        func pair(_ i: Int) -> Int? {
+            let high = b[i] &- 0x30, low = b[i + 1] &- 0x30
+            return high < 10 && low < 10 ? Int(high) * 10 + Int(low) : nil
+        }
+        guard let century = pair(0), let yy = pair(2), let month = pair(5), let day = pair(8),
+              let hour = pair(11), let minute = pair(14), let second = pair(17) else { return nil }
+        let year = century * 100 + yy
+        guard (1...12).contains(month), day >= 1, day <= LocalDate.daysIn(month: month, year: year),
+              hour < 24, minute < 60, second < 61 else { return nil }
+        let days = Int64(LocalDate(year: year, month: month, day: day).dayNumber)
+        let seconds = days * 86_400 + Int64(hour * 3600 + minute * 60 + min(second, 59))
+        return Parsed(localMilliseconds: seconds * 1000, offsetSeconds: 0)
     }
 
     private struct State {

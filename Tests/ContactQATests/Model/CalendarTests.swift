@@ -94,6 +94,26 @@ struct TimestampFormatTests {
         #expect(parse("iso8601", "yesterday") == nil)
         #expect(TimestampFormat("no letters") == nil)
     }
+
+    /// `iso8601` reads its most common form at fixed positions; the same pattern spelled out (which
+    /// walks its tokens) is the reference, for valid instants, impossible ones and near misses.
+    @Test func theFixedUTCFormIsReadAsThePatternReadsIt() {
+        var texts = ["2026-11-17T09:00:00Z", "2024-02-29T23:59:59Z", "2023-02-29T12:00:00Z", "2026-12-31T23:59:60Z",
+                     "2026-13-01T00:00:00Z", "2026-00-10T00:00:00Z", "2026-01-00T00:00:00Z", "2026-01-01T24:00:00Z",
+                     "2026-01-01T10:60:00Z", "2026-01-01T10:00:61Z", "2026-01-01 10:00:00Z", "2026-01-01t10:00:00Z",
+                     "2026-01-01T10:00:00z", "2026-01-0aT10:00:00Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z",
+                     "2026/01/01T10:00:00Z", "2026-01-01T10:00:00+", "2026-01-01T10:00:0Z"]
+        var generator = SplitMix64(seed: 7)
+        for _ in 0..<2000 {
+            let y = 1990 + Int(generator.next() % 60), m = 1 + Int(generator.next() % 13), d = 1 + Int(generator.next() % 31)
+            let h = Int(generator.next() % 25), mi = Int(generator.next() % 61), s = Int(generator.next() % 62)
+            texts.append(String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, h, mi, s))
+        }
+        for text in texts {
+            #expect(parse("iso8601", text) == parse("yyyy-MM-dd[THH:mm[:ss[.S]]][XXX]", text), "\(text)")
+        }
+        #expect(parse("iso8601", "2026-11-17T09:00:00Z") == TimestampFormat.Parsed(localMilliseconds: utcMillis("2026-11-17T09:00:00Z"), offsetSeconds: 0))
+    }
 }
 
 @Suite("Value parsers")
