@@ -53,31 +53,53 @@ package struct MappedRow: Sendable {
 }
 
 /// The store columns a file provides, fixed for the whole file: absent columns are left untouched.
+///
+/// Every row carries its layout to the store's thread; the arrays live in one shared object, so a
+/// row's copy is one reference, not four arrays retained and released per row.
 package struct RowLayout: Sendable, Equatable {
+    private final class Columns: Sendable {
+        let contact: [String]
+        let leg: [String]
+        let contactChecks: [PlausibilityBounds.Check]
+        let legChecks: [PlausibilityBounds.Check]
+        let legAgentIndex: Int?
+        let legTeamIndex: Int?
+
+        init(contact: [String], leg: [String]) {
+            self.contact = contact
+            self.leg = leg
+            contactChecks = contact.map(PlausibilityBounds.Check.init(column:))
+            legChecks = leg.map(PlausibilityBounds.Check.init(column:))
+            legAgentIndex = leg.firstIndex(of: "agent_id")
+            legTeamIndex = leg.firstIndex(of: "team")
+        }
+    }
+
+    private let columns: Columns
     /// Contact columns other than `source` and `interaction_id`.
-    let contactColumns: [String]
+    var contactColumns: [String] { columns.contact }
     /// Leg columns other than `source`, `interaction_id` and `leg`.
-    let legColumns: [String]
+    var legColumns: [String] { columns.leg }
     /// How each column's values are bounded, found once rather than for every row.
-    let contactChecks: [PlausibilityBounds.Check]
-    let legChecks: [PlausibilityBounds.Check]
+    var contactChecks: [PlausibilityBounds.Check] { columns.contactChecks }
+    var legChecks: [PlausibilityBounds.Check] { columns.legChecks }
     /// Where `legColumns` hold the leg's agent and team (a single-leg contact's closing agent and
     /// team), found once rather than for every row.
-    let legAgentIndex: Int?
-    let legTeamIndex: Int?
+    var legAgentIndex: Int? { columns.legAgentIndex }
+    var legTeamIndex: Int? { columns.legTeamIndex }
     /// Survey responses: the rows update existing contacts, or wait for them, and never create one.
     var attachesToContacts = false
     /// A contact is abandoned exactly when it has no leg (sources whose contact records do not say).
     var abandonedFromLegs = false
 
     package init(contactColumns: [String], legColumns: [String], attachesToContacts: Bool = false, abandonedFromLegs: Bool = false) {
-        self.contactColumns = contactColumns
-        self.legColumns = legColumns
-        contactChecks = contactColumns.map(PlausibilityBounds.Check.init(column:))
-        legChecks = legColumns.map(PlausibilityBounds.Check.init(column:))
-        legAgentIndex = legColumns.firstIndex(of: "agent_id")
-        legTeamIndex = legColumns.firstIndex(of: "team")
+        columns = Columns(contact: contactColumns, leg: legColumns)
         self.attachesToContacts = attachesToContacts
         self.abandonedFromLegs = abandonedFromLegs
+    }
+
+    package static func == (a: RowLayout, b: RowLayout) -> Bool {
+        (a.columns === b.columns || (a.contactColumns == b.contactColumns && a.legColumns == b.legColumns))
+            && a.attachesToContacts == b.attachesToContacts && a.abandonedFromLegs == b.abandonedFromLegs
     }
 }
