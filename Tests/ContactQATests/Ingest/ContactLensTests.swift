@@ -92,6 +92,10 @@ struct ContactLensTests {
             (#"{"JobStatus": "COMPLETED", "Channel": "VOICE", "CustomerMetadata": {"ContactId": "x"}, "ConversationCharacteristics": {"Sentiment": {"OverallSentiment": {"CUSTOMER": 9}}}}"#,
              "ConversationCharacteristics.Sentiment.OverallSentiment.CUSTOMER", "9 is not a sentiment score between -5 and 5"),
             (#"{"Channel": "VOICE"}"#, "JobStatus", "is missing"),
+            // A value echoed in the reason is masked: a customer's number in the wrong field stays out of the log.
+            (#"{"JobStatus": "COMPLETED", "Channel": "+44 7700 900123", "CustomerMetadata": {"ContactId": "x"}}"#, "Channel", #"is "[masked]"; VOICE or CHAT expected"#),
+            (#"{"JobStatus": "COMPLETED", "Channel": "VOICE", "CustomerMetadata": {"ContactId": "x"}, "ConversationCharacteristics": {"Sentiment": {"OverallSentiment": {"CUSTOMER": 447700900123}}}}"#,
+             "ConversationCharacteristics.Sentiment.OverallSentiment.CUSTOMER", "[masked] is not a sentiment score between -5 and 5"),
         ] {
             let path = dir.write("bad_analysis.json", content)
             #expect(throws: InputError(file: "bad_analysis.json", position: 1, unit: .record, field: field, reason: reason)) {

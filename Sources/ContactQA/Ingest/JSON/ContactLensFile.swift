@@ -40,20 +40,20 @@ struct ConversationAnalytics: Equatable, Sendable {
         guard let metadata = top["CustomerMetadata"] as? [String: Any] else { throw fail("CustomerMetadata", "is missing") }
         guard let contactID = metadata["ContactId"] as? String, !contactID.isEmpty else { throw fail("CustomerMetadata.ContactId", "is missing") }
         guard let channel = top["Channel"] as? String, ["VOICE", "CHAT"].contains(channel) else {
-            throw fail("Channel", "is \(top["Channel"].map { "\"\($0)\"" } ?? "missing"); VOICE or CHAT expected")
+            throw fail("Channel", "is \(top["Channel"].map { "\"\(Redactor.display("\($0)"))\"" } ?? "missing"); VOICE or CHAT expected")
         }
         let characteristics = top["ConversationCharacteristics"] as? [String: Any] ?? [:]
         func milliseconds(_ path: String, _ value: Any?) throws -> Int64? {
             guard let value else { return nil }
             guard let number = value as? NSNumber, number.doubleValue >= 0, number.doubleValue < 1e12 else {
-                throw fail(path, "\(value) is not a duration in milliseconds")
+                throw fail(path, "\(Redactor.display("\(value)")) is not a duration in milliseconds")
             }
             return number.int64Value
         }
         func score(_ path: String, _ value: Any?) throws -> Double? {
             guard let value else { return nil }
             guard let number = value as? NSNumber, (-5...5).contains(number.doubleValue) else {
-                throw fail(path, "\(value) is not a sentiment score between -5 and 5")
+                throw fail(path, "\(Redactor.display("\(value)")) is not a sentiment score between -5 and 5")
             }
             return number.doubleValue
         }
@@ -64,7 +64,7 @@ struct ConversationAnalytics: Equatable, Sendable {
         let interruptions = characteristics["Interruptions"] as? [String: Any]
         var count: Int?
         if let total = interruptions?["TotalCount"] {
-            guard let n = total as? NSNumber, n.intValue >= 0 else { throw fail("ConversationCharacteristics.Interruptions.TotalCount", "\(total) is not a count") }
+            guard let n = total as? NSNumber, n.intValue >= 0 else { throw fail("ConversationCharacteristics.Interruptions.TotalCount", "\(Redactor.display("\(total)")) is not a count") }
             count = n.intValue
         }
         let categories = (top["Categories"] as? [String: Any])?["MatchedCategories"] as? [String] ?? []
