@@ -92,6 +92,29 @@ struct PlausibilityTests {
         #expect(report.sampleRejections.first?.description.contains("is negative (-1e+300 s)") == true, "\(report.sampleRejections)")
     }
 
+    /// A contact attribute is whatever a flow wrote into it: a customer's number there is rejected
+    /// with the attribute named and the number masked in the reason, never echoed.
+    @Test func aCustomersNumberInACTRAttributeIsNotEchoed() throws {
+        let dir = TemporaryDirectory()
+        let store = try makeStore(dir)
+        let lines = try String(contentsOfFile: fixture("amazon-connect/ctr-2026-11-17.jsonl"), encoding: .utf8).split(separator: "\n")
+            .filter { $0.contains(#""csat":"4""#) }
+        try #require(lines.count >= 2)
+        let file = dir.write("ctr.jsonl", [
+            lines[0].replacingOccurrences(of: #""csat":"4""#, with: #""csat":"call +44 7700 900123""#),
+            lines[1].replacingOccurrences(of: #""csat":"4""#, with: #""csat":"+447700900123""#),
+        ].joined(separator: "\n") + "\n")
+        var importer = JSONImporter(mapper: AmazonConnectMapper(), pseudonymiser: testKey, quarantineDirectory: dir.path + "/q")
+        importer.rejectionThreshold = 1
+        let report = try importer.importFile(file, into: store)
+        #expect(report.log.rejected == 2)
+        let reasons = report.sampleRejections.map(\.description)
+        #expect(reasons.contains { $0.contains("Attributes.csat") && $0.contains("expected a whole number, found") }, "\(reasons)")
+        #expect(reasons.contains { $0.contains("Attributes.csat") && $0.contains("csat [masked] is outside its scale 1–5") }, "\(reasons)")
+        let quarantine = try String(contentsOfFile: try #require(report.quarantinePath), encoding: .utf8)
+        #expect(!(reasons.joined() + quarantine).contains("900123"), "\(reasons)\n\(quarantine)")
+    }
+
     @Test func numericFlagsOutsideTheirRangeAreUsageErrors() throws {
         let dir = TemporaryDirectory()
         let store = dir.path + "/s.sqlite"

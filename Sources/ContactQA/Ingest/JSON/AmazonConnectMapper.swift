@@ -44,11 +44,11 @@ package struct AmazonConnectMapper: JSONRecordMapper {
         let method = try f.string("InitiationMethod") ?? "INBOUND"
         if AmazonConnectMapper.skippedMethods.contains(method) { return [] }
         guard AmazonConnectMapper.inboundMethods.contains(method) || AmazonConnectMapper.outboundMethods.contains(method) else {
-            throw f.error("InitiationMethod", "unknown InitiationMethod \"\(method)\"")
+            throw f.error("InitiationMethod", "unknown InitiationMethod \"\(f.shown(method))\"")
         }
         let channelName = try f.requiredString("Channel")
         guard let channel = AmazonConnectMapper.channels[channelName] else {
-            throw f.error("Channel", "unknown Channel \"\(channelName)\"; Connect sends VOICE, CHAT, TASK or EMAIL")
+            throw f.error("Channel", "unknown Channel \"\(f.shown(channelName))\"; Connect sends VOICE, CHAT, TASK or EMAIL")
         }
         guard let initiated = try f.instant("InitiationTimestamp") else { throw f.error("InitiationTimestamp", "InitiationTimestamp is missing") }
         let initial = try f.string("InitialContactId")
@@ -59,7 +59,7 @@ package struct AmazonConnectMapper: JSONRecordMapper {
         let connected = try f.instant("Agent.ConnectedToAgentTimestamp")
         let disconnected = try f.instant("DisconnectTimestamp")
         for path in ["Agent.AgentInteractionDuration", "Agent.CustomerHoldDuration", "Agent.AfterContactWorkDuration", "Queue.Duration"] {
-            if let v = try f.number(path), v < 0 { throw f.error(path, "\(path) is negative (\(formatSeconds(v)) s)") }
+            if let v = try f.number(path), v < 0 { throw f.error(path, "\(path) is negative (\(f.shown(formatSeconds(v))) s)") }
         }
         if let c = connected, let e = enqueued, c < e { throw f.error("Agent.ConnectedToAgentTimestamp", "the agent connected before the contact was queued") }
         if let d = disconnected, d < initiated { throw f.error("DisconnectTimestamp", "disconnected before it was initiated") }
@@ -92,18 +92,18 @@ package struct AmazonConnectMapper: JSONRecordMapper {
             b.contact("transferred", .integer(try f.string("NextContactId") == nil && !external ? 0 : 1))
             if let csat = try attributeInteger(f, csatAttribute) {
                 let scale = try attributeInteger(f, csatScaleAttribute) ?? 5
-                guard csat >= (scale == 1 ? 0 : 1), csat <= scale else { throw f.error("Attributes.\(csatAttribute)", "csat \(csat) is outside its scale 1–\(scale)") }
+                guard csat >= (scale == 1 ? 0 : 1), csat <= scale else { throw f.error("Attributes.\(csatAttribute)", "csat \(f.shown(csat)) is outside its scale 1–\(f.shown(scale))") }
                 b.contact("csat", .integer(csat))
                 b.contact("csat_min", .integer(scale == 1 ? 0 : 1))
                 b.contact("csat_max", .integer(scale))
             }
             if let nps = try attributeInteger(f, npsAttribute) {
-                guard (0...10).contains(nps) else { throw f.error("Attributes.\(npsAttribute)", "nps must be 0–10, found \(nps)") }
+                guard (0...10).contains(nps) else { throw f.error("Attributes.\(npsAttribute)", "nps must be 0–10, found \(f.shown(nps))") }
                 b.contact("nps", .integer(nps))
             }
             if let notice = try f.string("Attributes.\(monitoringNoticeAttribute)") {
                 guard let value = Array(notice.utf8).withUnsafeBytes({ ValueParsers.boolean($0) }) else {
-                    throw f.error("Attributes.\(monitoringNoticeAttribute)", "expected true or false, found \"\(notice)\"")
+                    throw f.error("Attributes.\(monitoringNoticeAttribute)", "expected true or false, found \"\(f.shown(notice))\"")
                 }
                 b.contact("monitoring_notice", .integer(value ? 1 : 0))
             }
@@ -136,7 +136,7 @@ package struct AmazonConnectMapper: JSONRecordMapper {
     private func attributeInteger(_ f: JSONFields, _ name: String) throws(InputError) -> Int64? {
         guard let text = try f.string("Attributes.\(name)") else { return nil }
         guard let value = Int64(text.trimmingCharacters(in: .whitespaces)) else {
-            throw f.error("Attributes.\(name)", "expected a whole number, found \"\(text)\"")
+            throw f.error("Attributes.\(name)", "expected a whole number, found \"\(f.shown(text))\"")
         }
         return value
     }

@@ -59,7 +59,7 @@ package struct GenesysConversationMapper: JSONRecordMapper {
         guard let start = try f.instant("conversationStart") else { throw f.error("conversationStart", "conversationStart is missing") }
         guard let participants = f.value("participants") as? [[String: Any]] else { throw f.error("participants", "participants is missing or not a list") }
         var direction = try f.string("originatingDirection") ?? "inbound"
-        guard direction == "inbound" || direction == "outbound" else { throw f.error("originatingDirection", "expected inbound or outbound, found \"\(direction)\"") }
+        guard direction == "inbound" || direction == "outbound" else { throw f.error("originatingDirection", "expected inbound or outbound, found \"\(f.shown(direction))\"") }
         // A dialler campaign's conversation (a session with `outboundCampaignId`) is outbound work, even
         // when a preview reached the agent as a callback marked inbound.
         let campaign = participants.contains { ($0["sessions"] as? [[String: Any]] ?? []).contains { $0["outboundCampaignId"] is String } }

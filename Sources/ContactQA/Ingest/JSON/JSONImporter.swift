@@ -90,6 +90,10 @@ struct JSONFields {
     let number: Int
     let file: String
 
+    /// A value from the record as a reason may quote it: masked like any echoed input (an identifier
+    /// can arrive in any field), and cut at 60 characters.
+    func shown(_ value: some CustomStringConvertible) -> String { Redactor.display(String(value.description.prefix(60))) }
+
     func error(_ path: String, _ reason: String) -> InputError {
         InputError(file: file, position: number, unit: .record, field: path, reason: reason)
     }
@@ -131,10 +135,10 @@ struct JSONFields {
     func instant(_ path: String) throws(InputError) -> Int64? {
         guard let text = try string(path) else { return nil }
         guard let parsed = Array(text.utf8).withUnsafeBytes({ TimestampFormat.iso8601.parse($0) }) else {
-            throw error(path, "cannot read \"\(text)\" as an ISO-8601 timestamp")
+            throw error(path, "cannot read \"\(shown(text))\" as an ISO-8601 timestamp")
         }
         guard let offset = parsed.offsetSeconds else {
-            throw error(path, "\"\(text)\" has no time zone (Z or ±hh:mm); the source's timestamps are UTC with a zone")
+            throw error(path, "\"\(shown(text))\" has no time zone (Z or ±hh:mm); the source's timestamps are UTC with a zone")
         }
         return parsed.localMilliseconds - Int64(offset) * 1000
     }

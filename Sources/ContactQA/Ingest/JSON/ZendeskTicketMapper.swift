@@ -77,7 +77,7 @@ package struct ZendeskTicketMapper: JSONRecordMapper {
         if let minutes = firstReply, minutes < 0 { throw f.error("metric_set.reply_time_in_minutes.calendar", "negative reply time") }
         // Past a year the number is no reply time (and would overflow an instant); the bounds then name the plausible limit.
         if let minutes = firstReply, !(minutes <= 525_600) {
-            throw f.error("metric_set.reply_time_in_minutes.calendar", "a reply time of \(formatSeconds(minutes)) minutes is not plausible (more than a year)")
+            throw f.error("metric_set.reply_time_in_minutes.calendar", "a reply time of \(f.shown(formatSeconds(minutes))) minutes is not plausible (more than a year)")
         }
         b.contact("wait_s", firstReply.map { .real($0 * 60) } ?? .null)
         b.contact("abandoned", .integer(0))
@@ -104,7 +104,7 @@ package struct ZendeskTicketMapper: JSONRecordMapper {
         case "good": b.contact("csat", .integer(1)); b.contact("csat_min", .integer(0)); b.contact("csat_max", .integer(1))
         case "bad": b.contact("csat", .integer(0)); b.contact("csat_min", .integer(0)); b.contact("csat_max", .integer(1))
         case nil, "offered", "unoffered": break
-        case let other?: throw f.error("satisfaction_rating.score", "unknown satisfaction score \"\(other)\"; Zendesk sends good, bad, offered or unoffered")
+        case let other?: throw f.error("satisfaction_rating.score", "unknown satisfaction score \"\(f.shown(other))\"; Zendesk sends good, bad, offered or unoffered")
         }
         b.contact("version", updated.fieldValue)
         if let assignee = f.value("assignee_id").map({ "\($0)" }) {
