@@ -204,12 +204,12 @@ package struct EvaluationImporter {
                 switch text {
                 case "yes", "y", "1", "true": rating = 1
                 case "no", "n", "0", "false": rating = 0
-                default: throw InputError(file: file, position: row.line, field: "rating", reason: "evaluation \(id): \(criterionID) is rated yes or no, not \"\(text)\"")
+                default: throw InputError(file: file, position: row.line, field: "rating", reason: "evaluation \(id): \(criterionID) is rated yes or no, not \"\(Redactor.display(text))\"")
                 }
             } else {
                 guard let value = Double(text), value >= criterion.min, value <= criterion.max else {
                     throw InputError(file: file, position: row.line, field: "rating",
-                                     reason: "evaluation \(id): \(criterionID) rating \"\(text)\" is off its scale \(formatSeconds(criterion.min))–\(formatSeconds(criterion.max))")
+                                     reason: "evaluation \(id): \(criterionID) rating \"\(Redactor.display(text))\" is off its scale \(formatSeconds(criterion.min))–\(formatSeconds(criterion.max))")
                 }
                 rating = value
             }

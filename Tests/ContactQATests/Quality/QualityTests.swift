@@ -143,13 +143,18 @@ struct QualityTests {
             "B4,C1,1,A1,Q1,2026-11-24,voice-standard,1,smile,3,",
             "B5,C1,1,A1,Q1,2026-11-24,voice-standard,1,greeting,7,",
             "B6,C1,1,A1,Q1,2026-11-24,voice-standard,1,accuracy,NA,",
+            "B7,C1,1,A1,Q1,2026-11-24,voice-standard,1,greeting,447700900123,",
             "OK,C4,1,A2,Q1,2026-11-24,voice-standard,1,accuracy,4,",
         ].joined(separator: "\n") + "\n")
         var importer = EvaluationImporter(quarantineDirectory: dir.path + "/q")
         importer.rejectionThreshold = 1
         let report = try importer.importFile(file, into: store)
-        #expect(report.log.rejected == 6)
-        #expect(report.sampleRejections.map(\.reason) == [
+        #expect(report.log.rejected == 7)
+        // A customer's number in the rating column is masked in the reason as in the record.
+        let quarantined = try String(contentsOfFile: try #require(report.quarantinePath), encoding: .utf8)
+        #expect(quarantined.contains("evaluation B7: greeting rating \"\"[masked]\"\" is off its scale 0–4"), "\(quarantined)")
+        #expect(!quarantined.contains("900123"))
+        #expect(report.sampleRejections.prefix(5).map(\.reason) == [
             "evaluation B1: no handled leg 1 of interaction NOPE in the store (an unknown interaction)",
             "evaluation B2: scorecard voice-standard version 9 is not registered (contactqa ingest --source scorecard FILE)",
             "evaluation B3: the evaluator A1 evaluated their own contact",
