@@ -99,21 +99,25 @@ package struct Pseudonymiser: @unchecked Sendable {
     /// The stored key of an identifier: the first 128 bits of HMAC-SHA256 over its normal form, as hex.
     /// Nil when the identifier is empty after normalising.
     func customerKey(for raw: String, kind: IdentifierKind, countryCode: String?, trunkPrefix: String? = nil) -> String? {
-        guard let normal = Pseudonymiser.normalise(raw, kind: kind, countryCode: countryCode, trunkPrefix: trunkPrefix) else { return nil }
-        // Hex straight from the MAC's bytes: no generic sequence walked, one string made per row.
-        return mac(normal) { hexString(bytes: UnsafeRawBufferPointer(rebasing: $0.prefix(16))) }
+        guard var normal = Pseudonymiser.normalise(raw, kind: kind, countryCode: countryCode, trunkPrefix: trunkPrefix) else { return nil }
+        return normal.withUTF8 { key(of: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The stored key of a normal form: the first 128 bits of its MAC in hex, written straight from the
+    /// MAC's bytes (one string made per row).
+    private func key(of normal: UnsafeRawBufferPointer) -> String {
+        mac(normal) { hexString(bytes: UnsafeRawBufferPointer(rebasing: $0.prefix(16))) }
     }
 
     /// `customerKey(for:…)` of an identifier read as bytes (valid UTF-8). An international number
     /// ("+", digits and phone punctuation), the common case, is normalised on the stack and hashed
     /// from there: the key is the one string made. Anything else goes through `normalise`.
     func customerKey(bytes raw: UnsafeRawBufferPointer, kind: IdentifierKind, countryCode: String?, trunkPrefix: String? = nil) -> String? {
-        if kind == .auto || kind == .phone, raw.count <= 64 {
-            let key: String?? = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 65) { normal in
-                guard let length = Pseudonymiser.internationalNumber(raw, into: normal) else { return .none }
-                return .some(mac(UnsafeRawBufferPointer(start: normal.baseAddress, count: length)) { hexString(bytes: UnsafeRawBufferPointer(rebasing: $0.prefix(16))) })
-            }
-            if let key { return key }
+        if kind == .auto || kind == .phone, raw.count <= 64,
+           let key = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 65, { normal -> String? in
+               Pseudonymiser.internationalNumber(raw, into: normal).map { key(of: UnsafeRawBufferPointer(start: normal.baseAddress, count: $0)) }
+           }) {
+            return key
         }
         return customerKey(for: String(decoding: raw, as: UTF8.self), kind: kind, countryCode: countryCode, trunkPrefix: trunkPrefix)
     }

@@ -76,10 +76,6 @@ final class RowMapper {
     private let mapping: Mapping
     private let clock: ZoneClock
     private let pseudonymiser: Pseudonymiser?
-    /// Contact reasons already redacted in this file: a source writes the same few reasons again and
-    /// again, so each distinct text goes through the recognisers once (bounded, for free-text reasons).
-    /// (Used by the one thread that maps the file: no run-time exclusivity check on each row's lookup.)
-    @exclusivity(unchecked) private var redactedReasons: [String: String] = [:]
     let columnCount: Int
     private let entries: [Entry]
     /// The entries whose value is derived from two instants, read after the others.
@@ -401,17 +397,15 @@ final class RowMapper {
         failure(entry, line, "\(entry.field.rawValue) is not valid UTF-8 text (declare the file's `encoding:` in the mapping)")
     }
 
-    private func redactedReason(_ value: String) -> String {
-        if let known = redactedReasons[value] { return known }
-        let redacted = Redactor(countryCode: mapping.phoneCountryCode).redact(value)
-        if redactedReasons.count < 10_000 { redactedReasons[value] = redacted }
-        return redacted
-    }
-
-    /// The stored text of a text field: the value itself, a contact reason redacted.
-    private func storedText(_ entry: Entry, _ value: String) -> String {
-        // A contact reason is free text a source may fill with whatever an agent typed.
-        entry.field == .contactReason ? redactedReason(value) : value
+    /// The stored text of a text field, from its UTF-8: the value itself, a contact reason redacted (free
+    /// text a source may fill with whatever an agent typed). A column whose values repeat makes each
+    /// distinct text once, so a reason goes through the recognisers once per distinct text (`Entry.texts`).
+    private func storedText(_ entry: Entry, _ utf8: UnsafeRawBufferPointer) -> String {
+        func make() -> String {
+            let value = String(decoding: utf8, as: UTF8.self)
+            return entry.field == .contactReason ? Redactor(countryCode: mapping.phoneCountryCode).redact(value) : value
+        }
+        return entry.texts?.text(for: utf8, make: make) ?? make()
     }
 
     /// A value from `bytes`, or from `text` when the mapping's rules made one (then `bytes` are its UTF-8).
@@ -422,11 +416,8 @@ final class RowMapper {
         func shown() -> String { Redactor.display(text ?? String(decoding: bytes, as: UTF8.self)) }
         switch entry.kind {
         case .text:
-            if let text { return .text(storedText(entry, text)) }
-            if let texts = entry.texts {
-                return .text(texts.text(for: bytes) { storedText(entry, String(decoding: bytes, as: UTF8.self)) })
-            }
-            return .text(storedText(entry, String(decoding: bytes, as: UTF8.self)))
+            guard var text else { return .text(storedText(entry, bytes)) }
+            return .text(text.withUTF8 { storedText(entry, UnsafeRawBufferPointer($0)) })
         case .identifier:
             guard let pseudonymiser else { return .null }
             let key = if let text {
