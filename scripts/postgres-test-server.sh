@@ -27,6 +27,19 @@ bin_dir() {
   ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1
 }
 
+# Starts the server of data directory $1 on port $2; when it does not come up, the end of its log
+# goes to stderr (a port taken by another program, say), and the script fails.
+run_server() {
+  local dir="$1" port="$2" bin
+  bin="$(bin_dir)"
+  if ! as_server_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=off -c max_connections=200" start >/dev/null; then
+    echo "the PostgreSQL test server on port $port did not start; the end of $dir/server.log:" >&2
+    tail -n 20 "$dir/server.log" >&2 || true
+    exit 1
+  fi
+}
+
 # One server: data directory $1, port $2, with the database `contactqa`.
 start_server() {
   local dir="$1" port="$2" bin
@@ -42,8 +55,7 @@ start_server() {
   [ "$(id -u)" -eq 0 ] && chown postgres "$dir/pwfile"
   as_server_user "$bin/initdb" -D "$dir/data" -U contactqa --pwfile="$dir/pwfile" \
     --auth-local=scram-sha-256 --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
-  as_server_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=off -c max_connections=200" start >/dev/null
+  run_server "$dir" "$port"
   PGPASSWORD="$password" "$bin/psql" -q -h 127.0.0.1 -p "$port" -U contactqa -d postgres -c "CREATE DATABASE contactqa" >/dev/null
 }
 
@@ -81,8 +93,7 @@ crash)
   ;;
 restart)
   # The server started again on its kept data directory, after `crash`.
-  as_server_user "$(bin_dir)/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=off -c max_connections=200" start >/dev/null
+  run_server "$dir" "$port"
   ;;
 stop)
   for i in $(seq 1 "$shard_count"); do stop_server "$dir-shard$i"; done
