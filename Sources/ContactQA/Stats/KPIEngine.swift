@@ -98,16 +98,11 @@ package struct KPIEngine {
             // Every contact and leg falls in exactly one group (null included), so the total is the sum
             // of the groups: one pass over the data instead of two.
             let contactRows = try store.contactAggregates(query)
-            let legRows = try store.legAggregates(query)
+            let (legRows, legTotal) = try store.groupedLegAggregates(query)
             let contacts = Dictionary(contactRows.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
             let legs = Dictionary(legRows.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
             let keys = Set(contacts.keys).union(legs.keys).sorted(by: KPIEngine.keyOrder)
             groups = keys.map { KPIGroup(key: $0, kpis: KPISet(contacts: contacts[$0], legs: legs[$0])) }
-            // Quantiles computed in the database do not merge: the total's come from one more query.
-            let legTotal = legRows.contains { $0.quantiles != nil }
-                ? try store.legAggregates(AggregateQuery(fromUTC: query.fromUTC, toUTC: query.toUTC, clock: query.clock, groupBy: [],
-                                                         parameters: parameters)).first
-                : LegAggregate(merging: legRows)
             total = KPISet(contacts: contactRows.reduce(into: ContactAggregate(key: [])) { $0.add($1) }, legs: legTotal)
         }
         return KPIReport(period: period, asOf: asOf, parameters: parameters,

@@ -158,6 +158,23 @@ package protocol ContactStore: AnyObject {
     /// dimension), for a roll-up that gives quantiles in total and by week. Nil when the store computes
     /// quantiles itself and ships one row per group (`legAggregates` then carries them).
     func legRollup(_ query: AggregateQuery) throws -> LegRollup?
+
+    /// The groups' legs with their median and p90 handle time, and the legs of all the groups
+    /// together: what a grouped report needs. A store that streams its groups holds one group's
+    /// values at a time (and the total's distinct values), not every group's.
+    func groupedLegAggregates(_ query: AggregateQuery) throws -> (groups: [LegAggregate], total: LegAggregate?)
+}
+
+extension ContactStore {
+    /// From `legAggregates`: the total merges the groups' values, or, when the store computed the
+    /// quantiles itself (they do not merge), comes from one more query without the grouping.
+    package func groupedLegAggregates(_ query: AggregateQuery) throws -> (groups: [LegAggregate], total: LegAggregate?) {
+        let groups = try legAggregates(query)
+        guard groups.contains(where: { $0.quantiles != nil }) else { return (groups, LegAggregate(merging: groups)) }
+        let total = try legAggregates(AggregateQuery(fromUTC: query.fromUTC, toUTC: query.toUTC, clock: query.clock, groupBy: [],
+                                                     parameters: query.parameters)).first
+        return (groups, total)
+    }
 }
 
 /// SQL that both backends run, for the stages beyond ingest and KPIs (sampling, quality, trends,
