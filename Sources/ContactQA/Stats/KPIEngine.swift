@@ -92,13 +92,12 @@ package struct KPIEngine {
         let query = AggregateQuery(fromUTC: period.fromUTC, toUTC: period.toUTC, clock: period.clock, groupBy: groupBy, parameters: parameters)
         var groups: [KPIGroup] = []
         let total: KPISet
+        let (contactRows, legRows, legTotal) = try store.reportAggregates(query)
         if groupBy.isEmpty {
-            total = KPISet(contacts: try store.contactAggregates(query).first, legs: try store.legAggregates(query).first)
+            total = KPISet(contacts: contactRows.first, legs: legTotal)
         } else {
             // Every contact and leg falls in exactly one group (null included), so the total is the sum
             // of the groups: one pass over the data instead of two.
-            let contactRows = try store.contactAggregates(query)
-            let (legRows, legTotal) = try store.groupedLegAggregates(query)
             let contacts = Dictionary(contactRows.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
             let legs = Dictionary(legRows.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
             let keys = Set(contacts.keys).union(legs.keys).sorted(by: KPIEngine.keyOrder)
@@ -156,8 +155,9 @@ package struct KPIRollup {
         self.parameters = parameters
         self.asOf = asOf
         let query = AggregateQuery(fromUTC: span.fromUTC, toUTC: span.toUTC, clock: span.clock, groupBy: grain, parameters: parameters)
-        contacts = try store.contactAggregates(query)
-        if let rollup = try store.legRollup(query) {
+        let (contacts, rollup) = try store.rollupAggregates(query)
+        self.contacts = contacts
+        if let rollup {
             legs = rollup.legs
             weekHandleTimes = rollup.weekHandleTimes
             mergeable = true

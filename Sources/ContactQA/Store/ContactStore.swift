@@ -163,9 +163,29 @@ package protocol ContactStore: AnyObject {
     /// together: what a grouped report needs. A store that streams its groups holds one group's
     /// values at a time (and the total's distinct values), not every group's.
     func groupedLegAggregates(_ query: AggregateQuery) throws -> (groups: [LegAggregate], total: LegAggregate?)
+
+    /// What a report of `query` reads: `contactAggregates`, and the legs — grouped, `groupedLegAggregates`;
+    /// without a grouping, `legAggregates`' one row as the total — which a store may compute at once.
+    func reportAggregates(_ query: AggregateQuery) throws -> (contacts: [ContactAggregate], legs: [LegAggregate], legTotal: LegAggregate?)
+
+    /// What a roll-up reads, `contactAggregates` and `legRollup`, which a store may compute at once.
+    func rollupAggregates(_ query: AggregateQuery) throws -> (contacts: [ContactAggregate], legs: LegRollup?)
 }
 
 extension ContactStore {
+    /// One after the other.
+    package func reportAggregates(_ query: AggregateQuery) throws -> (contacts: [ContactAggregate], legs: [LegAggregate], legTotal: LegAggregate?) {
+        let contacts = try contactAggregates(query)
+        if query.groupBy.isEmpty { return (contacts, [], try legAggregates(query).first) }
+        let (groups, total) = try groupedLegAggregates(query)
+        return (contacts, groups, total)
+    }
+
+    /// One after the other.
+    package func rollupAggregates(_ query: AggregateQuery) throws -> (contacts: [ContactAggregate], legs: LegRollup?) {
+        (try contactAggregates(query), try legRollup(query))
+    }
+
     /// From `legAggregates`: the total merges the groups' values, or, when the store computed the
     /// quantiles itself (they do not merge), comes from one more query without the grouping.
     package func groupedLegAggregates(_ query: AggregateQuery) throws -> (groups: [LegAggregate], total: LegAggregate?) {

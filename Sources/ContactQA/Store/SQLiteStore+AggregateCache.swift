@@ -45,8 +45,10 @@ extension SQLiteStore {
 
     /// The kept result of `statement` when it is still valid; else `compute`'s, kept when this store
     /// keeps aggregates (`prepareAggregateCache`) and nothing changed while it ran.
-    func cachedAggregate<T>(_ statement: String, encode: (T, inout CacheWriter) -> Void, decode: (inout CacheReader) throws -> T,
-                            compute: () throws -> T) throws -> T {
+    /// - Parameter connection: the connection that reads the entry, computes, and keeps the result.
+    func cachedAggregate<T>(_ statement: String, on connection: DatabaseQueue? = nil, encode: (T, inout CacheWriter) -> Void,
+                            decode: (inout CacheReader) throws -> T, compute: () throws -> T) throws -> T {
+        let queue = connection ?? self.queue
         let key = hexString(SHA256.hash(data: Data("\(SQLiteStore.aggregateCacheFormat)\n\(statement)".utf8)))
         let (state, payload) = try queue.read { db -> ((dirty: Int, generation: Int64), Data?) in
             let row = try Row.fetchOne(db, sql: "SELECT dirty, generation FROM aggregate_cache_state")

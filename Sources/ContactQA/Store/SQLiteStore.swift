@@ -33,6 +33,12 @@ package final class SQLiteStore: ContactStore {
         ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("quarantine")
     }
     let queue: DatabaseQueue
+    /// How `queue` was opened, for the second connection.
+    private let openPath: String
+    private let configuration: Configuration
+    /// A second connection, opened on first use, so that a report's contacts and legs statements run
+    /// on two cores at once (`bothAtOnce`).
+    private var secondConnection: DatabaseQueue?
     /// Opened read-only (a folder this process cannot write to).
     let isReadOnly: Bool
     /// Whether aggregates computed through this handle are kept for later runs (`prepareAggregateCache`).
@@ -78,6 +84,8 @@ package final class SQLiteStore: ContactStore {
             }
         }
         isReadOnly = configuration.readonly
+        self.openPath = openPath
+        self.configuration = configuration
         queue = try DatabaseQueue(path: openPath, configuration: configuration)
         let migrator = SQLiteStore.migrator
         if try queue.read({ try migrator.hasBeenSuperseded($0) }) { throw OpenError.newerSchema(path: path) }
@@ -440,7 +448,51 @@ package final class SQLiteStore: ContactStore {
 
     // MARK: Aggregates
 
+    /// Runs `first` on this thread with `queue` and, at the same time, `second` on a thread of its own
+    /// with the second connection. Each statement reads its own snapshot, as two calls one after the
+    /// other do (WAL: readers never wait for each other, nor for a writer).
+    func bothAtOnce<A, B>(_ first: (DatabaseQueue) throws -> A, _ second: @escaping (DatabaseQueue) throws -> B) throws -> (A, B) {
+        let connection: DatabaseQueue
+        if let secondConnection {
+            connection = secondConnection
+        } else {
+            connection = try DatabaseQueue(path: openPath, configuration: configuration)
+            secondConnection = connection
+        }
+        let box = ResultBox<B>()
+        let worker = Worker { box.result = Result { try second(connection) } }
+        let a: A
+        do {
+            a = try first(queue)
+        } catch {
+            worker.wait()
+            throw error
+        }
+        worker.wait()
+        guard let b = box.result else { preconditionFailure("the worker returned without a result") }
+        return (a, try b.get())
+    }
+
+    package func reportAggregates(_ query: AggregateQuery) throws -> (contacts: [ContactAggregate], legs: [LegAggregate], legTotal: LegAggregate?) {
+        if query.groupBy.isEmpty {
+            let (contacts, legs) = try bothAtOnce({ try self.contactAggregates(query, on: $0) }, { try self.legAggregates(query, on: $0) })
+            return (contacts, [], legs.first)
+        }
+        let (contacts, legs) = try bothAtOnce({ try self.contactAggregates(query, on: $0) }, { try self.groupedLegAggregates(query, on: $0) })
+        return (contacts, legs.groups, legs.total)
+    }
+
+    package func rollupAggregates(_ query: AggregateQuery) throws -> (contacts: [ContactAggregate], legs: LegRollup?) {
+        let (contacts, legs) = try bothAtOnce({ try self.contactAggregates(query, on: $0) }, { try self.legRollup(query, on: $0) })
+        return (contacts, legs)
+    }
+
     package func contactAggregates(_ query: AggregateQuery) throws -> [ContactAggregate] {
+        try contactAggregates(query, on: queue)
+    }
+
+    /// - Parameter connection: `queue`, or the second connection when the statement runs beside another.
+    func contactAggregates(_ query: AggregateQuery, on connection: DatabaseQueue) throws -> [ContactAggregate] {
         let keys = query.groupBy.map { SQLiteStore.keyExpression($0, contactLevel: true, query) }
         let p = query.parameters
         let thresholds = Channel.allCases.map { "WHEN '\($0.rawValue)' THEN \(p.serviceLevelThreshold(for: $0))" }.joined(separator: " ")
@@ -463,10 +515,10 @@ package final class SQLiteStore: ContactStore {
             WHERE direction = 'inbound' AND arrived_at >= ? AND arrived_at < ?
             \(keys.isEmpty ? "" : "GROUP BY " + (1...keys.count).map(String.init).joined(separator: ", "))
             """
-        return try cachedAggregate("contacts\n" + sql + "\n\(query.fromUTC) \(query.toUTC)",
+        return try cachedAggregate("contacts\n" + sql + "\n\(query.fromUTC) \(query.toUTC)", on: connection,
                                    encode: { rows, w in w.int(rows.count); for row in rows { row.encode(&w) } },
                                    decode: { r in try (0..<r.count()).map { _ in try ContactAggregate(decoding: &r) } }) {
-            try queue.read { db in
+            try connection.read { db in
                 var result: [ContactAggregate] = []
                 let cursor = try Row.fetchCursor(db, sql: sql, arguments: [query.fromUTC, query.toUTC, query.fromUTC, query.toUTC])
                 while let row = try cursor.next() {
@@ -542,11 +594,15 @@ package final class SQLiteStore: ContactStore {
     }
 
     package func legAggregates(_ query: AggregateQuery) throws -> [LegAggregate] {
-        try cachedAggregate("legs\n" + SQLiteStore.handleTimeSQL(query) + "\n\(query.fromUTC) \(query.toUTC)",
+        try legAggregates(query, on: queue)
+    }
+
+    func legAggregates(_ query: AggregateQuery, on connection: DatabaseQueue) throws -> [LegAggregate] {
+        try cachedAggregate("legs\n" + SQLiteStore.handleTimeSQL(query) + "\n\(query.fromUTC) \(query.toUTC)", on: connection,
                             encode: { rows, w in w.int(rows.count); for row in rows { row.encode(&w) } },
                             decode: { r in try (0..<r.count()).map { _ in try LegAggregate(decoding: &r) } }) {
             var result: [LegAggregate] = []
-            try forEachHandleTime(query) { key, h, n in
+            try forEachHandleTime(query, on: connection) { key, h, n in
                 if result.last?.key != key { result.append(LegAggregate(key: key)) }
                 result[result.count - 1].add(h, legs: n)
             }
@@ -561,7 +617,11 @@ package final class SQLiteStore: ContactStore {
     /// the total). Same numbers as merging the groups: the moments are added in the same order, the
     /// quantiles come from the same multisets.
     package func groupedLegAggregates(_ query: AggregateQuery) throws -> (groups: [LegAggregate], total: LegAggregate?) {
-        try cachedAggregate("grouped legs\n" + SQLiteStore.handleTimeSQL(query) + "\n\(query.fromUTC) \(query.toUTC)",
+        try groupedLegAggregates(query, on: queue)
+    }
+
+    func groupedLegAggregates(_ query: AggregateQuery, on connection: DatabaseQueue) throws -> (groups: [LegAggregate], total: LegAggregate?) {
+        try cachedAggregate("grouped legs\n" + SQLiteStore.handleTimeSQL(query) + "\n\(query.fromUTC) \(query.toUTC)", on: connection,
                             encode: { result, w in
                                 w.int(result.groups.count)
                                 for group in result.groups {
@@ -597,7 +657,7 @@ package final class SQLiteStore: ContactStore {
                 groups.append(group)
                 current = nil
             }
-            try forEachHandleTime(query) { key, h, n in
+            try forEachHandleTime(query, on: connection) { key, h, n in
                 if current?.key != key {
                     close()
                     current = LegAggregate(key: key)
@@ -612,7 +672,11 @@ package final class SQLiteStore: ContactStore {
     }
 
     package func legRollup(_ query: AggregateQuery) throws -> LegRollup? {
-        try cachedAggregate("leg roll-up\n" + SQLiteStore.handleTimeSQL(query) + "\n\(query.fromUTC) \(query.toUTC)",
+        try legRollup(query, on: queue)
+    }
+
+    func legRollup(_ query: AggregateQuery, on connection: DatabaseQueue) throws -> LegRollup {
+        try cachedAggregate("leg roll-up\n" + SQLiteStore.handleTimeSQL(query) + "\n\(query.fromUTC) \(query.toUTC)", on: connection,
                             encode: { rollup, w in
                                 w.int(rollup.legs.count)
                                 for row in rollup.legs { row.encode(&w) }
@@ -634,7 +698,7 @@ package final class SQLiteStore: ContactStore {
                             }) {
             var rollup = LegRollup()
             var weeks: [GroupValue?: [Double: Int]] = [:]
-            try forEachHandleTime(query) { key, h, n in
+            try forEachHandleTime(query, on: connection) { key, h, n in
                 if rollup.legs.last?.key != key { rollup.legs.append(LegAggregate(key: key)) }
                 rollup.legs[rollup.legs.count - 1].handle.add(h, count: n)
                 weeks[key.first ?? nil, default: [:]][h, default: 0] += n
@@ -665,9 +729,9 @@ package final class SQLiteStore: ContactStore {
 
     /// The legs' handle times group by group in key order, each distinct value ascending with the
     /// number of legs that have it.
-    func forEachHandleTime(_ query: AggregateQuery, _ body: ([GroupValue?], Double, Int) throws -> Void) throws {
+    func forEachHandleTime(_ query: AggregateQuery, on connection: DatabaseQueue, _ body: ([GroupValue?], Double, Int) throws -> Void) throws {
         let count = query.groupBy.count
-        try queue.read { db in
+        try connection.read { db in
             let scan = try SQLiteStore.periodHoldsMostContacts(db, from: query.fromUTC, to: query.toUTC)
             let cursor = try Row.fetchCursor(db, sql: SQLiteStore.handleTimeSQL(query, scanContacts: scan), arguments: [query.fromUTC, query.toUTC])
             var key: [GroupValue?] = []
@@ -1022,3 +1086,9 @@ extension FieldValue {
 /// Not `Sendable`: one connection (GRDB DatabaseQueue) used by one command at a time.
 @available(*, unavailable)
 extension SQLiteStore: Sendable {}
+
+/// What a worker thread hands back. `@unchecked Sendable`: written by the worker before it ends,
+/// read by its caller only after `Worker.wait()`.
+private final class ResultBox<T>: @unchecked Sendable {
+    var result: Result<T, any Error>?
+}

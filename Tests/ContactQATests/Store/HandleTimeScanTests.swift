@@ -38,7 +38,7 @@ struct HandleTimeScanTests {
                 #expect(try store.rows(scanned, arguments) == rows, "\(groupBy)")
                 // What the engine reads (through whichever plan it chose) is the same.
                 var read: [String] = []
-                try store.forEachHandleTime(query) { key, handle, count in read.append("\(key) \(handle) \(count)") }
+                try store.forEachHandleTime(query, on: store.queue) { key, handle, count in read.append("\(key) \(handle) \(count)") }
                 #expect(read.count == rows.count)
             }
         }
