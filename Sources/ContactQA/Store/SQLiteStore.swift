@@ -284,6 +284,11 @@ package final class SQLiteStore: ContactStore {
             try db.execute(sql: "DELETE FROM temp.touched")
             try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS fcr_customers (customer_key TEXT PRIMARY KEY) WITHOUT ROWID")
             try db.execute(sql: "DELETE FROM temp.fcr_customers")
+            // The load's big sorts (the next-inbound pass's, the indexes built after a backfill) may use
+            // SQLite's helper threads: what they produce does not depend on the order of equal keys.
+            // Reports never do, since their sums would then add rows in another order.
+            try db.execute(sql: "PRAGMA threads = \(SQLiteStore.loadSortThreads)")
+            defer { try? db.execute(sql: "PRAGMA threads = 0") }
             var decision = LoadDecision.rollback
             do {
                 try db.inTransaction {
@@ -328,6 +333,11 @@ package final class SQLiteStore: ContactStore {
         }
         return result
     }
+
+    /// Helper threads for a load's sorts: one per core beyond the first, at most 3. With two cores (one
+    /// helper), the next-inbound pass's sort of 1M contacts takes 1.47–1.69 s instead of 1.96–2.16 s,
+    /// and a 1M backfill 12.45, 11.99 s instead of 12.65, 12.33 s (alternating), the same rows.
+    static let loadSortThreads = min(max(ProcessInfo.processInfo.activeProcessorCount - 1, 0), 3)
 
     /// A load into a store without contacts (a backfill) builds the contacts' secondary indexes after the
     /// rows instead of updating them row by row: one sort instead of a random page per row (the customer
@@ -879,7 +889,7 @@ struct SQLiteSession: SQLSession {
 }
 
 /// Writes rows with cached statements inside a file's transaction.
-private struct SQLiteWriter: RowWriting {
+struct SQLiteWriter: RowWriting {
     let db: Database
     let ingestID: Int64
     /// Each kind of write's statement and the columns it was made for. A file's rows share their columns,

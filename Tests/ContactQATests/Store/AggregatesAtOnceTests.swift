@@ -76,4 +76,30 @@ struct AggregatesAtOnceTests {
             #expect("\(error)".contains("no such table: contacts"), "\(error)")
         }
     }
+
+    /// A load's sorts may use SQLite's helper threads (their results do not depend on the order of
+    /// equal keys); a report's must not (its sums would add rows in another order), so the connection
+    /// is back to none once the load ends, whether it committed or failed.
+    @Test func aLoadsSortThreadsEndWithTheLoad() throws {
+        let dir = TemporaryDirectory()
+        let store = try AggregatesAtOnceTests.loadedStore(dir)
+        let threads = { try store.queue.read { db in try Int.fetchOne(db, sql: "PRAGMA threads") } }
+        #expect(try threads() == 0)
+        // A file that fails inside its load: two good rows, then a quoted field never closed.
+        let lines = try String(contentsOfFile: fixture("canonical/contacts_2026-W47.csv"), encoding: .utf8).split(separator: "\n")
+        let bad = dir.write("bad.csv", lines.prefix(3).joined(separator: "\n") + "\nX9,\"never closed\n")
+        let failed = try CSVImporter(mapping: .canonical, pseudonymiser: testKey, quarantineDirectory: dir.path + "/q").importFile(bad, into: store)
+        #expect(failed.log.status == .failed, "\(failed.log)")
+        #expect(try threads() == 0)
+        // While a load runs, its connection has them (on a machine with more than one core).
+        var during: Int?
+        let entry = IngestLogEntry(file: "x.csv", sha256: "00", source: "canonical", status: .failed, startedAt: "2026-12-01T00:00:00Z")
+        _ = try store.load(entry) { writer in
+            guard let writer = writer as? SQLiteWriter else { return (.rollback, entry) }
+            during = try Int.fetchOne(writer.db, sql: "PRAGMA threads")
+            return (.rollback, entry)
+        }
+        #expect(during == SQLiteStore.loadSortThreads)
+        #expect(try threads() == 0)
+    }
 }
