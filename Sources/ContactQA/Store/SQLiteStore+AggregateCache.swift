@@ -29,7 +29,7 @@ extension SQLiteStore {
 
     /// Part of every entry's key: a result computed by another version of ContactQA (or with another
     /// encoding) is never read. Change the number when what a statement's rows are turned into changes.
-    static let aggregateCacheFormat = "contactqa \(contactQALibraryVersion), aggregates 1"
+    static let aggregateCacheFormat = "contactqa \(contactQALibraryVersion), aggregates 2"
 
     /// Before a run's reports: when anything changed since the entries were computed, they are
     /// deleted and the flag cleared, so this run's aggregates can be kept.
@@ -48,9 +48,9 @@ extension SQLiteStore {
     /// - Parameter connection: the connection that reads the entry, computes, and keeps the result.
     func cachedAggregate<T>(_ statement: String, on connection: DatabaseQueue? = nil, encode: (T, inout CacheWriter) -> Void,
                             decode: (inout CacheReader) throws -> T, compute: () throws -> T) throws -> T {
-        let queue = connection ?? self.queue
+        let connection = connection ?? queue
         let key = hexString(SHA256.hash(data: Data("\(SQLiteStore.aggregateCacheFormat)\n\(statement)".utf8)))
-        let (state, payload) = try queue.read { db -> ((dirty: Int, generation: Int64), Data?) in
+        let (state, payload) = try connection.read { db -> ((dirty: Int, generation: Int64), Data?) in
             let row = try Row.fetchOne(db, sql: "SELECT dirty, generation FROM aggregate_cache_state")
             let state = (dirty: row?[0] as Int? ?? 1, generation: row?[1] as Int64? ?? -1)
             guard state.dirty == 0 else { return (state, nil) }
@@ -65,7 +65,7 @@ extension SQLiteStore {
         guard keepsAggregates, state.dirty == 0 else { return value }
         var writer = CacheWriter()
         encode(value, &writer)
-        try queue.write { db in
+        try connection.write { db in
             let row = try Row.fetchOne(db, sql: "SELECT dirty, generation FROM aggregate_cache_state")
             guard row?[0] as Int? == 0, row?[1] as Int64? == state.generation else { return }
             try db.execute(sql: "INSERT OR REPLACE INTO aggregate_cache (key, generation, payload) VALUES (?, ?, ?)",
@@ -214,16 +214,22 @@ extension ContactAggregate {
 }
 
 extension LegAggregate {
-    /// SQLite's legs carry values, never database quantiles.
+    /// The values, and the median and p90 when a group's values were turned into them.
     func encode(_ w: inout CacheWriter) {
         w.key(key)
         w.moments(handle)
         w.counted(handleTimes)
+        w.int(quantiles == nil ? 0 : 1)
+        if let quantiles {
+            w.double(quantiles.median)
+            w.double(quantiles.p90)
+        }
     }
 
     init(decoding r: inout CacheReader) throws {
         self.init(key: try r.key())
         handle = try r.moments()
         handleTimes = try r.counted()
+        if try r.int() == 1 { quantiles = (try r.double(), try r.double()) }
     }
 }

@@ -634,26 +634,12 @@ package final class SQLiteStore: ContactStore {
         try cachedAggregate("grouped legs\n" + SQLiteStore.handleTimeSQL(query) + "\n\(query.fromUTC) \(query.toUTC)", on: connection,
                             encode: { result, w in
                                 w.int(result.groups.count)
-                                for group in result.groups {
-                                    w.key(group.key)
-                                    w.moments(group.handle)
-                                    w.double(group.quantiles?.median ?? .nan)
-                                    w.double(group.quantiles?.p90 ?? .nan)
-                                }
-                                w.moments(result.total?.handle ?? Moments())
-                                w.counted(result.total?.handleTimes ?? CountedValues())
+                                for group in result.groups { group.encode(&w) }
+                                (result.total ?? LegAggregate(key: [])).encode(&w)
                             },
                             decode: { r in
-                                let groups = try (0..<r.count()).map { _ in
-                                    var group = LegAggregate(key: try r.key())
-                                    group.handle = try r.moments()
-                                    group.quantiles = (try r.double(), try r.double())
-                                    return group
-                                }
-                                var total = LegAggregate(key: [])
-                                total.handle = try r.moments()
-                                total.handleTimes = try r.counted()
-                                return (groups, total)
+                                let groups = try (0..<r.count()).map { _ in try LegAggregate(decoding: &r) }
+                                return (groups, try LegAggregate(decoding: &r))
                             }) {
             var groups: [LegAggregate] = []
             var current: LegAggregate?
