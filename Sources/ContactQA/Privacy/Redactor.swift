@@ -51,8 +51,10 @@ struct Redactor: Sendable {
     }
 
     /// A value from input as it may be shown in a message or a quarantined record: a bare number of 9
-    /// or more digits (an identifier written without `+` or separators, `447700900123`) is `[masked]`,
-    /// anything else is redacted.
+    /// or more digits (an identifier written without `+` or separators, `447700900123`) is `[masked]`;
+    /// anything else is redacted, and then any run of 9 or more digits left in it is `[masked]` too (an
+    /// identifier without `+` run together with other text, `x447700900123`, which the recognisers'
+    /// grammar of written numbers does not take for one).
     static func display(_ value: String) -> String {
         var digits = 0
         var other = false
@@ -60,7 +62,28 @@ struct Redactor: Sendable {
             if b >= 0x30 && b <= 0x39 { digits += 1 } else if ![0x20, 0x2B, 0x2D, 0x28, 0x29, 0x2E].contains(b) { other = true; break }
         }
         if !other && digits >= 9 { return "[masked]" }
-        return Redactor().redact(value)
+        return maskingDigitRuns(Redactor().redact(value))
+    }
+
+    /// `text` with every run of 9 or more ASCII digits replaced by `[masked]`.
+    static func maskingDigitRuns(_ text: String) -> String {
+        let bytes = Array(text.utf8)
+        var out: [UInt8] = []
+        var masked = false
+        var i = 0
+        while i < bytes.count {
+            var j = i
+            while j < bytes.count, bytes[j] >= 0x30, bytes[j] <= 0x39 { j += 1 }
+            if j - i >= 9 {
+                out += "[masked]".utf8
+                masked = true
+            } else {
+                j = max(j, i + 1)  // a shorter run, or one byte that is not a digit, as it is
+                out += bytes[i..<j]
+            }
+            i = j
+        }
+        return masked ? String(decoding: out, as: UTF8.self) : text
     }
 
     /// Redaction with no site-specific country plan.

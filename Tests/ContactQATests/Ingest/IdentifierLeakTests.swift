@@ -31,6 +31,9 @@ struct IdentifierLeakTests {
             "C91,1,voice,inbound,Billing,Team A,A1,extra,447946099100,billing,2026-11-16T09:00:00Z,2026-11-16T09:00:10Z,10,false,false,300,20,40,5,5,9,true,rec/C91",
             // The customer's number in the timestamp column: its message must not echo it.
             "C92,1,voice,inbound,Billing,Team A,A1,+44 20 7946 0992,billing,07700900992,2026-11-16T09:00:10Z,10,false,false,300,20,40,5,5,9,true,rec/C92",
+            // The number run together with other text, without `+`: no grammar of written numbers takes it.
+            "C93,1,voice,inbound,Billing,Team A,A1,+44 20 7946 0993,billing,x447700900993,2026-11-16T09:00:10Z,10,false,false,300,20,40,5,5,9,true,rec/C93",
+            "C94,1,voice,inbound,Billing,Team A,A1,+44 20 7946 0994,billing,not a time 447700900994,2026-11-16T09:00:10Z,10,false,false,300,20,40,5,5,9,true,rec/C94",
         ]
         let inputs = TemporaryDirectory()  // outside the folder searched
         let file = inputs.write("shifted.csv", ([String(header)] + rows).joined(separator: "\n") + "\n")
@@ -38,7 +41,7 @@ struct IdentifierLeakTests {
         #expect(result.status == 3, "\(result.stderr)")
         let all = IdentifierLeakTests.everything(dir, result)
         #expect(all.contains("ragged row") && all.contains("arrived_at"))
-        for raw in ["7946 0990", "79460990", "447946099100", "7946099100", "7946 0992", "07700900992", "7700900992"] {
+        for raw in ["7946 0990", "79460990", "447946099100", "7946099100", "7946 0992", "07700900992", "7700900992", "7700900993", "7700900994"] {
             #expect(!all.contains(raw), "\(raw) escaped")
         }
     }
@@ -63,6 +66,17 @@ struct IdentifierLeakTests {
         for raw in ["442079460777", "2079460777", "442079460888", "2079460888", "7946 0999", "jo@example.com"] {
             #expect(!all.contains(raw), "\(raw) escaped")
         }
+    }
+
+    /// What a message or a quarantined field shows of a value: runs of 9 or more digits masked wherever
+    /// they stand, shorter numbers and the recognisers' own markers as they were.
+    @Test func aShownValueMasksEveryLongRunOfDigits() {
+        #expect(Redactor.display("447700900123") == "[masked]")
+        #expect(Redactor.display("x447700900123 and 12345678") == "x[masked] and 12345678")
+        #expect(Redactor.display("not a time 447700900123") == "not a time [masked]")
+        #expect(Redactor.display("2026-11-16 09:10:10") == "2026-11-16 09:10:10")
+        #expect(Redactor.display("call 07700 900123") == "call [phone]")
+        #expect(Redactor.display("Billing") == "Billing")
     }
 
     @Test func jsonNumbersOfNineDigitsOrMoreAreMaskedInQuarantine() {
