@@ -95,3 +95,65 @@ struct ParameterBinder {
         for value in values { bind(value) }
     }
 }
+
+extension Database {
+    /// Runs `sql` with `arguments` and hands each result row to `body` as it is stepped, its columns
+    /// read straight from SQLite (no `Row` or `DatabaseValue` per value): the reports' row scans that
+    /// add up a million contacts in Swift.
+    func step(_ sql: String, _ arguments: [Int64], _ body: (StepRow) throws -> Void) throws {
+        let statement = try makeStatement(sql: sql)
+        let handle = statement.sqliteStatement
+        sqlite3_reset(handle)
+        defer { sqlite3_reset(handle) }
+        for (i, value) in arguments.enumerated() {
+            let code = sqlite3_bind_int64(handle, Int32(i + 1), value)
+            guard code == SQLITE_OK else { throw failure(code, statement) }
+        }
+        let row = StepRow(handle: handle)
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else { throw failure(code, statement) }
+            try body(row)
+        }
+    }
+}
+
+/// The current row of a statement `Database.step` runs; valid only inside its `body`.
+struct StepRow {
+    fileprivate let handle: OpaquePointer?
+
+    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+
+    /// SQLite's integer value of the column (0 for NULL).
+    func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+
+    /// SQLite's double value of the column (an integer converted as `sqlite3_value_double` does; 0 for NULL).
+    func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
+
+    /// The column as a grouping key's part: NULL, an integer, or the bytes of a text.
+    func appendKey(_ column: Int32, to key: inout [UInt8]) {
+        switch sqlite3_column_type(handle, column) {
+        case SQLITE_NULL:
+            key.append(0)
+        case SQLITE_INTEGER, SQLITE_FLOAT:
+            key.append(1)
+            withUnsafeBytes(of: sqlite3_column_int64(handle, column).bigEndian) { key.append(contentsOf: $0) }
+        default:
+            let text = sqlite3_column_text(handle, column)
+            let count = Int(sqlite3_column_bytes(handle, column))
+            key.append(2)
+            withUnsafeBytes(of: UInt32(count).bigEndian) { key.append(contentsOf: $0) }
+            if let text, count > 0 { key.append(contentsOf: UnsafeRawBufferPointer(start: text, count: count)) }
+        }
+    }
+}
+
+extension StepRow {
+    /// The column's text bytes (empty for NULL), valid only inside `body`.
+    func withText<T>(_ column: Int32, _ body: (UnsafeRawBufferPointer) -> T) -> T {
+        let text = sqlite3_column_text(handle, column)
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return body(UnsafeRawBufferPointer(start: text, count: text == nil ? 0 : count))
+    }
+}
