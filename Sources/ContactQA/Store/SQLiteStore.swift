@@ -550,34 +550,6 @@ package final class SQLiteStore: ContactStore {
         }
     }
 
-    /// What each contact adds to its group's sums, one expression per sum, in the order of
-    /// `contactAggregateSQL`'s aggregates (a `COUNT` of a column counts the rows where it is not NULL).
-    private static func contactTerms(_ query: AggregateQuery) -> [String] {
-        let p = query.parameters
-        let thresholds = Channel.allCases.map { "WHEN '\($0.rawValue)' THEN \(p.serviceLevelThreshold(for: $0))" }.joined(separator: " ")
-        let satisfied = SQLiteStore.csatSatisfiedFrom(p)
-        let (fcrJudged, fcrResolved) = SQLiteStore.fcrExpressions(p)
-        return [
-            "abandoned = 0", "abandoned = 1",
-            "abandoned = 1 AND wait_s IS NOT NULL AND wait_s < \(p.shortAbandonSeconds)",
-            "abandoned = 0 AND wait_s IS NOT NULL AND wait_s <= CASE channel \(thresholds) ELSE 20 END",
-            "abandoned = 0 AND (transferred = 1 OR leg_count > 1)", "abandoned = 0 AND escalated = 1",
-            "abandoned = 0 AND wait_s IS NOT NULL", "CASE WHEN abandoned = 0 THEN wait_s END",
-            "CASE WHEN abandoned = 0 THEN (wait_s - k.shift) * (wait_s - k.shift) END",
-            "csat", "csat >= \(satisfied)",
-            "CAST(csat - csat_min AS REAL) / (csat_max - csat_min)",
-            "CAST(csat - csat_min AS REAL) / (csat_max - csat_min) * (csat - csat_min) / (csat_max - csat_min)",
-            "nps", "nps >= 9", "nps <= 6",
-            fcrJudged, "\(fcrJudged) AND \(fcrResolved)", "k.shift",
-        ]
-    }
-
-    /// How each term of `contactTerms` is added up: SUM of an integer, TOTAL of a double, COUNT of the
-    /// rows where it is not NULL, or the largest value.
-    private enum Fold { case sum, total, count, max }
-    private static let contactFolds: [Fold] = [.sum, .sum, .sum, .sum, .sum, .sum, .sum, .total, .total,
-                                               .count, .sum, .total, .total, .count, .sum, .sum, .sum, .sum, .max]
-
     private static func contactSource(_ query: AggregateQuery) -> String {
         """
         FROM contacts c \(SQLiteStore.rosterJoin(query, contactLevel: true)), (\(SQLiteStore.waitShift("?", "?")) AS shift) k
@@ -585,20 +557,27 @@ package final class SQLiteStore: ContactStore {
         """
     }
 
-    /// The grouped statement: its text is also the key the kept aggregates are filed under.
+    /// The grouped statement: its text is also the key the kept aggregates are filed under (the
+    /// same text as before the sums were added up in Swift, so a store's kept results stay valid).
     static func contactAggregateSQL(_ query: AggregateQuery) -> String {
         let keys = query.groupBy.map { SQLiteStore.keyExpression($0, contactLevel: true, query) }
-        let sums = zip(contactTerms(query), contactFolds).map { term, fold in
-            switch fold {
-            case .sum: "SUM(\(term))"
-            case .total: "TOTAL(\(term))"
-            case .count: "COUNT(\(term))"
-            case .max: "MAX(\(term))"
-            }
-        }
+        let p = query.parameters
+        let thresholds = Channel.allCases.map { "WHEN '\($0.rawValue)' THEN \(p.serviceLevelThreshold(for: $0))" }.joined(separator: " ")
+        let satisfied = SQLiteStore.csatSatisfiedFrom(p)
+        let (fcrJudged, fcrResolved) = SQLiteStore.fcrExpressions(p)
         return """
             SELECT \(keys.map { $0 + ", " }.joined())
-                COUNT(*), \(sums.joined(separator: ", "))
+                COUNT(*), SUM(abandoned = 0), SUM(abandoned = 1),
+                SUM(abandoned = 1 AND wait_s IS NOT NULL AND wait_s < \(p.shortAbandonSeconds)),
+                SUM(abandoned = 0 AND wait_s IS NOT NULL AND wait_s <= CASE channel \(thresholds) ELSE 20 END),
+                SUM(abandoned = 0 AND (transferred = 1 OR leg_count > 1)), SUM(abandoned = 0 AND escalated = 1),
+                SUM(abandoned = 0 AND wait_s IS NOT NULL), TOTAL(CASE WHEN abandoned = 0 THEN wait_s END),
+                TOTAL(CASE WHEN abandoned = 0 THEN (wait_s - k.shift) * (wait_s - k.shift) END),
+                COUNT(csat), SUM(csat >= \(satisfied)),
+                TOTAL(CAST(csat - csat_min AS REAL) / (csat_max - csat_min)),
+                TOTAL(CAST(csat - csat_min AS REAL) / (csat_max - csat_min) * (csat - csat_min) / (csat_max - csat_min)),
+                COUNT(nps), SUM(nps >= 9), SUM(nps <= 6),
+                SUM(\(fcrJudged)), SUM(\(fcrJudged) AND \(fcrResolved)), MAX(k.shift)
             \(contactSource(query))
             \(keys.isEmpty ? "" : "GROUP BY " + (1...keys.count).map(String.init).joined(separator: ", "))
             """
@@ -608,7 +587,7 @@ package final class SQLiteStore: ContactStore {
     /// arrival index, which the grouped statement reads them through too). A group exists only where
     /// a contact is, as with `GROUP BY`; without grouping, an empty period gives no row either.
     ///
-    /// The statement hands over the columns; the terms of `contactTerms` are worked out here with
+    /// The statement hands over the columns; the grouped statement's terms are worked out here with
     /// SQLite's arithmetic (an integer difference, then a division in doubles; a comparison with NULL
     /// counts nowhere; a division by zero is NULL), except FCR's two, which stay SQL. Evaluating the
     /// terms was most of what SQLite spent on a contact.
@@ -859,18 +838,101 @@ package final class SQLiteStore: ContactStore {
 
     /// The legs' handle times group by group in key order, each distinct value ascending with the
     /// number of legs that have it.
+    ///
+    /// Counted in Swift where the distinct (group, value) pairs stay few (`countHandleTimes`); else by
+    /// the grouped statement, which sorts every leg by key and value (on disk beyond its cache).
+    /// Counts are exact, so both give the same pairs and counts whatever order the legs are read in.
     func forEachHandleTime(_ query: AggregateQuery, on connection: DatabaseQueue, _ body: ([GroupValue?], Double, Int) throws -> Void) throws {
-        let count = query.groupBy.count
         try connection.read { db in
             let scan = try SQLiteStore.periodHoldsMostContacts(db, from: query.fromUTC, to: query.toUTC)
-            let cursor = try Row.fetchCursor(db, sql: SQLiteStore.handleTimeSQL(query, scanContacts: scan), arguments: [query.fromUTC, query.toUTC])
-            var key: [GroupValue?] = []
-            while let row = try cursor.next() {
-                let rowKey = SQLiteStore.groupKey(row, count: count)
-                if rowKey != key { key = rowKey }  // one key array per group, shared by its rows
-                try body(key, row[count], row[count + 1])
+            if try SQLiteStore.fewHandleTimePairs(db, query), let counted = try SQLiteStore.countHandleTimes(db, query, scanContacts: scan) {
+                var key: [GroupValue?] = []
+                var group = -1
+                for pair in counted.pairs {
+                    if Int(pair.group) != group {
+                        group = Int(pair.group)
+                        key = counted.keys[group]
+                    }
+                    try body(key, pair.value, pair.count)
+                }
+                return
             }
+            try SQLiteStore.forEachGroupedHandleTime(db, query, scanContacts: scan, body)
         }
+    }
+
+    /// `forEachHandleTime` by the grouped statement.
+    static func forEachGroupedHandleTime(_ db: Database, _ query: AggregateQuery, scanContacts: Bool,
+                                         _ body: ([GroupValue?], Double, Int) throws -> Void) throws {
+        let count = query.groupBy.count
+        let cursor = try Row.fetchCursor(db, sql: SQLiteStore.handleTimeSQL(query, scanContacts: scanContacts), arguments: [query.fromUTC, query.toUTC])
+        var key: [GroupValue?] = []
+        while let row = try cursor.next() {
+            let rowKey = SQLiteStore.groupKey(row, count: count)
+            if rowKey != key { key = rowKey }  // one key array per group, shared by its rows
+            try body(key, row[count], row[count + 1])
+        }
+    }
+
+    /// How many distinct (group, handle time) pairs `countHandleTimes` holds at most before it gives
+    /// way to the grouped statement: about 20 MiB with the sort that orders them.
+    static let handleTimePairsHeld = 300_000
+
+    /// Whether counting in Swift is worth trying: the period's contacts (an upper bound of its
+    /// distinct pairs, give or take multi-leg contacts) are within `handleTimePairsHeld`, or the groups
+    /// are few — weeks, channels or none — whose distinct handle times the times' resolution bounds.
+    /// A week by agent of a million-contact store has about one pair per leg; four weeks by week of
+    /// five million have 111,273 pairs.
+    static func fewHandleTimePairs(_ db: Database, _ query: AggregateQuery) throws -> Bool {
+        if Set(query.groupBy).isSubset(of: [.week, .channel]) { return true }
+        let contacts = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM contacts WHERE arrived_at >= ? AND arrived_at < ?",
+                                        arguments: [query.fromUTC, query.toUTC]) ?? 0
+        return contacts <= handleTimePairsHeld
+    }
+
+    private struct HandleTimePair: Hashable {
+        var group: Int32
+        var value: Double
+    }
+
+    private struct TooManyPairs: Error {}
+
+    /// Counts the period's handled legs by group and handle time in one pass over the legs and their
+    /// contacts, in whatever order they come (`scanContacts` as for the grouped statement), with a
+    /// hash of the pairs instead of a sort of the legs. Nil once the pairs outnumber
+    /// `limit`: memory stays bounded, and the caller runs the grouped statement instead.
+    /// Two values are one pair when they are equal as numbers, as `GROUP BY` takes them.
+    static func countHandleTimes(_ db: Database, _ query: AggregateQuery, scanContacts: Bool, limit: Int = handleTimePairsHeld)
+        throws -> (keys: [[GroupValue?]], pairs: [(group: Int32, value: Double, count: Int)])? {
+        let keys = query.groupBy.map { SQLiteStore.keyExpression($0, contactLevel: false, query) }
+        let arrived = scanContacts ? "+c.arrived_at" : "c.arrived_at"
+        let sql = """
+            SELECT \((keys + ["COALESCE(l.talk_s, 0) + COALESCE(l.hold_s, 0) + COALESCE(l.acw_s, 0)"]).joined(separator: ", "))
+            FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id \(SQLiteStore.rosterJoin(query, contactLevel: false))
+            WHERE c.direction = 'inbound' AND c.abandoned = 0 AND \(arrived) >= ? AND \(arrived) < ?
+              AND NOT (l.talk_s IS NULL AND l.hold_s IS NULL AND l.acw_s IS NULL)
+            """
+        let k = Int32(keys.count)
+        var table = GroupTable()
+        var counts: [HandleTimePair: Int] = [:]
+        var key: [UInt8] = []
+        do {
+            try db.step(sql, [query.fromUTC, query.toUTC]) { row in
+                key.removeAll(keepingCapacity: true)
+                for column in 0..<k { row.appendKey(column, to: &key) }
+                let pair = HandleTimePair(group: Int32(table.index(of: key)), value: row.double(k))
+                counts[pair, default: 0] += 1
+                if counts.count > limit { throw TooManyPairs() }
+            }
+        } catch is TooManyPairs {
+            return nil
+        }
+        let order = table.sortedIndices()
+        var rank = [Int32](repeating: 0, count: order.count)
+        for (position, group) in order.enumerated() { rank[group] = Int32(position) }
+        let pairs = counts.map { (group: rank[Int($0.key.group)], value: $0.key.value, count: $0.value) }
+            .sorted { ($0.group, $0.value) < ($1.group, $1.value) }
+        return (order.map(table.key), pairs)
     }
 
     /// Whether [from, to) spans at least half of the time between the store's first and last contact

@@ -1,0 +1,73 @@
+@testable import ContactQA
+import ContactQATesting
+import Foundation
+import GRDB
+import Testing
+
+/// The SQLite store counts the legs' handle times by group and value in Swift where the pairs stay
+/// few, else by the grouped statement: the two must give the same groups, values and counts in the
+/// same order, and the count must give way once the pairs outnumber its limit.
+@Suite("Handle times counted in Swift")
+struct HandleTimesCountedTests {
+    typealias Pair = (key: [GroupValue?], value: Double, count: Int)
+
+    static func bySQL(_ store: SQLiteStore, _ query: AggregateQuery, scan: Bool) throws -> [Pair] {
+        var pairs: [Pair] = []
+        try store.queue.read { db in try SQLiteStore.forEachGroupedHandleTime(db, query, scanContacts: scan) { pairs.append(($0, $1, $2)) } }
+        return pairs
+    }
+
+    static func same(_ a: [Pair], _ b: [Pair]) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value.bitPattern == $1.value.bitPattern && $0.count == $1.count }
+    }
+
+    @Test func countedInSwiftIsTheGroupedStatement() throws {
+        let dir = TemporaryDirectory()
+        let store = try AggregatesAtOnceTests.loadedStore(dir)
+        // A leg without a team (the roster's applies), handle times that are equal as numbers but
+        // stored as an integer and as a real, and a leg with every time NULL (not a handled leg).
+        try store.queue.write { db in
+            try db.execute(sql: "UPDATE legs SET team = NULL WHERE interaction_id IN (SELECT interaction_id FROM legs LIMIT 40)")
+            try db.execute(sql: "UPDATE legs SET talk_s = 100, hold_s = NULL, acw_s = NULL WHERE interaction_id IN (SELECT interaction_id FROM legs LIMIT 30 OFFSET 100)")
+            try db.execute(sql: "UPDATE legs SET talk_s = 60.0, hold_s = 40.0, acw_s = NULL WHERE interaction_id IN (SELECT interaction_id FROM legs LIMIT 30 OFFSET 200)")
+            try db.execute(sql: "UPDATE legs SET talk_s = NULL, hold_s = NULL, acw_s = NULL WHERE interaction_id IN (SELECT interaction_id FROM legs LIMIT 5 OFFSET 300)")
+        }
+        let clock = AggregatesAtOnceTests.week.clock
+        let span = Period(from: LocalDate(iso: "2026-10-19")!, to: LocalDate(iso: "2026-11-22")!, clock: clock)
+        let groupings: [[GroupDimension]] = [[], [.agent], [.team], [.channel], [.queue, .reason], [.day], [.dow, .hour],
+                                             [.week, .team, .queue, .channel, .reason], [.week, .team, .agent], [.week]]
+        var pairs = 0
+        for groupBy in groupings {
+            for period in [AggregatesAtOnceTests.week, span] {
+                let query = AggregateQuery(fromUTC: period.fromUTC, toUTC: period.toUTC, clock: clock, groupBy: groupBy, parameters: KPIParameters())
+                for scan in [false, true] {
+                    let counted = try store.queue.read { db in try SQLiteStore.countHandleTimes(db, query, scanContacts: scan) }
+                    guard let counted else { Issue.record("gave way at \(groupBy)"); continue }
+                    let swift = counted.pairs.map { (key: counted.keys[Int($0.group)], value: $0.value, count: $0.count) }
+                    let sql = try HandleTimesCountedTests.bySQL(store, query, scan: scan)
+                    #expect(HandleTimesCountedTests.same(swift, sql), "\(groupBy) scan \(scan)")
+                    pairs += sql.count
+                }
+                var streamed: [Pair] = []
+                try store.forEachHandleTime(query, on: store.queue) { streamed.append(($0, $1, $2)) }
+                #expect(HandleTimesCountedTests.same(streamed, try HandleTimesCountedTests.bySQL(store, query, scan: false)))
+            }
+        }
+        #expect(pairs > 10_000)
+        // 100 and 60 + 40 are one value: one pair with both counts.
+        let query = AggregateQuery(fromUTC: span.fromUTC, toUTC: span.toUTC, clock: clock, groupBy: [], parameters: KPIParameters())
+        let hundred = try HandleTimesCountedTests.bySQL(store, query, scan: true).filter { $0.value == 100 }
+        #expect(hundred.count == 1 && hundred[0].count >= 60)
+    }
+
+    @Test func theCountGivesWayBeyondItsLimit() throws {
+        let dir = TemporaryDirectory()
+        let store = try AggregatesAtOnceTests.loadedStore(dir)
+        let week = AggregatesAtOnceTests.week
+        let query = AggregateQuery(fromUTC: week.fromUTC, toUTC: week.toUTC, clock: week.clock, groupBy: [.agent], parameters: KPIParameters())
+        let sql = try HandleTimesCountedTests.bySQL(store, query, scan: false)
+        let under = try store.queue.read { db in try SQLiteStore.countHandleTimes(db, query, scanContacts: false, limit: sql.count - 1) }
+        let at = try store.queue.read { db in try SQLiteStore.countHandleTimes(db, query, scanContacts: false, limit: sql.count) }
+        #expect(under == nil && at?.pairs.count == sql.count && sql.count > 100)
+    }
+}
