@@ -807,7 +807,7 @@ package final class SQLiteStore: ContactStore {
                             }) {
             var rollup = LegRollup()
             var weeks: [GroupValue?: [Double: Int]] = [:]
-            try forEachHandleTime(query, on: connection) { key, h, n in
+            try forEachHandleTimeWeekByWeek(query, on: connection) { key, h, n in
                 if rollup.legs.last?.key != key { rollup.legs.append(LegAggregate(key: key)) }
                 rollup.legs[rollup.legs.count - 1].handle.add(h, count: n)
                 weeks[key.first ?? nil, default: [:]][h, default: 0] += n
@@ -861,6 +861,38 @@ package final class SQLiteStore: ContactStore {
         }
     }
 
+    /// `forEachHandleTime` for a grouping that begins with the week, one week after the other when
+    /// every week holds few enough contacts for the count in Swift (`fewHandleTimePairs`): a week's
+    /// groups are all its own and come before the next week's, so the weeks' results one after the
+    /// other are the whole period's, in its order, while the pairs held are one week's. Otherwise the
+    /// whole period at once.
+    func forEachHandleTimeWeekByWeek(_ query: AggregateQuery, on connection: DatabaseQueue, _ body: ([GroupValue?], Double, Int) throws -> Void) throws {
+        let weeks = SQLiteStore.weeks(of: query)
+        guard query.groupBy.first == .week, weeks.count > 1,
+              try connection.read({ db in try weeks.allSatisfy { try SQLiteStore.fewHandleTimePairs(db, $0, byContactsOnly: true) } }) else {
+            return try forEachHandleTime(query, on: connection, body)
+        }
+        for week in weeks { try forEachHandleTime(week, on: connection, body) }
+    }
+
+    /// The period cut at each local Monday 00:00 of its clock: the parts a week key groups by.
+    static func weeks(of query: AggregateQuery) -> [AggregateQuery] {
+        var parts: [AggregateQuery] = []
+        var from = query.fromUTC
+        while from < query.toUTC {
+            let day = query.clock.localDate(atUTC: from >= 0 ? from / 1000 : (from - 999) / 1000).dayNumber
+            let monday = LocalDate(dayNumber: day - (day + 3) % 7 + 7)
+            let to = min(query.toUTC, query.clock.startOfDay(monday) * 1000)
+            guard to > from else { return [query] }
+            var part = query
+            part.fromUTC = from
+            part.toUTC = to
+            parts.append(part)
+            from = to
+        }
+        return parts
+    }
+
     /// `forEachHandleTime` by the grouped statement.
     static func forEachGroupedHandleTime(_ db: Database, _ query: AggregateQuery, scanContacts: Bool,
                                          _ body: ([GroupValue?], Double, Int) throws -> Void) throws {
@@ -883,8 +915,8 @@ package final class SQLiteStore: ContactStore {
     /// are few — weeks, channels or none — whose distinct handle times the times' resolution bounds.
     /// A week by agent of a million-contact store has about one pair per leg; four weeks by week of
     /// five million have 111,273 pairs.
-    static func fewHandleTimePairs(_ db: Database, _ query: AggregateQuery) throws -> Bool {
-        if Set(query.groupBy).isSubset(of: [.week, .channel]) { return true }
+    static func fewHandleTimePairs(_ db: Database, _ query: AggregateQuery, byContactsOnly: Bool = false) throws -> Bool {
+        if !byContactsOnly, Set(query.groupBy).isSubset(of: [.week, .channel]) { return true }
         let contacts = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM contacts WHERE arrived_at >= ? AND arrived_at < ?",
                                         arguments: [query.fromUTC, query.toUTC]) ?? 0
         return contacts <= handleTimePairsHeld

@@ -60,6 +60,28 @@ struct HandleTimesCountedTests {
         #expect(hundred.count == 1 && hundred[0].count >= 60)
     }
 
+    /// A roll-up's legs are counted week by week (each week's pairs held alone): the same pairs as the
+    /// grouped statement over the whole span, across the end of summer time in London.
+    @Test func weekByWeekIsTheWholeSpan() throws {
+        let dir = TemporaryDirectory()
+        let store = try AggregatesAtOnceTests.loadedStore(dir)
+        let clock = AggregatesAtOnceTests.week.clock
+        let span = Period(from: LocalDate(iso: "2026-10-19")!, to: LocalDate(iso: "2026-11-22")!, clock: clock)
+        for groupBy: [GroupDimension] in [[.week], [.week, .team, .queue, .channel, .reason], [.week, .team, .agent]] {
+            let query = AggregateQuery(fromUTC: span.fromUTC, toUTC: span.toUTC, clock: clock, groupBy: groupBy, parameters: KPIParameters())
+            let weeks = SQLiteStore.weeks(of: query)
+            #expect(weeks.count == 5 && weeks.first?.fromUTC == span.fromUTC && weeks.last?.toUTC == span.toUTC)
+            #expect(weeks.map(\.toUTC).dropLast() == weeks.map(\.fromUTC).dropFirst())
+            #expect(weeks[1].fromUTC == Period(week: ISOWeek("2026-W44")!, clock: clock).fromUTC)
+            var byWeek: [Pair] = []
+            try store.forEachHandleTimeWeekByWeek(query, on: store.queue) { byWeek.append(($0, $1, $2)) }
+            let whole = try HandleTimesCountedTests.bySQL(store, query, scan: true)
+            #expect(HandleTimesCountedTests.same(byWeek, whole) && whole.count > 500, "\(groupBy)")
+            let rollup = try store.legRollup(query)
+            #expect(rollup?.weekHandleTimes.count == 4)  // the generated weeks begin on 26 October: the first is empty
+        }
+    }
+
     @Test func theCountGivesWayBeyondItsLimit() throws {
         let dir = TemporaryDirectory()
         let store = try AggregatesAtOnceTests.loadedStore(dir)
