@@ -5,8 +5,29 @@ import Foundation
 /// of complete inputs, retention and the run's as-of date. The same SQL on both backends.
 extension SQLStore {
     /// The latest arrival (UTC ms) of each source among contacts that arrived in [fromUTC, toUTC).
+    ///
+    /// SQLite: the sources one seek each on the key (`MIN(source)`, then the next above it), and each
+    /// one's latest arrival by reading the arrival index backwards from `toUTC` until a contact of that
+    /// source — at once for a source still delivering, the whole window for one that stopped. (The
+    /// grouped statement sorted every contact of the window by source first: 0.41 s of a night with
+    /// nothing new at 1M contacts, 1.48 s at 5M.) PostgreSQL keeps the grouped statement.
     func latestArrivalBySource(fromUTC: Int64, toUTC: Int64) throws -> [String: Int64] {
         var latest: [String: Int64] = [:]
+        if dialect == .sqlite {
+            let sources = try query("""
+                WITH RECURSIVE s(x) AS (SELECT MIN(source) FROM contacts
+                                        UNION ALL SELECT (SELECT MIN(source) FROM contacts WHERE source > s.x) FROM s WHERE s.x IS NOT NULL)
+                SELECT x FROM s WHERE x IS NOT NULL
+                """, []).compactMap { $0.first?.string }
+            for source in sources {
+                let row = try query("""
+                    SELECT arrived_at FROM contacts INDEXED BY contacts_arrived
+                    WHERE arrived_at >= ? AND arrived_at < ? AND source = ? ORDER BY arrived_at DESC LIMIT 1
+                    """, [.integer(fromUTC), .integer(toUTC), .text(source)]).first
+                if let at = row?.first?.int64 { latest[source] = at }
+            }
+            return latest
+        }
         for r in try query("SELECT source, MAX(arrived_at) FROM contacts WHERE arrived_at >= ? AND arrived_at < ? GROUP BY source ORDER BY source",
                            [.integer(fromUTC), .integer(toUTC)]) {
             if let source = r[0].string, let at = r[1].int64 { latest[source] = at }
