@@ -131,7 +131,8 @@ struct StepRow {
     /// SQLite's double value of the column (an integer converted as `sqlite3_value_double` does; 0 for NULL).
     func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
 
-    /// The column as a grouping key's part: NULL, an integer, or the bytes of a text.
+    /// The column as a grouping key's part: NULL, an integer, or the bytes of a text. The stores' key
+    /// expressions are integer arithmetic or text columns; a REAL would be taken as its integer part.
     func appendKey(_ column: Int32, to key: inout [UInt8]) {
         switch sqlite3_column_type(handle, column) {
         case SQLITE_NULL:
