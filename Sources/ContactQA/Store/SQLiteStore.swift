@@ -550,9 +550,10 @@ package final class SQLiteStore: ContactStore {
         }
     }
 
-    private static func contactSource(_ query: AggregateQuery) -> String {
+    /// - Parameter byArrival: read the contacts through the arrival index, named (the rows in arrival order).
+    private static func contactSource(_ query: AggregateQuery, byArrival: Bool = false) -> String {
         """
-        FROM contacts c \(SQLiteStore.rosterJoin(query, contactLevel: true)), (\(SQLiteStore.waitShift("?", "?")) AS shift) k
+        FROM contacts c \(byArrival ? "INDEXED BY contacts_arrived " : "")\(SQLiteStore.rosterJoin(query, contactLevel: true)), (\(SQLiteStore.waitShift("?", "?")) AS shift) k
         WHERE direction = 'inbound' AND arrived_at >= ? AND arrived_at < ?
         """
     }
@@ -599,13 +600,56 @@ package final class SQLiteStore: ContactStore {
                        fcrJudged, "\(fcrJudged) AND \(fcrResolved)", "k.shift"]
         let sql = """
             SELECT \((keys + columns).joined(separator: ", "))
-            \(contactSource(query).replacingOccurrences(of: "FROM contacts c ", with: "FROM contacts c INDEXED BY contacts_arrived "))
+            \(contactSource(query, byArrival: true))
             """
         let thresholds = Channel.allCases.map { (Array($0.rawValue.utf8), p.serviceLevelThreshold(for: $0)) }
         let shortAbandon = p.shortAbandonSeconds
         let k = Int32(keys.count)
         let (abandonedColumn, waitColumn, channelColumn, transferredColumn, legCountColumn, escalatedColumn) = (k, k + 1, k + 2, k + 3, k + 4, k + 5)
         let (csatColumn, csatMinColumn, csatMaxColumn, npsColumn, judgedColumn, resolvedColumn, shiftColumn) = (k + 6, k + 7, k + 8, k + 9, k + 10, k + 11, k + 12)
+        func add(_ row: StepRow, to a: inout ContactAggregate) {
+            let answered = row.int64(abandonedColumn) == 0
+            let wait: Double? = row.isNull(waitColumn) ? nil : row.double(waitColumn)
+            a.offered += 1
+            if answered {
+                a.handled += 1
+                if row.int64(transferredColumn) == 1 || row.int64(legCountColumn) > 1 { a.transferred += 1 }
+                if row.int64(escalatedColumn) == 1 { a.escalated += 1 }
+                if let wait {
+                    let threshold = row.withText(channelColumn) { channel in thresholds.first { $0.0.elementsEqual(channel) }?.1 } ?? 20
+                    if wait <= threshold { a.serviceLevelMet += 1 }
+                    a.wait.n += 1
+                    a.wait.sum += wait
+                    a.wait.sumOfSquares += (wait - a.wait.shift) * (wait - a.wait.shift)
+                }
+            } else {
+                a.abandoned += 1
+                if let wait, wait < shortAbandon { a.shortAbandoned += 1 }
+            }
+            if !row.isNull(csatColumn) {
+                a.csatResponses += 1
+                if !row.isNull(csatMaxColumn) {
+                    let csat = row.int64(csatColumn), high = row.int64(csatMaxColumn)
+                    let low: Int64? = row.isNull(csatMinColumn) ? nil : row.int64(csatMinColumn)
+                    // Without a scale minimum the CASE's test is NULL, so its ELSE applies: only the top box.
+                    let satisfied = p.csatTopBoxes.map { high - Int64($0 - 1) } ?? (low.map { high - $0 + 1 >= 4 } == true ? high - 1 : high)
+                    if csat >= satisfied { a.csatSatisfied += 1 }
+                    if let low, high - low != 0 {
+                        let normalised = Double(csat - low) / Double(high - low)
+                        a.csatNormalised.sum += normalised
+                        a.csatNormalised.sumOfSquares += normalised * Double(csat - low) / Double(high - low)
+                    }
+                }
+            }
+            if !row.isNull(npsColumn) {
+                let nps = row.int64(npsColumn)
+                a.npsResponses += 1
+                if nps >= 9 { a.promoters += 1 }
+                if nps <= 6 { a.detractors += 1 }
+            }
+            if row.int64(judgedColumn) == 1 { a.fcrJudged += 1 }
+            if row.int64(resolvedColumn) == 1 { a.fcrResolved += 1 }
+        }
         var table = GroupTable()
         var sums: [ContactAggregate] = []
         var key: [UInt8] = []
@@ -617,51 +661,7 @@ package final class SQLiteStore: ContactStore {
                 sums.append(ContactAggregate(key: []))
                 sums[group].wait.shift = row.double(shiftColumn)
             }
-            let answered = row.int64(abandonedColumn) == 0
-            let wait: Double? = row.isNull(waitColumn) ? nil : row.double(waitColumn)
-            sums.withUnsafeMutableBufferPointer { all in
-                var a = all[group]
-                defer { all[group] = a }
-                a.offered += 1
-                if answered {
-                    a.handled += 1
-                    if row.int64(transferredColumn) == 1 || row.int64(legCountColumn) > 1 { a.transferred += 1 }
-                    if row.int64(escalatedColumn) == 1 { a.escalated += 1 }
-                    if let wait {
-                        let threshold = row.withText(channelColumn) { channel in thresholds.first { $0.0.elementsEqual(channel) }?.1 } ?? 20
-                        if wait <= threshold { a.serviceLevelMet += 1 }
-                        a.wait.n += 1
-                        a.wait.sum += wait
-                        a.wait.sumOfSquares += (wait - a.wait.shift) * (wait - a.wait.shift)
-                    }
-                } else {
-                    a.abandoned += 1
-                    if let wait, wait < shortAbandon { a.shortAbandoned += 1 }
-                }
-                if !row.isNull(csatColumn) {
-                    a.csatResponses += 1
-                    if !row.isNull(csatMaxColumn) {
-                        let csat = row.int64(csatColumn), high = row.int64(csatMaxColumn)
-                        let low: Int64? = row.isNull(csatMinColumn) ? nil : row.int64(csatMinColumn)
-                        // Without a scale minimum the CASE's test is NULL, so its ELSE applies: only the top box.
-                        let satisfied = p.csatTopBoxes.map { high - Int64($0 - 1) } ?? (low.map { high - $0 + 1 >= 4 } == true ? high - 1 : high)
-                        if csat >= satisfied { a.csatSatisfied += 1 }
-                        if let low, high - low != 0 {
-                            let normalised = Double(csat - low) / Double(high - low)
-                            a.csatNormalised.sum += normalised
-                            a.csatNormalised.sumOfSquares += normalised * Double(csat - low) / Double(high - low)
-                        }
-                    }
-                }
-                if !row.isNull(npsColumn) {
-                    let nps = row.int64(npsColumn)
-                    a.npsResponses += 1
-                    if nps >= 9 { a.promoters += 1 }
-                    if nps <= 6 { a.detractors += 1 }
-                }
-                if row.int64(judgedColumn) == 1 { a.fcrJudged += 1 }
-                if row.int64(resolvedColumn) == 1 { a.fcrResolved += 1 }
-            }
+            add(row, to: &sums[group])
         }
         return table.sortedIndices().map { group in
             var a = sums[group]
@@ -842,10 +842,13 @@ package final class SQLiteStore: ContactStore {
     /// Counted in Swift where the distinct (group, value) pairs stay few (`countHandleTimes`); else by
     /// the grouped statement, which sorts every leg by key and value (on disk beyond its cache).
     /// Counts are exact, so both give the same pairs and counts whatever order the legs are read in.
-    func forEachHandleTime(_ query: AggregateQuery, on connection: DatabaseQueue, _ body: ([GroupValue?], Double, Int) throws -> Void) throws {
+    /// - Parameter fewPairs: whether the caller already found the pairs few (`fewHandleTimePairs`);
+    ///   nil to find out here.
+    func forEachHandleTime(_ query: AggregateQuery, on connection: DatabaseQueue, fewPairs: Bool? = nil,
+                           _ body: ([GroupValue?], Double, Int) throws -> Void) throws {
         try connection.read { db in
             let scan = try SQLiteStore.periodHoldsMostContacts(db, from: query.fromUTC, to: query.toUTC)
-            if try SQLiteStore.fewHandleTimePairs(db, query), let counted = try SQLiteStore.countHandleTimes(db, query, scanContacts: scan) {
+            if try fewPairs ?? SQLiteStore.fewHandleTimePairs(db, query), let counted = try SQLiteStore.countHandleTimes(db, query, scanContacts: scan) {
                 var key: [GroupValue?] = []
                 var group = -1
                 for pair in counted.pairs {
@@ -872,7 +875,7 @@ package final class SQLiteStore: ContactStore {
               try connection.read({ db in try weeks.allSatisfy { try SQLiteStore.fewHandleTimePairs(db, $0, byContactsOnly: true) } }) else {
             return try forEachHandleTime(query, on: connection, body)
         }
-        for week in weeks { try forEachHandleTime(week, on: connection, body) }
+        for week in weeks { try forEachHandleTime(week, on: connection, fewPairs: true, body) }
     }
 
     /// The period cut at each local Monday 00:00 of its clock: the parts a week key groups by.
