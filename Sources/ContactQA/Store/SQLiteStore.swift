@@ -839,16 +839,17 @@ package final class SQLiteStore: ContactStore {
     /// The legs' handle times group by group in key order, each distinct value ascending with the
     /// number of legs that have it.
     ///
-    /// Counted in Swift where the distinct (group, value) pairs stay few (`countHandleTimes`); else by
-    /// the grouped statement, which sorts every leg by key and value (on disk beyond its cache).
-    /// Counts are exact, so both give the same pairs and counts whatever order the legs are read in.
-    /// - Parameter fewPairs: whether the caller already found the pairs few (`fewHandleTimePairs`);
-    ///   nil to find out here.
-    func forEachHandleTime(_ query: AggregateQuery, on connection: DatabaseQueue, fewPairs: Bool? = nil,
+    /// Counted in Swift where the distinct (group, value) pairs stay few (`countHandleTimes`), sorted in
+    /// Swift where the period's legs fit (`sortHandleTimes`); else by the grouped statement, which sorts
+    /// every leg by key and value in SQLite (on disk beyond its cache). Counts are exact, so all three
+    /// give the same pairs and counts whatever order the legs are read in.
+    /// - Parameter plan: how the caller already decided to count (`handleTimeCount`); nil to decide here.
+    func forEachHandleTime(_ query: AggregateQuery, on connection: DatabaseQueue, plan: HandleTimeCount? = nil,
                            _ body: ([GroupValue?], Double, Int) throws -> Void) throws {
         try connection.read { db in
             let scan = try SQLiteStore.periodHoldsMostContacts(db, from: query.fromUTC, to: query.toUTC)
-            if try fewPairs ?? SQLiteStore.fewHandleTimePairs(db, query), let counted = try SQLiteStore.countHandleTimes(db, query, scanContacts: scan) {
+            let plan = try plan ?? SQLiteStore.handleTimeCount(db, query)
+            if plan == .hashed, let counted = try SQLiteStore.countHandleTimes(db, query, scanContacts: scan) {
                 var key: [GroupValue?] = []
                 var group = -1
                 for pair in counted.pairs {
@@ -860,22 +861,21 @@ package final class SQLiteStore: ContactStore {
                 }
                 return
             }
+            if plan != .grouped, try SQLiteStore.sortHandleTimes(db, query, scanContacts: scan, body) { return }
             try SQLiteStore.forEachGroupedHandleTime(db, query, scanContacts: scan, body)
         }
     }
 
     /// `forEachHandleTime` for a grouping that begins with the week, one week after the other when
-    /// every week holds few enough contacts for the count in Swift (`fewHandleTimePairs`): a week's
-    /// groups are all its own and come before the next week's, so the weeks' results one after the
-    /// other are the whole period's, in its order, while the pairs held are one week's. Otherwise the
-    /// whole period at once.
+    /// every week can be counted or sorted in Swift (`handleTimeCount`): a week's groups are all its
+    /// own and come before the next week's, so the weeks' results one after the other are the whole
+    /// period's, in its order, while what is held is one week's. Otherwise the whole period at once.
     func forEachHandleTimeWeekByWeek(_ query: AggregateQuery, on connection: DatabaseQueue, _ body: ([GroupValue?], Double, Int) throws -> Void) throws {
         let weeks = SQLiteStore.weeks(of: query)
-        guard query.groupBy.first == .week, weeks.count > 1,
-              try connection.read({ db in try weeks.allSatisfy { try SQLiteStore.fewHandleTimePairs(db, $0, byContactsOnly: true) } }) else {
-            return try forEachHandleTime(query, on: connection, body)
-        }
-        for week in weeks { try forEachHandleTime(week, on: connection, fewPairs: true, body) }
+        guard query.groupBy.first == .week, weeks.count > 1 else { return try forEachHandleTime(query, on: connection, body) }
+        let plans = try connection.read { db in try weeks.map { try SQLiteStore.handleTimeCount(db, $0) } }
+        guard !plans.contains(.grouped) else { return try forEachHandleTime(query, on: connection, body) }
+        for (week, plan) in zip(weeks, plans) { try forEachHandleTime(week, on: connection, plan: plan, body) }
     }
 
     /// The period cut at each local Monday 00:00 of its clock: the parts a week key groups by.
@@ -910,19 +910,34 @@ package final class SQLiteStore: ContactStore {
     }
 
     /// How many distinct (group, handle time) pairs `countHandleTimes` holds at most before it gives
-    /// way to the grouped statement: about 20 MiB with the sort that orders them.
+    /// way: about 20 MiB with the sort that orders them.
     static let handleTimePairsHeld = 300_000
 
-    /// Whether counting in Swift is worth trying: the period's contacts (an upper bound of its
-    /// distinct pairs, give or take multi-leg contacts) are within `handleTimePairsHeld`, or the groups
-    /// are few — weeks, channels or none — whose distinct handle times the times' resolution bounds.
-    /// A week by agent of a million-contact store has about one pair per leg; four weeks by week of
-    /// five million have 111,273 pairs.
-    static func fewHandleTimePairs(_ db: Database, _ query: AggregateQuery, byContactsOnly: Bool = false) throws -> Bool {
-        if !byContactsOnly, Set(query.groupBy).isSubset(of: [.week, .channel]) { return true }
+    /// How many legs `sortHandleTimes` holds at most before it gives way to the grouped statement:
+    /// twelve bytes a leg while reading, eight more while they are put in order (about 40 MiB at most).
+    static let handleTimeLegsHeld = 2_000_000
+
+    /// A period whose contacts are more than this is left to the grouped statement from the start
+    /// (its legs would mostly exceed `handleTimeLegsHeld`); a week of five million contacts a month
+    /// holds 1.25M.
+    static let handleTimeContactsSorted = 1_500_000
+
+    /// How a period's handle times are counted.
+    enum HandleTimeCount {
+        /// Few groups — weeks, channels or none — whose distinct handle times the times' resolution
+        /// bounds (four weeks by week of five million contacts: 111,273 pairs): a hash of the pairs.
+        case hashed
+        /// Every leg's group and value held and put in order in Swift.
+        case sorted
+        /// The grouped statement.
+        case grouped
+    }
+
+    static func handleTimeCount(_ db: Database, _ query: AggregateQuery) throws -> HandleTimeCount {
+        if Set(query.groupBy).isSubset(of: [.week, .channel]) { return .hashed }
         let contacts = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM contacts WHERE arrived_at >= ? AND arrived_at < ?",
                                         arguments: [query.fromUTC, query.toUTC]) ?? 0
-        return contacts <= handleTimePairsHeld
+        return contacts <= handleTimeContactsSorted ? .sorted : .grouped
     }
 
     private struct HandleTimePair: Hashable {
@@ -968,6 +983,73 @@ package final class SQLiteStore: ContactStore {
         let pairs = counts.map { (group: rank[Int($0.key.group)], value: $0.key.value, count: $0.value) }
             .sorted { ($0.group, $0.value) < ($1.group, $1.value) }
         return (order.map(table.key), pairs)
+    }
+
+    private struct TooManyLegs: Error {}
+
+    /// The period's handled legs by group and handle time, from one pass over the legs and their
+    /// contacts in whatever order they come (`scanContacts` as for the grouped statement): each leg's
+    /// group and value are held, then the values are placed group by group in the groups' `GROUP BY`
+    /// order and each group's sorted, so what the grouped statement sorts on disk is sorted in memory.
+    /// Calls `body` as `forEachHandleTime` does and returns true; returns false without calling it
+    /// once the legs outnumber `limit`, for the caller to run the grouped statement instead.
+    /// Two values are one pair when they are equal as numbers, as `GROUP BY` takes them.
+    static func sortHandleTimes(_ db: Database, _ query: AggregateQuery, scanContacts: Bool, limit: Int = handleTimeLegsHeld,
+                                _ body: ([GroupValue?], Double, Int) throws -> Void) throws -> Bool {
+        let keys = query.groupBy.map { SQLiteStore.keyExpression($0, contactLevel: false, query) }
+        let arrived = scanContacts ? "+c.arrived_at" : "c.arrived_at"
+        let sql = """
+            SELECT \((keys + ["COALESCE(l.talk_s, 0) + COALESCE(l.hold_s, 0) + COALESCE(l.acw_s, 0)"]).joined(separator: ", "))
+            FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id \(SQLiteStore.rosterJoin(query, contactLevel: false))
+            WHERE c.direction = 'inbound' AND c.abandoned = 0 AND \(arrived) >= ? AND \(arrived) < ?
+              AND NOT (l.talk_s IS NULL AND l.hold_s IS NULL AND l.acw_s IS NULL)
+            """
+        let k = Int32(keys.count)
+        var table = GroupTable()
+        var groups: [Int32] = []
+        var values: [Double] = []
+        var key: [UInt8] = []
+        do {
+            try db.step(sql, [query.fromUTC, query.toUTC]) { row in
+                if values.count == limit { throw TooManyLegs() }
+                key.removeAll(keepingCapacity: true)
+                for column in 0..<k { row.appendKey(column, to: &key) }
+                groups.append(Int32(table.index(of: key)))
+                values.append(row.double(k))
+            }
+        } catch is TooManyLegs {
+            return false
+        }
+        // Each group's place in GROUP BY order, where its values begin, and the values moved there.
+        let order = table.sortedIndices()
+        var rank = [Int](repeating: 0, count: order.count)
+        for (position, group) in order.enumerated() { rank[group] = position }
+        var starts = [Int](repeating: 0, count: order.count + 1)
+        for group in groups { starts[rank[Int(group)] + 1] += 1 }
+        for position in order.indices { starts[position + 1] += starts[position] }
+        var next = starts
+        var placed = [Double](repeating: 0, count: values.count)
+        for (group, value) in zip(groups, values) {
+            let position = rank[Int(group)]
+            placed[next[position]] = value
+            next[position] += 1
+        }
+        groups = []
+        values = []
+        for (position, group) in order.enumerated() {
+            let range = starts[position]..<starts[position + 1]
+            placed[range].sort()
+            let groupKey = table.key(group)
+            var i = range.lowerBound
+            while i < range.upperBound {
+                let value = placed[i]
+                var j = i + 1
+                while j < range.upperBound, placed[j] == value { j += 1 }
+                try body(groupKey, value, j - i)
+                i = j
+            }
+        }
+        return true
     }
 
     /// Whether [from, to) spans at least half of the time between the store's first and last contact

@@ -5,8 +5,9 @@ import GRDB
 import Testing
 
 /// The SQLite store counts the legs' handle times by group and value in Swift where the pairs stay
-/// few, else by the grouped statement: the two must give the same groups, values and counts in the
-/// same order, and the count must give way once the pairs outnumber its limit.
+/// few, sorts them in Swift where the legs fit, else runs the grouped statement: all three must give
+/// the same groups, values and counts in the same order, and the count and the sort must give way
+/// once the pairs or the legs outnumber their limits.
 @Suite("Handle times counted in Swift")
 struct HandleTimesCountedTests {
     typealias Pair = (key: [GroupValue?], value: Double, count: Int)
@@ -46,6 +47,11 @@ struct HandleTimesCountedTests {
                     let swift = counted.pairs.map { (key: counted.keys[Int($0.group)], value: $0.value, count: $0.count) }
                     let sql = try HandleTimesCountedTests.bySQL(store, query, scan: scan)
                     #expect(HandleTimesCountedTests.same(swift, sql), "\(groupBy) scan \(scan)")
+                    var sorted: [Pair] = []
+                    let whole = try store.queue.read { db in
+                        try SQLiteStore.sortHandleTimes(db, query, scanContacts: scan) { sorted.append(($0, $1, $2)) }
+                    }
+                    #expect(whole && HandleTimesCountedTests.same(sorted, sql), "sorted \(groupBy) scan \(scan)")
                     pairs += sql.count
                 }
                 var streamed: [Pair] = []
@@ -91,5 +97,33 @@ struct HandleTimesCountedTests {
         let under = try store.queue.read { db in try SQLiteStore.countHandleTimes(db, query, scanContacts: false, limit: sql.count - 1) }
         let at = try store.queue.read { db in try SQLiteStore.countHandleTimes(db, query, scanContacts: false, limit: sql.count) }
         #expect(under == nil && at?.pairs.count == sql.count && sql.count > 100)
+    }
+
+    /// The sort gives way once the legs outnumber its limit, before it has passed anything on.
+    @Test func theSortGivesWayBeyondItsLimit() throws {
+        let dir = TemporaryDirectory()
+        let store = try AggregatesAtOnceTests.loadedStore(dir)
+        let week = AggregatesAtOnceTests.week
+        let query = AggregateQuery(fromUTC: week.fromUTC, toUTC: week.toUTC, clock: week.clock, groupBy: [.agent], parameters: KPIParameters())
+        let legs = try HandleTimesCountedTests.bySQL(store, query, scan: false).reduce(0) { $0 + $1.count }
+        var passed = 0
+        let under = try store.queue.read { db in
+            try SQLiteStore.sortHandleTimes(db, query, scanContacts: false, limit: legs - 1) { _, _, _ in passed += 1 }
+        }
+        #expect(!under && passed == 0 && legs > 100)
+        let at = try store.queue.read { db in
+            try SQLiteStore.sortHandleTimes(db, query, scanContacts: false, limit: legs) { _, _, n in passed += n }
+        }
+        #expect(at && passed == legs)
+        // Which way a period is counted: few groups hashed, a small period's legs sorted, the rest grouped.
+        try store.queue.read { db in
+            #expect(try SQLiteStore.handleTimeCount(db, query) == .sorted)
+            var byWeek = query
+            byWeek.groupBy = [.week, .channel]
+            #expect(try SQLiteStore.handleTimeCount(db, byWeek) == .hashed)
+            let contacts = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM contacts WHERE arrived_at >= ? AND arrived_at < ?",
+                                            arguments: [query.fromUTC, query.toUTC]) ?? 0
+            #expect(contacts > 100 && contacts <= SQLiteStore.handleTimeContactsSorted)
+        }
     }
 }
