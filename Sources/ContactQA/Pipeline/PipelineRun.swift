@@ -33,6 +33,9 @@ package struct PipelineRun {
         package var weeks: [(week: ISOWeek, status: String)] = []
         /// Reports that could not be mailed (`report.mail`); the next run tries again.
         package var mailFailures: [String] = []
+        /// Results the store computed together ahead of the reports (`prepareReports`), read by them
+        /// and left unread: every one computed ahead should be read.
+        package var preparedRead = 0, preparedUnread = 0
     }
 
     /// Opens the pipeline's store and takes its run lock: a flock beside a SQLite file, a session
@@ -82,6 +85,10 @@ package struct PipelineRun {
             if let failure = mailIfDue(isoWeek, today: today) { outcome.mailFailures.append(failure) }
         }
         if week == nil { try store.recordRunAsOf(today) }
+        if let sqlite = store as? SQLiteStore {
+            (outcome.preparedRead, outcome.preparedUnread) = (sqlite.preparedRead, sqlite.preparedWaiting)
+            logger.debug("aggregates computed together: \(sqlite.preparedRead) read, \(sqlite.preparedWaiting) unread")
+        }
         let written = outcome.weeks.map { "\($0.week) \($0.status)" }.joined(separator: ", ")
         logger.notice("run of \(today): \(written.isEmpty ? "no report written" : written)")
         return outcome
@@ -304,6 +311,11 @@ package struct PipelineRun {
         // either backend (the report's roll-ups add their sums in another order: the 15th digit differs).
         let engine = KPIEngine(store: store)
         MemoryProbe.mark("\(isoWeek) before the report stage")
+        // The week grouped as the KPI files, the weekly report's days and the trends' weekday-by-hour
+        // pattern ask for it, computed together.
+        try store.prepareReports([[], [.channel], [.team], [.agent], [.dow, .hour], [.day]].map { (groupBy: [GroupDimension]) in
+            AggregateQuery(fromUTC: period.fromUTC, toUTC: period.toUTC, clock: period.clock, groupBy: groupBy, parameters: pipeline.parameters)
+        })
         for groupBy in [[], [GroupDimension.channel], [.team], [.agent]] {
             let computed = try engine.report(period: period, groupBy: groupBy, parameters: pipeline.parameters, asOf: today)
             let report = labels.map { computed.labellingAgents($0) } ?? computed

@@ -160,6 +160,8 @@ package struct TrendsEngine {
 
     package func rollups(week: ISOWeek, clock: ZoneClock, parameters: KPIParameters, asOf: LocalDate) throws -> Rollups {
         let span = span(week, clock: clock)
+        let grains: [[GroupDimension]] = [[.week, .team, .queue, .channel, .reason], [.week, .team, .agent]]
+        try store.prepareRollups(grains.map { AggregateQuery(fromUTC: span.fromUTC, toUTC: span.toUTC, clock: span.clock, groupBy: $0, parameters: parameters) })
         return Rollups(contacts: try KPIRollup(store: store, span: span, dimensions: [.team, .queue, .channel, .reason], parameters: parameters, asOf: asOf),
                        agents: try KPIRollup(store: store, span: span, dimensions: [.team, .agent], parameters: parameters, asOf: asOf))
     }

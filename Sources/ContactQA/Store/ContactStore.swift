@@ -170,9 +170,21 @@ package protocol ContactStore: AnyObject {
 
     /// What a roll-up reads, `contactAggregates` and `legRollup`, which a store may compute at once.
     func rollupAggregates(_ query: AggregateQuery) throws -> (contacts: [ContactAggregate], legs: LegRollup?)
+
+    /// Reports of one period grouped several ways are about to be asked for (`reportAggregates`): a
+    /// store may compute them together. A hint; the reports are the same without it.
+    func prepareReports(_ queries: [AggregateQuery]) throws
+
+    /// Roll-ups of one span grouped several ways are about to be asked for (`rollupAggregates`).
+    func prepareRollups(_ queries: [AggregateQuery]) throws
 }
 
 extension ContactStore {
+    /// Nothing ahead: each report computes its own.
+    package func prepareReports(_ queries: [AggregateQuery]) throws {}
+
+    package func prepareRollups(_ queries: [AggregateQuery]) throws {}
+
     /// One after the other.
     package func reportAggregates(_ query: AggregateQuery) throws -> (contacts: [ContactAggregate], legs: [LegAggregate], legTotal: LegAggregate?) {
         let contacts = try contactAggregates(query)

@@ -49,10 +49,9 @@ extension SQLiteStore {
     func cachedAggregate<T>(_ statement: String, on connection: DatabaseQueue? = nil, encode: (T, inout CacheWriter) -> Void,
                             decode: (inout CacheReader) throws -> T, compute: () throws -> T) throws -> T {
         let connection = connection ?? queue
-        let key = hexString(SHA256.hash(data: Data("\(SQLiteStore.aggregateCacheFormat)\n\(statement)".utf8)))
+        let key = SQLiteStore.aggregateCacheKey(statement)
         let (state, payload) = try connection.read { db -> ((dirty: Int, generation: Int64), Data?) in
-            let row = try Row.fetchOne(db, sql: "SELECT dirty, generation FROM aggregate_cache_state")
-            let state = (dirty: row?[0] as Int? ?? 1, generation: row?[1] as Int64? ?? -1)
+            let state = try SQLiteStore.aggregateCacheState(db)
             guard state.dirty == 0 else { return (state, nil) }
             return (state, try Data.fetchOne(db, sql: "SELECT payload FROM aggregate_cache WHERE key = ? AND generation = ?",
                                               arguments: [key, state.generation]))
@@ -61,7 +60,9 @@ extension SQLiteStore {
             var reader = CacheReader(payload)
             if let value = try? decode(&reader), reader.atEnd { return value }
         }
-        let value = try compute()
+        // Computed ahead by a shared pass (`prepareReports`) while nothing had changed since, or now.
+        let prepared = state.dirty == 0 ? takePrefetched(statement, generation: state.generation) as? T : nil
+        let value = try prepared ?? compute()
         guard keepsAggregates, state.dirty == 0 else { return value }
         var writer = CacheWriter()
         encode(value, &writer)
@@ -72,6 +73,27 @@ extension SQLiteStore {
                            arguments: [key, state.generation, writer.data])
         }
         return value
+    }
+
+    static func aggregateCacheKey(_ statement: String) -> String {
+        hexString(SHA256.hash(data: Data("\(SQLiteStore.aggregateCacheFormat)\n\(statement)".utf8)))
+    }
+
+    static func aggregateCacheState(_ db: Database) throws -> (dirty: Int, generation: Int64) {
+        let row = try Row.fetchOne(db, sql: "SELECT dirty, generation FROM aggregate_cache_state")
+        return (dirty: row?[0] as Int? ?? 1, generation: row?[1] as Int64? ?? -1)
+    }
+
+    func aggregateCacheState(on connection: DatabaseQueue) throws -> (dirty: Int, generation: Int64) {
+        try connection.read { db in try SQLiteStore.aggregateCacheState(db) }
+    }
+
+    /// Whether a result of `statement` is kept for `generation`.
+    func isKept(_ statement: String, generation: Int64) throws -> Bool {
+        try queue.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM aggregate_cache WHERE key = ? AND generation = ?)",
+                              arguments: [SQLiteStore.aggregateCacheKey(statement), generation]) ?? false
+        }
     }
 }
 

@@ -43,6 +43,12 @@ package final class SQLiteStore: ContactStore {
     let isReadOnly: Bool
     /// Whether aggregates computed through this handle are kept for later runs (`prepareAggregateCache`).
     var keepsAggregates = false
+    /// Results computed ahead in a shared pass (`prepareReports`, `prepareRollups`) until a report asks
+    /// for them, by statement; guarded by `prefetchLock`, since a report's two statements run on two threads.
+    var prefetched: [String: (generation: Int64, value: any Sendable)] = [:]
+    /// How many results computed ahead a report has read.
+    var preparedRead = 0
+    let prefetchLock = NSLock()
 
     /// Opens the store at `path`, creating it (with `timeZone` as the site timezone) when absent.
     ///
@@ -510,11 +516,10 @@ package final class SQLiteStore: ContactStore {
     /// read them, so each group's sums were already added in arrival order (`contactAggregatesBySQL`
     /// is the statement, kept for the test that compares the two).
     func contactAggregates(_ query: AggregateQuery, on connection: DatabaseQueue) throws -> [ContactAggregate] {
-        let sql = SQLiteStore.contactAggregateSQL(query)
-        return try cachedAggregate("contacts\n" + sql + "\n\(query.fromUTC) \(query.toUTC)", on: connection,
-                                   encode: { rows, w in w.int(rows.count); for row in rows { row.encode(&w) } },
-                                   decode: { r in try (0..<r.count()).map { _ in try ContactAggregate(decoding: &r) } }) {
-            try connection.read { db in try SQLiteStore.addContacts(db, query) }
+        try cachedAggregate(SQLiteStore.contactsEntry(query), on: connection,
+                            encode: { rows, w in w.int(rows.count); for row in rows { row.encode(&w) } },
+                            decode: { r in try (0..<r.count()).map { _ in try ContactAggregate(decoding: &r) } }) {
+            try connection.read { db in try SQLiteStore.addContacts(db, [query])[0] }
         }
     }
 
@@ -592,9 +597,14 @@ package final class SQLiteStore: ContactStore {
     /// SQLite's arithmetic (an integer difference, then a division in doubles; a comparison with NULL
     /// counts nowhere; a division by zero is NULL), except FCR's two, which stay SQL. Evaluating the
     /// terms was most of what SQLite spent on a contact.
-    private static func addContacts(_ db: Database, _ query: AggregateQuery) throws -> [ContactAggregate] {
+    ///
+    /// Several groupings of one period with the same parameters are added up from one read of the
+    /// contacts, each group's sums in the same order as alone: one result per query, in their order.
+    static func addContacts(_ db: Database, _ queries: [AggregateQuery]) throws -> [[ContactAggregate]] {
+        let query = SQLiteStore.sharedPeriod(queries)
         let p = query.parameters
-        let keys = query.groupBy.map { SQLiteStore.keyExpression($0, contactLevel: true, query) }
+        let keySets = queries.map { q in q.groupBy.map { SQLiteStore.keyExpression($0, contactLevel: true, q) } }
+        let keys = keySets.flatMap { $0 }
         let (fcrJudged, fcrResolved) = SQLiteStore.fcrExpressions(p)
         let columns = ["abandoned", "wait_s", "channel", "transferred", "leg_count", "escalated", "csat", "csat_min", "csat_max", "nps",
                        fcrJudged, "\(fcrJudged) AND \(fcrResolved)", "k.shift"]
@@ -650,24 +660,29 @@ package final class SQLiteStore: ContactStore {
             if row.int64(judgedColumn) == 1 { a.fcrJudged += 1 }
             if row.int64(resolvedColumn) == 1 { a.fcrResolved += 1 }
         }
-        var table = GroupTable()
-        var sums: [ContactAggregate] = []
+        let columnRanges = SQLiteStore.columnRanges(keySets)
+        var tables = [GroupTable](repeating: GroupTable(), count: queries.count)
+        var sums = [[ContactAggregate]](repeating: [], count: queries.count)
         var key: [UInt8] = []
         try db.step(sql, [query.fromUTC, query.toUTC, query.fromUTC, query.toUTC]) { row in
-            key.removeAll(keepingCapacity: true)
-            for column in 0..<k { row.appendKey(column, to: &key) }
-            let group = table.index(of: key)
-            if group == sums.count {
-                sums.append(ContactAggregate(key: []))
-                sums[group].wait.shift = row.double(shiftColumn)
+            for (i, columns) in columnRanges.enumerated() {
+                key.removeAll(keepingCapacity: true)
+                for column in columns { row.appendKey(column, to: &key) }
+                let group = tables[i].index(of: key)
+                if group == sums[i].count {
+                    sums[i].append(ContactAggregate(key: []))
+                    sums[i][group].wait.shift = row.double(shiftColumn)
+                }
+                add(row, to: &sums[i][group])
             }
-            add(row, to: &sums[group])
         }
-        return table.sortedIndices().map { group in
-            var a = sums[group]
-            a.key = table.key(group)
-            a.csatNormalised.n = a.csatResponses
-            return a
+        return tables.indices.map { i in
+            tables[i].sortedIndices().map { group in
+                var a = sums[i][group]
+                a.key = tables[i].key(group)
+                a.csatNormalised.n = a.csatResponses
+                return a
+            }
         }
     }
 
@@ -721,15 +736,12 @@ package final class SQLiteStore: ContactStore {
     }
 
     func legAggregates(_ query: AggregateQuery, on connection: DatabaseQueue) throws -> [LegAggregate] {
-        try cachedAggregate("legs\n" + SQLiteStore.handleTimeSQL(query) + "\n\(query.fromUTC) \(query.toUTC)", on: connection,
+        try cachedAggregate(SQLiteStore.legsEntry(query), on: connection,
                             encode: { rows, w in w.int(rows.count); for row in rows { row.encode(&w) } },
                             decode: { r in try (0..<r.count()).map { _ in try LegAggregate(decoding: &r) } }) {
-            var result: [LegAggregate] = []
-            try forEachHandleTime(query, on: connection) { key, h, n in
-                if result.last?.key != key { result.append(LegAggregate(key: key)) }
-                result[result.count - 1].add(h, legs: n)
-            }
-            return result
+            var rows = LegRows()
+            try forEachHandleTime(query, on: connection) { rows.add($0, $1, $2) }
+            return rows.rows
         }
     }
 
@@ -744,7 +756,7 @@ package final class SQLiteStore: ContactStore {
     }
 
     func groupedLegAggregates(_ query: AggregateQuery, on connection: DatabaseQueue) throws -> (groups: [LegAggregate], total: LegAggregate?) {
-        try cachedAggregate("grouped legs\n" + SQLiteStore.handleTimeSQL(query) + "\n\(query.fromUTC) \(query.toUTC)", on: connection,
+        try cachedAggregate(SQLiteStore.groupedLegsEntry(query), on: connection,
                             encode: { result, w in
                                 w.int(result.groups.count)
                                 for group in result.groups { group.encode(&w) }
@@ -754,29 +766,9 @@ package final class SQLiteStore: ContactStore {
                                 let groups = try (0..<r.count()).map { _ in try LegAggregate(decoding: &r) }
                                 return (groups, try LegAggregate(decoding: &r))
                             }) {
-            var groups: [LegAggregate] = []
-            var current: LegAggregate?
-            var total = LegAggregate(key: [])
-            var values: [Double: Int] = [:]
-            func close() {
-                guard var group = current else { return }
-                group.quantiles = (group.handleTimes.quantileType7(0.5) ?? .nan, group.handleTimes.quantileType7(0.9) ?? .nan)
-                group.handleTimes = CountedValues()
-                total.handle = total.handle + group.handle
-                groups.append(group)
-                current = nil
-            }
-            try forEachHandleTime(query, on: connection) { key, h, n in
-                if current?.key != key {
-                    close()
-                    current = LegAggregate(key: key)
-                }
-                current?.add(h, legs: n)
-                values[h, default: 0] += n
-            }
-            close()
-            total.handleTimes = CountedValues(counts: values)
-            return (groups, total)
+            var grouped = GroupedLegs()
+            try forEachHandleTime(query, on: connection) { grouped.add($0, $1, $2) }
+            return grouped.finish()
         }
     }
 
@@ -785,7 +777,7 @@ package final class SQLiteStore: ContactStore {
     }
 
     func legRollup(_ query: AggregateQuery, on connection: DatabaseQueue) throws -> LegRollup {
-        try cachedAggregate("leg roll-up\n" + SQLiteStore.handleTimeSQL(query) + "\n\(query.fromUTC) \(query.toUTC)", on: connection,
+        try cachedAggregate(SQLiteStore.legRollupEntry(query), on: connection,
                             encode: { rollup, w in
                                 w.int(rollup.legs.count)
                                 for row in rollup.legs { row.encode(&w) }
@@ -805,15 +797,9 @@ package final class SQLiteStore: ContactStore {
                                 }
                                 return rollup
                             }) {
-            var rollup = LegRollup()
-            var weeks: [GroupValue?: [Double: Int]] = [:]
-            try forEachHandleTimeWeekByWeek(query, on: connection) { key, h, n in
-                if rollup.legs.last?.key != key { rollup.legs.append(LegAggregate(key: key)) }
-                rollup.legs[rollup.legs.count - 1].handle.add(h, count: n)
-                weeks[key.first ?? nil, default: [:]][h, default: 0] += n
-            }
-            rollup.weekHandleTimes = weeks.mapValues(CountedValues.init(counts:))
-            return rollup
+            var rollup = RollupLegs()
+            try forEachHandleTimeWeekByWeek(query, on: connection) { rollup.add($0, $1, $2) }
+            return rollup.finish()
         }
     }
 
@@ -996,7 +982,17 @@ package final class SQLiteStore: ContactStore {
     /// Two values are one pair when they are equal as numbers, as `GROUP BY` takes them.
     static func sortHandleTimes(_ db: Database, _ query: AggregateQuery, scanContacts: Bool, limit: Int = handleTimeLegsHeld,
                                 _ body: ([GroupValue?], Double, Int) throws -> Void) throws -> Bool {
-        let keys = query.groupBy.map { SQLiteStore.keyExpression($0, contactLevel: false, query) }
+        try sortHandleTimes(db, [query], scanContacts: scanContacts, limit: limit) { _, key, h, n in try body(key, h, n) }
+    }
+
+    /// `sortHandleTimes` for several groupings of one period from one read of its legs: the values are
+    /// held once and each grouping's group of every leg beside them (four bytes a leg a grouping). Each
+    /// grouping's pairs are passed on whole, one grouping after the other, with its index in `queries`.
+    static func sortHandleTimes(_ db: Database, _ queries: [AggregateQuery], scanContacts: Bool, limit: Int = handleTimeLegsHeld,
+                                _ body: (Int, [GroupValue?], Double, Int) throws -> Void) throws -> Bool {
+        let query = SQLiteStore.sharedPeriod(queries)
+        let keySets = queries.map { q in q.groupBy.map { SQLiteStore.keyExpression($0, contactLevel: false, q) } }
+        let keys = keySets.flatMap { $0 }
         let arrived = scanContacts ? "+c.arrived_at" : "c.arrived_at"
         let sql = """
             SELECT \((keys + ["COALESCE(l.talk_s, 0) + COALESCE(l.hold_s, 0) + COALESCE(l.acw_s, 0)"]).joined(separator: ", "))
@@ -1004,49 +1000,53 @@ package final class SQLiteStore: ContactStore {
             WHERE c.direction = 'inbound' AND c.abandoned = 0 AND \(arrived) >= ? AND \(arrived) < ?
               AND NOT (l.talk_s IS NULL AND l.hold_s IS NULL AND l.acw_s IS NULL)
             """
-        let k = Int32(keys.count)
-        var table = GroupTable()
-        var groups: [Int32] = []
+        let valueColumn = Int32(keys.count)
+        let columnRanges = SQLiteStore.columnRanges(keySets)
+        var tables = [GroupTable](repeating: GroupTable(), count: queries.count)
+        var groups = [[Int32]](repeating: [], count: queries.count)
         var values: [Double] = []
         var key: [UInt8] = []
         do {
             try db.step(sql, [query.fromUTC, query.toUTC]) { row in
                 if values.count == limit { throw TooManyLegs() }
-                key.removeAll(keepingCapacity: true)
-                for column in 0..<k { row.appendKey(column, to: &key) }
-                groups.append(Int32(table.index(of: key)))
-                values.append(row.double(k))
+                for (i, columns) in columnRanges.enumerated() {
+                    key.removeAll(keepingCapacity: true)
+                    for column in columns { row.appendKey(column, to: &key) }
+                    groups[i].append(Int32(tables[i].index(of: key)))
+                }
+                values.append(row.double(valueColumn))
             }
         } catch is TooManyLegs {
             return false
         }
-        // Each group's place in GROUP BY order, where its values begin, and the values moved there.
-        let order = table.sortedIndices()
-        var rank = [Int](repeating: 0, count: order.count)
-        for (position, group) in order.enumerated() { rank[group] = position }
-        var starts = [Int](repeating: 0, count: order.count + 1)
-        for group in groups { starts[rank[Int(group)] + 1] += 1 }
-        for position in order.indices { starts[position + 1] += starts[position] }
-        var next = starts
         var placed = [Double](repeating: 0, count: values.count)
-        for (group, value) in zip(groups, values) {
-            let position = rank[Int(group)]
-            placed[next[position]] = value
-            next[position] += 1
-        }
-        groups = []
-        values = []
-        for (position, group) in order.enumerated() {
-            let range = starts[position]..<starts[position + 1]
-            placed[range].sort()
-            let groupKey = table.key(group)
-            var i = range.lowerBound
-            while i < range.upperBound {
-                let value = placed[i]
-                var j = i + 1
-                while j < range.upperBound, placed[j] == value { j += 1 }
-                try body(groupKey, value, j - i)
-                i = j
+        for i in queries.indices {
+            // Each group's place in GROUP BY order, where its values begin, and the values moved there.
+            let order = tables[i].sortedIndices()
+            var rank = [Int](repeating: 0, count: order.count)
+            for (position, group) in order.enumerated() { rank[group] = position }
+            var starts = [Int](repeating: 0, count: order.count + 1)
+            for group in groups[i] { starts[rank[Int(group)] + 1] += 1 }
+            for position in order.indices { starts[position + 1] += starts[position] }
+            var next = starts
+            for (group, value) in zip(groups[i], values) {
+                let position = rank[Int(group)]
+                placed[next[position]] = value
+                next[position] += 1
+            }
+            groups[i] = []
+            for (position, group) in order.enumerated() {
+                let range = starts[position]..<starts[position + 1]
+                placed[range].sort()
+                let groupKey = tables[i].key(group)
+                var j = range.lowerBound
+                while j < range.upperBound {
+                    let value = placed[j]
+                    var end = j + 1
+                    while end < range.upperBound, placed[end] == value { end += 1 }
+                    try body(i, groupKey, value, end - j)
+                    j = end
+                }
             }
         }
         return true
