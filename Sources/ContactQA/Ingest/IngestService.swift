@@ -163,12 +163,48 @@ package struct IngestService {
         }
     }
 
-    /// SHA-256 of a file as hex, or nil when it cannot be read.
+    /// SHA-256 of a file as hex, or nil when it cannot be read. A run asks for a file's digest
+    /// several times before it loads it (rejected before? loaded before? a complete source?); the
+    /// digest is remembered while the file's inode, size and modification time stay the same.
     static func sha256(of path: String) -> String? {
+        let stamp = FileStamp(path)
+        if let stamp, let known = fileDigests.value(path, stamp) { return known }
         guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
         defer { try? handle.close() }
         var hasher = SHA256()
         while let data = try? handle.read(upToCount: 1 << 16), !data.isEmpty { hasher.update(data: data) }
-        return hasher.finalize().map { pad16($0) }.joined()
+        let digest = hasher.finalize().map { pad16($0) }.joined()
+        if let stamp, FileStamp(path) == stamp { fileDigests.keep(path, stamp, digest) }
+        return digest
+    }
+
+    private static let fileDigests = FileDigests()
+
+    private struct FileStamp: Equatable {
+        let inode: UInt64, size: UInt64, modified: Date
+
+        init?(_ path: String) {
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+                  let inode = (attributes[.systemFileNumber] as? NSNumber)?.uint64Value,
+                  let size = (attributes[.size] as? NSNumber)?.uint64Value,
+                  let modified = attributes[.modificationDate] as? Date else { return nil }
+            (self.inode, self.size, self.modified) = (inode, size, modified)
+        }
+    }
+
+    private final class FileDigests: @unchecked Sendable {
+        private let lock = NSLock()
+        private var known: [String: (stamp: FileStamp, digest: String)] = [:]
+
+        func value(_ path: String, _ stamp: FileStamp) -> String? {
+            lock.withLock { known[path].flatMap { $0.stamp == stamp ? $0.digest : nil } }
+        }
+
+        func keep(_ path: String, _ stamp: FileStamp, _ digest: String) {
+            lock.withLock {
+                if known.count >= 10_000 { known.removeAll() }
+                known[path] = (stamp, digest)
+            }
+        }
     }
 }

@@ -69,11 +69,41 @@ enum StudentT {
         return t >= 0 ? 1 - tail : tail
     }
 
-    /// The p-quantile, by bisection to full double precision (the CDF is monotone).
+    /// The p-quantile, by bisection to full double precision (the CDF is monotone). Remembered: a
+    /// report asks for the same few (a 95% interval at each group's degrees of freedom) again and again.
     static func quantile(_ p: Double, degreesOfFreedom v: Double) -> Double {
+        if let known = remembered.value(p, v) { return known }
+        let q = bisectedQuantile(p, degreesOfFreedom: v)
+        remembered.keep(p, v, q)
+        return q
+    }
+
+    private static let remembered = Quantiles()
+
+    /// Quantiles computed so far, by p and degrees of freedom (at most 100,000, then forgotten).
+    private final class Quantiles: @unchecked Sendable {
+        private let lock = NSLock()
+        private var known: [Pair: Double] = [:]
+
+        private struct Pair: Hashable {
+            let p: UInt64, v: UInt64
+            init(_ p: Double, _ v: Double) { (self.p, self.v) = (p.bitPattern, v.bitPattern) }
+        }
+
+        func value(_ p: Double, _ v: Double) -> Double? { lock.withLock { known[Pair(p, v)] } }
+
+        func keep(_ p: Double, _ v: Double, _ q: Double) {
+            lock.withLock {
+                if known.count >= 100_000 { known.removeAll() }
+                known[Pair(p, v)] = q
+            }
+        }
+    }
+
+    private static func bisectedQuantile(_ p: Double, degreesOfFreedom v: Double) -> Double {
         precondition(p > 0 && p < 1, "p must lie in (0, 1)")
         if p == 0.5 { return 0 }
-        if p < 0.5 { return -quantile(1 - p, degreesOfFreedom: v) }
+        if p < 0.5 { return -bisectedQuantile(1 - p, degreesOfFreedom: v) }
         var lo = 0.0
         var hi = 1.0
         while cdf(hi, degreesOfFreedom: v) < p { hi *= 2 }

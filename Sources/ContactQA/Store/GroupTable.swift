@@ -1,3 +1,5 @@
+import Foundation
+
 /// Groups met while scanning rows, found by their key's bytes (`StepRow.appendKey`): a report's rows
 /// are added up in Swift in the order the store reads them, without a sort per statement.
 ///
@@ -16,31 +18,58 @@ struct GroupTable {
 
     /// The index of the group whose key is `key`, added when new.
     mutating func index(of key: [UInt8]) -> Int {
-        var hasher = Hasher()
-        key.withUnsafeBytes { hasher.combine(bytes: $0) }
         let mask = slots.count - 1
-        var slot = hasher.finalize() & mask
-        while slots[slot] != 0 {
-            let group = Int(slots[slot]) - 1
-            if bytes[starts[group]..<starts[group + 1]].elementsEqual(key) { return group }
-            slot = (slot + 1) & mask
+        let found: Int? = key.withUnsafeBufferPointer { probe in
+            var slot = GroupTable.hash(probe) & mask
+            return bytes.withUnsafeBufferPointer { held in
+                while slots[slot] != 0 {
+                    let group = Int(slots[slot]) - 1
+                    let start = starts[group], length = starts[group + 1] - start
+                    if length == probe.count, length == 0 || memcmp(held.baseAddress! + start, probe.baseAddress!, length) == 0 { return group }
+                    slot = (slot + 1) & mask
+                }
+                slots[slot] = Int32(count + 1)
+                return nil
+            }
         }
+        if let found { return found }
         bytes.append(contentsOf: key)
         starts.append(bytes.count)
-        slots[slot] = Int32(count)
         if 2 * count > slots.count { grow() }
         return count - 1
+    }
+
+    /// A key's hash: its bytes eight at a time, multiplied and folded (keys are a few dozen bytes; a
+    /// collision costs only a comparison). Not seeded: the groups' indices follow the order they were
+    /// met in, never the hash.
+    private static func hash(_ key: UnsafeBufferPointer<UInt8>) -> Int {
+        var h: UInt64 = 0x243F_6A88_85A3_08D3 ^ UInt64(key.count)
+        var i = 0
+        let raw = UnsafeRawBufferPointer(key)
+        while i + 8 <= key.count {
+            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x9E37_79B9_7F4A_7C15
+            h ^= h >> 29
+            i += 8
+        }
+        var tail: UInt64 = 0
+        while i < key.count {
+            tail = tail << 8 | UInt64(key[i])
+            i += 1
+        }
+        h = (h ^ tail) &* 0xBF58_476D_1CE4_E5B9
+        h ^= h >> 31
+        return Int(truncatingIfNeeded: h)
     }
 
     private mutating func grow() {
         var larger = [Int32](repeating: 0, count: slots.count * 2)
         let mask = larger.count - 1
-        for group in 0..<count {
-            var hasher = Hasher()
-            bytes[starts[group]..<starts[group + 1]].withUnsafeBytes { hasher.combine(bytes: $0) }
-            var slot = hasher.finalize() & mask
-            while larger[slot] != 0 { slot = (slot + 1) & mask }
-            larger[slot] = Int32(group + 1)
+        bytes.withUnsafeBufferPointer { held in
+            for group in 0..<count {
+                var slot = GroupTable.hash(UnsafeBufferPointer(rebasing: held[starts[group]..<starts[group + 1]])) & mask
+                while larger[slot] != 0 { slot = (slot + 1) & mask }
+                larger[slot] = Int32(group + 1)
+            }
         }
         slots = larger
     }
