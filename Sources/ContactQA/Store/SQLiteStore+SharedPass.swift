@@ -57,11 +57,12 @@ extension SQLiteStore {
     /// are too many to sort in memory (each report then runs alone, as before).
     package func prepareReports(_ queries: [AggregateQuery]) throws {
         try prepare(queries, legsEntry: { $0.groupBy.isEmpty ? SQLiteStore.legsEntry($0) : SQLiteStore.groupedLegsEntry($0) }) { db, missing in
-            guard try SQLiteStore.contacts(db, from: missing[0].fromUTC, to: missing[0].toUTC) <= SQLiteStore.handleTimeContactsSorted else { return nil }
+            let contacts = try SQLiteStore.contacts(db, from: missing[0].fromUTC, to: missing[0].toUTC)
+            guard contacts <= SQLiteStore.legsSorted(groupings: missing.count) else { return nil }
             var rows = [LegRows](repeating: LegRows(), count: missing.count)
             var grouped = [GroupedLegs](repeating: GroupedLegs(), count: missing.count)
             let scan = try SQLiteStore.periodHoldsMostContacts(db, from: missing[0].fromUTC, to: missing[0].toUTC)
-            let sorted = try SQLiteStore.sortHandleTimes(db, missing, scanContacts: scan) { i, key, h, n in
+            let sorted = try SQLiteStore.sortHandleTimes(db, missing, scanContacts: scan, expected: contacts) { i, key, h, n in
                 if missing[i].groupBy.isEmpty { rows[i].add(key, h, n) } else { grouped[i].add(key, h, n) }
             }
             guard sorted else { return nil }
@@ -74,21 +75,30 @@ extension SQLiteStore {
     }
 
     /// `prepareReports` for roll-ups (`legRollup`): groupings that begin with the week, over whole
-    /// weeks, whose legs are read and sorted one week after the other.
+    /// weeks, whose legs are read and sorted in runs of consecutive weeks that fit (`weekRuns`): the
+    /// whole span at once where it fits, since a scan of the store reads faster than the arrival
+    /// index week by week.
     package func prepareRollups(_ queries: [AggregateQuery]) throws {
+        try prepareRollups(queries, runContacts: nil)
+    }
+
+    /// - Parameter runContacts: the most contacts a run of weeks may hold; nil for what the sort may hold.
+    func prepareRollups(_ queries: [AggregateQuery], runContacts: Int?) throws {
         guard queries.allSatisfy({ $0.groupBy.first == .week }) else { return }
         try prepare(queries, legsEntry: SQLiteStore.legRollupEntry) { db, missing in
             var rollups = [RollupLegs](repeating: RollupLegs(), count: missing.count)
-            for week in SQLiteStore.weeks(of: missing[0]) {
+            let limit = runContacts ?? SQLiteStore.legsSorted(groupings: missing.count)
+            guard let runs = try SQLiteStore.weekRuns(db, missing[0], limit: limit) else { return nil }
+            for run in runs {
                 let parts = missing.map { query in
                     var part = query
-                    part.fromUTC = week.fromUTC
-                    part.toUTC = week.toUTC
+                    part.fromUTC = run.part.fromUTC
+                    part.toUTC = run.part.toUTC
                     return part
                 }
-                guard try SQLiteStore.contacts(db, from: week.fromUTC, to: week.toUTC) <= SQLiteStore.handleTimeContactsSorted else { return nil }
-                let scan = try SQLiteStore.periodHoldsMostContacts(db, from: week.fromUTC, to: week.toUTC)
-                guard try SQLiteStore.sortHandleTimes(db, parts, scanContacts: scan, { i, key, h, n in rollups[i].add(key, h, n) }) else { return nil }
+                let scan = try SQLiteStore.periodHoldsMostContacts(db, from: run.part.fromUTC, to: run.part.toUTC)
+                guard try SQLiteStore.sortHandleTimes(db, parts, scanContacts: scan, expected: run.contacts, { i, key, h, n in rollups[i].add(key, h, n) })
+                else { return nil }
             }
             return rollups.map { $0.finish() }
         }

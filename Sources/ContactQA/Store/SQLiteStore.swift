@@ -852,16 +852,38 @@ package final class SQLiteStore: ContactStore {
         }
     }
 
-    /// `forEachHandleTime` for a grouping that begins with the week, one week after the other when
-    /// every week can be counted or sorted in Swift (`handleTimeCount`): a week's groups are all its
-    /// own and come before the next week's, so the weeks' results one after the other are the whole
-    /// period's, in its order, while what is held is one week's. Otherwise the whole period at once.
-    func forEachHandleTimeWeekByWeek(_ query: AggregateQuery, on connection: DatabaseQueue, _ body: ([GroupValue?], Double, Int) throws -> Void) throws {
-        let weeks = SQLiteStore.weeks(of: query)
-        guard query.groupBy.first == .week, weeks.count > 1 else { return try forEachHandleTime(query, on: connection, body) }
-        let plans = try connection.read { db in try weeks.map { try SQLiteStore.handleTimeCount(db, $0) } }
-        guard !plans.contains(.grouped) else { return try forEachHandleTime(query, on: connection, body) }
-        for (week, plan) in zip(weeks, plans) { try forEachHandleTime(week, on: connection, plan: plan, body) }
+    /// `forEachHandleTime` for a grouping that begins with the week: the whole period at once when it
+    /// can be counted or sorted in Swift (`handleTimeCount`), else in runs of consecutive weeks whose
+    /// legs can (`weekRuns`): a week's groups are all its own and come before the next week's, so the
+    /// runs' results one after the other are the whole period's, in its order, while what is held is
+    /// one run's. Otherwise the whole period by the grouped statement.
+    /// - Parameter runContacts: the most contacts a run may hold; nil for what the sort may hold.
+    func forEachHandleTimeWeekByWeek(_ query: AggregateQuery, on connection: DatabaseQueue, runContacts: Int? = nil,
+                                     _ body: ([GroupValue?], Double, Int) throws -> Void) throws {
+        let limit = runContacts ?? SQLiteStore.legsSorted(groupings: 1)
+        let runs = try connection.read { db -> [(part: AggregateQuery, contacts: Int)]? in
+            guard query.groupBy.first == .week, try SQLiteStore.handleTimeCount(db, query, contactsSorted: limit) == .grouped else { return nil }
+            return try SQLiteStore.weekRuns(db, query, limit: limit)
+        }
+        guard let runs else { return try forEachHandleTime(query, on: connection, body) }
+        for run in runs { try forEachHandleTime(run.part, on: connection, plan: .sorted, body) }
+    }
+
+    /// The period's weeks (`weeks(of:)`) joined into runs of consecutive weeks whose contacts together
+    /// stay within `limit`, with their contacts; nil when one week alone exceeds it.
+    static func weekRuns(_ db: Database, _ query: AggregateQuery, limit: Int) throws -> [(part: AggregateQuery, contacts: Int)]? {
+        var runs: [(part: AggregateQuery, contacts: Int)] = []
+        for week in weeks(of: query) {
+            let n = try contacts(db, from: week.fromUTC, to: week.toUTC)
+            guard n <= limit else { return nil }
+            if let last = runs.last, last.contacts + n <= limit {
+                runs[runs.count - 1].part.toUTC = week.toUTC
+                runs[runs.count - 1].contacts += n
+            } else {
+                runs.append((week, n))
+            }
+        }
+        return runs
     }
 
     /// The period cut at each local Monday 00:00 of its clock: the parts a week key groups by.
@@ -899,14 +921,15 @@ package final class SQLiteStore: ContactStore {
     /// way: about 20 MiB with the sort that orders them.
     static let handleTimePairsHeld = 300_000
 
-    /// How many legs `sortHandleTimes` holds at most before it gives way to the grouped statement:
-    /// twelve bytes a leg while reading, eight more while they are put in order (about 40 MiB at most).
-    static let handleTimeLegsHeld = 2_000_000
+    /// What `sortHandleTimes` may hold: each leg's value (eight bytes) and its place while the values
+    /// are put in order (eight), and its group in each grouping sorted at once (four bytes each).
+    static let handleTimeSortBytes = 64 << 20
 
-    /// A period whose contacts are more than this is left to the grouped statement from the start
-    /// (its legs would mostly exceed `handleTimeLegsHeld`); a week of five million contacts a month
-    /// holds 1.25M.
-    static let handleTimeContactsSorted = 1_500_000
+    /// The most legs `sortHandleTimes` holds for `groupings` groupings at once before it gives way
+    /// to the grouped statement: 3.3M for one, 2.8M for two, 1.7M for six. A period with more
+    /// contacts than that is left to the grouped statement from the start (a week of five million
+    /// contacts a month holds 1.25M).
+    static func legsSorted(groupings: Int) -> Int { handleTimeSortBytes / (16 + 4 * groupings) }
 
     /// How a period's handle times are counted.
     enum HandleTimeCount {
@@ -919,11 +942,10 @@ package final class SQLiteStore: ContactStore {
         case grouped
     }
 
-    static func handleTimeCount(_ db: Database, _ query: AggregateQuery) throws -> HandleTimeCount {
+    /// - Parameter contactsSorted: the most contacts a period may hold to be sorted; nil for what the sort may hold.
+    static func handleTimeCount(_ db: Database, _ query: AggregateQuery, contactsSorted: Int? = nil) throws -> HandleTimeCount {
         if Set(query.groupBy).isSubset(of: [.week, .channel]) { return .hashed }
-        let contacts = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM contacts WHERE arrived_at >= ? AND arrived_at < ?",
-                                        arguments: [query.fromUTC, query.toUTC]) ?? 0
-        return contacts <= handleTimeContactsSorted ? .sorted : .grouped
+        return try contacts(db, from: query.fromUTC, to: query.toUTC) <= (contactsSorted ?? legsSorted(groupings: 1)) ? .sorted : .grouped
     }
 
     private struct HandleTimePair: Hashable {
@@ -978,9 +1000,10 @@ package final class SQLiteStore: ContactStore {
     /// group and value are held, then the values are placed group by group in the groups' `GROUP BY`
     /// order and each group's sorted, so what the grouped statement sorts on disk is sorted in memory.
     /// Calls `body` as `forEachHandleTime` does and returns true; returns false without calling it
-    /// once the legs outnumber `limit`, for the caller to run the grouped statement instead.
+    /// once the legs outnumber `limit` (nil: `legsSorted(groupings:)`), for the caller to run the
+    /// grouped statement instead.
     /// Two values are one pair when they are equal as numbers, as `GROUP BY` takes them.
-    static func sortHandleTimes(_ db: Database, _ query: AggregateQuery, scanContacts: Bool, limit: Int = handleTimeLegsHeld,
+    static func sortHandleTimes(_ db: Database, _ query: AggregateQuery, scanContacts: Bool, limit: Int? = nil,
                                 _ body: ([GroupValue?], Double, Int) throws -> Void) throws -> Bool {
         try sortHandleTimes(db, [query], scanContacts: scanContacts, limit: limit) { _, key, h, n in try body(key, h, n) }
     }
@@ -988,8 +1011,12 @@ package final class SQLiteStore: ContactStore {
     /// `sortHandleTimes` for several groupings of one period from one read of its legs: the values are
     /// held once and each grouping's group of every leg beside them (four bytes a leg a grouping). Each
     /// grouping's pairs are passed on whole, one grouping after the other, with its index in `queries`.
-    static func sortHandleTimes(_ db: Database, _ queries: [AggregateQuery], scanContacts: Bool, limit: Int = handleTimeLegsHeld,
+    /// - Parameters:
+    ///   - limit: the most legs held; nil for `legsSorted(groupings:)`.
+    ///   - expected: about how many legs will come (room is made for them at once).
+    static func sortHandleTimes(_ db: Database, _ queries: [AggregateQuery], scanContacts: Bool, limit: Int? = nil, expected: Int = 0,
                                 _ body: (Int, [GroupValue?], Double, Int) throws -> Void) throws -> Bool {
+        let limit = limit ?? legsSorted(groupings: queries.count)
         let query = SQLiteStore.sharedPeriod(queries)
         let keySets = queries.map { q in q.groupBy.map { SQLiteStore.keyExpression($0, contactLevel: false, q) } }
         let keys = keySets.flatMap { $0 }
@@ -1005,6 +1032,8 @@ package final class SQLiteStore: ContactStore {
         var tables = [GroupTable](repeating: GroupTable(), count: queries.count)
         var groups = [[Int32]](repeating: [], count: queries.count)
         var values: [Double] = []
+        values.reserveCapacity(min(expected, limit))
+        for i in groups.indices { groups[i].reserveCapacity(min(expected, limit)) }
         var key: [UInt8] = []
         do {
             try db.step(sql, [query.fromUTC, query.toUTC]) { row in

@@ -79,10 +79,21 @@ struct HandleTimesCountedTests {
             #expect(weeks.count == 5 && weeks.first?.fromUTC == span.fromUTC && weeks.last?.toUTC == span.toUTC)
             #expect(weeks.map(\.toUTC).dropLast() == weeks.map(\.fromUTC).dropFirst())
             #expect(weeks[1].fromUTC == Period(week: ISOWeek("2026-W44")!, clock: clock).fromUTC)
-            var byWeek: [Pair] = []
-            try store.forEachHandleTimeWeekByWeek(query, on: store.queue) { byWeek.append(($0, $1, $2)) }
             let whole = try HandleTimesCountedTests.bySQL(store, query, scan: true)
-            #expect(HandleTimesCountedTests.same(byWeek, whole) && whole.count > 500, "\(groupBy)")
+            // The span at once (it fits), in runs of weeks, and week by week (as if it did not fit).
+            let largestWeek = try store.queue.read { db in try weeks.map { try SQLiteStore.contacts(db, from: $0.fromUTC, to: $0.toUTC) }.max() ?? 0 }
+            let runs = try store.queue.read { db in try SQLiteStore.weekRuns(db, query, limit: largestWeek) }
+            // The first week is empty, so it joins the second; each other week is a run of its own.
+            #expect(runs?.count == 4 && runs?.map(\.part.fromUTC) == [weeks[0].fromUTC] + weeks.dropFirst(2).map(\.fromUTC)
+                    && runs?.last?.part.toUTC == span.toUTC)
+            let pairsOfWeeks = try store.queue.read { db in try SQLiteStore.weekRuns(db, query, limit: 2 * largestWeek) }
+            #expect((pairsOfWeeks?.count ?? 0) < 5 && pairsOfWeeks?.last?.part.toUTC == span.toUTC)
+            #expect(try store.queue.read { db in try SQLiteStore.weekRuns(db, query, limit: largestWeek - 1) } == nil)
+            for runContacts in [nil, 2 * largestWeek, largestWeek] {
+                var byWeek: [Pair] = []
+                try store.forEachHandleTimeWeekByWeek(query, on: store.queue, runContacts: runContacts) { byWeek.append(($0, $1, $2)) }
+                #expect(HandleTimesCountedTests.same(byWeek, whole) && whole.count > 500, "\(groupBy) \(String(describing: runContacts))")
+            }
             let rollup = try store.legRollup(query)
             #expect(rollup?.weekHandleTimes.count == 4)  // the generated weeks begin on 26 October: the first is empty
         }
@@ -123,7 +134,7 @@ struct HandleTimesCountedTests {
             #expect(try SQLiteStore.handleTimeCount(db, byWeek) == .hashed)
             let contacts = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM contacts WHERE arrived_at >= ? AND arrived_at < ?",
                                             arguments: [query.fromUTC, query.toUTC]) ?? 0
-            #expect(contacts > 100 && contacts <= SQLiteStore.handleTimeContactsSorted)
+            #expect(contacts > 100 && contacts <= SQLiteStore.legsSorted(groupings: 1))
         }
     }
 }
