@@ -38,11 +38,21 @@ extension SQLStore {
     /// Contacts of each source that arrived in [fromUTC, toUTC), or from `fromUTC` on.
     func contactCountBySource(fromUTC: Int64, toUTC: Int64? = nil) throws -> [String: Int] {
         var counts: [String: Int] = [:]
-        let rows = try toUTC.map { to in
-            try query("SELECT source, COUNT(*) FROM contacts WHERE arrived_at >= ? AND arrived_at < ? GROUP BY source", [.integer(fromUTC), .integer(to)])
-        } ?? query("SELECT source, COUNT(*) FROM contacts WHERE arrived_at >= ? GROUP BY source", [.integer(fromUTC)])
-        for r in rows { if let source = r[0].string, let n = r[1].int { counts[source] = n } }
+        let sql = Self.contactCountBySourceSQL(dialect, bounded: toUTC != nil)
+        for r in try query(sql, [.integer(fromUTC)] + (toUTC.map { [.integer($0)] } ?? [])) {
+            if let source = r[0].string, let n = r[1].int { counts[source] = n }
+        }
         return counts
+    }
+
+    /// SQLite names the arrival index: without an upper bound (the contacts after tonight, nearly
+    /// always none) it would otherwise read the whole table in key order, which is already grouped by
+    /// source (0.2 s of every night at 1M contacts, 0.7 s at 5M), where the index finds the range at once.
+    static func contactCountBySourceSQL(_ dialect: SQLDialect, bounded: Bool) -> String {
+        """
+        SELECT source, COUNT(*) FROM contacts\(dialect == .sqlite ? " INDEXED BY contacts_arrived" : "")
+        WHERE arrived_at >= ?\(bounded ? " AND arrived_at < ?" : "") GROUP BY source
+        """
     }
 
     /// How many contacts and legs the store holds (`store status`).

@@ -32,4 +32,29 @@ struct LatestArrivalTests {
         #expect(try store.latestArrivalBySource(fromUTC: 960, toUTC: 2_000) == [:])
         #expect(try store.latestArrivalBySource(fromUTC: 0, toUTC: 2_000).count == 6)
     }
+
+    /// Each source's contacts in a window, or from an instant on: on each backend the same counts; on
+    /// SQLite through the arrival index (an open-ended window read the whole table without it).
+    @Test(arguments: Backend.allCases)
+    func eachSourcesContactsInTheWindow(_ backend: Backend) throws {
+        let dir = TemporaryDirectory()
+        guard let store = try makeStore(backend, dir) else { return }
+        let contacts: [(String, Int64)] = [("genesys", 150), ("genesys", 420), ("canonical", 880), ("canonical", 300), ("zendesk", 100), ("zendesk", 2_500)]
+        _ = try store.transaction { db in
+            for (i, (source, at)) in contacts.enumerated() {
+                try db.execute("INSERT INTO contacts (source, interaction_id, channel, arrived_at, ingest_id) VALUES (?, ?, 'voice', ?, 0)",
+                               [.text(source), .text("C\(i)"), .integer(at)])
+            }
+        }
+        #expect(try store.contactCountBySource(fromUTC: 200, toUTC: 900) == ["genesys": 1, "canonical": 2])
+        #expect(try store.contactCountBySource(fromUTC: 400) == ["genesys": 1, "canonical": 1, "zendesk": 1])
+        #expect(try store.contactCountBySource(fromUTC: 3_000) == [:])
+        if backend == .sqlite {
+            for bounded in [false, true] {
+                let plan = try store.query("EXPLAIN QUERY PLAN " + SQLiteStore.contactCountBySourceSQL(.sqlite, bounded: bounded),
+                                           bounded ? [.integer(0), .integer(1)] : [.integer(0)])
+                #expect(plan.contains { "\($0)".contains("contacts_arrived") }, "\(plan)")
+            }
+        }
+    }
 }
