@@ -955,6 +955,18 @@ package final class SQLiteStore: ContactStore {
 
     private struct TooManyPairs: Error {}
 
+    /// The period's handled legs, one row each: the key columns `keys`, then the leg's handle time
+    /// (`scanContacts` as for the grouped statement). What `countHandleTimes` and `sortHandleTimes` read.
+    static func handledLegsSQL(_ keys: [String], _ query: AggregateQuery, scanContacts: Bool) -> String {
+        let arrived = scanContacts ? "+c.arrived_at" : "c.arrived_at"
+        return """
+            SELECT \((keys + ["COALESCE(l.talk_s, 0) + COALESCE(l.hold_s, 0) + COALESCE(l.acw_s, 0)"]).joined(separator: ", "))
+            FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id \(SQLiteStore.rosterJoin(query, contactLevel: false))
+            WHERE c.direction = 'inbound' AND c.abandoned = 0 AND \(arrived) >= ? AND \(arrived) < ?
+              AND NOT (l.talk_s IS NULL AND l.hold_s IS NULL AND l.acw_s IS NULL)
+            """
+    }
+
     /// Counts the period's handled legs by group and handle time in one pass over the legs and their
     /// contacts, in whatever order they come (`scanContacts` as for the grouped statement), with a
     /// hash of the pairs instead of a sort of the legs. Nil once the pairs outnumber
@@ -963,13 +975,7 @@ package final class SQLiteStore: ContactStore {
     static func countHandleTimes(_ db: Database, _ query: AggregateQuery, scanContacts: Bool, limit: Int = handleTimePairsHeld)
         throws -> (keys: [[GroupValue?]], pairs: [(group: Int32, value: Double, count: Int)])? {
         let keys = query.groupBy.map { SQLiteStore.keyExpression($0, contactLevel: false, query) }
-        let arrived = scanContacts ? "+c.arrived_at" : "c.arrived_at"
-        let sql = """
-            SELECT \((keys + ["COALESCE(l.talk_s, 0) + COALESCE(l.hold_s, 0) + COALESCE(l.acw_s, 0)"]).joined(separator: ", "))
-            FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id \(SQLiteStore.rosterJoin(query, contactLevel: false))
-            WHERE c.direction = 'inbound' AND c.abandoned = 0 AND \(arrived) >= ? AND \(arrived) < ?
-              AND NOT (l.talk_s IS NULL AND l.hold_s IS NULL AND l.acw_s IS NULL)
-            """
+        let sql = SQLiteStore.handledLegsSQL(keys, query, scanContacts: scanContacts)
         let k = Int32(keys.count)
         var table = GroupTable()
         var counts: [HandleTimePair: Int] = [:]
@@ -1020,13 +1026,7 @@ package final class SQLiteStore: ContactStore {
         let query = SQLiteStore.sharedPeriod(queries)
         let keySets = queries.map { q in q.groupBy.map { SQLiteStore.keyExpression($0, contactLevel: false, q) } }
         let keys = keySets.flatMap { $0 }
-        let arrived = scanContacts ? "+c.arrived_at" : "c.arrived_at"
-        let sql = """
-            SELECT \((keys + ["COALESCE(l.talk_s, 0) + COALESCE(l.hold_s, 0) + COALESCE(l.acw_s, 0)"]).joined(separator: ", "))
-            FROM legs l JOIN contacts c ON c.source = l.source AND c.interaction_id = l.interaction_id \(SQLiteStore.rosterJoin(query, contactLevel: false))
-            WHERE c.direction = 'inbound' AND c.abandoned = 0 AND \(arrived) >= ? AND \(arrived) < ?
-              AND NOT (l.talk_s IS NULL AND l.hold_s IS NULL AND l.acw_s IS NULL)
-            """
+        let sql = SQLiteStore.handledLegsSQL(keys, query, scanContacts: scanContacts)
         let valueColumn = Int32(keys.count)
         let columnRanges = SQLiteStore.columnRanges(keySets)
         var tables = [GroupTable](repeating: GroupTable(), count: queries.count)
