@@ -1187,31 +1187,21 @@ struct SQLiteSession: SQLSession {
     let db: Database
 
     func query(_ sql: String, _ arguments: [FieldValue]) throws -> [[FieldValue]] {
-        try Row.fetchAll(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments.map(\.databaseValue))).map { row in
-            row.databaseValues.map(SQLiteSession.fieldValue)
-        }
+        var rows: [[FieldValue]] = []
+        try db.forEachRow(db.cachedStatement(sql: sql), arguments) { rows.append($0) }
+        return rows
     }
 
-    /// The statement's rows one at a time, from a cursor (inside whatever transaction `db` is in).
+    /// The statement's rows one at a time, as SQLite steps (inside whatever transaction `db` is in).
+    /// The statement is prepared for this call, so `body` may run the same SQL itself.
     func forEachRow(_ sql: String, _ arguments: [FieldValue], _ body: ([FieldValue]) throws -> Void) throws {
-        let cursor = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments.map(\.databaseValue)))
-        while let row = try cursor.next() { try body(row.databaseValues.map(SQLiteSession.fieldValue)) }
-    }
-
-    static func fieldValue(_ value: DatabaseValue) -> FieldValue {
-        switch value.storage {
-        case .null: .null
-        case .int64(let i): .integer(i)
-        case .double(let d): .real(d)
-        case .string(let s): .text(s)
-        case .blob(let data): .text(String(decoding: data, as: UTF8.self))
-        }
+        try db.forEachRow(db.makeStatement(sql: sql), arguments, body)
     }
 
     /// Statements are prepared once per connection and reused (GRDB's statement cache): a sample's
     /// frame is recorded with one insert per thousand units, but other loops run one statement often.
     func execute(_ sql: String, _ arguments: [FieldValue]) throws -> Int {
-        try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(arguments.map(\.databaseValue)))
+        try db.forEachRow(db.cachedStatement(sql: sql), arguments) { _ in }
         return db.changesCount
     }
 }
