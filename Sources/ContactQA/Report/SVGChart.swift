@@ -131,9 +131,12 @@ enum SVGChart {
         // Inside the plot only: a team whose colleagues all have fewer contacts gets no limit lines.
         let steps = Array(Set((1...60).map { max(FunnelLimits.minimumVolume, Int((nMax * Double($0) / 60).rounded())) }))
             .filter { Double($0) <= nMax }.sorted()
-        for (tail, dash) in [(FunnelLimits.warningTail, " stroke-dasharray=\"4 3\""), (FunnelLimits.flagTail, "")] {
-            for probability in [tail, 1 - tail] where !steps.isEmpty {
-                let curve = steps.map { n in (Double(n), FunnelLimits(centre: centre, n: n).limit(at: probability)) }
+        let tails = [(FunnelLimits.warningTail, " stroke-dasharray=\"4 3\""), (FunnelLimits.flagTail, "")]
+        // Each volume's four limits from one computation of its binomial probabilities.
+        let limits = steps.map { n in FunnelLimits(centre: centre, n: n).limits(at: tails.flatMap { [$0.0, 1 - $0.0] }) }
+        for (i, (_, dash)) in tails.enumerated() {
+            for j in 0..<2 where !steps.isEmpty {  // the lower limit, then the upper
+                let curve = zip(steps, limits).map { n, limit in (Double(n), limit[2 * i + j]) }
                 svg += "<polyline fill=\"none\" stroke=\"\(Colour.limit)\"\(dash) points=\"" + curve.map { "\(f(x($0.0))),\(f(y($0.1)))" }.joined(separator: " ") + "\"/>"
             }
         }

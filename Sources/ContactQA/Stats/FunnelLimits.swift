@@ -80,9 +80,17 @@ struct FunnelLimits: Sendable, Equatable {
     /// The limit as a rate, for drawing: the binomial quantile at `probability`, interpolated between
     /// counts as in Spiegelhalter (2005, appendix A.1.1): r the smallest count with F(r) ≥ probability,
     /// α = (F(r) − probability) / (F(r) − F(r − 1)), limit (r − α) / n.
-    func limit(at probability: Double) -> Double {
-        guard n > 0 else { return centre }
-        let pmf = probabilities
+    func limit(at probability: Double) -> Double { limits(at: [probability])[0] }
+
+    /// `limit(at:)` at several probabilities, from one computation of the binomial probabilities
+    /// (each a log-gamma and an exponential per count: most of the time a funnel chart takes).
+    func limits(at probabilities: [Double]) -> [Double] {
+        guard n > 0 else { return probabilities.map { _ in centre } }
+        let pmf = self.probabilities
+        return probabilities.map { FunnelLimits.limit(at: $0, pmf: pmf, n: n) }
+    }
+
+    private static func limit(at probability: Double, pmf: [Double], n: Int) -> Double {
         var cumulative = 0.0
         for (r, p) in pmf.enumerated() {
             let previous = cumulative
@@ -96,7 +104,13 @@ struct FunnelLimits: Sendable, Equatable {
     }
 
     /// The 95% warning limits as rates.
-    package var warning: (lower: Double, upper: Double) { (limit(at: FunnelLimits.warningTail), limit(at: 1 - FunnelLimits.warningTail)) }
+    package var warning: (lower: Double, upper: Double) {
+        let l = limits(at: [FunnelLimits.warningTail, 1 - FunnelLimits.warningTail])
+        return (l[0], l[1])
+    }
     /// The 99.8% flag limits as rates.
-    package var flag: (lower: Double, upper: Double) { (limit(at: FunnelLimits.flagTail), limit(at: 1 - FunnelLimits.flagTail)) }
+    package var flag: (lower: Double, upper: Double) {
+        let l = limits(at: [FunnelLimits.flagTail, 1 - FunnelLimits.flagTail])
+        return (l[0], l[1])
+    }
 }
