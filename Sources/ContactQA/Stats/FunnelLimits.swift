@@ -104,13 +104,12 @@ struct FunnelLimits: Sendable, Equatable {
     }
 
     /// The 95% warning limits as rates.
-    package var warning: (lower: Double, upper: Double) {
-        let l = limits(at: [FunnelLimits.warningTail, 1 - FunnelLimits.warningTail])
-        return (l[0], l[1])
-    }
+    package var warning: (lower: Double, upper: Double) { limits(tail: FunnelLimits.warningTail) }
     /// The 99.8% flag limits as rates.
-    package var flag: (lower: Double, upper: Double) {
-        let l = limits(at: [FunnelLimits.flagTail, 1 - FunnelLimits.flagTail])
-        return (l[0], l[1])
+    package var flag: (lower: Double, upper: Double) { limits(tail: FunnelLimits.flagTail) }
+
+    private func limits(tail: Double) -> (lower: Double, upper: Double) {
+        let both = limits(at: [tail, 1 - tail])
+        return (both[0], both[1])
     }
 }
